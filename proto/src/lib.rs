@@ -1,0 +1,24 @@
+//! OpenIM v3.8 wire format: protobuf messages, envelope codecs and content JSON.
+//!
+//! This crate only converts between bytes and values. It performs no I/O, reads no clock and
+//! never panics on input: every decoder returns a value or a typed error.
+//!
+//! * [`pb`] — prost types generated from our own `.proto` files (`proto/proto/`), package names and
+//!   field numbers as OpenIM defines them, with Go `encoding/json` compatible serde impls.
+//! * [`constants`] — content types, session types, join sources, role levels, platforms, error codes.
+//! * [`json`] — helpers that make serde speak Go `encoding/json` (null as absent, base64 bytes,
+//!   wrapper types as plain scalars).
+//! * [`content`] — message content JSON: text, notification (`{"detail": …}`), revoked content.
+//! * [`envelope`] — the gateway envelopes (JSON and gob), gzip framing, text ping/pong frames, size limits.
+//! * [`gob`] — a Go `encoding/gob` reader/writer sufficient for the gateway envelopes.
+//! * [`error`] — typed decode errors.
+
+pub mod constants;
+pub mod content;
+pub mod envelope;
+pub mod error;
+pub mod gob;
+pub mod json;
+pub mod pb;
+
+pub use error::DecodeError;

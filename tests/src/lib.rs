@@ -1,0 +1,1 @@
+//! chorus-e2e: cross-crate and interoperability test suites (see `tests/`).
