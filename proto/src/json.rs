@@ -1,1 +1,227 @@
-//! placeholder
+//! serde helpers that make the generated types speak Go `encoding/json`.
+//!
+//! OpenIM servers marshal their generated Go structs with `encoding/json`, not with protojson: keys
+//! are the proto field names as written, every field is present, `bytes` are standard padded
+//! base64, unset messages are `null`, and the wrapper messages (`openim.protobuf.*Value`) are bare
+//! scalars. On input Go treats `null` as "leave the zero value". The build script attaches the
+//! helpers of this module to every generated field; they are public so hand-written types (content
+//! elements, REST bodies) can use the same rules.
+//!
+//! Output shape differs from Go in one deliberate way: empty lists and maps are written as `[]` and
+//! `{}`, never `null`, because the official JavaScript SDK throws on `null` lists. Go accepts both.
+//!
+//! This module only converts values; it performs no I/O.
+
+use std::collections::BTreeMap;
+use std::io;
+
+use base64::Engine as _;
+use serde::de::{self, Deserializer};
+use serde::ser::Serializer;
+use serde::{Deserialize, Serialize};
+
+use crate::pb::protobuf::{
+    BoolValue, BytesValue, DoubleValue, FloatValue, Int32Value, Int64Value, StringValue,
+    UInt32Value, UInt64Value,
+};
+
+/// Reads a value, treating JSON `null` as the type's default (Go leaves the zero value on `null`).
+pub fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de> + Default,
+{
+    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
+}
+
+/// Reads a list: `null` is the empty list, and `null` elements become default values.
+pub fn seq_null_as_default<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de> + Default,
+{
+    let items = Option::<Vec<NullAsDefault<T>>>::deserialize(deserializer)?;
+    Ok(items
+        .unwrap_or_default()
+        .into_iter()
+        .map(|item| item.0)
+        .collect())
+}
+
+/// Reads a map: `null` is the empty map, and `null` values become default values.
+pub fn map_null_as_default<'de, D, K, V>(deserializer: D) -> Result<BTreeMap<K, V>, D::Error>
+where
+    D: Deserializer<'de>,
+    K: Deserialize<'de> + Ord,
+    V: Deserialize<'de> + Default,
+{
+    let entries = Option::<BTreeMap<K, NullAsDefault<V>>>::deserialize(deserializer)?;
+    Ok(entries
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(key, value)| (key, value.0))
+        .collect())
+}
+
+/// A value whose JSON `null` reads as `T::default()`; used for list elements and map values.
+struct NullAsDefault<T>(T);
+
+impl<'de, T: Deserialize<'de> + Default> Deserialize<'de> for NullAsDefault<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        null_as_default(deserializer).map(NullAsDefault)
+    }
+}
+
+/// `bytes` fields as standard padded base64 (Go's `[]byte` rule); `null` reads as empty.
+///
+/// Use with `#[serde(with = "chorus_proto::json::base64_bytes")]` on a `Vec<u8>`.
+pub mod base64_bytes {
+    use super::*;
+
+    /// Writes the bytes as one base64 string.
+    pub fn serialize<S: Serializer>(bytes: &[u8], serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&base64::engine::general_purpose::STANDARD.encode(bytes))
+    }
+
+    /// Reads a base64 string or `null`.
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<u8>, D::Error> {
+        match Option::<String>::deserialize(deserializer)? {
+            None => Ok(Vec::new()),
+            Some(text) => decode_base64(&text).map_err(de::Error::custom),
+        }
+    }
+}
+
+/// Decodes standard padded base64 the way Go's `[]byte` JSON decoding does (it drops `\r` and `\n`).
+fn decode_base64(text: &str) -> Result<Vec<u8>, base64::DecodeError> {
+    let engine = &base64::engine::general_purpose::STANDARD;
+    if text.contains(['\r', '\n']) {
+        let cleaned: String = text.chars().filter(|c| !matches!(c, '\r' | '\n')).collect();
+        engine.decode(cleaned)
+    } else {
+        engine.decode(text)
+    }
+}
+
+/// Wrapper messages are written as their bare scalar and read from it.
+///
+/// A wrapper field is an `Option<…Value>`, so `null` or a missing key is `None` ("not set") without
+/// any help from these impls.
+macro_rules! scalar_wrapper_serde {
+    ($($wrapper:ident => $scalar:ty),* $(,)?) => {$(
+        impl Serialize for $wrapper {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                self.value.serialize(serializer)
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $wrapper {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                <$scalar>::deserialize(deserializer).map(|value| $wrapper { value })
+            }
+        }
+    )*};
+}
+
+scalar_wrapper_serde! {
+    StringValue => String,
+    Int32Value => i32,
+    UInt32Value => u32,
+    BoolValue => bool,
+    DoubleValue => f64,
+    FloatValue => f32,
+}
+
+/// 64-bit wrappers: written as JSON numbers (like the Go wrappers); read from a number or from a
+/// decimal string (the protojson form), so either producer is understood.
+macro_rules! wide_wrapper_serde {
+    ($($wrapper:ident => $scalar:ty),* $(,)?) => {$(
+        impl Serialize for $wrapper {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                self.value.serialize(serializer)
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $wrapper {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                #[derive(Deserialize)]
+                #[serde(untagged)]
+                enum NumberOrText {
+                    Number($scalar),
+                    Text(String),
+                }
+                let value = match NumberOrText::deserialize(deserializer)? {
+                    NumberOrText::Number(value) => value,
+                    NumberOrText::Text(text) => text.parse().map_err(de::Error::custom)?,
+                };
+                Ok($wrapper { value })
+            }
+        }
+    )*};
+}
+
+wide_wrapper_serde! {
+    Int64Value => i64,
+    UInt64Value => u64,
+}
+
+impl Serialize for BytesValue {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        base64_bytes::serialize(&self.value, serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for BytesValue {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        let value = decode_base64(&text).map_err(de::Error::custom)?;
+        Ok(BytesValue { value })
+    }
+}
+
+/// Serialises `value` to JSON bytes exactly as Go's `json.Marshal` writes strings: `<`, `>`, `&`,
+/// U+2028 and U+2029 are escaped as `\u003c`, `\u003e`, `\u0026`, `\u2028`, `\u2029`.
+///
+/// Any JSON reader accepts either form; matching Go byte for byte keeps content produced here
+/// identical to what an OpenIM server would store.
+pub fn to_go_vec<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, serde_json::Error> {
+    let mut out = Vec::with_capacity(128);
+    let mut serializer = serde_json::Serializer::with_formatter(&mut out, GoFormatter);
+    value.serialize(&mut serializer)?;
+    Ok(out)
+}
+
+/// [`to_go_vec`] as a `String`.
+pub fn to_go_string<T: Serialize + ?Sized>(value: &T) -> Result<String, serde_json::Error> {
+    let bytes = to_go_vec(value)?;
+    // The formatter only ever writes UTF-8 (serde_json input is `str`, escapes are ASCII).
+    String::from_utf8(bytes).map_err(|err| serde::ser::Error::custom(err.utf8_error()))
+}
+
+/// Compact JSON with Go's HTML-safe string escaping.
+#[derive(Debug, Clone, Copy, Default)]
+struct GoFormatter;
+
+impl serde_json::ser::Formatter for GoFormatter {
+    fn write_string_fragment<W: ?Sized + io::Write>(
+        &mut self,
+        writer: &mut W,
+        fragment: &str,
+    ) -> io::Result<()> {
+        let mut start = 0;
+        for (index, ch) in fragment.char_indices() {
+            let escape = match ch {
+                '<' => "\\u003c",
+                '>' => "\\u003e",
+                '&' => "\\u0026",
+                '\u{2028}' => "\\u2028",
+                '\u{2029}' => "\\u2029",
+                _ => continue,
+            };
+            writer.write_all(&fragment.as_bytes()[start..index])?;
+            writer.write_all(escape.as_bytes())?;
+            start = index + ch.len_utf8();
+        }
+        writer.write_all(&fragment.as_bytes()[start..])
+    }
+}
