@@ -21,4 +21,4 @@ pub mod gob;
 pub mod json;
 pub mod pb;
 
-pub use error::DecodeError;
+pub use error::{DecodeError, EncodeError};
