@@ -1,1 +1,80 @@
-fn main() {}
+//! `cargo xtask <command>`: the single entry point for checking, packaging and fuzzing Chorus.
+//!
+//! This file only dispatches. Each command lives in its own module; tools a command needs are
+//! installed by `tools` on first use, so a fresh machine needs nothing but rustup, Node.js and
+//! (for the browser tests) permission to `apt-get install` Chromium.
+
+mod fuzz;
+mod pkg;
+mod repo;
+mod run;
+mod summary;
+mod test;
+mod tools;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use repo::Repo;
+
+const USAGE: &str = "\
+usage: cargo xtask <command>
+
+commands:
+  test                 every check, in order, stopping at the first failing layer:
+                       format, clippy (native), clippy (wasm32), native tests,
+                       browser tests (headless Chromium), node checks;
+                       the last line is `tests: N passed, N failed`
+  pkg                  build the browser SDK into pkg/dist/ (wasm-bindgen, wasm-opt -Oz)
+                       and print its sizes
+  fuzz [--seconds N]   run every fuzz target of proto/fuzz/ for N seconds each (default 60;
+                       needs a nightly toolchain)
+  demo                 start the server and the web demo (not available yet)
+  bench                run the benchmarks (none exist yet)
+
+Missing tools (wasm32 target, wasm-bindgen-cli, cargo-fuzz, Chromium, npm packages) are
+installed on first use into tools/, node_modules/ or the system.";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let repo = Repo::locate();
+    let Some((command, rest)) = args.split_first() else {
+        eprintln!("{USAGE}");
+        return ExitCode::from(2);
+    };
+    match command.as_str() {
+        "test" => test::main(&repo, rest),
+        "pkg" => report(pkg::main(&repo, rest)),
+        "fuzz" => report(fuzz::main(&repo, rest)),
+        "demo" => {
+            eprintln!(
+                "xtask demo: the server and the web demo are not built yet; this command \
+                 arrives with chorus-server and chorus-web-demo."
+            );
+            ExitCode::FAILURE
+        }
+        "bench" => {
+            eprintln!("xtask bench: no benchmarks exist yet; nothing was run or written.");
+            ExitCode::FAILURE
+        }
+        "help" | "-h" | "--help" => {
+            // Ignore a closed stdout (`cargo xtask help | head`) rather than panic.
+            let _ = writeln!(std::io::stdout(), "{USAGE}");
+            ExitCode::SUCCESS
+        }
+        other => {
+            eprintln!("xtask: unknown command `{other}`\n\n{USAGE}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn report(result: anyhow::Result<()>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

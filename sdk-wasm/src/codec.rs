@@ -1,0 +1,112 @@
+//! Gateway frames as a browser client sends and receives them.
+//!
+//! Browsers cannot speak gob usefully and cannot read a failed upgrade's body, so the SDK always
+//! connects with `sdkType=js`: binary frames carry the JSON envelope, gzip-compressed when the
+//! connection asked for `compression=gzip`. All byte layouts come from `chorus-proto`'s
+//! [`FrameCodec`]; this module only fixes the browser's choices and exposes them to JavaScript.
+//! It converts values only: it never opens a socket.
+
+use chorus_proto::envelope::{
+    Compression, EnvelopeCodec, FrameCodec, RequestPayload, Resp, ResponsePayload,
+};
+use chorus_proto::pb::sdkws::GetMaxSeqReq;
+use wasm_bindgen::prelude::*;
+
+use crate::error::SdkError;
+
+/// The frame codec of a browser connection, with or without gzip.
+pub fn browser_codec(gzip: bool) -> FrameCodec {
+    let compression = if gzip {
+        Compression::Gzip
+    } else {
+        Compression::None
+    };
+    FrameCodec::new(EnvelopeCodec::Json, compression)
+}
+
+/// The frame asking for the newest seq of every conversation of `user_id` (reqIdentifier 1001).
+pub fn get_newest_seq_frame(
+    user_id: &str,
+    operation_id: &str,
+    msg_incr: &str,
+    gzip: bool,
+) -> Result<Vec<u8>, SdkError> {
+    let payload = RequestPayload::GetNewestSeq(GetMaxSeqReq {
+        user_id: user_id.to_owned(),
+    });
+    let req = payload.to_req(user_id, operation_id, msg_incr);
+    Ok(browser_codec(gzip).encode_req(&req)?)
+}
+
+/// Decodes a server frame (response or push) into its envelope.
+pub fn decode_server_frame(frame: &[u8], gzip: bool) -> Result<Resp, SdkError> {
+    Ok(browser_codec(gzip).decode_resp(frame)?)
+}
+
+/// Decodes a server frame and the protobuf message its `reqIdentifier` carries.
+pub fn decode_server_payload(
+    frame: &[u8],
+    gzip: bool,
+) -> Result<(Resp, ResponsePayload), SdkError> {
+    let resp = decode_server_frame(frame, gzip)?;
+    let payload = resp.payload()?;
+    Ok((resp, payload))
+}
+
+/// `encodeGetNewestSeq(userID, operationID, msgIncr, gzip)`: the binary frame to send.
+#[wasm_bindgen(js_name = encodeGetNewestSeq)]
+pub fn encode_get_newest_seq(
+    #[wasm_bindgen(js_name = userID)] user_id: &str,
+    #[wasm_bindgen(js_name = operationID)] operation_id: &str,
+    #[wasm_bindgen(js_name = msgIncr)] msg_incr: &str,
+    gzip: bool,
+) -> Result<Vec<u8>, JsError> {
+    Ok(get_newest_seq_frame(user_id, operation_id, msg_incr, gzip)?)
+}
+
+/// `decodeServerFrame(frame, gzip)`: a received binary frame's envelope.
+#[wasm_bindgen(js_name = decodeServerFrame)]
+pub fn decode_frame(frame: &[u8], gzip: bool) -> Result<ServerFrame, JsError> {
+    Ok(ServerFrame(decode_server_frame(frame, gzip)?))
+}
+
+/// A decoded response or push envelope, with OpenIM's JSON field names.
+// Not called `Response`: the generated JavaScript class would shadow the Fetch API's `Response`
+// inside the glue module, whose loader tests `instanceof Response`, and loading would fail.
+#[wasm_bindgen]
+#[derive(Debug, Clone)]
+pub struct ServerFrame(Resp);
+
+#[wasm_bindgen]
+impl ServerFrame {
+    #[wasm_bindgen(getter, js_name = reqIdentifier)]
+    pub fn req_identifier(&self) -> i32 {
+        self.0.req_identifier
+    }
+
+    #[wasm_bindgen(getter, js_name = msgIncr)]
+    pub fn msg_incr(&self) -> String {
+        self.0.msg_incr.clone()
+    }
+
+    #[wasm_bindgen(getter, js_name = operationID)]
+    pub fn operation_id(&self) -> String {
+        self.0.operation_id.clone()
+    }
+
+    #[wasm_bindgen(getter, js_name = errCode)]
+    pub fn err_code(&self) -> i32 {
+        self.0.err_code
+    }
+
+    #[wasm_bindgen(getter, js_name = errMsg)]
+    pub fn err_msg(&self) -> String {
+        self.0.err_msg.clone()
+    }
+
+    /// The protobuf bytes of the payload (empty when absent).
+    #[wasm_bindgen(getter)]
+    pub fn data(&self) -> Vec<u8> {
+        self.0.data.clone()
+    }
+}

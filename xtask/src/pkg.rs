@@ -1,0 +1,112 @@
+//! `cargo xtask pkg`: the browser SDK as ES module + wasm in `pkg/dist/` (git-ignored), which
+//! `pkg/package.json` publishes.
+//!
+//! Pipeline: cargo release build for wasm32 → `wasm-bindgen --target web` → `wasm-opt -Oz`
+//! (npm binaryen, when Node is available) → size report. Never touches files outside
+//! `pkg/dist/` and `target/`.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+
+use crate::repo::{Repo, SDK, WASM_TARGET};
+use crate::{run, tools};
+
+pub fn main(repo: &Repo, args: &[String]) -> Result<()> {
+    if let Some(extra) = args.first() {
+        bail!("xtask pkg takes no arguments (got `{extra}`)");
+    }
+    tools::ensure_wasm_target(repo)?;
+    tools::ensure_wasm_bindgen(repo)?;
+    run::run(
+        repo.cargo()
+            .args(["build", "--release", "--target", WASM_TARGET, "-p", SDK]),
+    )?;
+
+    let built = repo
+        .target_dir()
+        .join(WASM_TARGET)
+        .join("release")
+        .join(format!("{}.wasm", SDK.replace('-', "_")));
+    let dist = repo.path("pkg/dist");
+    if dist.exists() {
+        fs::remove_dir_all(&dist).with_context(|| format!("removing {}", dist.display()))?;
+    }
+    run::run(
+        repo.command(repo.tools_bin().join("wasm-bindgen"))
+            .args(["--target", "web", "--out-dir"])
+            .arg(&dist)
+            .arg(&built),
+    )?;
+    let wasm = dist.join(format!("{}_bg.wasm", SDK.replace('-', "_")));
+    if !wasm.is_file() {
+        bail!("wasm-bindgen did not write {}", wasm.display());
+    }
+
+    let mut sizes = vec![("cargo output".to_owned(), size(&built)?)];
+    sizes.push(("after wasm-bindgen".to_owned(), size(&wasm)?));
+    match wasm_opt(repo)? {
+        Some(wasm_opt) => {
+            run::run(
+                repo.command(wasm_opt)
+                    .arg("-Oz")
+                    .arg(&wasm)
+                    .arg("-o")
+                    .arg(&wasm),
+            )?;
+            sizes.push(("after wasm-opt -Oz".to_owned(), size(&wasm)?));
+        }
+        None => eprintln!(
+            "warning: wasm-opt skipped (needs Node.js and `npm ci` for the npm binaryen package); \
+             the module works but is larger"
+        ),
+    }
+
+    println!("\n{} sizes (bytes):", wasm.display());
+    println!("  {:<20} {:>10} {:>10}", "stage", "raw", "gzip -9");
+    for (stage, (raw, gz)) in &sizes {
+        println!("  {stage:<20} {raw:>10} {:>10}", show(*gz));
+    }
+    println!("\n{}:", dist.display());
+    let mut files: Vec<PathBuf> = fs::read_dir(&dist)?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<Result<_, _>>()?;
+    files.sort();
+    for file in files {
+        let (raw, gz) = size(&file)?;
+        let name = file.file_name().unwrap_or_default().to_string_lossy();
+        println!("  {name:<28} {raw:>10} {:>10}", show(gz));
+    }
+    Ok(())
+}
+
+/// `node_modules/.bin/wasm-opt` from the npm binaryen package, after `npm ci` if needed;
+/// `None` when Node.js is not installed.
+fn wasm_opt(repo: &Repo) -> Result<Option<PathBuf>> {
+    if tools::ensure_node().is_err() {
+        return Ok(None);
+    }
+    tools::npm_ci(&repo.root)?;
+    let path = repo.path("node_modules/.bin/wasm-opt");
+    Ok(path.is_file().then_some(path))
+}
+
+/// Raw size, and gzip -9 size when `gzip` is available.
+fn size(path: &Path) -> Result<(u64, Option<u64>)> {
+    let raw = fs::metadata(path)
+        .with_context(|| format!("reading {}", path.display()))?
+        .len();
+    let gz = std::process::Command::new("gzip")
+        .args(["-9", "-c"])
+        .arg(path)
+        .output()
+        .ok()
+        .filter(|out| out.status.success())
+        .map(|out| out.stdout.len() as u64);
+    Ok((raw, gz))
+}
+
+fn show(size: Option<u64>) -> String {
+    size.map_or_else(|| "n/a".to_owned(), |s| s.to_string())
+}
