@@ -26,6 +26,18 @@ pub struct Claims {
     pub platform_id: i32,
     pub exp: i64,
     pub iat: i64,
+    /// A random id, so that two tokens issued in the same second differ (a new login must be
+    /// able to kick the previous one).
+    #[serde(default)]
+    pub jti: String,
+}
+
+/// 16 random bytes as hex.
+pub fn random_id() -> String {
+    let mut b = [0u8; 16];
+    // The OS random source only fails on broken systems; a zero id is still a valid token id.
+    let _ = getrandom::fill(&mut b);
+    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 const HEADER: &str = r#"{"alg":"HS256","typ":"JWT"}"#;
@@ -46,6 +58,7 @@ pub fn issue(secret: &str, user_id: &str, platform_id: i32, now: i64) -> (String
         exp: now + TOKEN_TTL_SECS,
         // OpenIM backdates iat by five seconds to tolerate clock skew between services.
         iat: now - 5,
+        jti: random_id(),
     };
     let payload = serde_json::to_vec(&claims).unwrap_or_default();
     let input = format!(
@@ -111,6 +124,8 @@ mod tests {
     fn issued_token_verifies_with_claims() {
         let (token, claims) = issue("s3cret", "u1", 5, NOW);
         assert_eq!(verify("s3cret", &token, NOW + 10).unwrap(), claims);
+        let (again, _) = issue("s3cret", "u1", 5, NOW);
+        assert_ne!(token, again, "tokens issued in the same second differ");
         assert_eq!(claims.exp - NOW, TOKEN_TTL_SECS);
         // The payload uses OpenIM's claim names.
         let payload = token.split('.').nth(1).unwrap();

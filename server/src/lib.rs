@@ -150,6 +150,11 @@ pub fn api_app(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// Single-port mode: REST and the gateway on `/msg_gateway` on one address (what tests use).
+pub fn app(state: AppState) -> Router {
+    api_app(state)
+}
+
 /// Serves until `shutdown` resolves.
 pub async fn run(
     config: Config,

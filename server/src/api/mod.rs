@@ -6,6 +6,7 @@
 //! against the token table, and write the envelope. Handlers only see typed requests.
 
 mod auth;
+mod user;
 
 use std::future::Future;
 
@@ -56,7 +57,7 @@ impl Op {
 
 /// All REST routes.
 pub fn router() -> Router<AppState> {
-    Router::new().merge(auth::routes())
+    Router::new().merge(auth::routes()).merge(user::routes())
 }
 
 /// Writes the REST envelope. `data` is omitted on errors and when the handler returns nothing.
