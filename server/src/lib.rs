@@ -9,7 +9,11 @@ pub mod api;
 pub mod auth;
 pub mod config;
 pub mod error;
+pub mod gateway;
+pub mod group;
 pub mod hub;
+pub mod msg;
+pub mod relation;
 pub mod store;
 
 use std::future::Future;
@@ -150,22 +154,82 @@ pub fn api_app(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Single-port mode: REST and the gateway on `/msg_gateway` on one address (what tests use).
-pub fn app(state: AppState) -> Router {
-    api_app(state)
+/// The gateway router (two-port mode: served on `--ws`); every path is the gateway.
+pub fn gateway_app(state: AppState) -> Router {
+    gateway::router().with_state(state)
 }
 
-/// Serves until `shutdown` resolves.
+/// Single-port mode: REST, the gateway on `/msg_gateway` and, when `--static` names a
+/// directory, its files for every other path (what tests and the demo use).
+pub fn app(state: AppState) -> Router {
+    let static_dir = state.config.static_dir.clone();
+    let router = api::router()
+        .merge(gateway::single_port_routes())
+        .layer(tower_http::cors::CorsLayer::very_permissive())
+        .with_state(state);
+    match static_dir {
+        Some(dir) => router.fallback_service(
+            tower_http::services::ServeDir::new(dir).append_index_html_on_directories(true),
+        ),
+        None => router,
+    }
+}
+
+/// Serves until `shutdown` resolves. Once the listeners are bound, prints
+/// `chorus-server listening on http://ADDR` and `chorus-server gateway on ws://ADDR…` on stdout
+/// (with the actual ports, so `:0` can be used); the logs go through `tracing`.
 pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let store = Store::open_dir(&config.data_dir)?;
     let state = AppState::new(config.clone(), store);
-    let api = tokio::net::TcpListener::bind(config.api_addr).await?;
-    tracing::info!(addr = %api.local_addr()?, "REST API listening");
-    axum::serve(api, api_app(state))
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    // Both servers of the two-port mode stop on the same signal.
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = stop_tx.send(true);
+    });
+    let stopped = move || {
+        let mut rx = stop_rx.clone();
+        async move {
+            let _ = rx.wait_for(|s| *s).await;
+        }
+    };
+    if let Some(addr) = config.single_addr {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let local = listener.local_addr()?;
+        announce(&[
+            format!("chorus-server listening on http://{local}"),
+            format!("chorus-server gateway on ws://{local}{}", gateway::PATH),
+        ]);
+        tracing::info!(addr = %local, static_dir = ?config.static_dir, "serving REST, gateway and static files");
+        axum::serve(listener, app(state))
+            .with_graceful_shutdown(stopped())
+            .await?;
+    } else {
+        let api = tokio::net::TcpListener::bind(config.api_addr).await?;
+        let ws = tokio::net::TcpListener::bind(config.ws_addr).await?;
+        let (api_local, ws_local) = (api.local_addr()?, ws.local_addr()?);
+        announce(&[
+            format!("chorus-server listening on http://{api_local}"),
+            format!("chorus-server gateway on ws://{ws_local}"),
+        ]);
+        tracing::info!(api = %api_local, gateway = %ws_local, "serving REST and gateway");
+        let rest = axum::serve(api, api_app(state.clone())).with_graceful_shutdown(stopped());
+        let gw = axum::serve(ws, gateway_app(state)).with_graceful_shutdown(stopped());
+        tokio::try_join!(async { rest.await }, async { gw.await })?;
+    }
+    tracing::info!("server stopped");
     Ok(())
+}
+
+/// Prints the lines tools wait for, flushed at once (stdout may be a pipe).
+fn announce(lines: &[String]) {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    for line in lines {
+        let _ = writeln!(out, "{line}");
+    }
+    let _ = out.flush();
 }

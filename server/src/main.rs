@@ -1,4 +1,7 @@
 //! The chorus-server binary: parse flags, set up logging, serve until Ctrl-C / SIGTERM.
+//!
+//! Once bound it prints `chorus-server listening on http://ADDR` (and the gateway's address) on
+//! stdout; logs go to stderr (`RUST_LOG` filters them, default `info`).
 
 use std::process::ExitCode;
 
@@ -15,7 +18,10 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // Logs go to stderr: stdout carries only the "listening on" lines that tools wait for.
     tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),

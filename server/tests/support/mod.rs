@@ -146,3 +146,6 @@ fn dechunk(mut s: &str) -> String {
     }
     out
 }
+pub mod msg;
+pub mod relation;
+pub mod ws;
