@@ -6,6 +6,10 @@
 //! against the token table, and write the envelope. Handlers only see typed requests.
 
 mod auth;
+mod conversation;
+mod friend;
+mod group;
+mod msg;
 mod user;
 
 use std::future::Future;
@@ -57,7 +61,13 @@ impl Op {
 
 /// All REST routes.
 pub fn router() -> Router<AppState> {
-    Router::new().merge(auth::routes()).merge(user::routes())
+    Router::new()
+        .merge(auth::routes())
+        .merge(user::routes())
+        .merge(friend::routes())
+        .merge(group::routes())
+        .merge(msg::routes())
+        .merge(conversation::routes())
 }
 
 /// Writes the REST envelope. `data` is omitted on errors and when the handler returns nothing.
@@ -98,12 +108,51 @@ fn operation_id(headers: &HeaderMap) -> ApiResult<String> {
         .ok_or_else(|| ApiError::args("header must have operationID"))
 }
 
-/// A route that needs a valid user or admin token in the `token` header.
-pub fn authed<Req, Resp, F, Fut>(handler: F) -> MethodRouter<AppState>
+/// Who is calling: resolved from the request headers before the body is parsed.
+pub trait Caller: Sized + Send + 'static {
+    fn identify(
+        state: &AppState,
+        headers: &HeaderMap,
+        operation_id: String,
+    ) -> impl Future<Output = ApiResult<Self>> + Send;
+}
+
+/// Token routes: the `token` header must hold a valid user or admin token.
+impl Caller for Op {
+    async fn identify(
+        state: &AppState,
+        headers: &HeaderMap,
+        operation_id: String,
+    ) -> ApiResult<Op> {
+        let token = header(headers, "token").ok_or_else(|| {
+            ApiError::new(
+                chorus_proto::constants::ErrorCode::TokenNotExist,
+                "header must have token",
+            )
+        })?;
+        let claims = state.check_token(token).await?;
+        Ok(Op {
+            is_admin: state.is_admin(&claims.user_id),
+            user_id: claims.user_id,
+            platform_id: claims.platform_id,
+            operation_id,
+        })
+    }
+}
+
+/// Public routes: only the operation id is known.
+impl Caller for String {
+    async fn identify(_: &AppState, _: &HeaderMap, operation_id: String) -> ApiResult<String> {
+        Ok(operation_id)
+    }
+}
+
+fn route<C, Req, Resp, F, Fut>(handler: F) -> MethodRouter<AppState>
 where
+    C: Caller,
     Req: DeserializeOwned + Send + 'static,
     Resp: Serialize + Send + 'static,
-    F: Fn(AppState, Op, Req) -> Fut + Clone + Send + Sync + 'static,
+    F: Fn(AppState, C, Req) -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = ApiResult<Resp>> + Send + 'static,
 {
     post(
@@ -111,22 +160,9 @@ where
             let handler = handler.clone();
             async move {
                 let result = async {
-                    let operation_id = operation_id(&headers)?;
-                    let token = header(&headers, "token").ok_or_else(|| {
-                        ApiError::new(
-                            chorus_proto::constants::ErrorCode::TokenNotExist,
-                            "header must have token",
-                        )
-                    })?;
-                    let claims = state.check_token(token).await?;
+                    let caller = C::identify(&state, &headers, operation_id(&headers)?).await?;
                     let req = parse_body::<Req>(&body)?;
-                    let op = Op {
-                        is_admin: state.is_admin(&claims.user_id),
-                        user_id: claims.user_id,
-                        platform_id: claims.platform_id,
-                        operation_id,
-                    };
-                    handler(state, op, req).await
+                    handler(state, caller, req).await
                 }
                 .await;
                 envelope(result)
@@ -135,7 +171,19 @@ where
     )
 }
 
-/// A route that needs no token (`/auth/get_admin_token`, `/auth/parse_token`).
+/// A route that needs a valid user or admin token in the `token` header.
+pub fn authed<Req, Resp, F, Fut>(handler: F) -> MethodRouter<AppState>
+where
+    Req: DeserializeOwned + Send + 'static,
+    Resp: Serialize + Send + 'static,
+    F: Fn(AppState, Op, Req) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = ApiResult<Resp>> + Send + 'static,
+{
+    route(handler)
+}
+
+/// A route that needs no token (`/auth/get_admin_token`, `/auth/parse_token`); the handler gets
+/// the operation id.
 pub fn public<Req, Resp, F, Fut>(handler: F) -> MethodRouter<AppState>
 where
     Req: DeserializeOwned + Send + 'static,
@@ -143,18 +191,5 @@ where
     F: Fn(AppState, String, Req) -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = ApiResult<Resp>> + Send + 'static,
 {
-    post(
-        move |State(state): State<AppState>, headers: HeaderMap, body: Bytes| {
-            let handler = handler.clone();
-            async move {
-                let result = async {
-                    let operation_id = operation_id(&headers)?;
-                    let req = parse_body::<Req>(&body)?;
-                    handler(state, operation_id, req).await
-                }
-                .await;
-                envelope(result)
-            }
-        },
-    )
+    route(handler)
 }
