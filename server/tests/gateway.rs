@@ -753,3 +753,429 @@ async fn packed_v_parameter_replaces_the_query() {
     assert_eq!(result.err_code, 1502);
     c.expect_close().await;
 }
+
+/// Waits for the next 2005 push of `c`, skipping other frames; panics after a few seconds.
+async fn next_online_push(c: &mut WsClient) -> SubUserOnlineStatusTips {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        let resp = c
+            .try_next_frame(left)
+            .await
+            .unwrap_or_else(|| panic!("{}: no 2005 push", c.user));
+        if resp.req_identifier == 2005 {
+            assert_eq!(resp.msg_incr, "", "a push has no msgIncr: {resp:?}");
+            assert_eq!(resp.err_code, 0, "{resp:?}");
+            return SubUserOnlineStatusTips::decode(resp.data.as_slice()).expect("tips");
+        }
+    }
+}
+
+/// No 2005 frame arrives within `wait` (other frames are ignored).
+async fn no_online_push(c: &mut WsClient, wait: Duration) {
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        if left.is_zero() {
+            return;
+        }
+        match c.try_next_frame(left).await {
+            None => return,
+            Some(resp) => assert_ne!(resp.req_identifier, 2005, "{}: {resp:?}", c.user),
+        }
+    }
+}
+
+fn platforms_of(tips: &SubUserOnlineStatusTips, user: &str) -> Vec<i32> {
+    assert_eq!(tips.subscribers.len(), 1, "{tips:?}");
+    assert_eq!(tips.subscribers[0].user_id, user, "{tips:?}");
+    tips.subscribers[0].online_platform_i_ds.clone()
+}
+
+#[tokio::test]
+async fn online_status_subscribers_get_2005_pushes_when_platforms_change() {
+    let s = server_with(&["u1", "u2", "u3"]).await;
+    let t1 = s.user_token("u1", WEB).await;
+    let mut watcher = WsClient::connect(&s, "u1", &t1, Mode::Json).await;
+    let t3 = s.user_token("u3", WEB).await;
+    let mut bystander = WsClient::connect(&s, "u3", &t3, Mode::Gob).await;
+
+    // The reply carries the current status: u2 is offline.
+    let reply: SubUserOnlineStatusTips = watcher
+        .call(
+            2005,
+            &SubUserOnlineStatus {
+                subscribe_user_id: vec!["u2".into()],
+                unsubscribe_user_id: vec![],
+            },
+        )
+        .await;
+    assert_eq!(platforms_of(&reply, "u2"), Vec::<i32>::new());
+
+    // u2 comes online on Android, then on the web: each change is pushed.
+    let t2a = s.user_token("u2", ANDROID).await;
+    let android = WsClient::connect(&s, "u2", &t2a, Mode::Gob).await;
+    assert_eq!(
+        platforms_of(&next_online_push(&mut watcher).await, "u2"),
+        vec![ANDROID]
+    );
+    let t2w = s.user_token("u2", WEB).await;
+    let web = WsClient::connect(&s, "u2", &t2w, Mode::Json).await;
+    assert_eq!(
+        platforms_of(&next_online_push(&mut watcher).await, "u2"),
+        vec![ANDROID, WEB]
+    );
+    // A second connection on a platform already online changes nothing.
+    let web_again = WsClient::connect(&s, "u2", &t2w, Mode::Json).await;
+    no_online_push(&mut watcher, Duration::from_millis(300)).await;
+    web_again.close().await;
+    no_online_push(&mut watcher, Duration::from_millis(300)).await;
+
+    // Android goes away: only the web is left.
+    android.close().await;
+    assert_eq!(
+        platforms_of(&next_online_push(&mut watcher).await, "u2"),
+        vec![WEB]
+    );
+    // Someone who never subscribed hears nothing.
+    no_online_push(&mut bystander, Duration::from_millis(200)).await;
+
+    // After unsubscribing, u2 going offline is not pushed.
+    let reply = watcher
+        .request(
+            2005,
+            &SubUserOnlineStatus {
+                subscribe_user_id: vec![],
+                unsubscribe_user_id: vec!["u2".into()],
+            },
+        )
+        .await;
+    assert_eq!(reply.err_code, 0, "{reply:?}");
+    web.close().await;
+    no_online_push(&mut watcher, Duration::from_millis(400)).await;
+
+    // A subscription dies with its connection: u3 subscribes, disconnects, and u2 coming back
+    // online reaches nobody (and breaks nothing).
+    let _: SubUserOnlineStatusTips = bystander
+        .call(
+            2005,
+            &SubUserOnlineStatus {
+                subscribe_user_id: vec!["u2".into()],
+                unsubscribe_user_id: vec![],
+            },
+        )
+        .await;
+    let bystander_id = s.state.hub.connections("u3")[0].id;
+    assert_eq!(s.state.hub.watched_by(bystander_id), vec!["u2".to_owned()]);
+    bystander.close().await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while !s.state.hub.connections("u3").is_empty() {
+        assert!(tokio::time::Instant::now() < deadline, "u3 never left");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(s.state.hub.watched_by(bystander_id).is_empty());
+    let mut back = WsClient::connect(&s, "u2", &t2w, Mode::Json).await;
+    assert_alive(&mut back).await;
+    assert_alive(&mut watcher).await;
+}
+
+#[tokio::test]
+async fn handshakes_beyond_the_connection_limit_get_1601() {
+    let s = server_with(&["u1", "u2"]).await;
+    s.state.hub.set_max_connections(1);
+    let t1 = s.user_token("u1", WEB).await;
+    let first = WsClient::connect(&s, "u1", &t1, Mode::Json).await;
+
+    // In band when asked for, as a JSON body otherwise; the limit is checked before anything else.
+    let t2 = s.user_token("u2", WEB).await;
+    let (_, result) = WsClient::open(&s, &ws::params("u2", &t2, WEB, Mode::Gob)).await;
+    assert_eq!(result.err_code, 1601, "{result:?}");
+    let (status, body) = ws::raw_upgrade(&s, "sendID=u2&token=bogus").await;
+    assert_eq!(status, 200, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).expect("JSON body");
+    assert_eq!(v["errCode"], 1601, "{v}");
+
+    // Once the first connection is gone there is room again.
+    first.close().await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while s.state.hub.connection_count() > 0 {
+        assert!(tokio::time::Instant::now() < deadline, "first never left");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let mut second = WsClient::connect(&s, "u2", &t2, Mode::Gob).await;
+    assert_alive(&mut second).await;
+}
+
+/// Whether `c` receives the 2001 push of `cmid` within `wait`.
+async fn gets_push(c: &mut WsClient, cmid: &str, wait: Duration) -> bool {
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        let Some(resp) = c.try_next_frame(left).await else {
+            return false;
+        };
+        if resp.req_identifier != 2001 {
+            continue;
+        }
+        let push = chorus_proto::pb::sdkws::PushMessages::decode(resp.data.as_slice())
+            .expect("PushMessages");
+        if push
+            .msgs
+            .values()
+            .flat_map(|p| p.msgs.iter())
+            .any(|m| m.client_msg_id == cmid)
+        {
+            return true;
+        }
+    }
+}
+
+#[tokio::test]
+async fn ios_connections_in_the_background_get_no_message_pushes() {
+    let s = server_with(&["u1", "u2"]).await;
+    let gid = ws::create_group(&s, "u1", &["u2"]).await;
+    let t1 = s.user_token("u1", WEB).await;
+    let mut sender = WsClient::connect(&s, "u1", &t1, Mode::Json).await;
+    let t_ios = s.user_token("u2", IOS).await;
+    let mut ios = WsClient::connect(&s, "u2", &t_ios, Mode::Gob).await;
+    let t_android = s.user_token("u2", ANDROID).await;
+    let mut android = WsClient::connect(&s, "u2", &t_android, Mode::Gob).await;
+    let background = |on: bool| SetAppBackgroundStatusReq {
+        user_id: "u2".into(),
+        is_background: on,
+    };
+    for c in [&mut ios, &mut android] {
+        let resp = c.request(2004, &background(true)).await;
+        assert_eq!(resp.err_code, 0, "{resp:?}");
+    }
+
+    let m = ws::group_text("u1", &gid, "cm-bg-1", "while in background");
+    let _ = sender.send_msg(&m).await;
+    // Android in the background still gets frames; iOS does not.
+    assert!(gets_push(&mut android, "cm-bg-1", Duration::from_secs(5)).await);
+    assert!(!gets_push(&mut ios, "cm-bg-1", Duration::from_millis(500)).await);
+
+    // Back in the foreground, pushes resume.
+    let resp = ios.request(2004, &background(false)).await;
+    assert_eq!(resp.err_code, 0, "{resp:?}");
+    let m = ws::group_text("u1", &gid, "cm-bg-2", "in the foreground");
+    let _ = sender.send_msg(&m).await;
+    assert!(gets_push(&mut ios, "cm-bg-2", Duration::from_secs(5)).await);
+
+    // `isBackground=true` at the handshake counts as well.
+    let t_ios2 = s.user_token("u2", IOS).await;
+    let params = ConnectParams {
+        is_background: true,
+        ..ws::params("u2", &t_ios2, IOS, Mode::Json)
+    };
+    let (mut ios2, result) = WsClient::open(&s, &params).await;
+    assert!(result.is_ok(), "{result:?}");
+    let m = ws::group_text("u1", &gid, "cm-bg-3", "again");
+    let _ = sender.send_msg(&m).await;
+    assert!(gets_push(&mut android, "cm-bg-3", Duration::from_secs(5)).await);
+    assert!(!gets_push(&mut ios2, "cm-bg-3", Duration::from_millis(500)).await);
+}
+
+/// POSTs JSON to a server at `addr`; the `data` of the envelope (errCode 0 asserted).
+async fn post_data(
+    addr: std::net::SocketAddr,
+    path: &str,
+    token: Option<&str>,
+    body: serde_json::Value,
+) -> serde_json::Value {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let body = body.to_string();
+    let mut req = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\noperationID: op-shutdown\r\nContent-Length: {}\r\nConnection: close\r\n",
+        body.len()
+    );
+    if let Some(t) = token {
+        req.push_str(&format!("token: {t}\r\n"));
+    }
+    req.push_str("\r\n");
+    req.push_str(&body);
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.write_all(req.as_bytes()).await.unwrap();
+    let mut raw = String::new();
+    stream.read_to_string(&mut raw).await.unwrap();
+    let (head, rest) = raw.split_once("\r\n\r\n").expect("HTTP response");
+    assert!(!head.to_ascii_lowercase().contains("chunked"), "{head}");
+    let v: serde_json::Value = serde_json::from_str(rest).expect("JSON");
+    assert_eq!(v["errCode"], 0, "{path}: {v}");
+    v["data"].clone()
+}
+
+#[tokio::test]
+async fn graceful_shutdown_closes_live_connections_with_a_close_frame() {
+    use futures::StreamExt as _;
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+    use tokio_tungstenite::tungstenite::Message;
+
+    let data = std::env::temp_dir().join(format!(
+        "chorus-shutdown-{}-{}",
+        std::process::id(),
+        chorus_server::now_ms()
+    ));
+    let addr = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        probe.local_addr().unwrap()
+    };
+    let config = chorus_server::config::Config {
+        data_dir: data.clone(),
+        single_addr: Some(addr),
+        secret: support::SECRET.into(),
+        admin_user_ids: vec![support::ADMIN.into()],
+        ..Default::default()
+    };
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(chorus_server::run(config, async move {
+        let _ = stop_rx.await;
+    }));
+    // Wait for the listener.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while tokio::net::TcpStream::connect(addr).await.is_err() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "server never listened"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let admin = post_data(
+        addr,
+        "/auth/get_admin_token",
+        None,
+        serde_json::json!({"secret": support::SECRET, "userID": support::ADMIN}),
+    )
+    .await["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    post_data(
+        addr,
+        "/user/user_register",
+        Some(&admin),
+        serde_json::json!({"users": [{"userID": "u1", "nickname": "u1", "faceURL": ""}]}),
+    )
+    .await;
+    let token = post_data(
+        addr,
+        "/auth/get_user_token",
+        Some(&admin),
+        serde_json::json!({"userID": "u1", "platformID": WEB}),
+    )
+    .await["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let params = ConnectParams {
+        is_msg_resp: false,
+        ..ws::params("u1", &token, WEB, Mode::Json)
+    };
+    let url = format!("ws://{addr}/msg_gateway?{}", params.to_query());
+    let (mut ws, _) = tokio_tungstenite::connect_async(&url)
+        .await
+        .expect("connect");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+
+    stop_tx.send(()).unwrap();
+    let frame = loop {
+        match tokio::time::timeout(Duration::from_secs(10), ws.next()).await {
+            Err(_) => panic!("no close frame within 10 s"),
+            Ok(Some(Ok(Message::Close(frame)))) => break frame,
+            Ok(Some(Ok(_))) => continue,
+            Ok(other) => panic!("connection ended without a close frame: {other:?}"),
+        }
+    };
+    let frame = frame.expect("the close frame has a code");
+    assert_eq!(frame.code, CloseCode::Away, "{frame:?}");
+    let ended = tokio::time::timeout(Duration::from_secs(10), server)
+        .await
+        .expect("server stops after closing its connections")
+        .expect("server task");
+    assert!(ended.is_ok(), "{ended:?}");
+    let _ = std::fs::remove_dir_all(&data);
+}
+
+#[tokio::test]
+async fn payload_user_ids_must_be_the_connection_user_even_for_an_app_admin() {
+    use chorus_proto::pb::{msg, push};
+    let s = server_with(&["u1", "u2", support::ADMIN]).await;
+    let token = s.user_token(support::ADMIN, WEB).await;
+    let mut admin = WsClient::connect(&s, support::ADMIN, &token, Mode::Json).await;
+    let u2 = || "u2".to_owned();
+    let mut refused = Vec::new();
+    refused.push(admin.request(1001, &GetMaxSeqReq { user_id: u2() }).await);
+    refused.push(
+        admin
+            .request(
+                1002,
+                &PullMessageBySeqsReq {
+                    user_id: u2(),
+                    ..Default::default()
+                },
+            )
+            .await,
+    );
+    refused.push(
+        admin
+            .request(
+                1005,
+                &msg::GetSeqMessageReq {
+                    user_id: u2(),
+                    ..Default::default()
+                },
+            )
+            .await,
+    );
+    refused.push(
+        admin
+            .request(
+                1006,
+                &msg::GetConversationsHasReadAndMaxSeqReq {
+                    user_id: u2(),
+                    ..Default::default()
+                },
+            )
+            .await,
+    );
+    refused.push(
+        admin
+            .request(
+                1007,
+                &msg::GetLastMessageReq {
+                    user_id: u2(),
+                    ..Default::default()
+                },
+            )
+            .await,
+    );
+    refused.push(
+        admin
+            .request(
+                2003,
+                &push::DelUserPushTokenReq {
+                    user_id: u2(),
+                    ..Default::default()
+                },
+            )
+            .await,
+    );
+    refused.push(admin.request(2004, &bg("u2")).await);
+    let mut m = ws::group_text("u2", "g-none", "cm-admin-forged", "hi");
+    m.send_id = u2();
+    refused.push(admin.request(1003, &m).await);
+    for resp in &refused {
+        assert_eq!(resp.err_code, 1002, "{resp:?}");
+        assert!(resp.data.is_empty(), "{resp:?}");
+    }
+    // Its own requests still work.
+    let own = admin
+        .request(
+            1001,
+            &GetMaxSeqReq {
+                user_id: support::ADMIN.into(),
+            },
+        )
+        .await;
+    assert_eq!(own.err_code, 0, "{own:?}");
+}

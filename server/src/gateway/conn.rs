@@ -10,21 +10,23 @@
 //! * The writer owns the socket's sending half: responses and text frames from this connection,
 //!   pushes and kicks from the hub, control pings to web clients every 27 s. A send that stalls
 //!   for [`WRITE_TIMEOUT`] ends the connection; the client reconnects and pulls by seq.
+//!   Every close the server initiates ends with a close frame; on shutdown its code is 1001
+//!   ("going away").
 //!
 //! Control pings from the client are answered by the WebSocket layer itself while reading.
 
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::ws::{Message, WebSocket};
+use axum::extract::ws::{close_code, CloseFrame, Message, WebSocket};
 use chorus_proto::constants::{PlatformId, ReqIdentifier};
 use chorus_proto::envelope::{ConnectParams, FrameCodec, Req, Resp, TextFrame};
 use futures::stream::{SplitSink, SplitStream};
 use futures::{SinkExt, StreamExt};
 use tokio::sync::mpsc;
 
-use crate::hub::{ConnQueue, Outbound};
+use crate::hub::{ConnHandle, ConnQueue, Outbound};
 use crate::AppState;
 
 /// The server closes a connection that sends nothing for this long (`pongWait`).
@@ -43,8 +45,8 @@ const DIRECT_QUEUE: usize = 64;
 pub(super) struct ConnInfo {
     pub user_id: String,
     pub platform_id: i32,
-    /// Set by 2004; the app is in the background (iOS clients then get no online push).
-    pub background: AtomicBool,
+    /// The hub's handle: the background flag (2004) and the online-status subscriptions (2005).
+    pub handle: ConnHandle,
 }
 
 /// Frames produced by this connection itself (as opposed to hub pushes).
@@ -98,10 +100,11 @@ pub(super) async fn serve(state: AppState, mut ws: WebSocket, params: ConnectPar
         "gateway connection open"
     );
 
+    handle.set_background(params.is_background);
     let info = Arc::new(ConnInfo {
         user_id: params.send_id.clone(),
         platform_id: params.platform_id,
-        background: AtomicBool::new(params.is_background),
+        handle: handle.clone(),
     });
     let (sink, stream) = ws.split();
     let (direct_tx, direct_rx) = mpsc::channel(DIRECT_QUEUE);
@@ -274,7 +277,16 @@ async fn write_loop(
             return;
         }
     }
-    let _ = send(&mut sink, Message::Close(None)).await;
+    // On shutdown the close frame says why (1001 "going away"), so clients reconnect later.
+    let frame = queue
+        .flags
+        .going_away
+        .load(Ordering::Relaxed)
+        .then(|| CloseFrame {
+            code: close_code::AWAY,
+            reason: "server shutting down".into(),
+        });
+    let _ = send(&mut sink, Message::Close(frame)).await;
     let _ = tokio::time::timeout(WRITE_TIMEOUT, sink.close()).await;
 }
 

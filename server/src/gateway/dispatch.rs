@@ -6,7 +6,6 @@
 //! is not the protobuf message its identifier requires is answered with 1001. This module never
 //! writes to the socket: responses go to the connection's writer.
 
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use chorus_proto::envelope::{Req, RequestPayload, Resp, ResponsePayload};
@@ -59,10 +58,11 @@ pub(super) async fn answer(state: &AppState, conn: &ConnInfo, req: &Req) -> (Res
     (resp, matches!(result, Ok((_, true))))
 }
 
-/// The user a request acts for: the connection's own user, or anyone for an app administrator
-/// (OpenIM's access check); anything else is 1002.
-fn acting_for<'a>(state: &AppState, conn: &'a ConnInfo, user_id: &'a str) -> ApiResult<&'a str> {
-    if user_id == conn.user_id || (state.is_admin(&conn.user_id) && !user_id.is_empty()) {
+/// The user a request acts for: always the connection's own user. Unlike OpenIM, an app
+/// administrator's connection does not act for others either (they have REST for that), so a
+/// gateway frame can never read or change another user's state; anything else is 1002.
+fn acting_for<'a>(conn: &ConnInfo, user_id: &'a str) -> ApiResult<&'a str> {
+    if user_id == conn.user_id {
         Ok(user_id)
     } else {
         Err(ApiError::no_permission(format!(
@@ -80,11 +80,11 @@ async fn handle(
     use ResponsePayload as R;
     let reply = match payload {
         Q::GetNewestSeq(r) => {
-            let user = acting_for(state, conn, &r.user_id)?;
+            let user = acting_for(conn, &r.user_id)?;
             R::GetNewestSeq(msg::get_max_seq(state, user).await?)
         }
         Q::PullMsgByRange(r) => {
-            let user = acting_for(state, conn, &r.user_id)?.to_owned();
+            let user = acting_for(conn, &r.user_id)?.to_owned();
             R::PullMsgByRange(msg::pull_by_seq_ranges(state, &user, r).await?)
         }
         Q::SendMsg(m) => {
@@ -99,28 +99,32 @@ async fn handle(
             R::SendMsg(Box::new(resp))
         }
         Q::PullMsgBySeqList(r) => {
-            let user = acting_for(state, conn, &r.user_id)?.to_owned();
+            let user = acting_for(conn, &r.user_id)?.to_owned();
             R::PullMsgBySeqList(msg::get_seq_message(state, &user, r).await?)
         }
         Q::GetConvMaxReadSeq(r) => {
-            let user = acting_for(state, conn, &r.user_id)?.to_owned();
+            let user = acting_for(conn, &r.user_id)?.to_owned();
             R::GetConvMaxReadSeq(msg::has_read_and_max_seq(state, &user, r).await?)
         }
         Q::PullConvLastMessage(r) => {
-            let user = acting_for(state, conn, &r.user_id)?.to_owned();
+            let user = acting_for(conn, &r.user_id)?.to_owned();
             R::PullConvLastMessage(msg::last_messages(state, &user, r).await?)
         }
         Q::Logout(r) => {
-            acting_for(state, conn, &r.user_id)?;
+            acting_for(conn, &r.user_id)?;
             // No push tokens are kept, so there is nothing to delete; the reply precedes the close.
             return Ok((R::Logout(push::DelUserPushTokenResp {}), true));
         }
         Q::SetBackgroundStatus(r) => {
-            acting_for(state, conn, &r.user_id)?;
-            conn.background.store(r.is_background, Ordering::Relaxed);
+            acting_for(conn, &r.user_id)?;
+            conn.handle.set_background(r.is_background);
             R::SetBackgroundStatus(sdkws::SetAppBackgroundStatusResp {})
         }
         Q::SubUserOnlineStatus(r) => {
+            // Later changes of the watched users' platforms are pushed as 2005 by the hub.
+            state
+                .hub
+                .subscribe(&conn.handle, &r.subscribe_user_id, &r.unsubscribe_user_id);
             let subscribers = r
                 .subscribe_user_id
                 .iter()

@@ -1,6 +1,7 @@
 //! The message gateway: the WebSocket handshake (spec §2.1–2.2) and the routes that accept it.
 //!
-//! The handshake checks, in this order, the query parameters (1602), the token (1501–1507) and
+//! The handshake checks, in this order, the connection limit (1601, also while shutting down),
+//! the query parameters (1602), the token (1501–1507) and
 //! that the token belongs to the `sendID` and `platformID` of the query (1502), before
 //! upgrading. A refusal is an HTTP 200 JSON body, or — when the client asked for `isMsgResp` —
 //! an upgrade followed by one text frame and a close, because browsers cannot read the body of a
@@ -48,7 +49,16 @@ async fn handshake(
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
     let query = query.unwrap_or_default();
-    match authenticate(&state, &query, &headers).await {
+    // The connection limit comes first, as in OpenIM (spec §2.2).
+    let checked = if state.hub.admits_connection() {
+        authenticate(&state, &query, &headers).await
+    } else {
+        Err(ApiError::new(
+            ErrorCode::ConnOverMaxNumLimit,
+            "too many connections, or the server is shutting down",
+        ))
+    };
+    match checked {
         Ok(params) => match upgrade {
             Ok(upgrade) => {
                 let limit = FrameLimits::CLIENT_TO_SERVER.wire;

@@ -19,10 +19,11 @@ use serde_json::Value;
 use super::db::{self, GroupRow, RequestRow};
 use super::{
     db as run, existing_group, live_group, notify, op_member, op_role, page, random_group_id,
-    redact_members, require_manager, stable_version_id, ADMIN, APP_ADMIN, ORDINARY, OWNER,
+    redact_members, require_manager, version as gv, ADMIN, APP_ADMIN, ORDINARY, OWNER,
 };
 use crate::api::Op;
 use crate::error::{ApiError, ApiResult};
+use crate::relation::version::{self, Change, Delta, VersionLog};
 use crate::{now_ms, AppState};
 
 fn check_allow_type(name: &str, v: i32) -> ApiResult<()> {
@@ -74,12 +75,13 @@ fn new_member(
     }
 }
 
-/// Adds members and opens their windows; returns them as now stored.
+/// Adds members, opens their windows and records the joins in the version logs; returns them as
+/// now stored, with the member log after the change.
 fn add_members(
     c: &rusqlite::Connection,
     g: &GroupRow,
     members: &[GroupMemberFullInfo],
-) -> ApiResult<Vec<GroupMemberFullInfo>> {
+) -> ApiResult<(Vec<GroupMemberFullInfo>, VersionLog)> {
     let min_seq = super::entrant_min_seq(c, g)?;
     let gid = &g.info.group_id;
     for m in members {
@@ -87,7 +89,8 @@ fn add_members(
         db::open_conversation(c, &m.user_id, gid, min_seq)?;
     }
     let ids: Vec<String> = members.iter().map(|m| m.user_id.clone()).collect();
-    Ok(db::members_of(c, gid, &ids)?)
+    let log = gv::joined(c, gid, &ids)?;
+    Ok((db::members_of(c, gid, &ids)?, log))
 }
 
 /// Re-reads the group (member count and settings after a change).
@@ -153,7 +156,7 @@ pub async fn create_group(
     let now = now_ms();
     let history = req.enable_history_for_new_members.unwrap_or(true);
     let opid = op.user_id.clone();
-    let (group, members, op_info) = run(&state, move |c| {
+    let (group, members, op_info, log) = run(&state, move |c| {
         let tx = c.transaction()?;
         let unknown = db::unknown_users(&tx, &all)?;
         if !unknown.is_empty() {
@@ -214,11 +217,12 @@ pub async fn create_group(
             db::insert_member(&tx, m)?;
             db::open_conversation(&tx, &m.user_id, &group_id, 0)?;
         }
+        let log = gv::joined(&tx, &group_id, &all)?;
         let members = db::members(&tx, &group_id)?;
         let op_info = super::op_member(&tx, &group_id, &opid)?;
         let group = reload(&tx, &group_id)?;
         tx.commit()?;
-        Ok((group, members, op_info))
+        Ok((group, members, op_info, log))
     })
     .await?;
 
@@ -230,7 +234,8 @@ pub async fn create_group(
         member_list: members,
         operation_time: now,
         group_owner_user: owner_info,
-        ..Default::default()
+        group_member_version: log.version,
+        group_member_version_id: log.version_id.clone(),
     };
     let send = req.send_message.unwrap_or(true);
     notify::to_group(
@@ -247,7 +252,8 @@ pub async fn create_group(
         let tips = GroupInfoSetAnnouncementTips {
             op_user: Some(op_info.clone()),
             group: Some(group.clone()),
-            ..Default::default()
+            group_member_version: log.version,
+            group_member_version_id: log.version_id,
         };
         notify::to_group(
             &state,
@@ -342,7 +348,7 @@ async fn apply_group_settings(state: AppState, op: Op, req: SetGroupInfoExReq) -
         || req.apply_member_friend.is_some()
         || req.enable_history_for_new_members.is_some();
     let gid = req.group_id.clone();
-    let (group, op_info, member_ids) = run(&state, move |c| {
+    let (group, op_info, member_ids, log) = run(&state, move |c| {
         let tx = c.transaction()?;
         let mut g = live_group(&tx, &req.group_id)?;
         require_manager(&tx, &req.group_id, &op)?;
@@ -382,10 +388,11 @@ async fn apply_group_settings(state: AppState, op: Op, req: SetGroupInfoExReq) -
             // groupAtType 4: the members' chats flag the new announcement.
             db::set_group_at_type(&tx, &req.group_id, &member_ids, 4)?;
         }
+        let log = gv::group_changed(&tx, &req.group_id)?;
         let op_info = op_member(&tx, &req.group_id, &op.user_id)?;
         let group = reload(&tx, &req.group_id)?;
         tx.commit()?;
-        Ok((group, op_info, member_ids))
+        Ok((group, op_info, member_ids, log))
     })
     .await?;
 
@@ -393,7 +400,8 @@ async fn apply_group_settings(state: AppState, op: Op, req: SetGroupInfoExReq) -
         let tips = GroupInfoSetAnnouncementTips {
             op_user: Some(op_info.clone()),
             group: Some(group.clone()),
-            ..Default::default()
+            group_member_version: log.version,
+            group_member_version_id: log.version_id.clone(),
         };
         // Clearing the announcement updates clients without a visible chat tip.
         notify::to_group(
@@ -428,7 +436,8 @@ async fn apply_group_settings(state: AppState, op: Op, req: SetGroupInfoExReq) -
         let tips = GroupInfoSetNameTips {
             op_user: Some(op_info.clone()),
             group: Some(group.clone()),
-            ..Default::default()
+            group_member_version: log.version,
+            group_member_version_id: log.version_id.clone(),
         };
         notify::to_group(
             &state,
@@ -445,6 +454,8 @@ async fn apply_group_settings(state: AppState, op: Op, req: SetGroupInfoExReq) -
         let tips = GroupInfoSetTips {
             op_user: Some(op_info.clone()),
             group: Some(group.clone()),
+            group_member_version: log.version,
+            group_member_version_id: log.version_id.clone(),
             ..Default::default()
         };
         notify::to_group(
@@ -601,8 +612,15 @@ pub struct InviteUserToGroupReq {
 
 /// What a membership request turned into.
 enum Joined {
-    /// Members were added: (group after, operator, the new members).
-    Members(Box<(GroupInfo, GroupMemberFullInfo, Vec<GroupMemberFullInfo>)>),
+    /// Members were added: (group after, operator, the new members, the member log after).
+    Members(
+        Box<(
+            GroupInfo,
+            GroupMemberFullInfo,
+            Vec<GroupMemberFullInfo>,
+            VersionLog,
+        )>,
+    ),
     /// Applications await approval: (the requests, the managers to tell).
     Applications(Vec<GroupRequest>, Vec<String>),
 }
@@ -681,11 +699,12 @@ pub async fn invite_user_to_group(
                 .iter()
                 .map(|u| new_member(&gid, u, ORDINARY, 2, &op.user_id, &op.user_id, now))
                 .collect();
-            let added = add_members(&tx, &g, &members)?;
+            let (added, log) = add_members(&tx, &g, &members)?;
             Joined::Members(Box::new((
                 reload(&tx, &gid)?,
                 op_member(&tx, &gid, &op.user_id)?,
                 added,
+                log,
             )))
         };
         tx.commit()?;
@@ -694,14 +713,15 @@ pub async fn invite_user_to_group(
     .await?;
     match outcome {
         Joined::Members(joined) => {
-            let (group, op_info, added) = *joined;
+            let (group, op_info, added, log) = *joined;
             let tips = MemberInvitedTips {
                 group: Some(group.clone()),
                 op_user: Some(op_info.clone()),
                 invited_user_list: added,
                 operation_time: now,
                 inviter_user: Some(op_info.clone()),
-                ..Default::default()
+                group_member_version: log.version,
+                group_member_version_id: log.version_id,
             };
             let send = req.send_message.unwrap_or(true);
             notify::to_group(
@@ -777,9 +797,9 @@ pub async fn join_group(state: AppState, op: Op, req: JoinGroupReq) -> ApiResult
                 &applicant,
                 now,
             );
-            let added = add_members(&tx, &g, &[m])?;
+            let (added, log) = add_members(&tx, &g, &[m])?;
             let entrant = added.first().cloned().unwrap_or_default();
-            Joined::Members(Box::new((reload(&tx, &gid)?, entrant, added)))
+            Joined::Members(Box::new((reload(&tx, &gid)?, entrant, added, log)))
         } else {
             let q = RequestRow {
                 group_id: gid.clone(),
@@ -802,12 +822,13 @@ pub async fn join_group(state: AppState, op: Op, req: JoinGroupReq) -> ApiResult
     .await?;
     match outcome {
         Joined::Members(joined) => {
-            let (group, entrant, _) = *joined;
+            let (group, entrant, _, log) = *joined;
             let tips = MemberEnterTips {
                 group: Some(group.clone()),
                 entrant_user: Some(entrant.clone()),
                 operation_time: now,
-                ..Default::default()
+                group_member_version: log.version,
+                group_member_version_id: log.version_id,
             };
             notify::to_group(
                 &state,
@@ -883,7 +904,8 @@ pub async fn group_application_response(
                 &op.user_id,
                 now,
             );
-            entrant = add_members(&tx, &g, &[m])?.into_iter().next();
+            let (added, log) = add_members(&tx, &g, &[m])?;
+            entrant = added.into_iter().next().map(|e| (e, log));
         }
         let request = db::request_to_wire(&tx, &q)?;
         let managers = db::managers(&tx, &req.group_id)?;
@@ -943,12 +965,13 @@ pub async fn group_application_response(
             .await;
         }
     }
-    if let Some(entrant) = entrant {
+    if let Some((entrant, log)) = entrant {
         let tips = MemberEnterTips {
             group: Some(group.clone()),
             entrant_user: Some(entrant),
             operation_time: now,
-            ..Default::default()
+            group_member_version: log.version,
+            group_member_version_id: log.version_id,
         };
         notify::to_group(
             &state,
@@ -1147,7 +1170,7 @@ pub async fn kick_group(state: AppState, op: Op, req: KickGroupReq) -> ApiResult
     let now = now_ms();
     let gid = req.group_id.clone();
     let ids = kicked.clone();
-    let (group, op_info, removed) = run(&state, move |c| {
+    let (group, op_info, removed, log) = run(&state, move |c| {
         let tx = c.transaction()?;
         live_group(&tx, &gid)?;
         let role = require_manager(&tx, &gid, &op)?;
@@ -1167,9 +1190,10 @@ pub async fn kick_group(state: AppState, op: Op, req: KickGroupReq) -> ApiResult
         for m in &removed {
             db::delete_member(&tx, &gid, &m.user_id)?;
         }
+        let log = gv::left(&tx, &gid, &ids)?;
         let group = reload(&tx, &gid)?;
         tx.commit()?;
-        Ok((group, op_info, removed))
+        Ok((group, op_info, removed, log))
     })
     .await?;
     let tips = MemberKickedTips {
@@ -1177,7 +1201,8 @@ pub async fn kick_group(state: AppState, op: Op, req: KickGroupReq) -> ApiResult
         op_user: Some(op_info.clone()),
         kicked_user_list: removed,
         operation_time: now,
-        ..Default::default()
+        group_member_version: log.version,
+        group_member_version_id: log.version_id,
     };
     let send = req.send_message.unwrap_or(true);
     notify::to_group(
@@ -1211,7 +1236,7 @@ pub async fn quit_group(state: AppState, op: Op, req: QuitGroupReq) -> ApiResult
     op.check_access(&user)?;
     let now = now_ms();
     let (gid, uid) = (req.group_id.clone(), user.clone());
-    let (group, quitter) = run(&state, move |c| {
+    let (group, quitter, log) = run(&state, move |c| {
         let tx = c.transaction()?;
         existing_group(&tx, &gid)?;
         let m = db::member(&tx, &gid, &uid)?.ok_or_else(|| super::not_in_group(&uid, &gid))?;
@@ -1221,16 +1246,18 @@ pub async fn quit_group(state: AppState, op: Op, req: QuitGroupReq) -> ApiResult
             ));
         }
         db::delete_member(&tx, &gid, &uid)?;
+        let log = gv::left(&tx, &gid, std::slice::from_ref(&uid))?;
         let group = reload(&tx, &gid)?;
         tx.commit()?;
-        Ok((group, m))
+        Ok((group, m, log))
     })
     .await?;
     let tips = MemberQuitTips {
         group: Some(group),
         quit_user: Some(quitter.clone()),
         operation_time: now,
-        ..Default::default()
+        group_member_version: log.version,
+        group_member_version_id: log.version_id,
     };
     notify::to_group(
         &state,
@@ -1270,6 +1297,7 @@ pub async fn dismiss_group(state: AppState, op: Op, req: DismissGroupReq) -> Api
         }
         g.info.status = 2;
         db::update_group(&tx, &g)?;
+        gv::group_changed(&tx, &gid)?;
         let op_info = op_member(&tx, &gid, &op.user_id)?;
         let group = reload(&tx, &gid)?;
         tx.commit()?;
@@ -1297,10 +1325,12 @@ pub async fn dismiss_group(state: AppState, op: Op, req: DismissGroupReq) -> Api
         let gid = req.group_id.clone();
         run(&state, move |c| {
             let tx = c.transaction()?;
-            for u in db::member_ids(&tx, &gid)? {
-                db::delete_member(&tx, &gid, &u)?;
-                db::freeze_conversation(&tx, &u, &gid)?;
+            let ids = db::member_ids(&tx, &gid)?;
+            for u in &ids {
+                db::delete_member(&tx, &gid, u)?;
+                db::freeze_conversation(&tx, u, &gid)?;
             }
+            gv::left(&tx, &gid, &ids)?;
             tx.commit()?;
             Ok(())
         })
@@ -1326,7 +1356,7 @@ pub struct TransferGroupReq {
 pub async fn transfer_group(state: AppState, op: Op, req: TransferGroupReq) -> ApiResult<()> {
     let now = now_ms();
     let gid = req.group_id.clone();
-    let (group, op_info, new_owner, old_owner) = run(&state, move |c| {
+    let (group, op_info, new_owner, old_owner, log) = run(&state, move |c| {
         let tx = c.transaction()?;
         let mut g = live_group(&tx, &gid)?;
         let role = op_role(&tx, &gid, &op)?;
@@ -1352,12 +1382,18 @@ pub async fn transfer_group(state: AppState, op: Op, req: TransferGroupReq) -> A
         db::set_role(&tx, &gid, &new.user_id, OWNER)?;
         g.info.owner_user_id = new.user_id.clone();
         db::update_group(&tx, &g)?;
+        gv::group_changed(&tx, &gid)?;
+        let log = gv::members_changed(
+            &tx,
+            &gid,
+            &[(&old, Change::Update), (&new.user_id, Change::Update)],
+        )?;
         let op_info = op_member(&tx, &gid, &op.user_id)?;
         let new_owner = op_member(&tx, &gid, &new.user_id)?;
         let old_owner = db::member(&tx, &gid, &old)?;
         let group = reload(&tx, &gid)?;
         tx.commit()?;
-        Ok((group, op_info, new_owner, old_owner))
+        Ok((group, op_info, new_owner, old_owner, log))
     })
     .await?;
     let tips = GroupOwnerTransferredTips {
@@ -1370,7 +1406,8 @@ pub async fn transfer_group(state: AppState, op: Op, req: TransferGroupReq) -> A
             .unwrap_or_default(),
         operation_time: now,
         old_group_owner_info: old_owner,
-        ..Default::default()
+        group_member_version: log.version,
+        group_member_version_id: log.version_id,
     };
     notify::to_group(
         &state,
@@ -1481,20 +1518,24 @@ pub async fn set_group_member_info(
             let group = reload(&tx, &s.group_id)?;
             let op_info = op_member(&tx, &s.group_id, &op.user_id)?;
             let changed = db::member(&tx, &s.group_id, &s.user_id)?.unwrap_or_default();
+            // One version per tip, so a client applying tips one by one stays in step.
             if let Some(r) = s.role_level {
                 let ct = if r == ADMIN {
                     ContentType::GroupMemberSetToAdminNotification
                 } else {
                     ContentType::GroupMemberSetToOrdinaryUserNotification
                 };
-                events.push((group.clone(), op_info.clone(), changed.clone(), ct));
+                let log = gv::members_changed(&tx, &s.group_id, &[(&s.user_id, Change::Update)])?;
+                events.push((group.clone(), op_info.clone(), changed.clone(), ct, log));
             }
             if info_changed {
+                let log = gv::members_changed(&tx, &s.group_id, &[(&s.user_id, Change::Update)])?;
                 events.push((
                     group,
                     op_info,
                     changed,
                     ContentType::GroupMemberInfoSetNotification,
+                    log,
                 ));
             }
         }
@@ -1503,13 +1544,15 @@ pub async fn set_group_member_info(
     })
     .await?;
     let _ = opid;
-    for (group, op_info, changed, ct) in tips {
+    for (group, op_info, changed, ct, log) in tips {
         let gid = group.group_id.clone();
         let tips = GroupMemberInfoSetTips {
             group: Some(group),
             op_user: Some(op_info.clone()),
             operation_time: now,
             changed_user: Some(changed),
+            group_member_version: log.version,
+            group_member_version_id: log.version_id,
             ..Default::default()
         };
         notify::to_group(&state, &op_info, &gid, ct, &tips, false, vec![]).await;
@@ -1537,7 +1580,12 @@ async fn set_member_mute(
     op: Op,
     req: &MuteMemberReq,
     mute_end: i64,
-) -> ApiResult<(GroupInfo, GroupMemberFullInfo, GroupMemberFullInfo)> {
+) -> ApiResult<(
+    GroupInfo,
+    GroupMemberFullInfo,
+    GroupMemberFullInfo,
+    VersionLog,
+)> {
     let (gid, uid) = (req.group_id.clone(), req.user_id.clone());
     run(state, move |c| {
         let tx = c.transaction()?;
@@ -1551,11 +1599,12 @@ async fn set_member_mute(
             )));
         }
         db::set_mute_end(&tx, &gid, &uid, mute_end)?;
+        let log = gv::members_changed(&tx, &gid, &[(&uid, Change::Update)])?;
         let muted = db::member(&tx, &gid, &uid)?.unwrap_or_default();
         let op_info = op_member(&tx, &gid, &op.user_id)?;
         let group = reload(&tx, &gid)?;
         tx.commit()?;
-        Ok((group, op_info, muted))
+        Ok((group, op_info, muted, log))
     })
     .await
 }
@@ -1563,14 +1612,15 @@ async fn set_member_mute(
 pub async fn mute_group_member(state: AppState, op: Op, req: MuteMemberReq) -> ApiResult<()> {
     let now = now_ms();
     let end = now + i64::from(req.muted_seconds) * 1000;
-    let (group, op_info, muted) = set_member_mute(&state, op, &req, end).await?;
+    let (group, op_info, muted, log) = set_member_mute(&state, op, &req, end).await?;
     let tips = GroupMemberMutedTips {
         group: Some(group),
         op_user: Some(op_info.clone()),
         operation_time: now,
         muted_user: Some(muted),
         muted_seconds: req.muted_seconds,
-        ..Default::default()
+        group_member_version: log.version,
+        group_member_version_id: log.version_id,
     };
     notify::to_group(
         &state,
@@ -1591,13 +1641,14 @@ pub async fn cancel_mute_group_member(
     req: MuteMemberReq,
 ) -> ApiResult<()> {
     let now = now_ms();
-    let (group, op_info, muted) = set_member_mute(&state, op, &req, 0).await?;
+    let (group, op_info, muted, log) = set_member_mute(&state, op, &req, 0).await?;
     let tips = GroupMemberCancelMutedTips {
         group: Some(group),
         op_user: Some(op_info.clone()),
         operation_time: now,
         muted_user: Some(muted),
-        ..Default::default()
+        group_member_version: log.version,
+        group_member_version_id: log.version_id,
     };
     notify::to_group(
         &state,
@@ -1624,7 +1675,7 @@ async fn set_group_status(
     op: Op,
     group_id: &str,
     status: i32,
-) -> ApiResult<(GroupInfo, GroupMemberFullInfo)> {
+) -> ApiResult<(GroupInfo, GroupMemberFullInfo, VersionLog)> {
     let gid = group_id.to_owned();
     run(state, move |c| {
         let tx = c.transaction()?;
@@ -1632,21 +1683,23 @@ async fn set_group_status(
         require_manager(&tx, &gid, &op)?;
         g.info.status = status;
         db::update_group(&tx, &g)?;
+        let log = gv::group_changed(&tx, &gid)?;
         let op_info = op_member(&tx, &gid, &op.user_id)?;
         let group = reload(&tx, &gid)?;
         tx.commit()?;
-        Ok((group, op_info))
+        Ok((group, op_info, log))
     })
     .await
 }
 
 pub async fn mute_group(state: AppState, op: Op, req: GroupIdReq) -> ApiResult<()> {
-    let (group, op_info) = set_group_status(&state, op, &req.group_id, 3).await?;
+    let (group, op_info, log) = set_group_status(&state, op, &req.group_id, 3).await?;
     let tips = GroupMutedTips {
         group: Some(group),
         op_user: Some(op_info.clone()),
         operation_time: now_ms(),
-        ..Default::default()
+        group_member_version: log.version,
+        group_member_version_id: log.version_id,
     };
     notify::to_group(
         &state,
@@ -1662,12 +1715,13 @@ pub async fn mute_group(state: AppState, op: Op, req: GroupIdReq) -> ApiResult<(
 }
 
 pub async fn cancel_mute_group(state: AppState, op: Op, req: GroupIdReq) -> ApiResult<()> {
-    let (group, op_info) = set_group_status(&state, op, &req.group_id, 0).await?;
+    let (group, op_info, log) = set_group_status(&state, op, &req.group_id, 0).await?;
     let tips = GroupCancelMutedTips {
         group: Some(group),
         op_user: Some(op_info.clone()),
         operation_time: now_ms(),
-        ..Default::default()
+        group_member_version: log.version,
+        group_member_version_id: log.version_id,
     };
     notify::to_group(
         &state,
@@ -1749,11 +1803,10 @@ pub struct IncrementalJoinGroupsResp {
     sort_version: u64,
 }
 
-/// The version answered with every `full: true` reply (never 0, which clients treat as "none").
-const FULL_VERSION: u64 = 1;
-
+/// The joined-group delta since the client's `{versionID, version}` (spec §5.8); `full: true`
+/// (with the current versionID and empty lists) when the client must refetch the whole list.
 pub async fn get_incremental_join_groups(
-    _state: AppState,
+    state: AppState,
     op: Op,
     req: IncrementalJoinGroupsReq,
 ) -> ApiResult<IncrementalJoinGroupsResp> {
@@ -1763,16 +1816,51 @@ pub async fn get_incremental_join_groups(
         req.user_id.clone()
     };
     op.check_access(&user)?;
-    let _ = (req.version_id, req.version);
-    Ok(IncrementalJoinGroupsResp {
-        version: FULL_VERSION,
-        version_id: stable_version_id("join_group", &user),
-        full: true,
-        delete: vec![],
-        insert: vec![],
-        update: vec![],
-        sort_version: 0,
+    run(&state, move |c| {
+        let tx = c.transaction()?;
+        let log = version::current(&tx, version::JOIN_GROUP, &user)?;
+        let d = version::delta(
+            &tx,
+            version::JOIN_GROUP,
+            &user,
+            &log,
+            &req.version_id,
+            req.version,
+        )?;
+        let mut resp = IncrementalJoinGroupsResp {
+            version: log.version,
+            version_id: log.version_id,
+            full: false,
+            delete: Vec::new(),
+            insert: Vec::new(),
+            update: Vec::new(),
+            sort_version: 0,
+        };
+        match d {
+            Delta::Full => resp.full = true,
+            Delta::Changes(changes) => {
+                let (mut delete, insert, update) = gv::split(changes);
+                // A group recorded as joined but left by now (or gone) counts as deleted.
+                let mut current = |ids: Vec<String>| -> ApiResult<Vec<GroupInfo>> {
+                    let mut out = Vec::new();
+                    for gid in ids {
+                        match db::group(&tx, &gid)? {
+                            Some(g) if db::member(&tx, &gid, &user)?.is_some() => out.push(g.info),
+                            _ => delete.push(gid),
+                        }
+                    }
+                    Ok(out)
+                };
+                resp.insert = current(insert)?;
+                resp.update = current(update)?;
+                resp.delete = delete;
+            }
+        }
+        // The log may have been created just now.
+        tx.commit()?;
+        Ok(resp)
     })
+    .await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -1815,6 +1903,9 @@ pub struct IncrementalMembersBatchResp {
     resp_list: BTreeMap<String, IncrementalMembersResp>,
 }
 
+/// Per group, the member delta since the client's `{versionID, version}` (spec §5.8), with the
+/// group's current info; `full: true` when the client must refetch that member list. Member
+/// records obey `lookMemberInfo` as the full list does.
 pub async fn get_incremental_group_members_batch(
     state: AppState,
     op: Op,
@@ -1827,29 +1918,64 @@ pub async fn get_incremental_group_members_batch(
     };
     op.check_access(&user)?;
     run(&state, move |c| {
+        let tx = c.transaction()?;
         let mut resp_list = BTreeMap::new();
         for r in req.req_list {
             // Groups the user no longer belongs to are left out rather than failing the batch.
-            let Some(g) = db::group(c, &r.group_id)? else {
+            let Some(g) = db::group(&tx, &r.group_id)? else {
                 continue;
             };
-            if !op.is_admin && db::member(c, &r.group_id, &user)?.is_none() {
-                continue;
+            let viewer_role = match db::member(&tx, &r.group_id, &user)? {
+                Some(m) => m.role_level,
+                None if op.is_admin => APP_ADMIN,
+                None => continue,
+            };
+            let log = version::current(&tx, version::GROUP_MEMBER, &r.group_id)?;
+            let d = version::delta(
+                &tx,
+                version::GROUP_MEMBER,
+                &r.group_id,
+                &log,
+                &r.version_id,
+                r.version,
+            )?;
+            let mut resp = IncrementalMembersResp {
+                version: log.version,
+                version_id: log.version_id,
+                full: false,
+                delete: Vec::new(),
+                insert: Vec::new(),
+                update: Vec::new(),
+                group: None,
+                sort_version: 0,
+            };
+            match d {
+                Delta::Full => resp.full = true,
+                Delta::Changes(changes) => {
+                    let (mut delete, insert, update) = gv::split(changes);
+                    resp.insert = db::members_of(&tx, &r.group_id, &insert)?;
+                    resp.update = db::members_of(&tx, &r.group_id, &update)?;
+                    // A member recorded as added or changed but gone by now counts as deleted.
+                    for id in insert.iter().chain(&update) {
+                        if !resp
+                            .insert
+                            .iter()
+                            .chain(&resp.update)
+                            .any(|m| &m.user_id == id)
+                        {
+                            delete.push(id.clone());
+                        }
+                    }
+                    resp.delete = delete;
+                    let look = g.info.look_member_info;
+                    redact_members(look, viewer_role, &user, &mut resp.insert);
+                    redact_members(look, viewer_role, &user, &mut resp.update);
+                }
             }
-            resp_list.insert(
-                r.group_id.clone(),
-                IncrementalMembersResp {
-                    version: FULL_VERSION,
-                    version_id: stable_version_id("group_member", &r.group_id),
-                    full: true,
-                    delete: vec![],
-                    insert: vec![],
-                    update: vec![],
-                    group: Some(g.info),
-                    sort_version: 0,
-                },
-            );
+            resp.group = Some(g.info);
+            resp_list.insert(r.group_id.clone(), resp);
         }
+        tx.commit()?;
         Ok(IncrementalMembersBatchResp { resp_list })
     })
     .await
@@ -1885,18 +2011,20 @@ pub async fn get_full_join_group_ids(
         req.user_id.clone()
     };
     op.check_access(&user)?;
-    let _ = req.id_hash;
-    let vid = stable_version_id("join_group", &user);
     run(&state, move |c| {
-        let group_ids = db::joined_groups(c, &user)?
+        let tx = c.transaction()?;
+        let log = version::current(&tx, version::JOIN_GROUP, &user)?;
+        let ids: Vec<String> = db::joined_groups(&tx, &user)?
             .into_iter()
             .map(|g| g.info.group_id)
             .collect();
+        tx.commit()?;
+        let equal = req.id_hash != 0 && req.id_hash == version::id_hash(&ids);
         Ok(FullJoinGroupIdsResp {
-            version: FULL_VERSION,
-            version_id: vid,
-            equal: false,
-            group_ids,
+            version: log.version,
+            version_id: log.version_id,
+            equal,
+            group_ids: if equal { Vec::new() } else { ids },
         })
     })
     .await
@@ -1926,15 +2054,19 @@ pub async fn get_full_group_member_user_ids(
     op: Op,
     req: FullMemberIdsReq,
 ) -> ApiResult<FullMemberIdsResp> {
-    let _ = req.id_hash;
     run(&state, move |c| {
-        existing_group(c, &req.group_id)?;
-        op_role(c, &req.group_id, &op)?;
+        let tx = c.transaction()?;
+        existing_group(&tx, &req.group_id)?;
+        op_role(&tx, &req.group_id, &op)?;
+        let log = version::current(&tx, version::GROUP_MEMBER, &req.group_id)?;
+        let ids = db::member_ids(&tx, &req.group_id)?;
+        tx.commit()?;
+        let equal = req.id_hash != 0 && req.id_hash == version::id_hash(&ids);
         Ok(FullMemberIdsResp {
-            version: FULL_VERSION,
-            version_id: stable_version_id("group_member", &req.group_id),
-            equal: false,
-            user_ids: db::member_ids(c, &req.group_id)?,
+            version: log.version,
+            version_id: log.version_id,
+            equal,
+            user_ids: if equal { Vec::new() } else { ids },
         })
     })
     .await

@@ -19,6 +19,10 @@
 //! adds the same key to each returned group object, which OpenIM clients ignore. When it is off,
 //! an entrant's window starts after the group's current max seq.
 //!
+//! Incremental sync (spec §5.8): every change bumps the `group_member` log of the group and the
+//! `join_group` logs of the users concerned in its own transaction ([`version`]); tips carry the
+//! member log's version, and the incremental calls answer deltas from those logs.
+//!
 //! Windows: joining opens the member's `sg_` row with `max_seq` 0 and `min_seq` 0 (history on) or
 //! current max + 1 (history off). Leaving (kick, quit, dismissal with `deleteMember`) deletes the
 //! membership, delivers the notification — stored as a chat tip, so the leaver's window includes
@@ -31,14 +35,13 @@
 //!   sends) but must be the caller unless the caller is an app administrator;
 //! * `GroupCreatedTips.memberList` lists every member (OpenIM stops at the operator);
 //! * renaming a group sends 1520 `GroupInfoSetNameTips`, other setting changes 1502;
-//! * incremental version sync answers `full: true` with a stable `versionID`, and tips carry
-//!   `groupMemberVersion` 0 / an empty `groupMemberVersionID`, so clients always refetch lists.
 //!
 //! This module never writes messages itself and never pushes frames: both go through `msg`.
 
 mod db;
 mod handlers;
 mod notify;
+mod version;
 
 pub use handlers::*;
 
@@ -181,13 +184,6 @@ fn redact_members(
             ..Default::default()
         };
     }
-}
-
-/// A 24-hex-digit versionID that stays the same for one (kind, key).
-fn stable_version_id(kind: &str, key: &str) -> String {
-    use md5::{Digest, Md5};
-    let digest = Md5::digest(format!("{kind}:{key}").as_bytes());
-    digest.iter().take(12).map(|b| format!("{b:02x}")).collect()
 }
 
 /// A fresh decimal groupID.

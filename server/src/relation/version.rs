@@ -15,6 +15,8 @@ pub const FRIEND: &str = "friend";
 pub const BLACK: &str = "black";
 /// A group's member list (key: groupID).
 pub const GROUP_MEMBER: &str = "group_member";
+/// The list of groups a user belongs to (key: userID).
+pub const JOIN_GROUP: &str = "join_group";
 
 /// What happened to an entity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
