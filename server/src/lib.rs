@@ -14,6 +14,7 @@ pub mod group;
 pub mod hub;
 pub mod msg;
 pub mod relation;
+pub mod seed;
 pub mod store;
 
 use std::future::Future;
@@ -149,9 +150,18 @@ impl AppState {
 
 /// The REST router (two-port mode: served on `--api`).
 pub fn api_app(state: AppState) -> Router {
-    api::router()
+    rest_routes(&state.config)
         .layer(tower_http::cors::CorsLayer::very_permissive())
         .with_state(state)
+}
+
+/// The REST routes, with the `/demo/*` routes only in demo mode (`--seed-demo`).
+fn rest_routes(config: &Config) -> Router<AppState> {
+    if config.seed_demo {
+        api::router().merge(api::demo::routes())
+    } else {
+        api::router()
+    }
 }
 
 /// The gateway router (two-port mode: served on `--ws`); every path is the gateway.
@@ -163,7 +173,7 @@ pub fn gateway_app(state: AppState) -> Router {
 /// directory, its files for every other path (what tests and the demo use).
 pub fn app(state: AppState) -> Router {
     let static_dir = state.config.static_dir.clone();
-    let router = api::router()
+    let router = rest_routes(&state.config)
         .merge(gateway::single_port_routes())
         .layer(tower_http::cors::CorsLayer::very_permissive())
         .with_state(state);
@@ -183,11 +193,22 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let store = Store::open_dir(&config.data_dir)?;
+    register_admin_users(&store, &config.admin_user_ids)?;
     let state = AppState::new(config.clone(), store);
+    if config.seed_demo {
+        tracing::warn!("demo mode (--seed-demo): POST /demo/token hands out tokens for the seeded users without any credential; never expose this server");
+        seed::seed_demo(&state).await?;
+    }
     // Both servers of the two-port mode stop on the same signal.
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let hub_state = state.clone();
     tokio::spawn(async move {
         shutdown.await;
+        // Live WebSockets are not tracked by the HTTP servers: close them (with a close frame) first.
+        hub_state
+            .hub
+            .close_all(std::time::Duration::from_secs(5))
+            .await;
         let _ = stop_tx.send(true);
     });
     let stopped = move || {
@@ -222,6 +243,22 @@ pub async fn run(
     }
     tracing::info!("server stopped");
     Ok(())
+}
+
+/// App administrators exist as users too, as in OpenIM v3.8 (nickname = user ID, level
+/// AppNotificationAdmin): clients look up the sender of the notifications an administrator causes
+/// (e.g. "group created" by `imAdmin`) and log an error when that user is unknown.
+fn register_admin_users(store: &Store, admin_user_ids: &[String]) -> Result<(), StoreError> {
+    let level = chorus_proto::constants::AppManagerLevel::AppNotificationAdmin as i32;
+    store.call_sync(|c| {
+        for id in admin_user_ids {
+            c.execute(
+                "INSERT OR IGNORE INTO users (user_id, nickname, create_time, app_manger_level) VALUES (?1, ?1, ?2, ?3)",
+                rusqlite::params![id, now_ms(), level],
+            )?;
+        }
+        Ok(())
+    })
 }
 
 /// Prints the lines tools wait for, flushed at once (stdout may be a pipe).

@@ -4,6 +4,7 @@
 //! installed by `tools` on first use, so a fresh machine needs nothing but rustup, Node.js and
 //! (for the browser tests) permission to `apt-get install` Chromium.
 
+mod demo;
 mod fuzz;
 mod pkg;
 mod repo;
@@ -29,7 +30,10 @@ commands:
                        and print its sizes
   fuzz [--seconds N]   run every fuzz target of proto/fuzz/ for N seconds each (default 60;
                        needs a nightly toolchain)
-  demo                 start the server and the web demo (not available yet)
+  demo [--port N] [--fresh]
+                       build the server and the web demo (release) and serve both on
+                       http://127.0.0.1:N/ (default 8080) with seeded demo data kept in
+                       target/demo-data/ (--fresh starts over); Ctrl-C stops it
   bench                run the benchmarks (none exist yet)
 
 Missing tools (wasm32 target, wasm-bindgen-cli, cargo-fuzz, Chromium, npm packages) are
@@ -46,13 +50,7 @@ fn main() -> ExitCode {
         "test" => test::main(&repo, rest),
         "pkg" => report(pkg::main(&repo, rest)),
         "fuzz" => report(fuzz::main(&repo, rest)),
-        "demo" => {
-            eprintln!(
-                "xtask demo: the server and the web demo are not built yet; this command \
-                 arrives with chorus-server and chorus-web-demo."
-            );
-            ExitCode::FAILURE
-        }
+        "demo" => report(demo::main(&repo, rest)),
         "bench" => {
             eprintln!("xtask bench: no benchmarks exist yet; nothing was run or written.");
             ExitCode::FAILURE

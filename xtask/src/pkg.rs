@@ -83,7 +83,7 @@ pub fn main(repo: &Repo, args: &[String]) -> Result<()> {
 
 /// `node_modules/.bin/wasm-opt` from the npm binaryen package, after `npm ci` if needed;
 /// `None` when Node.js is not installed.
-fn wasm_opt(repo: &Repo) -> Result<Option<PathBuf>> {
+pub fn wasm_opt(repo: &Repo) -> Result<Option<PathBuf>> {
     if tools::ensure_node().is_err() {
         return Ok(None);
     }
@@ -93,7 +93,7 @@ fn wasm_opt(repo: &Repo) -> Result<Option<PathBuf>> {
 }
 
 /// Raw size, and gzip -9 size when `gzip` is available.
-fn size(path: &Path) -> Result<(u64, Option<u64>)> {
+pub fn size(path: &Path) -> Result<(u64, Option<u64>)> {
     let raw = fs::metadata(path)
         .with_context(|| format!("reading {}", path.display()))?
         .len();

@@ -7,6 +7,7 @@
 
 mod auth;
 mod conversation;
+pub mod demo;
 mod friend;
 mod group;
 mod msg;

@@ -148,4 +148,5 @@ fn dechunk(mut s: &str) -> String {
 }
 pub mod msg;
 pub mod relation;
+pub mod seed;
 pub mod ws;
