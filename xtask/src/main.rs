@@ -24,7 +24,8 @@ usage: cargo xtask <command>
 commands:
   test                 every check, in order, stopping at the first failing layer:
                        format, clippy (native), clippy (wasm32), native tests,
-                       browser tests (headless Chromium), node checks;
+                       browser tests (headless Chromium), official SDK e2e
+                       (OpenIM's web SDK against chorus-server), node checks;
                        the last line is `tests: N passed, N failed`
   pkg                  build the browser SDK into pkg/dist/ (wasm-bindgen, wasm-opt -Oz)
                        and print its sizes

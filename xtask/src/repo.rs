@@ -37,6 +37,12 @@ pub const BROWSER_TESTS: &[&str] = &["chorus-sdk-wasm"];
 /// The package behind the npm package, built in release mode for the browser.
 pub const SDK: &str = "chorus-sdk-wasm";
 
+/// The server binary (of the `chorus-server` package).
+pub const SERVER_BIN: &str = "chorus-server";
+
+/// The official OpenIM web SDK end-to-end test: its `package-lock.json` and `*.test.mjs`.
+pub const OFFICIAL_SDK_TESTS: &str = "tests/official-sdk";
+
 /// `["-p", a, "-p", b, …]`
 pub fn package_args(packages: &[&str]) -> Vec<String> {
     packages

@@ -11,7 +11,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 
-use crate::repo::{package_args, Repo, BROWSER_TESTS, NATIVE, WASM, WASM_TARGET};
+use crate::repo::{
+    package_args, which, Repo, BROWSER_TESTS, NATIVE, OFFICIAL_SDK_TESTS, SERVER_BIN, WASM,
+    WASM_TARGET,
+};
 use crate::summary::{cargo_tally, tap_tally, Tally};
 use crate::{run, tools};
 
@@ -23,6 +26,7 @@ const LAYERS: &[(&str, LayerFn)] = &[
     ("clippy (wasm32)", clippy_wasm),
     ("native tests", native_tests),
     ("browser tests", browser_tests),
+    ("official SDK e2e", official_sdk_e2e),
     ("node checks", node_checks),
 ];
 
@@ -126,6 +130,38 @@ fn browser_tests(repo: &Repo, tally: &mut Tally) -> Result<()> {
     cargo_layer(&mut cmd, tally)
 }
 
+/// The official OpenIM web SDK in headless Chromium against a freshly built `chorus-server`.
+fn official_sdk_e2e(repo: &Repo, tally: &mut Tally) -> Result<()> {
+    let node = tools::ensure_node()?;
+    eprintln!("node {node}");
+    tools::ensure_chromium(repo)?;
+    let browser = which("chromium").context("chromium is not on PATH")?;
+    // The same package set as the native layers, so the dependencies built there are reused
+    // instead of being rebuilt with another feature unification.
+    run::run(
+        repo.cargo()
+            .arg("build")
+            .args(package_args(NATIVE))
+            .args(["--bin", SERVER_BIN]),
+    )?;
+    let server = repo
+        .target_dir()
+        .join("debug")
+        .join(format!("{SERVER_BIN}{}", std::env::consts::EXE_SUFFIX));
+    if !server.is_file() {
+        bail!("the build did not produce {}", server.display());
+    }
+    let tests = repo.path(OFFICIAL_SDK_TESTS);
+    tools::npm_ci(&tests)?;
+    let mut cmd = repo.command("node");
+    // The test bounds each wait itself; the runner's timeout only stops a hung run.
+    cmd.args(["--test", "--test-reporter=tap", "--test-timeout=600000"])
+        .arg(&tests)
+        .env("CHORUS_SERVER_BIN", &server)
+        .env("CHROMIUM", &browser);
+    node_layer(&mut cmd, tally)
+}
+
 /// Runs a cargo test command, adds its counts, and fails when it failed or ran no test at all
 /// (a runner that silently found nothing must not look like success).
 fn cargo_layer(cmd: &mut Command, tally: &mut Tally) -> Result<()> {
@@ -171,14 +207,24 @@ fn node_checks(repo: &Repo, tally: &mut Tally) -> Result<()> {
     }
     let mut cmd = repo.command("node");
     cmd.args(["--test", "--test-reporter=tap"]).args(&tests);
-    let out = run::tee(&mut cmd)?;
+    node_layer(&mut cmd, tally)
+}
+
+/// Runs `node --test` with the TAP reporter, adds its counts, and fails when it failed or ran
+/// no test at all.
+fn node_layer(cmd: &mut Command, tally: &mut Tally) -> Result<()> {
+    let out = run::tee(cmd)?;
     let counted = tap_tally(&out.stdout);
     *tally += counted;
+    eprintln!(
+        "counted {} passed, {} failed",
+        counted.passed, counted.failed
+    );
     if !out.status.success() {
-        bail!("`{}` failed ({})", run::describe(&cmd), out.status);
+        bail!("`{}` failed ({})", run::describe(cmd), out.status);
     }
     if counted.total() == 0 {
-        bail!("`{}` ran no test", run::describe(&cmd));
+        bail!("`{}` ran no test", run::describe(cmd));
     }
     Ok(())
 }
