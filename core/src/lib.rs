@@ -2,7 +2,30 @@
 //!
 //! No I/O, no clock, no ambient randomness: the engine consumes decoded frames, REST results,
 //! commands and `now`, and produces frames, requests, persistence batches and events.
-//! The engine itself arrives with the core issue; this crate currently re-exports the wire layer
-//! so that dependants build against the final crate graph.
+//!
+//! * [`model`] — domain types (conversation ids, seqs, messages, conversations, users, friends,
+//!   groups, members), converted from the wire types with `TryFrom`.
+//! * [`ranges`] — [`SeqRanges`]: the seqs known per conversation, with explicit gaps;
+//!   [`assert_ranges!`] for tests.
+//! * [`changes`] — [`Changes`]: one batch to persist atomically, cursors included.
+//! * [`store`] — the async [`Store`] trait, its error type and the conformance suite
+//!   ([`store_conformance_tests!`]).
+//! * [`memory_store`] — [`MemoryStore`], the in-memory store.
+//! * [`conn`] — the gateway connection state machine.
+//! * [`platform`] — the only target-specific module: `MaybeSend`/`MaybeSync`.
 
 pub use chorus_proto as proto;
+
+pub mod changes;
+pub mod conn;
+pub mod memory_store;
+pub mod model;
+pub mod platform;
+pub mod ranges;
+pub mod store;
+
+pub use changes::{Changes, ChangesError, SyncState};
+pub use memory_store::MemoryStore;
+pub use model::{ConversationId, Message, ModelError, Seq};
+pub use ranges::{SeqRange, SeqRanges};
+pub use store::{Direction, Store, StoreError};
