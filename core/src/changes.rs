@@ -11,7 +11,8 @@
 //!   members by (group id, user id), outbox entries by clientMsgID, versions by (kind, key);
 //! * each conversation's [`SyncState`] replaces the stored one.
 //!
-//! Stores apply the parts in a fixed order: clears, then deletes, then upserts, then sync states.
+//! Stores apply the parts in a fixed order: clears, then deletes, then upserts, then message
+//! rewrites, then sync states.
 //!
 //! This module holds data only: no I/O, no clock.
 
@@ -19,7 +20,13 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Conversation, ConversationId, Friend, Group, Member, Message, Seq, User};
+use chorus_proto::constants::ContentType;
+use chorus_proto::content::encode_revoked_content;
+use chorus_proto::pb::sdkws::MessageRevokedContent;
+
+use crate::model::{
+    Content, Conversation, ConversationId, Friend, Group, Member, Message, MessageStatus, Seq, User,
+};
 use crate::ranges::{SeqRange, SeqRanges};
 
 /// How far one conversation is synced.
@@ -140,6 +147,131 @@ pub struct VersionUpdate {
     pub marker: Option<VersionMarker>,
 }
 
+/// A rewrite of messages that are already stored, for changes that arrive without the messages
+/// themselves: a member's new nickname or face, a revocation.
+///
+/// Stores apply rewrites after the batch's message upserts, to every stored message the rewrite
+/// [matches](MessageRewrite::matches) and to the conversation's latest message, with
+/// [`MessageRewrite::apply`], so every store rewrites the same way. A rewrite that matches nothing
+/// is not an error (the message may not be synced yet; a later pull brings it in its new form).
+/// Applying a rewrite twice is the same as applying it once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum MessageRewrite {
+    /// Show a new sender nickname and face on every message `user_id` sent in the conversation.
+    SenderProfile {
+        /// The conversation (a group chat).
+        conversation_id: ConversationId,
+        /// The sender.
+        user_id: String,
+        /// The nickname to show.
+        nickname: String,
+        /// The face URL to show.
+        face_url: String,
+    },
+    /// Turn one message into its revoked form (found by seq, or by clientMsgID when the seq is 0).
+    Revoke {
+        /// The conversation.
+        conversation_id: ConversationId,
+        /// The message's seq.
+        seq: Seq,
+        /// The message's clientMsgID.
+        client_msg_id: String,
+        /// The revoker's user id.
+        by: String,
+        /// The revoker's role level.
+        role: i32,
+        /// The revoker's nickname.
+        nickname: String,
+        /// When it was revoked, ms since the epoch.
+        time: i64,
+    },
+}
+
+impl MessageRewrite {
+    /// The conversation whose messages are rewritten.
+    pub fn conversation_id(&self) -> &ConversationId {
+        match self {
+            MessageRewrite::SenderProfile {
+                conversation_id, ..
+            }
+            | MessageRewrite::Revoke {
+                conversation_id, ..
+            } => conversation_id,
+        }
+    }
+
+    /// Whether `message` is one this rewrite changes.
+    pub fn matches(&self, message: &Message) -> bool {
+        if &message.conversation_id != self.conversation_id() {
+            return false;
+        }
+        match self {
+            MessageRewrite::SenderProfile { user_id, .. } => &message.send_id == user_id,
+            MessageRewrite::Revoke {
+                seq, client_msg_id, ..
+            } => {
+                if *seq != Seq::ZERO {
+                    message.seq == *seq
+                } else {
+                    !client_msg_id.is_empty() && &message.client_msg_id == client_msg_id
+                }
+            }
+        }
+    }
+
+    /// Rewrites `message` (which should [match](MessageRewrite::matches)).
+    ///
+    /// A revocation gives the message the form servers give revoked messages: content type 2101
+    /// with the revocation as content, and [`MessageStatus::Revoked`].
+    pub fn apply(&self, message: &mut Message) {
+        match self {
+            MessageRewrite::SenderProfile {
+                nickname, face_url, ..
+            } => {
+                message.sender_nickname.clone_from(nickname);
+                message.sender_face_url.clone_from(face_url);
+            }
+            MessageRewrite::Revoke {
+                by,
+                role,
+                nickname,
+                time,
+                ..
+            } => {
+                if matches!(message.status, MessageStatus::Revoked { .. }) {
+                    // Already revoked (the first revocation wins, as on the server).
+                    return;
+                }
+                let revoked = MessageRevokedContent {
+                    revoker_id: by.clone(),
+                    revoker_role: *role,
+                    client_msg_id: message.client_msg_id.clone(),
+                    revoker_nickname: nickname.clone(),
+                    revoke_time: *time,
+                    source_message_send_time: message.send_time,
+                    source_message_send_id: message.send_id.clone(),
+                    source_message_sender_nickname: message.sender_nickname.clone(),
+                    session_type: message.session_type.as_i32(),
+                    seq: message.seq.to_wire(),
+                    ex: String::new(),
+                };
+                // Encoding a plain struct cannot fail in practice; if it did, the status below
+                // still marks the message revoked and the original content is dropped.
+                let content = encode_revoked_content(&revoked).unwrap_or_default();
+                message.content_type = ContentType::MsgRevokeNotification.as_i32();
+                message.content = Content::Raw(content);
+                message.status = MessageStatus::Revoked {
+                    by: by.clone(),
+                    role: *role,
+                    nickname: nickname.clone(),
+                    time: *time,
+                };
+            }
+        }
+    }
+}
+
 /// The key of a group member.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct MemberKey {
@@ -201,6 +333,8 @@ pub struct Changes {
     pub outbox: Vec<OutboxChange>,
     /// Version markers to set or forget.
     pub versions: Vec<VersionUpdate>,
+    /// Rewrites of stored messages, applied in order after the message upserts.
+    pub message_rewrites: Vec<MessageRewrite>,
 }
 
 impl Changes {

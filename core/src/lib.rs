@@ -12,17 +12,22 @@
 //!   ([`store_conformance_tests!`]).
 //! * [`memory_store`] — [`MemoryStore`], the in-memory store.
 //! * [`conn`] — the gateway connection state machine.
+//! * [`entities`] — [`entities::Entities`]: users, friends, groups, members and conversations,
+//!   kept current by notifications and incremental version sync.
+//! * [`sync`] — [`sync::Sync`]: message sync — seq cursors, connect pulls, gap repair, history.
 //! * [`platform`] — the only target-specific module: `MaybeSend`/`MaybeSync`.
 
 pub use chorus_proto as proto;
 
 pub mod changes;
 pub mod conn;
+pub mod entities;
 pub mod memory_store;
 pub mod model;
 pub mod platform;
 pub mod ranges;
 pub mod store;
+pub mod sync;
 
 pub use changes::{Changes, ChangesError, SyncState};
 pub use memory_store::MemoryStore;

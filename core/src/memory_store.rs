@@ -11,7 +11,8 @@ use std::ops::RangeInclusive;
 use std::sync::{Mutex, MutexGuard};
 
 use crate::changes::{
-    Changes, ChangesError, OutboxChange, OutboxEntry, SyncState, VersionKind, VersionMarker,
+    Changes, ChangesError, MessageRewrite, OutboxChange, OutboxEntry, SyncState, VersionKind,
+    VersionMarker,
 };
 use crate::model::{Conversation, ConversationId, Friend, Group, Member, Message, Seq, User};
 use crate::store::{Direction, Store, StoreError};
@@ -146,10 +147,35 @@ impl Inner {
                 }
             }
         }
+        for rewrite in &changes.message_rewrites {
+            self.rewrite_messages(rewrite);
+        }
         // Sync states last: they describe the messages applied above.
         for (conversation_id, state) in &changes.sync_states {
             self.sync_states
                 .insert(conversation_id.clone(), state.clone());
+        }
+    }
+
+    fn rewrite_messages(&mut self, rewrite: &MessageRewrite) {
+        let conversation_id = rewrite.conversation_id();
+        let stored = self
+            .messages
+            .range_mut((conversation_id.clone(), Seq::ZERO)..=(conversation_id.clone(), Seq::MAX))
+            .map(|(_, m)| m);
+        for message in stored.chain(self.unsent.values_mut()) {
+            if rewrite.matches(message) {
+                rewrite.apply(message);
+            }
+        }
+        if let Some(latest) = self
+            .conversations
+            .get_mut(conversation_id)
+            .and_then(|c| c.latest_message.as_mut())
+        {
+            if rewrite.matches(latest) {
+                rewrite.apply(latest);
+            }
         }
     }
 

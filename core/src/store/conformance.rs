@@ -34,8 +34,8 @@
 
 use crate::assert_ranges;
 use crate::changes::{
-    Changes, ChangesError, GapChange, MemberKey, OutboxChange, OutboxEntry, SyncState, VersionKind,
-    VersionMarker, VersionUpdate,
+    Changes, ChangesError, GapChange, MemberKey, MessageRewrite, OutboxChange, OutboxEntry,
+    SyncState, VersionKind, VersionMarker, VersionUpdate,
 };
 use crate::model::{
     Announcement, Conversation, ConversationId, Friend, Group, Member, Message, MessageStatus, Seq,
@@ -64,6 +64,7 @@ macro_rules! __store_conformance_all {
             $crate::__store_conformance_case!($($shape)* outbox_lifecycle);
             $crate::__store_conformance_case!($($shape)* conversation_delete_removes_its_data);
             $crate::__store_conformance_case!($($shape)* versions_set_and_forget);
+            $crate::__store_conformance_case!($($shape)* message_rewrites_apply_to_stored_messages);
         }
     };
 }
@@ -810,4 +811,70 @@ pub async fn versions_set_and_forget<S: Store>(store: &S) {
             .expect("version"),
         Some(marker(8))
     );
+}
+
+/// Message rewrites change the stored messages they match (and the conversation's latest
+/// message), nothing else, and applying them twice changes nothing more.
+pub async fn message_rewrites_apply_to_stored_messages<S: Store>(store: &S) {
+    let group = conv("sg_g1");
+    let mut changes = pull_batch(&group, 1..=3);
+    if let Some(second) = changes.messages.get_mut(1) {
+        second.send_id = "u2".into();
+        second.sender_nickname = "Bob".into();
+    }
+    let mut conversation = Conversation::new(group.clone());
+    conversation.latest_message = changes.messages.last().cloned();
+    changes.conversations.push(conversation);
+    store.save_changes(&changes).await.expect("seed");
+
+    let mut rewrites = Changes::new();
+    rewrites
+        .message_rewrites
+        .push(MessageRewrite::SenderProfile {
+            conversation_id: group.clone(),
+            user_id: "u1".into(),
+            nickname: "Alice2".into(),
+            face_url: "https://face/a2".into(),
+        });
+    rewrites.message_rewrites.push(MessageRewrite::Revoke {
+        conversation_id: group.clone(),
+        seq: Seq(2),
+        client_msg_id: String::new(),
+        by: "u1".into(),
+        role: 100,
+        nickname: "Alice2".into(),
+        time: 77,
+    });
+    for round in 0..2 {
+        store.save_changes(&rewrites).await.expect("rewrite");
+        let messages = all_messages(store, &group).await;
+        let names: Vec<&str> = messages
+            .iter()
+            .map(|m| m.sender_nickname.as_str())
+            .collect();
+        assert_eq!(names, ["Alice2", "Bob", "Alice2"], "round {round}");
+        let revoked = messages.get(1).expect("seq 2");
+        assert_eq!(
+            revoked.status,
+            MessageStatus::Revoked {
+                by: "u1".into(),
+                role: 100,
+                nickname: "Alice2".into(),
+                time: 77
+            }
+        );
+        assert_eq!(revoked.content_type, 2101);
+        assert_eq!(
+            messages.first().map(|m| &m.status),
+            Some(&MessageStatus::Sent)
+        );
+        let latest = store
+            .conversation(&group)
+            .await
+            .expect("conversation")
+            .and_then(|c| c.latest_message)
+            .expect("latest message");
+        assert_eq!(latest.sender_nickname, "Alice2");
+        assert_eq!(latest.sender_face_url, "https://face/a2");
+    }
 }
