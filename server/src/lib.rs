@@ -137,13 +137,7 @@ impl AppState {
     pub async fn user_exists(&self, user_id: &str) -> Result<bool, StoreError> {
         let u = user_id.to_owned();
         self.store
-            .call(move |c| {
-                Ok(
-                    c.query_row("SELECT count(*) FROM users WHERE user_id = ?1", [u], |r| {
-                        r.get::<_, i64>(0)
-                    })? > 0,
-                )
-            })
+            .call(move |c| Ok(relation::user(c, &u)?.is_some()))
             .await
     }
 }

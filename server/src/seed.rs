@@ -126,11 +126,7 @@ pub async fn seed_demo(state: &AppState) -> Result<Seeded> {
     let (group, finished) = state
         .store
         .call(move |c| {
-            let group: bool = c.query_row(
-                "SELECT EXISTS (SELECT 1 FROM groups WHERE group_id = ?1)",
-                [GROUP_ID],
-                |r| r.get(0),
-            )?;
+            let group = crate::group::db::group_id_taken(c, GROUP_ID)?;
             // The single chat's messages are the last step: their presence marks a full run.
             let finished: bool = c.query_row(
                 "SELECT EXISTS (SELECT 1 FROM messages WHERE conversation_id = ?1 AND content_type = 101)",

@@ -71,9 +71,7 @@ async fn missing_operation_id_bad_json_and_bad_tokens() {
 
 #[tokio::test]
 async fn parse_token_and_second_login_kicks_the_first_token() {
-    let s = TestServer::start().await;
-    s.register(&[("u1", "Alice")]).await;
-    let t1 = s.user_token("u1", 5).await;
+    let (s, [t1]) = TestServer::with_tokens([("u1", "Alice")]).await;
     let r = s
         .post("/auth/parse_token", None, json!({"token": t1}))
         .await;

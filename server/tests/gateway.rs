@@ -26,10 +26,8 @@ const ANDROID: i32 = 2;
 const IOS: i32 = 1;
 
 async fn server_with(users: &[&str]) -> TestServer {
-    let s = TestServer::start().await;
     let users: Vec<(&str, &str)> = users.iter().map(|u| (*u, *u)).collect();
-    s.register(&users).await;
-    s
+    TestServer::with_users(&users).await
 }
 
 fn bg(user: &str) -> SetAppBackgroundStatusReq {
@@ -1023,9 +1021,7 @@ async fn graceful_shutdown_closes_live_connections_with_a_close_frame() {
     let config = chorus_server::config::Config {
         data_dir: data.clone(),
         single_addr: Some(addr),
-        secret: support::SECRET.into(),
-        admin_user_ids: vec![support::ADMIN.into()],
-        ..Default::default()
+        ..support::test_config()
     };
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(chorus_server::run(config, async move {

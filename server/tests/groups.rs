@@ -8,66 +8,21 @@ use chorus_proto::pb::sdkws::PushMessages;
 use chorus_server::hub::{ConnQueue, Outbound};
 use prost::Message as _;
 use serde_json::{json, Value};
-use support::TestServer;
+use support::group_users::GroupUsers;
 
 /// A server with users u1..u6 (nicknames N1..N6) and a Web token for each.
-struct Fx {
-    s: TestServer,
-    tokens: Vec<(String, String)>,
+struct Fx(GroupUsers);
+
+impl std::ops::Deref for Fx {
+    type Target = GroupUsers;
+    fn deref(&self) -> &GroupUsers {
+        &self.0
+    }
 }
 
 impl Fx {
     async fn new() -> Self {
-        let s = TestServer::start().await;
-        let users: Vec<(String, String)> = (1..=6)
-            .map(|i| (format!("u{i}"), format!("N{i}")))
-            .collect();
-        let pairs: Vec<(&str, &str)> = users
-            .iter()
-            .map(|(u, n)| (u.as_str(), n.as_str()))
-            .collect();
-        s.register(&pairs).await;
-        let mut tokens = Vec::new();
-        for (u, _) in &users {
-            tokens.push((u.clone(), s.user_token(u, 5).await));
-        }
-        Fx { s, tokens }
-    }
-
-    fn token(&self, user: &str) -> &str {
-        if user == support::ADMIN {
-            return self.s.admin_token();
-        }
-        &self
-            .tokens
-            .iter()
-            .find(|(u, _)| u == user)
-            .expect("known user")
-            .1
-    }
-
-    /// POST as `user`; returns the whole envelope.
-    async fn call(&self, user: &str, path: &str, body: Value) -> Value {
-        self.s
-            .post(&format!("/group/{path}"), Some(self.token(user)), body)
-            .await
-    }
-
-    /// POST as `user`, asserting success; returns `data` (or null).
-    async fn ok(&self, user: &str, path: &str, body: Value) -> Value {
-        let r = self.call(user, path, body).await;
-        assert_eq!(r["errCode"], 0, "{path} as {user}: {r}");
-        r.get("data").cloned().unwrap_or(Value::Null)
-    }
-
-    /// POST as `user`, asserting the error code.
-    async fn fails(&self, user: &str, path: &str, body: Value, code: i64) {
-        let r = self.call(user, path, body).await;
-        assert_eq!(
-            r["errCode"], code,
-            "{path} as {user} should fail with {code}: {r}"
-        );
-        assert!(r.get("data").is_none(), "no data on error: {r}");
+        Fx(GroupUsers::start(6).await)
     }
 
     /// u1 creates a group with members and admins; returns the groupID.
@@ -178,12 +133,6 @@ impl Fx {
                 Ok(())
             })
             .unwrap();
-    }
-
-    /// A fake live connection of `user`, to observe pushes.
-    fn listen(&self, user: &str) -> ConnQueue {
-        let (_, queue, _) = self.s.state.hub.register(user, 3, "fake-token");
-        queue
     }
 }
 
@@ -778,34 +727,16 @@ async fn kick_quit_transfer_and_role_permission_matrix() {
         }
         json!({"members": [m]})
     };
-    f.fails(
-        "u2",
-        "set_group_member_info",
-        set("u4", json!({"roleLevel": 60})),
-        1002,
-    )
-    .await;
-    f.fails(
-        "u1",
-        "set_group_member_info",
-        set("u1", json!({"roleLevel": 60})),
-        1002,
-    )
-    .await;
-    f.fails(
-        "u1",
-        "set_group_member_info",
-        set("u4", json!({"roleLevel": 100})),
-        1001,
-    )
-    .await;
-    f.fails(
-        "u4",
-        "set_group_member_info",
-        set("u4", json!({"roleLevel": 60})),
-        1002,
-    )
-    .await;
+    // (operator, target, roleLevel, expected error)
+    for (who, target, role, code) in [
+        ("u2", "u4", 60, 1002),
+        ("u1", "u1", 60, 1002),
+        ("u1", "u4", 100, 1001),
+        ("u4", "u4", 60, 1002),
+    ] {
+        let body = set(target, json!({ "roleLevel": role }));
+        f.fails(who, "set_group_member_info", body, code).await;
+    }
     f.ok(
         "u1",
         "set_group_member_info",

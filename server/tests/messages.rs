@@ -93,8 +93,7 @@ async fn token(s: &TestServer, user: &str) -> String {
 
 #[tokio::test]
 async fn group_send_stores_one_copy_assigns_seqs_and_pushes_to_every_member() {
-    let s = TestServer::start().await;
-    s.register(&[("o", "Owner"), ("a", "Ann"), ("b", "Bob"), ("x", "Xavier")])
+    let s = TestServer::with_users(&[("o", "Owner"), ("a", "Ann"), ("b", "Bob"), ("x", "Xavier")])
         .await;
     create_group(
         &s.state,
@@ -181,8 +180,7 @@ async fn group_send_stores_one_copy_assigns_seqs_and_pushes_to_every_member() {
 
 #[tokio::test]
 async fn resend_with_same_client_msg_id_returns_same_ack_and_no_new_seq() {
-    let s = TestServer::start().await;
-    s.register(&[("o", "Owner"), ("a", "Ann")]).await;
+    let s = TestServer::with_users(&[("o", "Owner"), ("a", "Ann")]).await;
     create_group(&s.state, "g1", "o", &[("o", OWNER), ("a", MEMBER)]);
     let mut a = FakeConn::register(&s.state, "a", 5);
     let first = send_group(&s, "o", "g1", "same").await;
@@ -216,8 +214,7 @@ async fn resend_with_same_client_msg_id_returns_same_ack_and_no_new_seq() {
 
 #[tokio::test]
 async fn send_validation_and_group_rules() {
-    let s = TestServer::start().await;
-    s.register(&[
+    let s = TestServer::with_users(&[
         ("o", "Owner"),
         ("ad", "Adam"),
         ("a", "Ann"),
@@ -327,8 +324,7 @@ async fn send_validation_and_group_rules() {
 
 #[tokio::test]
 async fn single_chat_creates_both_rows_and_pushes_to_both_users() {
-    let s = TestServer::start().await;
-    s.register(&[("u1", "One"), ("u2", "Two")]).await;
+    let s = TestServer::with_users(&[("u1", "One"), ("u2", "Two")]).await;
     let mut u1_other = FakeConn::register(&s.state, "u1", 2);
     let mut u2 = FakeConn::register(&s.state, "u2", 5);
     let ack = msg::send(&s.state, "u2", 5, single_text("u2", "u1", "s1", "hey"))
@@ -375,8 +371,7 @@ async fn single_chat_creates_both_rows_and_pushes_to_both_users() {
 
 #[tokio::test]
 async fn pulls_clip_to_num_mark_the_end_and_fill_placeholders() {
-    let s = TestServer::start().await;
-    s.register(&[("o", "Owner"), ("a", "Ann"), ("b", "Bob"), ("x", "Xavier")])
+    let s = TestServer::with_users(&[("o", "Owner"), ("a", "Ann"), ("b", "Bob"), ("x", "Xavier")])
         .await;
     create_group(
         &s.state,
@@ -530,9 +525,8 @@ async fn pulls_clip_to_num_mark_the_end_and_fill_placeholders() {
 
 #[tokio::test]
 async fn leavers_keep_a_frozen_window_and_entrants_start_where_the_group_says() {
-    let s = TestServer::start().await;
-    s.register(&[("o", "Owner"), ("b", "Bob"), ("c", "Cat"), ("d", "Dan")])
-        .await;
+    let s =
+        TestServer::with_users(&[("o", "Owner"), ("b", "Bob"), ("c", "Cat"), ("d", "Dan")]).await;
     create_group(&s.state, "g2", "o", &[("o", OWNER), ("b", MEMBER)]);
     let mut b = FakeConn::register(&s.state, "b", 5);
     send_group(&s, "o", "g2", "m1").await;
@@ -614,8 +608,7 @@ async fn leavers_keep_a_frozen_window_and_entrants_start_where_the_group_says() 
 
 #[tokio::test]
 async fn revoke_permissions_notification_and_rewritten_pulls() {
-    let s = TestServer::start().await;
-    s.register(&[
+    let s = TestServer::with_users(&[
         ("o", "Owner"),
         ("ad", "Adam"),
         ("ad2", "Ada"),
@@ -800,8 +793,7 @@ async fn revoke_permissions_notification_and_rewritten_pulls() {
 
 #[tokio::test]
 async fn single_chat_revoke_only_by_the_sender() {
-    let s = TestServer::start().await;
-    s.register(&[("p1", "Pia"), ("p2", "Paul")]).await;
+    let s = TestServer::with_users(&[("p1", "Pia"), ("p2", "Paul")]).await;
     msg::send(&s.state, "p1", 5, single_text("p1", "p2", "s1", "oops"))
         .await
         .unwrap();
@@ -836,8 +828,7 @@ async fn single_chat_revoke_only_by_the_sender() {
 
 #[tokio::test]
 async fn read_marks_give_unread_counts_and_notify_own_devices() {
-    let s = TestServer::start().await;
-    s.register(&[("o", "Owner"), ("a", "Ann")]).await;
+    let s = TestServer::with_users(&[("o", "Owner"), ("a", "Ann")]).await;
     create_group(&s.state, "g4", "o", &[("o", OWNER), ("a", MEMBER)]);
     for i in 1..=3 {
         send_group(&s, "o", "g4", &format!("m{i}")).await;
@@ -934,9 +925,7 @@ async fn read_marks_give_unread_counts_and_notify_own_devices() {
 
 #[tokio::test]
 async fn notifications_clone_store_or_push_online() {
-    let s = TestServer::start().await;
-    s.register(&[("o", "Owner"), ("a", "Ann"), ("z", "Zed")])
-        .await;
+    let s = TestServer::with_users(&[("o", "Owner"), ("a", "Ann"), ("z", "Zed")]).await;
     create_group(&s.state, "g5", "o", &[("o", OWNER), ("a", MEMBER)]);
     let mut a = FakeConn::register(&s.state, "a", 5);
     let mut z = FakeConn::register(&s.state, "z", 5);
@@ -1074,8 +1063,7 @@ async fn notifications_clone_store_or_push_online() {
 
 #[tokio::test]
 async fn clearing_a_conversation_moves_the_users_min_seq() {
-    let s = TestServer::start().await;
-    s.register(&[("o", "Owner"), ("a", "Ann")]).await;
+    let s = TestServer::with_users(&[("o", "Owner"), ("a", "Ann")]).await;
     create_group(&s.state, "g6", "o", &[("o", OWNER), ("a", MEMBER)]);
     send_group(&s, "o", "g6", "m1").await;
     send_group(&s, "o", "g6", "m2").await;
@@ -1119,9 +1107,7 @@ async fn clearing_a_conversation_moves_the_users_min_seq() {
 
 #[tokio::test]
 async fn conversation_routes() {
-    let s = TestServer::start().await;
-    s.register(&[("o", "Owner"), ("a", "Ann"), ("p", "Pat")])
-        .await;
+    let s = TestServer::with_users(&[("o", "Owner"), ("a", "Ann"), ("p", "Pat")]).await;
     create_group(&s.state, "g7", "o", &[("o", OWNER), ("a", MEMBER)]);
     create_group(&s.state, "g8", "o", &[("o", OWNER)]);
     msg::send(&s.state, "p", 5, single_text("p", "a", "s1", "hi"))
@@ -1275,8 +1261,7 @@ async fn conversation_routes() {
 
 #[tokio::test]
 async fn rest_send_msg_is_for_administrators() {
-    let s = TestServer::start().await;
-    s.register(&[("o", "Owner"), ("a", "Ann")]).await;
+    let s = TestServer::with_users(&[("o", "Owner"), ("a", "Ann")]).await;
     create_group(&s.state, "g9", "o", &[("o", OWNER), ("a", MEMBER)]);
     let mut a = FakeConn::register(&s.state, "a", 5);
     let body = json!({"sendID": "o", "recvID": "", "groupID": "g9", "senderNickname": "Owner", "senderFaceURL": "",

@@ -34,10 +34,7 @@ async fn friend_row(s: &TestServer, token: &str, owner: &str, friend: &str) -> V
 
 #[tokio::test]
 async fn profile_update_ex_null_keeps_and_empty_clears() {
-    let s = TestServer::start().await;
-    s.register(&[("u1", "Alice"), ("u2", "Bob")]).await;
-    let t1 = s.user_token("u1", 5).await;
-    let t2 = s.user_token("u2", 5).await;
+    let (s, [t1, t2]) = TestServer::with_tokens([("u1", "Alice"), ("u2", "Bob")]).await;
     ok(
         &s,
         "/user/update_user_info_ex",
@@ -118,8 +115,7 @@ async fn profile_update_ex_null_keeps_and_empty_clears() {
 
 #[tokio::test]
 async fn user_admin_and_status_routes() {
-    let s = TestServer::start().await;
-    s.register(&[("u1", "Alice"), ("u2", "Bob")]).await;
+    let s = TestServer::with_users(&[("u1", "Alice"), ("u2", "Bob")]).await;
     let t1 = s.user_token("u1", 5).await;
     let d = ok(
         &s,
@@ -179,12 +175,8 @@ async fn user_admin_and_status_routes() {
 
 #[tokio::test]
 async fn friend_request_accept_and_list() {
-    let s = TestServer::start().await;
-    s.register(&[("u1", "Alice"), ("u2", "Bob"), ("u3", "Carol")])
-        .await;
-    let t1 = s.user_token("u1", 5).await;
-    let t2 = s.user_token("u2", 5).await;
-    let t3 = s.user_token("u3", 5).await;
+    let (s, [t1, t2, t3]) =
+        TestServer::with_tokens([("u1", "Alice"), ("u2", "Bob"), ("u3", "Carol")]).await;
 
     assert_eq!(
         code(
@@ -382,9 +374,7 @@ async fn friend_request_accept_and_list() {
 
 #[tokio::test]
 async fn remark_set_and_deleted_by_update_friends_and_set_friend_remark() {
-    let s = TestServer::start().await;
-    s.register(&[("u1", "Alice"), ("u2", "Bob"), ("u3", "Carol")])
-        .await;
+    let s = TestServer::with_users(&[("u1", "Alice"), ("u2", "Bob"), ("u3", "Carol")]).await;
     let t1 = s.user_token("u1", 5).await;
     let t2 = s.user_token("u2", 5).await;
     befriend(&s, "u1", &t1, "u2", &t2).await;
@@ -470,12 +460,8 @@ async fn remark_set_and_deleted_by_update_friends_and_set_friend_remark() {
 
 #[tokio::test]
 async fn incremental_friend_sync_follows_versions() {
-    let s = TestServer::start().await;
-    s.register(&[("u1", "Alice"), ("u2", "Bob"), ("u3", "Carol")])
-        .await;
-    let t1 = s.user_token("u1", 5).await;
-    let t2 = s.user_token("u2", 5).await;
-    let t3 = s.user_token("u3", 5).await;
+    let (s, [t1, t2, t3]) =
+        TestServer::with_tokens([("u1", "Alice"), ("u2", "Bob"), ("u3", "Carol")]).await;
     befriend(&s, "u1", &t1, "u2", &t2).await;
 
     let d = ok(
@@ -567,10 +553,7 @@ async fn incremental_friend_sync_follows_versions() {
 
 #[tokio::test]
 async fn black_list_blocks_requests() {
-    let s = TestServer::start().await;
-    s.register(&[("u1", "Alice"), ("u2", "Bob")]).await;
-    let t1 = s.user_token("u1", 5).await;
-    let t2 = s.user_token("u2", 5).await;
+    let (s, [t1, t2]) = TestServer::with_tokens([("u1", "Alice"), ("u2", "Bob")]).await;
     ok(
         &s,
         "/friend/add_black",
@@ -643,8 +626,7 @@ async fn black_list_blocks_requests() {
 
 #[tokio::test]
 async fn apply_member_friend_is_enforced_for_ordinary_members_only() {
-    let s = TestServer::start().await;
-    s.register(&[
+    let s = TestServer::with_users(&[
         ("own", "Owner"),
         ("adm", "Admin"),
         ("m1", "M1"),
@@ -700,18 +682,13 @@ async fn apply_member_friend_is_enforced_for_ordinary_members_only() {
 
 #[tokio::test]
 async fn look_member_info_hides_details_from_ordinary_members() {
-    let s = TestServer::start().await;
-    s.register(&[
+    let (s, [t_own, t_m1, t_tgt, t_out]) = TestServer::with_tokens([
         ("own", "Owner"),
         ("m1", "M1"),
         ("tgt", "Target"),
         ("out", "Outsider"),
     ])
     .await;
-    let t_own = s.user_token("own", 5).await;
-    let t_m1 = s.user_token("m1", 5).await;
-    let t_tgt = s.user_token("tgt", 5).await;
-    let t_out = s.user_token("out", 5).await;
     ok(
         &s,
         "/user/update_user_info_ex",
@@ -764,10 +741,7 @@ async fn look_member_info_hides_details_from_ordinary_members() {
 
 #[tokio::test]
 async fn update_friends_pushes_1210_to_every_device_of_the_owner() {
-    let s = TestServer::start().await;
-    s.register(&[("u1", "Alice"), ("u2", "Bob")]).await;
-    let t1 = s.user_token("u1", 5).await;
-    let t2 = s.user_token("u2", 5).await;
+    let (s, [t1, t2]) = TestServer::with_tokens([("u1", "Alice"), ("u2", "Bob")]).await;
     befriend(&s, "u1", &t1, "u2", &t2).await;
     let mut web = connect(&s, "u1", 5);
     let mut phone = connect(&s, "u1", 2);
@@ -807,9 +781,7 @@ async fn update_friends_pushes_1210_to_every_device_of_the_owner() {
 
 #[tokio::test]
 async fn rename_pushes_1516_with_the_new_nickname_to_group_members() {
-    let s = TestServer::start().await;
-    s.register(&[("u1", "Alice"), ("u2", "Bob"), ("u3", "Carol")])
-        .await;
+    let s = TestServer::with_users(&[("u1", "Alice"), ("u2", "Bob"), ("u3", "Carol")]).await;
     let t1 = s.user_token("u1", 5).await;
     let t3 = s.user_token("u3", 5).await;
     create_group(&s, "g1", "u2", 0, 0);
@@ -859,10 +831,7 @@ async fn rename_pushes_1516_with_the_new_nickname_to_group_members() {
 
 #[tokio::test]
 async fn friend_flow_pushes_its_tips() {
-    let s = TestServer::start().await;
-    s.register(&[("u1", "Alice"), ("u2", "Bob")]).await;
-    let t1 = s.user_token("u1", 5).await;
-    let t2 = s.user_token("u2", 5).await;
+    let (s, [t1, t2]) = TestServer::with_tokens([("u1", "Alice"), ("u2", "Bob")]).await;
     let mut alice = connect(&s, "u1", 5);
     let mut bob = connect(&s, "u2", 5);
 

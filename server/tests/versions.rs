@@ -9,45 +9,21 @@ use chorus_proto::pb::sdkws::PushMessages;
 use chorus_server::hub::{ConnQueue, Outbound};
 use prost::Message as _;
 use serde_json::{json, Value};
-use support::TestServer;
+use support::group_users::GroupUsers;
 
-struct Fx {
-    s: TestServer,
-    tokens: Vec<(String, String)>,
+/// A server with users u1..u5 (nicknames N1..N5) and a Web token for each.
+struct Fx(GroupUsers);
+
+impl std::ops::Deref for Fx {
+    type Target = GroupUsers;
+    fn deref(&self) -> &GroupUsers {
+        &self.0
+    }
 }
 
 impl Fx {
     async fn new() -> Self {
-        let s = TestServer::start().await;
-        let users: Vec<(String, String)> = (1..=5)
-            .map(|i| (format!("u{i}"), format!("N{i}")))
-            .collect();
-        let pairs: Vec<(&str, &str)> = users
-            .iter()
-            .map(|(u, n)| (u.as_str(), n.as_str()))
-            .collect();
-        s.register(&pairs).await;
-        let mut tokens = Vec::new();
-        for (u, _) in &users {
-            tokens.push((u.clone(), s.user_token(u, 5).await));
-        }
-        Fx { s, tokens }
-    }
-
-    /// POST `/group/{path}` as `user`, asserting success; returns `data`.
-    async fn ok(&self, user: &str, path: &str, body: Value) -> Value {
-        let token = &self
-            .tokens
-            .iter()
-            .find(|(u, _)| u == user)
-            .expect("known user")
-            .1;
-        let r = self
-            .s
-            .post(&format!("/group/{path}"), Some(token), body)
-            .await;
-        assert_eq!(r["errCode"], 0, "{path} as {user}: {r}");
-        r.get("data").cloned().unwrap_or(Value::Null)
+        Fx(GroupUsers::start(5).await)
     }
 
     async fn create(&self, owner: &str, members: &[&str]) -> String {
@@ -82,11 +58,6 @@ impl Fx {
             json!({"userID": user, "versionID": vid, "version": version}),
         )
         .await
-    }
-
-    fn listen(&self, user: &str) -> ConnQueue {
-        let (_, queue, _) = self.s.state.hub.register(user, 3, "fake-token");
-        queue
     }
 }
 

@@ -26,7 +26,7 @@ struct AdminTokenReq {
 }
 
 #[derive(Debug, Serialize)]
-struct TokenResp {
+pub(super) struct TokenResp {
     token: String,
     #[serde(rename = "expireTimeSeconds")]
     expire_time_seconds: i64,
@@ -57,20 +57,29 @@ struct UserTokenReq {
 
 async fn get_user_token(state: AppState, op: Op, req: UserTokenReq) -> ApiResult<TokenResp> {
     op.check_admin()?;
-    if req.platform_id == ADMIN_PLATFORM_ID
-        || chorus_proto::constants::PlatformId::try_from(req.platform_id).is_err()
+    user_token(&state, &req.user_id, req.platform_id).await
+}
+
+/// A token for a registered user on a user platform (1..11, not the admin platform 10).
+pub(super) async fn user_token(
+    state: &AppState,
+    user_id: &str,
+    platform_id: i32,
+) -> ApiResult<TokenResp> {
+    if platform_id == ADMIN_PLATFORM_ID
+        || chorus_proto::constants::PlatformId::try_from(platform_id).is_err()
     {
         return Err(ApiError::args(
             "platformID must be a user platform (1..11, not 10)",
         ));
     }
-    if !state.user_exists(&req.user_id).await? {
+    if !state.user_exists(user_id).await? {
         return Err(ApiError::new(
             ErrorCode::UserIdNotFound,
             "user not registered",
         ));
     }
-    let token = state.issue_token(&req.user_id, req.platform_id).await?;
+    let token = state.issue_token(user_id, platform_id).await?;
     Ok(TokenResp {
         token,
         expire_time_seconds: TOKEN_TTL_SECS,

@@ -78,14 +78,7 @@ async fn get_owner_conversation(
     op.check_access(&req.user_id)?;
     let all = msg::conversations(&state, &req.user_id, None).await?;
     let total = all.len() as i64;
-    let page = req.pagination;
-    let conversations = if page.show_number <= 0 {
-        all
-    } else {
-        let show = page.show_number as usize;
-        let skip = (page.page_number.max(1) as usize - 1).saturating_mul(show);
-        all.into_iter().skip(skip).take(show).collect()
-    };
+    let conversations = super::page(all, &req.pagination);
     Ok(GetOwnerConversationResp {
         total,
         conversations,
@@ -195,13 +188,7 @@ fn new_row_shape(
         return Ok(ids::peer_in_pair(rest, user).map(|peer| (4, peer, String::new())));
     }
     if let Some(gid) = conversation_id.strip_prefix("sg_") {
-        let member: Option<i64> = conn
-            .query_row(
-                "SELECT 1 FROM group_members WHERE group_id = ?1 AND user_id = ?2",
-                params![gid, user],
-                |r| r.get(0),
-            )
-            .optional()?;
+        let member = crate::group::db::member(conn, gid, user)?;
         return Ok(member.map(|_| (3, String::new(), gid.to_owned())));
     }
     Ok(None)
@@ -432,24 +419,26 @@ async fn get_not_notify_conversation_ids(
     op: Op,
     req: UserReq,
 ) -> ApiResult<IdsResp> {
-    op.check_access(&req.user_id)?;
-    let all = msg::conversations(&state, &req.user_id, None).await?;
-    Ok(IdsResp {
-        conversation_ids: all
-            .into_iter()
-            .filter(|c| c.recv_msg_opt != 0)
-            .map(|c| c.conversation_id)
-            .collect(),
-    })
+    conversation_ids_where(&state, &op, &req.user_id, |c| c.recv_msg_opt != 0).await
 }
 
 async fn get_pinned_conversation_ids(state: AppState, op: Op, req: UserReq) -> ApiResult<IdsResp> {
-    op.check_access(&req.user_id)?;
-    let all = msg::conversations(&state, &req.user_id, None).await?;
+    conversation_ids_where(&state, &op, &req.user_id, |c| c.is_pinned).await
+}
+
+/// The IDs of `user`'s conversations that satisfy `keep`.
+async fn conversation_ids_where(
+    state: &AppState,
+    op: &Op,
+    user: &str,
+    keep: fn(&Conversation) -> bool,
+) -> ApiResult<IdsResp> {
+    op.check_access(user)?;
+    let all = msg::conversations(state, user, None).await?;
     Ok(IdsResp {
         conversation_ids: all
             .into_iter()
-            .filter(|c| c.is_pinned)
+            .filter(keep)
             .map(|c| c.conversation_id)
             .collect(),
     })

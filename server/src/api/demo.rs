@@ -7,11 +7,9 @@
 //! issue tokens for accounts created by anyone else, and they are never registered otherwise.
 
 use axum::Router;
-use chorus_proto::constants::{ErrorCode, PlatformId};
 use serde::{Deserialize, Serialize};
 
 use super::public;
-use crate::auth::{ADMIN_PLATFORM_ID, TOKEN_TTL_SECS};
 use crate::error::{ApiError, ApiResult};
 use crate::seed;
 use crate::{relation, AppState};
@@ -38,37 +36,20 @@ struct TokenReq {
     platform_id: i32,
 }
 
-#[derive(Debug, Serialize)]
-struct TokenResp {
-    token: String,
-    #[serde(rename = "expireTimeSeconds")]
-    expire_time_seconds: i64,
-}
-
-async fn demo_token(state: AppState, _op: String, req: TokenReq) -> ApiResult<TokenResp> {
+async fn demo_token(
+    state: AppState,
+    _op: String,
+    req: TokenReq,
+) -> ApiResult<super::auth::TokenResp> {
     if !seed::is_demo_user(&req.user_id) {
         return Err(ApiError::no_permission(format!(
             "{:?} is not a seeded demo user",
             req.user_id
         )));
     }
-    if req.platform_id == ADMIN_PLATFORM_ID || PlatformId::try_from(req.platform_id).is_err() {
-        return Err(ApiError::args(
-            "platformID must be a user platform (1..11, not 10)",
-        ));
-    }
-    if !state.user_exists(&req.user_id).await? {
-        return Err(ApiError::new(
-            ErrorCode::UserIdNotFound,
-            "user not registered",
-        ));
-    }
+    let resp = super::auth::user_token(&state, &req.user_id, req.platform_id).await?;
     tracing::info!(user = %req.user_id, platform = req.platform_id, "demo token issued");
-    let token = state.issue_token(&req.user_id, req.platform_id).await?;
-    Ok(TokenResp {
-        token,
-        expire_time_seconds: TOKEN_TTL_SECS,
-    })
+    Ok(resp)
 }
 
 #[derive(Debug, Default, Deserialize)]

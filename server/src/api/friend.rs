@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use super::{authed, Op};
 use crate::error::{ApiError, ApiResult};
 use crate::msg::Notification;
-use crate::relation::version::{self, Change, Delta, VersionLog};
+use crate::relation::version::{self, Change, Delta, Incremental, VersionLog};
 use crate::relation::{self, single_tip};
 use crate::{now_ms, AppState};
 
@@ -180,59 +180,55 @@ async fn add_friend(state: AppState, op: Op, req: Body) -> ApiResult<()> {
     }
     let now = now_ms();
     let is_admin = op.is_admin;
-    let note = state
-        .store
-        .call(move |c| -> Tx<Notification> {
-            let tx = c.transaction()?;
-            let (from, to) = (req.from_user_id.as_str(), req.to_user_id.as_str());
-            for id in [from, to] {
-                if let Err(e) = user_or_err(&tx, id)? {
-                    return Ok(Err(e));
-                }
+    relation::commit_and_deliver(&state, move |c| -> Tx<[Notification; 1]> {
+        let tx = c.transaction()?;
+        let (from, to) = (req.from_user_id.as_str(), req.to_user_id.as_str());
+        for id in [from, to] {
+            if let Err(e) = user_or_err(&tx, id)? {
+                return Ok(Err(e));
             }
-            if relation::is_friend(&tx, from, to)? && relation::is_friend(&tx, to, from)? {
-                return Ok(Err(ApiError::new(
-                    ErrorCode::RelationshipAlready,
-                    "already friends",
-                )));
-            }
-            if relation::is_black(&tx, to, from)? {
-                return Ok(Err(ApiError::new(
-                    ErrorCode::BlockedByPeer,
-                    "blocked by peer",
-                )));
-            }
-            if !is_admin && relation::add_friend_forbidden(&tx, from, to)? {
-                return Ok(Err(ApiError::no_permission(
-                    "the groups you share with this user do not allow adding members as friends",
-                )));
-            }
-            tx.execute(
-                "INSERT INTO friend_requests (from_user_id, to_user_id, handle_result, req_msg,
-                   create_time, handler_user_id, handle_msg, handle_time, ex)
-                 VALUES (?1, ?2, 0, ?3, ?4, '', '', 0, ?5)
-                 ON CONFLICT (from_user_id, to_user_id) DO UPDATE SET handle_result = 0,
-                   req_msg = excluded.req_msg, create_time = excluded.create_time,
-                   handler_user_id = '', handle_msg = '', handle_time = 0, ex = excluded.ex",
-                params![from, to, req.req_msg, now, req.ex],
-            )?;
-            let request = relation::friend_request(&tx, from, to)?;
-            tx.commit()?;
-            let tips = FriendApplicationTips {
-                from_to_user_id: from_to(from, to),
-                request,
-            };
-            Ok(Ok(single_tip(
-                ContentType::FriendApplicationNotification.as_i32(),
-                from,
-                to,
-                &tips,
-                false,
-            )))
-        })
-        .await??;
-    relation::deliver(&state, vec![note]).await;
-    Ok(())
+        }
+        if relation::is_friend(&tx, from, to)? && relation::is_friend(&tx, to, from)? {
+            return Ok(Err(ApiError::new(
+                ErrorCode::RelationshipAlready,
+                "already friends",
+            )));
+        }
+        if relation::is_black(&tx, to, from)? {
+            return Ok(Err(ApiError::new(
+                ErrorCode::BlockedByPeer,
+                "blocked by peer",
+            )));
+        }
+        if !is_admin && relation::add_friend_forbidden(&tx, from, to)? {
+            return Ok(Err(ApiError::no_permission(
+                "the groups you share with this user do not allow adding members as friends",
+            )));
+        }
+        tx.execute(
+            "INSERT INTO friend_requests (from_user_id, to_user_id, handle_result, req_msg,
+               create_time, handler_user_id, handle_msg, handle_time, ex)
+             VALUES (?1, ?2, 0, ?3, ?4, '', '', 0, ?5)
+             ON CONFLICT (from_user_id, to_user_id) DO UPDATE SET handle_result = 0,
+               req_msg = excluded.req_msg, create_time = excluded.create_time,
+               handler_user_id = '', handle_msg = '', handle_time = 0, ex = excluded.ex",
+            params![from, to, req.req_msg, now, req.ex],
+        )?;
+        let request = relation::friend_request(&tx, from, to)?;
+        tx.commit()?;
+        let tips = FriendApplicationTips {
+            from_to_user_id: from_to(from, to),
+            request,
+        };
+        Ok(Ok([single_tip(
+            ContentType::FriendApplicationNotification.as_i32(),
+            from,
+            to,
+            &tips,
+            false,
+        )]))
+    })
+    .await
 }
 
 /// Inserts `owner → friend` if missing and bumps `owner`'s friend version; returns the friend
@@ -273,88 +269,84 @@ async fn add_friend_response(state: AppState, op: Op, req: Body) -> ApiResult<()
     }
     let now = now_ms();
     let operator = op.user_id.clone();
-    let notes = state
-        .store
-        .call(move |c| -> Tx<Vec<Notification>> {
-            let tx = c.transaction()?;
-            let (from, to) = (req.from_user_id.as_str(), req.to_user_id.as_str());
-            let Some(existing) = relation::friend_request(&tx, from, to)? else {
-                return Ok(Err(ApiError::not_found("no such friend request")));
+    relation::commit_and_deliver(&state, move |c| -> Tx<Vec<Notification>> {
+        let tx = c.transaction()?;
+        let (from, to) = (req.from_user_id.as_str(), req.to_user_id.as_str());
+        let Some(existing) = relation::friend_request(&tx, from, to)? else {
+            return Ok(Err(ApiError::not_found("no such friend request")));
+        };
+        if existing.handle_result != 0 {
+            return Ok(Err(ApiError::new(
+                ErrorCode::FriendRequestHandled,
+                "friend request already handled",
+            )));
+        }
+        tx.execute(
+            "UPDATE friend_requests SET handle_result = ?3, handler_user_id = ?4,
+               handle_msg = ?5, handle_time = ?6 WHERE from_user_id = ?1 AND to_user_id = ?2",
+            params![from, to, req.handle_result, operator, req.handle_msg, now],
+        )?;
+        let request = relation::friend_request(&tx, from, to)?;
+        let mut notes = Vec::new();
+        if req.handle_result == 1 {
+            // add_source 3: added through a request.
+            let to_side = insert_friend(&tx, to, from, 3, &operator, now)?;
+            let from_side = insert_friend(&tx, from, to, 3, &operator, now)?;
+            let from_log = match &from_side {
+                Some((_, log)) => log.clone(),
+                None => version::current(&tx, version::FRIEND, from)?,
             };
-            if existing.handle_result != 0 {
-                return Ok(Err(ApiError::new(
-                    ErrorCode::FriendRequestHandled,
-                    "friend request already handled",
-                )));
-            }
-            tx.execute(
-                "UPDATE friend_requests SET handle_result = ?3, handler_user_id = ?4,
-                   handle_msg = ?5, handle_time = ?6 WHERE from_user_id = ?1 AND to_user_id = ?2",
-                params![from, to, req.handle_result, operator, req.handle_msg, now],
-            )?;
-            let request = relation::friend_request(&tx, from, to)?;
-            let mut notes = Vec::new();
-            if req.handle_result == 1 {
-                // add_source 3: added through a request.
-                let to_side = insert_friend(&tx, to, from, 3, &operator, now)?;
-                let from_side = insert_friend(&tx, from, to, 3, &operator, now)?;
-                let from_log = match &from_side {
-                    Some((_, log)) => log.clone(),
-                    None => version::current(&tx, version::FRIEND, from)?,
-                };
-                let tips = FriendApplicationApprovedTips {
-                    from_to_user_id: from_to(from, to),
-                    handle_msg: req.handle_msg.clone(),
-                    friend_version: from_log.version,
-                    friend_version_id: from_log.version_id,
-                    request: request.clone(),
-                };
-                notes.push(single_tip(
-                    ContentType::FriendApplicationApprovedNotification.as_i32(),
-                    to,
-                    from,
-                    &tips,
-                    true,
-                ));
-                let op_user = relation::user(&tx, to)?.map(|u| relation::public_user(&u));
-                for (owner, other, side) in [(from, to, from_side), (to, from, to_side)] {
-                    if let Some((friend, log)) = side {
-                        let tips = FriendAddedTips {
-                            friend: Some(friend),
-                            operation_time: now,
-                            op_user: op_user.clone(),
-                            friend_version: log.version,
-                            friend_version_id: log.version_id,
-                        };
-                        notes.push(single_tip(
-                            ContentType::FriendAddedNotification.as_i32(),
-                            other,
-                            owner,
-                            &tips,
-                            false,
-                        ));
-                    }
+            let tips = FriendApplicationApprovedTips {
+                from_to_user_id: from_to(from, to),
+                handle_msg: req.handle_msg.clone(),
+                friend_version: from_log.version,
+                friend_version_id: from_log.version_id,
+                request: request.clone(),
+            };
+            notes.push(single_tip(
+                ContentType::FriendApplicationApprovedNotification.as_i32(),
+                to,
+                from,
+                &tips,
+                true,
+            ));
+            let op_user = relation::user(&tx, to)?.map(|u| relation::public_user(&u));
+            for (owner, other, side) in [(from, to, from_side), (to, from, to_side)] {
+                if let Some((friend, log)) = side {
+                    let tips = FriendAddedTips {
+                        friend: Some(friend),
+                        operation_time: now,
+                        op_user: op_user.clone(),
+                        friend_version: log.version,
+                        friend_version_id: log.version_id,
+                    };
+                    notes.push(single_tip(
+                        ContentType::FriendAddedNotification.as_i32(),
+                        other,
+                        owner,
+                        &tips,
+                        false,
+                    ));
                 }
-            } else {
-                let tips = FriendApplicationRejectedTips {
-                    from_to_user_id: from_to(from, to),
-                    handle_msg: req.handle_msg.clone(),
-                    request,
-                };
-                notes.push(single_tip(
-                    ContentType::FriendApplicationRejectedNotification.as_i32(),
-                    to,
-                    from,
-                    &tips,
-                    false,
-                ));
             }
-            tx.commit()?;
-            Ok(Ok(notes))
-        })
-        .await??;
-    relation::deliver(&state, notes).await;
-    Ok(())
+        } else {
+            let tips = FriendApplicationRejectedTips {
+                from_to_user_id: from_to(from, to),
+                handle_msg: req.handle_msg.clone(),
+                request,
+            };
+            notes.push(single_tip(
+                ContentType::FriendApplicationRejectedNotification.as_i32(),
+                to,
+                from,
+                &tips,
+                false,
+            ));
+        }
+        tx.commit()?;
+        Ok(Ok(notes))
+    })
+    .await
 }
 
 /// Removes `friendUserID` from `ownerUserID`'s list (one direction, as OpenIM); 1303 if absent.
@@ -363,39 +355,35 @@ async fn delete_friend(state: AppState, op: Op, req: Body) -> ApiResult<()> {
     require(&req.owner_user_id, "ownerUserID")?;
     require(&req.friend_user_id, "friendUserID")?;
     op.check_access(&req.owner_user_id)?;
-    let note = state
-        .store
-        .call(move |c| -> Tx<Notification> {
-            let tx = c.transaction()?;
-            let (owner, friend) = (req.owner_user_id.as_str(), req.friend_user_id.as_str());
-            let n = tx.execute(
-                "DELETE FROM friends WHERE owner_user_id = ?1 AND friend_user_id = ?2",
-                params![owner, friend],
-            )?;
-            if n == 0 {
-                return Ok(Err(ApiError::new(
-                    ErrorCode::NotPeersFriend,
-                    "not in the friend list",
-                )));
-            }
-            let log = version::bump(&tx, version::FRIEND, owner, &[(friend, Change::Delete)])?;
-            tx.commit()?;
-            let tips = FriendDeletedTips {
-                from_to_user_id: from_to(owner, friend),
-                friend_version: log.version,
-                friend_version_id: log.version_id,
-            };
-            Ok(Ok(single_tip(
-                ContentType::FriendDeletedNotification.as_i32(),
-                owner,
-                friend,
-                &tips,
-                false,
-            )))
-        })
-        .await??;
-    relation::deliver(&state, vec![note]).await;
-    Ok(())
+    relation::commit_and_deliver(&state, move |c| -> Tx<[Notification; 1]> {
+        let tx = c.transaction()?;
+        let (owner, friend) = (req.owner_user_id.as_str(), req.friend_user_id.as_str());
+        let n = tx.execute(
+            "DELETE FROM friends WHERE owner_user_id = ?1 AND friend_user_id = ?2",
+            params![owner, friend],
+        )?;
+        if n == 0 {
+            return Ok(Err(ApiError::new(
+                ErrorCode::NotPeersFriend,
+                "not in the friend list",
+            )));
+        }
+        let log = version::bump(&tx, version::FRIEND, owner, &[(friend, Change::Delete)])?;
+        tx.commit()?;
+        let tips = FriendDeletedTips {
+            from_to_user_id: from_to(owner, friend),
+            friend_version: log.version,
+            friend_version_id: log.version_id,
+        };
+        Ok(Ok([single_tip(
+            ContentType::FriendDeletedNotification.as_i32(),
+            owner,
+            friend,
+            &tips,
+            false,
+        )]))
+    })
+    .await
 }
 
 /// Admin: makes `ownerUserID` and each of `friendUserIDs` friends both ways (1204 per new row).
@@ -410,45 +398,41 @@ async fn import_friend(state: AppState, op: Op, req: Body) -> ApiResult<()> {
     }
     let now = now_ms();
     let operator = op.user_id.clone();
-    let notes = state
-        .store
-        .call(move |c| -> Tx<Vec<Notification>> {
-            let tx = c.transaction()?;
-            let owner = req.owner_user_id.as_str();
-            if let Err(e) = user_or_err(&tx, owner)? {
+    relation::commit_and_deliver(&state, move |c| -> Tx<Vec<Notification>> {
+        let tx = c.transaction()?;
+        let owner = req.owner_user_id.as_str();
+        if let Err(e) = user_or_err(&tx, owner)? {
+            return Ok(Err(e));
+        }
+        let mut notes = Vec::new();
+        for friend in &req.friend_user_ids {
+            if let Err(e) = user_or_err(&tx, friend)? {
                 return Ok(Err(e));
             }
-            let mut notes = Vec::new();
-            for friend in &req.friend_user_ids {
-                if let Err(e) = user_or_err(&tx, friend)? {
-                    return Ok(Err(e));
-                }
-                for (a, b) in [(owner, friend.as_str()), (friend.as_str(), owner)] {
-                    // add_source 1: added by an administrator.
-                    if let Some((info, log)) = insert_friend(&tx, a, b, 1, &operator, now)? {
-                        let tips = FriendAddedTips {
-                            friend: Some(info),
-                            operation_time: now,
-                            op_user: None,
-                            friend_version: log.version,
-                            friend_version_id: log.version_id,
-                        };
-                        notes.push(single_tip(
-                            ContentType::FriendAddedNotification.as_i32(),
-                            b,
-                            a,
-                            &tips,
-                            false,
-                        ));
-                    }
+            for (a, b) in [(owner, friend.as_str()), (friend.as_str(), owner)] {
+                // add_source 1: added by an administrator.
+                if let Some((info, log)) = insert_friend(&tx, a, b, 1, &operator, now)? {
+                    let tips = FriendAddedTips {
+                        friend: Some(info),
+                        operation_time: now,
+                        op_user: None,
+                        friend_version: log.version,
+                        friend_version_id: log.version_id,
+                    };
+                    notes.push(single_tip(
+                        ContentType::FriendAddedNotification.as_i32(),
+                        b,
+                        a,
+                        &tips,
+                        false,
+                    ));
                 }
             }
-            tx.commit()?;
-            Ok(Ok(notes))
-        })
-        .await??;
-    relation::deliver(&state, notes).await;
-    Ok(())
+        }
+        tx.commit()?;
+        Ok(Ok(notes))
+    })
+    .await
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -478,61 +462,57 @@ async fn update_friends(state: AppState, op: Op, req: UpdateFriendsReq) -> ApiRe
     if req.friend_user_ids.is_empty() {
         return Err(ApiError::args("friendUserIDs is empty"));
     }
-    let note = state
-        .store
-        .call(move |c| -> Tx<Notification> {
-            let tx = c.transaction()?;
-            let owner = req.owner_user_id.as_str();
-            let mut ids = req.friend_user_ids.clone();
-            ids.sort();
-            ids.dedup();
-            for f in &ids {
-                if !relation::is_friend(&tx, owner, f)? {
-                    return Ok(Err(ApiError::new(
-                        ErrorCode::NotPeersFriend,
-                        format!("{f} is not a friend"),
-                    )));
-                }
-                if let Some(p) = &req.is_pinned {
-                    tx.execute(
-                        "UPDATE friends SET is_pinned = ?3 WHERE owner_user_id = ?1 AND friend_user_id = ?2",
-                        params![owner, f, p.value],
-                    )?;
-                }
-                if let Some(r) = &req.remark {
-                    tx.execute(
-                        "UPDATE friends SET remark = ?3 WHERE owner_user_id = ?1 AND friend_user_id = ?2",
-                        params![owner, f, r.value],
-                    )?;
-                }
-                if let Some(e) = &req.ex {
-                    tx.execute(
-                        "UPDATE friends SET ex = ?3 WHERE owner_user_id = ?1 AND friend_user_id = ?2",
-                        params![owner, f, e.value],
-                    )?;
-                }
+    relation::commit_and_deliver(&state, move |c| -> Tx<[Notification; 1]> {
+        let tx = c.transaction()?;
+        let owner = req.owner_user_id.as_str();
+        let mut ids = req.friend_user_ids.clone();
+        ids.sort();
+        ids.dedup();
+        for f in &ids {
+            if !relation::is_friend(&tx, owner, f)? {
+                return Ok(Err(ApiError::new(
+                    ErrorCode::NotPeersFriend,
+                    format!("{f} is not a friend"),
+                )));
             }
-            let changes: Vec<(&str, Change)> =
-                ids.iter().map(|f| (f.as_str(), Change::Update)).collect();
-            let log = version::bump(&tx, version::FRIEND, owner, &changes)?;
-            tx.commit()?;
-            let tips = FriendsInfoUpdateTips {
-                from_to_user_id: from_to(owner, owner),
-                friend_i_ds: ids.clone(),
-                friend_version: log.version,
-                friend_version_id: log.version_id,
-            };
-            Ok(Ok(single_tip(
-                ContentType::FriendsInfoUpdateNotification.as_i32(),
-                owner,
-                owner,
-                &tips,
-                false,
-            )))
-        })
-        .await??;
-    relation::deliver(&state, vec![note]).await;
-    Ok(())
+            if let Some(p) = &req.is_pinned {
+                tx.execute(
+                    "UPDATE friends SET is_pinned = ?3 WHERE owner_user_id = ?1 AND friend_user_id = ?2",
+                    params![owner, f, p.value],
+                )?;
+            }
+            if let Some(r) = &req.remark {
+                tx.execute(
+                    "UPDATE friends SET remark = ?3 WHERE owner_user_id = ?1 AND friend_user_id = ?2",
+                    params![owner, f, r.value],
+                )?;
+            }
+            if let Some(e) = &req.ex {
+                tx.execute(
+                    "UPDATE friends SET ex = ?3 WHERE owner_user_id = ?1 AND friend_user_id = ?2",
+                    params![owner, f, e.value],
+                )?;
+            }
+        }
+        let changes: Vec<(&str, Change)> =
+            ids.iter().map(|f| (f.as_str(), Change::Update)).collect();
+        let log = version::bump(&tx, version::FRIEND, owner, &changes)?;
+        tx.commit()?;
+        let tips = FriendsInfoUpdateTips {
+            from_to_user_id: from_to(owner, owner),
+            friend_i_ds: ids.clone(),
+            friend_version: log.version,
+            friend_version_id: log.version_id,
+        };
+        Ok(Ok([single_tip(
+            ContentType::FriendsInfoUpdateNotification.as_i32(),
+            owner,
+            owner,
+            &tips,
+            false,
+        )]))
+    })
+    .await
 }
 
 /// Sets (or with `""` deletes) the owner's remark for one friend; 1303 if not a friend. Emits
@@ -541,41 +521,37 @@ async fn set_friend_remark(state: AppState, op: Op, req: Body) -> ApiResult<()> 
     require(&req.owner_user_id, "ownerUserID")?;
     require(&req.friend_user_id, "friendUserID")?;
     op.check_access(&req.owner_user_id)?;
-    let note = state
-        .store
-        .call(move |c| -> Tx<Notification> {
-            let tx = c.transaction()?;
-            let (owner, friend) = (req.owner_user_id.as_str(), req.friend_user_id.as_str());
-            let n = tx.execute(
-                "UPDATE friends SET remark = ?3 WHERE owner_user_id = ?1 AND friend_user_id = ?2",
-                params![owner, friend, req.remark],
-            )?;
-            if n == 0 {
-                return Ok(Err(ApiError::new(
-                    ErrorCode::NotPeersFriend,
-                    format!("{friend} is not a friend"),
-                )));
-            }
-            let log = version::bump(&tx, version::FRIEND, owner, &[(friend, Change::Update)])?;
-            tx.commit()?;
-            let tips = FriendInfoChangedTips {
-                from_to_user_id: from_to(owner, friend),
-                friend_version: log.version,
-                friend_version_id: log.version_id,
-                friend_sort_version: 0,
-            };
-            // A single-chat notification reaches both its sender (the owner) and the friend.
-            Ok(Ok(single_tip(
-                ContentType::FriendRemarkSetNotification.as_i32(),
-                owner,
-                friend,
-                &tips,
-                false,
-            )))
-        })
-        .await??;
-    relation::deliver(&state, vec![note]).await;
-    Ok(())
+    relation::commit_and_deliver(&state, move |c| -> Tx<[Notification; 1]> {
+        let tx = c.transaction()?;
+        let (owner, friend) = (req.owner_user_id.as_str(), req.friend_user_id.as_str());
+        let n = tx.execute(
+            "UPDATE friends SET remark = ?3 WHERE owner_user_id = ?1 AND friend_user_id = ?2",
+            params![owner, friend, req.remark],
+        )?;
+        if n == 0 {
+            return Ok(Err(ApiError::new(
+                ErrorCode::NotPeersFriend,
+                format!("{friend} is not a friend"),
+            )));
+        }
+        let log = version::bump(&tx, version::FRIEND, owner, &[(friend, Change::Update)])?;
+        tx.commit()?;
+        let tips = FriendInfoChangedTips {
+            from_to_user_id: from_to(owner, friend),
+            friend_version: log.version,
+            friend_version_id: log.version_id,
+            friend_sort_version: 0,
+        };
+        // A single-chat notification reaches both its sender (the owner) and the friend.
+        Ok(Ok([single_tip(
+            ContentType::FriendRemarkSetNotification.as_i32(),
+            owner,
+            friend,
+            &tips,
+            false,
+        )]))
+    })
+    .await
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -655,17 +631,10 @@ async fn get_specified_friends_info(
             let owner = req.owner_user_id.as_str();
             let mut infos = Vec::new();
             for id in &req.user_id_list {
-                let Some(mut user) = relation::user(c, id)? else {
+                let Some(user) = relation::user(c, id)? else {
                     continue;
                 };
-                if !is_admin && relation::member_info_hidden(c, owner, id)? {
-                    user = UserInfo {
-                        user_id: user.user_id,
-                        nickname: user.nickname,
-                        face_url: user.face_url,
-                        ..UserInfo::default()
-                    };
-                }
+                let user = relation::user_as_seen_by(c, owner, is_admin, user)?;
                 let one = std::slice::from_ref(id);
                 infos.push(SpecifiedInfo {
                     user_info: Some(user),
@@ -902,38 +871,34 @@ async fn add_black(state: AppState, op: Op, req: Body) -> ApiResult<()> {
     }
     let now = now_ms();
     let operator = op.user_id.clone();
-    let note = state
-        .store
-        .call(move |c| -> Tx<Option<Notification>> {
-            let tx = c.transaction()?;
-            let (owner, black) = (req.owner_user_id.as_str(), req.black_user_id.as_str());
-            if let Err(e) = user_or_err(&tx, black)? {
-                return Ok(Err(e));
-            }
-            let added = tx.execute(
-                "INSERT OR IGNORE INTO blacks (owner_user_id, black_user_id, create_time,
-                   add_source, operator_user_id, ex) VALUES (?1, ?2, ?3, 0, ?4, ?5)",
-                params![owner, black, now, operator, req.ex],
-            )?;
-            if added == 0 {
-                return Ok(Ok(None));
-            }
-            version::bump(&tx, version::BLACK, owner, &[(black, Change::Insert)])?;
-            tx.commit()?;
-            let tips = BlackAddedTips {
-                from_to_user_id: from_to(owner, black),
-            };
-            Ok(Ok(Some(single_tip(
-                ContentType::BlackAddedNotification.as_i32(),
-                owner,
-                owner,
-                &tips,
-                false,
-            ))))
-        })
-        .await??;
-    relation::deliver(&state, note.into_iter().collect()).await;
-    Ok(())
+    relation::commit_and_deliver(&state, move |c| -> Tx<Option<Notification>> {
+        let tx = c.transaction()?;
+        let (owner, black) = (req.owner_user_id.as_str(), req.black_user_id.as_str());
+        if let Err(e) = user_or_err(&tx, black)? {
+            return Ok(Err(e));
+        }
+        let added = tx.execute(
+            "INSERT OR IGNORE INTO blacks (owner_user_id, black_user_id, create_time,
+               add_source, operator_user_id, ex) VALUES (?1, ?2, ?3, 0, ?4, ?5)",
+            params![owner, black, now, operator, req.ex],
+        )?;
+        if added == 0 {
+            return Ok(Ok(None));
+        }
+        version::bump(&tx, version::BLACK, owner, &[(black, Change::Insert)])?;
+        tx.commit()?;
+        let tips = BlackAddedTips {
+            from_to_user_id: from_to(owner, black),
+        };
+        Ok(Ok(Some(single_tip(
+            ContentType::BlackAddedNotification.as_i32(),
+            owner,
+            owner,
+            &tips,
+            false,
+        ))))
+    })
+    .await
 }
 
 /// Unblocks; emits 1208. Unblocking someone not blocked is 1004.
@@ -941,34 +906,30 @@ async fn remove_black(state: AppState, op: Op, req: Body) -> ApiResult<()> {
     require(&req.owner_user_id, "ownerUserID")?;
     require(&req.black_user_id, "blackUserID")?;
     op.check_access(&req.owner_user_id)?;
-    let note = state
-        .store
-        .call(move |c| -> Tx<Notification> {
-            let tx = c.transaction()?;
-            let (owner, black) = (req.owner_user_id.as_str(), req.black_user_id.as_str());
-            let n = tx.execute(
-                "DELETE FROM blacks WHERE owner_user_id = ?1 AND black_user_id = ?2",
-                params![owner, black],
-            )?;
-            if n == 0 {
-                return Ok(Err(ApiError::not_found("not in the black list")));
-            }
-            version::bump(&tx, version::BLACK, owner, &[(black, Change::Delete)])?;
-            tx.commit()?;
-            let tips = BlackDeletedTips {
-                from_to_user_id: from_to(owner, black),
-            };
-            Ok(Ok(single_tip(
-                ContentType::BlackDeletedNotification.as_i32(),
-                owner,
-                owner,
-                &tips,
-                false,
-            )))
-        })
-        .await??;
-    relation::deliver(&state, vec![note]).await;
-    Ok(())
+    relation::commit_and_deliver(&state, move |c| -> Tx<[Notification; 1]> {
+        let tx = c.transaction()?;
+        let (owner, black) = (req.owner_user_id.as_str(), req.black_user_id.as_str());
+        let n = tx.execute(
+            "DELETE FROM blacks WHERE owner_user_id = ?1 AND black_user_id = ?2",
+            params![owner, black],
+        )?;
+        if n == 0 {
+            return Ok(Err(ApiError::not_found("not in the black list")));
+        }
+        version::bump(&tx, version::BLACK, owner, &[(black, Change::Delete)])?;
+        tx.commit()?;
+        let tips = BlackDeletedTips {
+            from_to_user_id: from_to(owner, black),
+        };
+        Ok(Ok([single_tip(
+            ContentType::BlackDeletedNotification.as_i32(),
+            owner,
+            owner,
+            &tips,
+            false,
+        )]))
+    })
+    .await
 }
 
 #[derive(Debug, Serialize)]
@@ -1002,67 +963,26 @@ async fn get_specified_blacks(state: AppState, op: Op, req: Body) -> ApiResult<B
 // ---------------------------------------------------------------------------------------------
 // Incremental sync.
 
-#[derive(Debug, Serialize)]
-struct IncrementalResp<T> {
-    version: u64,
-    #[serde(rename = "versionID")]
-    version_id: String,
-    full: bool,
-    delete: Vec<String>,
-    insert: Vec<T>,
-    update: Vec<T>,
-    #[serde(rename = "sortVersion")]
-    sort_version: u64,
-}
-
-/// Splits a delta into deleted IDs and the IDs to send as inserts and updates.
-fn split_delta(changes: Vec<(String, Change)>) -> (Vec<String>, Vec<String>, Vec<String>) {
-    let (mut delete, mut insert, mut update) = (Vec::new(), Vec::new(), Vec::new());
-    for (id, op) in changes {
-        match op {
-            Change::Delete => delete.push(id),
-            Change::Insert => insert.push(id),
-            Change::Update => update.push(id),
-        }
-    }
-    (delete, insert, update)
-}
-
 /// The friend-list delta since the client's `{versionID, version}`; `full: true` (with the
 /// current versionID and empty lists) when the client must refetch the whole list.
 async fn get_incremental_friends(
     state: AppState,
     op: Op,
     req: Body,
-) -> ApiResult<IncrementalResp<FriendInfo>> {
+) -> ApiResult<Incremental<FriendInfo>> {
     require(&req.user_id, "userID")?;
     op.check_access(&req.user_id)?;
     state
         .store
         .call(move |c| {
             let owner = req.user_id.as_str();
-            let log = version::current(c, version::FRIEND, owner)?;
-            let d = version::delta(
-                c,
-                version::FRIEND,
-                owner,
-                &log,
-                &req.version_id,
-                req.version,
-            )?;
-            let mut resp = IncrementalResp {
-                version: log.version,
-                version_id: log.version_id,
-                full: false,
-                delete: Vec::new(),
-                insert: Vec::new(),
-                update: Vec::new(),
-                sort_version: 0,
-            };
+            let (log, d) =
+                version::log_and_delta(c, version::FRIEND, owner, &req.version_id, req.version)?;
+            let mut resp = Incremental::at(log);
             match d {
                 Delta::Full => resp.full = true,
                 Delta::Changes(changes) => {
-                    let (mut delete, insert, update) = split_delta(changes);
+                    let (mut delete, insert, update) = version::split(changes);
                     resp.insert = relation::friends_of(c, owner, &insert)?;
                     resp.update = relation::friends_of(c, owner, &update)?;
                     // An entity recorded as changed but gone by now counts as deleted.
@@ -1105,12 +1025,12 @@ async fn get_full_friend_user_ids(state: AppState, op: Op, req: Body) -> ApiResu
         .call(move |c| {
             let log = version::current(c, version::FRIEND, &req.user_id)?;
             let ids = friend_ids(c, &req.user_id)?;
-            let equal = req.id_hash != 0 && req.id_hash == version::id_hash(&ids);
+            let (equal, ids) = version::full_ids(req.id_hash, ids);
             Ok(FullIdsResp {
                 version: log.version,
                 version_id: log.version_id,
                 equal,
-                user_ids: if equal { Vec::new() } else { ids },
+                user_ids: ids,
             })
         })
         .await
@@ -1155,28 +1075,20 @@ async fn get_incremental_blacks(
     state: AppState,
     op: Op,
     req: Body,
-) -> ApiResult<IncrementalResp<IncrBlack>> {
+) -> ApiResult<Incremental<IncrBlack>> {
     require(&req.user_id, "userID")?;
     op.check_access(&req.user_id)?;
     state
         .store
         .call(move |c| {
             let owner = req.user_id.as_str();
-            let log = version::current(c, version::BLACK, owner)?;
-            let d = version::delta(c, version::BLACK, owner, &log, &req.version_id, req.version)?;
-            let mut resp = IncrementalResp {
-                version: log.version,
-                version_id: log.version_id,
-                full: false,
-                delete: Vec::new(),
-                insert: Vec::new(),
-                update: Vec::new(),
-                sort_version: 0,
-            };
+            let (log, d) =
+                version::log_and_delta(c, version::BLACK, owner, &req.version_id, req.version)?;
+            let mut resp = Incremental::at(log);
             match d {
                 Delta::Full => resp.full = true,
                 Delta::Changes(changes) => {
-                    let (delete, insert, update) = split_delta(changes);
+                    let (delete, insert, update) = version::split(changes);
                     resp.delete = delete;
                     resp.insert = relation::blacks_of(c, owner, &insert)?
                         .into_iter()

@@ -50,6 +50,18 @@ impl Op {
         }
     }
 
+    /// The user a request names, or the caller when it names none; either must pass
+    /// [`Op::check_access`].
+    pub fn named_or_self(&self, user_id: &str) -> ApiResult<String> {
+        let user = if user_id.is_empty() {
+            self.user_id.clone()
+        } else {
+            user_id.to_owned()
+        };
+        self.check_access(&user)?;
+        Ok(user)
+    }
+
     /// Only app administrators.
     pub fn check_admin(&self) -> ApiResult<()> {
         if self.is_admin {
@@ -58,6 +70,16 @@ impl Op {
             Err(ApiError::no_permission("app administrator only"))
         }
     }
+}
+
+/// A 1-based page of `items`; `showNumber <= 0` means everything.
+pub fn page<T>(items: Vec<T>, p: &chorus_proto::pb::sdkws::RequestPagination) -> Vec<T> {
+    if p.show_number <= 0 {
+        return items;
+    }
+    let show = p.show_number as usize;
+    let skip = (p.page_number.max(1) as usize - 1).saturating_mul(show);
+    items.into_iter().skip(skip).take(show).collect()
 }
 
 /// All REST routes.

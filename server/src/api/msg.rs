@@ -110,12 +110,24 @@ async fn mark_conversation_as_read(
     let target = req
         .has_read_seq
         .max(req.seqs.iter().copied().max().unwrap_or(0));
+    raise_read(&state, &req.user_id, &req.conversation_id, target, req.seqs).await
+}
+
+/// Raises the user's read mark to `target` (never lowers it), marking `seqs` read, with the
+/// read-receipt notification.
+async fn raise_read(
+    state: &AppState,
+    user: &str,
+    conversation_id: &str,
+    target: i64,
+    seqs: Vec<i64>,
+) -> ApiResult<()> {
     ops::mark_read(
-        &state,
-        &req.user_id,
-        &req.conversation_id,
+        state,
+        user,
+        conversation_id,
         target,
-        req.seqs,
+        seqs,
         ops::ReadMark::Raise,
         true,
     )
@@ -140,17 +152,7 @@ async fn mark_msgs_as_read(state: AppState, op: Op, req: MarkMsgsAsReadReq) -> A
         return Err(ApiError::args("seqs is empty"));
     }
     let target = req.seqs.iter().copied().max().unwrap_or(0);
-    ops::mark_read(
-        &state,
-        &req.user_id,
-        &req.conversation_id,
-        target,
-        req.seqs,
-        ops::ReadMark::Raise,
-        true,
-    )
-    .await
-    .map(drop)
+    raise_read(&state, &req.user_id, &req.conversation_id, target, req.seqs).await
 }
 
 #[derive(Debug, Default, Deserialize)]

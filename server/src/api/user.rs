@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{authed, Op};
 use crate::error::{ApiError, ApiResult};
+use crate::group::db as group_db;
 use crate::relation::{
     self,
     version::{self, Change},
@@ -45,12 +46,7 @@ async fn user_register(state: AppState, op: Op, req: UserRegisterReq) -> ApiResu
         .call(move |c| {
             let tx = c.transaction()?;
             for u in &req.users {
-                let exists: i64 = tx.query_row(
-                    "SELECT count(*) FROM users WHERE user_id = ?1",
-                    [&u.user_id],
-                    |r| r.get(0),
-                )?;
-                if exists > 0 {
+                if relation::user(&tx, &u.user_id)?.is_some() {
                     return Ok(Err(ApiError::new(
                         ErrorCode::RegisteredAlready,
                         format!("{} is registered already", u.user_id),
@@ -137,19 +133,10 @@ async fn get_users_info(state: AppState, op: Op, req: UserIdsReq) -> ApiResult<U
     let users_info = state
         .store
         .call(move |c| {
-            let mut users = relation::users(c, &req.user_ids)?;
-            if !op.is_admin {
-                for u in &mut users {
-                    if relation::member_info_hidden(c, &op.user_id, &u.user_id)? {
-                        *u = UserInfo {
-                            user_id: std::mem::take(&mut u.user_id),
-                            nickname: std::mem::take(&mut u.nickname),
-                            face_url: std::mem::take(&mut u.face_url),
-                            ..UserInfo::default()
-                        };
-                    }
-                }
-            }
+            let users = relation::users(c, &req.user_ids)?
+                .into_iter()
+                .map(|u| relation::user_as_seen_by(c, &op.user_id, op.is_admin, u))
+                .collect::<rusqlite::Result<Vec<_>>>()?;
             Ok(users)
         })
         .await?;
@@ -256,95 +243,91 @@ async fn update_profile(
         }
     }
     let now = now_ms();
-    let notes = state
-        .store
-        .call(move |c| {
-            let tx = c.transaction()?;
-            let Some(mut u) = relation::user(&tx, &user_id)? else {
-                return Ok(Err(ApiError::new(
-                    ErrorCode::UserIdNotFound,
-                    format!("user {user_id} not found"),
-                )));
-            };
-            let profile_shown = change.nickname.is_some() || change.face_url.is_some();
-            if let Some(v) = change.nickname {
-                u.nickname = v;
-            }
-            if let Some(v) = change.face_url {
-                u.face_url = v;
-            }
-            if let Some(v) = change.ex {
-                u.ex = v;
-            }
-            if let Some(v) = change.global_recv_msg_opt {
-                u.global_recv_msg_opt = v;
-            }
-            tx.execute(
-                "UPDATE users SET nickname = ?2, face_url = ?3, ex = ?4, global_recv_msg_opt = ?5
-                 WHERE user_id = ?1",
-                rusqlite::params![u.user_id, u.nickname, u.face_url, u.ex, u.global_recv_msg_opt],
+    relation::commit_and_deliver(state, move |c| {
+        let tx = c.transaction()?;
+        let Some(mut u) = relation::user(&tx, &user_id)? else {
+            return Ok(Err(ApiError::new(
+                ErrorCode::UserIdNotFound,
+                format!("user {user_id} not found"),
+            )));
+        };
+        let profile_shown = change.nickname.is_some() || change.face_url.is_some();
+        if let Some(v) = change.nickname {
+            u.nickname = v;
+        }
+        if let Some(v) = change.face_url {
+            u.face_url = v;
+        }
+        if let Some(v) = change.ex {
+            u.ex = v;
+        }
+        if let Some(v) = change.global_recv_msg_opt {
+            u.global_recv_msg_opt = v;
+        }
+        tx.execute(
+            "UPDATE users SET nickname = ?2, face_url = ?3, ex = ?4, global_recv_msg_opt = ?5
+             WHERE user_id = ?1",
+            rusqlite::params![u.user_id, u.nickname, u.face_url, u.ex, u.global_recv_msg_opt],
+        )?;
+        let tips = UserInfoUpdatedTips {
+            user_id: u.user_id.clone(),
+        };
+        let mut notes = vec![relation::single_tip(
+            ContentType::UserInfoUpdatedNotification.as_i32(),
+            &u.user_id,
+            &u.user_id,
+            &tips,
+            false,
+        )];
+        // Everyone who lists this user as a friend sees a changed friendUser.
+        let owners: Vec<String> = {
+            let mut stmt = tx.prepare(
+                "SELECT owner_user_id FROM friends WHERE friend_user_id = ?1 ORDER BY owner_user_id",
             )?;
-            let tips = UserInfoUpdatedTips {
-                user_id: u.user_id.clone(),
-            };
-            let mut notes = vec![relation::single_tip(
-                ContentType::UserInfoUpdatedNotification.as_i32(),
+            let rows = stmt.query_map([&u.user_id], |r| r.get(0))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        for owner in &owners {
+            version::bump(&tx, version::FRIEND, owner, &[(&u.user_id, Change::Update)])?;
+            notes.push(relation::single_tip(
+                ContentType::FriendInfoUpdatedNotification.as_i32(),
                 &u.user_id,
-                &u.user_id,
+                owner,
                 &tips,
                 false,
-            )];
-            // Everyone who lists this user as a friend sees a changed friendUser.
-            let owners: Vec<String> = {
-                let mut stmt = tx.prepare(
-                    "SELECT owner_user_id FROM friends WHERE friend_user_id = ?1 ORDER BY owner_user_id",
-                )?;
-                let rows = stmt.query_map([&u.user_id], |r| r.get(0))?;
-                rows.collect::<rusqlite::Result<_>>()?
-            };
-            for owner in &owners {
-                version::bump(&tx, version::FRIEND, owner, &[(&u.user_id, Change::Update)])?;
-                notes.push(relation::single_tip(
-                    ContentType::FriendInfoUpdatedNotification.as_i32(),
+            ));
+        }
+        if profile_shown {
+            for gid in relation::groups_following_profile(&tx, &u.user_id)? {
+                let log =
+                    version::bump(&tx, version::GROUP_MEMBER, &gid, &[(&u.user_id, Change::Update)])?;
+                let group = group_db::group(&tx, &gid)?.map(|g| g.info);
+                let member = group_db::member(&tx, &gid, &u.user_id)?;
+                let tips = GroupMemberInfoSetTips {
+                    group,
+                    op_user: member.clone(),
+                    operation_time: now,
+                    changed_user: member,
+                    group_member_version: log.version,
+                    group_member_version_id: log.version_id,
+                    group_sort_version: 0,
+                };
+                let mut n = relation::group_tip(
+                    ContentType::GroupMemberInfoSetNotification.as_i32(),
                     &u.user_id,
-                    owner,
+                    &gid,
                     &tips,
                     false,
-                ));
+                );
+                n.sender_nickname.clone_from(&u.nickname);
+                n.sender_face_url.clone_from(&u.face_url);
+                notes.push(n);
             }
-            if profile_shown {
-                for gid in relation::groups_following_profile(&tx, &u.user_id)? {
-                    let log =
-                        version::bump(&tx, version::GROUP_MEMBER, &gid, &[(&u.user_id, Change::Update)])?;
-                    let group = relation::group_info(&tx, &gid)?;
-                    let member = relation::group_member(&tx, &gid, &u)?;
-                    let tips = GroupMemberInfoSetTips {
-                        group,
-                        op_user: member.clone(),
-                        operation_time: now,
-                        changed_user: member,
-                        group_member_version: log.version,
-                        group_member_version_id: log.version_id,
-                        group_sort_version: 0,
-                    };
-                    let mut n = relation::group_tip(
-                        ContentType::GroupMemberInfoSetNotification.as_i32(),
-                        &u.user_id,
-                        &gid,
-                        &tips,
-                        false,
-                    );
-                    n.sender_nickname.clone_from(&u.nickname);
-                    n.sender_face_url.clone_from(&u.face_url);
-                    notes.push(n);
-                }
-            }
-            tx.commit()?;
-            Ok(Ok(notes))
-        })
-        .await??;
-    relation::deliver(state, notes).await;
-    Ok(())
+        }
+        tx.commit()?;
+        Ok(Ok(notes))
+    })
+    .await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -368,22 +351,13 @@ async fn get_all_users_uid(
     req: PaginationReq,
 ) -> ApiResult<AllUserIdsResp> {
     op.check_admin()?;
-    let (limit, offset) =
-        relation::limit_offset(req.pagination.page_number, req.pagination.show_number);
+    let p = req.pagination;
     state
         .store
         .call(move |c| {
-            let total: i64 = c.query_row("SELECT count(*) FROM users", [], |r| r.get(0))?;
-            let mut stmt = c.prepare(
-                "SELECT user_id FROM users ORDER BY create_time, user_id LIMIT ?1 OFFSET ?2",
-            )?;
-            let user_ids = stmt
-                .query_map(rusqlite::params![limit, offset], |r| r.get(0))?
-                .collect::<rusqlite::Result<Vec<String>>>()?;
-            Ok(AllUserIdsResp {
-                total: i32::try_from(total).unwrap_or(i32::MAX),
-                user_ids,
-            })
+            let (user_ids, total) =
+                relation::user_id_page(c, ("", ""), p.page_number, p.show_number)?;
+            Ok(AllUserIdsResp { total, user_ids })
         })
         .await
         .map_err(Into::into)
@@ -415,25 +389,18 @@ struct GetUsersResp {
 /// Admin only: users paged, optionally filtered by userID and nickname substring.
 async fn get_users(state: AppState, op: Op, req: GetUsersReq) -> ApiResult<GetUsersResp> {
     op.check_admin()?;
-    let (limit, offset) =
-        relation::limit_offset(req.pagination.page_number, req.pagination.show_number);
+    let p = req.pagination;
     state
         .store
         .call(move |c| {
-            let filter = "(?1 = '' OR user_id = ?1) AND (?2 = '' OR instr(nickname, ?2) > 0)";
-            let total: i64 = c.query_row(
-                &format!("SELECT count(*) FROM users WHERE {filter}"),
-                rusqlite::params![req.user_id, req.nickname],
-                |r| r.get(0),
+            let (ids, total) = relation::user_id_page(
+                c,
+                (&req.user_id, &req.nickname),
+                p.page_number,
+                p.show_number,
             )?;
-            let mut stmt = c.prepare(&format!(
-                "SELECT user_id FROM users WHERE {filter} ORDER BY create_time, user_id LIMIT ?3 OFFSET ?4"
-            ))?;
-            let ids = stmt
-                .query_map(rusqlite::params![req.user_id, req.nickname, limit, offset], |r| r.get(0))?
-                .collect::<rusqlite::Result<Vec<String>>>()?;
             Ok(GetUsersResp {
-                total: i32::try_from(total).unwrap_or(i32::MAX),
+                total,
                 users: relation::users(c, &ids)?,
             })
         })

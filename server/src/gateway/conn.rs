@@ -71,6 +71,9 @@ pub(super) async fn serve(state: AppState, mut ws: WebSocket, params: ConnectPar
         state
             .hub
             .register(&params.send_id, params.platform_id, &params.token);
+    // Before any await: pushes may reach the connection as soon as it is registered, and an
+    // iOS connection that said `isBackground=true` must not get them.
+    handle.set_background(params.is_background);
     if !kicked.is_empty() {
         // Multi-login policy 1: the replaced connections get 2002 and their tokens stop working.
         for old in &kicked {
@@ -100,7 +103,6 @@ pub(super) async fn serve(state: AppState, mut ws: WebSocket, params: ConnectPar
         "gateway connection open"
     );
 
-    handle.set_background(params.is_background);
     let info = Arc::new(ConnInfo {
         user_id: params.send_id.clone(),
         platform_id: params.platform_id,

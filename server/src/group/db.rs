@@ -3,9 +3,15 @@
 //! Plain synchronous functions on a connection (usually a transaction opened by the caller), so
 //! a service call can check and change several tables atomically. Nothing here decides who may
 //! do what; that is the service's job.
+//!
+//! [`group`] and [`member`] are the one place a `GroupInfo` or a `GroupMemberFullInfo` is read
+//! from the database; the message service, the user routes and the conversation routes call them
+//! too. User profiles are read through [`crate::relation::user`].
 
 use chorus_proto::pb::sdkws::{GroupInfo, GroupMemberFullInfo, GroupRequest, PublicUserInfo};
 use rusqlite::{params, Connection, OptionalExtension, Row};
+
+use crate::relation;
 
 /// A group as stored: the wire `GroupInfo` (member count included) plus our extension switch.
 #[derive(Debug, Clone, Default)]
@@ -202,7 +208,7 @@ pub fn managers(c: &Connection, group_id: &str) -> rusqlite::Result<Vec<String>>
 
 pub fn member_ids(c: &Connection, group_id: &str) -> rusqlite::Result<Vec<String>> {
     let mut stmt =
-        c.prepare("SELECT user_id FROM group_members WHERE group_id = ?1 ORDER BY user_id")?;
+        c.prepare_cached("SELECT user_id FROM group_members WHERE group_id = ?1 ORDER BY user_id")?;
     let rows = stmt.query_map([group_id], |r| r.get(0))?;
     rows.collect()
 }
@@ -291,27 +297,11 @@ pub fn group_id_taken(c: &Connection, group_id: &str) -> rusqlite::Result<bool> 
     )? > 0)
 }
 
-pub fn user(c: &Connection, user_id: &str) -> rusqlite::Result<Option<PublicUserInfo>> {
-    c.query_row(
-        "SELECT user_id, nickname, face_url, ex FROM users WHERE user_id = ?1",
-        [user_id],
-        |r| {
-            Ok(PublicUserInfo {
-                user_id: r.get(0)?,
-                nickname: r.get(1)?,
-                face_url: r.get(2)?,
-                ex: r.get(3)?,
-            })
-        },
-    )
-    .optional()
-}
-
 /// The IDs of `user_ids` that are not registered.
 pub fn unknown_users(c: &Connection, user_ids: &[String]) -> rusqlite::Result<Vec<String>> {
     let mut out = Vec::new();
     for u in user_ids {
-        if user(c, u)?.is_none() {
+        if relation::user(c, u)?.is_none() {
             out.push(u.clone());
         }
     }
@@ -492,10 +482,12 @@ pub fn requests_by_user(c: &Connection, user_id: &str) -> rusqlite::Result<Vec<R
 
 /// The wire form of an application, with the applicant's public profile and the group.
 pub fn request_to_wire(c: &Connection, q: &RequestRow) -> rusqlite::Result<GroupRequest> {
-    let user_info = user(c, &q.user_id)?.unwrap_or_else(|| PublicUserInfo {
-        user_id: q.user_id.clone(),
-        ..Default::default()
-    });
+    let user_info = relation::user(c, &q.user_id)?
+        .map(|u| relation::public_user(&u))
+        .unwrap_or_else(|| PublicUserInfo {
+            user_id: q.user_id.clone(),
+            ..Default::default()
+        });
     Ok(GroupRequest {
         user_info: Some(user_info),
         group_info: group(c, &q.group_id)?.map(|g| g.info),

@@ -23,7 +23,7 @@ use super::{
 };
 use crate::api::Op;
 use crate::error::{ApiError, ApiResult};
-use crate::relation::version::{self, Change, Delta, VersionLog};
+use crate::relation::version::{self, Change, Delta, Incremental, VersionLog};
 use crate::{now_ms, AppState};
 
 fn check_allow_type(name: &str, v: i32) -> ApiResult<()> {
@@ -136,12 +136,7 @@ pub async fn create_group(
             format!("groupType {} is not supported, only 2", gi.group_type),
         ));
     }
-    let owner = if req.owner_user_id.is_empty() {
-        op.user_id.clone()
-    } else {
-        req.owner_user_id.clone()
-    };
-    op.check_access(&owner)?;
+    let owner = op.named_or_self(&req.owner_user_id)?;
     check_need_verification(gi.need_verification)?;
     check_allow_type("lookMemberInfo", gi.look_member_info)?;
     check_allow_type("applyMemberFriend", gi.apply_member_friend)?;
@@ -759,12 +754,7 @@ pub struct JoinGroupReq {
 
 pub async fn join_group(state: AppState, op: Op, req: JoinGroupReq) -> ApiResult<()> {
     // OpenIM takes the applicant from `inviterUserID` (the official SDK puts the caller there).
-    let applicant = if req.inviter_user_id.is_empty() {
-        op.user_id.clone()
-    } else {
-        req.inviter_user_id.clone()
-    };
-    op.check_access(&applicant)?;
+    let applicant = op.named_or_self(&req.inviter_user_id)?;
     if !(0..=4).contains(&req.join_source) {
         return Err(ApiError::args(format!(
             "joinSource {} is not 1..4",
@@ -776,7 +766,7 @@ pub async fn join_group(state: AppState, op: Op, req: JoinGroupReq) -> ApiResult
     let outcome = run(&state, move |c| {
         let tx = c.transaction()?;
         let g = live_group(&tx, &gid)?;
-        if db::user(&tx, &applicant)?.is_none() {
+        if crate::relation::user(&tx, &applicant)?.is_none() {
             return Err(ApiError::new(
                 ErrorCode::UserIdNotFound,
                 format!("user {applicant} not found"),
@@ -1007,6 +997,23 @@ pub struct ApplicationListResp {
     group_requests: Vec<GroupRequest>,
 }
 
+/// The applications `rows` yields for `user` (the caller when empty; self or app administrator
+/// only), filtered by group and handle result, one page.
+async fn application_list(
+    state: &AppState,
+    op: &Op,
+    user: String,
+    (group_ids, handle_results, pagination): (Vec<String>, Vec<i32>, RequestPagination),
+    rows: fn(&rusqlite::Connection, &str) -> rusqlite::Result<Vec<RequestRow>>,
+) -> ApiResult<ApplicationListResp> {
+    let user = op.named_or_self(&user)?;
+    run(state, move |c| {
+        let rows = rows(c, &user)?;
+        application_page(c, rows, &group_ids, &handle_results, &pagination)
+    })
+    .await
+}
+
 fn application_page(
     c: &rusqlite::Connection,
     mut rows: Vec<RequestRow>,
@@ -1034,22 +1041,13 @@ pub async fn get_recv_group_application_list(
     op: Op,
     req: RecvApplicationListReq,
 ) -> ApiResult<ApplicationListResp> {
-    let user = if req.from_user_id.is_empty() {
-        op.user_id.clone()
-    } else {
-        req.from_user_id.clone()
-    };
-    op.check_access(&user)?;
-    run(&state, move |c| {
-        let rows = db::requests_to_manager(c, &user)?;
-        application_page(
-            c,
-            rows,
-            &req.group_ids,
-            &req.handle_results,
-            &req.pagination,
-        )
-    })
+    application_list(
+        &state,
+        &op,
+        req.from_user_id,
+        (req.group_ids, req.handle_results, req.pagination),
+        db::requests_to_manager,
+    )
     .await
 }
 
@@ -1071,22 +1069,13 @@ pub async fn get_user_req_group_application_list(
     op: Op,
     req: UserReqApplicationListReq,
 ) -> ApiResult<ApplicationListResp> {
-    let user = if req.user_id.is_empty() {
-        op.user_id.clone()
-    } else {
-        req.user_id.clone()
-    };
-    op.check_access(&user)?;
-    run(&state, move |c| {
-        let rows = db::requests_by_user(c, &user)?;
-        application_page(
-            c,
-            rows,
-            &req.group_ids,
-            &req.handle_results,
-            &req.pagination,
-        )
-    })
+    application_list(
+        &state,
+        &op,
+        req.user_id,
+        (req.group_ids, req.handle_results, req.pagination),
+        db::requests_by_user,
+    )
     .await
 }
 
@@ -1109,12 +1098,7 @@ pub async fn get_group_application_unhandled_count(
     op: Op,
     req: UnhandledCountReq,
 ) -> ApiResult<UnhandledCountResp> {
-    let user = if req.user_id.is_empty() {
-        op.user_id.clone()
-    } else {
-        req.user_id.clone()
-    };
-    op.check_access(&user)?;
+    let user = op.named_or_self(&req.user_id)?;
     run(&state, move |c| {
         let count = db::requests_to_manager(c, &user)?
             .iter()
@@ -1228,12 +1212,7 @@ pub struct QuitGroupReq {
 }
 
 pub async fn quit_group(state: AppState, op: Op, req: QuitGroupReq) -> ApiResult<()> {
-    let user = if req.user_id.is_empty() {
-        op.user_id.clone()
-    } else {
-        req.user_id.clone()
-    };
-    op.check_access(&user)?;
+    let user = op.named_or_self(&req.user_id)?;
     let now = now_ms();
     let (gid, uid) = (req.group_id.clone(), user.clone());
     let (group, quitter, log) = run(&state, move |c| {
@@ -1759,12 +1738,7 @@ pub async fn get_joined_group_list(
     op: Op,
     req: JoinedGroupListReq,
 ) -> ApiResult<JoinedGroupListResp> {
-    let user = if req.from_user_id.is_empty() {
-        op.user_id.clone()
-    } else {
-        req.from_user_id.clone()
-    };
-    op.check_access(&user)?;
+    let user = op.named_or_self(&req.from_user_id)?;
     run(&state, move |c| {
         let all: Vec<GroupInfo> = db::joined_groups(c, &user)?
             .into_iter()
@@ -1790,56 +1764,28 @@ pub struct IncrementalJoinGroupsReq {
     version: u64,
 }
 
-#[derive(Debug, Serialize)]
-pub struct IncrementalJoinGroupsResp {
-    version: u64,
-    #[serde(rename = "versionID")]
-    version_id: String,
-    full: bool,
-    delete: Vec<String>,
-    insert: Vec<GroupInfo>,
-    update: Vec<GroupInfo>,
-    #[serde(rename = "sortVersion")]
-    sort_version: u64,
-}
-
 /// The joined-group delta since the client's `{versionID, version}` (spec §5.8); `full: true`
 /// (with the current versionID and empty lists) when the client must refetch the whole list.
 pub async fn get_incremental_join_groups(
     state: AppState,
     op: Op,
     req: IncrementalJoinGroupsReq,
-) -> ApiResult<IncrementalJoinGroupsResp> {
-    let user = if req.user_id.is_empty() {
-        op.user_id.clone()
-    } else {
-        req.user_id.clone()
-    };
-    op.check_access(&user)?;
+) -> ApiResult<Incremental<GroupInfo>> {
+    let user = op.named_or_self(&req.user_id)?;
     run(&state, move |c| {
         let tx = c.transaction()?;
-        let log = version::current(&tx, version::JOIN_GROUP, &user)?;
-        let d = version::delta(
+        let (log, d) = version::log_and_delta(
             &tx,
             version::JOIN_GROUP,
             &user,
-            &log,
             &req.version_id,
             req.version,
         )?;
-        let mut resp = IncrementalJoinGroupsResp {
-            version: log.version,
-            version_id: log.version_id,
-            full: false,
-            delete: Vec::new(),
-            insert: Vec::new(),
-            update: Vec::new(),
-            sort_version: 0,
-        };
+        let mut resp = Incremental::at(log);
         match d {
             Delta::Full => resp.full = true,
             Delta::Changes(changes) => {
-                let (mut delete, insert, update) = gv::split(changes);
+                let (mut delete, insert, update) = version::split(changes);
                 // A group recorded as joined but left by now (or gone) counts as deleted.
                 let mut current = |ids: Vec<String>| -> ApiResult<Vec<GroupInfo>> {
                     let mut out = Vec::new();
@@ -1885,16 +1831,9 @@ pub struct IncrementalMembersBatchReq {
 
 #[derive(Debug, Serialize)]
 pub struct IncrementalMembersResp {
-    version: u64,
-    #[serde(rename = "versionID")]
-    version_id: String,
-    full: bool,
-    delete: Vec<String>,
-    insert: Vec<GroupMemberFullInfo>,
-    update: Vec<GroupMemberFullInfo>,
+    #[serde(flatten)]
+    members: Incremental<GroupMemberFullInfo>,
     group: Option<GroupInfo>,
-    #[serde(rename = "sortVersion")]
-    sort_version: u64,
 }
 
 #[derive(Debug, Serialize)]
@@ -1911,12 +1850,7 @@ pub async fn get_incremental_group_members_batch(
     op: Op,
     req: IncrementalMembersBatchReq,
 ) -> ApiResult<IncrementalMembersBatchResp> {
-    let user = if req.user_id.is_empty() {
-        op.user_id.clone()
-    } else {
-        req.user_id.clone()
-    };
-    op.check_access(&user)?;
+    let user = op.named_or_self(&req.user_id)?;
     run(&state, move |c| {
         let tx = c.transaction()?;
         let mut resp_list = BTreeMap::new();
@@ -1930,29 +1864,18 @@ pub async fn get_incremental_group_members_batch(
                 None if op.is_admin => APP_ADMIN,
                 None => continue,
             };
-            let log = version::current(&tx, version::GROUP_MEMBER, &r.group_id)?;
-            let d = version::delta(
+            let (log, d) = version::log_and_delta(
                 &tx,
                 version::GROUP_MEMBER,
                 &r.group_id,
-                &log,
                 &r.version_id,
                 r.version,
             )?;
-            let mut resp = IncrementalMembersResp {
-                version: log.version,
-                version_id: log.version_id,
-                full: false,
-                delete: Vec::new(),
-                insert: Vec::new(),
-                update: Vec::new(),
-                group: None,
-                sort_version: 0,
-            };
+            let mut resp = Incremental::at(log);
             match d {
                 Delta::Full => resp.full = true,
                 Delta::Changes(changes) => {
-                    let (mut delete, insert, update) = gv::split(changes);
+                    let (mut delete, insert, update) = version::split(changes);
                     resp.insert = db::members_of(&tx, &r.group_id, &insert)?;
                     resp.update = db::members_of(&tx, &r.group_id, &update)?;
                     // A member recorded as added or changed but gone by now counts as deleted.
@@ -1972,7 +1895,10 @@ pub async fn get_incremental_group_members_batch(
                     redact_members(look, viewer_role, &user, &mut resp.update);
                 }
             }
-            resp.group = Some(g.info);
+            let resp = IncrementalMembersResp {
+                members: resp,
+                group: Some(g.info),
+            };
             resp_list.insert(r.group_id.clone(), resp);
         }
         tx.commit()?;
@@ -2005,12 +1931,7 @@ pub async fn get_full_join_group_ids(
     op: Op,
     req: FullJoinGroupIdsReq,
 ) -> ApiResult<FullJoinGroupIdsResp> {
-    let user = if req.user_id.is_empty() {
-        op.user_id.clone()
-    } else {
-        req.user_id.clone()
-    };
-    op.check_access(&user)?;
+    let user = op.named_or_self(&req.user_id)?;
     run(&state, move |c| {
         let tx = c.transaction()?;
         let log = version::current(&tx, version::JOIN_GROUP, &user)?;
@@ -2019,12 +1940,12 @@ pub async fn get_full_join_group_ids(
             .map(|g| g.info.group_id)
             .collect();
         tx.commit()?;
-        let equal = req.id_hash != 0 && req.id_hash == version::id_hash(&ids);
+        let (equal, ids) = version::full_ids(req.id_hash, ids);
         Ok(FullJoinGroupIdsResp {
             version: log.version,
             version_id: log.version_id,
             equal,
-            group_ids: if equal { Vec::new() } else { ids },
+            group_ids: ids,
         })
     })
     .await
@@ -2061,12 +1982,12 @@ pub async fn get_full_group_member_user_ids(
         let log = version::current(&tx, version::GROUP_MEMBER, &req.group_id)?;
         let ids = db::member_ids(&tx, &req.group_id)?;
         tx.commit()?;
-        let equal = req.id_hash != 0 && req.id_hash == version::id_hash(&ids);
+        let (equal, ids) = version::full_ids(req.id_hash, ids);
         Ok(FullMemberIdsResp {
             version: log.version,
             version_id: log.version_id,
             equal,
-            user_ids: if equal { Vec::new() } else { ids },
+            user_ids: ids,
         })
     })
     .await

@@ -38,29 +38,29 @@
 //!
 //! This module never writes messages itself and never pushes frames: both go through `msg`.
 
-mod db;
+pub(crate) mod db;
 mod handlers;
 mod notify;
 mod version;
 
 pub use handlers::*;
 
-use chorus_proto::constants::ErrorCode;
-use chorus_proto::pb::sdkws::{GroupMemberFullInfo, RequestPagination};
+use chorus_proto::constants::{ErrorCode, RoleLevel};
+use chorus_proto::pb::sdkws::GroupMemberFullInfo;
 use rusqlite::Connection;
 
-use crate::api::Op;
+use crate::api::{page, Op};
 use crate::error::{ApiError, ApiResult};
 use crate::AppState;
 
 use db::GroupRow;
 
 /// roleLevel of the owner.
-const OWNER: i32 = 100;
+const OWNER: i32 = RoleLevel::Owner.as_i32();
 /// roleLevel of an admin.
-const ADMIN: i32 = 60;
+const ADMIN: i32 = RoleLevel::Admin.as_i32();
 /// roleLevel of an ordinary member.
-const ORDINARY: i32 = 20;
+const ORDINARY: i32 = RoleLevel::Ordinary.as_i32();
 /// The role an app administrator acts with: above the owner, whether or not a member.
 const APP_ADMIN: i32 = 1000;
 
@@ -134,7 +134,7 @@ fn op_member(c: &Connection, group_id: &str, user_id: &str) -> ApiResult<GroupMe
     if let Some(m) = db::member(c, group_id, user_id)? {
         return Ok(m);
     }
-    let u = db::user(c, user_id)?.unwrap_or_default();
+    let u = crate::relation::user(c, user_id)?.unwrap_or_default();
     Ok(GroupMemberFullInfo {
         group_id: group_id.to_owned(),
         user_id: user_id.to_owned(),
@@ -152,16 +152,6 @@ fn entrant_min_seq(c: &Connection, g: &GroupRow) -> ApiResult<i64> {
     } else {
         db::group_max_seq(c, &g.info.group_id)? + 1
     })
-}
-
-/// A 1-based page of `items`; `showNumber <= 0` means everything.
-fn page<T>(items: Vec<T>, p: &RequestPagination) -> Vec<T> {
-    if p.show_number <= 0 {
-        return items;
-    }
-    let show = p.show_number as usize;
-    let skip = (p.page_number.max(1) as usize - 1).saturating_mul(show);
-    items.into_iter().skip(skip).take(show).collect()
 }
 
 /// `lookMemberInfo = 1`: what an ordinary member may see of other members.

@@ -8,7 +8,7 @@ use chorus_proto::constants::{ContentType, SessionType};
 use chorus_proto::pb::sdkws::GroupMemberFullInfo;
 use serde::Serialize;
 
-use crate::msg::{self, Notification};
+use crate::msg::Notification;
 use crate::AppState;
 
 /// A notification about a group, addressed to the group (session 3): every current member
@@ -74,8 +74,5 @@ fn detail<T: Serialize>(tips: &T, content_type: ContentType) -> Option<String> {
 }
 
 async fn deliver(state: &AppState, n: Notification) {
-    let (ct, recv) = (n.content_type, n.recv_id.clone());
-    if let Err(e) = msg::notify(state, n).await {
-        tracing::warn!(content_type = ct, recv_id = %recv, error = %e, "notification not delivered");
-    }
+    crate::relation::deliver(state, vec![n]).await;
 }

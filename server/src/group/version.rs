@@ -65,16 +65,3 @@ pub(super) fn group_changed(c: &Connection, group_id: &str) -> rusqlite::Result<
     }
     members_changed(c, group_id, &[])
 }
-
-/// Splits a delta into (deleted, inserted, updated) IDs.
-pub(super) fn split(changes: Vec<(String, Change)>) -> (Vec<String>, Vec<String>, Vec<String>) {
-    let (mut delete, mut insert, mut update) = (Vec::new(), Vec::new(), Vec::new());
-    for (id, op) in changes {
-        match op {
-            Change::Delete => delete.push(id),
-            Change::Insert => insert.push(id),
-            Change::Update => update.push(id),
-        }
-    }
-    (delete, insert, update)
-}

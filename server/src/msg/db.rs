@@ -271,38 +271,6 @@ pub fn ensure_conv_rows(
     Ok(())
 }
 
-/// Current members of a group.
-pub fn group_member_ids(conn: &Connection, group_id: &str) -> rusqlite::Result<Vec<String>> {
-    let mut st = conn
-        .prepare_cached("SELECT user_id FROM group_members WHERE group_id = ?1 ORDER BY user_id")?;
-    let rows = st.query_map([group_id], |r| r.get(0))?;
-    rows.collect()
-}
-
-/// `(role_level, mute_end_time, group nickname)` of a current member.
-pub fn member(
-    conn: &Connection,
-    group_id: &str,
-    user_id: &str,
-) -> rusqlite::Result<Option<(i32, i64, String)>> {
-    conn.query_row(
-        "SELECT role_level, mute_end_time, nickname FROM group_members WHERE group_id = ?1 AND user_id = ?2",
-        params![group_id, user_id],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-    )
-    .optional()
-}
-
-/// `(nickname, app_manger_level)` of a registered user.
-pub fn user(conn: &Connection, user_id: &str) -> rusqlite::Result<Option<(String, i32)>> {
-    conn.query_row(
-        "SELECT nickname, app_manger_level FROM users WHERE user_id = ?1",
-        [user_id],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )
-    .optional()
-}
-
 /// A `{seq, status: 4}` placeholder for a missing or deleted message.
 pub fn placeholder(seq: i64) -> MsgData {
     MsgData {

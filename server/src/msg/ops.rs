@@ -5,7 +5,7 @@
 //! `admin` says that the operator is an app administrator. Each operation commits first and
 //! notifies after.
 
-use chorus_proto::constants::{ContentType, ErrorCode};
+use chorus_proto::constants::{ContentType, ErrorCode, RoleLevel};
 use chorus_proto::pb::sdkws::{
     ClearConversationTips, DeleteMsgsTips, MarkAsReadTips, MsgData, RevokeMsgTips,
 };
@@ -14,9 +14,10 @@ use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
 
 use super::db::{self, RevokeRecord};
-use super::send::{ROLE_ADMIN, ROLE_ORDINARY, ROLE_OWNER};
 use super::{ids, Notification};
 use crate::error::{ApiError, ApiResult};
+use crate::group::db as group_db;
+use crate::relation;
 use crate::{now_ms, AppState};
 
 fn detail<T: Serialize>(tips: &T) -> ApiResult<String> {
@@ -99,26 +100,24 @@ pub async fn revoke(
             if ContentType::is_notification_code(msg.content_type) {
                 return Ok(Err(ApiError::args("notifications cannot be revoked")));
             }
-            let (nickname, app_level) = db::user(&tx, &r)?.unwrap_or_default();
+            let me_user = relation::user(&tx, &r)?.unwrap_or_default();
+            let (nickname, app_level) = (me_user.nickname, me_user.app_manger_level);
             let (role, nickname) = if msg.session_type == 3 {
-                let me = db::member(&tx, &msg.group_id, &r)?;
-                let role = me.as_ref().map_or(0, |m| m.0);
+                let me = group_db::member(&tx, &msg.group_id, &r)?;
+                let role = me.as_ref().map_or(0, |m| m.role_level);
                 if !admin && msg.send_id != r {
-                    let allowed = match role {
-                        ROLE_OWNER => true,
-                        ROLE_ADMIN => {
-                            let sender = db::member(&tx, &msg.group_id, &msg.send_id)?;
-                            sender.is_none_or(|s| s.0 == ROLE_ORDINARY)
-                        }
-                        _ => false,
-                    };
+                    let allowed = role == RoleLevel::Owner.as_i32()
+                        || (role == RoleLevel::Admin.as_i32()
+                            && group_db::member(&tx, &msg.group_id, &msg.send_id)?
+                                .is_none_or(|s| s.role_level == RoleLevel::Ordinary.as_i32()));
                     if !allowed {
                         return Ok(Err(ApiError::no_permission(
                             "no permission to revoke this message",
                         )));
                     }
                 }
-                let group_nick = me.map(|m| m.2).filter(|n| !n.is_empty());
+                // A member's nickname already falls back to the profile's when unset.
+                let group_nick = me.map(|m| m.nickname).filter(|n| !n.is_empty());
                 (role, group_nick.unwrap_or(nickname))
             } else {
                 if !admin && msg.send_id != r {
@@ -373,7 +372,8 @@ pub async fn clear(
                 if sync_other {
                     let allowed = admin
                         || row.conversation_type != 3
-                        || db::member(&tx, &row.group_id, &u)?.is_some_and(|m| m.0 == ROLE_OWNER);
+                        || group_db::member(&tx, &row.group_id, &u)?
+                            .is_some_and(|m| m.role_level == RoleLevel::Owner.as_i32());
                     if !allowed {
                         return Ok(Err(ApiError::no_permission(
                             "only the group owner may clear a group for everyone",

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use chorus_proto::constants::{option_keys, ErrorCode};
+use chorus_proto::constants::{option_keys, ErrorCode, RoleLevel};
 use chorus_proto::envelope::Resp;
 use chorus_proto::pb::msg::SendMsgResp;
 use chorus_proto::pb::sdkws::{MsgData, NotificationElem, PullMsgs, PushMessages};
@@ -15,16 +15,13 @@ use rusqlite::{params, OptionalExtension};
 
 use super::{db, ids, Notification};
 use crate::error::{ApiError, ApiResult};
+use crate::group::db as group_db;
+use crate::relation;
 use crate::{now_ms, AppState};
 
 /// User content types a client may send (text … custom notification); notification content
 /// types (1000–5000) are produced only by the server through [`super::notify`].
 const USER_CONTENT: std::ops::RangeInclusive<i32> = 101..=203;
-
-/// Role levels (spec §6.2).
-pub(crate) const ROLE_OWNER: i32 = 100;
-pub(crate) const ROLE_ADMIN: i32 = 60;
-pub(crate) const ROLE_ORDINARY: i32 = 20;
 
 /// Queues one 2001 push carrying `msg` in `msgs` (chat) or `notificationMsgs` (`n_…`).
 pub(crate) fn push(state: &AppState, recipients: &[String], conversation_id: &str, msg: MsgData) {
@@ -156,25 +153,26 @@ pub(crate) async fn send(
             }
             let recipients = match msg.session_type {
                 3 => {
-                    if let Err(e) = check_group_send(&tx, &msg.group_id, &msg.send_id, now, trusted)? {
+                    if let Err(e) =
+                        check_group_send(&tx, &msg.group_id, &msg.send_id, now, trusted)?
+                    {
                         return Ok(Err(e));
                     }
-                    db::group_member_ids(&tx, &msg.group_id)?
+                    group_db::member_ids(&tx, &msg.group_id)?
                 }
                 _ => {
-                    if db::user(&tx, &msg.recv_id)?.is_none() {
+                    if relation::user(&tx, &msg.recv_id)?.is_none() {
                         return Ok(Err(ApiError::new(
                             ErrorCode::UserIdNotFound,
                             format!("user {} not found", msg.recv_id),
                         )));
                     }
-                    let blocked: bool = tx.query_row(
-                        "SELECT EXISTS (SELECT 1 FROM blacks WHERE owner_user_id = ?1 AND black_user_id = ?2)",
-                        params![msg.recv_id, msg.send_id],
-                        |r| r.get(0),
-                    )?;
+                    let blocked = relation::is_black(&tx, &msg.recv_id, &msg.send_id)?;
                     if blocked && !trusted {
-                        return Ok(Err(ApiError::new(ErrorCode::BlockedByPeer, "blocked by peer")));
+                        return Ok(Err(ApiError::new(
+                            ErrorCode::BlockedByPeer,
+                            "blocked by peer",
+                        )));
                     }
                     let sender_sync = msg
                         .options
@@ -227,14 +225,7 @@ fn check_group_send(
     now: i64,
     trusted: bool,
 ) -> rusqlite::Result<ApiResult<()>> {
-    let status: Option<i32> = conn
-        .query_row(
-            "SELECT status FROM groups WHERE group_id = ?1",
-            [group_id],
-            |r| r.get(0),
-        )
-        .optional()?;
-    let Some(status) = status else {
+    let Some(status) = group_db::group(conn, group_id)?.map(|g| g.info.status) else {
         return Ok(Err(ApiError::new(
             ErrorCode::GroupIdNotFound,
             format!("group {group_id} not found"),
@@ -249,16 +240,16 @@ fn check_group_send(
     if trusted {
         return Ok(Ok(()));
     }
-    let Some((role, mute_end, _)) = db::member(conn, group_id, sender)? else {
+    let Some(member) = group_db::member(conn, group_id, sender)? else {
         return Ok(Err(ApiError::new(
             ErrorCode::NotInGroupYet,
             "not a member of the group",
         )));
     };
-    if mute_end > now {
+    if member.mute_end_time > now {
         return Ok(Err(ApiError::new(ErrorCode::MutedInGroup, "you are muted")));
     }
-    if status == 3 && role < ROLE_ADMIN {
+    if status == 3 && member.role_level < RoleLevel::Admin.as_i32() {
         return Ok(Err(ApiError::new(
             ErrorCode::MutedGroup,
             "the group is muted",
@@ -342,7 +333,7 @@ pub(crate) async fn notify(state: &AppState, n: Notification) -> ApiResult<()> {
         .call(move |c| {
             let tx = c.transaction()?;
             let mut recipients = if session_type == 3 {
-                db::group_member_ids(&tx, &gid)?
+                group_db::member_ids(&tx, &gid)?
             } else {
                 vec![send_id.clone(), recv_id.clone()]
             };

@@ -9,13 +9,13 @@
 pub mod version;
 
 use chorus_proto::constants::{RoleLevel, SessionType};
-use chorus_proto::pb::sdkws::{
-    BlackInfo, FriendInfo, FriendRequest, GroupInfo, GroupMemberFullInfo, PublicUserInfo, UserInfo,
-};
+use chorus_proto::pb::sdkws::{BlackInfo, FriendInfo, FriendRequest, PublicUserInfo, UserInfo};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::Serialize;
 
+use crate::error::ApiResult;
 use crate::msg::{self, Notification};
+use crate::store::StoreError;
 use crate::AppState;
 
 const USER_COLS: &str =
@@ -52,6 +52,30 @@ pub fn users(conn: &Connection, ids: &[String]) -> rusqlite::Result<Vec<UserInfo
         }
     }
     Ok(out)
+}
+
+/// One page of registered userIDs, oldest account first, filtered by exact `user_id` and by
+/// `nickname` substring (an empty filter matches everyone), and the number of matches.
+pub fn user_id_page(
+    conn: &Connection,
+    (user_id, nickname): (&str, &str),
+    page: i32,
+    show: i32,
+) -> rusqlite::Result<(Vec<String>, i32)> {
+    let filter = "(?1 = '' OR user_id = ?1) AND (?2 = '' OR instr(nickname, ?2) > 0)";
+    let total: i64 = conn.query_row(
+        &format!("SELECT count(*) FROM users WHERE {filter}"),
+        params![user_id, nickname],
+        |r| r.get(0),
+    )?;
+    let (limit, offset) = limit_offset(page, show);
+    let mut stmt = conn.prepare(&format!(
+        "SELECT user_id FROM users WHERE {filter} ORDER BY create_time, user_id LIMIT ?3 OFFSET ?4"
+    ))?;
+    let ids = stmt
+        .query_map(params![user_id, nickname, limit, offset], |r| r.get(0))?
+        .collect::<rusqlite::Result<Vec<String>>>()?;
+    Ok((ids, i32::try_from(total).unwrap_or(i32::MAX)))
 }
 
 pub fn public_user(u: &UserInfo) -> PublicUserInfo {
@@ -107,20 +131,16 @@ pub fn friend_page(
     page: i32,
     show: i32,
 ) -> rusqlite::Result<(Vec<FriendInfo>, i32)> {
-    let total: i64 = conn.query_row(
-        "SELECT count(*) FROM friends WHERE owner_user_id = ?1",
-        [owner],
-        |r| r.get(0),
-    )?;
-    let (limit, offset) = limit_offset(page, show);
-    let mut stmt = conn.prepare(&format!(
-        "{FRIEND_SELECT} WHERE f.owner_user_id = ?1 ORDER BY f.create_time, f.friend_user_id
-         LIMIT ?2 OFFSET ?3"
-    ))?;
-    let list = stmt
-        .query_map(params![owner, limit, offset], friend_from_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok((list, i32::try_from(total).unwrap_or(i32::MAX)))
+    owned_page(
+        conn,
+        "friends",
+        &format!(
+            "{FRIEND_SELECT} WHERE f.owner_user_id = ?1 ORDER BY f.create_time, f.friend_user_id"
+        ),
+        friend_from_row,
+        owner,
+        (page, show),
+    )
 }
 
 /// The listed friends of `owner` (users that are not friends are skipped).
@@ -129,19 +149,13 @@ pub fn friends_of(
     owner: &str,
     ids: &[String],
 ) -> rusqlite::Result<Vec<FriendInfo>> {
-    let mut stmt = conn.prepare(&format!(
-        "{FRIEND_SELECT} WHERE f.owner_user_id = ?1 AND f.friend_user_id = ?2"
-    ))?;
-    let mut out = Vec::new();
-    for id in ids {
-        if let Some(f) = stmt
-            .query_row(params![owner, id], friend_from_row)
-            .optional()?
-        {
-            out.push(f);
-        }
-    }
-    Ok(out)
+    owned_of(
+        conn,
+        &format!("{FRIEND_SELECT} WHERE f.owner_user_id = ?1 AND f.friend_user_id = ?2"),
+        friend_from_row,
+        owner,
+        ids,
+    )
 }
 
 /// SQLite `LIMIT`/`OFFSET` of a 1-based page; `show <= 0` means no limit.
@@ -181,18 +195,37 @@ pub fn black_page(
     page: i32,
     show: i32,
 ) -> rusqlite::Result<(Vec<BlackInfo>, i32)> {
+    owned_page(
+        conn,
+        "blacks",
+        &format!(
+            "{BLACK_SELECT} WHERE b.owner_user_id = ?1 ORDER BY b.create_time, b.black_user_id"
+        ),
+        black_from_row,
+        owner,
+        (page, show),
+    )
+}
+
+/// One page of `owner`'s rows of `table` read by `select` (ordered, `?1` = owner) and the total
+/// count of those rows.
+fn owned_page<T>(
+    conn: &Connection,
+    table: &str,
+    select: &str,
+    from_row: fn(&Row<'_>) -> rusqlite::Result<T>,
+    owner: &str,
+    (page, show): (i32, i32),
+) -> rusqlite::Result<(Vec<T>, i32)> {
     let total: i64 = conn.query_row(
-        "SELECT count(*) FROM blacks WHERE owner_user_id = ?1",
+        &format!("SELECT count(*) FROM {table} WHERE owner_user_id = ?1"),
         [owner],
         |r| r.get(0),
     )?;
     let (limit, offset) = limit_offset(page, show);
-    let mut stmt = conn.prepare(&format!(
-        "{BLACK_SELECT} WHERE b.owner_user_id = ?1 ORDER BY b.create_time, b.black_user_id
-         LIMIT ?2 OFFSET ?3"
-    ))?;
+    let mut stmt = conn.prepare(&format!("{select} LIMIT ?2 OFFSET ?3"))?;
     let list = stmt
-        .query_map(params![owner, limit, offset], black_from_row)?
+        .query_map(params![owner, limit, offset], from_row)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok((list, i32::try_from(total).unwrap_or(i32::MAX)))
 }
@@ -203,16 +236,28 @@ pub fn blacks_of(
     owner: &str,
     ids: &[String],
 ) -> rusqlite::Result<Vec<BlackInfo>> {
-    let mut stmt = conn.prepare(&format!(
-        "{BLACK_SELECT} WHERE b.owner_user_id = ?1 AND b.black_user_id = ?2"
-    ))?;
+    owned_of(
+        conn,
+        &format!("{BLACK_SELECT} WHERE b.owner_user_id = ?1 AND b.black_user_id = ?2"),
+        black_from_row,
+        owner,
+        ids,
+    )
+}
+
+/// The rows `select` (`?1` = owner, `?2` = one of `ids`) finds, in the order of `ids`.
+fn owned_of<T>(
+    conn: &Connection,
+    select: &str,
+    from_row: fn(&Row<'_>) -> rusqlite::Result<T>,
+    owner: &str,
+    ids: &[String],
+) -> rusqlite::Result<Vec<T>> {
+    let mut stmt = conn.prepare(select)?;
     let mut out = Vec::new();
     for id in ids {
-        if let Some(b) = stmt
-            .query_row(params![owner, id], black_from_row)
-            .optional()?
-        {
-            out.push(b);
+        if let Some(row) = stmt.query_row(params![owner, id], from_row).optional()? {
+            out.push(row);
         }
     }
     Ok(out)
@@ -311,6 +356,25 @@ pub fn member_info_hidden(conn: &Connection, viewer: &str, target: &str) -> rusq
             .all(|g| g.look_member_info == 1 && g.viewer_role == RoleLevel::Ordinary.as_i32()))
 }
 
+/// `user` as `viewer` may see it: the whole profile, or only userID, nickname and faceURL when
+/// [`member_info_hidden`] says so. App administrators see everything.
+pub fn user_as_seen_by(
+    conn: &Connection,
+    viewer: &str,
+    viewer_is_admin: bool,
+    user: UserInfo,
+) -> rusqlite::Result<UserInfo> {
+    if viewer_is_admin || !member_info_hidden(conn, viewer, &user.user_id)? {
+        return Ok(user);
+    }
+    Ok(UserInfo {
+        user_id: user.user_id,
+        nickname: user.nickname,
+        face_url: user.face_url,
+        ..UserInfo::default()
+    })
+}
+
 /// applyMemberFriend enforcement for `/friend/add_friend`.
 ///
 /// The request is refused exactly when the two users share at least one group and in **every**
@@ -327,78 +391,6 @@ pub fn add_friend_forbidden(
         && groups
             .iter()
             .all(|g| g.apply_member_friend == 1 && g.viewer_role == RoleLevel::Ordinary.as_i32()))
-}
-
-/// A group as sent in tips, with its member count.
-pub fn group_info(conn: &Connection, group_id: &str) -> rusqlite::Result<Option<GroupInfo>> {
-    conn.query_row(
-        "SELECT group_id, group_name, notification, introduction, face_url, owner_user_id,
-           create_time, ex, status, creator_user_id, group_type, need_verification,
-           look_member_info, apply_member_friend, notification_update_time, notification_user_id,
-           (SELECT count(*) FROM group_members m WHERE m.group_id = g.group_id)
-         FROM groups g WHERE group_id = ?1",
-        [group_id],
-        |r| {
-            Ok(GroupInfo {
-                group_id: r.get(0)?,
-                group_name: r.get(1)?,
-                notification: r.get(2)?,
-                introduction: r.get(3)?,
-                face_url: r.get(4)?,
-                owner_user_id: r.get(5)?,
-                create_time: r.get(6)?,
-                ex: r.get(7)?,
-                status: r.get(8)?,
-                creator_user_id: r.get(9)?,
-                group_type: r.get(10)?,
-                need_verification: r.get(11)?,
-                look_member_info: r.get(12)?,
-                apply_member_friend: r.get(13)?,
-                notification_update_time: r.get(14)?,
-                notification_user_id: r.get(15)?,
-                member_count: u32::try_from(r.get::<_, i64>(16)?).unwrap_or(0),
-            })
-        },
-    )
-    .optional()
-}
-
-/// A member row with empty nickname/faceURL filled from `profile` (spec §3.5).
-pub fn group_member(
-    conn: &Connection,
-    group_id: &str,
-    profile: &UserInfo,
-) -> rusqlite::Result<Option<GroupMemberFullInfo>> {
-    conn.query_row(
-        "SELECT group_id, user_id, role_level, join_time, nickname, face_url, app_manger_level,
-           join_source, operator_user_id, ex, mute_end_time, inviter_user_id
-         FROM group_members WHERE group_id = ?1 AND user_id = ?2",
-        params![group_id, profile.user_id],
-        |r| {
-            let mut m = GroupMemberFullInfo {
-                group_id: r.get(0)?,
-                user_id: r.get(1)?,
-                role_level: r.get(2)?,
-                join_time: r.get(3)?,
-                nickname: r.get(4)?,
-                face_url: r.get(5)?,
-                app_manger_level: r.get(6)?,
-                join_source: r.get(7)?,
-                operator_user_id: r.get(8)?,
-                ex: r.get(9)?,
-                mute_end_time: r.get(10)?,
-                inviter_user_id: r.get(11)?,
-            };
-            if m.nickname.is_empty() {
-                m.nickname.clone_from(&profile.nickname);
-            }
-            if m.face_url.is_empty() {
-                m.face_url.clone_from(&profile.face_url);
-            }
-            Ok(m)
-        },
-    )
-    .optional()
 }
 
 /// Groups of `user_id` whose member row follows the profile — the member has not set both a
@@ -441,15 +433,22 @@ pub fn group_tip<T: Serialize>(
     is_send_msg: bool,
 ) -> Notification {
     Notification {
-        content_type,
-        send_id: send.to_owned(),
-        recv_id: group_id.to_owned(),
         group_id: group_id.to_owned(),
         session_type: SessionType::ReadGroup.as_i32(),
-        detail: chorus_proto::json::to_go_string(tips).unwrap_or_default(),
-        is_send_msg,
-        ..Notification::default()
+        ..single_tip(content_type, send, group_id, tips, is_send_msg)
     }
+}
+
+/// Runs `change` on the store (it opens and commits its own transaction), then delivers the
+/// notifications it returned; a business error from `change` is returned and nothing is sent.
+pub async fn commit_and_deliver<N, F>(state: &AppState, change: F) -> ApiResult<()>
+where
+    N: IntoIterator<Item = Notification> + Send + 'static,
+    F: FnOnce(&mut Connection) -> Result<ApiResult<N>, StoreError> + Send + 'static,
+{
+    let notes = state.store.call(change).await??;
+    deliver(state, notes.into_iter().collect()).await;
+    Ok(())
 }
 
 /// Delivers notifications after their change committed. A failed delivery is logged, never
@@ -457,9 +456,9 @@ pub fn group_tip<T: Serialize>(
 /// incremental sync.
 pub async fn deliver(state: &AppState, notes: Vec<Notification>) {
     for n in notes {
-        let ct = n.content_type;
+        let (ct, recv) = (n.content_type, n.recv_id.clone());
         if let Err(e) = msg::notify(state, n).await {
-            tracing::warn!(content_type = ct, error = %e, "notification not delivered");
+            tracing::warn!(content_type = ct, recv_id = %recv, error = %e, "notification not delivered");
         }
     }
 }

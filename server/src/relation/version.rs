@@ -8,6 +8,7 @@
 //! changes the rows, so a version is never visible without its data.
 
 use rusqlite::{params, Connection, OptionalExtension};
+use serde::Serialize;
 
 /// A user's friend list (key: ownerUserID).
 pub const FRIEND: &str = "friend";
@@ -144,6 +145,69 @@ pub fn delta(
         return Ok(Delta::Full);
     }
     Ok(Delta::Changes(changes_since(conn, kind, key, version)?))
+}
+
+/// Splits a delta into (deleted, inserted, updated) IDs.
+pub fn split(changes: Vec<(String, Change)>) -> (Vec<String>, Vec<String>, Vec<String>) {
+    let (mut delete, mut insert, mut update) = (Vec::new(), Vec::new(), Vec::new());
+    for (id, op) in changes {
+        match op {
+            Change::Delete => delete.push(id),
+            Change::Insert => insert.push(id),
+            Change::Update => update.push(id),
+        }
+    }
+    (delete, insert, update)
+}
+
+/// The body of an incremental list answer (spec §5.8): the log's current version and either
+/// `full: true` with empty lists or the entities changed since the client's version.
+#[derive(Debug, Serialize)]
+pub struct Incremental<T> {
+    pub version: u64,
+    #[serde(rename = "versionID")]
+    pub version_id: String,
+    pub full: bool,
+    pub delete: Vec<String>,
+    pub insert: Vec<T>,
+    pub update: Vec<T>,
+    #[serde(rename = "sortVersion")]
+    pub sort_version: u64,
+}
+
+impl<T> Incremental<T> {
+    /// An answer at `log` with nothing in it yet.
+    pub fn at(log: VersionLog) -> Self {
+        Incremental {
+            version: log.version,
+            version_id: log.version_id,
+            full: false,
+            delete: Vec::new(),
+            insert: Vec::new(),
+            update: Vec::new(),
+            sort_version: 0,
+        }
+    }
+}
+
+/// The current log of `(kind, key)` and the answer for a client at `(version_id, version)`.
+pub fn log_and_delta(
+    conn: &Connection,
+    kind: &str,
+    key: &str,
+    version_id: &str,
+    version: u64,
+) -> rusqlite::Result<(VersionLog, Delta)> {
+    let log = current(conn, kind, key)?;
+    let d = delta(conn, kind, key, &log, version_id, version)?;
+    Ok((log, d))
+}
+
+/// The `(equal, list)` of a full-ID answer: `equal` when the client sent a non-zero `idHash` that
+/// matches `ids`, and then the list is left out.
+pub fn full_ids(client_hash: u64, ids: Vec<String>) -> (bool, Vec<String>) {
+    let equal = client_hash != 0 && client_hash == id_hash(&ids);
+    (equal, if equal { Vec::new() } else { ids })
 }
 
 /// `idHash` of a list of IDs (spec §5.4): the first 8 bytes, big endian, of the MD5 of the JSON

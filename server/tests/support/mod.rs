@@ -12,6 +12,15 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 pub const SECRET: &str = "test-secret";
 pub const ADMIN: &str = "imAdmin";
 
+/// The configuration every test server runs with: [`SECRET`], [`ADMIN`] as app administrator.
+pub fn test_config() -> Config {
+    Config {
+        secret: SECRET.into(),
+        admin_user_ids: vec![ADMIN.into()],
+        ..Config::default()
+    }
+}
+
 pub struct TestServer {
     pub addr: SocketAddr,
     pub state: AppState,
@@ -25,12 +34,11 @@ impl TestServer {
     }
 
     pub async fn start_with_store(store: Store) -> Self {
-        let config = Config {
-            secret: SECRET.into(),
-            admin_user_ids: vec![ADMIN.into()],
-            ..Config::default()
-        };
-        let state = AppState::new(config, store);
+        Self::serve(AppState::new(test_config(), store)).await
+    }
+
+    /// Serves `state` in single-port mode on 127.0.0.1:0 and fetches the admin token.
+    pub async fn serve(state: AppState) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let app = chorus_server::app(state.clone());
@@ -52,6 +60,24 @@ impl TestServer {
         assert_eq!(resp["errCode"], 0, "admin token: {resp}");
         server.admin_token = resp["data"]["token"].as_str().unwrap().to_owned();
         server
+    }
+
+    /// A started server with `users` `(userID, nickname)` registered.
+    pub async fn with_users(users: &[(&str, &str)]) -> Self {
+        let s = Self::start().await;
+        s.register(users).await;
+        s
+    }
+
+    /// A started server with `users` registered and a Web (5) token for each, in order.
+    pub async fn with_tokens<const N: usize>(users: [(&str, &str); N]) -> (Self, [String; N]) {
+        let s = Self::with_users(&users).await;
+        let mut tokens = Vec::with_capacity(N);
+        for (u, _) in users {
+            tokens.push(s.user_token(u, 5).await);
+        }
+        let tokens = tokens.try_into().expect("one token per user");
+        (s, tokens)
     }
 
     pub fn admin_token(&self) -> &str {
@@ -146,6 +172,7 @@ fn dechunk(mut s: &str) -> String {
     }
     out
 }
+pub mod group_users;
 pub mod msg;
 pub mod relation;
 pub mod seed;

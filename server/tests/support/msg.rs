@@ -4,7 +4,7 @@
 
 use chorus_proto::envelope::Resp;
 use chorus_proto::pb::sdkws::{MsgData, PushMessages};
-use chorus_server::hub::{ConnQueue, Outbound};
+use chorus_server::hub::{ConnHandle, ConnQueue, Outbound};
 use chorus_server::store::rusqlite::{params, OptionalExtension};
 use chorus_server::AppState;
 use prost::Message as _;
@@ -113,13 +113,17 @@ pub fn query_i64(state: &AppState, sql: &str, args: &[&str]) -> i64 {
 /// A fake gateway connection registered on the hub.
 pub struct FakeConn {
     pub queue: ConnQueue,
+    _handle: ConnHandle,
 }
 
 impl FakeConn {
     pub fn register(state: &AppState, user: &str, platform: i32) -> FakeConn {
         let token = format!("fake-{user}-{platform}");
-        let (_handle, queue, _kicked) = state.hub.register(user, platform, &token);
-        FakeConn { queue }
+        let (handle, queue, _kicked) = state.hub.register(user, platform, &token);
+        FakeConn {
+            queue,
+            _handle: handle,
+        }
     }
 
     /// Every frame queued so far.

@@ -3,10 +3,11 @@
 
 use chorus_proto::envelope::Resp;
 use chorus_proto::pb::sdkws::{MsgData, PushMessages};
-use chorus_server::hub::{ConnQueue, Outbound};
+use chorus_server::hub::Outbound;
 use prost::Message;
 use serde_json::{json, Value};
 
+use super::msg::FakeConn;
 use super::TestServer;
 
 /// Creates group `gid` owned by `owner` with the two permission flags, and its owner row.
@@ -60,20 +61,8 @@ pub fn set_member(s: &TestServer, gid: &str, user: &str, role: i32, nickname: &s
 }
 
 /// A fake gateway connection of `user` on `platform`, registered with the hub.
-pub struct FakeConn {
-    pub queue: ConnQueue,
-    _handle: chorus_server::hub::ConnHandle,
-}
-
 pub fn connect(s: &TestServer, user: &str, platform: i32) -> FakeConn {
-    let (handle, queue, _) =
-        s.state
-            .hub
-            .register(user, platform, &format!("fake-{user}-{platform}"));
-    FakeConn {
-        queue,
-        _handle: handle,
-    }
+    FakeConn::register(&s.state, user, platform)
 }
 
 /// Every message carried by a 2001 push frame (chat and notification conversations).
