@@ -40,6 +40,18 @@ pub fn random_id() -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
+/// Compares two secrets in time independent of where they differ (both are hashed first, so
+/// the length is not revealed either).
+pub fn secret_matches(given: &str, expected: &str) -> bool {
+    use sha2::Digest as _;
+    let a = Sha256::digest(given.as_bytes());
+    let b = Sha256::digest(expected.as_bytes());
+    a.iter()
+        .zip(b.iter())
+        .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+        == 0
+}
+
 const HEADER: &str = r#"{"alg":"HS256","typ":"JWT"}"#;
 
 fn sign(secret: &[u8], signing_input: &str) -> Vec<u8> {
@@ -119,6 +131,14 @@ mod tests {
     use super::*;
 
     const NOW: i64 = 1_700_000_000;
+
+    #[test]
+    fn secrets_compare_exactly() {
+        assert!(secret_matches("openIM123", "openIM123"));
+        assert!(!secret_matches("openIM124", "openIM123"));
+        assert!(!secret_matches("openIM12", "openIM123"));
+        assert!(!secret_matches("", "openIM123"));
+    }
 
     #[test]
     fn issued_token_verifies_with_claims() {

@@ -213,6 +213,23 @@ async fn resend_with_same_client_msg_id_returns_same_ack_and_no_new_seq() {
 }
 
 #[tokio::test]
+async fn sender_name_and_face_come_from_the_profile_not_the_client() {
+    let s = TestServer::with_users(&[("o", "Owner"), ("a", "Ann")]).await;
+    create_group(&s.state, "g1", "o", &[("o", OWNER), ("a", MEMBER)]);
+    let mut o = FakeConn::register(&s.state, "o", 5);
+    let mut forged = group_text("a", "g1", "c1", "hi");
+    forged.sender_nickname = "Owner".into();
+    forged.sender_face_url = "https://example.invalid/owner.png".into();
+    msg::send(&s.state, "a", 5, forged).await.unwrap();
+    let pushed = o.pushes();
+    let (_, _, m) = only_msg(&pushed[0]);
+    assert_eq!(m.sender_nickname, "Ann");
+    assert_eq!(m.sender_face_url, "");
+    let stored = pull(&s, "o", vec![range("sg_g1", 1, 1, 1)], 0).await;
+    assert_eq!(stored.msgs["sg_g1"].msgs[0].sender_nickname, "Ann");
+}
+
+#[tokio::test]
 async fn send_validation_and_group_rules() {
     let s = TestServer::with_users(&[
         ("o", "Owner"),

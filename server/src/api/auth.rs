@@ -33,7 +33,7 @@ pub(super) struct TokenResp {
 }
 
 async fn get_admin_token(state: AppState, _op: String, req: AdminTokenReq) -> ApiResult<TokenResp> {
-    if req.secret != state.config.secret {
+    if !crate::auth::secret_matches(&req.secret, &state.config.secret) {
         return Err(ApiError::no_permission("secret mismatch"));
     }
     if !state.is_admin(&req.user_id) {

@@ -151,6 +151,12 @@ pub(crate) async fn send(
                 };
                 return Ok(Ok((resp, None)));
             }
+            // The sender's name and face come from the profile, not from the client, so that a
+            // member cannot pose as someone else in other members' chat views.
+            if let Some(profile) = relation::user(&tx, &msg.send_id)? {
+                msg.sender_nickname = profile.nickname;
+                msg.sender_face_url = profile.face_url;
+            }
             let recipients = match msg.session_type {
                 3 => {
                     if let Err(e) =
