@@ -15,15 +15,20 @@
 //! * [`entities`] — [`entities::Entities`]: users, friends, groups, members and conversations,
 //!   kept current by notifications and incremental version sync.
 //! * [`sync`] — [`sync::Sync`]: message sync — seq cursors, connect pulls, gap repair, history.
+//! * [`client`] — [`client::Client`]: connection, sync and entities composed into one machine.
+//! * [`driver`] — the runtime-agnostic async loop running a client over the I/O traits.
 //! * [`platform`] — the only target-specific module: `MaybeSend`/`MaybeSync`.
 
 pub use chorus_proto as proto;
 
 pub mod changes;
+pub mod client;
 pub mod conn;
+pub mod driver;
 pub mod entities;
 pub mod memory_store;
 pub mod model;
+pub mod outbox;
 pub mod platform;
 pub mod ranges;
 pub mod store;

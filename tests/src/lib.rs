@@ -1,7 +1,9 @@
 //! chorus-e2e: cross-crate and interoperability test suites (see `tests/`).
 //!
-//! The library part holds helpers shared by the suites; it never touches the network and reads
-//! nothing outside the repository.
+//! The library part holds helpers shared by the suites and reads nothing outside the repository;
+//! only [`native`] touches the network (the server under test).
+
+pub mod native;
 
 use std::path::{Path, PathBuf};
 

@@ -1,0 +1,994 @@
+//! [`Client`]: the whole engine — connection, message sync and entities — as one sans-IO state
+//! machine.
+//!
+//! The client composes [`Conn`], [`sync::Sync`] and [`Entities`] and does the wiring between
+//! them, so that a driver deals with one object:
+//!
+//! * sync requests go out through the connection, and each answer is routed back to the request
+//!   that asked (gateway request id ↔ [`SyncTag`]);
+//! * 2001 pushes go to [`sync::Sync::handle_push`];
+//! * every (re)connect starts a sync round and an entity version sync
+//!   ([`Entities::sync_all`]); every loss ends the round;
+//! * notification messages the sync stores or receives (tips, content types 1000–5000) are
+//!   applied to the entity view once their own batch is durable;
+//! * batches of both machines are handed out one at a time by [`Client::poll_changes`]; a sync
+//!   batch gets the conversation rows its messages change ([`sync::Sync::conversation_updates`])
+//!   before it leaves, and after [`Client::commit`] it is shown to [`Entities::observe`].
+//!
+//! The grammar is quinn's: inputs are `handle_*` calls and commands, each with an explicit `now`
+//! (milliseconds since the Unix epoch: entities use it for times a tip does not carry); outputs
+//! are drained with [`Client::poll_transmit`] (socket), [`Client::poll_rest`] (HTTP),
+//! [`Client::poll_changes`] (persistence), [`Client::poll_event`] (app) and
+//! [`Client::poll_timeout`] (next wake-up).
+//!
+//! Driver contract: persist each batch from `poll_changes` with one `Store::save_changes` and
+//! then call [`Client::commit`] with it; if saving fails call [`Client::save_failed`] and, when it
+//! asks for it, reload the stored cursors into [`Client::reload_cursors`]. Drain every output
+//! after every input.
+//!
+//! Sending chat messages with an outbox is not part of this module yet; [`Client::request`] sends
+//! a raw gateway request whose outcome comes back as [`ClientEvent::RequestDone`] or
+//! [`ClientEvent::RequestFailed`], which is where an outbox plugs in.
+//!
+//! Never here: I/O, clocks, randomness (operation ids and jitter are injected), async.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use chorus_proto::constants::{ErrorCode, ReqIdentifier};
+use chorus_proto::envelope::{Resp, ResponsePayload};
+use chorus_proto::pb::sdkws::MsgData;
+
+use crate::changes::{Changes, SyncState};
+use crate::conn::{
+    Conn, ConnConfig, ConnEvent, DisconnectReason, IdGenerator, Instant, JitterSource,
+    RequestError, RequestId, Transmit,
+};
+use crate::entities::{Entities, EntityBatch, EntityEvent, RestTag};
+use crate::model::{ConversationId, ConversationKind, Message, Seq};
+use crate::ranges::SeqRange;
+use crate::store::StoreError;
+use crate::sync::{self, HistoryId, MessageSource, SyncConfig, SyncEvent, SyncTag};
+
+/// Settings of a [`Client`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ClientConfig {
+    /// The gateway connection (URL, user, token, timeouts, back-off).
+    pub conn: ConnConfig,
+    /// The message sync (depth, batch sizes).
+    pub sync: SyncConfig,
+}
+
+impl ClientConfig {
+    /// Default connection and sync settings for `user_id` on the gateway at `ws_url`.
+    pub fn new(
+        ws_url: impl Into<String>,
+        user_id: impl Into<String>,
+        token: impl Into<String>,
+    ) -> ClientConfig {
+        let user_id = user_id.into();
+        ClientConfig {
+            conn: ConnConfig::new(ws_url, user_id.clone(), token),
+            sync: SyncConfig::new(user_id),
+        }
+    }
+}
+
+/// A REST call to make: `POST path` with the JSON `body` and these `headers`
+/// (`operationID`, `token`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpRequest {
+    /// Pass it back to [`Client::handle_rest`].
+    pub tag: RestTag,
+    /// The API path, e.g. `/friend/get_incremental_friends`.
+    pub path: &'static str,
+    /// Header names and values.
+    pub headers: Vec<(String, String)>,
+    /// The JSON body.
+    pub body: String,
+}
+
+/// What happened, for the app. Names follow the official SDK callbacks where one exists.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+// The `On` prefix is the official SDK's, kept so that apps can migrate by name.
+#[allow(clippy::enum_variant_names)]
+pub enum ClientEvent {
+    /// A connection attempt started.
+    OnConnecting,
+    /// The gateway accepted the connection.
+    OnConnectSuccess,
+    /// A connection or attempt ended; `retry_at` is the next attempt (`None`: the session is
+    /// over and a session-ending event follows).
+    OnConnectFailed {
+        /// Why.
+        reason: DisconnectReason,
+        /// When the next attempt starts.
+        retry_at: Option<Instant>,
+    },
+    /// Session over: another login replaced this one, or an administrator forced it out.
+    OnKickedOffline,
+    /// Session over: the token expired; set a new one and connect again.
+    OnUserTokenExpired,
+    /// Session over: the token is not accepted.
+    OnUserTokenInvalid {
+        /// The gateway's error code (1502–1505, 1507).
+        code: ErrorCode,
+    },
+    /// Session over after a logout.
+    OnLoggedOut,
+    /// A connect sync round started: `total` seqs to pull.
+    OnSyncServerStart {
+        /// Seqs to pull.
+        total: u64,
+    },
+    /// Part of the round is done.
+    OnSyncServerProgress {
+        /// Seqs pulled (or given up) so far.
+        done: u64,
+        /// Seqs to pull.
+        total: u64,
+    },
+    /// The round fetched everything it planned.
+    OnSyncServerFinish,
+    /// The round ended without everything (a request failed for good, or the connection went).
+    OnSyncServerFailed,
+    /// New messages of a chat conversation are stored (pulled or pushed), ascending by seq.
+    OnRecvNewMessages {
+        /// The conversation.
+        conversation_id: ConversationId,
+        /// The messages.
+        messages: Vec<Message>,
+    },
+    /// New messages of an `n_` notification conversation are stored; their effect on the
+    /// entities arrives as [`ClientEvent::Entity`] events.
+    OnRecvNotifications {
+        /// The conversation.
+        conversation_id: ConversationId,
+        /// The messages.
+        messages: Vec<Message>,
+    },
+    /// A message pushed with seq 0 that is not a notification: shown once, never stored.
+    OnRecvOnlineOnlyMessage(Box<MsgData>),
+    /// A history page requested with [`Client::load_history`] is stored as far as the server
+    /// allows; read it from the store.
+    OnHistoryLoaded {
+        /// The call.
+        id: HistoryId,
+        /// The conversation.
+        conversation_id: ConversationId,
+        /// The page's seqs (`None` when empty).
+        page: Option<SeqRange>,
+        /// Every visible seq of the page is stored.
+        complete: bool,
+        /// Nothing older exists.
+        reached_start: bool,
+    },
+    /// Seqs of a conversation are missing (a repair pull is under way).
+    GapOpened {
+        /// The conversation.
+        conversation_id: ConversationId,
+        /// The missing seqs.
+        range: SeqRange,
+    },
+    /// Missing seqs were filled.
+    GapClosed {
+        /// The conversation.
+        conversation_id: ConversationId,
+        /// The filled seqs.
+        range: SeqRange,
+    },
+    /// Users, friends, groups, members or conversations changed.
+    Entity(EntityEvent),
+    /// The answer to a [`Client::request`].
+    RequestDone {
+        /// The request.
+        id: RequestId,
+        /// The response envelope.
+        resp: Resp,
+    },
+    /// A [`Client::request`] failed.
+    RequestFailed {
+        /// The request.
+        id: RequestId,
+        /// Why.
+        error: RequestError,
+    },
+    /// A REST call or notification could not be applied to the entities.
+    EntitySyncFailed {
+        /// What went wrong.
+        detail: String,
+    },
+    /// A batch could not be saved; the engine went back to the stored state.
+    StoreFailed {
+        /// The store's error.
+        error: StoreError,
+    },
+    /// Input that could not be used (an undecodable frame, push or answer part).
+    Dropped {
+        /// What was wrong.
+        detail: String,
+    },
+}
+
+/// A misuse of the commit protocol.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ClientError {
+    /// `commit` without a batch handed out by `poll_changes`.
+    #[error("no batch is waiting for commit")]
+    NothingToCommit,
+    /// `commit` with a batch other than the one handed out.
+    #[error("the committed batch is not the one handed out")]
+    NotTheBatch,
+}
+
+/// Who asked for a gateway request. Responses and failures are routed by this; an outbox
+/// (1003 sends keyed by clientMsgID) gets its own variant here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Route {
+    Sync(SyncTag),
+    App,
+}
+
+/// Entity inputs, applied one batch at a time against the committed view.
+#[derive(Debug)]
+enum EntityInput {
+    Notification(Box<MsgData>),
+    Rest(RestTag, String),
+}
+
+/// The batch handed out by `poll_changes`.
+#[derive(Debug)]
+enum Outstanding {
+    Sync(Changes),
+    Entity(EntityBatch),
+}
+
+/// The engine; see the module documentation.
+pub struct Client {
+    conn: Conn,
+    sync: sync::Sync,
+    entities: Entities,
+    routes: BTreeMap<RequestId, Route>,
+    entity_inputs: VecDeque<EntityInput>,
+    outstanding: Option<Outstanding>,
+    rest_counter: u64,
+    events: VecDeque<ClientEvent>,
+    now: Instant,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("conn", &self.conn)
+            .field("routes", &self.routes.len())
+            .field("entity_inputs", &self.entity_inputs.len())
+            .field("outstanding", &self.outstanding.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// A client starting from stored state: the entity view (see [`Entities::load`]) and the
+    /// sync cursors (`Store::load_cursors`).
+    pub fn new(
+        config: ClientConfig,
+        entities: Entities,
+        cursors: BTreeMap<ConversationId, SyncState>,
+        ids: Box<dyn IdGenerator>,
+        jitter: Box<dyn JitterSource>,
+    ) -> Client {
+        let mut sync = sync::Sync::new(config.sync);
+        sync.load(cursors);
+        Client {
+            conn: Conn::new(config.conn, ids, jitter),
+            sync,
+            entities,
+            routes: BTreeMap::new(),
+            entity_inputs: VecDeque::new(),
+            outstanding: None,
+            rest_counter: 0,
+            events: VecDeque::new(),
+            now: Instant::ZERO,
+        }
+    }
+
+    // ---- views ------------------------------------------------------------------------------
+
+    /// The connection machine (status, configuration).
+    pub fn conn(&self) -> &Conn {
+        &self.conn
+    }
+
+    /// The message sync engine (cursors, server max seqs).
+    pub fn sync(&self) -> &sync::Sync {
+        &self.sync
+    }
+
+    /// The entity view (users, friends, groups, members, conversations).
+    pub fn entities(&self) -> &Entities {
+        &self.entities
+    }
+
+    /// Whether nothing is pending: no sync work, no entity input, no batch out, no request.
+    pub fn is_idle(&self) -> bool {
+        self.sync.is_idle()
+            && self.entity_inputs.is_empty()
+            && self.outstanding.is_none()
+            && self.routes.is_empty()
+    }
+
+    // ---- commands ---------------------------------------------------------------------------
+
+    /// Starts the session (connects; reconnects by itself until the session ends).
+    pub fn connect(&mut self, now: Instant) {
+        self.now = now;
+        self.conn.connect(now);
+        self.pump();
+    }
+
+    /// Ends the session (2003, then close); [`ClientEvent::OnLoggedOut`] follows.
+    pub fn logout(&mut self, now: Instant) {
+        self.now = now;
+        self.conn.logout(now);
+        self.pump();
+    }
+
+    /// The token for the next connection attempt and REST call.
+    pub fn set_token(&mut self, token: impl Into<String>) {
+        self.conn.set_token(token);
+    }
+
+    /// Tells the gateway whether the app is in the background (2004).
+    pub fn set_background(&mut self, now: Instant, background: bool) {
+        self.now = now;
+        self.conn.set_background(now, background);
+        self.pump();
+    }
+
+    /// Loads up to `count` seqs below `before` in a conversation;
+    /// [`ClientEvent::OnHistoryLoaded`] with the returned id follows.
+    pub fn load_history(
+        &mut self,
+        now: Instant,
+        conversation_id: ConversationId,
+        before: Seq,
+        count: u64,
+    ) -> HistoryId {
+        self.now = now;
+        let id = self.sync.load_history(conversation_id, before, count);
+        self.pump();
+        id
+    }
+
+    /// Asks for the incremental sync of every entity list again.
+    pub fn sync_entities(&mut self) {
+        self.entities.sync_all();
+    }
+
+    /// Sends a raw gateway request; [`ClientEvent::RequestDone`] or
+    /// [`ClientEvent::RequestFailed`] with the returned id follows.
+    pub fn request(
+        &mut self,
+        now: Instant,
+        req_identifier: ReqIdentifier,
+        data: Vec<u8>,
+    ) -> RequestId {
+        self.now = now;
+        let id = self.conn.request(now, req_identifier, data);
+        self.routes.insert(id, Route::App);
+        self.pump();
+        id
+    }
+
+    // ---- socket and HTTP reports --------------------------------------------------------------
+
+    /// The socket opened.
+    pub fn handle_open(&mut self, now: Instant) {
+        self.now = now;
+        self.conn.handle_open(now);
+        self.pump();
+    }
+
+    /// A text frame arrived.
+    pub fn handle_text(&mut self, now: Instant, text: &str) {
+        self.now = now;
+        self.conn.handle_text(now, text);
+        self.pump();
+    }
+
+    /// A binary frame arrived.
+    pub fn handle_binary(&mut self, now: Instant, frame: &[u8]) {
+        self.now = now;
+        self.conn.handle_binary(now, frame);
+        self.pump();
+    }
+
+    /// The socket closed, or could not be opened.
+    pub fn handle_closed(&mut self, now: Instant, reason: &str) {
+        self.now = now;
+        self.conn.handle_closed(now, reason);
+        self.pump();
+    }
+
+    /// Acts on every deadline at or before `now`.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.now = now;
+        self.conn.handle_timeout(now);
+        self.pump();
+    }
+
+    /// The answer of a REST call from [`Client::poll_rest`]: the response body (the
+    /// `{errCode, errMsg, data}` envelope), or a transport failure.
+    pub fn handle_rest(&mut self, now: Instant, tag: RestTag, result: Result<String, String>) {
+        self.now = now;
+        match result {
+            Ok(body) => self.entity_inputs.push_back(EntityInput::Rest(tag, body)),
+            Err(detail) => {
+                self.entities.handle_rest_failed(tag);
+                self.events.push_back(ClientEvent::EntitySyncFailed {
+                    detail: format!("REST call failed: {detail}"),
+                });
+            }
+        }
+    }
+
+    // ---- persistence --------------------------------------------------------------------------
+
+    /// The next batch to persist; `None` while one awaits [`Client::commit`] or nothing is due.
+    pub fn poll_changes(&mut self) -> Option<Changes> {
+        if self.outstanding.is_some() {
+            return None;
+        }
+        // Entity inputs first: they come from batches already durable, and applying them before
+        // the next sync batch keeps conversation rows computed from a current view.
+        while let Some(input) = self.entity_inputs.pop_front() {
+            let now_ms = i64::try_from(self.now.as_millis()).unwrap_or(i64::MAX);
+            let result = match &input {
+                EntityInput::Notification(msg) => self.entities.apply_notification(now_ms, msg),
+                EntityInput::Rest(tag, body) => self.entities.handle_rest(*tag, body),
+            };
+            match result {
+                Ok(batch) if batch.is_empty() => {}
+                Ok(batch) if batch.changes.is_empty() => {
+                    // Nothing to persist: commit at once (events and seen ids only).
+                    self.entities.commit(batch);
+                    self.drain_entity_events();
+                }
+                Ok(batch) => {
+                    let changes = batch.changes.clone();
+                    self.outstanding = Some(Outstanding::Entity(batch));
+                    return Some(changes);
+                }
+                Err(e) => self.events.push_back(ClientEvent::EntitySyncFailed {
+                    detail: e.to_string(),
+                }),
+            }
+        }
+        let mut changes = self.sync.poll_changes()?;
+        let entities = &self.entities;
+        let rows = self
+            .sync
+            .conversation_updates(&changes, |id| entities.conversation(id).cloned());
+        changes.conversations.extend(rows);
+        self.outstanding = Some(Outstanding::Sync(changes.clone()));
+        self.pump();
+        Some(changes)
+    }
+
+    /// The batch from [`Client::poll_changes`] is durable: memory moves on and its events follow.
+    pub fn commit(&mut self, changes: &Changes) -> Result<(), ClientError> {
+        match self.outstanding.take() {
+            None => Err(ClientError::NothingToCommit),
+            Some(Outstanding::Sync(out)) => {
+                if out != *changes {
+                    self.outstanding = Some(Outstanding::Sync(out));
+                    return Err(ClientError::NotTheBatch);
+                }
+                self.sync
+                    .commit(changes)
+                    .map_err(|_| ClientError::NotTheBatch)?;
+                self.entities.observe(changes);
+                self.pump();
+                Ok(())
+            }
+            Some(Outstanding::Entity(batch)) => {
+                if batch.changes != *changes {
+                    self.outstanding = Some(Outstanding::Entity(batch));
+                    return Err(ClientError::NotTheBatch);
+                }
+                self.entities.commit(batch);
+                self.pump();
+                Ok(())
+            }
+        }
+    }
+
+    /// Saving the batch from [`Client::poll_changes`] failed: it is dropped. Returns `true` when
+    /// it was a message-sync batch; then the driver must read the stored cursors again and pass
+    /// them to [`Client::reload_cursors`].
+    pub fn save_failed(&mut self, error: StoreError) -> bool {
+        self.events.push_back(ClientEvent::StoreFailed { error });
+        matches!(self.outstanding.take(), Some(Outstanding::Sync(_)))
+    }
+
+    /// Restarts message sync from the stored cursors (after a failed save); when connected a
+    /// new round starts at once.
+    pub fn reload_cursors(&mut self, now: Instant, cursors: BTreeMap<ConversationId, SyncState>) {
+        self.now = now;
+        self.sync.load(cursors);
+        self.routes.retain(|_, r| *r == Route::App);
+        if self.conn.is_connected() {
+            self.sync.on_connected();
+        }
+        self.pump();
+    }
+
+    // ---- outputs ------------------------------------------------------------------------------
+
+    /// What to do with the socket next.
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.conn.poll_transmit()
+    }
+
+    /// The next REST call to make.
+    pub fn poll_rest(&mut self) -> Option<HttpRequest> {
+        let request = self.entities.poll_rest()?;
+        self.rest_counter += 1;
+        let config = self.conn.config();
+        let headers = vec![
+            (
+                "operationID".to_owned(),
+                format!("{}-rest-{}", config.user_id, self.rest_counter),
+            ),
+            ("token".to_owned(), config.token.clone()),
+        ];
+        Some(HttpRequest {
+            tag: request.tag,
+            path: request.path,
+            headers,
+            body: request.body_json,
+        })
+    }
+
+    /// The next event for the app.
+    pub fn poll_event(&mut self) -> Option<ClientEvent> {
+        self.drain_entity_events();
+        self.events.pop_front()
+    }
+
+    /// When [`Client::handle_timeout`] is due next.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.conn.poll_timeout()
+    }
+
+    // ---- wiring -------------------------------------------------------------------------------
+
+    /// Moves outputs between the machines until none has anything for another.
+    fn pump(&mut self) {
+        loop {
+            let mut progressed = false;
+            while let Some(event) = self.conn.poll_event() {
+                progressed = true;
+                self.on_conn_event(event);
+            }
+            while let Some(request) = self.sync.poll_request() {
+                progressed = true;
+                let id = self
+                    .conn
+                    .request(self.now, request.req_identifier, request.payload);
+                self.routes.insert(id, Route::Sync(request.tag));
+            }
+            while let Some(event) = self.sync.poll_event() {
+                progressed = true;
+                self.on_sync_event(event);
+            }
+            if !progressed {
+                break;
+            }
+        }
+        self.drain_entity_events();
+    }
+
+    fn drain_entity_events(&mut self) {
+        while let Some(event) = self.entities.poll_event() {
+            self.events.push_back(ClientEvent::Entity(event));
+        }
+    }
+
+    fn on_conn_event(&mut self, event: ConnEvent) {
+        match event {
+            ConnEvent::Connecting => self.events.push_back(ClientEvent::OnConnecting),
+            ConnEvent::Connected => {
+                self.events.push_back(ClientEvent::OnConnectSuccess);
+                self.sync.on_connected();
+                self.entities.sync_all();
+            }
+            ConnEvent::Disconnected { retry_at, reason } => {
+                self.sync.on_disconnected();
+                self.routes.retain(|_, r| *r == Route::App);
+                self.events
+                    .push_back(ClientEvent::OnConnectFailed { reason, retry_at });
+            }
+            ConnEvent::Response { id, resp } => match self.routes.remove(&id) {
+                Some(Route::Sync(tag)) => self.sync.handle_response_data(tag, &resp.data),
+                Some(Route::App) => self.events.push_back(ClientEvent::RequestDone { id, resp }),
+                None => {}
+            },
+            ConnEvent::RequestFailed { id, error } => match self.routes.remove(&id) {
+                // A connection loss fails every request just before it reports the loss; the
+                // sync engine forgets them all then, so retrying each one here would be waste.
+                Some(Route::Sync(_))
+                    if error == RequestError::Closed && !self.conn.is_connected() => {}
+                Some(Route::Sync(tag)) => self.sync.handle_request_failed(tag),
+                Some(Route::App) => self
+                    .events
+                    .push_back(ClientEvent::RequestFailed { id, error }),
+                None => {}
+            },
+            ConnEvent::Push(resp) => self.on_push(resp),
+            ConnEvent::Kicked => self.events.push_back(ClientEvent::OnKickedOffline),
+            ConnEvent::TokenExpired => self.events.push_back(ClientEvent::OnUserTokenExpired),
+            ConnEvent::TokenInvalid { code } => self
+                .events
+                .push_back(ClientEvent::OnUserTokenInvalid { code }),
+            ConnEvent::SessionEnded => self.events.push_back(ClientEvent::OnLoggedOut),
+            ConnEvent::FrameDropped { detail } => {
+                self.events.push_back(ClientEvent::Dropped { detail })
+            }
+        }
+    }
+
+    fn on_push(&mut self, resp: Resp) {
+        // Online-status pushes (2005) are not tracked by this engine.
+        if resp.req_identifier != i32::from(ReqIdentifier::PushMsg) {
+            return;
+        }
+        match resp.payload() {
+            Ok(ResponsePayload::PushMsg(push)) => self.sync.handle_push(push),
+            Ok(_) => {}
+            Err(e) => self.events.push_back(ClientEvent::Dropped {
+                detail: format!("undecodable push: {e}"),
+            }),
+        }
+    }
+
+    fn on_sync_event(&mut self, event: SyncEvent) {
+        match event {
+            SyncEvent::SyncStarted { total } => self
+                .events
+                .push_back(ClientEvent::OnSyncServerStart { total }),
+            SyncEvent::SyncProgress { done, total } => self
+                .events
+                .push_back(ClientEvent::OnSyncServerProgress { done, total }),
+            SyncEvent::SyncFinished { complete: true } => {
+                self.events.push_back(ClientEvent::OnSyncServerFinish)
+            }
+            SyncEvent::SyncFinished { complete: false } => {
+                self.events.push_back(ClientEvent::OnSyncServerFailed)
+            }
+            SyncEvent::NewMessages {
+                conversation_id,
+                messages,
+                source,
+            } => {
+                // Tips paged in as history are old news: their effects are already in the view.
+                if source != MessageSource::History {
+                    for message in messages.iter().filter(|m| is_notification(m.content_type)) {
+                        match message.to_wire() {
+                            Ok(msg) => self
+                                .entity_inputs
+                                .push_back(EntityInput::Notification(Box::new(msg))),
+                            Err(e) => self.events.push_back(ClientEvent::Dropped {
+                                detail: format!("notification {}: {e}", message.client_msg_id),
+                            }),
+                        }
+                    }
+                }
+                match (source, conversation_id.kind()) {
+                    (MessageSource::History, _) => {}
+                    (_, ConversationKind::Notification) => {
+                        self.events.push_back(ClientEvent::OnRecvNotifications {
+                            conversation_id,
+                            messages,
+                        })
+                    }
+                    _ => self.events.push_back(ClientEvent::OnRecvNewMessages {
+                        conversation_id,
+                        messages,
+                    }),
+                }
+            }
+            SyncEvent::TransientNotification { msg, .. } => {
+                if is_notification(msg.content_type) {
+                    self.entity_inputs.push_back(EntityInput::Notification(msg));
+                } else {
+                    self.events
+                        .push_back(ClientEvent::OnRecvOnlineOnlyMessage(msg));
+                }
+            }
+            SyncEvent::HistoryLoaded {
+                id,
+                conversation_id,
+                page,
+                complete,
+                reached_start,
+            } => self.events.push_back(ClientEvent::OnHistoryLoaded {
+                id,
+                conversation_id,
+                page,
+                complete,
+                reached_start,
+            }),
+            SyncEvent::GapOpened {
+                conversation_id,
+                range,
+            } => self.events.push_back(ClientEvent::GapOpened {
+                conversation_id,
+                range,
+            }),
+            SyncEvent::GapClosed {
+                conversation_id,
+                range,
+            } => self.events.push_back(ClientEvent::GapClosed {
+                conversation_id,
+                range,
+            }),
+            SyncEvent::Dropped { detail } => self.events.push_back(ClientEvent::Dropped { detail }),
+        }
+    }
+}
+
+/// Content types of notifications (tips), which the entity layer interprets.
+fn is_notification(content_type: i32) -> bool {
+    (1000..=5000).contains(&content_type)
+}
+
+#[cfg(test)]
+mod tests {
+    use chorus_proto::envelope::{
+        Compression, EnvelopeCodec, FrameCodec, HandshakeResult, Req, RequestPayload,
+    };
+    use chorus_proto::pb::sdkws::{GetMaxSeqResp, PullMessageBySeqsResp, PullMsgs, PushMessages};
+
+    use super::*;
+    use crate::conn::{FixedJitter, SequentialIds};
+
+    const T0: u64 = 1_700_000_000_000;
+    const CONV: &str = "sg_g1";
+
+    /// A client plus the server side of its socket, driven by hand.
+    struct Rig {
+        client: Client,
+        codec: FrameCodec,
+        now: Instant,
+        events: Vec<ClientEvent>,
+    }
+
+    impl Rig {
+        fn new() -> Rig {
+            let config = ClientConfig::new("ws://gw/", "u1", "tok");
+            let client = Client::new(
+                config,
+                Entities::new("u1"),
+                BTreeMap::new(),
+                Box::new(SequentialIds::new("op-")),
+                Box::new(FixedJitter(0)),
+            );
+            Rig {
+                client,
+                codec: FrameCodec::new(EnvelopeCodec::Json, Compression::None),
+                now: Instant::from_millis(T0),
+                events: Vec::new(),
+            }
+        }
+
+        fn drain_events(&mut self) {
+            while let Some(e) = self.client.poll_event() {
+                self.events.push(e);
+            }
+        }
+
+        /// The requests the client sent since the last call (pings and socket actions skipped).
+        fn sent(&mut self) -> Vec<Req> {
+            let mut out = Vec::new();
+            while let Some(t) = self.client.poll_transmit() {
+                if let Transmit::Binary(frame) = t {
+                    out.push(self.codec.decode_req(&frame).expect("request frame"));
+                }
+            }
+            out
+        }
+
+        fn answer(&mut self, req: &Req, payload: ResponsePayload) {
+            let resp = payload.to_resp(&req.msg_incr, &req.operation_id);
+            let frame = self.codec.encode_resp(&resp).expect("encode");
+            self.client.handle_binary(self.now, &frame);
+        }
+
+        /// Saves nothing (no store here) but commits every batch, as a driver would after saving.
+        fn commit_all(&mut self) -> Vec<Changes> {
+            let mut batches = Vec::new();
+            while let Some(changes) = self.client.poll_changes() {
+                self.client.commit(&changes).expect("commit");
+                batches.push(changes);
+            }
+            self.drain_events();
+            batches
+        }
+    }
+
+    fn wire(seq: i64, text: &str) -> MsgData {
+        MsgData {
+            send_id: "u2".into(),
+            group_id: "g1".into(),
+            client_msg_id: format!("c{seq}"),
+            server_msg_id: format!("s{seq}"),
+            session_type: 3,
+            msg_from: 100,
+            content_type: 101,
+            content: format!(r#"{{"content":"{text}"}}"#).into_bytes(),
+            seq,
+            send_time: 1,
+            ..MsgData::default()
+        }
+    }
+
+    fn pulled(msgs: Vec<MsgData>) -> PullMsgs {
+        PullMsgs {
+            msgs,
+            is_end: true,
+            end_seq: 0,
+        }
+    }
+
+    #[test]
+    fn connect_sync_push_and_commit_flow_through_one_machine() {
+        let mut r = Rig::new();
+        r.client.connect(r.now);
+        assert!(matches!(
+            r.client.poll_transmit(),
+            Some(Transmit::Connect { url }) if url.starts_with("ws://gw/?")
+        ));
+        r.client.handle_open(r.now);
+        r.client.handle_text(r.now, &HandshakeResult::ok().encode());
+        r.drain_events();
+        assert_eq!(
+            r.events[..2],
+            [ClientEvent::OnConnecting, ClientEvent::OnConnectSuccess]
+        );
+        // Entity version sync starts with the connection.
+        let rest = r.client.poll_rest().expect("a REST call on connect");
+        assert!(rest.headers.iter().any(|(k, v)| k == "token" && v == "tok"));
+
+        // 1001 → the client routes the answer to the sync engine, which pulls with 1002.
+        let sent = r.sent();
+        assert_eq!(sent.len(), 1);
+        assert_eq!(sent[0].req_identifier, 1001);
+        let mut max = GetMaxSeqResp::default();
+        max.max_seqs.insert(CONV.into(), 2);
+        r.answer(&sent[0], ResponsePayload::GetNewestSeq(max));
+        let sent = r.sent();
+        assert_eq!(sent.len(), 1);
+        assert_eq!(sent[0].req_identifier, 1002);
+        let mut resp = PullMessageBySeqsResp::default();
+        resp.msgs
+            .insert(CONV.into(), pulled(vec![wire(1, "a"), wire(2, "b")]));
+        r.answer(&sent[0], ResponsePayload::PullMsgByRange(resp));
+        r.drain_events();
+        assert!(
+            !r.events
+                .iter()
+                .any(|e| matches!(e, ClientEvent::OnRecvNewMessages { .. })),
+            "no message event before its batch is committed"
+        );
+
+        // The round's plan (new sync state) and the pulled messages: one batch each.
+        let batches = r.commit_all();
+        let conv = ConversationId::parse(CONV).unwrap();
+        let with_messages: Vec<&Changes> =
+            batches.iter().filter(|b| !b.messages.is_empty()).collect();
+        assert_eq!(with_messages.len(), 1, "{batches:#?}");
+        assert_eq!(with_messages[0].messages.len(), 2);
+        assert!(
+            with_messages[0]
+                .conversations
+                .iter()
+                .any(|c| c.id == conv && c.max_seq == Seq(2)),
+            "the conversation row rides in the sync batch"
+        );
+        assert_eq!(
+            r.client.entities().conversation(&conv).map(|c| c.max_seq),
+            Some(Seq(2)),
+            "entities observed the committed batch"
+        );
+        let received: Vec<u64> = r
+            .events
+            .iter()
+            .filter_map(|e| match e {
+                ClientEvent::OnRecvNewMessages { messages, .. } => Some(messages),
+                _ => None,
+            })
+            .flatten()
+            .map(|m| m.seq.0)
+            .collect();
+        assert_eq!(received, [1, 2]);
+        assert!(r
+            .events
+            .contains(&ClientEvent::OnSyncServerStart { total: 2 }));
+        assert!(r.events.contains(&ClientEvent::OnSyncServerFinish));
+        assert!(
+            r.events.contains(&ClientEvent::Entity(
+                EntityEvent::OnTotalUnreadMessageCountChanged(2)
+            )),
+            "two messages of another user are unread: {:#?}",
+            r.events
+        );
+
+        // A 2001 push of the next seq is stored and announced.
+        r.events.clear();
+        let mut push = PushMessages::default();
+        push.msgs.insert(CONV.into(), pulled(vec![wire(3, "c")]));
+        let frame = r
+            .codec
+            .encode_resp(&ResponsePayload::PushMsg(push).to_resp("", "op"))
+            .unwrap();
+        r.client.handle_binary(r.now, &frame);
+        let batches = r.commit_all();
+        assert_eq!(batches.len(), 1);
+        assert_eq!(
+            r.client.sync().sync_state(&conv).map(|s| s.cursor),
+            Some(Seq(3))
+        );
+        assert!(r.events.iter().any(|e| matches!(
+            e,
+            ClientEvent::OnRecvNewMessages { messages, .. }
+                if messages.len() == 1 && messages[0].content.text() == Some("c")
+        )));
+    }
+
+    #[test]
+    fn commit_refuses_a_batch_it_did_not_hand_out() {
+        let mut r = Rig::new();
+        assert_eq!(
+            r.client.commit(&Changes::new()),
+            Err(ClientError::NothingToCommit)
+        );
+    }
+
+    #[test]
+    fn app_requests_report_their_outcome_and_connection_loss_ends_the_round() {
+        let mut r = Rig::new();
+        // Not connected: the request fails at once, as an app event.
+        let data = RequestPayload::GetNewestSeq(Default::default()).encode_to_vec();
+        let id = r.client.request(r.now, ReqIdentifier::GetNewestSeq, data);
+        r.drain_events();
+        assert_eq!(
+            r.events,
+            [ClientEvent::RequestFailed {
+                id,
+                error: RequestError::Closed
+            }]
+        );
+
+        r.events.clear();
+        r.client.connect(r.now);
+        r.client.handle_open(r.now);
+        r.client.handle_text(r.now, &HandshakeResult::ok().encode());
+        let _ = r.sent();
+        r.client.handle_closed(r.now, "gone");
+        r.drain_events();
+        assert!(r.events.iter().any(|e| matches!(
+            e,
+            ClientEvent::OnConnectFailed {
+                retry_at: Some(_),
+                ..
+            }
+        )));
+        assert!(
+            r.client.routes.is_empty(),
+            "sync requests of a lost connection are forgotten"
+        );
+    }
+}

@@ -1,0 +1,606 @@
+//! A runtime-agnostic async driver that runs a [`Client`] over a [`Store`], a [`Transport`], an
+//! [`Http`] client and a [`Clock`].
+//!
+//! [`run`] is one loop: drain every output of the client (socket actions, REST calls, batches to
+//! persist, events), then wait for the first of: a frame from the socket, the socket opening, a
+//! REST answer, the next deadline, or an app [`Command`]; feed it in with the clock's `now`, and
+//! repeat. Each batch is saved with one `Store::save_changes` before [`Client::commit`], so
+//! nothing reaches memory or the app before it is durable.
+//!
+//! The loop is built from `futures` combinators only; it spawns nothing and names no runtime, so
+//! the same code runs on tokio natively and on the browser's event loop. Futures of the traits
+//! carry the [`MaybeSend`] bound: `Send` natively, nothing on wasm32.
+//!
+//! Never here: a particular runtime, socket library, HTTP client or clock source.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::future::Future;
+
+use chorus_proto::constants::ReqIdentifier;
+use chorus_proto::envelope::Resp;
+use futures::channel::{mpsc, oneshot};
+use futures::future::{self, Fuse};
+use futures::stream::FuturesUnordered;
+use futures::{pin_mut, select, FutureExt, StreamExt};
+
+use crate::client::{Client, ClientConfig, ClientEvent, HttpRequest};
+use crate::conn::{IdGenerator, Instant, JitterSource, RequestError, RequestId, Transmit};
+use crate::entities::{Entities, RestTag};
+use crate::model::{ConversationId, Seq};
+use crate::platform::{MaybeSend, MaybeSync};
+use crate::store::{Store, StoreError};
+
+/// One WebSocket frame.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Frame {
+    /// A text frame (handshake result, ping/pong).
+    Text(String),
+    /// A binary frame (an encoded envelope).
+    Binary(Vec<u8>),
+}
+
+/// A transport or HTTP failure, as text (each implementation has its own error types).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct IoError(pub String);
+
+/// Opens WebSocket connections.
+pub trait Transport: MaybeSend + MaybeSync {
+    /// An open connection.
+    type Connection: Connection;
+
+    /// Opens a connection to `url` (the handshake query included).
+    fn open(
+        &self,
+        url: String,
+    ) -> impl Future<Output = Result<Self::Connection, IoError>> + MaybeSend;
+}
+
+/// An open WebSocket connection.
+pub trait Connection: MaybeSend {
+    /// Sends one frame.
+    fn send(&mut self, frame: Frame) -> impl Future<Output = Result<(), IoError>> + MaybeSend;
+
+    /// The next data frame; `None` once the connection is closed. Control frames are the
+    /// implementation's business. Must be cancel-safe: dropping the future before it completes
+    /// loses no frame (the driver races it against other inputs).
+    fn recv(&mut self) -> impl Future<Output = Option<Frame>> + MaybeSend;
+
+    /// Closes the connection (best effort).
+    fn close(&mut self) -> impl Future<Output = ()> + MaybeSend;
+}
+
+/// Makes REST calls to the server's API.
+pub trait Http: MaybeSend + MaybeSync {
+    /// `POST path` with these headers and JSON body; the response body (the OpenIM envelope).
+    fn post(
+        &self,
+        path: String,
+        headers: Vec<(String, String)>,
+        body: String,
+    ) -> impl Future<Output = Result<String, IoError>> + MaybeSend;
+}
+
+/// The time source of the driver: milliseconds since the Unix epoch.
+pub trait Clock: MaybeSend + MaybeSync {
+    /// Now.
+    fn now(&self) -> Instant;
+
+    /// Resolves at or after `deadline`.
+    fn sleep_until(&self, deadline: Instant) -> impl Future<Output = ()> + MaybeSend;
+}
+
+/// What the app asks of a running driver.
+#[non_exhaustive]
+pub enum Command {
+    /// Start the session.
+    Connect,
+    /// End the session (logout); the driver keeps running.
+    Logout,
+    /// Use this token for the next connection attempt and REST calls.
+    SetToken(String),
+    /// Tell the gateway whether the app is in the background.
+    SetBackground(bool),
+    /// Load a history page (see [`Client::load_history`]).
+    LoadHistory {
+        /// The conversation.
+        conversation_id: ConversationId,
+        /// Load seqs below this one.
+        before: Seq,
+        /// How many.
+        count: u64,
+    },
+    /// Run the entity version sync again.
+    SyncEntities,
+    /// Send a raw gateway request; the outcome is sent to `reply`.
+    Request {
+        /// The envelope's `reqIdentifier`.
+        req_identifier: ReqIdentifier,
+        /// Protobuf bytes of the request message.
+        data: Vec<u8>,
+        /// Receives the response or the failure.
+        reply: oneshot::Sender<Result<Resp, RequestError>>,
+    },
+    /// Stop the driver (the socket is closed without a logout).
+    Stop,
+}
+
+impl fmt::Debug for Command {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Command::Connect => f.write_str("Connect"),
+            Command::Logout => f.write_str("Logout"),
+            Command::SetToken(_) => f.write_str("SetToken(..)"),
+            Command::SetBackground(b) => write!(f, "SetBackground({b})"),
+            Command::LoadHistory {
+                conversation_id,
+                before,
+                count,
+            } => write!(f, "LoadHistory({conversation_id:?}, {before:?}, {count})"),
+            Command::SyncEntities => f.write_str("SyncEntities"),
+            Command::Request { req_identifier, .. } => write!(f, "Request({req_identifier:?})"),
+            Command::Stop => f.write_str("Stop"),
+        }
+    }
+}
+
+/// Why the driver stopped other than by [`Command::Stop`] or the command channel closing.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DriverError {
+    /// The store failed and its state could not be read back.
+    #[error("store failed: {0}")]
+    Store(#[from] StoreError),
+}
+
+/// Builds a [`Client`] from what `store` holds for `config`'s user.
+pub async fn load_client<S: Store>(
+    store: &S,
+    config: ClientConfig,
+    ids: Box<dyn IdGenerator>,
+    jitter: Box<dyn JitterSource>,
+) -> Result<Client, StoreError> {
+    let entities = Entities::load(store, &config.conn.user_id).await?;
+    let cursors = store.load_cursors().await?;
+    Ok(Client::new(config, entities, cursors, ids, jitter))
+}
+
+/// What woke the loop.
+enum Input<Conn> {
+    Frame(Option<Frame>),
+    Opened(Result<Conn, IoError>),
+    Rest(RestTag, Result<String, IoError>),
+    Timeout,
+    Command(Option<Command>),
+}
+
+async fn call<H: Http>(http: &H, request: HttpRequest) -> (RestTag, Result<String, IoError>) {
+    let result = http
+        .post(request.path.to_owned(), request.headers, request.body)
+        .await;
+    (request.tag, result)
+}
+
+/// Runs `client` until [`Command::Stop`] or until every command sender is dropped. Events are
+/// passed to `on_event` in order; replies to [`Command::Request`] go to their channel.
+pub async fn run<S, T, H, C, F>(
+    client: &mut Client,
+    store: &S,
+    transport: &T,
+    http: &H,
+    clock: &C,
+    mut commands: mpsc::UnboundedReceiver<Command>,
+    mut on_event: F,
+) -> Result<(), DriverError>
+where
+    S: Store,
+    T: Transport,
+    H: Http,
+    C: Clock,
+    F: FnMut(ClientEvent),
+{
+    let mut socket: Option<T::Connection> = None;
+    let opening = Fuse::terminated();
+    pin_mut!(opening);
+    let mut rest = FuturesUnordered::new();
+    let mut replies: BTreeMap<RequestId, oneshot::Sender<Result<Resp, RequestError>>> =
+        BTreeMap::new();
+    loop {
+        // Drain every output; a commit or a socket failure can produce more.
+        loop {
+            let mut progressed = false;
+            while let Some(transmit) = client.poll_transmit() {
+                progressed = true;
+                match transmit {
+                    Transmit::Connect { url } => {
+                        if let Some(mut old) = socket.take() {
+                            old.close().await;
+                        }
+                        opening.set(transport.open(url).fuse());
+                    }
+                    Transmit::Binary(bytes) => {
+                        send(client, clock, &mut socket, Frame::Binary(bytes)).await
+                    }
+                    Transmit::Text(text) => {
+                        send(client, clock, &mut socket, Frame::Text(text)).await
+                    }
+                    Transmit::Close => {
+                        opening.set(Fuse::terminated());
+                        if let Some(mut old) = socket.take() {
+                            old.close().await;
+                        }
+                    }
+                }
+            }
+            while let Some(request) = client.poll_rest() {
+                progressed = true;
+                rest.push(call(http, request));
+            }
+            while let Some(changes) = client.poll_changes() {
+                progressed = true;
+                match store.save_changes(&changes).await {
+                    // The batch is the one handed out, so commit cannot refuse it.
+                    Ok(()) => {
+                        let _ = client.commit(&changes);
+                    }
+                    Err(error) => {
+                        if client.save_failed(error) {
+                            let cursors = store.load_cursors().await?;
+                            client.reload_cursors(clock.now(), cursors);
+                        }
+                    }
+                }
+            }
+            while let Some(event) = client.poll_event() {
+                progressed = true;
+                match event {
+                    ClientEvent::RequestDone { id, resp } if replies.contains_key(&id) => {
+                        if let Some(reply) = replies.remove(&id) {
+                            let _ = reply.send(Ok(resp));
+                        }
+                    }
+                    ClientEvent::RequestFailed { id, error } if replies.contains_key(&id) => {
+                        if let Some(reply) = replies.remove(&id) {
+                            let _ = reply.send(Err(error));
+                        }
+                    }
+                    event => on_event(event),
+                }
+            }
+            if !progressed {
+                break;
+            }
+        }
+
+        let input = {
+            let recv = async {
+                match socket.as_mut() {
+                    Some(s) => s.recv().await,
+                    None => future::pending().await,
+                }
+            }
+            .fuse();
+            // Read before the block: holding `&Client` across an await would require `Client: Sync`.
+            let deadline = client.poll_timeout();
+            let sleep = async {
+                match deadline {
+                    Some(deadline) => clock.sleep_until(deadline).await,
+                    None => future::pending().await,
+                }
+            }
+            .fuse();
+            let rest_next = async {
+                if rest.is_empty() {
+                    future::pending().await
+                } else {
+                    rest.next().await
+                }
+            }
+            .fuse();
+            pin_mut!(recv, sleep, rest_next);
+            select! {
+                frame = recv => Input::Frame(frame),
+                opened = opening => Input::Opened(opened),
+                done = rest_next => match done {
+                    Some((tag, result)) => Input::Rest(tag, result),
+                    None => Input::Timeout,
+                },
+                () = sleep => Input::Timeout,
+                command = commands.next() => Input::Command(command),
+            }
+        };
+
+        let now = clock.now();
+        match input {
+            Input::Frame(Some(Frame::Text(text))) => client.handle_text(now, &text),
+            Input::Frame(Some(Frame::Binary(bytes))) => client.handle_binary(now, &bytes),
+            Input::Frame(None) => {
+                socket = None;
+                client.handle_closed(now, "connection closed");
+            }
+            Input::Opened(Ok(conn)) => {
+                socket = Some(conn);
+                client.handle_open(now);
+            }
+            Input::Opened(Err(e)) => client.handle_closed(now, &e.0),
+            Input::Rest(tag, result) => client.handle_rest(now, tag, result.map_err(|e| e.0)),
+            Input::Timeout => client.handle_timeout(now),
+            Input::Command(None) | Input::Command(Some(Command::Stop)) => {
+                if let Some(mut old) = socket.take() {
+                    old.close().await;
+                }
+                return Ok(());
+            }
+            Input::Command(Some(command)) => match command {
+                Command::Connect => client.connect(now),
+                Command::Logout => client.logout(now),
+                Command::SetToken(token) => client.set_token(token),
+                Command::SetBackground(b) => client.set_background(now, b),
+                Command::LoadHistory {
+                    conversation_id,
+                    before,
+                    count,
+                } => {
+                    client.load_history(now, conversation_id, before, count);
+                }
+                Command::SyncEntities => client.sync_entities(),
+                Command::Request {
+                    req_identifier,
+                    data,
+                    reply,
+                } => {
+                    let id = client.request(now, req_identifier, data);
+                    replies.insert(id, reply);
+                }
+                Command::Stop => {}
+            },
+        }
+    }
+}
+
+/// Sends a frame; a failed send counts as the socket closing.
+async fn send<C: Clock, N: Connection>(
+    client: &mut Client,
+    clock: &C,
+    socket: &mut Option<N>,
+    frame: Frame,
+) {
+    let Some(conn) = socket.as_mut() else {
+        return;
+    };
+    if let Err(e) = conn.send(frame).await {
+        *socket = None;
+        client.handle_closed(clock.now(), &e.0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chorus_proto::envelope::{
+        Compression, EnvelopeCodec, FrameCodec, HandshakeResult, ResponsePayload,
+    };
+    use chorus_proto::pb::sdkws::{GetMaxSeqResp, MsgData, PullMessageBySeqsResp, PullMsgs};
+    use futures::executor::block_on;
+    use futures::future::join;
+
+    use super::*;
+    use crate::conn::{FixedJitter, SequentialIds};
+    use crate::memory_store::MemoryStore;
+    use crate::store::Direction;
+
+    /// The server's ends of one connection.
+    struct ServerSide {
+        to_client: mpsc::UnboundedSender<Frame>,
+        from_client: mpsc::UnboundedReceiver<Frame>,
+    }
+
+    struct ChannelTransport {
+        accepted: mpsc::UnboundedSender<ServerSide>,
+    }
+
+    struct ChannelConnection {
+        rx: mpsc::UnboundedReceiver<Frame>,
+        tx: mpsc::UnboundedSender<Frame>,
+    }
+
+    impl Transport for ChannelTransport {
+        type Connection = ChannelConnection;
+
+        async fn open(&self, _url: String) -> Result<ChannelConnection, IoError> {
+            let (to_client, rx) = mpsc::unbounded();
+            let (tx, from_client) = mpsc::unbounded();
+            self.accepted
+                .unbounded_send(ServerSide {
+                    to_client,
+                    from_client,
+                })
+                .map_err(|e| IoError(e.to_string()))?;
+            Ok(ChannelConnection { rx, tx })
+        }
+    }
+
+    impl Connection for ChannelConnection {
+        async fn send(&mut self, frame: Frame) -> Result<(), IoError> {
+            self.tx
+                .unbounded_send(frame)
+                .map_err(|e| IoError(e.to_string()))
+        }
+
+        async fn recv(&mut self) -> Option<Frame> {
+            self.rx.next().await
+        }
+
+        async fn close(&mut self) {
+            self.tx.close_channel();
+        }
+    }
+
+    /// Every REST call fails: the entity sync reports it and message sync goes on.
+    struct NoHttp;
+
+    impl Http for NoHttp {
+        async fn post(
+            &self,
+            path: String,
+            _headers: Vec<(String, String)>,
+            _body: String,
+        ) -> Result<String, IoError> {
+            Err(IoError(format!("{path}: offline")))
+        }
+    }
+
+    /// A clock that stands still; no deadline is ever reached.
+    struct StillClock;
+
+    impl Clock for StillClock {
+        fn now(&self) -> Instant {
+            Instant::from_millis(1_700_000_000_000)
+        }
+
+        async fn sleep_until(&self, _deadline: Instant) {
+            future::pending::<()>().await;
+        }
+    }
+
+    /// The next binary request from the client, decoded (text frames such as pings skipped).
+    async fn next_req(server: &mut ServerSide, codec: &FrameCodec) -> chorus_proto::envelope::Req {
+        loop {
+            match server.from_client.next().await.expect("client frame") {
+                Frame::Binary(bytes) => return codec.decode_req(&bytes).expect("request"),
+                Frame::Text(_) => {}
+            }
+        }
+    }
+
+    fn answer(server: &ServerSide, codec: &FrameCodec, req_msg_incr: &str, p: ResponsePayload) {
+        let frame = codec.encode_resp(&p.to_resp(req_msg_incr, "op")).unwrap();
+        server
+            .to_client
+            .unbounded_send(Frame::Binary(frame))
+            .unwrap();
+    }
+
+    /// The scenario below waits on a clock that never advances, so a driver that stopped
+    /// producing events would hang: run it on a thread and fail after a bound instead.
+    #[test]
+    fn run_connects_syncs_persists_then_reports_and_stops() {
+        let (done, finished) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            connects_syncs_persists_then_reports_and_stops();
+            let _ = done.send(());
+        });
+        match finished.recv_timeout(std::time::Duration::from_secs(60)) {
+            Ok(()) => {}
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                panic!("the driver scenario did not finish within 60 s")
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                panic!("the driver scenario panicked (see its message above)")
+            }
+        }
+    }
+
+    fn connects_syncs_persists_then_reports_and_stops() {
+        let store = MemoryStore::new();
+        let (accepted, mut connections) = mpsc::unbounded();
+        let transport = ChannelTransport { accepted };
+        let (commands, command_rx) = mpsc::unbounded();
+        let (events_tx, mut events) = mpsc::unbounded();
+        let config = ClientConfig::new("ws://gw/", "u1", "tok");
+        let mut client = block_on(load_client(
+            &store,
+            config,
+            Box::new(SequentialIds::new("op-")),
+            Box::new(FixedJitter(0)),
+        ))
+        .expect("load");
+        commands.unbounded_send(Command::Connect).unwrap();
+
+        let driver = run(
+            &mut client,
+            &store,
+            &transport,
+            &NoHttp,
+            &StillClock,
+            command_rx,
+            move |e| {
+                let _ = events_tx.unbounded_send(e);
+            },
+        );
+        let script = async {
+            let codec = FrameCodec::new(EnvelopeCodec::Json, Compression::None);
+            let mut server = connections.next().await.expect("a connection");
+            server
+                .to_client
+                .unbounded_send(Frame::Text(HandshakeResult::ok().encode()))
+                .unwrap();
+            let req = next_req(&mut server, &codec).await;
+            assert_eq!(req.req_identifier, 1001);
+            let mut max = GetMaxSeqResp::default();
+            max.max_seqs.insert("sg_g1".into(), 1);
+            answer(
+                &server,
+                &codec,
+                &req.msg_incr,
+                ResponsePayload::GetNewestSeq(max),
+            );
+            let req = next_req(&mut server, &codec).await;
+            assert_eq!(req.req_identifier, 1002);
+            let msg = MsgData {
+                send_id: "u2".into(),
+                group_id: "g1".into(),
+                client_msg_id: "c1".into(),
+                session_type: 3,
+                content_type: 101,
+                content: br#"{"content":"hello"}"#.to_vec(),
+                seq: 1,
+                ..MsgData::default()
+            };
+            let mut resp = PullMessageBySeqsResp::default();
+            resp.msgs.insert(
+                "sg_g1".into(),
+                PullMsgs {
+                    msgs: vec![msg],
+                    is_end: true,
+                    end_seq: 0,
+                },
+            );
+            answer(
+                &server,
+                &codec,
+                &req.msg_incr,
+                ResponsePayload::PullMsgByRange(resp),
+            );
+            let mut seen = Vec::new();
+            loop {
+                let event = events.next().await.expect("driver running");
+                let done = matches!(event, ClientEvent::OnRecvNewMessages { .. });
+                if done {
+                    // Events follow persistence: the message is in the store already.
+                    let conv = ConversationId::parse("sg_g1").unwrap();
+                    let stored = store.messages(&conv, Seq(1)..=Seq(1), 10, Direction::Ascending);
+                    let stored = stored.await.expect("read");
+                    assert_eq!(stored.len(), 1);
+                    assert_eq!(stored[0].content.text(), Some("hello"));
+                }
+                seen.push(event);
+                if done {
+                    break;
+                }
+            }
+            assert_eq!(
+                seen[..2],
+                [ClientEvent::OnConnecting, ClientEvent::OnConnectSuccess]
+            );
+            assert!(
+                seen.iter()
+                    .any(|e| matches!(e, ClientEvent::EntitySyncFailed { .. })),
+                "REST failures are reported: {seen:#?}"
+            );
+            commands.unbounded_send(Command::Stop).unwrap();
+        };
+        let (result, ()) = block_on(join(driver, script));
+        assert_eq!(result, Ok(()));
+    }
+}
