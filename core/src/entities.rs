@@ -849,7 +849,10 @@ impl Entities {
             }
             for info in delta.insert.into_iter().chain(delta.update) {
                 let member = Member::try_from(info)?;
-                self.upsert_member(&mut batch, member, false);
+                // A rename may reach this list before its tip (which is then stale): the
+                // member's messages follow here as they would there.
+                let known = self.member(&member.group_id, &member.user_id).is_some();
+                self.upsert_member(&mut batch, member, known);
             }
             self.set_marker(&mut batch.changes, &key, marker);
             self.finish(&key);
@@ -1023,9 +1026,24 @@ impl Entities {
                         None => batch
                             .events
                             .push(EntityEvent::OnGroupMemberAdded(member.clone())),
-                        Some(old) if old != &member => batch
-                            .events
-                            .push(EntityEvent::OnGroupMemberInfoChanged(member.clone())),
+                        Some(old) if old != &member => {
+                            if !member.nickname.is_empty()
+                                && (old.nickname != member.nickname
+                                    || old.face_url != member.face_url)
+                            {
+                                batch.changes.message_rewrites.push(
+                                    MessageRewrite::SenderProfile {
+                                        conversation_id: ConversationId::group(gid),
+                                        user_id: member.user_id.clone(),
+                                        nickname: member.nickname.clone(),
+                                        face_url: member.face_url.clone(),
+                                    },
+                                );
+                            }
+                            batch
+                                .events
+                                .push(EntityEvent::OnGroupMemberInfoChanged(member.clone()));
+                        }
                         Some(_) => {}
                     }
                     batch.changes.members.push(member);
@@ -1249,10 +1267,12 @@ impl Entities {
                     self.upsert_group(&mut batch, group);
                 }
                 let mut seen_users = BTreeSet::new();
+                // An app administrator may create a group without joining it: the tip then
+                // describes them with no group role, and they are no member.
                 let people = tips
                     .member_list
                     .into_iter()
-                    .chain(tips.op_user)
+                    .chain(tips.op_user.filter(|op| op.role_level != 0))
                     .chain(tips.group_owner_user);
                 for info in people {
                     if info.user_id.is_empty() || !seen_users.insert(info.user_id.clone()) {
@@ -2044,4 +2064,144 @@ struct UsersInfo {
         deserialize_with = "seq_null_as_default"
     )]
     users_info: Vec<UserInfo>,
+}
+
+#[cfg(test)]
+mod tests {
+    use chorus_proto::content::encode_notification;
+    use chorus_proto::pb::sdkws::GroupCreatedTips;
+
+    use super::*;
+
+    const ME: &str = "me";
+    const G: &str = "g1";
+
+    fn member_info(user_id: &str, role_level: i32, nickname: &str) -> GroupMemberFullInfo {
+        GroupMemberFullInfo {
+            group_id: G.into(),
+            user_id: user_id.into(),
+            role_level,
+            join_time: 1,
+            nickname: nickname.into(),
+            ..GroupMemberFullInfo::default()
+        }
+    }
+
+    fn group_info() -> GroupInfo {
+        GroupInfo {
+            group_id: G.into(),
+            group_name: "team".into(),
+            owner_user_id: "owner".into(),
+            group_type: 2,
+            ..GroupInfo::default()
+        }
+    }
+
+    fn sender_rewrites(changes: &Changes) -> Vec<(String, String)> {
+        changes
+            .message_rewrites
+            .iter()
+            .filter_map(|r| match r {
+                MessageRewrite::SenderProfile {
+                    user_id, nickname, ..
+                } => Some((user_id.clone(), nickname.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn with_member(nickname: &str) -> Entities {
+        Entities::from_snapshot(
+            ME,
+            EntitySnapshot {
+                groups: vec![Group::try_from(group_info()).expect("group")],
+                members: vec![
+                    Member::try_from(member_info(ME, 20, "Me")).expect("member"),
+                    Member::try_from(member_info("u2", 20, nickname)).expect("member"),
+                ],
+                ..EntitySnapshot::default()
+            },
+        )
+    }
+
+    /// Answers the pending member-list request of `entities` with `data`.
+    fn answer_members(entities: &mut Entities, data: Value) -> EntityBatch {
+        let request = std::iter::from_fn(|| entities.poll_rest())
+            .find(|r| r.path == "/group/get_incremental_group_members_batch")
+            .expect("member request");
+        let envelope = json!({"errCode": 0, "errMsg": "", "errDlt": "", "data": data});
+        entities
+            .handle_rest(request.tag, &envelope.to_string())
+            .expect("handled")
+    }
+
+    #[test]
+    fn a_rename_seen_first_in_the_member_list_renames_the_messages() {
+        // Incremental delta.
+        let mut entities = with_member("Bob");
+        entities.sync_members(G);
+        let batch = answer_members(
+            &mut entities,
+            json!({"respList": {G: {"version": 2, "versionID": "v", "full": false,
+                "delete": [], "insert": [], "update": [member_info("u2", 20, "Bobby")]}}}),
+        );
+        assert_eq!(
+            sender_rewrites(&batch.changes),
+            vec![("u2".to_owned(), "Bobby".to_owned())]
+        );
+
+        // Full refetch (paged list).
+        let mut entities = with_member("Bob");
+        entities.sync_members(G);
+        let batch = answer_members(
+            &mut entities,
+            json!({"respList": {G: {"version": 3, "versionID": "v", "full": true,
+                "delete": [], "insert": [], "update": [], "group": group_info()}}}),
+        );
+        entities.commit(batch);
+        let request = entities.poll_rest().expect("member list page");
+        let envelope = json!({"errCode": 0, "errMsg": "", "errDlt": "", "data": {"total": 2,
+            "members": [member_info(ME, 20, "Me"), member_info("u2", 20, "Bobby")]}});
+        let batch = entities
+            .handle_rest(request.tag, &envelope.to_string())
+            .expect("handled");
+        assert_eq!(
+            sender_rewrites(&batch.changes),
+            vec![("u2".to_owned(), "Bobby".to_owned())]
+        );
+    }
+
+    #[test]
+    fn an_administrator_creating_a_group_is_no_member() {
+        let mut entities = Entities::new(ME);
+        let tips = GroupCreatedTips {
+            group: Some(group_info()),
+            op_user: Some(GroupMemberFullInfo {
+                app_manger_level: 2,
+                ..member_info("imAdmin", 0, "")
+            }),
+            member_list: vec![member_info(ME, 20, "Me")],
+            group_owner_user: Some(member_info("owner", 100, "Olga")),
+            ..GroupCreatedTips::default()
+        };
+        let msg = MsgData {
+            send_id: "imAdmin".into(),
+            group_id: G.into(),
+            client_msg_id: "n1".into(),
+            session_type: 3,
+            msg_from: 200,
+            content_type: ContentType::GroupCreatedNotification.as_i32(),
+            content: encode_notification(&tips).expect("tips"),
+            ..MsgData::default()
+        };
+        let batch = entities.apply_notification(1, &msg).expect("applied");
+        let mut members: Vec<&str> = batch
+            .changes
+            .members
+            .iter()
+            .map(|m| m.user_id.as_str())
+            .collect();
+        members.sort_unstable();
+        assert_eq!(members, vec![ME, "owner"]);
+    }
 }

@@ -956,6 +956,7 @@ impl Sync {
                     let known = self.known_after(id, &p.changes);
                     let undelivered = subtract(&single(*r), &known);
                     if !undelivered.is_empty() {
+                        self.raise_floor_to_window(id, *r, incoming.get(id), &mut p);
                         p.effects.push(Effect::Unavailable(id.clone(), undelivered));
                     }
                     p.effects.push(Effect::Release(id.clone(), *r));
@@ -1045,6 +1046,61 @@ impl Sync {
         Seq(max.0.saturating_add(1).saturating_sub(depth.min(max.0)))
             .max(conv.min_seq)
             .max(Seq(1))
+    }
+
+    /// Raises a conversation's floor to the start of the user's visible window when an ascending
+    /// pull of `r` shows where it is. Servers answer every seq inside the window (placeholders
+    /// for deleted ones) and nothing outside it, and 1001 carries no min seqs; so the seqs of `r`
+    /// below the lowest one delivered — or all of `r`, when nothing came and newer seqs exist —
+    /// lie below the window (a member who joined without history, a cleared conversation). Without
+    /// this the cursor would stay below them for good.
+    fn raise_floor_to_window(
+        &mut self,
+        id: &ConversationId,
+        r: SeqRange,
+        pulled: Option<&PullMsgs>,
+        p: &mut Prepared,
+    ) {
+        let lowest = pulled.and_then(|pulled| {
+            pulled
+                .msgs
+                .iter()
+                .filter_map(|m| Seq::try_from(m.seq).ok())
+                .filter(|s| *s >= r.start && *s <= r.end)
+                .min()
+        });
+        let Some(conv) = self.convs.get_mut(id) else {
+            return;
+        };
+        let current = p
+            .changes
+            .sync_states
+            .get(id)
+            .cloned()
+            .or_else(|| conv.state.clone());
+        let newer_known = current
+            .as_ref()
+            .and_then(|s| s.known.max())
+            .unwrap_or(Seq::ZERO)
+            .max(conv.server_max);
+        let window_start = match lowest {
+            Some(low) => low,
+            None if newer_known > r.end => r.end.next(),
+            None => return,
+        };
+        if window_start <= r.start {
+            return;
+        }
+        conv.min_seq = conv.min_seq.max(window_start);
+        let Some(current) = current else {
+            return;
+        };
+        if current.floor >= window_start {
+            return;
+        }
+        let new = SyncState::from_known(window_start, current.known.clone());
+        gap_events(id, Some(&current), &new, p);
+        p.changes.sync_states.insert(id.clone(), new);
     }
 
     /// Adds the new messages of `incoming` to the batch with each conversation's new state.
@@ -1372,5 +1428,90 @@ mod tests {
         let chunks = chunk_from_top(&set(&[1, 2, 3, 4, 5, 6, 7, 20]), 3);
         let shown: Vec<(u64, u64)> = chunks.iter().map(|r| (r.start.0, r.end.0)).collect();
         assert_eq!(shown, vec![(20, 20), (5, 7), (2, 4), (1, 1)]);
+    }
+
+    /// Runs the engine against a server whose visible window of `conv` is `lo..=hi` (1001 says
+    /// only the max, as real servers do) until nothing is left to do; returns the pull ranges.
+    fn sync_against_window(sync: &mut Sync, conv: &str, lo: u64, hi: u64) -> Vec<(i64, i64)> {
+        use chorus_proto::envelope::decode_request_payload;
+        use chorus_proto::pb::sdkws::PullMessageBySeqsResp;
+        let mut pulls = Vec::new();
+        for _ in 0..100 {
+            let mut progressed = false;
+            while let Some(changes) = sync.poll_changes() {
+                progressed = true;
+                sync.commit(&changes).expect("commit");
+            }
+            while let Some(request) = sync.poll_request() {
+                progressed = true;
+                let payload =
+                    match decode_request_payload(request.req_identifier.as_i32(), &request.payload)
+                    {
+                        Ok(RequestPayload::GetNewestSeq(_)) => {
+                            ResponsePayload::GetNewestSeq(GetMaxSeqResp {
+                                max_seqs: [(conv.to_owned(), hi as i64)].into(),
+                                min_seqs: BTreeMap::new(),
+                            })
+                        }
+                        Ok(RequestPayload::PullMsgByRange(req)) => {
+                            let mut resp = PullMessageBySeqsResp::default();
+                            for r in req.seq_ranges {
+                                pulls.push((r.begin, r.end));
+                                let msgs = (r.begin.max(lo as i64)..=r.end.min(hi as i64))
+                                    .map(|seq| MsgData {
+                                        seq,
+                                        send_id: "peer".into(),
+                                        group_id: "g".into(),
+                                        session_type: 3,
+                                        content_type: 101,
+                                        client_msg_id: format!("c{seq}"),
+                                        server_msg_id: format!("s{seq}"),
+                                        ..MsgData::default()
+                                    })
+                                    .collect();
+                                resp.msgs.insert(
+                                    r.conversation_id,
+                                    PullMsgs {
+                                        msgs,
+                                        is_end: r.end >= hi as i64,
+                                        end_seq: 0,
+                                    },
+                                );
+                            }
+                            ResponsePayload::PullMsgByRange(resp)
+                        }
+                        other => panic!("unexpected request {other:?}"),
+                    };
+                sync.handle_response(request.tag, payload);
+            }
+            if !progressed {
+                break;
+            }
+        }
+        pulls
+    }
+
+    #[test]
+    fn seqs_below_the_visible_window_raise_the_floor() {
+        let conv = ConversationId::parse("sg_g").expect("id");
+        // One pull covers the window and the seqs below it.
+        let mut sync = Sync::new(SyncConfig::new("me"));
+        sync.on_connected();
+        sync_against_window(&mut sync, "sg_g", 13, 15);
+        let state = sync.sync_state(&conv).expect("state").clone();
+        assert_eq!((state.floor, state.cursor), (Seq(13), Seq(15)), "{state:?}");
+        // The next round asks for nothing below the window.
+        sync.on_disconnected();
+        sync.on_connected();
+        assert!(sync_against_window(&mut sync, "sg_g", 13, 15).is_empty());
+
+        // Small batches: older chunks come back empty and still count as outside the window.
+        let mut config = SyncConfig::new("me");
+        config.batch_size = 2;
+        let mut sync = Sync::new(config);
+        sync.on_connected();
+        sync_against_window(&mut sync, "sg_g", 6, 9);
+        let state = sync.sync_state(&conv).expect("state").clone();
+        assert_eq!((state.floor, state.cursor), (Seq(6), Seq(9)), "{state:?}");
     }
 }
