@@ -11,6 +11,11 @@
 //!   ([`Entities::sync_all`]); every loss ends the round;
 //! * notification messages the sync stores or receives (tips, content types 1000–5000) are
 //!   applied to the entity view once their own batch is durable;
+//! * sent messages go through the [`Outbox`]: [`Client::send_text`] stores the message as
+//!   sending, and only once that batch is committed does its 1003 leave; acknowledgements and
+//!   failures are routed back by clientMsgID, every sync batch carries the removal of the outbox
+//!   entries it echoes, and every (re)connect sends again whatever is not acknowledged, with the
+//!   same clientMsgID;
 //! * batches of both machines are handed out one at a time by [`Client::poll_changes`]; a sync
 //!   batch gets the conversation rows its messages change ([`sync::Sync::conversation_updates`])
 //!   before it leaves, and after [`Client::commit`] it is shown to [`Entities::observe`].
@@ -26,9 +31,11 @@
 //! asks for it, reload the stored cursors into [`Client::reload_cursors`]. Drain every output
 //! after every input.
 //!
-//! Sending chat messages with an outbox is not part of this module yet; [`Client::request`] sends
-//! a raw gateway request whose outcome comes back as [`ClientEvent::RequestDone`] or
-//! [`ClientEvent::RequestFailed`], which is where an outbox plugs in.
+//! Outbox answers (acknowledgements, failures) are queued and turned into batches only when no
+//! batch is out, like entity inputs, so that a batch is always computed from the committed state:
+//! an acknowledgement can then never be saved over the echo that already gave the message its
+//! seq. [`Client::request`] still sends a raw gateway request whose outcome comes back as
+//! [`ClientEvent::RequestDone`] or [`ClientEvent::RequestFailed`].
 //!
 //! Never here: I/O, clocks, randomness (operation ids and jitter are injected), async.
 
@@ -36,15 +43,20 @@ use std::collections::{BTreeMap, VecDeque};
 
 use chorus_proto::constants::{ErrorCode, ReqIdentifier};
 use chorus_proto::envelope::{Resp, ResponsePayload};
+use chorus_proto::pb::msg::SendMsgResp;
 use chorus_proto::pb::sdkws::MsgData;
 
-use crate::changes::{Changes, SyncState};
+use crate::changes::{Changes, OutboxEntry, SyncState};
 use crate::conn::{
     Conn, ConnConfig, ConnEvent, DisconnectReason, IdGenerator, Instant, JitterSource,
     RequestError, RequestId, Transmit,
 };
 use crate::entities::{Entities, EntityBatch, EntityEvent, RestTag};
 use crate::model::{ConversationId, ConversationKind, Message, Seq};
+use crate::outbox::{
+    ClientMsgId, Draft, MsgIdSource, Outbox, OutboxConfig, OutboxError, OutboxEvent, Recipient,
+    SendFailure,
+};
 use crate::ranges::SeqRange;
 use crate::store::StoreError;
 use crate::sync::{self, HistoryId, MessageSource, SyncConfig, SyncEvent, SyncTag};
@@ -57,6 +69,8 @@ pub struct ClientConfig {
     pub conn: ConnConfig,
     /// The message sync (depth, batch sizes).
     pub sync: SyncConfig,
+    /// Sending (attempts, sends in flight, the sender's platform).
+    pub outbox: OutboxConfig,
 }
 
 impl ClientConfig {
@@ -69,7 +83,8 @@ impl ClientConfig {
         let user_id = user_id.into();
         ClientConfig {
             conn: ConnConfig::new(ws_url, user_id.clone(), token),
-            sync: SyncConfig::new(user_id),
+            sync: SyncConfig::new(user_id.clone()),
+            outbox: OutboxConfig::new(user_id),
         }
     }
 }
@@ -180,6 +195,30 @@ pub enum ClientEvent {
     },
     /// Users, friends, groups, members or conversations changed.
     Entity(EntityEvent),
+    /// The server accepted a sent message (the official SDK's send success); its seq follows
+    /// with [`ClientEvent::OnSendMessageSuccess`].
+    OnSendMessageAcked {
+        /// The message.
+        client_msg_id: ClientMsgId,
+        /// The server's id.
+        server_msg_id: String,
+        /// The server's send time, ms since the epoch.
+        send_time: i64,
+    },
+    /// A sent message is stored with its seq: delivered for good.
+    OnSendMessageSuccess {
+        /// The message.
+        client_msg_id: ClientMsgId,
+        /// Its seq.
+        seq: Seq,
+    },
+    /// A sent message failed for good and is stored as failed (the official SDK's send error).
+    OnSendMessageFailed {
+        /// The message.
+        client_msg_id: ClientMsgId,
+        /// The server's error code, or the SDK-local timeout / bad-argument code.
+        code: i32,
+    },
     /// The answer to a [`Client::request`].
     RequestDone {
         /// The request.
@@ -223,12 +262,28 @@ pub enum ClientError {
     NotTheBatch,
 }
 
-/// Who asked for a gateway request. Responses and failures are routed by this; an outbox
-/// (1003 sends keyed by clientMsgID) gets its own variant here.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Who asked for a gateway request. Responses and failures are routed by this.
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Route {
     Sync(SyncTag),
+    /// A 1003 of the outbox, for this clientMsgID.
+    Outbox(String),
     App,
+}
+
+/// Outbox answers, applied one batch at a time against the committed state.
+#[derive(Debug)]
+enum OutboxInput {
+    Ack {
+        client_msg_id: String,
+        resp: Box<SendMsgResp>,
+    },
+    Failed {
+        client_msg_id: String,
+        /// The attempt that failed: a report about an older attempt is stale and ignored.
+        request: RequestId,
+        failure: SendFailure,
+    },
 }
 
 /// Entity inputs, applied one batch at a time against the committed view.
@@ -243,6 +298,7 @@ enum EntityInput {
 enum Outstanding {
     Sync(Changes),
     Entity(EntityBatch),
+    Outbox(Changes),
 }
 
 /// The engine; see the module documentation.
@@ -250,8 +306,14 @@ pub struct Client {
     conn: Conn,
     sync: sync::Sync,
     entities: Entities,
+    outbox: Outbox,
     routes: BTreeMap<RequestId, Route>,
     entity_inputs: VecDeque<EntityInput>,
+    /// Outbox batches that depend on no other batch (new messages, cleanup), in order.
+    outbox_ready: VecDeque<Changes>,
+    outbox_inputs: VecDeque<OutboxInput>,
+    /// The latest 1003 of each message in flight.
+    outbox_attempts: BTreeMap<String, RequestId>,
     outstanding: Option<Outstanding>,
     rest_counter: u64,
     events: VecDeque<ClientEvent>,
@@ -264,6 +326,7 @@ impl std::fmt::Debug for Client {
             .field("conn", &self.conn)
             .field("routes", &self.routes.len())
             .field("entity_inputs", &self.entity_inputs.len())
+            .field("outbox", &self.outbox)
             .field("outstanding", &self.outstanding.is_some())
             .finish_non_exhaustive()
     }
@@ -271,22 +334,35 @@ impl std::fmt::Debug for Client {
 
 impl Client {
     /// A client starting from stored state: the entity view (see [`Entities::load`]) and the
-    /// sync cursors (`Store::load_cursors`).
+    /// sync cursors (`Store::load_cursors`); restore the outbox with [`Client::load_outbox`].
+    /// `msg_ids` draws the clientMsgIDs of sent messages.
     pub fn new(
         config: ClientConfig,
         entities: Entities,
         cursors: BTreeMap<ConversationId, SyncState>,
         ids: Box<dyn IdGenerator>,
         jitter: Box<dyn JitterSource>,
+        msg_ids: Box<dyn MsgIdSource>,
     ) -> Client {
         let mut sync = sync::Sync::new(config.sync);
         sync.load(cursors);
+        let mut outbox = Outbox::new(config.outbox, msg_ids);
+        // Shown on sent messages until their echo brings the server's view of the sender.
+        if let Some(me) = entities.self_user() {
+            if outbox.config().nickname.is_empty() {
+                outbox.set_sender_profile(me.nickname.clone(), me.face_url.clone());
+            }
+        }
         Client {
             conn: Conn::new(config.conn, ids, jitter),
             sync,
             entities,
+            outbox,
             routes: BTreeMap::new(),
             entity_inputs: VecDeque::new(),
+            outbox_ready: VecDeque::new(),
+            outbox_inputs: VecDeque::new(),
+            outbox_attempts: BTreeMap::new(),
             outstanding: None,
             rest_counter: 0,
             events: VecDeque::new(),
@@ -311,10 +387,18 @@ impl Client {
         &self.entities
     }
 
-    /// Whether nothing is pending: no sync work, no entity input, no batch out, no request.
+    /// The outbox (messages waiting to be sent or for their echo).
+    pub fn outbox(&self) -> &Outbox {
+        &self.outbox
+    }
+
+    /// Whether nothing is pending: no sync work, no entity or outbox input, no batch out, no
+    /// request.
     pub fn is_idle(&self) -> bool {
         self.sync.is_idle()
             && self.entity_inputs.is_empty()
+            && self.outbox_ready.is_empty()
+            && self.outbox_inputs.is_empty()
             && self.outstanding.is_none()
             && self.routes.is_empty()
     }
@@ -360,6 +444,41 @@ impl Client {
         let id = self.sync.load_history(conversation_id, before, count);
         self.pump();
         id
+    }
+
+    /// Restores the outbox from the store: its entries (`Store::outbox`), each with its stored
+    /// message (`Store::message_by_client_id`). Unsent messages leave again once connected;
+    /// finished entries are removed by a batch that [`Client::poll_changes`] hands out.
+    pub fn load_outbox(
+        &mut self,
+        entries: impl IntoIterator<Item = (OutboxEntry, Option<Message>)>,
+    ) {
+        let cleanup = self.outbox.load(entries);
+        if !cleanup.is_empty() {
+            self.outbox_ready.push_back(cleanup);
+        }
+        self.pump();
+    }
+
+    /// Sends a text message; returns its clientMsgID at once. The message is stored as sending
+    /// by the next batch of [`Client::poll_changes`] and leaves once that batch is committed;
+    /// [`ClientEvent::OnSendMessageAcked`], then [`ClientEvent::OnSendMessageSuccess`] (or
+    /// [`ClientEvent::OnSendMessageFailed`]) follow.
+    pub fn send_text(
+        &mut self,
+        now: Instant,
+        recipient: Recipient,
+        text: impl Into<String>,
+    ) -> Result<ClientMsgId, OutboxError> {
+        self.send_message(now, Draft::text(recipient, text))
+    }
+
+    /// Sends a message of any content type (see [`Client::send_text`]).
+    pub fn send_message(&mut self, now: Instant, draft: Draft) -> Result<ClientMsgId, OutboxError> {
+        self.now = now;
+        let (id, changes) = self.outbox.send(now_ms(now), draft)?;
+        self.outbox_ready.push_back(changes);
+        Ok(id)
     }
 
     /// Asks for the incremental sync of every entity list again.
@@ -444,7 +563,7 @@ impl Client {
         // Entity inputs first: they come from batches already durable, and applying them before
         // the next sync batch keeps conversation rows computed from a current view.
         while let Some(input) = self.entity_inputs.pop_front() {
-            let now_ms = i64::try_from(self.now.as_millis()).unwrap_or(i64::MAX);
+            let now_ms = now_ms(self.now);
             let result = match &input {
                 EntityInput::Notification(msg) => self.entities.apply_notification(now_ms, msg),
                 EntityInput::Rest(tag, body) => self.entities.handle_rest(*tag, body),
@@ -466,12 +585,49 @@ impl Client {
                 }),
             }
         }
+        // New messages are stored before anything else so that they leave soon.
+        if let Some(changes) = self.outbox_ready.pop_front() {
+            self.outstanding = Some(Outstanding::Outbox(changes.clone()));
+            return Some(changes);
+        }
+        if let Some(changes) = self.outbox.poll_changes() {
+            self.outstanding = Some(Outstanding::Outbox(changes.clone()));
+            return Some(changes);
+        }
+        while let Some(input) = self.outbox_inputs.pop_front() {
+            let batch = match input {
+                OutboxInput::Ack {
+                    client_msg_id,
+                    resp,
+                } => self.outbox.handle_ack(&client_msg_id, &resp),
+                OutboxInput::Failed {
+                    client_msg_id,
+                    request,
+                    failure,
+                } => {
+                    if self.outbox_attempts.get(&client_msg_id) != Some(&request) {
+                        continue;
+                    }
+                    self.outbox_attempts.remove(&client_msg_id);
+                    let batch = self.outbox.handle_failed(&client_msg_id, &failure);
+                    // A retry may be due at once (after a timeout).
+                    self.pump();
+                    batch
+                }
+            };
+            if let Some(changes) = batch {
+                self.outstanding = Some(Outstanding::Outbox(changes.clone()));
+                return Some(changes);
+            }
+        }
         let mut changes = self.sync.poll_changes()?;
         let entities = &self.entities;
         let rows = self
             .sync
             .conversation_updates(&changes, |id| entities.conversation(id).cloned());
         changes.conversations.extend(rows);
+        // Echoes of sent messages leave the outbox in the batch that stores them with their seq.
+        self.outbox.add_echo_removals(&mut changes);
         self.outstanding = Some(Outstanding::Sync(changes.clone()));
         self.pump();
         Some(changes)
@@ -490,6 +646,7 @@ impl Client {
                     .commit(changes)
                     .map_err(|_| ClientError::NotTheBatch)?;
                 self.entities.observe(changes);
+                self.outbox.commit(changes);
                 self.pump();
                 Ok(())
             }
@@ -498,7 +655,18 @@ impl Client {
                     self.outstanding = Some(Outstanding::Entity(batch));
                     return Err(ClientError::NotTheBatch);
                 }
+                // A rewritten message (e.g. a revoke) may concern one waiting in the outbox.
+                self.outbox.commit(changes);
                 self.entities.commit(batch);
+                self.pump();
+                Ok(())
+            }
+            Some(Outstanding::Outbox(out)) => {
+                if out != *changes {
+                    self.outstanding = Some(Outstanding::Outbox(out));
+                    return Err(ClientError::NotTheBatch);
+                }
+                self.outbox.commit(changes);
                 self.pump();
                 Ok(())
             }
@@ -518,7 +686,7 @@ impl Client {
     pub fn reload_cursors(&mut self, now: Instant, cursors: BTreeMap<ConversationId, SyncState>) {
         self.now = now;
         self.sync.load(cursors);
-        self.routes.retain(|_, r| *r == Route::App);
+        self.routes.retain(|_, r| !matches!(r, Route::Sync(_)));
         if self.conn.is_connected() {
             self.sync.on_connected();
         }
@@ -584,6 +752,19 @@ impl Client {
                 progressed = true;
                 self.on_sync_event(event);
             }
+            while let Some(request) = self.outbox.poll_request() {
+                progressed = true;
+                let id = self
+                    .conn
+                    .request(self.now, ReqIdentifier::SendMsg, request.payload);
+                let client_msg_id = request.client_msg_id.into_string();
+                self.outbox_attempts.insert(client_msg_id.clone(), id);
+                self.routes.insert(id, Route::Outbox(client_msg_id));
+            }
+            while let Some(event) = self.outbox.poll_event() {
+                progressed = true;
+                self.on_outbox_event(event);
+            }
             if !progressed {
                 break;
             }
@@ -603,16 +784,34 @@ impl Client {
             ConnEvent::Connected => {
                 self.events.push_back(ClientEvent::OnConnectSuccess);
                 self.sync.on_connected();
+                self.outbox.on_connected();
                 self.entities.sync_all();
             }
             ConnEvent::Disconnected { retry_at, reason } => {
                 self.sync.on_disconnected();
-                self.routes.retain(|_, r| *r == Route::App);
+                self.outbox.on_disconnected();
+                self.routes.retain(|_, r| !matches!(r, Route::Sync(_)));
                 self.events
                     .push_back(ClientEvent::OnConnectFailed { reason, retry_at });
             }
             ConnEvent::Response { id, resp } => match self.routes.remove(&id) {
                 Some(Route::Sync(tag)) => self.sync.handle_response_data(tag, &resp.data),
+                Some(Route::Outbox(client_msg_id)) => {
+                    let resp = match resp.payload() {
+                        Ok(ResponsePayload::SendMsg(ack)) => ack,
+                        // errCode 0 is the acceptance; the ids it would carry are cosmetic.
+                        other => {
+                            self.events.push_back(ClientEvent::Dropped {
+                                detail: format!("answer to send {client_msg_id}: {other:?}"),
+                            });
+                            Box::default()
+                        }
+                    };
+                    self.outbox_inputs.push_back(OutboxInput::Ack {
+                        client_msg_id,
+                        resp,
+                    });
+                }
                 Some(Route::App) => self.events.push_back(ClientEvent::RequestDone { id, resp }),
                 None => {}
             },
@@ -622,6 +821,13 @@ impl Client {
                 Some(Route::Sync(_))
                     if error == RequestError::Closed && !self.conn.is_connected() => {}
                 Some(Route::Sync(tag)) => self.sync.handle_request_failed(tag),
+                Some(Route::Outbox(client_msg_id)) => {
+                    self.outbox_inputs.push_back(OutboxInput::Failed {
+                        client_msg_id,
+                        request: id,
+                        failure: SendFailure::from(&error),
+                    })
+                }
                 Some(Route::App) => self
                     .events
                     .push_back(ClientEvent::RequestFailed { id, error }),
@@ -638,6 +844,35 @@ impl Client {
                 self.events.push_back(ClientEvent::Dropped { detail })
             }
         }
+    }
+
+    fn on_outbox_event(&mut self, event: OutboxEvent) {
+        let event = match event {
+            OutboxEvent::MessageAcked {
+                client_msg_id,
+                server_msg_id,
+                send_time,
+            } => ClientEvent::OnSendMessageAcked {
+                client_msg_id,
+                server_msg_id,
+                send_time,
+            },
+            OutboxEvent::MessageSent { client_msg_id, seq } => {
+                self.outbox_attempts.remove(client_msg_id.as_str());
+                ClientEvent::OnSendMessageSuccess { client_msg_id, seq }
+            }
+            OutboxEvent::MessageFailed {
+                client_msg_id,
+                code,
+            } => {
+                self.outbox_attempts.remove(client_msg_id.as_str());
+                ClientEvent::OnSendMessageFailed {
+                    client_msg_id,
+                    code,
+                }
+            }
+        };
+        self.events.push_back(event);
     }
 
     fn on_push(&mut self, resp: Resp) {
@@ -740,6 +975,11 @@ impl Client {
     }
 }
 
+/// `now` as the milliseconds the model's times use.
+fn now_ms(now: Instant) -> i64 {
+    i64::try_from(now.as_millis()).unwrap_or(i64::MAX)
+}
+
 /// Content types of notifications (tips), which the entity layer interprets.
 fn is_notification(content_type: i32) -> bool {
     (1000..=5000).contains(&content_type)
@@ -750,10 +990,14 @@ mod tests {
     use chorus_proto::envelope::{
         Compression, EnvelopeCodec, FrameCodec, HandshakeResult, Req, RequestPayload,
     };
+    use chorus_proto::pb::msg::SendMsgResp;
     use chorus_proto::pb::sdkws::{GetMaxSeqResp, PullMessageBySeqsResp, PullMsgs, PushMessages};
 
     use super::*;
+    use crate::changes::OutboxChange;
     use crate::conn::{FixedJitter, SequentialIds};
+    use crate::model::MessageStatus;
+    use crate::outbox::SequentialMsgIds;
 
     const T0: u64 = 1_700_000_000_000;
     const CONV: &str = "sg_g1";
@@ -775,6 +1019,7 @@ mod tests {
                 BTreeMap::new(),
                 Box::new(SequentialIds::new("op-")),
                 Box::new(FixedJitter(0)),
+                Box::new(SequentialMsgIds::default()),
             );
             Rig {
                 client,
@@ -946,6 +1191,193 @@ mod tests {
             ClientEvent::OnRecvNewMessages { messages, .. }
                 if messages.len() == 1 && messages[0].content.text() == Some("c")
         )));
+    }
+
+    impl Rig {
+        /// Opens the socket, answers the handshake and the 1001 (no conversations); returns the
+        /// other requests sent meanwhile.
+        fn online(&mut self) -> Vec<Req> {
+            self.client.handle_open(self.now);
+            self.client
+                .handle_text(self.now, &HandshakeResult::ok().encode());
+            let (max, others): (Vec<Req>, Vec<Req>) = self
+                .sent()
+                .into_iter()
+                .partition(|r| r.req_identifier == 1001);
+            assert_eq!(max.len(), 1, "{max:?}");
+            self.answer(
+                &max[0],
+                ResponsePayload::GetNewestSeq(GetMaxSeqResp::default()),
+            );
+            self.commit_all();
+            others
+        }
+
+        fn push(&mut self, msg: MsgData) {
+            let mut push = PushMessages::default();
+            push.msgs.insert(CONV.into(), pulled(vec![msg]));
+            let frame = self
+                .codec
+                .encode_resp(&ResponsePayload::PushMsg(push).to_resp("", "op"))
+                .unwrap();
+            self.client.handle_binary(self.now, &frame);
+        }
+    }
+
+    /// The 1003 requests among `reqs`, decoded.
+    fn sends(reqs: &[Req]) -> Vec<(&Req, MsgData)> {
+        reqs.iter()
+            .filter(|r| r.req_identifier == 1003)
+            .map(|r| match r.payload() {
+                Ok(RequestPayload::SendMsg(msg)) => (r, *msg),
+                other => panic!("1003 payload: {other:?}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_sent_message_is_stored_before_it_leaves_resent_after_a_loss_and_echo_sets_its_seq() {
+        let mut r = Rig::new();
+        r.client.connect(r.now);
+        assert!(r.online().is_empty());
+        r.events.clear();
+
+        let id = r
+            .client
+            .send_text(r.now, Recipient::Group("g1".into()), "hello")
+            .expect("send");
+        assert!(
+            sends(&r.sent()).is_empty(),
+            "nothing leaves before the message is stored"
+        );
+        // The first batch stores the message as sending with its outbox entry.
+        let stored = r.client.poll_changes().expect("the sending batch");
+        assert_eq!(stored.messages.len(), 1);
+        let m = &stored.messages[0];
+        assert_eq!(
+            (m.client_msg_id.as_str(), m.seq, &m.status),
+            (id.as_str(), Seq::ZERO, &MessageStatus::Sending)
+        );
+        assert_eq!(m.conversation_id, ConversationId::parse(CONV).unwrap());
+        assert!(matches!(
+            &stored.outbox[..],
+            [OutboxChange::Put(e)] if e.client_msg_id == id.as_str()
+        ));
+        assert!(sends(&r.sent()).is_empty(), "still not committed");
+        r.client.commit(&stored).expect("commit");
+
+        // Committed: the 1003 leaves with the clientMsgID.
+        let sent = r.sent();
+        let first = sends(&sent);
+        assert_eq!(first.len(), 1);
+        assert_eq!(first[0].1.client_msg_id, id.as_str());
+        assert_eq!(first[0].1.content, br#"{"content":"hello"}"#);
+
+        // The connection drops before the answer: after the reconnect the same message leaves
+        // again with the same clientMsgID.
+        r.client.handle_closed(r.now, "gone");
+        assert!(
+            r.commit_all().is_empty(),
+            "a lost send changes nothing stored"
+        );
+        let retry_at = r.client.poll_timeout().expect("a reconnect is scheduled");
+        r.now = retry_at;
+        r.client.handle_timeout(r.now);
+        assert!(matches!(
+            r.client.poll_transmit(),
+            Some(Transmit::Connect { .. })
+        ));
+        let mut sent = r.online();
+        sent.extend(r.sent());
+        let second = sends(&sent);
+        assert_eq!(second.len(), 1, "resent once after the reconnect");
+        assert_eq!(second[0].1.client_msg_id, id.as_str());
+
+        // The acknowledgement stores the server's id, still without a seq.
+        let ack = SendMsgResp {
+            server_msg_id: "srv-1".into(),
+            client_msg_id: id.as_str().into(),
+            send_time: T0 as i64 + 5,
+            modify: None,
+        };
+        r.answer(second[0].0, ResponsePayload::SendMsg(Box::new(ack)));
+        let batches = r.commit_all();
+        assert_eq!(batches.len(), 1, "{batches:#?}");
+        let acked = &batches[0].messages[0];
+        assert_eq!(
+            (acked.seq, &acked.status, acked.server_msg_id.as_str()),
+            (Seq::ZERO, &MessageStatus::Sent, "srv-1")
+        );
+        assert!(r.events.contains(&ClientEvent::OnSendMessageAcked {
+            client_msg_id: id.clone(),
+            server_msg_id: "srv-1".into(),
+            send_time: T0 as i64 + 5,
+        }));
+        assert!(r.client.outbox().is_acked(id.as_str()));
+
+        // The echo arrives with seq 1: stored with its seq and the outbox entry removed together.
+        let mut echo = wire(1, "hello");
+        echo.send_id = "u1".into();
+        echo.client_msg_id = id.as_str().into();
+        echo.server_msg_id = "srv-1".into();
+        r.push(echo);
+        let batches = r.commit_all();
+        let with_echo: Vec<&Changes> = batches
+            .iter()
+            .filter(|b| b.messages.iter().any(|m| m.client_msg_id == id.as_str()))
+            .collect();
+        assert_eq!(with_echo.len(), 1, "{batches:#?}");
+        assert_eq!(with_echo[0].messages[0].seq, Seq(1));
+        assert!(with_echo[0].outbox.contains(&OutboxChange::Remove {
+            client_msg_id: id.as_str().into()
+        }));
+        assert!(r.events.contains(&ClientEvent::OnSendMessageSuccess {
+            client_msg_id: id.clone(),
+            seq: Seq(1),
+        }));
+        assert!(r.client.outbox().is_empty());
+        assert!(sends(&r.sent()).is_empty(), "nothing is sent again");
+
+        // A late answer to the first attempt changes nothing.
+        r.answer(first[0].0, ResponsePayload::SendMsg(Box::default()));
+        assert!(r.commit_all().is_empty());
+    }
+
+    #[test]
+    fn a_server_refusal_fails_the_message_with_the_code() {
+        let mut r = Rig::new();
+        r.client.connect(r.now);
+        assert!(r.online().is_empty());
+        r.events.clear();
+        let id = r
+            .client
+            .send_text(r.now, Recipient::User("u2".into()), "hi")
+            .expect("send");
+        r.commit_all();
+        let sent = r.sent();
+        let send = sends(&sent);
+        assert_eq!(send.len(), 1);
+        let resp = Resp {
+            req_identifier: 1003,
+            msg_incr: send[0].0.msg_incr.clone(),
+            operation_id: "op".into(),
+            err_code: 1004,
+            err_msg: "not found".into(),
+            data: Vec::new(),
+        };
+        let frame = r.codec.encode_resp(&resp).unwrap();
+        r.client.handle_binary(r.now, &frame);
+        let batches = r.commit_all();
+        assert_eq!(batches.len(), 1);
+        assert_eq!(
+            batches[0].messages[0].status,
+            MessageStatus::Failed { code: 1004 }
+        );
+        assert!(r.events.contains(&ClientEvent::OnSendMessageFailed {
+            client_msg_id: id,
+            code: 1004
+        }));
+        assert!(r.client.outbox().is_empty());
     }
 
     #[test]

@@ -28,6 +28,7 @@ use crate::client::{Client, ClientConfig, ClientEvent, HttpRequest};
 use crate::conn::{IdGenerator, Instant, JitterSource, RequestError, RequestId, Transmit};
 use crate::entities::{Entities, RestTag};
 use crate::model::{ConversationId, Seq};
+use crate::outbox::{ClientMsgId, MsgIdSource, OutboxError, Recipient};
 use crate::platform::{MaybeSend, MaybeSync};
 use crate::store::{Store, StoreError};
 
@@ -122,6 +123,16 @@ pub enum Command {
         /// Receives the response or the failure.
         reply: oneshot::Sender<Result<Resp, RequestError>>,
     },
+    /// Send a text message through the outbox (see [`Client::send_text`]); its clientMsgID, or
+    /// why it cannot be sent, goes to `reply`.
+    SendText {
+        /// Who it goes to.
+        recipient: Recipient,
+        /// The text.
+        text: String,
+        /// Receives the clientMsgID.
+        reply: oneshot::Sender<Result<ClientMsgId, OutboxError>>,
+    },
     /// Stop the driver (the socket is closed without a logout).
     Stop,
 }
@@ -140,6 +151,7 @@ impl fmt::Debug for Command {
             } => write!(f, "LoadHistory({conversation_id:?}, {before:?}, {count})"),
             Command::SyncEntities => f.write_str("SyncEntities"),
             Command::Request { req_identifier, .. } => write!(f, "Request({req_identifier:?})"),
+            Command::SendText { recipient, .. } => write!(f, "SendText({recipient:?}, ..)"),
             Command::Stop => f.write_str("Stop"),
         }
     }
@@ -154,16 +166,25 @@ pub enum DriverError {
     Store(#[from] StoreError),
 }
 
-/// Builds a [`Client`] from what `store` holds for `config`'s user.
+/// Builds a [`Client`] from what `store` holds for `config`'s user: entities, cursors and the
+/// outbox (each entry with its stored message).
 pub async fn load_client<S: Store>(
     store: &S,
     config: ClientConfig,
     ids: Box<dyn IdGenerator>,
     jitter: Box<dyn JitterSource>,
+    msg_ids: Box<dyn MsgIdSource>,
 ) -> Result<Client, StoreError> {
     let entities = Entities::load(store, &config.conn.user_id).await?;
     let cursors = store.load_cursors().await?;
-    Ok(Client::new(config, entities, cursors, ids, jitter))
+    let mut outbox = Vec::new();
+    for entry in store.outbox().await? {
+        let message = store.message_by_client_id(&entry.client_msg_id).await?;
+        outbox.push((entry, message));
+    }
+    let mut client = Client::new(config, entities, cursors, ids, jitter, msg_ids);
+    client.load_outbox(outbox);
+    Ok(client)
 }
 
 /// What woke the loop.
@@ -210,6 +231,24 @@ where
         // Drain every output; a commit or a socket failure can produce more.
         loop {
             let mut progressed = false;
+            // Changes first: applying a batch's inputs can queue transmits and REST calls
+            // without yielding a batch of its own, and the pollers below must see them in
+            // this same pass (otherwise they wait for the next socket or timer wake-up).
+            while let Some(changes) = client.poll_changes() {
+                progressed = true;
+                match store.save_changes(&changes).await {
+                    // The batch is the one handed out, so commit cannot refuse it.
+                    Ok(()) => {
+                        let _ = client.commit(&changes);
+                    }
+                    Err(error) => {
+                        if client.save_failed(error) {
+                            let cursors = store.load_cursors().await?;
+                            client.reload_cursors(clock.now(), cursors);
+                        }
+                    }
+                }
+            }
             while let Some(transmit) = client.poll_transmit() {
                 progressed = true;
                 match transmit {
@@ -236,21 +275,6 @@ where
             while let Some(request) = client.poll_rest() {
                 progressed = true;
                 rest.push(call(http, request));
-            }
-            while let Some(changes) = client.poll_changes() {
-                progressed = true;
-                match store.save_changes(&changes).await {
-                    // The batch is the one handed out, so commit cannot refuse it.
-                    Ok(()) => {
-                        let _ = client.commit(&changes);
-                    }
-                    Err(error) => {
-                        if client.save_failed(error) {
-                            let cursors = store.load_cursors().await?;
-                            client.reload_cursors(clock.now(), cursors);
-                        }
-                    }
-                }
             }
             while let Some(event) = client.poll_event() {
                 progressed = true;
@@ -352,6 +376,13 @@ where
                 } => {
                     let id = client.request(now, req_identifier, data);
                     replies.insert(id, reply);
+                }
+                Command::SendText {
+                    recipient,
+                    text,
+                    reply,
+                } => {
+                    let _ = reply.send(client.send_text(now, recipient, text));
                 }
                 Command::Stop => {}
             },
@@ -513,6 +544,7 @@ mod tests {
             config,
             Box::new(SequentialIds::new("op-")),
             Box::new(FixedJitter(0)),
+            Box::new(crate::outbox::SequentialMsgIds::default()),
         ))
         .expect("load");
         commands.unbounded_send(Command::Connect).unwrap();

@@ -1,10 +1,15 @@
 //! Native implementations of core's driver traits — tokio sockets, tokio-tungstenite, the system
 //! clock — and [`NativeClient`], a core client running on a tokio task with a [`MemoryStore`].
 //!
+//! [`GatedTransport`] can make a connection deaf (every frame received is dropped), which lets a
+//! test lose the answers of requests the server already handled, as when it dies before they
+//! reach the client.
+//!
 //! The HTTP client is deliberately minimal: one `POST` per TCP connection (`Connection: close`),
 //! JSON bodies, `Content-Length` or chunked responses. It speaks to the server under test only.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -12,6 +17,7 @@ use chorus_core::client::{ClientConfig, ClientEvent};
 use chorus_core::conn::{Instant, RequestError, SeededEntropy};
 use chorus_core::driver::Transport;
 use chorus_core::driver::{self, Clock, Command, Connection, DriverError, Frame, Http, IoError};
+use chorus_core::outbox::{ClientMsgId, Recipient};
 use chorus_core::MemoryStore;
 use chorus_proto::constants::ReqIdentifier;
 use chorus_proto::envelope::Resp;
@@ -70,6 +76,57 @@ impl Connection for TokioConnection {
 
     async fn close(&mut self) {
         let _ = self.ws.close(None).await;
+    }
+}
+
+/// [`TokioTransport`] whose connections drop every received frame while the shared switch is on.
+#[derive(Debug, Clone, Default)]
+pub struct GatedTransport {
+    deaf: Arc<AtomicBool>,
+}
+
+impl GatedTransport {
+    /// Turns dropping of received frames on or off (for every connection, open or future).
+    pub fn set_deaf(&self, deaf: bool) {
+        self.deaf.store(deaf, Ordering::SeqCst);
+    }
+}
+
+/// A connection of a [`GatedTransport`].
+#[derive(Debug)]
+pub struct GatedConnection {
+    inner: TokioConnection,
+    deaf: Arc<AtomicBool>,
+}
+
+impl Transport for GatedTransport {
+    type Connection = GatedConnection;
+
+    async fn open(&self, url: String) -> Result<GatedConnection, IoError> {
+        Ok(GatedConnection {
+            inner: TokioTransport.open(url).await?,
+            deaf: Arc::clone(&self.deaf),
+        })
+    }
+}
+
+impl Connection for GatedConnection {
+    async fn send(&mut self, frame: Frame) -> Result<(), IoError> {
+        self.inner.send(frame).await
+    }
+
+    async fn recv(&mut self) -> Option<Frame> {
+        // The close still comes through: only data is lost.
+        loop {
+            let frame = self.inner.recv().await?;
+            if !self.deaf.load(Ordering::SeqCst) {
+                return Some(frame);
+            }
+        }
+    }
+
+    async fn close(&mut self) {
+        self.inner.close().await;
     }
 }
 
@@ -204,6 +261,7 @@ pub struct NativeClient {
     /// Events, in the order the driver raised them.
     pub events: tokio::sync::mpsc::UnboundedReceiver<ClientEvent>,
     commands: mpsc::UnboundedSender<Command>,
+    transport: GatedTransport,
     task: tokio::task::JoinHandle<Result<(), DriverError>>,
 }
 
@@ -211,7 +269,22 @@ impl NativeClient {
     /// Starts a client of `user_id` (Web platform, JSON envelopes) against the server at
     /// `server_addr` (single-port mode: REST and `/msg_gateway`) and connects.
     pub fn start(server_addr: SocketAddr, user_id: &str, token: &str) -> NativeClient {
-        let config = ClientConfig::new(format!("ws://{server_addr}/msg_gateway"), user_id, token);
+        NativeClient::start_with(server_addr, user_id, token, |_| {})
+    }
+
+    /// [`NativeClient::start`] with the default configuration changed by `configure` (e.g. a
+    /// shorter reconnect back-off).
+    pub fn start_with(
+        server_addr: SocketAddr,
+        user_id: &str,
+        token: &str,
+        configure: impl FnOnce(&mut ClientConfig),
+    ) -> NativeClient {
+        let mut config =
+            ClientConfig::new(format!("ws://{server_addr}/msg_gateway"), user_id, token);
+        configure(&mut config);
+        let transport = GatedTransport::default();
+        let task_transport = transport.clone();
         let store = Arc::new(MemoryStore::new());
         let (commands, command_rx) = mpsc::unbounded();
         let (event_tx, events) = tokio::sync::mpsc::unbounded_channel();
@@ -224,12 +297,13 @@ impl NativeClient {
                 config,
                 Box::new(SeededEntropy::new(seed)),
                 Box::new(SeededEntropy::new(seed.rotate_left(17))),
+                Box::new(SeededEntropy::new(seed.rotate_left(41))),
             )
             .await?;
             driver::run(
                 &mut client,
                 store,
-                &TokioTransport,
+                &task_transport,
                 &TokioHttp::new(server_addr),
                 &TokioClock,
                 command_rx,
@@ -244,6 +318,7 @@ impl NativeClient {
             store,
             events,
             commands,
+            transport,
             task,
         };
         client.command(Command::Connect);
@@ -268,6 +343,26 @@ impl NativeClient {
             reply,
         });
         answer.await.unwrap_or(Err(RequestError::Closed))
+    }
+
+    /// Sends a text message through the client's outbox; returns its clientMsgID (the outcome
+    /// follows as `OnSendMessage*` events).
+    pub async fn send_text(&self, recipient: Recipient, text: &str) -> Result<ClientMsgId, String> {
+        let (reply, answer) = oneshot::channel();
+        self.command(Command::SendText {
+            recipient,
+            text: text.to_owned(),
+            reply,
+        });
+        match answer.await {
+            Ok(result) => result.map_err(|e| e.to_string()),
+            Err(_) => Err(format!("{}: the driver stopped", self.user_id)),
+        }
+    }
+
+    /// While on, every frame the client receives is dropped (the connection stays open).
+    pub fn set_deaf(&self, deaf: bool) {
+        self.transport.set_deaf(deaf);
     }
 
     /// Waits up to `timeout` for an event matching `want`; returns it and every event before it.
