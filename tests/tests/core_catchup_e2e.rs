@@ -5,23 +5,20 @@
 //! server's `max − hasRead`. The server runs in-process on 127.0.0.1:0 and the messages are
 //! written through its send path directly (the fastest way to build the backlog).
 
-use std::net::SocketAddr;
+mod common;
+
 use std::time::{Duration, Instant};
 
 use chorus_core::client::ClientEvent;
 use chorus_core::model::{ConversationId, Message};
 use chorus_core::{Direction, Seq, Store};
-use chorus_e2e::native::{NativeClient, TokioHttp};
+use chorus_e2e::native::NativeClient;
 use chorus_proto::pb::msg::GetConversationsHasReadAndMaxSeqReq;
 use chorus_proto::pb::sdkws::{MsgData, PullMessageBySeqsReq, SeqRange};
-use chorus_server::config::Config;
 use chorus_server::msg;
-use chorus_server::store::Store as ServerStore;
-use chorus_server::AppState;
+use common::Server;
 use serde_json::{json, Value};
 
-const SECRET: &str = "e2e-secret";
-const ADMIN: &str = "imAdmin";
 const ME: &str = "uc";
 const GROUPS: usize = 30;
 const SINGLES: usize = 20;
@@ -29,60 +26,7 @@ const PER_CONVERSATION: usize = 100;
 /// Bound of the catch-up itself (it takes a few seconds natively).
 const CATCH_UP: Duration = Duration::from_secs(60);
 
-struct Server {
-    addr: SocketAddr,
-    http: TokioHttp,
-    admin: String,
-    state: AppState,
-}
-
 impl Server {
-    async fn start() -> Server {
-        let config = Config {
-            secret: SECRET.into(),
-            admin_user_ids: vec![ADMIN.into()],
-            ..Config::default()
-        };
-        let state = AppState::new(
-            config,
-            ServerStore::open_in_memory().expect("in-memory database"),
-        );
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("local addr");
-        let app = chorus_server::app(state.clone());
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        let http = TokioHttp::new(addr);
-        let resp = http
-            .post_json(
-                "/auth/get_admin_token",
-                None,
-                &json!({"secret": SECRET, "userID": ADMIN}),
-            )
-            .await
-            .expect("admin token");
-        assert_eq!(resp["errCode"], 0, "admin token: {resp}");
-        let admin = resp["data"]["token"].as_str().expect("token").to_owned();
-        Server {
-            addr,
-            http,
-            admin,
-            state,
-        }
-    }
-
-    /// POSTs as the administrator and asserts success; returns `data`.
-    async fn admin(&self, path: &str, body: Value) -> Value {
-        let resp = self
-            .http
-            .post_json(path, Some(&self.admin), &body)
-            .await
-            .unwrap_or_else(|e| panic!("{path}: {e}"));
-        assert_eq!(resp["errCode"], 0, "{path}: {resp}");
-        resp.get("data").cloned().unwrap_or(Value::Null)
-    }
-
     /// A text stored and pushed through the server's send path.
     async fn send(&self, conv: &ConversationId, sender: &str, peer: &str, text: String) {
         let (recv_id, group_id, session_type) = match conv.group_id() {
@@ -148,7 +92,7 @@ fn wire_text(m: &MsgData) -> Option<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn offline_client_catches_up_5000_messages_across_50_conversations() {
-    let server = Server::start().await;
+    let server = Server::start(&[]).await;
     let mut users = vec![
         json!({"userID": ME, "nickname": "Cat", "faceURL": ""}),
         json!({"userID": "p1", "nickname": "Pia", "faceURL": ""}),

@@ -3,138 +3,34 @@
 //! runs core's async driver on a tokio task with a `MemoryStore`. Waits are bounded and driven by
 //! events, never by sleeping.
 
-use std::net::SocketAddr;
+mod common;
+
 use std::time::Duration;
 
 use chorus_core::client::ClientEvent;
 use chorus_core::entities::EntityEvent;
 use chorus_core::model::{ConversationId, Message};
 use chorus_core::{Direction, Seq, Store};
-use chorus_e2e::native::{NativeClient, TokioHttp};
+use chorus_e2e::native::NativeClient;
 use chorus_proto::constants::ReqIdentifier;
 use chorus_proto::envelope::{RequestPayload, ResponsePayload};
 use chorus_proto::pb::sdkws::MsgData;
-use chorus_server::config::Config;
-use chorus_server::store::Store as ServerStore;
-use chorus_server::AppState;
-use serde_json::{json, Value};
+use common::Server;
+use serde_json::json;
 
-const SECRET: &str = "e2e-secret";
-const ADMIN: &str = "imAdmin";
 const WAIT: Duration = Duration::from_secs(20);
 
-/// The real server on an ephemeral port with an in-memory database, and its admin token.
-struct Server {
-    addr: SocketAddr,
-    http: TokioHttp,
-    admin: String,
-}
-
-impl Server {
-    async fn start() -> Server {
-        let config = Config {
-            secret: SECRET.into(),
-            admin_user_ids: vec![ADMIN.into()],
-            ..Config::default()
-        };
-        let state = AppState::new(
-            config,
-            ServerStore::open_in_memory().expect("in-memory database"),
-        );
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("local addr");
-        let app = chorus_server::app(state);
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        let http = TokioHttp::new(addr);
-        let resp = http
-            .post_json(
-                "/auth/get_admin_token",
-                None,
-                &json!({"secret": SECRET, "userID": ADMIN}),
-            )
-            .await
-            .expect("admin token");
-        assert_eq!(resp["errCode"], 0, "admin token: {resp}");
-        let admin = resp["data"]["token"].as_str().expect("token").to_owned();
-        Server { addr, http, admin }
-    }
-
-    /// POSTs as the administrator and asserts success; returns `data`.
-    async fn admin(&self, path: &str, body: Value) -> Value {
-        let resp = self
-            .http
-            .post_json(path, Some(&self.admin), &body)
-            .await
-            .unwrap_or_else(|e| panic!("{path}: {e}"));
-        assert_eq!(resp["errCode"], 0, "{path}: {resp}");
-        resp.get("data").cloned().unwrap_or(Value::Null)
-    }
-
-    async fn register(&self, users: &[(&str, &str)]) {
-        let users: Vec<Value> = users
-            .iter()
-            .map(|(id, nick)| json!({"userID": id, "nickname": nick, "faceURL": ""}))
-            .collect();
-        self.admin("/user/user_register", json!({ "users": users }))
-            .await;
-    }
-
-    async fn token(&self, user_id: &str) -> String {
-        let data = self
-            .admin(
-                "/auth/get_user_token",
-                json!({"platformID": 5, "userID": user_id}),
-            )
-            .await;
-        data["token"].as_str().expect("token").to_owned()
-    }
-
-    /// The server's max seq of a user's conversation (`/msg/newest_seq`).
-    async fn max_seq(&self, user_id: &str, conv: &ConversationId) -> u64 {
-        let data = self
-            .admin("/msg/newest_seq", json!({ "userID": user_id }))
-            .await;
-        let value = &data["maxSeqs"][conv.as_str()];
-        value
-            .as_u64()
-            .or_else(|| value.as_str().and_then(|s| s.parse().ok()))
-            .unwrap_or_else(|| panic!("max seq of {conv:?} in {data}"))
-    }
-
-    /// A work group owned by `owner` with `members`; returns its id.
-    async fn work_group(&self, owner: &str, members: &[&str]) -> String {
-        let data = self
-            .admin(
-                "/group/create_group",
-                json!({"memberUserIDs": members, "adminUserIDs": [], "ownerUserID": owner,
-                    "groupInfo": {"groupName": "team", "groupType": 2}}),
-            )
-            .await;
-        data["groupInfo"]["groupID"]
-            .as_str()
-            .expect("groupID")
-            .to_owned()
-    }
-
-    /// A text message from `sender` to the group, sent by the administrator's REST call.
-    async fn send_text(&self, sender: &str, nickname: &str, group_id: &str, text: &str) {
-        self.admin(
-            "/msg/send_msg",
-            json!({"sendID": sender, "recvID": "", "groupID": group_id,
-                "senderNickname": nickname, "senderFaceURL": "", "senderPlatformID": 5,
-                "content": {"content": text}, "contentType": 101, "sessionType": 3,
-                "isOnlineOnly": false, "notOfflinePush": false, "sendTime": 0,
-                "offlinePushInfo": null, "ex": ""}),
-        )
-        .await;
-    }
+/// The server's max seq of a user's conversation; it must have one.
+async fn max_seq(server: &Server, user_id: &str, conv: &ConversationId) -> u64 {
+    server
+        .newest_seq(user_id, conv)
+        .await
+        .unwrap_or_else(|| panic!("no max seq of {conv:?} for {user_id}"))
 }
 
 /// Starts a client and waits until its first connect sync round finished.
 async fn online(server: &Server, user_id: &str) -> NativeClient {
-    let token = server.token(user_id).await;
+    let token = server.token_on(user_id, 5).await;
     let mut client = NativeClient::start(server.addr, user_id, &token);
     client
         .wait_for(WAIT, |e| matches!(e, ClientEvent::OnConnectSuccess))
@@ -214,11 +110,8 @@ async fn wait_texts(client: &mut NativeClient, conv: &ConversationId, texts: &[S
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn group_messages_history_and_renames_through_the_core_client() {
-    let server = Server::start().await;
-    server
-        .register(&[("ua", "Alice"), ("ub", "Bob"), ("uc", "Carol")])
-        .await;
-    let gid = server.work_group("ua", &["ub"]).await;
+    let server = Server::start(&[("ua", "Alice"), ("ub", "Bob"), ("uc", "Carol")]).await;
+    let gid = server.group("ua", &["ub"], &[], json!({})).await;
     let conv = ConversationId::group(&gid);
 
     // (a) B is online; A's messages arrive as OnRecvNewMessages and are stored contiguously.
@@ -227,7 +120,7 @@ async fn group_messages_history_and_renames_through_the_core_client() {
     let mut sent = Vec::new();
     for i in 1..=5 {
         let text = format!("rest {i}");
-        server.send_text("ua", "Alice", &gid, &text).await;
+        server.send_group_text("ua", &gid, &text).await;
         sent.push(text);
     }
     // One more through A's own core client: a raw 1003 request routed by the client.
@@ -263,7 +156,7 @@ async fn group_messages_history_and_renames_through_the_core_client() {
     let b_messages = assert_contiguous(&b, &conv).await;
     assert_eq!(
         cursor(&b, &conv).await.0,
-        server.max_seq("ub", &conv).await,
+        max_seq(&server, "ub", &conv).await,
         "B's cursor is the server's max seq"
     );
     let b_texts: Vec<String> = b_messages.iter().filter_map(text_of).collect();
@@ -287,7 +180,7 @@ async fn group_messages_history_and_renames_through_the_core_client() {
     let c_top = cursor(&c, &conv).await;
     assert_eq!(
         c_top.0,
-        server.max_seq("uc", &conv).await,
+        max_seq(&server, "uc", &conv).await,
         "C's cursor is the server's max seq"
     );
     assert!(

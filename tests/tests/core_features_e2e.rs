@@ -3,7 +3,8 @@
 //! asserts on the events core raised and on what the client persisted in its `MemoryStore`.
 //! The server runs in-process on 127.0.0.1:0; waits are bounded and event-driven.
 
-use std::net::SocketAddr;
+mod common;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,137 +16,24 @@ use chorus_core::model::{ConversationId, Message, MessageStatus};
 use chorus_core::{Direction, MemoryStore, Seq, Store};
 use chorus_e2e::native::{NativeClient, TokioClock, TokioHttp, TokioTransport};
 use chorus_proto::constants::{AllowType, JoinSource, PlatformId};
-use chorus_server::config::Config;
-use chorus_server::store::Store as ServerStore;
-use chorus_server::AppState;
-use serde_json::{json, Value};
+use common::{Server, ADMIN};
+use serde_json::json;
 
-const SECRET: &str = "e2e-secret";
-const ADMIN: &str = "imAdmin";
 const WAIT: Duration = Duration::from_secs(20);
 
-/// The real server on an ephemeral port with an in-memory database, and its admin token.
-struct Server {
-    addr: SocketAddr,
-    http: TokioHttp,
-    admin: String,
-}
-
 impl Server {
-    /// Starts the server and registers `users` `(userID, nickname)`.
-    async fn start(users: &[(&str, &str)]) -> Server {
-        let config = Config {
-            secret: SECRET.into(),
-            admin_user_ids: vec![ADMIN.into()],
-            ..Config::default()
-        };
-        let state = AppState::new(
-            config,
-            ServerStore::open_in_memory().expect("in-memory database"),
-        );
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("local addr");
-        let app = chorus_server::app(state);
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        let http = TokioHttp::new(addr);
-        let resp = http
-            .post_json(
-                "/auth/get_admin_token",
-                None,
-                &json!({"secret": SECRET, "userID": ADMIN}),
-            )
-            .await
-            .expect("admin token");
-        assert_eq!(resp["errCode"], 0, "admin token: {resp}");
-        let admin = resp["data"]["token"].as_str().expect("token").to_owned();
-        let server = Server { addr, http, admin };
-        let users: Vec<Value> = users
-            .iter()
-            .map(|(id, nick)| json!({"userID": id, "nickname": nick, "faceURL": ""}))
-            .collect();
-        server
-            .admin("/user/user_register", json!({ "users": users }))
-            .await;
-        server
-    }
-
-    /// POSTs with `token`; returns the whole envelope.
-    async fn call(&self, token: &str, path: &str, body: Value) -> Value {
-        self.http
-            .post_json(path, Some(token), &body)
-            .await
-            .unwrap_or_else(|e| panic!("{path}: {e}"))
-    }
-
-    /// POSTs with `token` and asserts success; returns `data`.
-    async fn ok(&self, token: &str, path: &str, body: Value) -> Value {
-        let resp = self.call(token, path, body).await;
-        assert_eq!(resp["errCode"], 0, "{path}: {resp}");
-        resp.get("data").cloned().unwrap_or(Value::Null)
-    }
-
-    /// POSTs as the administrator and asserts success; returns `data`.
-    async fn admin(&self, path: &str, body: Value) -> Value {
-        let token = self.admin.clone();
-        self.ok(&token, path, body).await
-    }
-
     async fn token(&self, user_id: &str, platform: PlatformId) -> String {
-        let data = self
-            .admin(
-                "/auth/get_user_token",
-                json!({"platformID": platform.as_i32(), "userID": user_id}),
-            )
-            .await;
-        data["token"].as_str().expect("token").to_owned()
+        self.token_on(user_id, platform.as_i32()).await
     }
 
-    /// The server's max seq of a user's conversation (`/msg/newest_seq`).
+    /// The server's max seq of a user's conversation, 0 when it has none.
     async fn max_seq(&self, user_id: &str, conv: &ConversationId) -> u64 {
-        let data = self
-            .admin("/msg/newest_seq", json!({ "userID": user_id }))
-            .await;
-        let value = &data["maxSeqs"][conv.as_str()];
-        value
-            .as_u64()
-            .or_else(|| value.as_str().and_then(|s| s.parse().ok()))
-            .unwrap_or(0)
-    }
-
-    /// A work group owned by `owner` with `members`, `admins` and extra `groupInfo` fields.
-    async fn group(&self, owner: &str, members: &[&str], admins: &[&str], info: Value) -> String {
-        let mut group_info = json!({"groupName": "team", "groupType": 2});
-        if let Value::Object(extra) = info {
-            for (k, v) in extra {
-                group_info[k] = v;
-            }
-        }
-        let data = self
-            .admin(
-                "/group/create_group",
-                json!({"memberUserIDs": members, "adminUserIDs": admins, "ownerUserID": owner,
-                    "groupInfo": group_info}),
-            )
-            .await;
-        data["groupInfo"]["groupID"]
-            .as_str()
-            .expect("groupID")
-            .to_owned()
+        self.newest_seq(user_id, conv).await.unwrap_or(0)
     }
 
     /// A text from `sender` to the group (administrator's REST send); returns its seq.
     async fn send_text(&self, sender: &str, group_id: &str, text: &str) -> u64 {
-        self.admin(
-            "/msg/send_msg",
-            json!({"sendID": sender, "recvID": "", "groupID": group_id,
-                "senderNickname": "", "senderFaceURL": "", "senderPlatformID": 5,
-                "content": {"content": text}, "contentType": 101, "sessionType": 3,
-                "isOnlineOnly": false, "notOfflinePush": false, "sendTime": 0,
-                "offlinePushInfo": null, "ex": ""}),
-        )
-        .await;
+        self.send_group_text(sender, group_id, text).await;
         self.max_seq(sender, &ConversationId::group(group_id)).await
     }
 }
