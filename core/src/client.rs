@@ -8,7 +8,9 @@
 //!   that asked (gateway request id ↔ [`SyncTag`]);
 //! * 2001 pushes go to [`sync::Sync::handle_push`];
 //! * every (re)connect starts a sync round and an entity version sync
-//!   ([`Entities::sync_all`]); every loss ends the round;
+//!   ([`Entities::sync_all`]); every loss ends the round; the round's 1006 answer (the has-read
+//!   seqs other devices set) becomes an entity batch of conversation rows
+//!   ([`Entities::apply_read_states`]);
 //! * notification messages the sync stores or receives (tips, content types 1000–5000) are
 //!   applied to the entity view once their own batch is durable;
 //! * sent messages go through the [`Outbox`]: [`Client::send_text`] stores the message as
@@ -59,7 +61,7 @@ use crate::outbox::{
 };
 use crate::ranges::SeqRange;
 use crate::store::StoreError;
-use crate::sync::{self, HistoryId, MessageSource, SyncConfig, SyncEvent, SyncTag};
+use crate::sync::{self, HistoryId, MessageSource, ReadState, SyncConfig, SyncEvent, SyncTag};
 
 /// Settings of a [`Client`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,9 +83,12 @@ impl ClientConfig {
         token: impl Into<String>,
     ) -> ClientConfig {
         let user_id = user_id.into();
+        let mut sync = SyncConfig::new(user_id.clone());
+        // Unread counts need the has-read seqs other devices set.
+        sync.read_states = true;
         ClientConfig {
             conn: ConnConfig::new(ws_url, user_id.clone(), token),
-            sync: SyncConfig::new(user_id.clone()),
+            sync,
             outbox: OutboxConfig::new(user_id),
         }
     }
@@ -291,6 +296,8 @@ enum OutboxInput {
 enum EntityInput {
     Notification(Box<MsgData>),
     Rest(RestTag, String),
+    /// The server's has-read and max seqs (1006).
+    ReadStates(Vec<ReadState>),
 }
 
 /// The batch handed out by `poll_changes`.
@@ -567,6 +574,7 @@ impl Client {
             let result = match &input {
                 EntityInput::Notification(msg) => self.entities.apply_notification(now_ms, msg),
                 EntityInput::Rest(tag, body) => self.entities.handle_rest(*tag, body),
+                EntityInput::ReadStates(states) => Ok(self.entities.apply_read_states(states)),
             };
             match result {
                 Ok(batch) if batch.is_empty() => {}
@@ -970,6 +978,9 @@ impl Client {
                 conversation_id,
                 range,
             }),
+            SyncEvent::ReadStates { states } => self
+                .entity_inputs
+                .push_back(EntityInput::ReadStates(states)),
             SyncEvent::Dropped { detail } => self.events.push_back(ClientEvent::Dropped { detail }),
         }
     }
@@ -1114,9 +1125,12 @@ mod tests {
         let mut max = GetMaxSeqResp::default();
         max.max_seqs.insert(CONV.into(), 2);
         r.answer(&sent[0], ResponsePayload::GetNewestSeq(max));
+        // The round's pull first, then the has-read seqs (1006).
         let sent = r.sent();
-        assert_eq!(sent.len(), 1);
-        assert_eq!(sent[0].req_identifier, 1002);
+        assert_eq!(
+            sent.iter().map(|r| r.req_identifier).collect::<Vec<_>>(),
+            [1002, 1006]
+        );
         let mut resp = PullMessageBySeqsResp::default();
         resp.msgs
             .insert(CONV.into(), pulled(vec![wire(1, "a"), wire(2, "b")]));

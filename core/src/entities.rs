@@ -11,6 +11,8 @@
 //!   are computed from the committed view, so commit one before computing the next.
 //! * Batches persisted by other parts of the engine (message sync) are shown to
 //!   [`Entities::observe`], so the conversation view stays the stored one.
+//! * The server's has-read seqs (1006, fetched by the sync engine) become a batch of conversation
+//!   rows through [`Entities::apply_read_states`], committed like any other.
 //! * Version sync is a queue of REST calls: [`Entities::poll_rest`] yields [`RestRequest`]s (path
 //!   and JSON body), the driver posts them and passes each response envelope to
 //!   [`Entities::handle_rest`] (or reports a transport failure with
@@ -52,6 +54,7 @@ use crate::model::{
     Conversation, ConversationId, ConversationKind, Friend, Group, Member, ModelError, Seq, User,
 };
 use crate::store::{Store, StoreError};
+use crate::sync::ReadState;
 
 /// Page size of the friend, joined-group and member lists (what the official SDK uses).
 pub const LIST_PAGE_SIZE: u32 = 100;
@@ -1629,6 +1632,29 @@ impl Entities {
             _ => {}
         }
         Ok(batch)
+    }
+
+    /// The server's has-read and max seqs (1006, see [`ReadState`]) applied to the conversation
+    /// rows: `max_seq` raised to the server's, `has_read_seq` raised to the server's but never
+    /// above its max (a device that read further keeps its own mark, as with 2200 receipts).
+    /// Hidden `n_` conversations get no row; rows that do not change are left out.
+    pub fn apply_read_states(&self, states: &[ReadState]) -> EntityBatch {
+        let mut batch = EntityBatch::default();
+        let mut rows = Vec::new();
+        for state in states {
+            if state.conversation_id.kind() == ConversationKind::Notification {
+                continue;
+            }
+            let mut row = self.conversation_or_new(&state.conversation_id);
+            let before = row.clone();
+            row.max_seq = row.max_seq.max(state.max_seq);
+            row.has_read_seq = row.has_read_seq.max(state.has_read_seq.min(state.max_seq));
+            if row != before {
+                rows.push(row);
+            }
+        }
+        self.upsert_conversations(&mut batch, rows);
+        batch
     }
 
     fn conversation_or_new(&self, id: &ConversationId) -> Conversation {

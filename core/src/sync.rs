@@ -33,6 +33,10 @@
 //! a seq is asked for at most once (plus [`SyncConfig::max_retries`] retries of a failed request),
 //! so a server that withholds seqs cannot make the engine loop.
 //!
+//! With [`SyncConfig::read_states`] on, each round also asks for the user's has-read and max
+//! seqs (1006) once the max seqs are in, behind the round's first pulls; the answer surfaces as
+//! [`SyncEvent::ReadStates`] for the layer that keeps conversation rows.
+//!
 //! Batches carry messages and sync states only: conversation rows belong to the entity layer,
 //! so the caller adds the rows [`Sync::conversation_updates`] computes from its current view. The
 //! engine performs no I/O, reads no clock and draws no randomness.
@@ -41,7 +45,10 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use chorus_proto::constants::ReqIdentifier;
 use chorus_proto::envelope::{decode_response_payload, RequestPayload, ResponsePayload};
-use chorus_proto::pb::msg::{ConversationSeqs, GetSeqMessageReq};
+use chorus_proto::pb::msg::{
+    ConversationSeqs, GetConversationsHasReadAndMaxSeqReq, GetConversationsHasReadAndMaxSeqResp,
+    GetSeqMessageReq,
+};
 use chorus_proto::pb::sdkws::{
     GetMaxSeqReq, GetMaxSeqResp, MsgData, PullMessageBySeqsReq, PullMsgs, PushMessages,
     SeqRange as WireSeqRange,
@@ -78,6 +85,10 @@ pub struct SyncConfig {
     pub max_retries: u32,
     /// Most seqs in one history page.
     pub history_page_max: u64,
+    /// Whether each round also fetches every conversation's has-read and max seqs (1006),
+    /// reported as [`SyncEvent::ReadStates`]. Off here because only a caller that keeps
+    /// conversation rows needs them; `ClientConfig::new` turns it on.
+    pub read_states: bool,
 }
 
 impl SyncConfig {
@@ -92,6 +103,7 @@ impl SyncConfig {
             max_in_flight: 2,
             max_retries: 2,
             history_page_max: 500,
+            read_states: false,
         }
     }
 }
@@ -113,6 +125,17 @@ pub struct SyncRequest {
     pub req_identifier: ReqIdentifier,
     /// Protobuf bytes of the request message.
     pub payload: Vec<u8>,
+}
+
+/// The server's read state of one conversation, from a 1006 answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadState {
+    /// The conversation.
+    pub conversation_id: ConversationId,
+    /// The user's visible max seq.
+    pub max_seq: Seq,
+    /// The user's has-read seq.
+    pub has_read_seq: Seq,
 }
 
 /// How new messages arrived.
@@ -193,6 +216,13 @@ pub enum SyncEvent {
         /// The page reaches the first visible seq: there is nothing older.
         reached_start: bool,
     },
+    /// The server's has-read and max seqs of the user's conversations (1006), for the
+    /// conversation rows; nothing is stored by the engine. Entries that could not be parsed are
+    /// reported as [`SyncEvent::Dropped`].
+    ReadStates {
+        /// One entry per conversation.
+        states: Vec<ReadState>,
+    },
     /// Part of an answer could not be used (bad conversation id, negative seq, bad message).
     Dropped {
         /// What was wrong.
@@ -243,6 +273,7 @@ enum Kind {
         conversation_id: ConversationId,
         page: SeqRange,
     },
+    ReadStates,
 }
 
 #[derive(Debug)]
@@ -273,6 +304,7 @@ enum Item {
         round: Option<u64>,
     },
     Push(PushMessages),
+    ReadStates(GetConversationsHasReadAndMaxSeqResp),
     History {
         id: HistoryId,
         conversation_id: ConversationId,
@@ -318,6 +350,8 @@ pub struct Sync {
     next_history: u64,
     round_counter: u64,
     round: Option<Round>,
+    /// A 1006 is to follow the round's first pulls.
+    read_states_due: bool,
     /// Round pulls not yet issued (released up to `max_in_flight` at a time).
     plan: VecDeque<Vec<(ConversationId, SeqRange)>>,
     outgoing: VecDeque<SyncTag>,
@@ -338,6 +372,7 @@ impl Sync {
             next_history: 1,
             round_counter: 0,
             round: None,
+            read_states_due: false,
             plan: VecDeque::new(),
             outgoing: VecDeque::new(),
             in_flight: BTreeMap::new(),
@@ -442,6 +477,7 @@ impl Sync {
                     .chain(resp.notification_msgs)
                     .collect(),
             },
+            (Kind::ReadStates, ResponsePayload::GetConvMaxReadSeq(resp)) => Item::ReadStates(resp),
             (
                 Kind::History {
                     id,
@@ -727,6 +763,7 @@ impl Sync {
             Kind::MaxSeqs { .. } => ReqIdentifier::GetNewestSeq,
             Kind::Pull { .. } => ReqIdentifier::PullMsgByRange,
             Kind::History { .. } => ReqIdentifier::PullMsgBySeqList,
+            Kind::ReadStates => ReqIdentifier::GetConvMaxReadSeq,
         };
         self.in_flight.insert(
             tag,
@@ -772,16 +809,21 @@ impl Sync {
                 page,
                 data: None,
             },
+            // Read states are only for display: the next connection asks again.
+            Kind::ReadStates => Item::Event(SyncEvent::Dropped {
+                detail: "has-read seqs (1006) could not be fetched".to_owned(),
+            }),
         }
     }
 
     /// Forgets every request (a connection ended or began) and abandons the round.
     fn drop_requests(&mut self) {
         self.outgoing.clear();
+        self.read_states_due = false;
         let in_flight = std::mem::take(&mut self.in_flight);
         for (_, f) in in_flight {
             match f.kind {
-                Kind::MaxSeqs { .. } => {}
+                Kind::MaxSeqs { .. } | Kind::ReadStates => {}
                 Kind::Pull { ranges, .. } => self.release(&ranges),
                 kind @ Kind::History { .. } => {
                     let item = self.failed_for_good(kind);
@@ -809,8 +851,23 @@ impl Sync {
         }
     }
 
-    /// Issues planned round pulls while fewer than `max_in_flight` are outstanding.
+    /// Issues planned round pulls while fewer than `max_in_flight` are outstanding, then a due
+    /// 1006 (so the newest messages are asked for first).
     fn pump(&mut self) {
+        self.pump_pulls();
+        if self.read_states_due && self.connected {
+            self.read_states_due = false;
+            let payload = RequestPayload::GetConvMaxReadSeq(GetConversationsHasReadAndMaxSeqReq {
+                user_id: self.config.user_id.clone(),
+                // Empty: every conversation of the user.
+                conversation_i_ds: Vec::new(),
+                return_pinned: false,
+            });
+            self.issue(Kind::ReadStates, &payload);
+        }
+    }
+
+    fn pump_pulls(&mut self) {
         let Some(round) = self.round.as_ref().map(|r| r.id) else {
             return;
         };
@@ -943,6 +1000,31 @@ impl Sync {
                 }
             }
             Item::MaxSeqs { round, resp } => self.plan_round(round, resp, &mut p),
+            Item::ReadStates(resp) => {
+                let mut states = Vec::new();
+                for (key, seqs) in resp.seqs {
+                    match (
+                        ConversationId::parse(key.clone()),
+                        Seq::try_from(seqs.max_seq),
+                        Seq::try_from(seqs.has_read_seq),
+                    ) {
+                        (Ok(conversation_id), Ok(max_seq), Ok(has_read_seq)) => {
+                            states.push(ReadState {
+                                conversation_id,
+                                max_seq,
+                                has_read_seq,
+                            })
+                        }
+                        _ => p.events.push(SyncEvent::Dropped {
+                            detail: format!(
+                                "read state of {key:?}: max {} has-read {}",
+                                seqs.max_seq, seqs.has_read_seq
+                            ),
+                        }),
+                    }
+                }
+                p.events.push(SyncEvent::ReadStates { states });
+            }
             Item::Pulled {
                 ranges,
                 round,
@@ -1217,6 +1299,7 @@ impl Sync {
         if !current {
             return;
         }
+        self.read_states_due = self.config.read_states;
         let batch = self.config.batch_size.max(1);
         let mut per_conv: Vec<Vec<(ConversationId, SeqRange)>> = Vec::new();
         let mut total = 0u64;
@@ -1513,5 +1596,121 @@ mod tests {
         sync_against_window(&mut sync, "sg_g", 6, 9);
         let state = sync.sync_state(&conv).expect("state").clone();
         assert_eq!((state.floor, state.cursor), (Seq(6), Seq(9)), "{state:?}");
+    }
+
+    #[test]
+    fn read_states_follow_the_round_pulls_and_surface_as_an_event() {
+        use chorus_proto::pb::msg::Seqs;
+        let ids = |sync: &mut Sync| {
+            std::iter::from_fn(|| sync.poll_request())
+                .map(|r| (r.req_identifier, r.tag))
+                .collect::<Vec<_>>()
+        };
+        let max = || {
+            ResponsePayload::GetNewestSeq(GetMaxSeqResp {
+                max_seqs: [("sg_g".to_owned(), 3)].into(),
+                min_seqs: BTreeMap::new(),
+            })
+        };
+        // Off (the engine's default): no 1006.
+        let mut sync = Sync::new(SyncConfig::new("me"));
+        sync.on_connected();
+        let sent = ids(&mut sync);
+        sync.handle_response(sent[0].1, max());
+        let sent = ids(&mut sync);
+        assert_eq!(sent.len(), 1);
+        assert_eq!(sent[0].0, ReqIdentifier::PullMsgByRange);
+
+        let mut config = SyncConfig::new("me");
+        config.read_states = true;
+        config.max_retries = 1;
+        let mut sync = Sync::new(config);
+        sync.on_connected();
+        let sent = ids(&mut sync);
+        assert_eq!(sent.len(), 1, "only the 1001 goes first");
+        sync.handle_response(sent[0].1, max());
+        let sent = ids(&mut sync);
+        let kinds: Vec<ReqIdentifier> = sent.iter().map(|(k, _)| *k).collect();
+        assert_eq!(
+            kinds,
+            [
+                ReqIdentifier::PullMsgByRange,
+                ReqIdentifier::GetConvMaxReadSeq
+            ]
+        );
+        let mut resp = GetConversationsHasReadAndMaxSeqResp::default();
+        resp.seqs.insert(
+            "sg_g".into(),
+            Seqs {
+                max_seq: 3,
+                has_read_seq: 2,
+                max_seq_time: 0,
+            },
+        );
+        resp.seqs.insert(
+            "bogus".into(),
+            Seqs {
+                max_seq: 1,
+                has_read_seq: 1,
+                max_seq_time: 0,
+            },
+        );
+        resp.seqs.insert(
+            "sg_neg".into(),
+            Seqs {
+                max_seq: -1,
+                has_read_seq: 0,
+                max_seq_time: 0,
+            },
+        );
+        sync.handle_response(sent[1].1, ResponsePayload::GetConvMaxReadSeq(resp));
+        while let Some(changes) = sync.poll_changes() {
+            sync.commit(&changes).expect("commit");
+        }
+        let events: Vec<SyncEvent> = std::iter::from_fn(|| sync.poll_event()).collect();
+        let states: Vec<&ReadState> = events
+            .iter()
+            .filter_map(|e| match e {
+                SyncEvent::ReadStates { states } => Some(states),
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        assert_eq!(
+            states,
+            [&ReadState {
+                conversation_id: ConversationId::parse("sg_g").expect("id"),
+                max_seq: Seq(3),
+                has_read_seq: Seq(2),
+            }]
+        );
+        let dropped = events
+            .iter()
+            .filter(|e| matches!(e, SyncEvent::Dropped { .. }))
+            .count();
+        assert_eq!(dropped, 2, "{events:?}");
+
+        // A failing 1006 is retried, then given up with a report; the next round asks again.
+        sync.on_disconnected();
+        sync.on_connected();
+        let sent = ids(&mut sync);
+        sync.handle_response(sent[0].1, max());
+        let read = |sent: &[(ReqIdentifier, SyncTag)]| {
+            sent.iter()
+                .find(|(k, _)| *k == ReqIdentifier::GetConvMaxReadSeq)
+                .map(|(_, t)| *t)
+        };
+        let first = read(&ids(&mut sync)).expect("a 1006 on every round");
+        sync.handle_request_failed(first);
+        let retry = read(&ids(&mut sync)).expect("retried");
+        sync.handle_request_failed(retry);
+        assert_eq!(read(&ids(&mut sync)), None, "given up");
+        let events: Vec<SyncEvent> = std::iter::from_fn(|| sync.poll_event()).collect();
+        assert!(
+            events
+                .iter()
+                .any(|e| matches!(e, SyncEvent::Dropped { detail } if detail.contains("1006"))),
+            "{events:?}"
+        );
     }
 }
