@@ -298,6 +298,8 @@ enum EntityInput {
     Rest(RestTag, String),
     /// The server's has-read and max seqs (1006).
     ReadStates(Vec<ReadState>),
+    /// The app marked a conversation read.
+    MarkRead(ConversationId),
 }
 
 /// The batch handed out by `poll_changes`.
@@ -488,6 +490,18 @@ impl Client {
         Ok(id)
     }
 
+    /// Marks a conversation read up to its max seq: its row is stored by the next batch of
+    /// [`Client::poll_changes`] (conversation and total unread events follow the commit) and
+    /// `/msg/mark_conversation_as_read` leaves through [`Client::poll_rest`]. Nothing happens
+    /// when the conversation is unknown or already read; a failed call is reported as
+    /// [`ClientEvent::EntitySyncFailed`] and the local mark stays.
+    pub fn mark_conversation_read(&mut self, now: Instant, conversation_id: ConversationId) {
+        self.now = now;
+        // Computed in `poll_changes`, against the committed view like every entity input.
+        self.entity_inputs
+            .push_back(EntityInput::MarkRead(conversation_id));
+    }
+
     /// Asks for the incremental sync of every entity list again.
     pub fn sync_entities(&mut self) {
         self.entities.sync_all();
@@ -575,6 +589,9 @@ impl Client {
                 EntityInput::Notification(msg) => self.entities.apply_notification(now_ms, msg),
                 EntityInput::Rest(tag, body) => self.entities.handle_rest(*tag, body),
                 EntityInput::ReadStates(states) => Ok(self.entities.apply_read_states(states)),
+                EntityInput::MarkRead(id) => {
+                    Ok(self.entities.mark_conversation_read(id).unwrap_or_default())
+                }
             };
             match result {
                 Ok(batch) if batch.is_empty() => {}
@@ -1392,6 +1409,47 @@ mod tests {
             code: 1004
         }));
         assert!(r.client.outbox().is_empty());
+    }
+
+    #[test]
+    fn marking_a_conversation_read_stores_the_row_then_calls_the_server() {
+        let mut r = Rig::new();
+        r.client.connect(r.now);
+        assert!(r.online().is_empty());
+        while r.client.poll_rest().is_some() {}
+        r.push(wire(1, "a"));
+        r.push(wire(2, "b"));
+        r.commit_all();
+        let conv = ConversationId::parse(CONV).unwrap();
+        assert_eq!(r.client.entities().total_unread(), 2);
+        r.events.clear();
+
+        r.client.mark_conversation_read(r.now, conv.clone());
+        let changes = r.client.poll_changes().expect("the row batch");
+        assert_eq!(changes.conversations.len(), 1);
+        assert_eq!(changes.conversations[0].has_read_seq, Seq(2));
+        r.client.commit(&changes).expect("commit");
+        r.drain_events();
+        assert!(r.events.contains(&ClientEvent::Entity(
+            EntityEvent::OnTotalUnreadMessageCountChanged(0)
+        )));
+        let rest = r.client.poll_rest().expect("the server call");
+        assert_eq!(rest.path, "/msg/mark_conversation_as_read");
+        assert!(rest.body.contains(r#""hasReadSeq":2"#), "{}", rest.body);
+
+        // A transport failure is reported; the local mark stays.
+        r.events.clear();
+        r.client.handle_rest(r.now, rest.tag, Err("down".into()));
+        r.drain_events();
+        assert!(r
+            .events
+            .iter()
+            .any(|e| matches!(e, ClientEvent::EntitySyncFailed { .. })));
+        assert_eq!(r.client.entities().total_unread(), 0);
+        // Already read: nothing more.
+        r.client.mark_conversation_read(r.now, conv);
+        assert!(r.client.poll_changes().is_none());
+        assert!(r.client.poll_rest().is_none());
     }
 
     #[test]

@@ -114,6 +114,11 @@ pub enum Command {
     },
     /// Run the entity version sync again.
     SyncEntities,
+    /// Mark a conversation read up to its max seq (see [`Client::mark_conversation_read`]).
+    MarkConversationRead {
+        /// The conversation.
+        conversation_id: ConversationId,
+    },
     /// Send a raw gateway request; the outcome is sent to `reply`.
     Request {
         /// The envelope's `reqIdentifier`.
@@ -150,6 +155,9 @@ impl fmt::Debug for Command {
                 count,
             } => write!(f, "LoadHistory({conversation_id:?}, {before:?}, {count})"),
             Command::SyncEntities => f.write_str("SyncEntities"),
+            Command::MarkConversationRead { conversation_id } => {
+                write!(f, "MarkConversationRead({conversation_id:?})")
+            }
             Command::Request { req_identifier, .. } => write!(f, "Request({req_identifier:?})"),
             Command::SendText { recipient, .. } => write!(f, "SendText({recipient:?}, ..)"),
             Command::Stop => f.write_str("Stop"),
@@ -369,6 +377,9 @@ where
                     client.load_history(now, conversation_id, before, count);
                 }
                 Command::SyncEntities => client.sync_entities(),
+                Command::MarkConversationRead { conversation_id } => {
+                    client.mark_conversation_read(now, conversation_id)
+                }
                 Command::Request {
                     req_identifier,
                     data,

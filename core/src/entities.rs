@@ -256,6 +256,8 @@ enum Call {
     MembersBatch(Vec<String>),
     Page(ListKey),
     SelfInfo,
+    /// `/msg/mark_conversation_as_read`: its answer changes nothing locally.
+    MarkRead,
 }
 
 /// Outcome of comparing a tip's version with the local marker.
@@ -561,6 +563,33 @@ impl Entities {
         self.self_info_wanted = true;
     }
 
+    /// Marks a conversation read up to its max seq: the batch of its row (the has-read seq only
+    /// moves forward), and the `/msg/mark_conversation_as_read` call queued for
+    /// [`Entities::poll_rest`]. `None` when the conversation is unknown or already read.
+    ///
+    /// The local mark stays if the call fails: the next connect's has-read seqs (1006) bring the
+    /// server's mark back.
+    pub fn mark_conversation_read(&mut self, id: &ConversationId) -> Option<EntityBatch> {
+        let conversation = self.conversations.get(id)?;
+        if conversation.has_read_seq >= conversation.max_seq {
+            return None;
+        }
+        let mut row = conversation.clone();
+        let max = row.max_seq;
+        row.has_read_seq = max;
+        let mut batch = EntityBatch::default();
+        self.upsert_conversations(&mut batch, vec![row]);
+        let body = json!({
+            "conversationID": id.as_str(),
+            "userID": self.user_id,
+            "hasReadSeq": max.0,
+            "seqs": [],
+        });
+        let request = self.issue(Call::MarkRead, "/msg/mark_conversation_as_read", body);
+        self.outgoing.push_back(request);
+        Some(batch)
+    }
+
     fn want(&mut self, key: ListKey) {
         self.lists.entry(key).or_default().wanted = true;
     }
@@ -676,6 +705,7 @@ impl Entities {
                 }
             }
             Call::SelfInfo => self.self_info_busy = false,
+            Call::MarkRead => {}
         }
     }
 
@@ -724,6 +754,7 @@ impl Entities {
             Call::Incremental(key) => self.on_incremental(key, data),
             Call::MembersBatch(groups) => self.on_members_batch(groups, data),
             Call::Page(key) => self.on_page(key, data),
+            Call::MarkRead => Ok(EntityBatch::default()),
         }
     }
 
@@ -2194,6 +2225,56 @@ mod tests {
         assert_eq!(
             sender_rewrites(&batch.changes),
             vec![("u2".to_owned(), "Bobby".to_owned())]
+        );
+    }
+
+    #[test]
+    fn marking_a_conversation_read_moves_its_row_and_asks_the_server() {
+        let id = ConversationId::group(G);
+        let mut row = Conversation::new(id.clone());
+        row.max_seq = Seq(5);
+        row.has_read_seq = Seq(2);
+        let mut entities = Entities::from_snapshot(
+            ME,
+            EntitySnapshot {
+                conversations: vec![row],
+                ..EntitySnapshot::default()
+            },
+        );
+        assert_eq!(entities.total_unread(), 3);
+        let batch = entities.mark_conversation_read(&id).expect("a batch");
+        assert_eq!(batch.changes.conversations.len(), 1);
+        assert_eq!(batch.changes.conversations[0].has_read_seq, Seq(5));
+        assert!(matches!(
+            &batch.events[..],
+            [EntityEvent::OnConversationChanged(rows)] if rows[0].has_read_seq == Seq(5)
+        ));
+        entities.commit(batch);
+        assert_eq!(entities.total_unread(), 0);
+        let events: Vec<EntityEvent> = std::iter::from_fn(|| entities.poll_event()).collect();
+        assert!(events.contains(&EntityEvent::OnTotalUnreadMessageCountChanged(0)));
+
+        let request = entities.poll_rest().expect("the server call");
+        assert_eq!(request.path, "/msg/mark_conversation_as_read");
+        let body: Value = serde_json::from_str(&request.body_json).expect("json");
+        assert_eq!(
+            body,
+            json!({"conversationID": "sg_g1", "userID": ME, "hasReadSeq": 5, "seqs": []})
+        );
+        assert!(entities.poll_rest().is_none());
+        // Already read: nothing to do.
+        assert!(entities.mark_conversation_read(&id).is_none());
+        assert!(entities.poll_rest().is_none());
+
+        // A refusal is an error; the local mark stays.
+        let envelope = json!({"errCode": 1004, "errMsg": "no", "errDlt": ""});
+        assert!(matches!(
+            entities.handle_rest(request.tag, &envelope.to_string()),
+            Err(EntitiesError::Server { code: 1004, .. })
+        ));
+        assert_eq!(
+            entities.conversation(&id).map(|c| c.has_read_seq),
+            Some(Seq(5))
         );
     }
 

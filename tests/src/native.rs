@@ -17,6 +17,7 @@ use chorus_core::client::{ClientConfig, ClientEvent};
 use chorus_core::conn::{Instant, RequestError, SeededEntropy};
 use chorus_core::driver::Transport;
 use chorus_core::driver::{self, Clock, Command, Connection, DriverError, Frame, Http, IoError};
+use chorus_core::model::ConversationId;
 use chorus_core::outbox::{ClientMsgId, Recipient};
 use chorus_core::MemoryStore;
 use chorus_proto::constants::ReqIdentifier;
@@ -358,6 +359,11 @@ impl NativeClient {
             Ok(result) => result.map_err(|e| e.to_string()),
             Err(_) => Err(format!("{}: the driver stopped", self.user_id)),
         }
+    }
+
+    /// Marks a conversation read up to its max seq (the outcome follows as events).
+    pub fn mark_conversation_read(&self, conversation_id: ConversationId) {
+        self.command(Command::MarkConversationRead { conversation_id });
     }
 
     /// While on, every frame the client receives is dropped (the connection stays open).
