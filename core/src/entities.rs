@@ -43,7 +43,7 @@ use chorus_proto::pb::conversation::Conversation as PbConversation;
 use chorus_proto::pb::sdkws::{
     FriendInfo, GroupInfo, GroupMemberFullInfo, MarkAsReadTips, MsgData, RevokeMsgTips, UserInfo,
 };
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use thiserror::Error;
 
@@ -110,7 +110,7 @@ pub struct RestRequest {
 }
 
 /// A message revocation as the app sees it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RevokedInfo {
     /// The conversation of the revoked message.
     pub conversation_id: ConversationId,

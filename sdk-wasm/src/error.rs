@@ -1,9 +1,10 @@
-//! The SDK's error type, and the one place where errors cross into JavaScript.
+//! The SDK's error type, and the one place where errors are given codes for JavaScript.
 //!
-//! Every fallible `#[wasm_bindgen]` function returns `Result<_, JsError>`; `JsError` is built
-//! from [`SdkError`] by `?`, so JavaScript receives an `Error` whose message is the `Display`
-//! text below. Nothing here logs.
+//! Server errors keep the server's `errCode` (OpenIM's codes: 1001 bad argument, 1002 no
+//! permission, 1004 not found, 15xx token errors, …). Errors raised in the browser use the
+//! official SDK's 10xxx codes, so apps written for it handle them the same way.
 
+use chorus_core::store::StoreError;
 use chorus_proto::error::EncodeError;
 use chorus_proto::DecodeError;
 
@@ -23,6 +24,57 @@ pub enum SdkError {
     /// A value cannot be sent as a frame (too large, or not representable).
     #[error("encode: {0}")]
     Encode(#[from] EncodeError),
+    /// An argument is missing or invalid; nothing was changed.
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+    /// The call needs a logged-in user.
+    #[error("not logged in")]
+    NotLoggedIn,
+    /// `login` was called while a session is active or starting.
+    #[error("already logged in (log out first)")]
+    AlreadyLoggedIn,
+    /// No tab of this user holds the connection right now (one takes over within seconds).
+    #[error("no tab holds the connection; try again")]
+    NoLeader,
+    /// The server could not be reached.
+    #[error("network: {0}")]
+    Network(String),
+    /// The server answered with an error.
+    #[error("server error {code}: {message}")]
+    Server {
+        /// The server's `errCode`.
+        code: i32,
+        /// The server's `errMsg` (and `errDlt`).
+        message: String,
+    },
+}
+
+impl SdkError {
+    /// The error code JavaScript sees as `errCode`.
+    pub fn code(&self) -> i32 {
+        match self {
+            SdkError::Server { code, .. } => *code,
+            SdkError::Network(_) => 10000,
+            SdkError::InvalidArgument(_) | SdkError::Convert(_) => 10001,
+            SdkError::NoLeader => 10002,
+            SdkError::NotLoggedIn => 10005,
+            SdkError::AlreadyLoggedIn => 10102,
+            SdkError::Store(_) | SdkError::Decode(_) | SdkError::Encode(_) => 10006,
+        }
+    }
+
+    /// The error an `errCode` from another tab stands for.
+    pub fn from_code(code: i32, message: String) -> SdkError {
+        match code {
+            10000 => SdkError::Network(message),
+            10001 => SdkError::InvalidArgument(message),
+            10002 => SdkError::NoLeader,
+            10005 => SdkError::NotLoggedIn,
+            10102 => SdkError::AlreadyLoggedIn,
+            10006 => SdkError::Store(message),
+            code => SdkError::Server { code, message },
+        }
+    }
 }
 
 impl From<rexie::Error> for SdkError {
@@ -35,5 +87,11 @@ impl From<rexie::Error> for SdkError {
 impl From<serde_wasm_bindgen::Error> for SdkError {
     fn from(err: serde_wasm_bindgen::Error) -> Self {
         SdkError::Convert(err.to_string())
+    }
+}
+
+impl From<StoreError> for SdkError {
+    fn from(err: StoreError) -> Self {
+        SdkError::Store(err.to_string())
     }
 }

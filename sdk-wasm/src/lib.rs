@@ -10,9 +10,15 @@
 
 pub mod codec;
 pub mod error;
+pub mod event;
+pub mod net;
+pub mod sdk;
 pub mod store;
+pub mod tabs;
 
 pub use error::SdkError;
+pub use event::SdkEvent;
+pub use sdk::{GroupUpdate, HistoryPage, LoginParams, LoginStatus, Sdk};
 
 use wasm_bindgen::prelude::*;
 

@@ -1,0 +1,1272 @@
+//! [`Sdk`]: the Rust API of the browser SDK. The JavaScript API ([`crate::js`]) and the Leptos
+//! demo are both built on it.
+//!
+//! One `Sdk` serves one logged-in user at a time. [`Sdk::login`] opens the user's IndexedDB
+//! database and joins the user's tab group (see [`crate::tabs`]):
+//!
+//! * the **leader** tab (the one holding the user's Web Lock) loads core's client from the
+//!   database and runs core's driver over the browser WebSocket, `fetch` and timers; it forwards
+//!   every [`SdkEvent`] to the other tabs and runs the commands they send;
+//! * **follower** tabs read the same database, raise the forwarded events, and send their
+//!   commands (send a message, load history, mark read) to the leader. When the leader closes,
+//!   the browser hands the lock to a follower, which becomes the leader: it loads the engine from
+//!   the database (cursors, outbox) and connects, so nothing is lost or sent twice.
+//!
+//! Reads come from the database in every tab. Calls that change server state (group settings,
+//! remarks, profile, recall, …) are REST calls made by the calling tab; their effects come back
+//! as notifications through the leader's connection, are stored, and are raised as events.
+
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use chorus_core::client::ClientConfig;
+use chorus_core::conn::SeededEntropy;
+use chorus_core::driver::{self, Command, Http};
+use chorus_core::model::{
+    Conversation, ConversationId, Friend, Group, Member, Message, MessageStatus, Seq, User,
+};
+use chorus_core::outbox::Recipient;
+use chorus_core::store::{Direction, Store};
+use chorus_proto::constants::PlatformId;
+use chorus_proto::pb::sdkws::{GroupInfo, GroupMemberFullInfo, UserInfo};
+use futures::channel::{mpsc, oneshot};
+use futures::future::{select, Either};
+use futures::StreamExt;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use crate::error::SdkError;
+use crate::event::SdkEvent;
+use crate::net::{now_millis, sleep_ms, BrowserClock, BrowserTransport, FetchHttp};
+use crate::tabs::{Leadership, TabChannel};
+
+/// The official SDK's login status values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LoginStatus {
+    /// Not logged in.
+    Logout = 1,
+    /// Logging in.
+    Logging = 2,
+    /// Logged in.
+    Logged = 3,
+}
+
+/// What [`Sdk::login`] needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginParams {
+    /// The user.
+    pub user_id: String,
+    /// A token for this user and platform (from the app's server).
+    pub token: String,
+    /// The REST API base address, e.g. `http://127.0.0.1:10002`.
+    pub api_addr: String,
+    /// The WebSocket gateway address, e.g. `ws://127.0.0.1:10001` (the SDK appends nothing:
+    /// give the full gateway URL, with `/msg_gateway` where the server mounts it there).
+    pub ws_addr: String,
+    /// The platform id (5 = web).
+    pub platform_id: i32,
+}
+
+/// One page of history, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryPage {
+    /// The messages (deleted ones left out).
+    pub messages: Vec<Message>,
+    /// No older message exists (or is visible to this user).
+    pub is_end: bool,
+    /// The lowest seq of this page (0 when empty): pass it back to page further.
+    pub last_min_seq: u64,
+}
+
+/// Changes to a group's settings; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GroupUpdate {
+    /// The group.
+    pub group_id: String,
+    /// A new name.
+    pub name: Option<String>,
+    /// A new announcement (the server records the editor and time).
+    pub announcement: Option<String>,
+    /// A new introduction.
+    pub introduction: Option<String>,
+    /// Members' profiles: 0 visible to members, 1 hidden from ordinary members.
+    pub look_member_info: Option<i32>,
+    /// Friend requests between members: 0 allowed, 1 forbidden for ordinary members.
+    pub apply_member_friend: Option<i32>,
+    /// Whether new members see the messages from before they joined.
+    pub history_for_new_members: Option<bool>,
+}
+
+/// A listener registration, for [`Sdk::off`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ListenerId(u32);
+
+type Listener = Rc<dyn Fn(&SdkEvent)>;
+/// A leader's answer to a forwarded command: text, or an error code and message.
+type TabResult = Result<String, (i32, String)>;
+/// A one-shot event watcher: returns true once satisfied (and is then removed).
+type Watcher = Box<dyn FnMut(&SdkEvent) -> bool>;
+
+/// How long a follower waits for the leader to take a forwarded command.
+const LEADER_REPLY_MS: u32 = 10_000;
+/// How long a history load may take before the stored part is returned as is.
+const HISTORY_WAIT_MS: u32 = 15_000;
+
+/// The browser SDK. Cheap to clone: clones share the session.
+#[derive(Clone, Default)]
+pub struct Sdk {
+    inner: Rc<Inner>,
+}
+
+impl std::fmt::Debug for Sdk {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sdk")
+            .field("status", &self.inner.status.get())
+            .field("user_id", &self.user_id())
+            .finish_non_exhaustive()
+    }
+}
+
+struct Inner {
+    status: Cell<LoginStatus>,
+    session: RefCell<Option<Rc<Session>>>,
+    listeners: RefCell<Vec<(ListenerId, Listener)>>,
+    next_listener: Cell<u32>,
+    tab_id: String,
+}
+
+impl Default for Inner {
+    fn default() -> Inner {
+        Inner {
+            status: Cell::new(LoginStatus::Logout),
+            session: RefCell::new(None),
+            listeners: RefCell::new(Vec::new()),
+            next_listener: Cell::new(0),
+            tab_id: format!("{:016x}", random_u64()),
+        }
+    }
+}
+
+/// A logged-in user's session in this tab.
+struct Session {
+    params: LoginParams,
+    store: Rc<SessionStore>,
+    http: FetchHttp,
+    channel: TabChannel,
+    /// The driver's command queue, while this tab leads.
+    commands: RefCell<Option<mpsc::UnboundedSender<Command>>>,
+    leadership: RefCell<Option<Leadership>>,
+    watchers: RefCell<Vec<Watcher>>,
+    /// Follower requests awaiting the leader's reply.
+    replies: RefCell<BTreeMap<u64, oneshot::Sender<TabResult>>>,
+    next_request: Cell<u64>,
+    ended: Cell<bool>,
+    operation: Cell<u64>,
+}
+
+/// What tabs tell each other.
+#[derive(Debug, Serialize, Deserialize)]
+enum TabMessage {
+    /// An event the leader raised.
+    Event(SdkEvent),
+    /// A follower's command for the leader.
+    Command {
+        id: u64,
+        from: String,
+        command: TabCommand,
+    },
+    /// The leader's answer to a command.
+    Reply {
+        id: u64,
+        to: String,
+        result: Result<String, (i32, String)>,
+    },
+    /// The user logged out in some tab.
+    Logout,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+enum TabCommand {
+    SendText {
+        group: bool,
+        to: String,
+        text: String,
+    },
+    LoadHistory {
+        conversation_id: String,
+        before: u64,
+        count: u64,
+    },
+    MarkRead {
+        conversation_id: String,
+    },
+}
+
+fn random_u64() -> u64 {
+    let hi = (js_sys::Math::random() * f64::from(u32::MAX)) as u64;
+    let lo = (js_sys::Math::random() * f64::from(u32::MAX)) as u64;
+    (hi << 32) ^ lo ^ now_millis()
+}
+
+impl Sdk {
+    /// An SDK with no session.
+    pub fn new() -> Sdk {
+        Sdk::default()
+    }
+
+    /// The login status.
+    pub fn login_status(&self) -> LoginStatus {
+        self.inner.status.get()
+    }
+
+    /// The logged-in user.
+    pub fn user_id(&self) -> Option<String> {
+        self.session().ok().map(|s| s.params.user_id.clone())
+    }
+
+    /// Whether this tab holds the connection.
+    pub fn is_leader(&self) -> bool {
+        self.session()
+            .map(|s| s.commands.borrow().is_some())
+            .unwrap_or(false)
+    }
+
+    /// Calls `listener` with every event until [`Sdk::off`].
+    pub fn on(&self, listener: impl Fn(&SdkEvent) + 'static) -> ListenerId {
+        let id = ListenerId(self.inner.next_listener.get());
+        self.inner.next_listener.set(id.0 + 1);
+        self.inner
+            .listeners
+            .borrow_mut()
+            .push((id, Rc::new(listener)));
+        id
+    }
+
+    /// Removes a listener.
+    pub fn off(&self, id: ListenerId) {
+        self.inner.listeners.borrow_mut().retain(|(l, _)| *l != id);
+    }
+
+    fn session(&self) -> Result<Rc<Session>, SdkError> {
+        self.inner
+            .session
+            .borrow()
+            .clone()
+            .ok_or(SdkError::NotLoggedIn)
+    }
+
+    /// The database name of a user's data.
+    pub fn database_name(user_id: &str) -> String {
+        format!("chorus-{user_id}")
+    }
+
+    /// Logs in: opens the user's database, joins the user's tabs and (as the leader tab)
+    /// connects. Resolves once local data can be read; connection and sync progress follow as
+    /// events.
+    pub async fn login(&self, params: LoginParams) -> Result<(), SdkError> {
+        if params.user_id.is_empty() {
+            return Err(SdkError::InvalidArgument("userID is empty".to_owned()));
+        }
+        if params.token.is_empty() {
+            return Err(SdkError::InvalidArgument("token is empty".to_owned()));
+        }
+        if !(params.ws_addr.starts_with("ws://") || params.ws_addr.starts_with("wss://")) {
+            return Err(SdkError::InvalidArgument(format!(
+                "wsAddr must start with ws:// or wss://, got {:?}",
+                params.ws_addr
+            )));
+        }
+        if !(params.api_addr.starts_with("http://") || params.api_addr.starts_with("https://")) {
+            return Err(SdkError::InvalidArgument(format!(
+                "apiAddr must start with http:// or https://, got {:?}",
+                params.api_addr
+            )));
+        }
+        if self.inner.status.get() != LoginStatus::Logout {
+            return Err(SdkError::AlreadyLoggedIn);
+        }
+        self.inner.status.set(LoginStatus::Logging);
+        if PlatformId::try_from(params.platform_id).is_err() {
+            return Err(SdkError::InvalidArgument(format!(
+                "platformID {} is not a known platform (5 = web)",
+                params.platform_id
+            )));
+        }
+        let store = match open_store(&Sdk::database_name(&params.user_id)).await {
+            Ok(store) => Rc::new(store),
+            Err(e) => {
+                self.inner.status.set(LoginStatus::Logout);
+                return Err(e);
+            }
+        };
+        let (channel, inbox) = TabChannel::open(&params.user_id);
+        let session = Rc::new(Session {
+            http: FetchHttp::new(&params.api_addr),
+            params,
+            store,
+            channel,
+            commands: RefCell::new(None),
+            leadership: RefCell::new(None),
+            watchers: RefCell::new(Vec::new()),
+            replies: RefCell::new(BTreeMap::new()),
+            next_request: Cell::new(1),
+            ended: Cell::new(false),
+            operation: Cell::new(0),
+        });
+        *self.inner.session.borrow_mut() = Some(Rc::clone(&session));
+        self.inner.status.set(LoginStatus::Logged);
+
+        let sdk = self.clone();
+        let listening = Rc::clone(&session);
+        wasm_bindgen_futures::spawn_local(async move {
+            sdk.listen_to_tabs(listening, inbox).await;
+        });
+        let mut leadership = Leadership::request(&session.params.user_id);
+        let sdk = self.clone();
+        let leading = Rc::clone(&session);
+        let granted = leadership.take_granted();
+        *session.leadership.borrow_mut() = Some(leadership);
+        wasm_bindgen_futures::spawn_local(async move {
+            if granted.await.is_ok() && !leading.ended.get() {
+                sdk.lead(leading).await;
+            }
+        });
+        Ok(())
+    }
+
+    /// Logs out every tab of the user: the leader tells the gateway and closes the connection.
+    pub async fn logout(&self) -> Result<(), SdkError> {
+        let session = self.session()?;
+        session.channel.post(&encode(&TabMessage::Logout));
+        self.end_session(&session, true).await;
+        Ok(())
+    }
+
+    async fn end_session(&self, session: &Rc<Session>, logout: bool) {
+        if session.ended.replace(true) {
+            return;
+        }
+        let commands = session.commands.borrow_mut().take();
+        if let Some(commands) = commands {
+            if logout {
+                let (done, logged_out) = oneshot::channel::<()>();
+                let mut done = Some(done);
+                session.watch(Box::new(move |e| {
+                    if matches!(e, SdkEvent::LoggedOut) {
+                        if let Some(done) = done.take() {
+                            let _ = done.send(());
+                        }
+                        return true;
+                    }
+                    false
+                }));
+                if commands.unbounded_send(Command::Logout).is_ok() {
+                    let _ = select(logged_out, Box::pin(sleep_ms(3_000))).await;
+                }
+            }
+            let _ = commands.unbounded_send(Command::Stop);
+        }
+        if let Some(leadership) = session.leadership.borrow_mut().take() {
+            leadership.release();
+        }
+        let current = self.inner.session.borrow().clone();
+        if current.is_some_and(|c| Rc::ptr_eq(&c, session)) {
+            *self.inner.session.borrow_mut() = None;
+            self.inner.status.set(LoginStatus::Logout);
+        }
+    }
+
+    /// Runs the engine while this tab leads.
+    async fn lead(&self, session: Rc<Session>) {
+        let params = &session.params;
+        let ws_url = params.ws_addr.clone();
+        let mut config = ClientConfig::new(ws_url, &params.user_id, &params.token);
+        if let Ok(platform) = PlatformId::try_from(params.platform_id) {
+            config.conn.platform = platform;
+            config.outbox.platform_id = params.platform_id;
+        }
+        let seed = random_u64();
+        let client = driver::load_client(
+            &*session.store,
+            config,
+            Box::new(SeededEntropy::new(seed)),
+            Box::new(SeededEntropy::new(seed.rotate_left(21))),
+            Box::new(SeededEntropy::new(random_u64())),
+        )
+        .await;
+        let mut client = match client {
+            Ok(client) => client,
+            Err(e) => {
+                self.emit(
+                    &session,
+                    SdkEvent::ConnectFailed {
+                        code: 0,
+                        message: format!("loading the local database failed: {e}"),
+                    },
+                    true,
+                );
+                return;
+            }
+        };
+        let (commands, command_rx) = mpsc::unbounded();
+        let _ = commands.unbounded_send(Command::Connect);
+        *session.commands.borrow_mut() = Some(commands);
+        let sdk = self.clone();
+        let events_session = Rc::clone(&session);
+        let result = driver::run(
+            &mut client,
+            &*session.store,
+            &BrowserTransport,
+            &session.http,
+            &BrowserClock::new(),
+            command_rx,
+            move |event| {
+                for event in SdkEvent::from_client(event) {
+                    let ends = event.ends_session();
+                    sdk.emit(&events_session, event, true);
+                    if ends {
+                        // The engine stays idle; the session is over for every tab.
+                        let sdk = sdk.clone();
+                        let session = Rc::clone(&events_session);
+                        wasm_bindgen_futures::spawn_local(async move {
+                            sdk.end_session(&session, false).await;
+                        });
+                    }
+                }
+            },
+        )
+        .await;
+        if let Err(e) = result {
+            self.emit(
+                &session,
+                SdkEvent::ConnectFailed {
+                    code: 0,
+                    message: format!("the engine stopped: {e}"),
+                },
+                true,
+            );
+        }
+        session.commands.borrow_mut().take();
+    }
+
+    /// Handles what the other tabs post.
+    async fn listen_to_tabs(
+        &self,
+        session: Rc<Session>,
+        mut inbox: mpsc::UnboundedReceiver<String>,
+    ) {
+        while let Some(text) = inbox.next().await {
+            if session.ended.get() {
+                return;
+            }
+            let Ok(message) = serde_json::from_str::<TabMessage>(&text) else {
+                continue;
+            };
+            match message {
+                TabMessage::Event(event) => {
+                    if session.commands.borrow().is_none() {
+                        self.emit(&session, event, false);
+                    }
+                }
+                TabMessage::Command { id, from, command } => {
+                    if session.commands.borrow().is_some() {
+                        let result = self.run_tab_command(&session, command).await;
+                        session.channel.post(&encode(&TabMessage::Reply {
+                            id,
+                            to: from,
+                            result,
+                        }));
+                    }
+                }
+                TabMessage::Reply { id, to, result } => {
+                    if to == self.inner.tab_id {
+                        if let Some(reply) = session.replies.borrow_mut().remove(&id) {
+                            let _ = reply.send(result);
+                        }
+                    }
+                }
+                TabMessage::Logout => {
+                    self.end_session(&session, true).await;
+                    self.emit_local(&SdkEvent::LoggedOut);
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Runs a follower's command in the leader tab.
+    async fn run_tab_command(
+        &self,
+        session: &Rc<Session>,
+        command: TabCommand,
+    ) -> Result<String, (i32, String)> {
+        let fail = |e: SdkError| (e.code(), e.to_string());
+        match command {
+            TabCommand::SendText { group, to, text } => {
+                let recipient = if group {
+                    Recipient::Group(to)
+                } else {
+                    Recipient::User(to)
+                };
+                self.leader_send(session, recipient, text)
+                    .await
+                    .map_err(fail)
+            }
+            TabCommand::LoadHistory {
+                conversation_id,
+                before,
+                count,
+            } => {
+                let conversation_id = ConversationId::parse(conversation_id)
+                    .map_err(|e| fail(SdkError::InvalidArgument(e.to_string())))?;
+                session
+                    .command(Command::LoadHistory {
+                        conversation_id,
+                        before: Seq(before),
+                        count,
+                    })
+                    .map_err(fail)?;
+                Ok(String::new())
+            }
+            TabCommand::MarkRead { conversation_id } => {
+                let conversation_id = ConversationId::parse(conversation_id)
+                    .map_err(|e| fail(SdkError::InvalidArgument(e.to_string())))?;
+                session
+                    .command(Command::MarkConversationRead { conversation_id })
+                    .map_err(fail)?;
+                Ok(String::new())
+            }
+        }
+    }
+
+    /// Sends a command to the leader tab and waits for its answer.
+    async fn forward(
+        &self,
+        session: &Rc<Session>,
+        command: TabCommand,
+    ) -> Result<String, SdkError> {
+        let id = session.next_request.get();
+        session.next_request.set(id + 1);
+        let (tx, rx) = oneshot::channel();
+        session.replies.borrow_mut().insert(id, tx);
+        session.channel.post(&encode(&TabMessage::Command {
+            id,
+            from: self.inner.tab_id.clone(),
+            command,
+        }));
+        let outcome = select(rx, Box::pin(sleep_ms(LEADER_REPLY_MS))).await;
+        session.replies.borrow_mut().remove(&id);
+        match outcome {
+            Either::Left((Ok(Ok(text)), _)) => Ok(text),
+            Either::Left((Ok(Err((code, message))), _)) => Err(SdkError::from_code(code, message)),
+            Either::Left((Err(_), _)) | Either::Right(_) => Err(SdkError::NoLeader),
+        }
+    }
+
+    /// Raises an event in this tab and, from the leader, in the other tabs.
+    fn emit(&self, session: &Rc<Session>, event: SdkEvent, from_leader: bool) {
+        if from_leader {
+            session
+                .channel
+                .post(&encode(&TabMessage::Event(event.clone())));
+        }
+        session
+            .watchers
+            .borrow_mut()
+            .retain_mut(|watch| !watch(&event));
+        self.emit_local(&event);
+    }
+
+    fn emit_local(&self, event: &SdkEvent) {
+        let listeners: Vec<Listener> = self
+            .inner
+            .listeners
+            .borrow()
+            .iter()
+            .map(|(_, l)| Rc::clone(l))
+            .collect();
+        for listener in listeners {
+            listener(event);
+        }
+    }
+
+    // ----- Reads (the local database) -----
+
+    /// Every conversation, pinned first, then by latest message time (newest first).
+    pub async fn conversations(&self) -> Result<Vec<Conversation>, SdkError> {
+        let session = self.session()?;
+        let mut list = session.store.conversations().await?;
+        list.sort_by_key(|c| {
+            let time = c
+                .latest_message
+                .as_ref()
+                .map(|m| m.send_time)
+                .unwrap_or_default();
+            (std::cmp::Reverse(c.is_pinned), std::cmp::Reverse(time))
+        });
+        Ok(list)
+    }
+
+    /// One conversation.
+    pub async fn conversation(
+        &self,
+        conversation_id: &ConversationId,
+    ) -> Result<Option<Conversation>, SdkError> {
+        Ok(self.session()?.store.conversation(conversation_id).await?)
+    }
+
+    /// Up to `count` messages before the one with `start_client_msg_id` (or the newest ones),
+    /// oldest first. Seqs missing locally are pulled from the server first (by the leader tab).
+    pub async fn history(
+        &self,
+        conversation_id: &ConversationId,
+        start_client_msg_id: Option<&str>,
+        count: usize,
+    ) -> Result<HistoryPage, SdkError> {
+        let session = self.session()?;
+        let count = count.clamp(1, 1000);
+        let before = match start_client_msg_id.filter(|id| !id.is_empty()) {
+            Some(id) => match session.store.message_by_client_id(id).await? {
+                Some(m) if m.seq > Seq::ZERO => m.seq,
+                _ => {
+                    return Err(SdkError::InvalidArgument(format!(
+                        "no stored message has clientMsgID {id}"
+                    )))
+                }
+            },
+            None => {
+                let max = session
+                    .store
+                    .conversation(conversation_id)
+                    .await?
+                    .map(|c| c.max_seq)
+                    .unwrap_or(Seq::ZERO);
+                let cursor = session
+                    .store
+                    .load_cursors()
+                    .await?
+                    .get(conversation_id)
+                    .map(|s| s.known.max().unwrap_or(Seq::ZERO))
+                    .unwrap_or(Seq::ZERO);
+                Seq(max.0.max(cursor.0) + 1)
+            }
+        };
+        let mut page = self
+            .stored_page(&session, conversation_id, before, count)
+            .await?;
+        if !page.1 {
+            // Some seqs are missing: have the leader pull them, then read again.
+            let (done, loaded) = oneshot::channel::<bool>();
+            let mut done = Some(done);
+            let wanted = conversation_id.clone();
+            session.watch(Box::new(move |e| match e {
+                SdkEvent::HistoryLoaded {
+                    conversation_id,
+                    reached_start,
+                } if *conversation_id == wanted => {
+                    if let Some(done) = done.take() {
+                        let _ = done.send(*reached_start);
+                    }
+                    true
+                }
+                _ => false,
+            }));
+            let command = TabCommand::LoadHistory {
+                conversation_id: conversation_id.as_str().to_owned(),
+                before: before.0,
+                count: count as u64,
+            };
+            self.run_or_forward(&session, command).await?;
+            let reached_start = match select(loaded, Box::pin(sleep_ms(HISTORY_WAIT_MS))).await {
+                Either::Left((Ok(reached), _)) => reached,
+                _ => false,
+            };
+            page = self
+                .stored_page(&session, conversation_id, before, count)
+                .await?;
+            page.2 |= reached_start;
+        }
+        let (messages, _complete, reached_start) = page;
+        let last_min_seq = messages.first().map(|m| m.seq.0).unwrap_or(0);
+        let messages: Vec<Message> = messages
+            .into_iter()
+            .filter(|m| m.status != MessageStatus::Deleted)
+            .collect();
+        Ok(HistoryPage {
+            is_end: reached_start,
+            last_min_seq,
+            messages,
+        })
+    }
+
+    /// The stored messages below `before` (ascending), whether they are the complete page, and
+    /// whether they reach the start of the visible history.
+    async fn stored_page(
+        &self,
+        session: &Session,
+        conversation_id: &ConversationId,
+        before: Seq,
+        count: usize,
+    ) -> Result<(Vec<Message>, bool, bool), SdkError> {
+        if before.0 <= 1 {
+            return Ok((Vec::new(), true, true));
+        }
+        let floor = session
+            .store
+            .conversation(conversation_id)
+            .await?
+            .map(|c| c.min_seq.0.max(1))
+            .unwrap_or(1);
+        let floor = session
+            .store
+            .load_cursors()
+            .await?
+            .get(conversation_id)
+            .map(|s| s.floor.0.max(floor))
+            .unwrap_or(floor);
+        let top = Seq(before.0 - 1);
+        let mut messages = session
+            .store
+            .messages(conversation_id, Seq(1)..=top, count, Direction::Descending)
+            .await?;
+        messages.reverse();
+        // Complete when the page is the contiguous run just below `before`, of full length or
+        // down to the floor.
+        let contiguous = messages
+            .iter()
+            .rev()
+            .zip((1..=top.0).rev())
+            .all(|(m, expected)| m.seq.0 == expected);
+        let lowest = messages.first().map(|m| m.seq.0).unwrap_or(before.0);
+        let reached_start = contiguous && lowest <= floor;
+        let complete = contiguous && (messages.len() >= count || reached_start);
+        Ok((messages, complete, reached_start))
+    }
+
+    async fn run_or_forward(
+        &self,
+        session: &Rc<Session>,
+        command: TabCommand,
+    ) -> Result<String, SdkError> {
+        if session.commands.borrow().is_some() {
+            self.run_tab_command(session, command)
+                .await
+                .map_err(|(code, message)| SdkError::from_code(code, message))
+        } else {
+            self.forward(session, command).await
+        }
+    }
+
+    /// The logged-in user's profile (from the local database, else the server).
+    pub async fn self_info(&self) -> Result<User, SdkError> {
+        let session = self.session()?;
+        if let Some(user) = session.store.user(&session.params.user_id).await? {
+            return Ok(user);
+        }
+        let mut users = self
+            .users_info(std::slice::from_ref(&session.params.user_id))
+            .await?;
+        users.pop().ok_or_else(|| SdkError::Server {
+            code: 1004,
+            message: "the user does not exist".to_owned(),
+        })
+    }
+
+    /// Profiles from the server (members' profiles may be hidden by a group's setting).
+    pub async fn users_info(&self, user_ids: &[String]) -> Result<Vec<User>, SdkError> {
+        #[derive(Deserialize)]
+        struct Data {
+            #[serde(rename = "usersInfo", default)]
+            users_info: Option<Vec<UserInfo>>,
+        }
+        let data: Data = self
+            .api("/user/get_users_info", json!({ "userIDs": user_ids }))
+            .await?;
+        data.users_info
+            .unwrap_or_default()
+            .into_iter()
+            .map(|u| User::try_from(u).map_err(|e| SdkError::Convert(e.to_string())))
+            .collect()
+    }
+
+    /// The groups the user is in.
+    pub async fn joined_groups(&self) -> Result<Vec<Group>, SdkError> {
+        Ok(self.session()?.store.groups().await?)
+    }
+
+    /// Groups by id: joined ones from the local database, others from the server (to look a
+    /// group up before joining it).
+    pub async fn groups_info(&self, group_ids: &[String]) -> Result<Vec<Group>, SdkError> {
+        let session = self.session()?;
+        let mut found = Vec::new();
+        let mut missing = Vec::new();
+        for id in group_ids {
+            match session.store.group(id).await? {
+                Some(group) => found.push(group),
+                None => missing.push(id.clone()),
+            }
+        }
+        if !missing.is_empty() {
+            #[derive(Deserialize)]
+            struct Data {
+                #[serde(rename = "groupInfos", default)]
+                group_infos: Option<Vec<GroupInfo>>,
+            }
+            let data: Data = self
+                .api("/group/get_groups_info", json!({ "groupIDs": missing }))
+                .await?;
+            for info in data.group_infos.unwrap_or_default() {
+                found.push(Group::try_from(info).map_err(|e| SdkError::Convert(e.to_string()))?);
+            }
+        }
+        Ok(found)
+    }
+
+    /// A group's members from the local database, in user id order.
+    pub async fn members(&self, group_id: &str) -> Result<Vec<Member>, SdkError> {
+        Ok(self.session()?.store.members(group_id).await?)
+    }
+
+    /// Some members of a group, from the server (what the server lets this user see).
+    pub async fn members_info(
+        &self,
+        group_id: &str,
+        user_ids: &[String],
+    ) -> Result<Vec<Member>, SdkError> {
+        #[derive(Deserialize)]
+        struct Data {
+            #[serde(default)]
+            members: Option<Vec<GroupMemberFullInfo>>,
+        }
+        let data: Data = self
+            .api(
+                "/group/get_group_members_info",
+                json!({ "groupID": group_id, "userIDs": user_ids }),
+            )
+            .await?;
+        data.members
+            .unwrap_or_default()
+            .into_iter()
+            .map(|m| Member::try_from(m).map_err(|e| SdkError::Convert(e.to_string())))
+            .collect()
+    }
+
+    /// The friend list from the local database.
+    pub async fn friends(&self) -> Result<Vec<Friend>, SdkError> {
+        Ok(self.session()?.store.friends().await?)
+    }
+
+    // ----- Writes -----
+
+    /// Sends a text and resolves with the stored message once the server has assigned its seq.
+    /// Offline, the message waits in the outbox (in the database) and the promise resolves when
+    /// it has been sent.
+    pub async fn send_text(&self, recipient: Recipient, text: &str) -> Result<Message, SdkError> {
+        let session = self.session()?;
+        if text.is_empty() {
+            return Err(SdkError::InvalidArgument("the text is empty".to_owned()));
+        }
+        // Watch before sending: the success event may come right after the id.
+        let (done, outcome) = oneshot::channel::<Result<String, SdkError>>();
+        let expected: Rc<RefCell<Option<String>>> = Rc::default();
+        let early: Rc<RefCell<Vec<SdkEvent>>> = Rc::default();
+        {
+            let expected = Rc::clone(&expected);
+            let early = Rc::clone(&early);
+            let mut done = Some(done);
+            session.watch(Box::new(move |e| {
+                let id = match e {
+                    SdkEvent::MessageSent { client_msg_id, .. }
+                    | SdkEvent::MessageFailed { client_msg_id, .. } => client_msg_id,
+                    _ => return false,
+                };
+                let Some(want) = expected.borrow().clone() else {
+                    early.borrow_mut().push(e.clone());
+                    return false;
+                };
+                if *id != want {
+                    return false;
+                }
+                let result = match e {
+                    SdkEvent::MessageFailed { code, .. } => Err(SdkError::from_code(
+                        *code,
+                        "the server refused the message".to_owned(),
+                    )),
+                    _ => Ok(want),
+                };
+                if let Some(done) = done.take() {
+                    let _ = done.send(result);
+                }
+                true
+            }));
+        }
+        let (group, to) = match &recipient {
+            Recipient::Group(g) => (true, g.clone()),
+            Recipient::User(u) => (false, u.clone()),
+            other => {
+                return Err(SdkError::InvalidArgument(format!(
+                    "cannot send to {other:?}"
+                )))
+            }
+        };
+        let client_msg_id = self
+            .run_or_forward(
+                &session,
+                TabCommand::SendText {
+                    group,
+                    to,
+                    text: text.to_owned(),
+                },
+            )
+            .await?;
+        *expected.borrow_mut() = Some(client_msg_id.clone());
+        // An outcome that arrived before the id was known.
+        let replay: Vec<SdkEvent> = early.borrow_mut().drain(..).collect();
+        for e in replay {
+            session.watchers.borrow_mut().retain_mut(|w| !w(&e));
+        }
+        let id = outcome.await.map_err(|_| SdkError::NotLoggedIn)??;
+        session
+            .store
+            .message_by_client_id(&id)
+            .await?
+            .ok_or_else(|| SdkError::Store(format!("message {id} is not stored")))
+    }
+
+    async fn leader_send(
+        &self,
+        session: &Rc<Session>,
+        recipient: Recipient,
+        text: String,
+    ) -> Result<String, SdkError> {
+        let (reply, id) = oneshot::channel();
+        session.command(Command::SendText {
+            recipient,
+            text,
+            reply,
+        })?;
+        match id.await {
+            Ok(Ok(id)) => Ok(id.as_str().to_owned()),
+            Ok(Err(e)) => Err(SdkError::InvalidArgument(e.to_string())),
+            Err(_) => Err(SdkError::NotLoggedIn),
+        }
+    }
+
+    /// Recalls a message (own messages; the owner any member's; admins ordinary members').
+    pub async fn revoke(
+        &self,
+        conversation_id: &ConversationId,
+        client_msg_id: &str,
+    ) -> Result<(), SdkError> {
+        let session = self.session()?;
+        let message = session
+            .store
+            .message_by_client_id(client_msg_id)
+            .await?
+            .filter(|m| m.seq > Seq::ZERO)
+            .ok_or_else(|| {
+                SdkError::InvalidArgument(format!(
+                    "no sent message has clientMsgID {client_msg_id}"
+                ))
+            })?;
+        if message.conversation_id != *conversation_id {
+            return Err(SdkError::InvalidArgument(format!(
+                "message {client_msg_id} is not in {conversation_id:?}"
+            )));
+        }
+        self.api::<Value>(
+            "/msg/revoke_msg",
+            json!({
+                "userID": session.params.user_id,
+                "conversationID": conversation_id.as_str(),
+                "seq": message.seq.0,
+            }),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Marks a conversation read up to its newest message, on every device of the user.
+    pub async fn mark_read(&self, conversation_id: &ConversationId) -> Result<(), SdkError> {
+        let session = self.session()?;
+        self.run_or_forward(
+            &session,
+            TabCommand::MarkRead {
+                conversation_id: conversation_id.as_str().to_owned(),
+            },
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Changes the user's nickname and/or avatar; groups following the profile show it too.
+    pub async fn set_self_info(
+        &self,
+        nickname: Option<String>,
+        face_url: Option<String>,
+    ) -> Result<(), SdkError> {
+        let session = self.session()?;
+        let mut info = json!({ "userID": session.params.user_id });
+        if let Some(nickname) = nickname {
+            if nickname.trim().is_empty() {
+                return Err(SdkError::InvalidArgument(
+                    "the nickname is empty".to_owned(),
+                ));
+            }
+            info["nickname"] = json!(nickname);
+        }
+        if let Some(face_url) = face_url {
+            info["faceURL"] = json!(face_url);
+        }
+        self.api::<Value>("/user/update_user_info_ex", json!({ "userInfo": info }))
+            .await?;
+        Ok(())
+    }
+
+    /// Changes group settings (owner or admin).
+    pub async fn set_group_info(&self, update: GroupUpdate) -> Result<(), SdkError> {
+        let mut body = json!({ "groupID": update.group_id });
+        if let Some(name) = update.name {
+            body["groupName"] = json!(name);
+        }
+        if let Some(text) = update.announcement {
+            body["notification"] = json!(text);
+        }
+        if let Some(text) = update.introduction {
+            body["introduction"] = json!(text);
+        }
+        for (key, value) in [
+            ("lookMemberInfo", update.look_member_info),
+            ("applyMemberFriend", update.apply_member_friend),
+        ] {
+            if let Some(value) = value {
+                if !(0..=1).contains(&value) {
+                    return Err(SdkError::InvalidArgument(format!("{key} must be 0 or 1")));
+                }
+                body[key] = json!(value);
+            }
+        }
+        if let Some(history) = update.history_for_new_members {
+            body["enableHistoryForNewMembers"] = json!(history);
+        }
+        self.api::<Value>("/group/set_group_info_ex", body).await?;
+        Ok(())
+    }
+
+    /// Creates a work group owned by the user; resolves with the group.
+    pub async fn create_group(
+        &self,
+        name: &str,
+        member_ids: &[String],
+        admin_ids: &[String],
+    ) -> Result<Group, SdkError> {
+        let session = self.session()?;
+        #[derive(Deserialize)]
+        struct Data {
+            #[serde(rename = "groupInfo")]
+            group_info: GroupInfo,
+        }
+        let data: Data = self
+            .api(
+                "/group/create_group",
+                json!({
+                    "memberUserIDs": member_ids,
+                    "adminUserIDs": admin_ids,
+                    "ownerUserID": session.params.user_id,
+                    "groupInfo": { "groupName": name, "groupType": 2 },
+                }),
+            )
+            .await?;
+        Group::try_from(data.group_info).map_err(|e| SdkError::Convert(e.to_string()))
+    }
+
+    /// Invites users into a group (they join with the invitation as their join source).
+    pub async fn invite(
+        &self,
+        group_id: &str,
+        user_ids: &[String],
+        reason: &str,
+    ) -> Result<(), SdkError> {
+        self.api::<Value>(
+            "/group/invite_user_to_group",
+            json!({ "groupID": group_id, "invitedUserIDs": user_ids, "reason": reason }),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Joins a group; `join_source` 3 = found by search, 4 = scanned QR code.
+    pub async fn join_group(
+        &self,
+        group_id: &str,
+        reason: &str,
+        join_source: i32,
+    ) -> Result<(), SdkError> {
+        let session = self.session()?;
+        if !(1..=4).contains(&join_source) {
+            return Err(SdkError::InvalidArgument(
+                "joinSource must be 2 (invitation), 3 (search) or 4 (QR code)".to_owned(),
+            ));
+        }
+        self.api::<Value>(
+            "/group/join_group",
+            json!({
+                "groupID": group_id,
+                "reqMessage": reason,
+                "joinSource": join_source,
+                "inviterUserID": session.params.user_id,
+                "ex": "",
+            }),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Removes members from a group.
+    pub async fn kick(
+        &self,
+        group_id: &str,
+        user_ids: &[String],
+        reason: &str,
+    ) -> Result<(), SdkError> {
+        self.api::<Value>(
+            "/group/kick_group",
+            json!({ "groupID": group_id, "kickedUserIDs": user_ids, "reason": reason }),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Leaves a group.
+    pub async fn quit_group(&self, group_id: &str) -> Result<(), SdkError> {
+        let session = self.session()?;
+        self.api::<Value>(
+            "/group/quit_group",
+            json!({ "groupID": group_id, "userID": session.params.user_id }),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Sets a member's role level (60 admin, 20 ordinary member).
+    pub async fn set_member_role(
+        &self,
+        group_id: &str,
+        user_id: &str,
+        role_level: i32,
+    ) -> Result<(), SdkError> {
+        self.api::<Value>(
+            "/group/set_group_member_info",
+            json!({ "members": [{ "groupID": group_id, "userID": user_id, "roleLevel": role_level }] }),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Sends a friend request.
+    pub async fn add_friend(&self, user_id: &str, message: &str) -> Result<(), SdkError> {
+        let session = self.session()?;
+        self.api::<Value>(
+            "/friend/add_friend",
+            json!({
+                "fromUserID": session.params.user_id,
+                "toUserID": user_id,
+                "reqMsg": message,
+                "ex": "",
+            }),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Sets the remark of friends; an empty remark deletes it (the nickname shows again, on
+    /// every session of the user).
+    pub async fn set_friend_remark(
+        &self,
+        friend_user_ids: &[String],
+        remark: &str,
+    ) -> Result<(), SdkError> {
+        let session = self.session()?;
+        self.api::<Value>(
+            "/friend/update_friends",
+            json!({
+                "ownerUserID": session.params.user_id,
+                "friendUserIDs": friend_user_ids,
+                "remark": remark,
+            }),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// A REST call with the session's token; the envelope's `data` on `errCode` 0.
+    pub async fn api<T: DeserializeOwned>(&self, path: &str, body: Value) -> Result<T, SdkError> {
+        let session = self.session()?;
+        let operation = session.operation.get() + 1;
+        session.operation.set(operation);
+        let headers = vec![
+            (
+                "operationID".to_owned(),
+                format!("chorus-{}-{operation}", self.inner.tab_id),
+            ),
+            ("token".to_owned(), session.params.token.clone()),
+        ];
+        let text = session
+            .http
+            .post(path.to_owned(), headers, body.to_string())
+            .await
+            .map_err(|e| SdkError::Network(e.0))?;
+        #[derive(Deserialize)]
+        struct Envelope {
+            #[serde(rename = "errCode", default)]
+            err_code: i32,
+            #[serde(rename = "errMsg", default)]
+            err_msg: String,
+            #[serde(rename = "errDlt", default)]
+            err_dlt: String,
+            #[serde(default)]
+            data: Option<Value>,
+        }
+        let envelope: Envelope =
+            serde_json::from_str(&text).map_err(|e| SdkError::Convert(format!("{path}: {e}")))?;
+        if envelope.err_code != 0 {
+            let mut message = envelope.err_msg;
+            if !envelope.err_dlt.is_empty() {
+                message = format!("{message}: {}", envelope.err_dlt);
+            }
+            return Err(SdkError::Server {
+                code: envelope.err_code,
+                message,
+            });
+        }
+        serde_json::from_value(envelope.data.unwrap_or(Value::Null))
+            .map_err(|e| SdkError::Convert(format!("{path}: {e}")))
+    }
+}
+
+impl Session {
+    fn watch(&self, watcher: Watcher) {
+        self.watchers.borrow_mut().push(watcher);
+    }
+
+    fn command(&self, command: Command) -> Result<(), SdkError> {
+        let commands = self.commands.borrow();
+        let sender = commands.as_ref().ok_or(SdkError::NoLeader)?;
+        sender
+            .unbounded_send(command)
+            .map_err(|_| SdkError::NoLeader)
+    }
+}
+
+fn encode(message: &TabMessage) -> String {
+    serde_json::to_string(message).unwrap_or_default()
+}
+
+/// The store behind a session.
+type SessionStore = chorus_core::MemoryStore;
+
+async fn open_store(_name: &str) -> Result<SessionStore, SdkError> {
+    Ok(chorus_core::MemoryStore::new())
+}
