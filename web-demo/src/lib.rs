@@ -1,17 +1,77 @@
-//! The Chorus demo client, a Leptos client-side-rendered app.
+//! The Chorus demo client, a Leptos client-side-rendered app over the browser SDK's Rust API
+//! ([`chorus_sdk_wasm::Sdk`]).
 //!
-//! For now [`App`] is a placeholder page: the chat views arrive together with the server they
-//! talk to. This crate never touches the network or storage directly; that is the SDK's job.
+//! Screens: sign-in with the seeded demo accounts, the conversation list, a chat view with the
+//! group panel (announcement, members, permissions, invitations, QR code), friends with remarks,
+//! and the profile page. Every piece of network text is rendered as a text node.
+
+mod chat;
+mod group;
+mod people;
+pub mod qr;
+mod state;
+mod util;
 
 use leptos::prelude::*;
+
+pub use state::{AppState, Route};
 
 /// The whole page.
 #[component]
 pub fn App() -> impl IntoView {
+    let state = AppState::new();
+    state.install();
+    let signed_in = move || state.user.get().is_some();
     view! {
-        <main data-testid="app">
-            <h1 data-testid="title">"Chorus demo"</h1>
-            <p data-testid="status">"Coming with the server."</p>
-        </main>
+        <div class="app" data-testid="app">
+            <Show when=signed_in fallback=move || view! { <state::SignIn state=state /> }>
+                <Shell state=state />
+            </Show>
+        </div>
+    }
+}
+
+/// The signed-in layout: navigation, status bar, conversation list and the current page.
+#[component]
+fn Shell(state: AppState) -> impl IntoView {
+    let on_list = move || matches!(state.route.get(), Route::Chats);
+    let tab = move |r: Route| {
+        let same = std::mem::discriminant(&r);
+        move || std::mem::discriminant(&state.route.get()) == same
+    };
+    view! {
+        <div class="shell" class:on-list=on_list>
+            <header class="topbar">
+                <span class="brand">"Chorus"</span>
+                <nav>
+                    <a href="#/chats" class:active=tab(Route::Chats) data-testid="nav-chats">"Chats"</a>
+                    <a href="#/friends" class:active=tab(Route::Friends) data-testid="nav-friends">"Friends"</a>
+                    <a href="#/profile" class:active=tab(Route::Profile) data-testid="nav-profile">
+                        {move || state.me.get().map(|u| u.display_name().to_owned()).unwrap_or_default()}
+                    </a>
+                </nav>
+            </header>
+            <state::StatusBar state=state />
+            <state::ErrorBar state=state />
+            <div class="columns">
+                <aside class="sidebar">
+                    <chat::ConversationList state=state />
+                    <group::JoinBySearch state=state />
+                </aside>
+                <main class="content">
+                    {move || match state.route.get() {
+                        Route::Chat(id) => view! { <chat::ChatView state=state id=id /> }.into_any(),
+                        Route::Friends => view! { <people::FriendsPage state=state /> }.into_any(),
+                        Route::Profile => view! { <people::ProfilePage state=state /> }.into_any(),
+                        Route::Join { group_id, via_qr } => {
+                            view! { <group::JoinPage state=state group_id=group_id via_qr=via_qr /> }.into_any()
+                        }
+                        Route::Chats => view! {
+                            <p class="placeholder">"Pick a conversation."</p>
+                        }.into_any(),
+                    }}
+                </main>
+            </div>
+        </div>
     }
 }

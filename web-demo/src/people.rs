@@ -1,0 +1,116 @@
+//! Friends with remarks, and the signed-in user's profile.
+
+use chorus_core::model::ConversationId;
+use leptos::prelude::*;
+
+use crate::state::{sdk, AppState, Route};
+use crate::util::{self, DemoError};
+
+/// The friend list: remarks can be set, edited and deleted.
+#[component]
+pub fn FriendsPage(state: AppState) -> impl IntoView {
+    view! {
+        <section class="friends">
+            <h2>"Friends"</h2>
+            {move || state.friends.with(Vec::is_empty).then(|| view! { <p class="muted">"No friends yet."</p> })}
+            <ul data-testid="friends">
+                <For
+                    each=move || state.friends.get()
+                    key=|f| (f.user_id().to_owned(), f.remark.clone(), f.user.nickname.clone())
+                    children=move |f| {
+                        let uid = f.user_id().to_owned();
+                        let draft = RwSignal::new(f.remark.clone());
+                        let editing = RwSignal::new(false);
+                        let save = {
+                            let uid = uid.clone();
+                            move |remark: String| {
+                                let uid = uid.clone();
+                                state.run(async move {
+                                    sdk().set_friend_remark(&[uid], remark.trim()).await?;
+                                    editing.set(false);
+                                    Ok(())
+                                });
+                            }
+                        };
+                        let save2 = save.clone();
+                        let me = state.user.get_untracked().unwrap_or_default();
+                        let chat = Route::Chat(ConversationId::single(&me, &uid).as_str().to_owned()).hash();
+                        let has_remark = !f.remark.is_empty();
+                        view! {
+                            <li class="friend" data-testid="friend" data-user=uid.clone()>
+                                <span class="avatar">{util::initials(f.display_name())}</span>
+                                <span class="friend-main">
+                                    <strong data-testid="friend-name">{f.display_name().to_owned()}</strong>
+                                    {has_remark.then(|| view! { <small data-testid="friend-nickname">{f.user.display_name().to_owned()}</small> })}
+                                </span>
+                                <a href=chat>"Message"</a>
+                                <button data-testid="remark-edit" on:click=move |_| editing.update(|e| *e = !*e)>
+                                    {if has_remark { "Edit remark" } else { "Set remark" }}
+                                </button>
+                                {has_remark.then(|| {
+                                    let save = save.clone();
+                                    view! { <button data-testid="remark-delete" on:click=move |_| save(String::new())>"Delete remark"</button> }
+                                })}
+                                {move || editing.get().then(|| {
+                                    let save = save2.clone();
+                                    view! {
+                                        <form class="row" on:submit=move |ev| { ev.prevent_default(); save(draft.get_untracked()); }>
+                                            <input aria-label="Remark" data-testid="remark-input" prop:value=move || draft.get()
+                                                on:input=move |ev| draft.set(event_target_value(&ev)) />
+                                            <button type="submit" data-testid="remark-save">"Save"</button>
+                                        </form>
+                                    }
+                                })}
+                            </li>
+                        }
+                    }
+                />
+            </ul>
+        </section>
+    }
+}
+
+/// The signed-in user's profile: nickname and sign-out.
+#[component]
+pub fn ProfilePage(state: AppState) -> impl IntoView {
+    let draft = RwSignal::new(
+        state
+            .me
+            .get_untracked()
+            .map(|u| u.nickname)
+            .unwrap_or_default(),
+    );
+    let saved = RwSignal::new(false);
+    let save = move || {
+        let name = draft.get_untracked();
+        saved.set(false);
+        state.run(async move {
+            if name.trim().is_empty() {
+                return Err(DemoError::Input("the nickname is empty".to_owned()));
+            }
+            sdk()
+                .set_self_info(Some(name.trim().to_owned()), None)
+                .await?;
+            if let Some(mut me) = state.me.get_untracked() {
+                me.nickname = name.trim().to_owned();
+                state.me.set(Some(me));
+            }
+            saved.set(true);
+            Ok(())
+        });
+    };
+    view! {
+        <section class="profile" data-testid="profile">
+            <h2>"Profile"</h2>
+            <p>"User ID " <code data-testid="profile-user-id">{move || state.user.get().unwrap_or_default()}</code></p>
+            <form class="row" on:submit=move |ev| { ev.prevent_default(); save(); }>
+                <label for="nickname">"Nickname"</label>
+                <input id="nickname" data-testid="nickname-input" prop:value=move || draft.get()
+                    on:input=move |ev| draft.set(event_target_value(&ev)) />
+                <button type="submit" data-testid="nickname-save">"Save"</button>
+            </form>
+            {move || saved.get().then(|| view! { <p role="status" data-testid="nickname-saved">"Saved."</p> })}
+            <button data-testid="sign-out" on:click=move |_| state.sign_out()>"Sign out"</button>
+        </section>
+    }
+}

@@ -1,0 +1,228 @@
+//! Formatting of times, names, tips and recalls; the demo's error type.
+
+use chorus_core::model::{Member, Message, MessageStatus};
+use chorus_sdk_wasm::SdkError;
+use serde_json::Value;
+
+/// Why a demo action failed.
+#[derive(Debug)]
+pub enum DemoError {
+    /// The SDK (or the server behind it) refused.
+    Sdk(SdkError),
+    /// A `/demo/*` call failed.
+    Demo(String),
+    /// Bad input in a form.
+    Input(String),
+}
+
+impl std::fmt::Display for DemoError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DemoError::Sdk(e) => write!(f, "{e}"),
+            DemoError::Demo(e) => write!(
+                f,
+                "{e} (the /demo endpoints exist only on a server started with --seed-demo)"
+            ),
+            DemoError::Input(e) => f.write_str(e),
+        }
+    }
+}
+
+impl std::error::Error for DemoError {}
+
+impl From<SdkError> for DemoError {
+    fn from(e: SdkError) -> DemoError {
+        DemoError::Sdk(e)
+    }
+}
+
+/// Up to two initials for an avatar.
+pub fn initials(name: &str) -> String {
+    let mut out: String = name
+        .split_whitespace()
+        .filter_map(|w| w.chars().find(|c| c.is_alphanumeric()))
+        .take(2)
+        .collect();
+    if out.is_empty() {
+        out = name.chars().take(1).collect();
+    }
+    out.to_uppercase()
+}
+
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+/// `14:05` today, `Nov 21 14:05` otherwise (local time).
+pub fn time(ms: i64) -> String {
+    if ms <= 0 {
+        return String::new();
+    }
+    let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64));
+    let now = js_sys::Date::new_0();
+    let hm = format!("{:02}:{:02}", d.get_hours(), d.get_minutes());
+    if d.get_date() == now.get_date()
+        && d.get_month() == now.get_month()
+        && d.get_full_year() == now.get_full_year()
+    {
+        hm
+    } else {
+        format!(
+            "{} {} {hm}",
+            MONTHS[d.get_month() as usize % 12],
+            d.get_date()
+        )
+    }
+}
+
+/// `Nov 21` (local time).
+pub fn date(ms: i64) -> String {
+    if ms <= 0 {
+        return String::new();
+    }
+    let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64));
+    format!("{} {}", MONTHS[d.get_month() as usize % 12], d.get_date())
+}
+
+/// "owner" / "admin" for those role levels.
+pub fn role_label(level: i32) -> Option<&'static str> {
+    match level {
+        100 => Some("owner"),
+        60 => Some("admin"),
+        _ => None,
+    }
+}
+
+/// How a member joined, for the member list.
+pub fn join_method(m: &Member) -> &'static str {
+    match m.join_source {
+        2 => "invitation",
+        3 => "search",
+        4 => "qr",
+        _ => "other",
+    }
+}
+
+/// "Alice (owner) recalled a message" for a revoked message.
+pub fn revoked_text(status: &MessageStatus, name_of: impl Fn(&str) -> String) -> Option<String> {
+    let MessageStatus::Revoked {
+        by, role, nickname, ..
+    } = status
+    else {
+        return None;
+    };
+    let name = if nickname.is_empty() {
+        name_of(by)
+    } else {
+        nickname.clone()
+    };
+    Some(match role_label(*role) {
+        Some(role) => format!("{name} ({role}) recalled a message"),
+        None => format!("{name} recalled a message"),
+    })
+}
+
+/// Whether a message is a notification (a tip, not a chat message).
+pub fn is_tip(m: &Message) -> bool {
+    m.content_type >= 1000 && !matches!(m.status, MessageStatus::Revoked { .. })
+}
+
+fn nick(v: &Value) -> String {
+    let n = v["nickname"].as_str().unwrap_or_default();
+    if n.is_empty() {
+        v["userID"].as_str().unwrap_or("someone").to_owned()
+    } else {
+        n.to_owned()
+    }
+}
+
+fn nicks(v: &Value) -> String {
+    v.as_array()
+        .map(|l| l.iter().map(nick).collect::<Vec<_>>().join(", "))
+        .unwrap_or_default()
+}
+
+/// A short text for a group notification (content types 1500 and up).
+pub fn tip_text(m: &Message) -> String {
+    let raw = match &m.content {
+        chorus_core::model::Content::Raw(bytes) => bytes.clone(),
+        chorus_core::model::Content::Text(t) => t.clone().into_bytes(),
+        _ => Vec::new(),
+    };
+    let detail: Value = chorus_proto::content::notification_detail(&raw)
+        .ok()
+        .and_then(|d| serde_json::from_str(&d).ok())
+        .unwrap_or(Value::Null);
+    let op = nick(&detail["opUser"]);
+    match m.content_type {
+        1501 => format!("{op} created the group"),
+        1502 => format!("{op} changed the group settings"),
+        1504 => format!("{} left the group", nick(&detail["quitUser"])),
+        1505 => "A join request was accepted".to_owned(),
+        1507 => format!("{op} made {} the owner", nick(&detail["newGroupOwner"])),
+        1508 => format!("{op} removed {}", nicks(&detail["kickedUserList"])),
+        1509 => format!("{op} invited {}", nicks(&detail["invitedUserList"])),
+        1510 => {
+            let who = &detail["entrantUser"];
+            let how = match who["joinSource"].as_i64() {
+                Some(3) => " (found it by search)",
+                Some(4) => " (scanned the QR code)",
+                _ => "",
+            };
+            format!("{} joined the group{how}", nick(who))
+        }
+        1511 => format!("{op} dismissed the group"),
+        1516 => format!("{}'s member info changed", nick(&detail["changedUser"])),
+        1517 => format!("{op} made {} an admin", nick(&detail["changedUser"])),
+        1518 => format!(
+            "{op} made {} an ordinary member",
+            nick(&detail["changedUser"])
+        ),
+        1519 => format!("{op} updated the announcement"),
+        1520 => format!(
+            "{op} renamed the group to {}",
+            detail["group"]["groupName"].as_str().unwrap_or_default()
+        ),
+        1201 | 1204 => "You are now friends".to_owned(),
+        1203 => "Friend request".to_owned(),
+        1206 => "Remark changed".to_owned(),
+        ct if ct < 1500 => format!("Notification ({ct})"),
+        ct => format!("Group update ({ct})"),
+    }
+}
+
+/// A one-line preview of a message for the conversation list.
+pub fn preview(m: &Message, group: bool, name_of: impl Fn(&str) -> String) -> String {
+    if let Some(text) = revoked_text(&m.status, &name_of) {
+        return text;
+    }
+    if is_tip(m) {
+        return tip_text(m);
+    }
+    let body = m
+        .content
+        .text()
+        .map(str::to_owned)
+        .unwrap_or_else(|| format!("[message type {}]", m.content_type));
+    if group {
+        let sender = if m.sender_nickname.is_empty() {
+            name_of(&m.send_id)
+        } else {
+            m.sender_nickname.clone()
+        };
+        format!("{sender}: {body}")
+    } else {
+        body
+    }
+}
+
+/// Adds or replaces messages (by clientMsgID) and keeps the list in seq order.
+pub fn merge_messages(list: &mut Vec<Message>, new: Vec<Message>) {
+    for m in new {
+        match list.iter_mut().find(|x| x.client_msg_id == m.client_msg_id) {
+            Some(x) => *x = m,
+            None => list.push(m),
+        }
+    }
+    list.sort_by_key(|m| (m.seq.0 == 0, m.seq.0, m.send_time));
+}
