@@ -425,6 +425,16 @@ impl AppState {
                 self.run(async move { self.reload().await });
             }
             SdkEvent::RecvNewMessages(messages) => {
+                // A conversation met for the first time (e.g. right after joining a group) may
+                // come without a NewConversation event: read the list again.
+                let unknown = self.conversations.with_untracked(|list| {
+                    messages
+                        .iter()
+                        .any(|m| !list.iter().any(|c| c.id == m.conversation_id))
+                });
+                if unknown {
+                    self.refresh_conversations();
+                }
                 let open = self.open.get_untracked();
                 let mine: Vec<Message> = messages
                     .iter()
@@ -478,6 +488,9 @@ impl AppState {
                 });
             }
             SdkEvent::JoinedGroupAdded(g) | SdkEvent::GroupInfoChanged(g) => {
+                if matches!(event, SdkEvent::JoinedGroupAdded(_)) {
+                    self.refresh_conversations();
+                }
                 self.groups.update(|all| {
                     all.insert(g.group_id.clone(), g.clone());
                 });
@@ -500,6 +513,13 @@ impl AppState {
             }
             _ => {}
         }
+    }
+
+    fn refresh_conversations(self) {
+        self.run(async move {
+            self.conversations.set(sdk().conversations().await?);
+            Ok(())
+        });
     }
 
     /// Shows a new name on the open chat's messages of this sender.
