@@ -91,7 +91,7 @@ fn data_codewords(data: &[u8], capacity: usize) -> Vec<u8> {
     let total = capacity * 8;
     let terminator = (total - bits.len()).min(4);
     bits.extend(std::iter::repeat_n(false, terminator));
-    while bits.len() % 8 != 0 {
+    while !bits.len().is_multiple_of(8) {
         bits.push(false);
     }
     let mut out: Vec<u8> = bits
@@ -184,8 +184,8 @@ impl Grid {
     fn draw_function_patterns(&mut self, version: usize) {
         let size = self.size;
         for i in 0..size {
-            self.set_function(6, i, i % 2 == 0);
-            self.set_function(i, 6, i % 2 == 0);
+            self.set_function(6, i, i.is_multiple_of(2));
+            self.set_function(i, 6, i.is_multiple_of(2));
         }
         for (cx, cy) in [(3, 3), (size - 4, 3), (3, size - 4)] {
             for dy in -4i32..=4 {
@@ -253,7 +253,7 @@ impl Grid {
                         dark = (codewords[i >> 3] >> (7 - (i & 7))) & 1 == 1;
                         i += 1;
                     }
-                    self.dark[idx] = dark ^ ((x + y) % 2 == 0);
+                    self.dark[idx] = dark ^ (x + y).is_multiple_of(2);
                 }
             }
             right -= 2;
