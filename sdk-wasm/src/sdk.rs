@@ -135,6 +135,8 @@ struct Inner {
     listeners: RefCell<Vec<(ListenerId, Listener)>>,
     next_listener: Cell<u32>,
     tab_id: String,
+    /// Separates sessions of one user in one browser (see [`Sdk::with_scope`]).
+    scope: String,
 }
 
 impl Default for Inner {
@@ -145,6 +147,7 @@ impl Default for Inner {
             listeners: RefCell::new(Vec::new()),
             next_listener: Cell::new(0),
             tab_id: format!("{:016x}", random_u64()),
+            scope: String::new(),
         }
     }
 }
@@ -216,6 +219,18 @@ impl Sdk {
         Sdk::default()
     }
 
+    /// An SDK whose sessions are kept apart from the default ones of the same user in this
+    /// browser: its own database, leader lock and tab channel, as if on another device. Tabs
+    /// share a session only when they use the same scope (the default is the empty scope).
+    pub fn with_scope(scope: &str) -> Sdk {
+        Sdk {
+            inner: Rc::new(Inner {
+                scope: scope.to_owned(),
+                ..Inner::default()
+            }),
+        }
+    }
+
     /// The login status.
     pub fn login_status(&self) -> LoginStatus {
         self.inner.status.get()
@@ -257,9 +272,18 @@ impl Sdk {
             .ok_or(SdkError::NotLoggedIn)
     }
 
-    /// The database name of a user's data.
-    pub fn database_name(user_id: &str) -> String {
-        format!("chorus-{user_id}")
+    /// The database name of a user's data (in the default scope: `chorus-<userID>`).
+    pub fn database_name(&self, user_id: &str) -> String {
+        format!("chorus-{}", self.group_name(user_id))
+    }
+
+    /// What the user's tabs in this scope share: lock and channel names.
+    fn group_name(&self, user_id: &str) -> String {
+        if self.inner.scope.is_empty() {
+            user_id.to_owned()
+        } else {
+            format!("{user_id}@{}", self.inner.scope)
+        }
     }
 
     /// Logs in: opens the user's database, joins the user's tabs and (as the leader tab)
@@ -294,14 +318,14 @@ impl Sdk {
                 params.platform_id
             )));
         }
-        let store = match open_store(&Sdk::database_name(&params.user_id)).await {
+        let store = match open_store(&self.database_name(&params.user_id)).await {
             Ok(store) => Rc::new(store),
             Err(e) => {
                 self.inner.status.set(LoginStatus::Logout);
                 return Err(e);
             }
         };
-        let (channel, inbox) = TabChannel::open(&params.user_id);
+        let (channel, inbox) = TabChannel::open(&self.group_name(&params.user_id));
         let session = Rc::new(Session {
             http: FetchHttp::new(&params.api_addr),
             params,
@@ -323,7 +347,7 @@ impl Sdk {
         wasm_bindgen_futures::spawn_local(async move {
             sdk.listen_to_tabs(listening, inbox).await;
         });
-        let mut leadership = Leadership::request(&session.params.user_id);
+        let mut leadership = Leadership::request(&self.group_name(&session.params.user_id));
         let sdk = self.clone();
         let leading = Rc::clone(&session);
         let granted = leadership.take_granted();
