@@ -22,9 +22,15 @@ wasm_bindgen_test_configure!(run_in_browser);
 const WEB: i32 = 5;
 const WINDOWS: i32 = 3;
 
+/// A compile-time setting from `cargo xtask test`.
+fn setting(name: &str, value: Option<&'static str>) -> &'static str {
+    value.unwrap_or_else(|| {
+        panic!("{name} is not set: run these tests through `cargo xtask test`, which starts the server")
+    })
+}
+
 fn api() -> &'static str {
-    option_env!("CHORUS_TEST_API")
-        .expect("CHORUS_TEST_API is not set: run these tests through `cargo xtask test`")
+    setting("CHORUS_TEST_API", option_env!("CHORUS_TEST_API"))
 }
 
 fn ws() -> String {
@@ -48,8 +54,8 @@ struct Admin {
 impl Admin {
     async fn new() -> Admin {
         let http = FetchHttp::new(api());
-        let secret = option_env!("CHORUS_TEST_SECRET").expect("CHORUS_TEST_SECRET is not set");
-        let admin = option_env!("CHORUS_TEST_ADMIN").expect("CHORUS_TEST_ADMIN is not set");
+        let secret = setting("CHORUS_TEST_SECRET", option_env!("CHORUS_TEST_SECRET"));
+        let admin = setting("CHORUS_TEST_ADMIN", option_env!("CHORUS_TEST_ADMIN"));
         let body = json!({ "secret": secret, "userID": admin }).to_string();
         let text = http
             .post(
