@@ -485,7 +485,7 @@ async fn an_announcement_carries_its_editor_and_time() {
             }
         })
         .await;
-    let info = member.sdk.groups_info(&[group.clone()]).await.unwrap();
+    let info = member.sdk.groups_info(std::slice::from_ref(&group)).await.unwrap();
     let announcement = &info[0].announcement;
     assert_eq!(announcement.editor_user_id, ids[0]);
     assert!(
