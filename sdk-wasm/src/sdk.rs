@@ -167,6 +167,9 @@ struct Session {
     next_request: Cell<u64>,
     ended: Cell<bool>,
     operation: Cell<u64>,
+    /// What the leader's events said last: connected, and caught up.
+    connected: Cell<bool>,
+    synced: Cell<bool>,
 }
 
 /// What tabs tell each other.
@@ -188,6 +191,14 @@ enum TabMessage {
     },
     /// The user logged out in some tab.
     Logout,
+    /// A tab joined and asks the leader where the session stands.
+    Hello { from: String },
+    /// The leader's answer to [`TabMessage::Hello`].
+    State {
+        to: String,
+        connected: bool,
+        synced: bool,
+    },
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -338,6 +349,8 @@ impl Sdk {
             next_request: Cell::new(1),
             ended: Cell::new(false),
             operation: Cell::new(0),
+            connected: Cell::new(false),
+            synced: Cell::new(false),
         });
         *self.inner.session.borrow_mut() = Some(Rc::clone(&session));
         self.inner.status.set(LoginStatus::Logged);
@@ -347,6 +360,10 @@ impl Sdk {
         wasm_bindgen_futures::spawn_local(async move {
             sdk.listen_to_tabs(listening, inbox).await;
         });
+        // A leader already running tells this tab where the session stands.
+        session.channel.post(&encode(&TabMessage::Hello {
+            from: self.inner.tab_id.clone(),
+        }));
         let mut leadership = Leadership::request(&self.group_name(&session.params.user_id));
         let sdk = self.clone();
         let leading = Rc::clone(&session);
@@ -516,6 +533,29 @@ impl Sdk {
                     self.emit_local(&SdkEvent::LoggedOut);
                     return;
                 }
+                TabMessage::Hello { from } => {
+                    if session.commands.borrow().is_some() {
+                        session.channel.post(&encode(&TabMessage::State {
+                            to: from,
+                            connected: session.connected.get(),
+                            synced: session.synced.get(),
+                        }));
+                    }
+                }
+                TabMessage::State {
+                    to,
+                    connected,
+                    synced,
+                } => {
+                    if to == self.inner.tab_id && session.commands.borrow().is_none() {
+                        if connected && !session.connected.get() {
+                            self.emit(&session, SdkEvent::ConnectSuccess, false);
+                        }
+                        if synced && !session.synced.get() {
+                            self.emit(&session, SdkEvent::SyncServerFinish, false);
+                        }
+                    }
+                }
             }
         }
     }
@@ -591,6 +631,13 @@ impl Sdk {
 
     /// Raises an event in this tab and, from the leader, in the other tabs.
     fn emit(&self, session: &Rc<Session>, event: SdkEvent, from_leader: bool) {
+        match &event {
+            SdkEvent::ConnectSuccess => session.connected.set(true),
+            SdkEvent::Connecting | SdkEvent::ConnectFailed { .. } => session.connected.set(false),
+            SdkEvent::SyncServerStart => session.synced.set(false),
+            SdkEvent::SyncServerFinish => session.synced.set(true),
+            _ => {}
+        }
         if from_leader {
             session
                 .channel
