@@ -12,7 +12,7 @@ use chorus_core::entities::RevokedInfo;
 use chorus_core::model::{
     Content, Conversation, Friend, Group, Member, Message, MessageStatus, User,
 };
-use chorus_proto::constants::ContentType;
+use chorus_proto::constants::{ContentType, SessionType};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
@@ -61,6 +61,7 @@ pub fn require_ids(field: &str, ids: &[String]) -> Result<(), SdkError> {
 /// Names and avatars of users and groups, for `ConversationItem.showName`/`faceURL`.
 #[derive(Debug, Default)]
 pub struct Names {
+    self_id: String,
     users: BTreeMap<String, (String, String)>,
     groups: BTreeMap<String, (String, String)>,
 }
@@ -70,6 +71,38 @@ impl Names {
     pub fn user(&mut self, user_id: &str, name: &str, face_url: &str) {
         self.users
             .insert(user_id.to_owned(), (name.to_owned(), face_url.to_owned()));
+    }
+
+    /// Sets the logged-in user (to tell the peer of a single chat).
+    pub fn set_self(&mut self, user_id: &str) {
+        user_id.clone_into(&mut self.self_id);
+    }
+
+    /// Whether a user's name is known.
+    pub fn knows_user(&self, user_id: &str) -> bool {
+        self.users.contains_key(user_id)
+    }
+
+    /// The other user of a single chat ('' for other conversations).
+    pub fn peer(&self, conversation: &Conversation) -> String {
+        if !conversation.user_id.is_empty() || !conversation.group_id.is_empty() {
+            return conversation.user_id.clone();
+        }
+        if conversation.conversation_type != SessionType::Single {
+            return String::new();
+        }
+        let rest = conversation.id.rest();
+        let me = self.self_id.as_str();
+        if me.is_empty() {
+            return String::new();
+        }
+        if let Some(peer) = rest.strip_prefix(me).and_then(|r| r.strip_prefix('_')) {
+            return peer.to_owned();
+        }
+        rest.strip_suffix(me)
+            .and_then(|r| r.strip_suffix('_'))
+            .unwrap_or_default()
+            .to_owned()
     }
 
     /// Remembers a friend.
@@ -89,9 +122,9 @@ impl Names {
         );
     }
 
-    fn of(&self, conversation: &Conversation) -> (String, String) {
+    fn of(&self, conversation: &Conversation, peer: &str) -> (String, String) {
         let found = if conversation.group_id.is_empty() {
-            self.users.get(&conversation.user_id)
+            self.users.get(peer)
         } else {
             self.groups.get(&conversation.group_id)
         };
@@ -372,12 +405,13 @@ pub struct ConversationItem {
 
 /// A conversation as the official SDK shows it (`latestMsg` is a `MessageItem` JSON string).
 pub fn conversation_item(c: &Conversation, names: &Names) -> ConversationItem {
-    let (show_name, face_url) = names.of(c);
+    let user_id = names.peer(c);
+    let (show_name, face_url) = names.of(c, &user_id);
     let latest = c.latest_message.as_ref().map(message_item);
     ConversationItem {
         conversation_id: c.id.as_str().to_owned(),
         conversation_type: c.conversation_type.as_i32(),
-        user_id: c.user_id.clone(),
+        user_id,
         group_id: c.group_id.clone(),
         show_name,
         face_url,

@@ -173,8 +173,10 @@ impl ChorusSdk {
     /// `login({userID, token, platformID, apiAddr, wsAddr})` → `''`.
     pub fn login(&self, params: JsValue) -> Promise {
         let sdk = self.sdk.clone();
+        let names = Rc::clone(&self.names);
         promise(async move {
             let p: convert::LoginIn = from_js("login", params)?;
+            let user_id = p.user_id.clone();
             sdk.login(LoginParams {
                 user_id: p.user_id,
                 token: p.token,
@@ -183,6 +185,7 @@ impl ChorusSdk {
                 platform_id: p.platform_id,
             })
             .await?;
+            names.borrow_mut().set_self(&user_id);
             done()
         })
     }
@@ -190,8 +193,10 @@ impl ChorusSdk {
     /// `logout()` → `''`.
     pub fn logout(&self) -> Promise {
         let sdk = self.sdk.clone();
+        let names = Rc::clone(&self.names);
         promise(async move {
             sdk.logout().await?;
+            *names.borrow_mut() = Names::default();
             done()
         })
     }
@@ -212,10 +217,26 @@ impl ChorusSdk {
             let list = sdk.conversations().await?;
             let groups = sdk.joined_groups().await?;
             let friends = sdk.friends().await?;
-            let mut names = names.borrow_mut();
-            groups.iter().for_each(|g| names.group(g));
-            friends.iter().for_each(|f| names.friend(f));
-            to_js(&conversation_items(&list, &names))
+            let missing: Vec<String> = {
+                let mut names = names.borrow_mut();
+                names.set_self(&sdk.user_id().unwrap_or_default());
+                groups.iter().for_each(|g| names.group(g));
+                friends.iter().for_each(|f| names.friend(f));
+                list.iter()
+                    .map(|c| names.peer(c))
+                    .filter(|peer| !peer.is_empty() && !names.knows_user(peer))
+                    .collect()
+            };
+            if !missing.is_empty() {
+                // Names are a nicety: the list is still right without them.
+                if let Ok(users) = sdk.users_info(&missing).await {
+                    let mut names = names.borrow_mut();
+                    for u in &users {
+                        names.user(&u.user_id, u.display_name(), &u.face_url);
+                    }
+                }
+            }
+            to_js(&conversation_items(&list, &names.borrow()))
         })
     }
 
