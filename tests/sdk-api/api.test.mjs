@@ -309,6 +309,62 @@ test('users are provisioned over REST', async () => {
   }
 });
 
+const METHODS = [
+  'login', 'logout', 'getLoginStatus', 'getAllConversationList', 'getAdvancedHistoryMessageList',
+  'createTextMessage', 'sendMessage', 'revokeMessage', 'markConversationMessageAsRead',
+  'getSelfUserInfo', 'setSelfInfo', 'getUsersInfo', 'getJoinedGroupList', 'getSpecifiedGroupsInfo',
+  'setGroupInfo', 'getGroupMemberList', 'getSpecifiedGroupMembersInfo', 'inviteUserToGroup',
+  'joinGroup', 'kickGroupMember', 'quitGroup', 'setGroupMemberInfo', 'createGroup', 'getFriendList',
+  'addFriend', 'updateFriends',
+];
+
+const EVENTS = [
+  'OnConnecting', 'OnConnectSuccess', 'OnConnectFailed', 'OnKickedOffline', 'OnUserTokenExpired',
+  'OnUserTokenInvalid', 'OnSyncServerStart', 'OnSyncServerProgress', 'OnSyncServerFinish',
+  'OnSyncServerFailed', 'OnRecvNewMessages', 'OnNewRecvMessageRevoked', 'OnConversationChanged',
+  'OnNewConversation', 'OnTotalUnreadMessageCountChanged', 'OnGroupInfoChanged',
+  'OnGroupMemberInfoChanged', 'OnGroupMemberAdded', 'OnGroupMemberDeleted', 'OnJoinedGroupAdded',
+  'OnJoinedGroupDeleted', 'OnFriendInfoChanged', 'OnFriendAdded', 'OnFriendDeleted', 'OnSelfInfoUpdated',
+];
+
+test('the package serves the wasm as application/wasm and exposes every method and event', async () => {
+  const res = await fetch(`${run.pageOrigin}/pkg/dist/chorus_sdk_wasm_bg.wasm`);
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get('content-type'), 'application/wasm');
+  const user = run.users.c;
+  await openUser(user);
+  const shape = await user.page.evaluate(
+    ([methods]) => {
+      const sdk = window.getSDK();
+      // Methods never throw synchronously, whatever they are given.
+      const results = methods.map((m) => {
+        try {
+          const p = sdk[m](Symbol('bad'));
+          p.catch(() => {});
+          return p instanceof Promise ? 'promise' : typeof p;
+        } catch (err) {
+          return `threw ${err}`;
+        }
+      });
+      return { results, events: window.CbEvents, ready: sdk.ready instanceof Promise, leader: sdk.isLeader() };
+    },
+    [METHODS],
+  );
+  assert.deepEqual(shape.results, METHODS.map(() => 'promise'));
+  for (const name of EVENTS) assert.equal(shape.events[name], name, `CbEvents.${name}`);
+  assert.equal(shape.ready, true);
+  assert.equal(shape.leader, false);
+  const bad = await user.page.evaluate(() =>
+    window.getSDK().quitGroup(Symbol('bad')).then(
+      (ok) => ({ ok }),
+      (err) => ({ err }),
+    ),
+  );
+  assert.equal(bad.err?.errCode, 10001, JSON.stringify(bad));
+  await user.context.close();
+  delete user.page;
+});
+
 test('getSDK loads the wasm; calls before login reject with 10005; bad login input with 10001', async () => {
   const { a } = run.users;
   await openUser(a);
