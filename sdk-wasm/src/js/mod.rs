@@ -186,6 +186,13 @@ impl ChorusSdk {
             })
             .await?;
             names.borrow_mut().set_self(&user_id);
+            // Names for the conversations of events raised before the app lists them; the
+            // stored groups and friends are enough, and failing to read them changes nothing.
+            let groups = sdk.joined_groups().await.unwrap_or_default();
+            let friends = sdk.friends().await.unwrap_or_default();
+            let mut names = names.borrow_mut();
+            groups.iter().for_each(|g| names.group(g));
+            friends.iter().for_each(|f| names.friend(f));
             done()
         })
     }
