@@ -40,7 +40,7 @@ export const CbEvents = Object.freeze({
 /** The errCode of failures outside the engine (the wasm module could not be loaded). */
 const INTERNAL_ERROR = 10006;
 
-/** Method names: the official name, and the engine's method it calls. */
+/** The methods, by their official names (the engine's methods have the same names). */
 const METHODS = [
   'login',
   'logout',

@@ -895,3 +895,106 @@ pub struct UpdateFriendsIn {
     /// The remark; '' deletes it.
     pub remark: String,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chorus_core::model::{msg, ConversationId};
+    use js_sys::Reflect;
+    use wasm_bindgen_test::*;
+
+    wasm_bindgen_test_configure!(run_in_browser);
+
+    fn field(value: &JsValue, name: &str) -> JsValue {
+        Reflect::get(value, &name.into()).unwrap_or(JsValue::UNDEFINED)
+    }
+
+    #[wasm_bindgen_test]
+    fn text_messages_have_text_elem_and_json_content() {
+        let m = msg().conv("sg_g1").seq(7).text("hi \"there\"").build();
+        let js = to_js(&message_item(&m)).unwrap();
+        assert_eq!(field(&js, "contentType").as_f64(), Some(101.0));
+        assert_eq!(field(&js, "seq").as_f64(), Some(7.0));
+        assert_eq!(field(&js, "groupID").as_string().as_deref(), Some("g1"));
+        let elem = field(&js, "textElem");
+        assert_eq!(
+            field(&elem, "content").as_string().as_deref(),
+            Some("hi \"there\"")
+        );
+        let content: serde_json::Value =
+            serde_json::from_str(&field(&js, "content").as_string().unwrap()).unwrap();
+        assert_eq!(content["content"], "hi \"there\"");
+        assert!(field(&js, "notificationElem").is_undefined());
+    }
+
+    #[wasm_bindgen_test]
+    fn revoked_messages_show_as_2101_with_the_revocation() {
+        let m = msg()
+            .conv("sg_g1")
+            .seq(3)
+            .text("secret")
+            .status(MessageStatus::Revoked {
+                by: "owner".into(),
+                role: 100,
+                nickname: "Olga".into(),
+                time: 1_700_000_000_000,
+            })
+            .build();
+        let item = message_item(&m);
+        let js = to_js(&item).unwrap();
+        assert_eq!(field(&js, "contentType").as_f64(), Some(2101.0));
+        assert!(field(&js, "textElem").is_undefined());
+        let detail = field(&field(&js, "notificationElem"), "detail")
+            .as_string()
+            .unwrap();
+        let detail: serde_json::Value = serde_json::from_str(&detail).unwrap();
+        assert_eq!(detail["revokerID"], "owner");
+        assert_eq!(detail["revokerRole"], 100);
+        assert_eq!(detail["revokerNickname"], "Olga");
+        assert_eq!(detail["seq"], 3);
+        assert_eq!(detail["conversationID"], "sg_g1");
+        assert!(!item.content.contains("secret"), "the text is gone");
+    }
+
+    #[wasm_bindgen_test]
+    fn single_chats_name_the_peer_even_with_underscores_in_ids() {
+        let id = ConversationId::single("me_1", "you_2");
+        let conversation = Conversation::new(id);
+        let mut names = Names::default();
+        names.set_self("me_1");
+        names.user("you_2", "You", "https://example.invalid/y.png");
+        let item = to_js(&conversation_item(&conversation, &names)).unwrap();
+        assert_eq!(field(&item, "userID").as_string().as_deref(), Some("you_2"));
+        assert_eq!(field(&item, "showName").as_string().as_deref(), Some("You"));
+        assert_eq!(field(&item, "latestMsg").as_string().as_deref(), Some(""));
+    }
+
+    #[wasm_bindgen_test]
+    fn member_filters_follow_the_official_values() {
+        let roles = [100, 60, 20];
+        let kept = |filter| {
+            let keep = member_filter(filter).unwrap();
+            roles
+                .iter()
+                .copied()
+                .filter(|r| keep(*r))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(kept(0), vec![100, 60, 20]);
+        assert_eq!(kept(1), vec![100]);
+        assert_eq!(kept(2), vec![60]);
+        assert_eq!(kept(3), vec![20]);
+        assert_eq!(kept(4), vec![60, 20]);
+        assert_eq!(kept(5), vec![100, 60]);
+        assert_eq!(member_filter(6).err().map(|e| e.code()), Some(10001));
+    }
+
+    #[wasm_bindgen_test]
+    fn malformed_parameters_are_invalid_arguments() {
+        let err = from_js::<Vec<String>>("getUsersInfo", JsValue::from_str("u1")).unwrap_err();
+        assert_eq!(err.code(), 10001);
+        assert!(require_ids("userIDList", &[]).is_err());
+        assert!(require_ids("userIDList", &["".into()]).is_err());
+        assert!(require("groupID", " ").is_err());
+    }
+}

@@ -49,7 +49,7 @@ impl Default for ChorusSdk {
     }
 }
 
-/// An event's `data`, `errCode` and `errMsg`, or `None` for events without an official name.
+/// An event's `data`, `errCode` and `errMsg` (`data` is `''` for events that carry nothing).
 fn event_payload(event: &SdkEvent, names: &Names) -> Result<(JsValue, i32, String), SdkError> {
     let empty = || JsValue::from_str("");
     Ok(match event {
