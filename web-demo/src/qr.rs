@@ -264,6 +264,7 @@ impl Grid {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn format_bits_for_level_l_mask_0() {
