@@ -353,6 +353,7 @@ test('a user invited after the seeded history scrolls back to its first message'
 test('the owner recalls a member\'s day-old message and both see the recalled form', async () => {
   const owner = users.alice;
   const erin = await signIn('erin', { viewport: PHONE });
+  users.erin = erin;
   await openGroup(owner);
   await openGroup(erin);
   const target = owner.page.locator('[data-testid="message"][data-sender="erin"]').last();
@@ -372,4 +373,37 @@ test('the owner recalls a member\'s day-old message and both see the recalled fo
   await shot(owner, '7-recalled-owner');
   fs.mkdirSync(path.dirname(DOCS_SHOT), { recursive: true });
   await owner.page.screenshot({ path: DOCS_SHOT });
+});
+
+test('joining again through the QR code link and by search records how the member joined', async () => {
+  const owner = users.alice;
+  const erin = users.erin;
+  const frank = await signIn('frank');
+  await openGroup(owner);
+  await openPanel(owner);
+  await owner.page.getByTestId('show-qr').click();
+  const link = await owner.page.getByTestId('join-link').getAttribute('href');
+  assert.match(link, /#\/join\/chorus-team\?via=qr$/, `the QR code carries the join link: ${link}`);
+  assert.ok((await owner.page.locator('[data-testid="qr"] svg path').getAttribute('d')).length > 1000, 'the QR code is drawn');
+  await shot(owner, '8-qr-code');
+
+  for (const s of [erin, frank]) {
+    await openGroup(s);
+    await openPanel(s);
+    await s.page.getByTestId('quit-group').click();
+    await member(owner, s.name).waitFor({ state: 'detached', timeout: UI_TIMEOUT });
+  }
+
+  await erin.page.goto(link);
+  await erin.page.getByTestId('join-confirm').click({ timeout: UI_TIMEOUT });
+  await member(owner, 'erin').getByTestId('member-joined').filter({ hasText: /^joined by QR code · / }).waitFor({ timeout: UI_TIMEOUT });
+
+  await frank.page.getByTestId('nav-chats').click();
+  await frank.page.getByTestId('join-search-input').fill('chorus-team');
+  await frank.page.getByTestId('join-search').click();
+  await frank.page.getByTestId('join-search-result').filter({ hasText: GROUP }).waitFor({ timeout: UI_TIMEOUT });
+  await frank.page.getByTestId('join-search-confirm').click();
+  await member(owner, 'frank').getByTestId('member-joined').filter({ hasText: /^joined by search · / }).waitFor({ timeout: UI_TIMEOUT });
+  await frank.page.getByTestId('chat-title').filter({ hasText: GROUP }).waitFor({ timeout: UI_TIMEOUT });
+  await shot(owner, '8-rejoined');
 });
