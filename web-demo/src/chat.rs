@@ -126,12 +126,15 @@ pub fn ChatView(state: AppState, id: String) -> impl IntoView {
         state.open.set(None);
     });
 
-    // Scroll to the end when asked (first page, new messages when near the end).
+    // Scroll to the end when asked (first page; new messages while the end is in view).
+    let stick = StoredValue::new(true);
     Effect::new(move |_| {
         state.scroll_end.track();
         request_animation_frame(move || {
             if let Some(el) = list_ref.get_untracked() {
-                el.set_scroll_top(el.scroll_height());
+                if stick.get_value() {
+                    el.set_scroll_top(el.scroll_height());
+                }
             }
         });
     });
@@ -181,6 +184,7 @@ pub fn ChatView(state: AppState, id: String) -> impl IntoView {
         let load_older = load_older.clone();
         move |_| {
             if let Some(el) = list_ref.get_untracked() {
+                stick.set_value(el.scroll_height() - el.scroll_top() - el.client_height() < 120);
                 if el.scroll_top() < 80 {
                     load_older();
                 }
@@ -206,6 +210,7 @@ pub fn ChatView(state: AppState, id: String) -> impl IntoView {
                 state
                     .messages
                     .update(|l| util::merge_messages(l, vec![sent]));
+                stick.set_value(true);
                 state.scroll_end.update(|n| *n += 1);
                 Ok(())
             });

@@ -304,6 +304,8 @@ fn MemberProfile(
         });
     };
     let gid = group_id.clone();
+    let gid_manage = group_id.clone();
+    let me_manage = me.clone();
     view! {
         <div class="profile-card" data-testid="member-profile" role="dialog" aria-label="Member profile">
             {move || member.get().map(|m| {
@@ -323,6 +325,34 @@ fn MemberProfile(
                 <p class="muted" data-testid="friending-forbidden">"This group does not let members add each other as friends."</p>
             })}
             {move || result.get().map(|r| view! { <p data-testid="add-friend-result" role="status">{r}</p> })}
+            {move || {
+                let m = member.get()?;
+                let mine = state.my_role(&gid_manage);
+                (m.user_id != me_manage && mine > m.role_level).then(|| {
+                    let (g1, u1, g2, u2) = (gid_manage.clone(), m.user_id.clone(), gid_manage.clone(), m.user_id.clone());
+                    let promote = m.role_level != 60;
+                    view! {
+                        <div class="row">
+                            {(mine == 100).then(|| view! {
+                                <button data-testid="set-role" on:click=move |_| {
+                                    let (g, u) = (g1.clone(), u1.clone());
+                                    state.run(async move {
+                                        sdk().set_member_role(&g, &u, if promote { 60 } else { 20 }).await.map_err(DemoError::from)
+                                    });
+                                }>{if promote { "Make admin" } else { "Make ordinary member" }}</button>
+                            })}
+                            <button data-testid="kick" on:click=move |_| {
+                                let (g, u) = (g2.clone(), u2.clone());
+                                state.run(async move {
+                                    sdk().kick(&g, std::slice::from_ref(&u), "").await?;
+                                    profile.set(None);
+                                    Ok(())
+                                });
+                            }>"Remove from group"</button>
+                        </div>
+                    }
+                })
+            }}
             <button data-testid="profile-close" on:click=move |_| profile.set(None)>"Close"</button>
         </div>
     }
