@@ -103,6 +103,16 @@ async function newSession(name, { viewport = DESKTOP, storageState } = {}) {
 async function signIn(userId, options) {
   const s = await newSession(userId, options);
   await s.page.goto(`${run.base}/`);
+  await s.page.getByTestId(`signin-${userId}`).waitFor({ timeout: UI_TIMEOUT });
+  if (!run.signInChecked) {
+    run.signInChecked = true;
+    const listed = await s.page.locator('[data-testid^="signin-"]').evaluateAll((els) => els.map((e) => e.dataset.testid));
+    for (const id of ['alice', 'bob', 'carol', 'dave', 'erin', 'frank']) {
+      assert.ok(listed.includes(`signin-${id}`), `the sign-in screen offers ${id}: ${listed}`);
+    }
+    assert.match(await s.page.locator('.signin').innerText(), /only on a server started with\s+--seed-demo/);
+    await shot(s, '0-sign-in');
+  }
   await s.page.getByTestId(`signin-${userId}`).click({ timeout: UI_TIMEOUT });
   await waitOnline(s);
   return s;

@@ -88,12 +88,19 @@ pub fn ChatView(state: AppState, id: String) -> impl IntoView {
     let group_id = conv_id.group_id().map(str::to_owned);
     let peer = if group_id.is_none() {
         let me = state.user.get_untracked().unwrap_or_default();
-        conv_id
-            .rest()
-            .split('_')
-            .find(|p| *p != me)
-            .unwrap_or_default()
-            .to_owned()
+        let known = state.conversations.with_untracked(|l| {
+            l.iter()
+                .find(|c| c.id == conv_id && !c.user_id.is_empty())
+                .map(|c| c.user_id.clone())
+        });
+        // Otherwise the id is `si_<a>_<b>` with the two ids sorted: strip our own.
+        known.unwrap_or_else(|| {
+            let rest = conv_id.rest();
+            rest.strip_prefix(&format!("{me}_"))
+                .or_else(|| rest.strip_suffix(&format!("_{me}")))
+                .unwrap_or(rest)
+                .to_owned()
+        })
     } else {
         String::new()
     };

@@ -205,10 +205,12 @@ pub fn preview(m: &Message, group: bool, name_of: impl Fn(&str) -> String) -> St
         .map(str::to_owned)
         .unwrap_or_else(|| format!("[message type {}]", m.content_type));
     if group {
-        let sender = if m.sender_nickname.is_empty() {
-            name_of(&m.send_id)
-        } else {
+        // The current name (the member list follows renames); the stored one otherwise.
+        let known = name_of(&m.send_id);
+        let sender = if known == m.send_id && !m.sender_nickname.is_empty() {
             m.sender_nickname.clone()
+        } else {
+            known
         };
         format!("{sender}: {body}")
     } else {
