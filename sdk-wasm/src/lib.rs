@@ -13,6 +13,7 @@ pub mod error;
 pub mod store;
 
 pub use error::SdkError;
+pub use store::IdbStore;
 
 use wasm_bindgen::prelude::*;
 
