@@ -34,6 +34,29 @@ fn put<'s>(store: &'s Store, value: JsValue, key: Option<JsValue>) -> Op<'s> {
     Box::pin(async move { store.put(&value, key.as_ref()).await.map(drop) })
 }
 
+/// Puts every record in order, waiting only for the last: IndexedDB completes the requests of a
+/// transaction in order, and a failed one aborts the transaction, which fails the last as well.
+fn put_all<'s>(store: &'s Store, records: Vec<(JsValue, Option<JsValue>)>) -> Op<'s> {
+    Box::pin(async move { store.put_all(records.into_iter()).await })
+}
+
+/// The records of `values` (inline keys), or nothing when there are none.
+fn put_values<'s, T: serde::Serialize>(
+    scope: &'s Scope,
+    name: &'static str,
+    values: &[T],
+    what: &str,
+) -> Result<Option<Op<'s>>, StoreError> {
+    if values.is_empty() {
+        return Ok(None);
+    }
+    let records = values
+        .iter()
+        .map(|value| Ok((to_js(value, what)?, None)))
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    Ok(Some(put_all(scope.get(name)?, records)))
+}
+
 fn delete<'s>(store: &'s Store, key: JsValue) -> Op<'s> {
     Box::pin(async move { store.delete(key).await })
 }
@@ -321,22 +344,19 @@ async fn apply(scope: &Scope, changes: &Changes) -> Result<(), StoreError> {
     if !changes.messages.is_empty() {
         ops = write_messages(scope.get(MESSAGES)?, &changes.messages).await?;
     }
-    for conversation in &changes.conversations {
-        let value = to_js(conversation, "a conversation")?;
-        ops.push(put(scope.get(CONVERSATIONS)?, value, None));
-    }
-    for user in &changes.users {
-        ops.push(put(scope.get(USERS)?, to_js(user, "a user")?, None));
-    }
-    for friend in &changes.friends {
-        ops.push(put(scope.get(FRIENDS)?, to_js(friend, "a friend")?, None));
-    }
-    for group in &changes.groups {
-        ops.push(put(scope.get(GROUPS)?, to_js(group, "a group")?, None));
-    }
-    for member in &changes.members {
-        ops.push(put(scope.get(MEMBERS)?, to_js(member, "a member")?, None));
-    }
+    let entity_puts = [
+        put_values(
+            scope,
+            CONVERSATIONS,
+            &changes.conversations,
+            "a conversation",
+        )?,
+        put_values(scope, USERS, &changes.users, "a user")?,
+        put_values(scope, FRIENDS, &changes.friends, "a friend")?,
+        put_values(scope, GROUPS, &changes.groups, "a group")?,
+        put_values(scope, MEMBERS, &changes.members, "a member")?,
+    ];
+    ops.extend(entity_puts.into_iter().flatten());
     for change in &changes.outbox {
         let outbox = scope.get(OUTBOX)?;
         match change {
@@ -387,6 +407,10 @@ async fn apply(scope: &Scope, changes: &Changes) -> Result<(), StoreError> {
 /// A message replaces whatever has its key, and the row that held its clientMsgID elsewhere
 /// (typically the unsent row of an echo) is deleted. Where each clientMsgID of the batch lives is
 /// read first, all lookups together, and then followed through the batch in order.
+///
+/// The deletes come first, then the puts in batch order. A put that a later message deletes or
+/// overwrites is dropped, so running every delete first ends in the same state as the batch's
+/// own order, and the unique clientMsgID index never sees two rows with one clientMsgID.
 async fn write_messages<'s>(
     store: &'s Store,
     messages: &[Message],
@@ -424,7 +448,10 @@ async fn write_messages<'s>(
         }
     }
 
-    let mut ops = Vec::with_capacity(messages.len() + 8);
+    let mut ops = Vec::new();
+    // The puts in batch order; a put that a later message of the batch undoes is dropped.
+    let mut records: Vec<Option<(JsValue, Option<JsValue>)>> = Vec::with_capacity(messages.len());
+    let mut written: HashMap<MessageKey, usize> = HashMap::new();
     for message in messages {
         let key = MessageKey::of(message);
         let client_id = &message.client_msg_id;
@@ -432,6 +459,9 @@ async fn write_messages<'s>(
             if let Some(old) = location.remove(client_id) {
                 holder.remove(&old);
                 if old != key {
+                    if let Some(earlier) = written.remove(&old) {
+                        records[earlier] = None;
+                    }
                     ops.push(delete(store, old.to_js()));
                 }
             }
@@ -440,12 +470,16 @@ async fn write_messages<'s>(
         if let Some(previous) = holder.remove(&key) {
             location.remove(&previous);
         }
-        ops.push(put(store, message_to_js(message)?, Some(key.to_js())));
+        if let Some(earlier) = written.insert(key.clone(), records.len()) {
+            records[earlier] = None;
+        }
+        records.push(Some((message_to_js(message)?, Some(key.to_js()))));
         if !client_id.is_empty() {
             location.insert(client_id.clone(), key.clone());
             holder.insert(key, client_id.clone());
         }
     }
+    ops.push(put_all(store, records.into_iter().flatten().collect()));
     Ok(ops)
 }
 
