@@ -142,6 +142,7 @@ fn outbox_entry(conversation: &ConversationId, client_id: &str, created_at: i64)
 struct Snapshot {
     cursors: BTreeMap<ConversationId, SyncState>,
     messages: Vec<Vec<Message>>,
+    newest: Vec<Vec<Message>>,
     by_client_id: Vec<Option<Message>>,
     conversations: Vec<Conversation>,
     users: Vec<Option<User>>,
@@ -162,6 +163,22 @@ async fn snapshot<S: Store>(store: &S, client_ids: &[&str]) -> Snapshot {
                 .await
                 .unwrap(),
         );
+    }
+    // History pages, newest first, over ranges with gaps.
+    let mut newest = Vec::new();
+    for id in &conversations {
+        for (seqs, limit) in [
+            (Seq(1)..=Seq::MAX, 2),
+            (Seq(2)..=Seq(4), 2),
+            (Seq(0)..=Seq(9), 9),
+        ] {
+            newest.push(
+                store
+                    .messages(id, seqs, limit, Direction::Descending)
+                    .await
+                    .unwrap(),
+            );
+        }
     }
     let mut by_client_id = Vec::new();
     for id in client_ids {
@@ -185,6 +202,7 @@ async fn snapshot<S: Store>(store: &S, client_ids: &[&str]) -> Snapshot {
     Snapshot {
         cursors: store.load_cursors().await.unwrap(),
         messages,
+        newest,
         by_client_id,
         conversations: store.conversations().await.unwrap(),
         users,
@@ -428,7 +446,10 @@ async fn a_batch_failing_midway_is_rolled_back() {
         .push(text(&conv("sg_g2"), 1 << 60, "c-huge"));
     let err = store.save_changes(&failing).await.unwrap_err();
     match &err {
-        StoreError::Backend(text) => assert!(text.contains("JavaScript number"), "{text}"),
+        StoreError::Backend(text) => {
+            assert!(text.contains("JavaScript number"), "{text}");
+            assert!(text.contains("nothing of the batch was saved"), "{text}");
+        }
         other => panic!("expected a backend error, got {other:?}"),
     }
     assert_eq!(snapshot(&store, SEED_CLIENT_IDS).await, before);

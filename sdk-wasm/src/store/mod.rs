@@ -152,6 +152,50 @@ impl IdbStore {
     }
 }
 
+/// Up to `limit` records of `start..=end`, highest seq first.
+///
+/// IndexedDB reads ranges in ascending order only (a cursor moves one record per request), so
+/// this finds the highest stored seq, reads the window of `limit` seqs below it at once, and
+/// repeats below the window while gaps left it short.
+async fn newest_first(
+    store: &rexie::Store,
+    conversation_id: &ConversationId,
+    start: Seq,
+    end: Seq,
+    limit: u32,
+) -> Result<Vec<JsValue>, StoreError> {
+    let read = backend("reading messages");
+    let mut values = Vec::new();
+    let mut high = end;
+    while values.len() < limit as usize {
+        let top = store
+            .scan(
+                Some(seq_range(conversation_id, start, high)?),
+                Some(1),
+                None,
+                Some(rexie::Direction::Prev),
+            )
+            .await
+            .map_err(&read)?;
+        let Some((key, _)) = top.first() else {
+            break;
+        };
+        let top = record::MessageKey::from_js(key)?.seq();
+        let wanted = (limit as usize - values.len()) as u64;
+        let low = Seq(top.get().saturating_sub(wanted - 1)).max(start);
+        let window = store
+            .get_all(Some(seq_range(conversation_id, low, top)?), None)
+            .await
+            .map_err(&read)?;
+        values.extend(window.into_iter().rev());
+        if low <= start {
+            break;
+        }
+        high = low.prev();
+    }
+    Ok(values)
+}
+
 impl Store for IdbStore {
     async fn save_changes(&self, changes: &Changes) -> Result<(), StoreError> {
         save::save_changes(&self.rexie, changes).await
@@ -197,16 +241,16 @@ impl Store for IdbStore {
             return Ok(Vec::new());
         }
         let limit = u32::try_from(limit).unwrap_or(u32::MAX);
-        let range = seq_range(conversation_id, start, end)?;
         let store = self.read(MESSAGES)?;
         let values = match direction {
-            Direction::Ascending => store.get_all(Some(range), Some(limit)).await,
-            Direction::Descending => store
-                .scan(Some(range), Some(limit), None, Some(rexie::Direction::Prev))
+            Direction::Ascending => store
+                .get_all(Some(seq_range(conversation_id, start, end)?), Some(limit))
                 .await
-                .map(|pairs| pairs.into_iter().map(|(_, value)| value).collect()),
-        }
-        .map_err(backend("reading messages"))?;
+                .map_err(backend("reading messages"))?,
+            Direction::Descending => {
+                newest_first(&store, conversation_id, start, end, limit).await?
+            }
+        };
         messages_from_js(values)
     }
 

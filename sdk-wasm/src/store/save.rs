@@ -173,7 +173,12 @@ pub async fn save_changes(rexie: &Rexie, changes: &Changes) -> Result<(), StoreE
         // Nothing of a rejected batch was written; after a failed request the browser has
         // aborted already. Either way the abort's own outcome adds nothing to `err`.
         let _aborted = tx.abort().await;
-        return Err(err);
+        return Err(match err {
+            StoreError::Backend(text) => StoreError::Backend(format!(
+                "{text}; the write transaction was aborted and nothing of the batch was saved"
+            )),
+            other => other,
+        });
     }
     let result = tx
         .done()
