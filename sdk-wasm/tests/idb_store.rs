@@ -720,7 +720,7 @@ async fn random_batches_match_the_memory_store() {
     let conversations = [conv("sg_g1"), conv("sg_g2")];
     let client_ids = ["c0", "c1", "c2", "c3", "c4", "c5"];
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
-    for round in 0..40 {
+    for round in 0..120 {
         let mut batch = Changes::new();
         for _ in 0..=rng.below(6) {
             let conversation = &conversations[rng.below(2) as usize];

@@ -127,6 +127,19 @@ pub fn seq_range(
     .map_err(|err| StoreError::Backend(format!("invalid seq range {start}..={end}: {err:?}")))
 }
 
+/// The unsent messages of `conversation_id`: keys from `[conversationID, 0]` up to (excluding)
+/// `[conversationID, 1]`.
+pub fn unsent_range(conversation_id: &ConversationId) -> Result<KeyRange, StoreError> {
+    let id = JsValue::from_str(conversation_id.as_str());
+    KeyRange::bound(
+        &Array::of2(&id, &seq_key(Seq::ZERO)).into(),
+        &Array::of2(&id, &seq_key(Seq(1))).into(),
+        Some(false),
+        Some(true),
+    )
+    .map_err(|err| StoreError::Backend(format!("invalid unsent range: {err:?}")))
+}
+
 /// Every key `[first, …]` of an array-keyed store: `[first]` up to (excluding) `[first, []]`,
 /// since an array sorts after every number and string.
 pub fn prefix_range(first: &str) -> Result<KeyRange, StoreError> {

@@ -7,6 +7,12 @@
 //! step; IndexedDB runs the requests of one transaction in the order they were issued, so a later
 //! read sees every earlier write. If any request fails the browser aborts the whole transaction,
 //! so a crash or an error never leaves a cursor ahead of its messages.
+//!
+//! Messages are unique by clientMsgID. A batch first reads only the unsent rows of its
+//! conversations (where echoes find the row they replace); should a clientMsgID of the batch sit
+//! in any other row, the unique index refuses the put, the transaction aborts, and the batch is
+//! saved again in a new transaction that looks up every clientMsgID. A catch-up batch of new
+//! messages thus costs a handful of awaited requests, not one per message.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -20,7 +26,7 @@ use wasm_bindgen::JsValue;
 
 use super::record::{
     backend, from_js, message_from_js, message_to_js, only, pair_key, prefix_range, seq_range,
-    to_js, version_key, MessageKey,
+    to_js, unsent_range, version_key, MessageKey,
 };
 use super::schema::{
     BY_CLIENT_ID, BY_SENDER, CONVERSATIONS, CURSORS, FRIENDS, GROUPS, MEMBERS, MESSAGES, OUTBOX,
@@ -151,9 +157,33 @@ fn touched(changes: &Changes) -> Vec<&'static str> {
         .collect()
 }
 
+/// How a batch finds where its messages' clientMsgIDs are stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Lookup {
+    /// Only the unsent rows of the batch's conversations are read (one request per
+    /// conversation). Any other row holding a clientMsgID of the batch makes the unique index
+    /// refuse a put, which aborts the transaction; the batch is then saved again with
+    /// [`Lookup::EveryClientId`].
+    UnsentRows,
+    /// Every clientMsgID of the batch is looked up (one request each).
+    EveryClientId,
+}
+
 /// Checks and applies `changes` in one transaction.
 pub async fn save_changes(rexie: &Rexie, changes: &Changes) -> Result<(), StoreError> {
     changes.validate()?;
+    match attempt(rexie, changes, Lookup::UnsentRows).await {
+        Err(StoreError::Backend(_))
+            if changes.messages.iter().any(|m| !m.client_msg_id.is_empty()) =>
+        {
+            attempt(rexie, changes, Lookup::EveryClientId).await
+        }
+        outcome => outcome,
+    }
+}
+
+/// One transaction applying `changes`.
+async fn attempt(rexie: &Rexie, changes: &Changes, lookup: Lookup) -> Result<(), StoreError> {
     let names = touched(changes);
     if names.is_empty() {
         // Nothing to store (e.g. only gap events).
@@ -164,7 +194,7 @@ pub async fn save_changes(rexie: &Rexie, changes: &Changes) -> Result<(), StoreE
         .map_err(backend("starting the write transaction"))?;
     let scope = Scope::open(&tx, &names)?;
     let outcome = match check(&scope, changes).await {
-        Ok(Ok(())) => apply(&scope, changes).await,
+        Ok(Ok(())) => apply(&scope, changes, lookup).await,
         Ok(Err(rejected)) => Err(StoreError::Rejected(rejected)),
         Err(err) => Err(err),
     };
@@ -308,7 +338,7 @@ async fn first_missing(
 }
 
 /// Applies a checked batch.
-async fn apply(scope: &Scope, changes: &Changes) -> Result<(), StoreError> {
+async fn apply(scope: &Scope, changes: &Changes, lookup: Lookup) -> Result<(), StoreError> {
     let mut ops: Vec<Op<'_>> = Vec::new();
 
     // Clears.
@@ -347,7 +377,7 @@ async fn apply(scope: &Scope, changes: &Changes) -> Result<(), StoreError> {
     // Upserts.
     let mut ops = Vec::new();
     if !changes.messages.is_empty() {
-        ops = write_messages(scope.get(MESSAGES)?, &changes.messages).await?;
+        ops = write_messages(scope.get(MESSAGES)?, &changes.messages, lookup).await?;
     }
     let entity_puts = [
         put_values(
@@ -413,13 +443,95 @@ async fn apply(scope: &Scope, changes: &Changes) -> Result<(), StoreError> {
 /// (typically the unsent row of an echo) is deleted. Where each clientMsgID of the batch lives is
 /// read first, all lookups together, and then followed through the batch in order.
 ///
-/// The deletes come first, then the puts in batch order. A put that a later message deletes or
-/// overwrites is dropped, so running every delete first ends in the same state as the batch's
-/// own order, and the unique clientMsgID index never sees two rows with one clientMsgID.
+/// The writes keep the batch's order; with [`Lookup::UnsentRows`] they replay the batch step by
+/// step, so a clientMsgID stored in a row that was not read makes the unique index refuse the
+/// put at the very step where the row would have been deleted.
 async fn write_messages<'s>(
     store: &'s Store,
     messages: &[Message],
+    lookup: Lookup,
 ) -> Result<Vec<Op<'s>>, StoreError> {
+    let found = match lookup {
+        Lookup::UnsentRows => unsent_rows(store, messages).await?,
+        Lookup::EveryClientId => client_id_rows(store, messages).await?,
+    };
+    // clientMsgID → the key holding it, and back.
+    let mut location: HashMap<String, MessageKey> = HashMap::new();
+    let mut holder: HashMap<MessageKey, String> = HashMap::new();
+    for (client_id, key) in found {
+        location.insert(client_id.clone(), key.clone());
+        holder.insert(key, client_id);
+    }
+
+    // The writes in batch order: runs of puts, each issued at once, between the deletes.
+    let mut ops = Vec::new();
+    let mut run_of_puts = Vec::new();
+    for message in messages {
+        let key = MessageKey::of(message);
+        let client_id = &message.client_msg_id;
+        if !client_id.is_empty() {
+            if let Some(old) = location.remove(client_id) {
+                holder.remove(&old);
+                if old != key {
+                    if !run_of_puts.is_empty() {
+                        ops.push(put_all(store, std::mem::take(&mut run_of_puts)));
+                    }
+                    ops.push(delete(store, old.to_js()));
+                }
+            }
+        }
+        // Whatever held this key is replaced, and its clientMsgID now points nowhere.
+        if let Some(previous) = holder.remove(&key) {
+            location.remove(&previous);
+        }
+        run_of_puts.push((message_to_js(message)?, Some(key.to_js())));
+        if !client_id.is_empty() {
+            location.insert(client_id.clone(), key.clone());
+            holder.insert(key, client_id.clone());
+        }
+    }
+    if !run_of_puts.is_empty() {
+        ops.push(put_all(store, run_of_puts));
+    }
+    Ok(ops)
+}
+
+/// The unsent rows of the conversations of `messages`, with their clientMsgIDs.
+async fn unsent_rows(
+    store: &Store,
+    messages: &[Message],
+) -> Result<Vec<(String, MessageKey)>, StoreError> {
+    let conversations: BTreeSet<&ConversationId> =
+        messages.iter().map(|m| &m.conversation_id).collect();
+    let ranges = conversations
+        .into_iter()
+        .map(unsent_range)
+        .collect::<Result<Vec<_>, _>>()?;
+    let found = join_all(
+        ranges
+            .into_iter()
+            .map(|range| store.get_all_keys(Some(range), None)),
+    )
+    .await;
+    let mut rows = Vec::new();
+    for keys in found {
+        for key in keys.map_err(backend("reading unsent messages"))? {
+            if let MessageKey::Unsent(conversation_id, client_id) = MessageKey::from_js(&key)? {
+                rows.push((
+                    client_id.clone(),
+                    MessageKey::Unsent(conversation_id, client_id),
+                ));
+            }
+        }
+    }
+    Ok(rows)
+}
+
+/// The row holding each clientMsgID of `messages`, where one does.
+async fn client_id_rows(
+    store: &Store,
+    messages: &[Message],
+) -> Result<Vec<(String, MessageKey)>, StoreError> {
     let index = store
         .index(BY_CLIENT_ID)
         .map_err(backend("opening the clientMsgID index"))?;
@@ -440,52 +552,14 @@ async fn write_messages<'s>(
             .map(|range| index.get_all_keys(Some(range), Some(1))),
     )
     .await;
-
-    // clientMsgID → the key holding it, and back.
-    let mut location: HashMap<String, MessageKey> = HashMap::new();
-    let mut holder: HashMap<MessageKey, String> = HashMap::new();
+    let mut rows = Vec::new();
     for (client_id, keys) in client_ids.into_iter().zip(found) {
         let keys = keys.map_err(backend("looking up clientMsgIDs"))?;
         if let Some(key) = keys.first() {
-            let key = MessageKey::from_js(key)?;
-            location.insert(client_id.to_owned(), key.clone());
-            holder.insert(key, client_id.to_owned());
+            rows.push((client_id.to_owned(), MessageKey::from_js(key)?));
         }
     }
-
-    let mut ops = Vec::new();
-    // The puts in batch order; a put that a later message of the batch undoes is dropped.
-    let mut records: Vec<Option<(JsValue, Option<JsValue>)>> = Vec::with_capacity(messages.len());
-    let mut written: HashMap<MessageKey, usize> = HashMap::new();
-    for message in messages {
-        let key = MessageKey::of(message);
-        let client_id = &message.client_msg_id;
-        if !client_id.is_empty() {
-            if let Some(old) = location.remove(client_id) {
-                holder.remove(&old);
-                if old != key {
-                    if let Some(earlier) = written.remove(&old) {
-                        records[earlier] = None;
-                    }
-                    ops.push(delete(store, old.to_js()));
-                }
-            }
-        }
-        // Whatever held this key is replaced, and its clientMsgID now points nowhere.
-        if let Some(previous) = holder.remove(&key) {
-            location.remove(&previous);
-        }
-        if let Some(earlier) = written.insert(key.clone(), records.len()) {
-            records[earlier] = None;
-        }
-        records.push(Some((message_to_js(message)?, Some(key.to_js()))));
-        if !client_id.is_empty() {
-            location.insert(client_id.clone(), key.clone());
-            holder.insert(key, client_id.clone());
-        }
-    }
-    ops.push(put_all(store, records.into_iter().flatten().collect()));
-    Ok(ops)
+    Ok(rows)
 }
 
 /// Applies one rewrite to the stored messages it matches and to the conversation's latest
