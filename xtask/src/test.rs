@@ -204,7 +204,8 @@ fn browser_e2e_tools(repo: &Repo) -> Result<()> {
     let node = tools::ensure_node()?;
     eprintln!("node {node}");
     tools::ensure_chromium(repo)?;
-    tools::npm_ci(&repo.root)
+    tools::npm_ci(&repo.root)?;
+    Ok(())
 }
 
 /// Builds the debug server binary with the native package set (so the dependencies built by the
