@@ -355,6 +355,10 @@ test('a user invited after the seeded history scrolls back to its first message'
   }
   await first.scrollIntoViewIfNeeded();
   await dave.page.getByTestId('history-start').waitFor({ timeout: UI_TIMEOUT });
+  const seqs = await dave.page.locator('[data-seq]').evaluateAll((els) => els.map((e) => Number(e.dataset.seq)));
+  const holes = [];
+  for (let q = 1; q <= Math.max(...seqs); q++) if (!seqs.includes(q)) holes.push(q);
+  assert.deepEqual(holes, [], 'the history shown has no holes');
   const count = await dave.page.getByTestId('message').count();
   assert.ok(count >= 300, `all 300 seeded messages are shown (${count})`);
   await shot(dave, '6-first-message');

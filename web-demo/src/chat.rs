@@ -2,6 +2,7 @@
 
 use chorus_core::model::{ConversationId, Message, MessageStatus};
 use chorus_core::outbox::Recipient;
+use chorus_sdk_wasm::{HistoryPage, SdkError};
 use leptos::html::Div;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -152,10 +153,10 @@ pub fn ChatView(state: AppState, id: String) -> impl IntoView {
             if loading.get_untracked() || at_start.get_untracked() {
                 return;
             }
-            let Some(oldest) = state.messages.with_untracked(|l| {
+            let Some((oldest, oldest_seq)) = state.messages.with_untracked(|l| {
                 l.iter()
                     .find(|m| m.seq.0 > 0)
-                    .map(|m| m.client_msg_id.clone())
+                    .map(|m| (m.client_msg_id.clone(), m.seq.0))
             }) else {
                 return;
             };
@@ -165,7 +166,7 @@ pub fn ChatView(state: AppState, id: String) -> impl IntoView {
                 let before = list_ref
                     .get_untracked()
                     .map(|el| (el.scroll_height(), el.scroll_top()));
-                let result = sdk().history(&conv_id, Some(&oldest), PAGE).await;
+                let result = load_page(&conv_id, &oldest, oldest_seq).await;
                 match result {
                     Ok(page) => {
                         at_start.set(page.is_end || page.messages.is_empty());
@@ -289,6 +290,47 @@ pub fn ChatView(state: AppState, id: String) -> impl IntoView {
     .into_any()
 }
 
+/// The page before the message `oldest` (seq `oldest_seq`). A page that does not reach down
+/// from just below it (messages still being stored) is read again a few times before it is
+/// shown; its end-of-history flag counts only when it does.
+async fn load_page(
+    conv_id: &ConversationId,
+    oldest: &str,
+    oldest_seq: u64,
+) -> Result<HistoryPage, SdkError> {
+    let mut attempt = 0;
+    loop {
+        let mut page = sdk().history(conv_id, Some(oldest), PAGE).await?;
+        let top = page.messages.iter().map(|m| m.seq.0).max().unwrap_or(0);
+        web_sys::console::debug_1(
+            &format!(
+                "history below seq {oldest_seq}: {} messages, seqs {}..={top}, end {}",
+                page.messages.len(),
+                page.messages.first().map_or(0, |m| m.seq.0),
+                page.is_end
+            )
+            .into(),
+        );
+        let adjoins = top + 1 == oldest_seq;
+        if adjoins || page.messages.is_empty() && page.is_end || attempt >= 5 {
+            page.is_end &= adjoins || page.messages.is_empty();
+            return Ok(page);
+        }
+        attempt += 1;
+        sleep(400 * attempt).await;
+    }
+}
+
+/// Waits `ms` milliseconds.
+async fn sleep(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}
+
 fn status_key(s: &MessageStatus) -> u8 {
     match s {
         MessageStatus::Sending => 0,
@@ -339,7 +381,7 @@ fn MessageRow(
     }
     if util::is_tip(&m) {
         return view! {
-            <div class="tip" data-testid="tip">
+            <div class="tip" data-testid="tip" data-seq=m.seq.0>
                 {util::tip_text(&m)} " · " {util::time(m.send_time)}
             </div>
         }
@@ -385,7 +427,7 @@ fn MessageRow(
         _ => None,
     };
     view! {
-        <div class="msg" class:mine=mine data-testid="message" data-msgid=m.client_msg_id.clone() data-sender=m.send_id.clone()>
+        <div class="msg" class:mine=mine data-testid="message" data-seq=m.seq.0 data-msgid=m.client_msg_id.clone() data-sender=m.send_id.clone()>
             <div class="msg-head">
                 <span class="sender" data-testid="sender">{sender}</span>
                 <small class="time">{util::time(m.send_time)}</small>

@@ -436,9 +436,15 @@ impl AppState {
                     self.refresh_conversations();
                 }
                 let open = self.open.get_untracked();
+                // Only what follows the view: older messages (catch-up, history pulls) are
+                // reached by paging back, so the view never has holes.
+                let newest = self
+                    .messages
+                    .with_untracked(|l| l.iter().map(|m| m.seq.0).max().unwrap_or(0));
                 let mine: Vec<Message> = messages
                     .iter()
                     .filter(|m| Some(&m.conversation_id) == open.as_ref())
+                    .filter(|m| m.seq.0 == 0 || m.seq.0 > newest)
                     .cloned()
                     .collect();
                 if !mine.is_empty() {
