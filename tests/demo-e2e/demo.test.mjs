@@ -421,3 +421,30 @@ test('joining again through the QR code link and by search records how the membe
   await frank.page.getByTestId('chat-title').filter({ hasText: GROUP }).waitFor({ timeout: UI_TIMEOUT });
   await shot(owner, '8-rejoined');
 });
+
+test('a second tab of the same user shares the session and takes over when the first closes', async () => {
+  const first = users.bob;
+  const tab = await first.context.newPage();
+  const second = { name: 'bob-tab-2', context: first.context, page: tab, console: [], errors: [] };
+  tab.on('console', (msg) => second.console.push(`[${msg.type()}] ${msg.text()}`));
+  run.sessions.push(second);
+  // No sign-in: the tab finds the user and token in localStorage.
+  await tab.goto(`${run.base}/#/friends`);
+  await waitOnline(second);
+  const remark = (s) => s.page.locator('[data-testid="friend"][data-user="alice"] [data-testid="friend-name"]');
+  await remark(second).filter({ hasText: 'Alice · protocol' }).waitFor({ timeout: UI_TIMEOUT });
+  await first.page.getByTestId('nav-friends').click();
+  await first.page.locator('[data-testid="friend"][data-user="alice"] [data-testid="remark-delete"]').click();
+  await remark(second).filter({ hasText: /^Alice$/ }).waitFor({ timeout: UI_TIMEOUT });
+
+  await first.page.close();
+  await waitOnline(second);
+  await openGroup(second);
+  await openGroup(users.carol);
+  const text = `From Bob's second tab ${Date.now()}`;
+  await tab.getByTestId('composer').fill(text);
+  await tab.getByTestId('send').click();
+  await tab.getByTestId('message').filter({ hasText: text }).waitFor({ timeout: UI_TIMEOUT });
+  await users.carol.page.getByTestId('message').filter({ hasText: text }).waitFor({ timeout: UI_TIMEOUT });
+  await shot(second, '9-second-tab');
+});
