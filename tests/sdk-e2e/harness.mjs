@@ -51,7 +51,7 @@ export function withTimeout(promise, ms, what) {
 export function requirePackage() {
   const entry = path.join(REPO, 'pkg', 'index.js');
   const dist = path.join(REPO, 'pkg', 'dist');
-  assert.ok(fs.existsSync(entry), `${entry} is missing: the package's JavaScript entry has not landed`);
+  assert.ok(fs.existsSync(entry), `${entry} is missing: the package's hand-written entry (pkg/index.js) is required`);
   assert.ok(
     fs.existsSync(dist),
     `${dist} is missing: build the package first with \`cargo xtask pkg\` (from the repository root)`,
