@@ -25,8 +25,8 @@ const state = {
   conversations: new Map(),
   /** The open ConversationItem, or null. */
   open: null,
-  /** clientMsgIDs shown in the open conversation. */
-  shown: new Set(),
+  /** The open conversation's messages shown, by clientMsgID. */
+  shown: new Map(),
   /** Messages received or sent, in arrival order, for tests (clientMsgID, seq, text). */
   received: [],
 };
@@ -126,13 +126,21 @@ function messageRow(msg) {
   return li;
 }
 
-/** Appends `msg` to the open conversation unless it is already shown. */
-function appendMessage(msg) {
-  if (!msg.clientMsgID || state.shown.has(msg.clientMsgID)) return;
-  state.shown.add(msg.clientMsgID);
+/** Orders messages by seq; messages without one yet (0) go last, by send time. */
+function bySeq(a, b) {
+  const sa = a.seq || Number.MAX_SAFE_INTEGER;
+  const sb = b.seq || Number.MAX_SAFE_INTEGER;
+  return sa - sb || (a.sendTime ?? 0) - (b.sendTime ?? 0);
+}
+
+/** Adds messages to the open conversation (a message already shown is replaced) and redraws it. */
+function showMessages(messages) {
+  for (const msg of messages) {
+    if (msg.clientMsgID) state.shown.set(msg.clientMsgID, msg);
+  }
   const list = $('messages');
-  list.append(messageRow(msg));
-  list.lastElementChild.scrollIntoView({ block: 'end' });
+  list.replaceChildren(...[...state.shown.values()].sort(bySeq).map(messageRow));
+  list.lastElementChild?.scrollIntoView({ block: 'end' });
 }
 
 /** Whether `msg` belongs to the conversation item `c`. */
@@ -156,15 +164,8 @@ async function refreshConversations() {
   }
 }
 
-async function openConversation(conversationID) {
-  const conversation = state.conversations.get(conversationID);
-  if (!conversation) return;
-  state.open = conversation;
-  state.shown = new Set();
-  $('messages').replaceChildren();
-  setText('conversation-title', conversation.showName || conversationID);
-  $('send-form').hidden = false;
-  renderConversations();
+/** Loads the latest page of the open conversation's history into the view. */
+async function loadHistory(conversationID) {
   try {
     const res = await state.sdk.getAdvancedHistoryMessageList({
       conversationID,
@@ -173,11 +174,24 @@ async function openConversation(conversationID) {
     });
     // Another conversation may have been opened meanwhile.
     if (state.open?.conversationID !== conversationID) return;
-    for (const msg of res.data.messageList) appendMessage(msg);
+    showMessages(res.data.messageList);
     $('messages').dataset.loaded = conversationID;
   } catch (err) {
     showError('loading messages', err);
   }
+}
+
+async function openConversation(conversationID) {
+  const conversation = state.conversations.get(conversationID);
+  if (!conversation) return;
+  state.open = conversation;
+  state.shown = new Map();
+  $('messages').replaceChildren();
+  delete $('messages').dataset.loaded;
+  setText('conversation-title', conversation.showName || conversationID);
+  $('send-form').hidden = false;
+  renderConversations();
+  await loadHistory(conversationID);
   if (conversation.unreadCount > 0) {
     state.sdk.markConversationMessageAsRead(conversationID).catch((err) => showError('marking read', err));
   }
@@ -194,7 +208,7 @@ async function send(text) {
       message: draft.data,
     });
     state.received.push({ clientMsgID: res.data.clientMsgID, seq: res.data.seq, text, sent: true });
-    if (state.open?.conversationID === c.conversationID) appendMessage(res.data);
+    if (state.open?.conversationID === c.conversationID) showMessages([res.data]);
   } catch (err) {
     showError('sending', err);
   }
@@ -225,6 +239,8 @@ function onEvents(sdk, CbEvents) {
   on('OnSyncServerFinish', () => {
     setText('sync-state', 'synced');
     refreshConversations();
+    // Messages pulled by the sync may be older than the ones already shown.
+    if (state.open) loadHistory(state.open.conversationID);
   });
   on('OnSyncServerFailed', (e) => {
     setText('sync-state', 'sync failed');
@@ -233,8 +249,9 @@ function onEvents(sdk, CbEvents) {
   on('OnRecvNewMessages', (e) => {
     for (const msg of e.data) {
       state.received.push({ clientMsgID: msg.clientMsgID, seq: msg.seq, text: messageText(msg), sent: false });
-      if (belongsTo(msg, state.open)) appendMessage(msg);
     }
+    const mine = e.data.filter((msg) => belongsTo(msg, state.open));
+    if (mine.length) showMessages(mine);
   });
   const merge = (e) => {
     for (const c of e.data) {
