@@ -252,6 +252,10 @@ function onEvents(sdk, CbEvents) {
     }
     const mine = e.data.filter((msg) => belongsTo(msg, state.open));
     if (mine.length) showMessages(mine);
+    // Latest messages and unread counts also change through OnConversationChanged; reading the
+    // list once more keeps it right whichever arrives first.
+    clearTimeout(state.listRefresh);
+    state.listRefresh = setTimeout(refreshConversations, 300);
   });
   const merge = (e) => {
     for (const c of e.data) {

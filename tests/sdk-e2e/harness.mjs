@@ -64,6 +64,15 @@ export function requirePackage() {
   return { entry, wasm, glue };
 }
 
+/**
+ * The text of a stored text message (`content` is bytes: base64 in the REST JSON), else null.
+ */
+export function textOf(msg) {
+  if (msg.contentType !== TEXT) return null;
+  const raw = msg.content.startsWith('{') ? msg.content : Buffer.from(msg.content, 'base64').toString('utf8');
+  return JSON.parse(raw).content;
+}
+
 /** A running chorus-server in two-port mode, with an admin token. */
 export class Server {
   constructor() {
@@ -192,7 +201,10 @@ export class Server {
     return Number(data?.maxSeqs?.[conversationID] ?? 0);
   }
 
-  /** Every message of `userID`'s conversation stored on the server, by seq ascending. */
+  /**
+   * Every message of `userID`'s conversation stored on the server, by seq ascending, each with
+   * `text` (see `textOf`).
+   */
   async messages(userID, conversationID) {
     const max = await this.maxSeq(userID, conversationID);
     if (max === 0) return [];
@@ -205,7 +217,7 @@ export class Server {
       ...(data?.msgs?.[conversationID]?.Msgs ?? []),
       ...(data?.notificationMsgs?.[conversationID]?.Msgs ?? []),
     ];
-    return pulled.map((m) => ({ ...m, seq: Number(m.seq) })).sort((a, b) => a.seq - b.seq);
+    return pulled.map((m) => ({ ...m, seq: Number(m.seq), text: textOf(m) })).sort((a, b) => a.seq - b.seq);
   }
 
   /** Stops the server and removes its data directory. */

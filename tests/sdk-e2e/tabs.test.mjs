@@ -196,7 +196,7 @@ async function serverView() {
     seq: m.seq,
     clientMsgID: m.clientMsgID,
     contentType: m.contentType,
-    text: m.contentType === TEXT ? JSON.parse(m.content).content : null,
+    text: m.text,
   }));
 }
 

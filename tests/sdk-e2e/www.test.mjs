@@ -101,6 +101,7 @@ async function logIn(user) {
     throw new Error(`${user.userID}: login: ${err.message.split('\n')[0]}; shown: ${await pageErrorsShown(page)}`);
   });
   assert.equal(await page.textContent('#who'), user.userID);
+  assert.equal(await page.isVisible('#login-form'), false, 'the login form is gone');
 }
 
 /** Waits until the conversation list shows the group, then opens it. */
@@ -150,7 +151,11 @@ step('both users log in through the form and see the group with its messages', a
     assert.equal(await user.page.evaluate(() => window.injected), undefined, 'message text is never parsed as HTML');
     assert.equal(await user.page.locator('#messages img').count(), 0, 'no element made from message text');
     assert.deepEqual(await pageErrorsShown(user.page), [], `${user.userID}: errors shown in the page`);
-    assert.match(await user.page.textContent('#tab-role'), /^leader/, `${user.userID}: the only tab leads`);
+    await user.page
+      .waitForFunction(() => document.getElementById('tab-role').textContent.startsWith('leader'), null, {
+        timeout: MESSAGE_TIMEOUT,
+      })
+      .catch(async () => assert.fail(`${user.userID}: the only tab leads: ${await user.page.textContent('#tab-role')}`));
   }
 });
 
@@ -176,8 +181,14 @@ step('a text sent through the form by A appears in B\'s open conversation', asyn
   const idIn = (page) => page.$eval(`#messages li:last-child`, (li) => li.dataset.clientMsgId);
   assert.equal(await idIn(a.page), await idIn(b.page), 'same clientMsgID on both sides');
   const stored = await run.server.messages(a.userID, `sg_${run.groupID}`);
-  const texts = stored.filter((m) => m.contentType === 101).map((m) => JSON.parse(m.content).content);
+  const texts = stored.filter((m) => m.text !== null).map((m) => m.text);
   assert.deepEqual(texts, [...run.before, text], 'the server stored the text once');
+  const latest = `#conversations li[data-conversation-id="sg_${run.groupID}"] .latest`;
+  await b.page
+    .waitForFunction(([sel, t]) => document.querySelector(sel)?.textContent === t, [latest, text], {
+      timeout: MESSAGE_TIMEOUT,
+    })
+    .catch(async () => assert.fail(`B's list shows the text as latest: ${await b.page.textContent(latest)}`));
   await b.page.screenshot({ path: path.join(ARTIFACTS, 'www-receiver.png') });
   await a.page.screenshot({ path: path.join(ARTIFACTS, 'www-sender.png') });
 });
