@@ -82,7 +82,7 @@ after(async () => {
     console.error(
       [
         `server log (last lines):\n${run.server.log.slice(-60).map((l) => clip(l)).join('\n')}`,
-        `sockets:\n${run.log.sockets.map((s) => `${s.page} ${s.url} closed=${s.closed}`).join('\n')}`,
+        `sockets:\n${run.log.sockets.map((s) => `${s.page} ${new URL(s.url).host} closed=${s.closed}`).join('\n')}`,
         `page errors:\n${run.log.pageErrors.join('\n')}`,
         `consoles (last lines):\n${run.log.console.slice(-100).map((l) => clip(l)).join('\n')}`,
       ].join('\n\n'),
