@@ -116,6 +116,7 @@ function messageRow(msg) {
   li.dataset.seq = String(msg.seq ?? 0);
   if (msg.sendID === state.userID) li.classList.add('mine');
   if (msg.contentType !== TEXT) li.classList.add('notice');
+  if (msg.pending) li.classList.add(msg.failed ? 'failed' : 'pending');
   const who = document.createElement('span');
   who.className = 'sender';
   who.textContent = msg.senderNickname || msg.sendID;
@@ -197,19 +198,40 @@ async function openConversation(conversationID) {
   }
 }
 
+let pendingCount = 0;
+
+/**
+ * Sends a text to the open conversation. The draft shows at once as pending (drafts have no
+ * clientMsgID yet, so it is keyed locally) and is replaced by the stored message once the server
+ * has it; offline it stays pending while it waits in the SDK's outbox.
+ */
 async function send(text) {
   const c = state.open;
   if (!c) return;
+  const key = `pending-${++pendingCount}`;
+  const isOpen = () => state.open?.conversationID === c.conversationID;
   try {
     const draft = await state.sdk.createTextMessage(text);
+    if (isOpen()) {
+      state.shown.set(key, { ...draft.data, sendID: state.userID, seq: 0, sendTime: Date.now(), pending: true });
+      showMessages([]);
+    }
     const res = await state.sdk.sendMessage({
       recvID: c.groupID ? '' : c.userID,
       groupID: c.groupID ?? '',
       message: draft.data,
     });
     state.received.push({ clientMsgID: res.data.clientMsgID, seq: res.data.seq, text, sent: true });
-    if (state.open?.conversationID === c.conversationID) showMessages([res.data]);
+    if (isOpen()) {
+      state.shown.delete(key);
+      showMessages([res.data]);
+    }
   } catch (err) {
+    const pending = state.shown.get(key);
+    if (pending && isOpen()) {
+      pending.failed = true;
+      showMessages([]);
+    }
     showError('sending', err);
   }
 }

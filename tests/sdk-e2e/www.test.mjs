@@ -165,7 +165,8 @@ step('a text sent through the form by A appears in B\'s open conversation', asyn
   const text = `hello from the www page ${randomUUID().slice(0, 8)}`;
   await a.page.fill('#send-text', text);
   await a.page.click('#send-button');
-  const inB = `#messages li:not(.notice) .text >> text="${text}"`;
+  // Stored, not pending: the sender shows a draft until the server has it.
+  const inB = `#messages li:not(.notice):not(.pending) .text >> text="${text}"`;
   await b.page.waitForSelector(inB, { timeout: MESSAGE_TIMEOUT }).catch(async (err) => {
     throw new Error(`B shows ${await shownTexts(b.page)}: ${err.message.split('\n')[0]}`);
   });
