@@ -139,6 +139,14 @@ function openSockets() {
   return run.log.sockets.filter((s) => !s.closed && !run.closed.has(s.page));
 }
 
+/** The user's gateway connections open on the server, from its log (opens minus closes). */
+function serverConnections() {
+  const mine = (line, what) => line.includes(`gateway connection ${what} user=${run.me} `);
+  const opened = run.server.log.filter((line) => mine(line, 'open')).length;
+  const closed = run.server.log.filter((line) => mine(line, 'closed')).length;
+  return { opened, open: opened - closed };
+}
+
 /**
  * Waits until exactly one open tab leads and holds exactly one open socket, and no other socket is
  * open; returns the leader's label.
@@ -149,14 +157,16 @@ async function oneLeaderOneSocket(what) {
   for (;;) {
     const lead = await leaders();
     const open = openSockets();
-    seen = `leaders ${JSON.stringify(lead)}, open sockets ${JSON.stringify(open.map((s) => s.page))}`;
-    if (lead.length === 1 && open.length === 1 && open[0].page === lead[0]) break;
+    const server = serverConnections();
+    seen = `leaders ${JSON.stringify(lead)}, open sockets ${JSON.stringify(open.map((s) => s.page))}, server ${JSON.stringify(server)}`;
+    if (lead.length === 1 && open.length === 1 && open[0].page === lead[0] && server.open === 1) break;
     if (Date.now() > deadline) assert.fail(`${what}: expected one leader holding the only socket; ${seen}`);
     await new Promise((r) => setTimeout(r, 200));
   }
   const [leader] = await leaders();
   const [socket] = openSockets();
   assert.ok(socket.url.startsWith(run.server.wsAddr), `the socket goes to the gateway: ${socket.url}`);
+  assert.equal(serverConnections().opened, run.log.sockets.length, 'the server saw every socket the tabs opened');
   assert.equal(
     run.log.sockets.length,
     1 + run.handovers,
