@@ -23,6 +23,26 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{BinaryType, CloseEvent, MessageEvent, WebSocket};
 
+thread_local! {
+    /// Every socket this page opened and has not closed, for [`drop_open_sockets`].
+    static OPEN: RefCell<Vec<WebSocket>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Closes every open gateway socket of this page, as a network failure would (close code 4000):
+/// the engine notices, reconnects with back-off and syncs what it missed. Returns how many
+/// sockets were closed.
+pub fn drop_open_sockets() -> usize {
+    let open: Vec<WebSocket> = OPEN.with(|o| o.borrow_mut().drain(..).collect());
+    for ws in &open {
+        let _ = ws.close_with_code_and_reason(4000, "dropped");
+    }
+    open.len()
+}
+
+fn forget_socket(ws: &WebSocket) {
+    OPEN.with(|o| o.borrow_mut().retain(|w| w != ws));
+}
+
 /// Opens browser WebSockets.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct BrowserTransport;
@@ -136,11 +156,14 @@ impl Transport for BrowserTransport {
             _on_open: on_open,
         };
         match opened.await {
-            Ok(Ok(())) => Ok(BrowserConnection {
-                ws,
-                frames,
-                _handlers: handlers,
-            }),
+            Ok(Ok(())) => {
+                OPEN.with(|o| o.borrow_mut().push(ws.clone()));
+                Ok(BrowserConnection {
+                    ws,
+                    frames,
+                    _handlers: handlers,
+                })
+            }
             Ok(Err(reason)) => {
                 let _ = ws.close();
                 Err(IoError(format!("{url}: {reason}")))
@@ -163,16 +186,22 @@ impl Connection for BrowserConnection {
     }
 
     async fn recv(&mut self) -> Option<Frame> {
-        self.frames.next().await.flatten()
+        let frame = self.frames.next().await.flatten();
+        if frame.is_none() {
+            forget_socket(&self.ws);
+        }
+        frame
     }
 
     async fn close(&mut self) {
+        forget_socket(&self.ws);
         let _ = self.ws.close_with_code(1000);
     }
 }
 
 impl Drop for BrowserConnection {
     fn drop(&mut self) {
+        forget_socket(&self.ws);
         let state = self.ws.ready_state();
         if state == WebSocket::OPEN || state == WebSocket::CONNECTING {
             let _ = self.ws.close();

@@ -135,6 +135,8 @@ struct Inner {
     listeners: RefCell<Vec<(ListenerId, Listener)>>,
     next_listener: Cell<u32>,
     tab_id: String,
+    /// Separates sessions of one user in one browser (see [`Sdk::with_scope`]).
+    scope: String,
 }
 
 impl Default for Inner {
@@ -145,6 +147,7 @@ impl Default for Inner {
             listeners: RefCell::new(Vec::new()),
             next_listener: Cell::new(0),
             tab_id: format!("{:016x}", random_u64()),
+            scope: String::new(),
         }
     }
 }
@@ -164,6 +167,9 @@ struct Session {
     next_request: Cell<u64>,
     ended: Cell<bool>,
     operation: Cell<u64>,
+    /// What the leader's events said last: connected, and caught up.
+    connected: Cell<bool>,
+    synced: Cell<bool>,
 }
 
 /// What tabs tell each other.
@@ -185,6 +191,14 @@ enum TabMessage {
     },
     /// The user logged out in some tab.
     Logout,
+    /// A tab joined and asks the leader where the session stands.
+    Hello { from: String },
+    /// The leader's answer to [`TabMessage::Hello`].
+    State {
+        to: String,
+        connected: bool,
+        synced: bool,
+    },
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -214,6 +228,18 @@ impl Sdk {
     /// An SDK with no session.
     pub fn new() -> Sdk {
         Sdk::default()
+    }
+
+    /// An SDK whose sessions are kept apart from the default ones of the same user in this
+    /// browser: its own database, leader lock and tab channel, as if on another device. Tabs
+    /// share a session only when they use the same scope (the default is the empty scope).
+    pub fn with_scope(scope: &str) -> Sdk {
+        Sdk {
+            inner: Rc::new(Inner {
+                scope: scope.to_owned(),
+                ..Inner::default()
+            }),
+        }
     }
 
     /// The login status.
@@ -257,9 +283,18 @@ impl Sdk {
             .ok_or(SdkError::NotLoggedIn)
     }
 
-    /// The database name of a user's data.
-    pub fn database_name(user_id: &str) -> String {
-        format!("chorus-{user_id}")
+    /// The database name of a user's data (in the default scope: `chorus-<userID>`).
+    pub fn database_name(&self, user_id: &str) -> String {
+        format!("chorus-{}", self.group_name(user_id))
+    }
+
+    /// What the user's tabs in this scope share: lock and channel names.
+    fn group_name(&self, user_id: &str) -> String {
+        if self.inner.scope.is_empty() {
+            user_id.to_owned()
+        } else {
+            format!("{user_id}@{}", self.inner.scope)
+        }
     }
 
     /// Logs in: opens the user's database, joins the user's tabs and (as the leader tab)
@@ -294,14 +329,14 @@ impl Sdk {
                 params.platform_id
             )));
         }
-        let store = match open_store(&Sdk::database_name(&params.user_id)).await {
+        let store = match open_store(&self.database_name(&params.user_id)).await {
             Ok(store) => Rc::new(store),
             Err(e) => {
                 self.inner.status.set(LoginStatus::Logout);
                 return Err(e);
             }
         };
-        let (channel, inbox) = TabChannel::open(&params.user_id);
+        let (channel, inbox) = TabChannel::open(&self.group_name(&params.user_id));
         let session = Rc::new(Session {
             http: FetchHttp::new(&params.api_addr),
             params,
@@ -314,6 +349,8 @@ impl Sdk {
             next_request: Cell::new(1),
             ended: Cell::new(false),
             operation: Cell::new(0),
+            connected: Cell::new(false),
+            synced: Cell::new(false),
         });
         *self.inner.session.borrow_mut() = Some(Rc::clone(&session));
         self.inner.status.set(LoginStatus::Logged);
@@ -323,7 +360,11 @@ impl Sdk {
         wasm_bindgen_futures::spawn_local(async move {
             sdk.listen_to_tabs(listening, inbox).await;
         });
-        let mut leadership = Leadership::request(&session.params.user_id);
+        // A leader already running tells this tab where the session stands.
+        session.channel.post(&encode(&TabMessage::Hello {
+            from: self.inner.tab_id.clone(),
+        }));
+        let mut leadership = Leadership::request(&self.group_name(&session.params.user_id));
         let sdk = self.clone();
         let leading = Rc::clone(&session);
         let granted = leadership.take_granted();
@@ -492,6 +533,29 @@ impl Sdk {
                     self.emit_local(&SdkEvent::LoggedOut);
                     return;
                 }
+                TabMessage::Hello { from } => {
+                    if session.commands.borrow().is_some() {
+                        session.channel.post(&encode(&TabMessage::State {
+                            to: from,
+                            connected: session.connected.get(),
+                            synced: session.synced.get(),
+                        }));
+                    }
+                }
+                TabMessage::State {
+                    to,
+                    connected,
+                    synced,
+                } => {
+                    if to == self.inner.tab_id && session.commands.borrow().is_none() {
+                        if connected && !session.connected.get() {
+                            self.emit(&session, SdkEvent::ConnectSuccess, false);
+                        }
+                        if synced && !session.synced.get() {
+                            self.emit(&session, SdkEvent::SyncServerFinish, false);
+                        }
+                    }
+                }
             }
         }
     }
@@ -567,6 +631,13 @@ impl Sdk {
 
     /// Raises an event in this tab and, from the leader, in the other tabs.
     fn emit(&self, session: &Rc<Session>, event: SdkEvent, from_leader: bool) {
+        match &event {
+            SdkEvent::ConnectSuccess => session.connected.set(true),
+            SdkEvent::Connecting | SdkEvent::ConnectFailed { .. } => session.connected.set(false),
+            SdkEvent::SyncServerStart => session.synced.set(false),
+            SdkEvent::SyncServerFinish => session.synced.set(true),
+            _ => {}
+        }
         if from_leader {
             session
                 .channel

@@ -9,6 +9,7 @@ mod fuzz;
 mod pkg;
 mod repo;
 mod run;
+mod server;
 mod summary;
 mod test;
 mod tools;

@@ -16,6 +16,7 @@ use crate::repo::{
     WASM_TARGET,
 };
 use crate::summary::{cargo_tally, tap_tally, Tally};
+use crate::server::{self, TestServer};
 use crate::{run, tools};
 
 type LayerFn = fn(&Repo, &mut Tally) -> Result<()>;
@@ -117,7 +118,16 @@ fn browser_tests(repo: &Repo, tally: &mut Tally) -> Result<()> {
     let driver = tools::ensure_chromium(repo)?;
     // Chromium writes crash reports and caches under the XDG directories; keep them in target/.
     let home = repo.target_dir().join("xtask").join("chromium");
+    // The SDK's tests talk to a real server; they read its address and secret at compile time.
+    let server_bin = build_server(repo)?;
+    let server = TestServer::start(&server_bin, &repo.target_dir().join("xtask"))?;
     let mut cmd = repo.cargo();
+    cmd.env("CHORUS_TEST_API", &server.api)
+        .env("CHORUS_TEST_SECRET", &server.secret)
+        .env("CHORUS_TEST_ADMIN", server::ADMIN)
+        // The runner's default (20 s per suite) is too short for the server suites on a busy
+        // 2-core machine; each test bounds its own waits.
+        .env("WASM_BINDGEN_TEST_TIMEOUT", "600");
     cmd.args(["test", "--target", WASM_TARGET])
         .args(package_args(BROWSER_TESTS))
         .args(["--tests", "--no-fail-fast"])
@@ -138,6 +148,21 @@ fn official_sdk_e2e(repo: &Repo, tally: &mut Tally) -> Result<()> {
     let browser = which("chromium").context("chromium is not on PATH")?;
     // The same package set as the native layers, so the dependencies built there are reused
     // instead of being rebuilt with another feature unification.
+    let server = build_server(repo)?;
+    let tests = repo.path(OFFICIAL_SDK_TESTS);
+    tools::npm_ci(&tests)?;
+    let mut cmd = repo.command("node");
+    // The test bounds each wait itself; the runner's timeout only stops a hung run.
+    cmd.args(["--test", "--test-reporter=tap", "--test-timeout=600000"])
+        .arg(&tests)
+        .env("CHORUS_SERVER_BIN", &server)
+        .env("CHROMIUM", &browser);
+    node_layer(&mut cmd, tally)
+}
+
+/// Builds the debug server binary with the native package set (so the dependencies built by the
+/// native layers are reused) and returns its path.
+fn build_server(repo: &Repo) -> Result<PathBuf> {
     run::run(
         repo.cargo()
             .arg("build")
@@ -151,15 +176,7 @@ fn official_sdk_e2e(repo: &Repo, tally: &mut Tally) -> Result<()> {
     if !server.is_file() {
         bail!("the build did not produce {}", server.display());
     }
-    let tests = repo.path(OFFICIAL_SDK_TESTS);
-    tools::npm_ci(&tests)?;
-    let mut cmd = repo.command("node");
-    // The test bounds each wait itself; the runner's timeout only stops a hung run.
-    cmd.args(["--test", "--test-reporter=tap", "--test-timeout=600000"])
-        .arg(&tests)
-        .env("CHORUS_SERVER_BIN", &server)
-        .env("CHROMIUM", &browser);
-    node_layer(&mut cmd, tally)
+    Ok(server)
 }
 
 /// Runs a cargo test command, adds its counts, and fails when it failed or ran no test at all
