@@ -11,6 +11,7 @@
 pub mod codec;
 pub mod error;
 pub mod event;
+pub mod js;
 pub mod net;
 pub mod sdk;
 pub mod store;

@@ -485,7 +485,11 @@ async fn an_announcement_carries_its_editor_and_time() {
             }
         })
         .await;
-    let info = member.sdk.groups_info(std::slice::from_ref(&group)).await.unwrap();
+    let info = member
+        .sdk
+        .groups_info(std::slice::from_ref(&group))
+        .await
+        .unwrap();
     let announcement = &info[0].announcement;
     assert_eq!(announcement.editor_user_id, ids[0]);
     assert!(
@@ -679,4 +683,23 @@ async fn bad_login_input_is_refused_and_changes_nothing() {
     assert_eq!(err.code(), 10001, "{err}");
     assert_eq!(sdk.login_status(), chorus_sdk_wasm::LoginStatus::Logout);
     assert_eq!(sdk.conversations().await.unwrap_err().code(), 10005);
+}
+
+/// Hidden tabs throttle page timers; the engine's timers run in a worker so that its pings keep
+/// their schedule.
+#[wasm_bindgen_test]
+async fn engine_timers_run_in_a_worker() {
+    use chorus_core::conn::Instant;
+    use chorus_core::driver::Clock;
+    let clock = chorus_sdk_wasm::net::BrowserClock::new();
+    let start = clock.now();
+    clock
+        .sleep_until(Instant::from_millis(start.as_millis() + 30))
+        .await;
+    let waited = clock.now().as_millis() - start.as_millis();
+    assert!(waited >= 30, "woke after {waited} ms, before the deadline");
+    assert!(
+        clock.uses_worker(),
+        "the timer ran in the page, not a worker"
+    );
 }

@@ -140,7 +140,7 @@ fn serve(mut cmd: Command) -> Result<()> {
 }
 
 /// Release wasm of the web demo → `dist/` with its JS glue and an `index.html`.
-fn build_web_demo(repo: &Repo, dist: &Path) -> Result<()> {
+pub fn build_web_demo(repo: &Repo, dist: &Path) -> Result<()> {
     tools::ensure_wasm_target(repo)?;
     tools::ensure_wasm_bindgen(repo)?;
     run::run(repo.cargo().args([

@@ -4,6 +4,7 @@
 //! installed by `tools` on first use, so a fresh machine needs nothing but rustup, Node.js and
 //! (for the browser tests) permission to `apt-get install` Chromium.
 
+mod bench;
 mod demo;
 mod fuzz;
 mod pkg;
@@ -36,7 +37,8 @@ commands:
                        build the server and the web demo (release) and serve both on
                        http://127.0.0.1:N/ (default 8080) with seeded demo data kept in
                        target/demo-data/ (--fresh starts over); Ctrl-C stops it
-  bench                run the benchmarks (none exist yet)
+  bench                measure the SDK's size, cold start and init long tasks and the web
+                       demo's bundle size against their budgets; writes BENCHMARKS.md
 
 Missing tools (wasm32 target, wasm-bindgen-cli, cargo-fuzz, Chromium, npm packages) are
 installed on first use into tools/, node_modules/ or the system.";
@@ -53,10 +55,7 @@ fn main() -> ExitCode {
         "pkg" => report(pkg::main(&repo, rest)),
         "fuzz" => report(fuzz::main(&repo, rest)),
         "demo" => report(demo::main(&repo, rest)),
-        "bench" => {
-            eprintln!("xtask bench: no benchmarks exist yet; nothing was run or written.");
-            ExitCode::FAILURE
-        }
+        "bench" => report(bench::main(&repo, rest)),
         "help" | "-h" | "--help" => {
             // Ignore a closed stdout (`cargo xtask help | head`) rather than panic.
             let _ = writeln!(std::io::stdout(), "{USAGE}");

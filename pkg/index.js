@@ -1,0 +1,179 @@
+// @chorus/sdk: the official OpenIM web SDK's API over the Chorus WebAssembly engine.
+//
+// `getSDK()` returns at once; the wasm module is fetched and instantiated once per page, and
+// every method waits for it. Methods resolve with `WsResponse` objects
+// `{event, errCode: 0, errMsg: '', data, operationID}` and reject with
+// `{event, errCode, errMsg, data: null, operationID}`; they never throw synchronously.
+
+import init, { ChorusSdk } from './dist/chorus_sdk_wasm.js';
+
+/** Event names, as the official SDK's `CbEvents`. */
+export const CbEvents = Object.freeze({
+  OnConnecting: 'OnConnecting',
+  OnConnectSuccess: 'OnConnectSuccess',
+  OnConnectFailed: 'OnConnectFailed',
+  OnKickedOffline: 'OnKickedOffline',
+  OnUserTokenExpired: 'OnUserTokenExpired',
+  OnUserTokenInvalid: 'OnUserTokenInvalid',
+  OnSyncServerStart: 'OnSyncServerStart',
+  OnSyncServerProgress: 'OnSyncServerProgress',
+  OnSyncServerFinish: 'OnSyncServerFinish',
+  OnSyncServerFailed: 'OnSyncServerFailed',
+  OnRecvNewMessages: 'OnRecvNewMessages',
+  OnNewRecvMessageRevoked: 'OnNewRecvMessageRevoked',
+  OnConversationChanged: 'OnConversationChanged',
+  OnNewConversation: 'OnNewConversation',
+  OnTotalUnreadMessageCountChanged: 'OnTotalUnreadMessageCountChanged',
+  OnGroupInfoChanged: 'OnGroupInfoChanged',
+  OnGroupDismissed: 'OnGroupDismissed',
+  OnGroupMemberInfoChanged: 'OnGroupMemberInfoChanged',
+  OnGroupMemberAdded: 'OnGroupMemberAdded',
+  OnGroupMemberDeleted: 'OnGroupMemberDeleted',
+  OnJoinedGroupAdded: 'OnJoinedGroupAdded',
+  OnJoinedGroupDeleted: 'OnJoinedGroupDeleted',
+  OnFriendInfoChanged: 'OnFriendInfoChanged',
+  OnFriendAdded: 'OnFriendAdded',
+  OnFriendDeleted: 'OnFriendDeleted',
+  OnSelfInfoUpdated: 'OnSelfInfoUpdated',
+});
+
+/** The errCode of failures outside the engine (the wasm module could not be loaded). */
+const INTERNAL_ERROR = 10006;
+
+/** The methods, by their official names (the engine's methods have the same names). */
+const METHODS = [
+  'login',
+  'logout',
+  'getLoginStatus',
+  'getAllConversationList',
+  'getAdvancedHistoryMessageList',
+  'createTextMessage',
+  'sendMessage',
+  'revokeMessage',
+  'markConversationMessageAsRead',
+  'getSelfUserInfo',
+  'setSelfInfo',
+  'getUsersInfo',
+  'getJoinedGroupList',
+  'getSpecifiedGroupsInfo',
+  'setGroupInfo',
+  'getGroupMemberList',
+  'getSpecifiedGroupMembersInfo',
+  'inviteUserToGroup',
+  'joinGroup',
+  'kickGroupMember',
+  'quitGroup',
+  'setGroupMemberInfo',
+  'createGroup',
+  'getFriendList',
+  'addFriend',
+  'updateFriends',
+];
+
+/** Methods that take no parameter (an optional operationID comes first). */
+const NO_PARAMETER = new Set([
+  'logout',
+  'getLoginStatus',
+  'getAllConversationList',
+  'getSelfUserInfo',
+  'getJoinedGroupList',
+  'getFriendList',
+]);
+
+let loading = null;
+
+/** Fetches and instantiates the wasm module, once per page. */
+function load(wasmURL) {
+  if (!loading) {
+    loading = init(wasmURL === undefined ? undefined : { module_or_path: wasmURL });
+  }
+  return loading;
+}
+
+let operations = 0;
+
+function operationID() {
+  operations += 1;
+  return `chorus-${Date.now().toString(36)}-${operations}`;
+}
+
+function failure(event, operation, err) {
+  const known = err !== null && typeof err === 'object' && typeof err.errCode === 'number';
+  return {
+    event,
+    errCode: known ? err.errCode : INTERNAL_ERROR,
+    errMsg: known ? String(err.errMsg ?? '') : String(err?.message ?? err),
+    data: null,
+    operationID: operation,
+  };
+}
+
+/**
+ * A new SDK instance. Synchronous: the wasm module loads in the background (`sdk.ready`).
+ * @param {{ wasmURL?: string | URL }} [options]
+ */
+export function getSDK(options = {}) {
+  const handlers = new Map();
+  let engine = null;
+
+  const dispatch = (event, data, errCode, errMsg) => {
+    const set = handlers.get(event);
+    if (!set) return;
+    const response = { event, errCode: errCode ?? 0, errMsg: errMsg ?? '', data, operationID: '' };
+    for (const handler of [...set]) {
+      try {
+        handler(response);
+      } catch (err) {
+        // A failing handler must not keep the others from running; report it asynchronously.
+        setTimeout(() => {
+          throw err;
+        });
+      }
+    }
+  };
+
+  const ready = load(options.wasmURL).then(() => {
+    engine = new ChorusSdk();
+    engine.setListener(dispatch);
+  });
+  // Methods report a failed load themselves; `ready` still rejects for those who await it.
+  ready.catch(() => {});
+
+  const sdk = {
+    ready,
+    on(event, handler) {
+      if (typeof handler !== 'function') return;
+      let set = handlers.get(event);
+      if (!set) {
+        set = new Set();
+        handlers.set(event, set);
+      }
+      set.add(handler);
+    },
+    off(event, handler) {
+      const set = handlers.get(event);
+      if (!set) return;
+      if (handler === undefined) set.clear();
+      else set.delete(handler);
+    },
+    isLeader() {
+      return engine !== null && engine.isLeader();
+    },
+  };
+
+  for (const name of METHODS) {
+    sdk[name] = async (...args) => {
+      const takesParameter = !NO_PARAMETER.has(name);
+      const given = takesParameter ? args[1] : args[0];
+      const operation = typeof given === 'string' && given !== '' ? given : operationID();
+      try {
+        await ready;
+        const data = takesParameter ? await engine[name](args[0]) : await engine[name]();
+        return { event: name, errCode: 0, errMsg: '', data, operationID: operation };
+      } catch (err) {
+        throw failure(name, operation, err);
+      }
+    };
+  }
+  return sdk;
+}

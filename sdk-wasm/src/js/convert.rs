@@ -1,0 +1,1000 @@
+//! Conversions between the official SDK's JavaScript shapes and the core model.
+//!
+//! Outgoing data (`MessageItem`, `ConversationItem`, `GroupItem`, …) are serde structs with the
+//! official field names, serialized with [`serde_wasm_bindgen::Serializer::json_compatible`] so
+//! maps become plain objects and absent options become `undefined`. Incoming parameters are
+//! serde structs too: a missing required field or a value of the wrong type becomes
+//! [`SdkError::InvalidArgument`] (`errCode` 10001) before anything is changed.
+
+use std::collections::BTreeMap;
+
+use chorus_core::entities::RevokedInfo;
+use chorus_core::model::{
+    Content, Conversation, Friend, Group, Member, Message, MessageStatus, User,
+};
+use chorus_proto::constants::{ContentType, SessionType};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::JsValue;
+
+use crate::error::SdkError;
+
+/// Content type of text messages.
+const TEXT: i32 = ContentType::Text.as_i32();
+/// Content type the official SDK shows revoked messages with.
+const REVOKED: i32 = ContentType::MsgRevokeNotification.as_i32();
+
+/// Serializes an outgoing value as plain JavaScript data.
+pub fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, SdkError> {
+    Ok(value.serialize(&serde_wasm_bindgen::Serializer::json_compatible())?)
+}
+
+/// Reads a parameter; anything malformed is an invalid argument.
+pub fn from_js<T: DeserializeOwned>(what: &str, value: JsValue) -> Result<T, SdkError> {
+    serde_wasm_bindgen::from_value(value)
+        .map_err(|e| SdkError::InvalidArgument(format!("{what}: {e}")))
+}
+
+/// Fails with an invalid argument when a required string is empty.
+pub fn require(field: &str, value: &str) -> Result<(), SdkError> {
+    if value.trim().is_empty() {
+        return Err(SdkError::InvalidArgument(format!("{field} is empty")));
+    }
+    Ok(())
+}
+
+/// Fails with an invalid argument when a required list is empty or holds an empty id.
+pub fn require_ids(field: &str, ids: &[String]) -> Result<(), SdkError> {
+    if ids.is_empty() {
+        return Err(SdkError::InvalidArgument(format!("{field} is empty")));
+    }
+    if ids.iter().any(|id| id.trim().is_empty()) {
+        return Err(SdkError::InvalidArgument(format!(
+            "{field} holds an empty id"
+        )));
+    }
+    Ok(())
+}
+
+// ----- Display names of conversations -----
+
+/// Names and avatars of users and groups, for `ConversationItem.showName`/`faceURL`.
+#[derive(Debug, Default)]
+pub struct Names {
+    self_id: String,
+    users: BTreeMap<String, (String, String)>,
+    groups: BTreeMap<String, (String, String)>,
+}
+
+impl Names {
+    /// Remembers a user's display name (a friend's remark wins over the nickname).
+    pub fn user(&mut self, user_id: &str, name: &str, face_url: &str) {
+        self.users
+            .insert(user_id.to_owned(), (name.to_owned(), face_url.to_owned()));
+    }
+
+    /// Sets the logged-in user (to tell the peer of a single chat).
+    pub fn set_self(&mut self, user_id: &str) {
+        user_id.clone_into(&mut self.self_id);
+    }
+
+    /// Whether a user's name is known.
+    pub fn knows_user(&self, user_id: &str) -> bool {
+        self.users.contains_key(user_id)
+    }
+
+    /// The other user of a single chat ('' for other conversations).
+    pub fn peer(&self, conversation: &Conversation) -> String {
+        if !conversation.user_id.is_empty() || !conversation.group_id.is_empty() {
+            return conversation.user_id.clone();
+        }
+        if conversation.conversation_type != SessionType::Single {
+            return String::new();
+        }
+        let rest = conversation.id.rest();
+        let me = self.self_id.as_str();
+        if me.is_empty() {
+            return String::new();
+        }
+        if let Some(peer) = rest.strip_prefix(me).and_then(|r| r.strip_prefix('_')) {
+            return peer.to_owned();
+        }
+        rest.strip_suffix(me)
+            .and_then(|r| r.strip_suffix('_'))
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// Remembers a friend.
+    pub fn friend(&mut self, friend: &Friend) {
+        self.user(
+            friend.user_id(),
+            friend.display_name(),
+            &friend.user.face_url,
+        );
+    }
+
+    /// Remembers a group.
+    pub fn group(&mut self, group: &Group) {
+        self.groups.insert(
+            group.group_id.clone(),
+            (group.name.clone(), group.face_url.clone()),
+        );
+    }
+
+    fn of(&self, conversation: &Conversation, peer: &str) -> (String, String) {
+        let found = if conversation.group_id.is_empty() {
+            self.users.get(peer)
+        } else {
+            self.groups.get(&conversation.group_id)
+        };
+        found.cloned().unwrap_or_default()
+    }
+}
+
+// ----- Messages -----
+
+/// `TextElem`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TextElem {
+    /// The text.
+    pub content: String,
+}
+
+/// `NotificationElem`.
+#[derive(Debug, Clone, Serialize)]
+pub struct NotificationElem {
+    /// The notification's JSON.
+    pub detail: String,
+}
+
+/// `MessageItem`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageItem {
+    #[serde(rename = "clientMsgID")]
+    client_msg_id: String,
+    #[serde(rename = "serverMsgID")]
+    server_msg_id: String,
+    create_time: i64,
+    send_time: i64,
+    session_type: i32,
+    #[serde(rename = "sendID")]
+    send_id: String,
+    #[serde(rename = "recvID")]
+    recv_id: String,
+    msg_from: i32,
+    content_type: i32,
+    #[serde(rename = "senderPlatformID")]
+    sender_platform_id: i32,
+    sender_nickname: String,
+    sender_face_url: String,
+    #[serde(rename = "groupID")]
+    group_id: String,
+    content: String,
+    seq: u64,
+    is_read: bool,
+    status: i32,
+    ex: String,
+    attached_info: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    text_elem: Option<TextElem>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    notification_elem: Option<NotificationElem>,
+}
+
+/// The `detail` of a revoked message and the payload of `OnNewRecvMessageRevoked`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RevokedItem {
+    #[serde(rename = "revokerID")]
+    revoker_id: String,
+    revoker_role: i32,
+    #[serde(rename = "clientMsgID")]
+    client_msg_id: String,
+    revoker_nickname: String,
+    revoke_time: i64,
+    source_message_send_time: i64,
+    #[serde(rename = "sourceMessageSendID")]
+    source_message_send_id: String,
+    source_message_sender_nickname: String,
+    session_type: i32,
+    seq: u64,
+    ex: String,
+    #[serde(rename = "conversationID")]
+    conversation_id: String,
+    is_admin_revoke: bool,
+}
+
+/// The official `MessageStatus`: 1 sending, 2 sent, 3 failed (4 deleted).
+fn status_code(status: &MessageStatus) -> i32 {
+    match status {
+        MessageStatus::Sending => 1,
+        MessageStatus::Failed { .. } | MessageStatus::Filtered => 3,
+        MessageStatus::Deleted => 4,
+        _ => 2,
+    }
+}
+
+/// A message as the official SDK shows it; revoked ones become content type 2101 with the
+/// revocation as `notificationElem.detail`.
+pub fn message_item(m: &Message) -> MessageItem {
+    let mut item = MessageItem {
+        client_msg_id: m.client_msg_id.clone(),
+        server_msg_id: m.server_msg_id.clone(),
+        create_time: m.create_time,
+        send_time: m.send_time,
+        session_type: m.session_type.as_i32(),
+        send_id: m.send_id.clone(),
+        recv_id: m.recv_id.clone(),
+        msg_from: m.msg_from,
+        content_type: m.content_type,
+        sender_platform_id: m.sender_platform_id,
+        sender_nickname: m.sender_nickname.clone(),
+        sender_face_url: m.sender_face_url.clone(),
+        group_id: m.group_id.clone(),
+        content: String::new(),
+        seq: m.seq.0,
+        is_read: m.is_read,
+        status: status_code(&m.status),
+        ex: m.ex.clone(),
+        attached_info: m.attached_info.clone(),
+        text_elem: None,
+        notification_elem: None,
+    };
+    if let MessageStatus::Revoked {
+        by,
+        role,
+        nickname,
+        time,
+    } = &m.status
+    {
+        let detail = RevokedItem {
+            revoker_id: by.clone(),
+            revoker_role: *role,
+            client_msg_id: m.client_msg_id.clone(),
+            revoker_nickname: nickname.clone(),
+            revoke_time: *time,
+            source_message_send_time: m.send_time,
+            source_message_send_id: m.send_id.clone(),
+            source_message_sender_nickname: m.sender_nickname.clone(),
+            session_type: m.session_type.as_i32(),
+            seq: m.seq.0,
+            ex: String::new(),
+            conversation_id: m.conversation_id.as_str().to_owned(),
+            is_admin_revoke: false,
+        };
+        let detail = serde_json::to_string(&detail).unwrap_or_default();
+        item.content_type = REVOKED;
+        item.content.clone_from(&detail);
+        item.notification_elem = Some(NotificationElem { detail });
+        return item;
+    }
+    match &m.content {
+        Content::Text(text) => {
+            item.content = text_content(text);
+            item.text_elem = Some(TextElem {
+                content: text.clone(),
+            });
+        }
+        Content::Raw(bytes) => {
+            item.content = String::from_utf8_lossy(bytes).into_owned();
+            if ContentType::is_notification_code(m.content_type) {
+                item.notification_elem = Some(NotificationElem {
+                    detail: notification_detail(&item.content),
+                });
+            }
+        }
+        _ => {}
+    }
+    item
+}
+
+/// The `content` string of a text message: `{"content":"…"}`.
+fn text_content(text: &str) -> String {
+    serde_json::to_string(&TextElem {
+        content: text.to_owned(),
+    })
+    .unwrap_or_default()
+}
+
+/// A notification's `detail` (the content is `{"detail": "…"}`; anything else is kept whole).
+fn notification_detail(content: &str) -> String {
+    #[derive(Deserialize)]
+    struct Wrapped {
+        detail: String,
+    }
+    serde_json::from_str::<Wrapped>(content)
+        .map(|w| w.detail)
+        .unwrap_or_else(|_| content.to_owned())
+}
+
+/// Messages as `MessageItem[]`.
+pub fn message_items(messages: &[Message]) -> Vec<MessageItem> {
+    messages.iter().map(message_item).collect()
+}
+
+/// A text message not sent yet (`createTextMessage`): no clientMsgID, seq or send time.
+pub fn text_draft(text: &str, self_user: Option<&User>, now: i64) -> MessageItem {
+    let (send_id, nickname, face_url) = self_user
+        .map(|u| (u.user_id.clone(), u.nickname.clone(), u.face_url.clone()))
+        .unwrap_or_default();
+    MessageItem {
+        client_msg_id: String::new(),
+        server_msg_id: String::new(),
+        create_time: now,
+        send_time: 0,
+        session_type: 0,
+        send_id,
+        recv_id: String::new(),
+        msg_from: 100,
+        content_type: TEXT,
+        sender_platform_id: 5,
+        sender_nickname: nickname,
+        sender_face_url: face_url,
+        group_id: String::new(),
+        content: text_content(text),
+        seq: 0,
+        is_read: false,
+        status: 1,
+        ex: String::new(),
+        attached_info: String::new(),
+        text_elem: Some(TextElem {
+            content: text.to_owned(),
+        }),
+        notification_elem: None,
+    }
+}
+
+/// A revocation as `RevokedInfo`.
+pub fn revoked_item(info: &RevokedInfo) -> RevokedItem {
+    RevokedItem {
+        revoker_id: info.revoker_user_id.clone(),
+        revoker_role: info.revoker_role,
+        client_msg_id: info.client_msg_id.clone(),
+        revoker_nickname: info.revoker_nickname.clone(),
+        revoke_time: info.revoke_time,
+        source_message_send_time: 0,
+        source_message_send_id: String::new(),
+        source_message_sender_nickname: String::new(),
+        session_type: info
+            .conversation_id
+            .kind()
+            .session_type()
+            .map_or(0, |t| t.as_i32()),
+        seq: info.seq.0,
+        ex: String::new(),
+        conversation_id: info.conversation_id.as_str().to_owned(),
+        is_admin_revoke: info.is_admin_revoke,
+    }
+}
+
+// ----- Conversations -----
+
+/// `ConversationItem`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConversationItem {
+    #[serde(rename = "conversationID")]
+    conversation_id: String,
+    conversation_type: i32,
+    #[serde(rename = "userID")]
+    user_id: String,
+    #[serde(rename = "groupID")]
+    group_id: String,
+    show_name: String,
+    #[serde(rename = "faceURL")]
+    face_url: String,
+    recv_msg_opt: i32,
+    unread_count: u64,
+    group_at_type: i32,
+    latest_msg: String,
+    latest_msg_send_time: i64,
+    draft_text: String,
+    draft_text_time: i64,
+    burn_duration: i32,
+    msg_destruct_time: i64,
+    is_pinned: bool,
+    is_not_in_group: bool,
+    is_private_chat: bool,
+    is_msg_destruct: bool,
+    is_marked: bool,
+    attached_info: String,
+    ex: String,
+}
+
+/// A conversation as the official SDK shows it (`latestMsg` is a `MessageItem` JSON string).
+pub fn conversation_item(c: &Conversation, names: &Names) -> ConversationItem {
+    let user_id = names.peer(c);
+    let (show_name, face_url) = names.of(c, &user_id);
+    let latest = c.latest_message.as_ref().map(message_item);
+    ConversationItem {
+        conversation_id: c.id.as_str().to_owned(),
+        conversation_type: c.conversation_type.as_i32(),
+        user_id,
+        group_id: c.group_id.clone(),
+        show_name,
+        face_url,
+        recv_msg_opt: c.recv_msg_opt,
+        unread_count: c.unread_count(),
+        group_at_type: c.group_at_type,
+        latest_msg: latest
+            .as_ref()
+            .and_then(|m| serde_json::to_string(m).ok())
+            .unwrap_or_default(),
+        latest_msg_send_time: c
+            .latest_message
+            .as_ref()
+            .map(|m| m.send_time)
+            .unwrap_or_default(),
+        draft_text: String::new(),
+        draft_text_time: 0,
+        burn_duration: c.burn_duration,
+        msg_destruct_time: 0,
+        is_pinned: c.is_pinned,
+        is_not_in_group: false,
+        is_private_chat: c.is_private_chat,
+        is_msg_destruct: false,
+        is_marked: false,
+        attached_info: c.attached_info.clone(),
+        ex: c.ex.clone(),
+    }
+}
+
+/// Conversations as `ConversationItem[]`.
+pub fn conversation_items(list: &[Conversation], names: &Names) -> Vec<ConversationItem> {
+    list.iter().map(|c| conversation_item(c, names)).collect()
+}
+
+/// The result of `getAdvancedHistoryMessageList`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryResult {
+    /// The page, oldest first.
+    pub message_list: Vec<MessageItem>,
+    /// No older message exists.
+    pub is_end: bool,
+    /// The lowest seq of the page.
+    pub last_min_seq: u64,
+    /// Always 0.
+    pub err_code: i32,
+    /// Always empty.
+    pub err_msg: String,
+}
+
+// ----- Users, friends, groups, members -----
+
+/// `SelfUserInfo`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SelfUserInfo {
+    #[serde(rename = "userID")]
+    user_id: String,
+    nickname: String,
+    #[serde(rename = "faceURL")]
+    face_url: String,
+    ex: String,
+    create_time: i64,
+    global_recv_msg_opt: i32,
+    app_manager_level: i32,
+}
+
+/// The logged-in user as `SelfUserInfo`.
+pub fn self_user_info(u: &User) -> SelfUserInfo {
+    SelfUserInfo {
+        user_id: u.user_id.clone(),
+        nickname: u.nickname.clone(),
+        face_url: u.face_url.clone(),
+        ex: u.ex.clone(),
+        create_time: u.create_time,
+        global_recv_msg_opt: u.global_recv_msg_opt,
+        app_manager_level: u.app_manager_level,
+    }
+}
+
+/// `PublicUserItem`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PublicUserItem {
+    #[serde(rename = "userID")]
+    user_id: String,
+    nickname: String,
+    #[serde(rename = "faceURL")]
+    face_url: String,
+    ex: String,
+}
+
+/// A profile as `PublicUserItem`.
+pub fn public_user_item(u: &User) -> PublicUserItem {
+    PublicUserItem {
+        user_id: u.user_id.clone(),
+        nickname: u.nickname.clone(),
+        face_url: u.face_url.clone(),
+        ex: u.ex.clone(),
+    }
+}
+
+/// `FriendUserItem`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FriendUserItem {
+    #[serde(rename = "ownerUserID")]
+    owner_user_id: String,
+    #[serde(rename = "userID")]
+    user_id: String,
+    nickname: String,
+    #[serde(rename = "faceURL")]
+    face_url: String,
+    remark: String,
+    add_source: i32,
+    create_time: i64,
+    #[serde(rename = "operatorUserID")]
+    operator_user_id: String,
+    ex: String,
+    is_pinned: bool,
+    attached_info: String,
+}
+
+/// A friend as `FriendUserItem`.
+pub fn friend_item(f: &Friend) -> FriendUserItem {
+    FriendUserItem {
+        owner_user_id: f.owner_user_id.clone(),
+        user_id: f.user.user_id.clone(),
+        nickname: f.user.nickname.clone(),
+        face_url: f.user.face_url.clone(),
+        remark: f.remark.clone(),
+        add_source: f.add_source,
+        create_time: f.create_time,
+        operator_user_id: f.operator_user_id.clone(),
+        ex: f.ex.clone(),
+        is_pinned: f.is_pinned,
+        attached_info: String::new(),
+    }
+}
+
+/// `GroupItem`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupItem {
+    #[serde(rename = "groupID")]
+    group_id: String,
+    group_name: String,
+    notification: String,
+    #[serde(rename = "notificationUserID")]
+    notification_user_id: String,
+    notification_update_time: i64,
+    introduction: String,
+    #[serde(rename = "faceURL")]
+    face_url: String,
+    #[serde(rename = "ownerUserID")]
+    owner_user_id: String,
+    create_time: i64,
+    member_count: u32,
+    status: i32,
+    #[serde(rename = "creatorUserID")]
+    creator_user_id: String,
+    group_type: i32,
+    need_verification: i32,
+    ex: String,
+    apply_member_friend: i32,
+    look_member_info: i32,
+    display_is_read: bool,
+    enable_history_for_new_members: bool,
+}
+
+/// A group as `GroupItem`.
+pub fn group_item(g: &Group) -> GroupItem {
+    GroupItem {
+        group_id: g.group_id.clone(),
+        group_name: g.name.clone(),
+        notification: g.announcement.text.clone(),
+        notification_user_id: g.announcement.editor_user_id.clone(),
+        notification_update_time: g.announcement.updated_at,
+        introduction: g.introduction.clone(),
+        face_url: g.face_url.clone(),
+        owner_user_id: g.owner_user_id.clone(),
+        create_time: g.create_time,
+        member_count: g.member_count,
+        status: g.status,
+        creator_user_id: g.creator_user_id.clone(),
+        group_type: g.group_type,
+        need_verification: g.need_verification,
+        ex: g.ex.clone(),
+        apply_member_friend: g.apply_member_friend.as_i32(),
+        look_member_info: g.look_member_info.as_i32(),
+        display_is_read: false,
+        enable_history_for_new_members: g.history_for_new_members.unwrap_or(true),
+    }
+}
+
+/// `GroupMemberItem`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupMemberItem {
+    #[serde(rename = "groupID")]
+    group_id: String,
+    #[serde(rename = "userID")]
+    user_id: String,
+    nickname: String,
+    #[serde(rename = "faceURL")]
+    face_url: String,
+    role_level: i32,
+    mute_end_time: i64,
+    join_time: i64,
+    join_source: i32,
+    #[serde(rename = "inviterUserID")]
+    inviter_user_id: String,
+    #[serde(rename = "operatorUserID")]
+    operator_user_id: String,
+    ex: String,
+}
+
+/// A member as `GroupMemberItem`.
+pub fn member_item(m: &Member) -> GroupMemberItem {
+    GroupMemberItem {
+        group_id: m.group_id.clone(),
+        user_id: m.user_id.clone(),
+        nickname: m.nickname.clone(),
+        face_url: m.face_url.clone(),
+        role_level: m.role_level,
+        mute_end_time: m.mute_end_time,
+        join_time: m.join_time,
+        join_source: m.join_source,
+        inviter_user_id: m.inviter_user_id.clone(),
+        operator_user_id: m.operator_user_id.clone(),
+        ex: m.ex.clone(),
+    }
+}
+
+/// Whether a member passes `getGroupMemberList`'s filter (0 all, 1 owner, 2 admins,
+/// 3 ordinary members, 4 admins and ordinary members, 5 owner and admins).
+pub fn member_filter(filter: u32) -> Result<fn(i32) -> bool, SdkError> {
+    const OWNER: i32 = 100;
+    const ADMIN: i32 = 60;
+    const ORDINARY: i32 = 20;
+    Ok(match filter {
+        0 => |_| true,
+        1 => |r| r == OWNER,
+        2 => |r| r == ADMIN,
+        3 => |r| r == ORDINARY,
+        4 => |r| r == ADMIN || r == ORDINARY,
+        5 => |r| r == OWNER || r == ADMIN,
+        other => {
+            return Err(SdkError::InvalidArgument(format!(
+                "filter must be 0–5, got {other}"
+            )))
+        }
+    })
+}
+
+// ----- Parameters -----
+
+/// `login`'s parameter.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LoginIn {
+    /// The user.
+    #[serde(rename = "userID")]
+    pub user_id: String,
+    /// The token.
+    pub token: String,
+    /// The platform (5 = web).
+    #[serde(rename = "platformID")]
+    pub platform_id: i32,
+    /// REST base address.
+    pub api_addr: String,
+    /// Gateway address.
+    pub ws_addr: String,
+}
+
+/// `getAdvancedHistoryMessageList`'s parameter.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryIn {
+    /// The conversation.
+    #[serde(rename = "conversationID")]
+    pub conversation_id: String,
+    /// Page size.
+    pub count: u32,
+    /// Page before this message; '' for the newest page.
+    #[serde(rename = "startClientMsgID", default)]
+    pub start_client_msg_id: String,
+    /// Accepted for compatibility; paging follows `startClientMsgID`.
+    #[serde(default)]
+    pub last_min_seq: Option<u64>,
+}
+
+/// The message inside `sendMessage`'s parameter.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageIn {
+    /// Must be 101 (text).
+    pub content_type: i32,
+    /// The text.
+    #[serde(default)]
+    pub text_elem: Option<TextElem>,
+}
+
+/// `sendMessage`'s parameter.
+#[derive(Debug, Deserialize)]
+pub struct SendIn {
+    /// The receiving user (single chats).
+    #[serde(rename = "recvID", default)]
+    pub recv_id: String,
+    /// The receiving group.
+    #[serde(rename = "groupID", default)]
+    pub group_id: String,
+    /// The draft from `createTextMessage`.
+    pub message: MessageIn,
+}
+
+/// `revokeMessage`'s parameter.
+#[derive(Debug, Deserialize)]
+pub struct RevokeIn {
+    /// The conversation.
+    #[serde(rename = "conversationID")]
+    pub conversation_id: String,
+    /// The message.
+    #[serde(rename = "clientMsgID")]
+    pub client_msg_id: String,
+}
+
+/// `setSelfInfo`'s parameter.
+#[derive(Debug, Deserialize)]
+pub struct SelfInfoIn {
+    /// New nickname.
+    #[serde(default)]
+    pub nickname: Option<String>,
+    /// New avatar URL.
+    #[serde(rename = "faceURL", default)]
+    pub face_url: Option<String>,
+}
+
+/// `setGroupInfo`'s parameter.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupInfoIn {
+    /// The group.
+    #[serde(rename = "groupID")]
+    pub group_id: String,
+    /// New name.
+    #[serde(default)]
+    pub group_name: Option<String>,
+    /// New announcement.
+    #[serde(default)]
+    pub notification: Option<String>,
+    /// New introduction.
+    #[serde(default)]
+    pub introduction: Option<String>,
+    /// 0 or 1.
+    #[serde(default)]
+    pub look_member_info: Option<i32>,
+    /// 0 or 1.
+    #[serde(default)]
+    pub apply_member_friend: Option<i32>,
+    /// Whether new members see older messages.
+    #[serde(default)]
+    pub enable_history_for_new_members: Option<bool>,
+}
+
+/// `getGroupMemberList`'s parameter.
+#[derive(Debug, Deserialize)]
+pub struct MemberListIn {
+    /// The group.
+    #[serde(rename = "groupID")]
+    pub group_id: String,
+    /// Role filter (see [`member_filter`]).
+    #[serde(default)]
+    pub filter: u32,
+    /// Members to skip.
+    pub offset: u32,
+    /// Page size.
+    pub count: u32,
+}
+
+/// `getSpecifiedGroupMembersInfo`'s parameter.
+#[derive(Debug, Deserialize)]
+pub struct MembersInfoIn {
+    /// The group.
+    #[serde(rename = "groupID")]
+    pub group_id: String,
+    /// The members.
+    #[serde(rename = "userIDList")]
+    pub user_id_list: Vec<String>,
+}
+
+/// `inviteUserToGroup`'s and `kickGroupMember`'s parameter.
+#[derive(Debug, Deserialize)]
+pub struct GroupUsersIn {
+    /// The group.
+    #[serde(rename = "groupID")]
+    pub group_id: String,
+    /// Why.
+    #[serde(default)]
+    pub reason: String,
+    /// The users.
+    #[serde(rename = "userIDList")]
+    pub user_id_list: Vec<String>,
+}
+
+/// `joinGroup`'s parameter.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JoinGroupIn {
+    /// The group.
+    #[serde(rename = "groupID")]
+    pub group_id: String,
+    /// The request message.
+    #[serde(default)]
+    pub req_msg: String,
+    /// 2 invitation, 3 search, 4 QR code.
+    pub join_source: i32,
+}
+
+/// `setGroupMemberInfo`'s parameter.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MemberInfoIn {
+    /// The group.
+    #[serde(rename = "groupID")]
+    pub group_id: String,
+    /// The member.
+    #[serde(rename = "userID")]
+    pub user_id: String,
+    /// 20 ordinary member, 60 admin.
+    #[serde(default)]
+    pub role_level: Option<i32>,
+}
+
+/// `createGroup`'s `groupInfo`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NewGroupInfoIn {
+    /// The name.
+    pub group_name: String,
+    /// Must be 2 (work group) when given.
+    #[serde(default)]
+    pub group_type: Option<i32>,
+}
+
+/// `createGroup`'s parameter.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateGroupIn {
+    /// Members besides the owner.
+    #[serde(rename = "memberUserIDs", default)]
+    pub member_user_ids: Vec<String>,
+    /// Admins (also members).
+    #[serde(rename = "adminUserIDs", default)]
+    pub admin_user_ids: Vec<String>,
+    /// Must be the logged-in user when given.
+    #[serde(rename = "ownerUserID", default)]
+    pub owner_user_id: Option<String>,
+    /// Name and type.
+    pub group_info: NewGroupInfoIn,
+}
+
+/// `addFriend`'s parameter.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AddFriendIn {
+    /// The user.
+    #[serde(rename = "toUserID")]
+    pub to_user_id: String,
+    /// The request message.
+    #[serde(default)]
+    pub req_msg: String,
+}
+
+/// `updateFriends`'s parameter.
+#[derive(Debug, Deserialize)]
+pub struct UpdateFriendsIn {
+    /// The friends.
+    #[serde(rename = "friendUserIDs")]
+    pub friend_user_ids: Vec<String>,
+    /// The remark; '' deletes it.
+    pub remark: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chorus_core::model::{msg, ConversationId};
+    use js_sys::Reflect;
+    use wasm_bindgen_test::*;
+
+    wasm_bindgen_test_configure!(run_in_browser);
+
+    fn field(value: &JsValue, name: &str) -> JsValue {
+        Reflect::get(value, &name.into()).unwrap_or(JsValue::UNDEFINED)
+    }
+
+    #[wasm_bindgen_test]
+    fn text_messages_have_text_elem_and_json_content() {
+        let m = msg().conv("sg_g1").seq(7).text("hi \"there\"").build();
+        let js = to_js(&message_item(&m)).unwrap();
+        assert_eq!(field(&js, "contentType").as_f64(), Some(101.0));
+        assert_eq!(field(&js, "seq").as_f64(), Some(7.0));
+        assert_eq!(field(&js, "groupID").as_string().as_deref(), Some("g1"));
+        let elem = field(&js, "textElem");
+        assert_eq!(
+            field(&elem, "content").as_string().as_deref(),
+            Some("hi \"there\"")
+        );
+        let content: serde_json::Value =
+            serde_json::from_str(&field(&js, "content").as_string().unwrap()).unwrap();
+        assert_eq!(content["content"], "hi \"there\"");
+        assert!(field(&js, "notificationElem").is_undefined());
+    }
+
+    #[wasm_bindgen_test]
+    fn revoked_messages_show_as_2101_with_the_revocation() {
+        let m = msg()
+            .conv("sg_g1")
+            .seq(3)
+            .text("secret")
+            .status(MessageStatus::Revoked {
+                by: "owner".into(),
+                role: 100,
+                nickname: "Olga".into(),
+                time: 1_700_000_000_000,
+            })
+            .build();
+        let item = message_item(&m);
+        let js = to_js(&item).unwrap();
+        assert_eq!(field(&js, "contentType").as_f64(), Some(2101.0));
+        assert!(field(&js, "textElem").is_undefined());
+        let detail = field(&field(&js, "notificationElem"), "detail")
+            .as_string()
+            .unwrap();
+        let detail: serde_json::Value = serde_json::from_str(&detail).unwrap();
+        assert_eq!(detail["revokerID"], "owner");
+        assert_eq!(detail["revokerRole"], 100);
+        assert_eq!(detail["revokerNickname"], "Olga");
+        assert_eq!(detail["seq"], 3);
+        assert_eq!(detail["conversationID"], "sg_g1");
+        assert!(!item.content.contains("secret"), "the text is gone");
+    }
+
+    #[wasm_bindgen_test]
+    fn single_chats_name_the_peer_even_with_underscores_in_ids() {
+        let id = ConversationId::single("me_1", "you_2");
+        let conversation = Conversation::new(id);
+        let mut names = Names::default();
+        names.set_self("me_1");
+        names.user("you_2", "You", "https://example.invalid/y.png");
+        let item = to_js(&conversation_item(&conversation, &names)).unwrap();
+        assert_eq!(field(&item, "userID").as_string().as_deref(), Some("you_2"));
+        assert_eq!(field(&item, "showName").as_string().as_deref(), Some("You"));
+        assert_eq!(field(&item, "latestMsg").as_string().as_deref(), Some(""));
+    }
+
+    #[wasm_bindgen_test]
+    fn member_filters_follow_the_official_values() {
+        let roles = [100, 60, 20];
+        let kept = |filter| {
+            let keep = member_filter(filter).unwrap();
+            roles
+                .iter()
+                .copied()
+                .filter(|r| keep(*r))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(kept(0), vec![100, 60, 20]);
+        assert_eq!(kept(1), vec![100]);
+        assert_eq!(kept(2), vec![60]);
+        assert_eq!(kept(3), vec![20]);
+        assert_eq!(kept(4), vec![60, 20]);
+        assert_eq!(kept(5), vec![100, 60]);
+        assert_eq!(member_filter(6).err().map(|e| e.code()), Some(10001));
+    }
+
+    #[wasm_bindgen_test]
+    fn malformed_parameters_are_invalid_arguments() {
+        let err = from_js::<Vec<String>>("getUsersInfo", JsValue::from_str("u1")).unwrap_err();
+        assert_eq!(err.code(), 10001);
+        assert!(require_ids("userIDList", &[]).is_err());
+        assert!(require_ids("userIDList", &["".into()]).is_err());
+        assert!(require("groupID", " ").is_err());
+    }
+}

@@ -1,0 +1,603 @@
+//! The JavaScript API: [`ChorusSdk`], one promise-returning method per official SDK method.
+//!
+//! Methods take the official parameter shapes and resolve with the official `data` value; the
+//! package's `index.js` wraps them into `WsResponse` objects. Failures reject with a plain
+//! `{errCode, errMsg}` object built by [`js_error`]. Nothing throws synchronously: parameters
+//! are read inside the returned promise.
+
+pub mod convert;
+
+use std::cell::RefCell;
+use std::future::Future;
+use std::rc::Rc;
+
+use chorus_core::model::ConversationId;
+use chorus_core::outbox::Recipient;
+use js_sys::{Function, Object, Promise, Reflect};
+use wasm_bindgen::prelude::*;
+
+use crate::error::SdkError;
+use crate::event::SdkEvent;
+use crate::net::now_millis;
+use crate::sdk::{GroupUpdate, LoginParams, Sdk};
+use convert::{
+    conversation_items, friend_item, from_js, group_item, member_filter, member_item, message_item,
+    message_items, public_user_item, require, require_ids, revoked_item, self_user_info,
+    text_draft, to_js, HistoryResult, Names,
+};
+
+/// The error object JavaScript sees: `{errCode, errMsg}`.
+pub fn js_error(err: &SdkError) -> JsValue {
+    let object = Object::new();
+    let _ = Reflect::set(&object, &"errCode".into(), &err.code().into());
+    let _ = Reflect::set(&object, &"errMsg".into(), &err.to_string().into());
+    object.into()
+}
+
+/// One SDK instance for JavaScript.
+#[wasm_bindgen]
+#[derive(Debug)]
+pub struct ChorusSdk {
+    sdk: Sdk,
+    listener: Rc<RefCell<Option<Function>>>,
+    names: Rc<RefCell<Names>>,
+}
+
+impl Default for ChorusSdk {
+    fn default() -> ChorusSdk {
+        ChorusSdk::new()
+    }
+}
+
+/// An event's `data`, `errCode` and `errMsg` (`data` is `''` for events that carry nothing).
+fn event_payload(event: &SdkEvent, names: &Names) -> Result<(JsValue, i32, String), SdkError> {
+    let empty = || JsValue::from_str("");
+    Ok(match event {
+        SdkEvent::ConnectFailed { code, message } => (empty(), *code, message.clone()),
+        SdkEvent::UserTokenInvalid { code } => (empty(), *code, "token refused".to_owned()),
+        SdkEvent::SyncServerProgress { done, total } => {
+            let percent = if *total == 0 {
+                100
+            } else {
+                (done.saturating_mul(100) / total).min(100)
+            };
+            (JsValue::from_f64(percent as f64), 0, String::new())
+        }
+        SdkEvent::RecvNewMessages(messages) => (to_js(&message_items(messages))?, 0, String::new()),
+        SdkEvent::NewRecvMessageRevoked(info) => (to_js(&revoked_item(info))?, 0, String::new()),
+        SdkEvent::ConversationChanged(list) | SdkEvent::NewConversation(list) => {
+            (to_js(&conversation_items(list, names))?, 0, String::new())
+        }
+        SdkEvent::TotalUnreadMessageCountChanged(n) => {
+            (JsValue::from_f64(*n as f64), 0, String::new())
+        }
+        SdkEvent::SelfInfoUpdated(user) => (to_js(&self_user_info(user))?, 0, String::new()),
+        SdkEvent::FriendAdded(f) | SdkEvent::FriendDeleted(f) | SdkEvent::FriendInfoChanged(f) => {
+            (to_js(&friend_item(f))?, 0, String::new())
+        }
+        SdkEvent::JoinedGroupAdded(g)
+        | SdkEvent::JoinedGroupDeleted(g)
+        | SdkEvent::GroupInfoChanged(g)
+        | SdkEvent::GroupDismissed(g) => (to_js(&group_item(g))?, 0, String::new()),
+        SdkEvent::GroupMemberAdded(m)
+        | SdkEvent::GroupMemberDeleted(m)
+        | SdkEvent::GroupMemberInfoChanged(m) => (to_js(&member_item(m))?, 0, String::new()),
+        _ => (empty(), 0, String::new()),
+    })
+}
+
+/// Keeps conversation display names current from events.
+fn learn_names(event: &SdkEvent, names: &mut Names) {
+    match event {
+        SdkEvent::FriendAdded(f) | SdkEvent::FriendInfoChanged(f) => names.friend(f),
+        SdkEvent::JoinedGroupAdded(g) | SdkEvent::GroupInfoChanged(g) => names.group(g),
+        SdkEvent::RecvNewMessages(messages) => {
+            for m in messages.iter().filter(|m| m.group_id.is_empty()) {
+                if !m.sender_nickname.is_empty() {
+                    names.user(&m.send_id, &m.sender_nickname, &m.sender_face_url);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Runs `work` inside a promise; its error becomes the `{errCode, errMsg}` rejection.
+fn promise<F>(work: F) -> Promise
+where
+    F: Future<Output = Result<JsValue, SdkError>> + 'static,
+{
+    wasm_bindgen_futures::future_to_promise(async move { work.await.map_err(|e| js_error(&e)) })
+}
+
+fn done() -> Result<JsValue, SdkError> {
+    Ok(JsValue::from_str(""))
+}
+
+fn conversation_id(value: String) -> Result<ConversationId, SdkError> {
+    ConversationId::parse(value).map_err(|e| SdkError::InvalidArgument(e.to_string()))
+}
+
+#[wasm_bindgen]
+impl ChorusSdk {
+    /// A new SDK instance with no session.
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> ChorusSdk {
+        let sdk = Sdk::new();
+        let listener: Rc<RefCell<Option<Function>>> = Rc::default();
+        let names: Rc<RefCell<Names>> = Rc::default();
+        {
+            let listener = Rc::clone(&listener);
+            let names = Rc::clone(&names);
+            sdk.on(move |event| {
+                learn_names(event, &mut names.borrow_mut());
+                let Some(name) = event.official_name() else {
+                    return;
+                };
+                let Some(callback) = listener.borrow().clone() else {
+                    return;
+                };
+                let (data, code, message) = match event_payload(event, &names.borrow()) {
+                    Ok(payload) => payload,
+                    Err(e) => (JsValue::from_str(""), e.code(), e.to_string()),
+                };
+                let args = js_sys::Array::of4(
+                    &name.into(),
+                    &data,
+                    &code.into(),
+                    &JsValue::from_str(&message),
+                );
+                // A throwing handler must not stop the SDK; the wrapper reports its errors.
+                let _ = callback.apply(&JsValue::NULL, &args);
+            });
+        }
+        ChorusSdk {
+            sdk,
+            listener,
+            names,
+        }
+    }
+
+    /// Sets the function called as `fn(eventName, data, errCode, errMsg)` for every event.
+    #[wasm_bindgen(js_name = setListener)]
+    pub fn set_listener(&self, callback: Option<Function>) {
+        *self.listener.borrow_mut() = callback;
+    }
+
+    /// Whether this tab holds the connection for the logged-in user.
+    #[wasm_bindgen(js_name = isLeader)]
+    pub fn is_leader(&self) -> bool {
+        self.sdk.is_leader()
+    }
+
+    /// `login({userID, token, platformID, apiAddr, wsAddr})` → `''`.
+    pub fn login(&self, params: JsValue) -> Promise {
+        let sdk = self.sdk.clone();
+        let names = Rc::clone(&self.names);
+        promise(async move {
+            let p: convert::LoginIn = from_js("login", params)?;
+            let user_id = p.user_id.clone();
+            sdk.login(LoginParams {
+                user_id: p.user_id,
+                token: p.token,
+                api_addr: p.api_addr,
+                ws_addr: p.ws_addr,
+                platform_id: p.platform_id,
+            })
+            .await?;
+            names.borrow_mut().set_self(&user_id);
+            // Names for the conversations of events raised before the app lists them; the
+            // stored groups and friends are enough, and failing to read them changes nothing.
+            let groups = sdk.joined_groups().await.unwrap_or_default();
+            let friends = sdk.friends().await.unwrap_or_default();
+            let mut names = names.borrow_mut();
+            groups.iter().for_each(|g| names.group(g));
+            friends.iter().for_each(|f| names.friend(f));
+            done()
+        })
+    }
+
+    /// `logout()` → `''`.
+    pub fn logout(&self) -> Promise {
+        let sdk = self.sdk.clone();
+        let names = Rc::clone(&self.names);
+        promise(async move {
+            sdk.logout().await?;
+            *names.borrow_mut() = Names::default();
+            done()
+        })
+    }
+
+    /// `getLoginStatus()` → 1 logged out, 2 logging in, 3 logged in.
+    #[wasm_bindgen(js_name = getLoginStatus)]
+    pub fn get_login_status(&self) -> Promise {
+        let status = self.sdk.login_status() as i32;
+        promise(async move { Ok(JsValue::from(status)) })
+    }
+
+    /// `getAllConversationList()` → `ConversationItem[]`.
+    #[wasm_bindgen(js_name = getAllConversationList)]
+    pub fn get_all_conversation_list(&self) -> Promise {
+        let sdk = self.sdk.clone();
+        let names = Rc::clone(&self.names);
+        promise(async move {
+            let list = sdk.conversations().await?;
+            let groups = sdk.joined_groups().await?;
+            let friends = sdk.friends().await?;
+            let missing: Vec<String> = {
+                let mut names = names.borrow_mut();
+                names.set_self(&sdk.user_id().unwrap_or_default());
+                groups.iter().for_each(|g| names.group(g));
+                friends.iter().for_each(|f| names.friend(f));
+                list.iter()
+                    .map(|c| names.peer(c))
+                    .filter(|peer| !peer.is_empty() && !names.knows_user(peer))
+                    .collect()
+            };
+            if !missing.is_empty() {
+                // Names are a nicety: the list is still right without them.
+                if let Ok(users) = sdk.users_info(&missing).await {
+                    let mut names = names.borrow_mut();
+                    for u in &users {
+                        names.user(&u.user_id, u.display_name(), &u.face_url);
+                    }
+                }
+            }
+            to_js(&conversation_items(&list, &names.borrow()))
+        })
+    }
+
+    /// `getAdvancedHistoryMessageList({conversationID, count, startClientMsgID})`.
+    #[wasm_bindgen(js_name = getAdvancedHistoryMessageList)]
+    pub fn get_advanced_history_message_list(&self, params: JsValue) -> Promise {
+        let sdk = self.sdk.clone();
+        promise(async move {
+            let p: convert::HistoryIn = from_js("getAdvancedHistoryMessageList", params)?;
+            if p.count == 0 {
+                return Err(SdkError::InvalidArgument("count must be at least 1".into()));
+            }
+            let id = conversation_id(p.conversation_id)?;
+            let page = sdk
+                .history(&id, Some(&p.start_client_msg_id), p.count as usize)
+                .await?;
+            to_js(&HistoryResult {
+                message_list: message_items(&page.messages),
+                is_end: page.is_end,
+                last_min_seq: page.last_min_seq,
+                err_code: 0,
+                err_msg: String::new(),
+            })
+        })
+    }
+
+    /// `createTextMessage(text)` → a draft `MessageItem` (its clientMsgID is assigned on send).
+    #[wasm_bindgen(js_name = createTextMessage)]
+    pub fn create_text_message(&self, text: JsValue) -> Promise {
+        let sdk = self.sdk.clone();
+        promise(async move {
+            let text: String = from_js("createTextMessage", text)?;
+            if text.is_empty() {
+                return Err(SdkError::InvalidArgument("the text is empty".into()));
+            }
+            let me = sdk.self_info().await.ok();
+            to_js(&text_draft(&text, me.as_ref(), now_millis() as i64))
+        })
+    }
+
+    /// `sendMessage({recvID, groupID, message})` → the sent `MessageItem`.
+    #[wasm_bindgen(js_name = sendMessage)]
+    pub fn send_message(&self, params: JsValue) -> Promise {
+        let sdk = self.sdk.clone();
+        promise(async move {
+            let p: convert::SendIn = from_js("sendMessage", params)?;
+            if p.message.content_type != 101 {
+                return Err(SdkError::InvalidArgument(format!(
+                    "only text messages (contentType 101) can be sent, got {}",
+                    p.message.content_type
+                )));
+            }
+            let text =
+                p.message.text_elem.map(|t| t.content).ok_or_else(|| {
+                    SdkError::InvalidArgument("message.textElem is missing".into())
+                })?;
+            let recipient = match (p.group_id.is_empty(), p.recv_id.is_empty()) {
+                (false, true) => Recipient::Group(p.group_id),
+                (true, false) => Recipient::User(p.recv_id),
+                _ => {
+                    return Err(SdkError::InvalidArgument(
+                        "give exactly one of recvID and groupID".into(),
+                    ))
+                }
+            };
+            let sent = sdk.send_text(recipient, &text).await?;
+            to_js(&message_item(&sent))
+        })
+    }
+
+    /// `revokeMessage({conversationID, clientMsgID})` → `''`.
+    #[wasm_bindgen(js_name = revokeMessage)]
+    pub fn revoke_message(&self, params: JsValue) -> Promise {
+        let sdk = self.sdk.clone();
+        promise(async move {
+            let p: convert::RevokeIn = from_js("revokeMessage", params)?;
+            require("clientMsgID", &p.client_msg_id)?;
+            sdk.revoke(&conversation_id(p.conversation_id)?, &p.client_msg_id)
+                .await?;
+            done()
+        })
+    }
+
+    /// `markConversationMessageAsRead(conversationID)` → `''`.
+    #[wasm_bindgen(js_name = markConversationMessageAsRead)]
+    pub fn mark_conversation_message_as_read(&self, conversation: JsValue) -> Promise {
+        let sdk = self.sdk.clone();
+        promise(async move {
+            let id: String = from_js("markConversationMessageAsRead", conversation)?;
+            sdk.mark_read(&conversation_id(id)?).await?;
+            done()
+        })
+    }
+
+    /// `getSelfUserInfo()` → `SelfUserInfo`.
+    #[wasm_bindgen(js_name = getSelfUserInfo)]
+    pub fn get_self_user_info(&self) -> Promise {
+        let sdk = self.sdk.clone();
+        promise(async move { to_js(&self_user_info(&sdk.self_info().await?)) })
+    }
+
+    /// `setSelfInfo({nickname?, faceURL?})` → `''`.
+    #[wasm_bindgen(js_name = setSelfInfo)]
+    pub fn set_self_info(&self, params: JsValue) -> Promise {
+        let sdk = self.sdk.clone();
+        promise(async move {
+            let p: convert::SelfInfoIn = from_js("setSelfInfo", params)?;
+            if p.nickname.is_none() && p.face_url.is_none() {
+                return Err(SdkError::InvalidArgument(
+                    "give nickname and/or faceURL".into(),
+                ));
+            }
+            sdk.set_self_info(p.nickname, p.face_url).await?;
+            done()
+        })
+    }
+
+    /// `getUsersInfo(userIDs)` → `PublicUserItem[]`.
+    #[wasm_bindgen(js_name = getUsersInfo)]
+    pub fn get_users_info(&self, user_ids: JsValue) -> Promise {
+        let sdk = self.sdk.clone();
+        promise(async move {
+            let ids: Vec<String> = from_js("getUsersInfo", user_ids)?;
+            require_ids("userIDs", &ids)?;
+            let users = sdk.users_info(&ids).await?;
+            to_js(&users.iter().map(public_user_item).collect::<Vec<_>>())
+        })
+    }
+
+    /// `getJoinedGroupList()` → `GroupItem[]`.
+    #[wasm_bindgen(js_name = getJoinedGroupList)]
+    pub fn get_joined_group_list(&self) -> Promise {
+        let sdk = self.sdk.clone();
+        promise(async move {
+            let groups = sdk.joined_groups().await?;
+            to_js(&groups.iter().map(group_item).collect::<Vec<_>>())
+        })
+    }
+
+    /// `getSpecifiedGroupsInfo(groupIDs)` → `GroupItem[]`.
+    #[wasm_bindgen(js_name = getSpecifiedGroupsInfo)]
+    pub fn get_specified_groups_info(&self, group_ids: JsValue) -> Promise {
+        let sdk = self.sdk.clone();
+        promise(async move {
+            let ids: Vec<String> = from_js("getSpecifiedGroupsInfo", group_ids)?;
+            require_ids("groupIDs", &ids)?;
+            let groups = sdk.groups_info(&ids).await?;
+            to_js(&groups.iter().map(group_item).collect::<Vec<_>>())
+        })
+    }
+
+    /// `setGroupInfo({groupID, groupName?, notification?, introduction?, lookMemberInfo?,
+    /// applyMemberFriend?, enableHistoryForNewMembers?})` → `''`.
+    #[wasm_bindgen(js_name = setGroupInfo)]
+    pub fn set_group_info(&self, params: JsValue) -> Promise {
+        let sdk = self.sdk.clone();
+        promise(async move {
+            let p: convert::GroupInfoIn = from_js("setGroupInfo", params)?;
+            require("groupID", &p.group_id)?;
+            let update = GroupUpdate {
+                group_id: p.group_id,
+                name: p.group_name,
+                announcement: p.notification,
+                introduction: p.introduction,
+                look_member_info: p.look_member_info,
+                apply_member_friend: p.apply_member_friend,
+                history_for_new_members: p.enable_history_for_new_members,
+            };
+            if update
+                == (GroupUpdate {
+                    group_id: update.group_id.clone(),
+                    ..GroupUpdate::default()
+                })
+            {
+                return Err(SdkError::InvalidArgument("nothing to change".into()));
+            }
+            sdk.set_group_info(update).await?;
+            done()
+        })
+    }
+
+    /// `getGroupMemberList({groupID, filter, offset, count})` → `GroupMemberItem[]`.
+    #[wasm_bindgen(js_name = getGroupMemberList)]
+    pub fn get_group_member_list(&self, params: JsValue) -> Promise {
+        let sdk = self.sdk.clone();
+        promise(async move {
+            let p: convert::MemberListIn = from_js("getGroupMemberList", params)?;
+            require("groupID", &p.group_id)?;
+            let keep = member_filter(p.filter)?;
+            let members = sdk.members(&p.group_id).await?;
+            let page: Vec<_> = members
+                .iter()
+                .filter(|m| keep(m.role_level))
+                .skip(p.offset as usize)
+                .take(p.count as usize)
+                .map(member_item)
+                .collect();
+            to_js(&page)
+        })
+    }
+
+    /// `getSpecifiedGroupMembersInfo({groupID, userIDList})` → `GroupMemberItem[]`.
+    #[wasm_bindgen(js_name = getSpecifiedGroupMembersInfo)]
+    pub fn get_specified_group_members_info(&self, params: JsValue) -> Promise {
+        let sdk = self.sdk.clone();
+        promise(async move {
+            let p: convert::MembersInfoIn = from_js("getSpecifiedGroupMembersInfo", params)?;
+            require("groupID", &p.group_id)?;
+            require_ids("userIDList", &p.user_id_list)?;
+            let members = sdk.members_info(&p.group_id, &p.user_id_list).await?;
+            to_js(&members.iter().map(member_item).collect::<Vec<_>>())
+        })
+    }
+
+    /// `inviteUserToGroup({groupID, reason, userIDList})` → `''`.
+    #[wasm_bindgen(js_name = inviteUserToGroup)]
+    pub fn invite_user_to_group(&self, params: JsValue) -> Promise {
+        let sdk = self.sdk.clone();
+        promise(async move {
+            let p: convert::GroupUsersIn = from_js("inviteUserToGroup", params)?;
+            require("groupID", &p.group_id)?;
+            require_ids("userIDList", &p.user_id_list)?;
+            sdk.invite(&p.group_id, &p.user_id_list, &p.reason).await?;
+            done()
+        })
+    }
+
+    /// `joinGroup({groupID, reqMsg, joinSource})` → `''`.
+    #[wasm_bindgen(js_name = joinGroup)]
+    pub fn join_group(&self, params: JsValue) -> Promise {
+        let sdk = self.sdk.clone();
+        promise(async move {
+            let p: convert::JoinGroupIn = from_js("joinGroup", params)?;
+            require("groupID", &p.group_id)?;
+            if !(2..=4).contains(&p.join_source) {
+                return Err(SdkError::InvalidArgument(
+                    "joinSource must be 2 (invitation), 3 (search) or 4 (QR code)".into(),
+                ));
+            }
+            sdk.join_group(&p.group_id, &p.req_msg, p.join_source)
+                .await?;
+            done()
+        })
+    }
+
+    /// `kickGroupMember({groupID, reason, userIDList})` → `''`.
+    #[wasm_bindgen(js_name = kickGroupMember)]
+    pub fn kick_group_member(&self, params: JsValue) -> Promise {
+        let sdk = self.sdk.clone();
+        promise(async move {
+            let p: convert::GroupUsersIn = from_js("kickGroupMember", params)?;
+            require("groupID", &p.group_id)?;
+            require_ids("userIDList", &p.user_id_list)?;
+            sdk.kick(&p.group_id, &p.user_id_list, &p.reason).await?;
+            done()
+        })
+    }
+
+    /// `quitGroup(groupID)` → `''`.
+    #[wasm_bindgen(js_name = quitGroup)]
+    pub fn quit_group(&self, group_id: JsValue) -> Promise {
+        let sdk = self.sdk.clone();
+        promise(async move {
+            let group_id: String = from_js("quitGroup", group_id)?;
+            require("groupID", &group_id)?;
+            sdk.quit_group(&group_id).await?;
+            done()
+        })
+    }
+
+    /// `setGroupMemberInfo({groupID, userID, roleLevel})` → `''`.
+    #[wasm_bindgen(js_name = setGroupMemberInfo)]
+    pub fn set_group_member_info(&self, params: JsValue) -> Promise {
+        let sdk = self.sdk.clone();
+        promise(async move {
+            let p: convert::MemberInfoIn = from_js("setGroupMemberInfo", params)?;
+            require("groupID", &p.group_id)?;
+            require("userID", &p.user_id)?;
+            let role = match p.role_level {
+                Some(role @ (20 | 60)) => role,
+                Some(other) => {
+                    return Err(SdkError::InvalidArgument(format!(
+                        "roleLevel must be 20 (member) or 60 (admin), got {other}"
+                    )))
+                }
+                None => return Err(SdkError::InvalidArgument("roleLevel is missing".into())),
+            };
+            sdk.set_member_role(&p.group_id, &p.user_id, role).await?;
+            done()
+        })
+    }
+
+    /// `createGroup({memberUserIDs, adminUserIDs, ownerUserID?, groupInfo: {groupName}})` →
+    /// `GroupItem`.
+    #[wasm_bindgen(js_name = createGroup)]
+    pub fn create_group(&self, params: JsValue) -> Promise {
+        let sdk = self.sdk.clone();
+        promise(async move {
+            let p: convert::CreateGroupIn = from_js("createGroup", params)?;
+            require("groupInfo.groupName", &p.group_info.group_name)?;
+            if let Some(kind) = p.group_info.group_type.filter(|t| *t != 2) {
+                return Err(SdkError::InvalidArgument(format!(
+                    "groupType must be 2 (work group), got {kind}"
+                )));
+            }
+            if let Some(owner) = p.owner_user_id.filter(|o| !o.is_empty()) {
+                if sdk.user_id().as_deref() != Some(owner.as_str()) {
+                    return Err(SdkError::InvalidArgument(
+                        "ownerUserID must be the logged-in user".into(),
+                    ));
+                }
+            }
+            let group = sdk
+                .create_group(
+                    &p.group_info.group_name,
+                    &p.member_user_ids,
+                    &p.admin_user_ids,
+                )
+                .await?;
+            to_js(&group_item(&group))
+        })
+    }
+
+    /// `getFriendList()` → `FriendUserItem[]`.
+    #[wasm_bindgen(js_name = getFriendList)]
+    pub fn get_friend_list(&self) -> Promise {
+        let sdk = self.sdk.clone();
+        promise(async move {
+            let friends = sdk.friends().await?;
+            to_js(&friends.iter().map(friend_item).collect::<Vec<_>>())
+        })
+    }
+
+    /// `addFriend({toUserID, reqMsg})` → `''`.
+    #[wasm_bindgen(js_name = addFriend)]
+    pub fn add_friend(&self, params: JsValue) -> Promise {
+        let sdk = self.sdk.clone();
+        promise(async move {
+            let p: convert::AddFriendIn = from_js("addFriend", params)?;
+            require("toUserID", &p.to_user_id)?;
+            sdk.add_friend(&p.to_user_id, &p.req_msg).await?;
+            done()
+        })
+    }
+
+    /// `updateFriends({friendUserIDs, remark})` → `''` (an empty remark deletes it).
+    #[wasm_bindgen(js_name = updateFriends)]
+    pub fn update_friends(&self, params: JsValue) -> Promise {
+        let sdk = self.sdk.clone();
+        promise(async move {
+            let p: convert::UpdateFriendsIn = from_js("updateFriends", params)?;
+            require_ids("friendUserIDs", &p.friend_user_ids)?;
+            sdk.set_friend_remark(&p.friend_user_ids, &p.remark).await?;
+            done()
+        })
+    }
+}
