@@ -778,7 +778,11 @@ impl Entities {
         }
     }
 
-    fn on_incremental(&mut self, key: &ListKey, data: Value) -> Result<EntityBatch, EntitiesError> {
+    fn on_incremental(
+        &mut self,
+        key: &ListKey,
+        data: String,
+    ) -> Result<EntityBatch, EntitiesError> {
         let mut batch = EntityBatch::default();
         match key {
             ListKey::Friends => {
@@ -852,7 +856,7 @@ impl Entities {
     fn on_members_batch(
         &mut self,
         groups: &[String],
-        data: Value,
+        data: String,
     ) -> Result<EntityBatch, EntitiesError> {
         let resp: MembersBatch = from_data(data)?;
         let mut batch = EntityBatch::default();
@@ -942,7 +946,7 @@ impl Entities {
         self.issue(Call::Page(key.clone()), path, body)
     }
 
-    fn on_page(&mut self, key: &ListKey, data: Value) -> Result<EntityBatch, EntitiesError> {
+    fn on_page(&mut self, key: &ListKey, data: String) -> Result<EntityBatch, EntitiesError> {
         let page: Page = from_data(data)?;
         let fetched;
         let Some(mut full) = self.lists.get_mut(key).and_then(|s| s.full.take()) else {
@@ -2029,6 +2033,9 @@ fn tips_member(info: Option<GroupMemberFullInfo>, group_id: &str) -> Option<Grou
 
 // ----- REST JSON ----------------------------------------------------------------------------------
 
+// Every JSON document is read from bytes (`from_slice`): one deserializer type means one copy
+// of each type's deserialization code in the wasm module.
+
 #[derive(Debug, Deserialize)]
 struct Envelope {
     #[serde(rename = "errCode", default, deserialize_with = "null_as_default")]
@@ -2036,11 +2043,13 @@ struct Envelope {
     #[serde(rename = "errMsg", default, deserialize_with = "null_as_default")]
     err_msg: String,
     #[serde(default)]
-    data: Option<Value>,
+    data: Option<Box<serde_json::value::RawValue>>,
 }
 
-fn parse_envelope(envelope: &str) -> Result<Value, EntitiesError> {
-    let envelope: Envelope = serde_json::from_str(envelope).map_err(EntitiesError::Json)?;
+/// The envelope's `data`, as JSON text.
+fn parse_envelope(envelope: &str) -> Result<String, EntitiesError> {
+    let envelope: Envelope =
+        serde_json::from_slice(envelope.as_bytes()).map_err(EntitiesError::Json)?;
     if envelope.err_code != 0 {
         return Err(EntitiesError::Server {
             code: envelope.err_code,
@@ -2049,13 +2058,13 @@ fn parse_envelope(envelope: &str) -> Result<Value, EntitiesError> {
     }
     // `data` is omitted for empty answers; read it as an object with every field absent.
     Ok(match envelope.data {
-        Some(Value::Null) | None => Value::Object(serde_json::Map::new()),
-        Some(data) => data,
+        Some(data) if data.get() != "null" => data.get().to_owned(),
+        _ => "{}".to_owned(),
     })
 }
 
-fn from_data<T: serde::de::DeserializeOwned>(data: Value) -> Result<T, EntitiesError> {
-    serde_json::from_value(data).map_err(EntitiesError::Json)
+fn from_data<T: serde::de::DeserializeOwned>(data: String) -> Result<T, EntitiesError> {
+    serde_json::from_slice(data.as_bytes()).map_err(EntitiesError::Json)
 }
 
 /// An incremental sync answer (`get_incremental_*`, one entry of the member batch).

@@ -142,7 +142,7 @@ fn parse_detail<T: DeserializeOwned>(
     detail: &str,
     content_type: Option<i32>,
 ) -> Result<T, ContentError> {
-    serde_json::from_str(detail).map_err(|source| ContentError::Detail {
+    serde_json::from_slice(detail.as_bytes()).map_err(|source| ContentError::Detail {
         content_type,
         source,
     })
@@ -312,12 +312,13 @@ fn decode_revoke(detail: String) -> Result<Notification, ContentError> {
         content_type,
         source,
     };
+    // Read the text again rather than the `Value`: one deserializer type keeps the wasm small.
     if is_revoked_content {
-        serde_json::from_value(value)
+        serde_json::from_slice(detail.as_bytes())
             .map(Notification::RevokedMessage)
             .map_err(wrap)
     } else {
-        serde_json::from_value(value)
+        serde_json::from_slice(detail.as_bytes())
             .map(Notification::MsgRevoke)
             .map_err(wrap)
     }

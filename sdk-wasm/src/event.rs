@@ -156,6 +156,11 @@ impl SdkEvent {
         let one = match event {
             ClientEvent::OnConnecting => SdkEvent::Connecting,
             ClientEvent::OnConnectSuccess => SdkEvent::ConnectSuccess,
+            // A logout closes the connection on purpose: not a failure.
+            ClientEvent::OnConnectFailed {
+                reason: DisconnectReason::Logout,
+                ..
+            } => return Vec::new(),
             ClientEvent::OnConnectFailed { reason, .. } => {
                 let (code, message) = describe(&reason);
                 SdkEvent::ConnectFailed { code, message }

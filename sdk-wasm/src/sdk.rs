@@ -502,7 +502,7 @@ impl Sdk {
             if session.ended.get() {
                 return;
             }
-            let Ok(message) = serde_json::from_str::<TabMessage>(&text) else {
+            let Ok(message) = serde_json::from_slice::<TabMessage>(text.as_bytes()) else {
                 continue;
             };
             match message {
@@ -1289,6 +1289,7 @@ impl Sdk {
             .post(path.to_owned(), headers, body.to_string())
             .await
             .map_err(|e| SdkError::Network(e.0))?;
+        // `data` is kept as text and read with the same deserializer as everything else.
         #[derive(Deserialize)]
         struct Envelope {
             #[serde(rename = "errCode", default)]
@@ -1298,10 +1299,10 @@ impl Sdk {
             #[serde(rename = "errDlt", default)]
             err_dlt: String,
             #[serde(default)]
-            data: Option<Value>,
+            data: Option<Box<serde_json::value::RawValue>>,
         }
-        let envelope: Envelope =
-            serde_json::from_str(&text).map_err(|e| SdkError::Convert(format!("{path}: {e}")))?;
+        let envelope: Envelope = serde_json::from_slice(text.as_bytes())
+            .map_err(|e| SdkError::Convert(format!("{path}: {e}")))?;
         if envelope.err_code != 0 {
             let mut message = envelope.err_msg;
             if !envelope.err_dlt.is_empty() {
@@ -1312,7 +1313,8 @@ impl Sdk {
                 message,
             });
         }
-        serde_json::from_value(envelope.data.unwrap_or(Value::Null))
+        let data = envelope.data.as_ref().map_or("null", |d| d.get());
+        serde_json::from_slice(data.as_bytes())
             .map_err(|e| SdkError::Convert(format!("{path}: {e}")))
     }
 }

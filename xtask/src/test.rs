@@ -28,6 +28,8 @@ const LAYERS: &[(&str, LayerFn)] = &[
     ("native tests", native_tests),
     ("browser tests", browser_tests),
     ("official SDK e2e", official_sdk_e2e),
+    ("npm package e2e", package_e2e),
+    ("web demo e2e", demo_e2e),
     ("node checks", node_checks),
 ];
 
@@ -158,6 +160,52 @@ fn official_sdk_e2e(repo: &Repo, tally: &mut Tally) -> Result<()> {
         .env("CHORUS_SERVER_BIN", &server)
         .env("CHROMIUM", &browser);
     node_layer(&mut cmd, tally)
+}
+
+/// Test folders of the npm package: the API suite (every method, typings) and the pages
+/// (www/ page, several tabs, the Vite project).
+const PACKAGE_TESTS: &[&str] = &["tests/sdk-api", "tests/sdk-e2e"];
+/// The web demo's browser tests.
+const DEMO_TESTS: &str = "tests/demo-e2e";
+
+/// The npm package (release build, as published) in headless Chromium against a real server.
+fn package_e2e(repo: &Repo, tally: &mut Tally) -> Result<()> {
+    browser_e2e_tools(repo)?;
+    let server = build_server(repo)?;
+    crate::pkg::main(repo, &[])?;
+    let browser = which("chromium").context("chromium is not on PATH")?;
+    let mut cmd = repo.command("node");
+    cmd.args(["--test", "--test-reporter=tap", "--test-timeout=600000"])
+        .args(PACKAGE_TESTS.iter().map(|dir| repo.path(dir)))
+        .env("CHORUS_SERVER_BIN", &server)
+        .env("CHROMIUM", &browser);
+    node_layer(&mut cmd, tally)
+}
+
+/// The web demo (release build, as `cargo xtask demo` serves it) with several users in
+/// headless Chromium against a real server with the demo data.
+fn demo_e2e(repo: &Repo, tally: &mut Tally) -> Result<()> {
+    browser_e2e_tools(repo)?;
+    let server = build_server(repo)?;
+    let dist = repo.target_dir().join("demo-dist");
+    crate::demo::build_web_demo(repo, &dist)?;
+    let browser = which("chromium").context("chromium is not on PATH")?;
+    let mut cmd = repo.command("node");
+    cmd.args(["--test", "--test-reporter=tap", "--test-timeout=600000"])
+        .arg(repo.path(DEMO_TESTS))
+        .env("CHORUS_SERVER_BIN", &server)
+        .env("CHORUS_DEMO_DIST", &dist)
+        .env("CHROMIUM", &browser);
+    node_layer(&mut cmd, tally)
+}
+
+/// Node.js, Chromium and the root npm packages (playwright-core, typescript).
+fn browser_e2e_tools(repo: &Repo) -> Result<()> {
+    let node = tools::ensure_node()?;
+    eprintln!("node {node}");
+    tools::ensure_chromium(repo)?;
+    tools::npm_ci(&repo.root)?;
+    Ok(())
 }
 
 /// Builds the debug server binary with the native package set (so the dependencies built by the

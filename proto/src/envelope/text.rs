@@ -45,7 +45,7 @@ impl RawJson {
 
     /// The value as a string if it is a JSON string.
     pub fn as_string(&self) -> Option<String> {
-        serde_json::from_str(&self.0).ok()
+        serde_json::from_slice(self.0.as_bytes()).ok()
     }
 }
 

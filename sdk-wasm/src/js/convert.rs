@@ -304,7 +304,7 @@ fn notification_detail(content: &str) -> String {
     struct Wrapped {
         detail: String,
     }
-    serde_json::from_str::<Wrapped>(content)
+    serde_json::from_slice::<Wrapped>(content.as_bytes())
         .map(|w| w.detail)
         .unwrap_or_else(|_| content.to_owned())
 }
