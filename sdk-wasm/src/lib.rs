@@ -1,8 +1,13 @@
-//! Chorus in the browser: the OpenIM wire codecs of `chorus-proto` and an IndexedDB store,
-//! exposed to JavaScript through `wasm-bindgen`.
+//! Chorus in the browser: core's sync engine on IndexedDB, the browser WebSocket and `fetch`,
+//! with a Rust API ([`Sdk`]) and a JavaScript API ([`js`]) named after the official OpenIM web SDK.
 //!
+//! * [`sdk`] — [`Sdk`]: sessions, leader tab election, reads from the store, server calls.
+//! * [`event`] — [`SdkEvent`], what the app is told.
+//! * [`store`] — [`IdbStore`], core's `Store` on IndexedDB.
+//! * [`net`] — core's driver traits on browser APIs (WebSocket, `fetch`, worker timers).
+//! * [`tabs`] — Web Locks and BroadcastChannel.
+//! * [`js`] — the `#[wasm_bindgen]` API and its conversions.
 //! * [`codec`] — gateway frames as the browser sends and receives them (JSON envelope, gzip).
-//! * [`store`] — IndexedDB persistence.
 //! * [`error`] — [`SdkError`], the single way errors reach JavaScript.
 //!
 //! The `#[wasm_bindgen]` functions stay thin: they convert arguments, call Rust code that is also
@@ -20,6 +25,7 @@ pub mod tabs;
 pub use error::SdkError;
 pub use event::SdkEvent;
 pub use sdk::{GroupUpdate, HistoryPage, LoginParams, LoginStatus, Sdk};
+pub use store::IdbStore;
 
 use wasm_bindgen::prelude::*;
 

@@ -40,6 +40,7 @@ use serde_json::{json, Value};
 use crate::error::SdkError;
 use crate::event::SdkEvent;
 use crate::net::{now_millis, sleep_ms, BrowserClock, BrowserTransport, FetchHttp};
+use crate::store::IdbStore;
 use crate::tabs::{Leadership, TabChannel};
 
 /// The official SDK's login status values.
@@ -1338,8 +1339,8 @@ fn encode(message: &TabMessage) -> String {
 }
 
 /// The store behind a session.
-type SessionStore = chorus_core::MemoryStore;
+type SessionStore = IdbStore;
 
-async fn open_store(_name: &str) -> Result<SessionStore, SdkError> {
-    Ok(chorus_core::MemoryStore::new())
+async fn open_store(name: &str) -> Result<SessionStore, SdkError> {
+    IdbStore::open(name).await
 }

@@ -1,0 +1,323 @@
+//! IndexedDB persistence, through rexie: [`IdbStore`], the browser's
+//! [`Store`](chorus_core::store::Store).
+//!
+//! One database holds one user's data; the caller picks its name (e.g. `chorus-<userID>`). Its
+//! object stores are listed in [`schema`], which versions them with numbered migrations. Every
+//! tab opens its own connection; a connection closes itself when another tab upgrades the
+//! database, so the upgrade is never blocked (the closed connection then reports
+//! [`StoreError::Backend`] and the tab reopens). This module stores and loads values only: it
+//! knows nothing about the network or the sync protocol.
+//!
+//! * [`schema`] — object stores, keys, indexes and migrations;
+//! * `record` — values and keys as IndexedDB holds them;
+//! * `save` — `save_changes`, one batch in one transaction.
+
+mod record;
+mod save;
+pub mod schema;
+
+use std::collections::BTreeMap;
+use std::ops::RangeInclusive;
+
+use chorus_core::changes::{Changes, OutboxEntry, SyncState, VersionKind, VersionMarker};
+use chorus_core::model::{Conversation, ConversationId, Friend, Group, Member, Message, Seq, User};
+use chorus_core::store::{Direction, Store, StoreError};
+use rexie::{Rexie, TransactionMode};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use wasm_bindgen::JsValue;
+
+use crate::error::SdkError;
+use record::{backend, from_js, messages_from_js, prefix_range, seq_range, version_key};
+pub use schema::{
+    CONVERSATIONS, CURSORS, FRIENDS, GROUPS, MEMBERS, MESSAGES, META, OUTBOX, SCHEMA_VERSION,
+    USERS, VERSIONS,
+};
+
+/// An open Chorus database: one user's messages, sync states, entities, outbox and settings.
+#[derive(Debug)]
+pub struct IdbStore {
+    rexie: Rexie,
+}
+
+impl IdbStore {
+    /// Opens the database called `db_name`, creating it or upgrading it to [`SCHEMA_VERSION`] as
+    /// needed (the upgrade keeps every stored value).
+    pub async fn open(db_name: &str) -> Result<IdbStore, SdkError> {
+        let rexie = schema::builder(db_name, SCHEMA_VERSION).build().await?;
+        Ok(IdbStore { rexie })
+    }
+
+    /// Deletes the database called `db_name` with everything in it. Open connections of other
+    /// tabs close themselves; the deletion completes once they have.
+    pub async fn delete(db_name: &str) -> Result<(), SdkError> {
+        Ok(Rexie::delete(db_name).await?)
+    }
+
+    /// The database name.
+    pub fn name(&self) -> String {
+        self.rexie.name()
+    }
+
+    /// The object stores that exist, sorted (IndexedDB lists them in order).
+    pub fn store_names(&self) -> Vec<String> {
+        self.rexie.store_names()
+    }
+
+    /// Closes the connection; transactions already started still complete.
+    pub fn close(self) {
+        self.rexie.close();
+    }
+
+    /// Stores `value` under `key` in [`META`], replacing any previous value, and waits until the
+    /// transaction has committed.
+    pub async fn put_meta<T: Serialize + ?Sized>(
+        &self,
+        key: &str,
+        value: &T,
+    ) -> Result<(), SdkError> {
+        let value = serde_wasm_bindgen::to_value(value)?;
+        let tx = self
+            .rexie
+            .transaction(&[META], TransactionMode::ReadWrite)?;
+        tx.store(META)?
+            .put(&value, Some(&JsValue::from_str(key)))
+            .await?;
+        if !tx.done().await?.is_committed() {
+            return Err(SdkError::Store(format!("writing {META}/{key} was aborted")));
+        }
+        Ok(())
+    }
+
+    /// The value stored under `key` in [`META`], if any.
+    pub async fn get_meta<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, SdkError> {
+        let tx = self.rexie.transaction(&[META], TransactionMode::ReadOnly)?;
+        let found = tx.store(META)?.get(JsValue::from_str(key)).await?;
+        Ok(match found {
+            Some(value) => Some(serde_wasm_bindgen::from_value(value)?),
+            None => None,
+        })
+    }
+
+    /// Removes the value stored under `key` in [`META`], if any.
+    pub async fn delete_meta(&self, key: &str) -> Result<(), SdkError> {
+        let tx = self
+            .rexie
+            .transaction(&[META], TransactionMode::ReadWrite)?;
+        tx.store(META)?.delete(JsValue::from_str(key)).await?;
+        if !tx.done().await?.is_committed() {
+            return Err(SdkError::Store(format!(
+                "deleting {META}/{key} was aborted"
+            )));
+        }
+        Ok(())
+    }
+
+    /// A read-only handle on one object store.
+    fn read(&self, name: &'static str) -> Result<rexie::Store, StoreError> {
+        self.rexie
+            .transaction(&[name], TransactionMode::ReadOnly)
+            .and_then(|tx| tx.store(name))
+            .map_err(backend("starting a read transaction"))
+    }
+
+    /// The value under `key` in `store`.
+    async fn get<T: DeserializeOwned>(
+        &self,
+        store: &'static str,
+        key: JsValue,
+        what: &str,
+    ) -> Result<Option<T>, StoreError> {
+        let found = self
+            .read(store)?
+            .get(key)
+            .await
+            .map_err(backend("reading a value"))?;
+        found.map(|value| from_js(value, what)).transpose()
+    }
+
+    /// Every value in `store` within `range` (everything when `None`), in key order.
+    async fn get_all<T: DeserializeOwned>(
+        &self,
+        store: &'static str,
+        range: Option<rexie::KeyRange>,
+        what: &str,
+    ) -> Result<Vec<T>, StoreError> {
+        let values = self
+            .read(store)?
+            .get_all(range, None)
+            .await
+            .map_err(backend("reading values"))?;
+        values.into_iter().map(|v| from_js(v, what)).collect()
+    }
+}
+
+/// Up to `limit` records of `start..=end`, highest seq first.
+///
+/// IndexedDB reads ranges in ascending order only (a cursor moves one record per request), so
+/// this finds the highest stored seq, reads the window of `limit` seqs below it at once, and
+/// repeats below the window while gaps left it short.
+async fn newest_first(
+    store: &rexie::Store,
+    conversation_id: &ConversationId,
+    start: Seq,
+    end: Seq,
+    limit: u32,
+) -> Result<Vec<JsValue>, StoreError> {
+    let read = backend("reading messages");
+    let mut values = Vec::new();
+    let mut high = end;
+    while values.len() < limit as usize {
+        let top = store
+            .scan(
+                Some(seq_range(conversation_id, start, high)?),
+                Some(1),
+                None,
+                Some(rexie::Direction::Prev),
+            )
+            .await
+            .map_err(&read)?;
+        let Some((key, _)) = top.first() else {
+            break;
+        };
+        let top = record::MessageKey::from_js(key)?.seq();
+        let wanted = (limit as usize - values.len()) as u64;
+        let low = Seq(top.get().saturating_sub(wanted - 1)).max(start);
+        let window = store
+            .get_all(Some(seq_range(conversation_id, low, top)?), None)
+            .await
+            .map_err(&read)?;
+        values.extend(window.into_iter().rev());
+        if low <= start {
+            break;
+        }
+        high = low.prev();
+    }
+    Ok(values)
+}
+
+impl Store for IdbStore {
+    async fn save_changes(&self, changes: &Changes) -> Result<(), StoreError> {
+        save::save_changes(&self.rexie, changes).await
+    }
+
+    async fn load_cursors(&self) -> Result<BTreeMap<ConversationId, SyncState>, StoreError> {
+        let store = self.read(CURSORS)?;
+        let (keys, values) =
+            futures::join!(store.get_all_keys(None, None), store.get_all(None, None));
+        let keys = keys.map_err(backend("reading sync state keys"))?;
+        let values = values.map_err(backend("reading sync states"))?;
+        if keys.len() != values.len() {
+            return Err(StoreError::Backend(
+                "sync state keys and values differ in number".into(),
+            ));
+        }
+        keys.into_iter()
+            .zip(values)
+            .map(|(key, value)| {
+                let id = key
+                    .as_string()
+                    .and_then(|id| ConversationId::parse(id).ok())
+                    .ok_or_else(|| {
+                        StoreError::Corrupt(format!(
+                            "sync state key {key:?} is not a conversation id"
+                        ))
+                    })?;
+                Ok((id, from_js(value, "sync state")?))
+            })
+            .collect()
+    }
+
+    async fn messages(
+        &self,
+        conversation_id: &ConversationId,
+        seqs: RangeInclusive<Seq>,
+        limit: usize,
+        direction: Direction,
+    ) -> Result<Vec<Message>, StoreError> {
+        let (start, end) = seqs.into_inner();
+        let start = start.max(Seq(1));
+        if start > end || limit == 0 {
+            return Ok(Vec::new());
+        }
+        let limit = u32::try_from(limit).unwrap_or(u32::MAX);
+        let store = self.read(MESSAGES)?;
+        let values = match direction {
+            Direction::Ascending => store
+                .get_all(Some(seq_range(conversation_id, start, end)?), Some(limit))
+                .await
+                .map_err(backend("reading messages"))?,
+            Direction::Descending => {
+                newest_first(&store, conversation_id, start, end, limit).await?
+            }
+        };
+        messages_from_js(values)
+    }
+
+    async fn message_by_client_id(
+        &self,
+        client_msg_id: &str,
+    ) -> Result<Option<Message>, StoreError> {
+        if client_msg_id.is_empty() {
+            return Ok(None);
+        }
+        let found = self
+            .read(MESSAGES)?
+            .index(schema::BY_CLIENT_ID)
+            .map_err(backend("opening the clientMsgID index"))?
+            .get(JsValue::from_str(client_msg_id))
+            .await
+            .map_err(backend("reading a message by clientMsgID"))?;
+        found.map(record::message_from_js).transpose()
+    }
+
+    async fn conversations(&self) -> Result<Vec<Conversation>, StoreError> {
+        self.get_all(CONVERSATIONS, None, "conversation").await
+    }
+
+    async fn conversation(
+        &self,
+        conversation_id: &ConversationId,
+    ) -> Result<Option<Conversation>, StoreError> {
+        let key = JsValue::from_str(conversation_id.as_str());
+        self.get(CONVERSATIONS, key, "conversation").await
+    }
+
+    async fn user(&self, user_id: &str) -> Result<Option<User>, StoreError> {
+        self.get(USERS, JsValue::from_str(user_id), "user").await
+    }
+
+    async fn friends(&self) -> Result<Vec<Friend>, StoreError> {
+        self.get_all(FRIENDS, None, "friend").await
+    }
+
+    async fn group(&self, group_id: &str) -> Result<Option<Group>, StoreError> {
+        self.get(GROUPS, JsValue::from_str(group_id), "group").await
+    }
+
+    async fn groups(&self) -> Result<Vec<Group>, StoreError> {
+        self.get_all(GROUPS, None, "group").await
+    }
+
+    async fn members(&self, group_id: &str) -> Result<Vec<Member>, StoreError> {
+        self.get_all(MEMBERS, Some(prefix_range(group_id)?), "member")
+            .await
+    }
+
+    async fn outbox(&self) -> Result<Vec<OutboxEntry>, StoreError> {
+        let mut entries: Vec<OutboxEntry> = self.get_all(OUTBOX, None, "outbox entry").await?;
+        entries.sort_by(|a, b| {
+            (a.created_at, &a.client_msg_id).cmp(&(b.created_at, &b.client_msg_id))
+        });
+        Ok(entries)
+    }
+
+    async fn version(
+        &self,
+        kind: VersionKind,
+        key: &str,
+    ) -> Result<Option<VersionMarker>, StoreError> {
+        self.get(VERSIONS, version_key(kind, key)?, "version marker")
+            .await
+    }
+}

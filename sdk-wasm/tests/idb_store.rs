@@ -1,0 +1,775 @@
+//! The IndexedDB store in headless Chromium: the core store conformance suite, the schema
+//! migration from version 1, atomicity, persistence across connections, and a large batch.
+//!
+//! Every test opens its own database, deleted first, so reruns in the same browser profile start
+//! clean.
+
+use std::cell::Cell;
+use std::collections::BTreeMap;
+
+use chorus_core::changes::{
+    Changes, ChangesError, MemberKey, MessageRewrite, OutboxChange, OutboxEntry, SyncState,
+    VersionKind, VersionMarker, VersionUpdate,
+};
+use chorus_core::model::{
+    Content, Conversation, ConversationId, Friend, Group, Member, Message, MessageStatus, Seq, User,
+};
+use chorus_core::ranges::SeqRanges;
+use chorus_core::store::{Direction, Store, StoreError};
+use chorus_core::MemoryStore;
+use chorus_sdk_wasm::store::{schema, IdbStore, META, SCHEMA_VERSION};
+use rexie::{ObjectStore, Rexie, TransactionMode};
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::JsValue;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+thread_local! {
+    static NEXT_DB: Cell<u32> = const { Cell::new(0) };
+}
+
+/// A database name no other test of this run uses.
+fn unique_name(prefix: &str) -> String {
+    let n = NEXT_DB.with(|next| {
+        let n = next.get();
+        next.set(n + 1);
+        n
+    });
+    format!("chorus-test-{prefix}-{n}")
+}
+
+/// An empty store under a fresh name.
+async fn fresh(prefix: &str) -> IdbStore {
+    let name = unique_name(prefix);
+    IdbStore::delete(&name).await.unwrap();
+    IdbStore::open(&name).await.unwrap()
+}
+
+chorus_core::store_conformance_tests!(
+    async: #[wasm_bindgen_test],
+    store = fresh("conformance").await,
+);
+
+fn conv(id: &str) -> ConversationId {
+    ConversationId::parse(id).unwrap()
+}
+
+fn text(conversation: &ConversationId, seq: u64, client_id: &str) -> Message {
+    let mut message = Message::text(
+        conversation.clone(),
+        Seq(seq),
+        client_id,
+        format!("message {seq}"),
+    );
+    message.send_id = "u1".into();
+    message.sender_nickname = "Alice".into();
+    message.send_time = 1_700_000_000_000 + i64::try_from(seq).unwrap();
+    message
+}
+
+fn known(seqs: impl IntoIterator<Item = u64>) -> SeqRanges {
+    seqs.into_iter().map(Seq).collect()
+}
+
+fn pull(conversation: &ConversationId, seqs: impl IntoIterator<Item = u64> + Clone) -> Changes {
+    let mut changes = Changes::new();
+    for seq in seqs.clone() {
+        changes
+            .messages
+            .push(text(conversation, seq, &format!("{conversation}-{seq}")));
+    }
+    changes.sync_state(
+        conversation.clone(),
+        SyncState::from_known(Seq(1), known(seqs)),
+    )
+}
+
+fn member(group_id: &str, user_id: &str) -> Member {
+    Member {
+        group_id: group_id.into(),
+        user_id: user_id.into(),
+        role_level: 20,
+        ..Member::default()
+    }
+}
+
+fn friend(user_id: &str) -> Friend {
+    Friend {
+        owner_user_id: "u1".into(),
+        user: User {
+            user_id: user_id.into(),
+            nickname: format!("nick {user_id}"),
+            ..User::default()
+        },
+        ..Friend::default()
+    }
+}
+
+fn group(group_id: &str) -> Group {
+    Group {
+        group_id: group_id.into(),
+        name: format!("group {group_id}"),
+        announcement: Default::default(),
+        introduction: String::new(),
+        face_url: String::new(),
+        owner_user_id: "u1".into(),
+        creator_user_id: "u1".into(),
+        create_time: 1,
+        member_count: 1,
+        ex: String::new(),
+        status: 0,
+        group_type: 2,
+        need_verification: 0,
+        look_member_info: chorus_core::proto::constants::AllowType::Allowed,
+        apply_member_friend: chorus_core::proto::constants::AllowType::Allowed,
+        history_for_new_members: None,
+    }
+}
+
+fn outbox_entry(conversation: &ConversationId, client_id: &str, created_at: i64) -> OutboxEntry {
+    OutboxEntry {
+        client_msg_id: client_id.into(),
+        conversation_id: conversation.clone(),
+        attempts: 0,
+        created_at,
+        last_error: None,
+    }
+}
+
+/// Everything a store answers about the given conversations, groups and clientMsgIDs.
+#[derive(Debug, PartialEq)]
+struct Snapshot {
+    cursors: BTreeMap<ConversationId, SyncState>,
+    messages: Vec<Vec<Message>>,
+    newest: Vec<Vec<Message>>,
+    by_client_id: Vec<Option<Message>>,
+    conversations: Vec<Conversation>,
+    users: Vec<Option<User>>,
+    friends: Vec<Friend>,
+    groups: Vec<Group>,
+    members: Vec<Vec<Member>>,
+    outbox: Vec<OutboxEntry>,
+    versions: Vec<Option<VersionMarker>>,
+}
+
+async fn snapshot<S: Store>(store: &S, client_ids: &[&str]) -> Snapshot {
+    let conversations = ["sg_g1", "sg_g2", "si_u1_u2"].map(conv);
+    let mut messages = Vec::new();
+    for id in &conversations {
+        messages.push(
+            store
+                .messages(id, Seq(1)..=Seq::MAX, usize::MAX, Direction::Ascending)
+                .await
+                .unwrap(),
+        );
+    }
+    // History pages, newest first, over ranges with gaps.
+    let mut newest = Vec::new();
+    for id in &conversations {
+        for (seqs, limit) in [
+            (Seq(1)..=Seq::MAX, 2),
+            (Seq(2)..=Seq(4), 2),
+            (Seq(0)..=Seq(9), 9),
+        ] {
+            newest.push(
+                store
+                    .messages(id, seqs, limit, Direction::Descending)
+                    .await
+                    .unwrap(),
+            );
+        }
+    }
+    let mut by_client_id = Vec::new();
+    for id in client_ids {
+        by_client_id.push(store.message_by_client_id(id).await.unwrap());
+    }
+    let mut users = Vec::new();
+    for id in ["u1", "u2", "u3"] {
+        users.push(store.user(id).await.unwrap());
+    }
+    let mut members = Vec::new();
+    for id in ["g1", "g2"] {
+        members.push(store.members(id).await.unwrap());
+    }
+    let mut versions = Vec::new();
+    for (kind, key) in [
+        (VersionKind::Friends, "u1"),
+        (VersionKind::GroupMembers, "g1"),
+    ] {
+        versions.push(store.version(kind, key).await.unwrap());
+    }
+    Snapshot {
+        cursors: store.load_cursors().await.unwrap(),
+        messages,
+        newest,
+        by_client_id,
+        conversations: store.conversations().await.unwrap(),
+        users,
+        friends: store.friends().await.unwrap(),
+        groups: store.groups().await.unwrap(),
+        members,
+        outbox: store.outbox().await.unwrap(),
+        versions,
+    }
+}
+
+/// A batch touching every object store.
+fn seed() -> Changes {
+    let g1 = conv("sg_g1");
+    let mut changes = pull(&g1, 1..=4);
+    let mut conversation = Conversation::new(g1.clone());
+    conversation.max_seq = Seq(4);
+    conversation.latest_message = changes.messages.last().cloned();
+    changes.conversations.push(conversation);
+    let mut unsent = text(&g1, 0, "c-out");
+    unsent.status = MessageStatus::Sending;
+    changes.messages.push(unsent);
+    changes
+        .outbox
+        .push(OutboxChange::Put(outbox_entry(&g1, "c-out", 5)));
+    changes.users.push(User {
+        user_id: "u2".into(),
+        nickname: "Bob".into(),
+        ..User::default()
+    });
+    changes.friends.push(friend("u2"));
+    changes.groups.push(group("g1"));
+    changes.members.push(member("g1", "u1"));
+    changes.members.push(member("g1", "u2"));
+    changes.versions.push(VersionUpdate {
+        kind: VersionKind::Friends,
+        key: "u1".into(),
+        marker: Some(VersionMarker {
+            version_id: "65f0c0ffee0000000000abcd".into(),
+            version: 3,
+        }),
+    });
+    changes
+}
+
+const SEED_CLIENT_IDS: &[&str] = &["sg_g1-1", "sg_g1-4", "c-out", "c-new"];
+
+#[wasm_bindgen_test]
+async fn schema_has_every_store_at_the_current_version() {
+    let store = fresh("schema").await;
+    let mut expected: Vec<String> = [
+        "conversations",
+        "cursors",
+        "friends",
+        "groups",
+        "members",
+        "messages",
+        "meta",
+        "outbox",
+        "users",
+        "versions",
+    ]
+    .map(String::from)
+    .to_vec();
+    expected.sort();
+    assert_eq!(store.store_names(), expected);
+    assert_eq!(SCHEMA_VERSION, 2);
+    let versions: Vec<u32> = schema::MIGRATIONS.iter().map(|m| m.version).collect();
+    assert_eq!(versions, (1..=SCHEMA_VERSION).collect::<Vec<_>>());
+    store.close();
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Settings {
+    theme: String,
+    volume: u32,
+}
+
+#[wasm_bindgen_test]
+async fn upgrade_from_version_1_keeps_meta_values() {
+    let name = unique_name("upgrade");
+    IdbStore::delete(&name).await.unwrap();
+    // The database as version 1 created it: only `meta`, with out-of-line keys.
+    let v1 = Rexie::builder(&name)
+        .version(1)
+        .add_object_store(ObjectStore::new(META))
+        .build()
+        .await
+        .unwrap();
+    let settings = Settings {
+        theme: "dark".into(),
+        volume: 7,
+    };
+    let tx = v1.transaction(&[META], TransactionMode::ReadWrite).unwrap();
+    let meta = tx.store(META).unwrap();
+    meta.put(
+        &serde_wasm_bindgen::to_value("u1").unwrap(),
+        Some(&JsValue::from_str("user")),
+    )
+    .await
+    .unwrap();
+    meta.put(
+        &serde_wasm_bindgen::to_value(&settings).unwrap(),
+        Some(&JsValue::from_str("settings")),
+    )
+    .await
+    .unwrap();
+    assert!(tx.done().await.unwrap().is_committed());
+    assert_eq!(v1.store_names(), vec![META.to_owned()]);
+
+    // The version 1 connection stays open, as in a tab running older code: the upgrade closes
+    // it instead of waiting for it.
+    let store = IdbStore::open(&name).await.unwrap();
+    assert_eq!(store.store_names().len(), 10);
+    assert_eq!(
+        store.get_meta::<String>("user").await.unwrap().as_deref(),
+        Some("u1")
+    );
+    assert_eq!(
+        store.get_meta::<Settings>("settings").await.unwrap(),
+        Some(settings)
+    );
+    // The new stores work.
+    store.save_changes(&seed()).await.unwrap();
+    assert_eq!(store.load_cursors().await.unwrap().len(), 1);
+    // The old connection was closed by the upgrade.
+    assert!(v1.transaction(&[META], TransactionMode::ReadOnly).is_err());
+    store.close();
+}
+
+#[wasm_bindgen_test]
+async fn meta_values_round_trip_and_delete() {
+    let store = fresh("meta").await;
+    store.put_meta("user", "u1").await.unwrap();
+    assert_eq!(
+        store.get_meta::<String>("user").await.unwrap().as_deref(),
+        Some("u1")
+    );
+    store.delete_meta("user").await.unwrap();
+    assert_eq!(store.get_meta::<String>("user").await.unwrap(), None);
+    store.close();
+}
+
+#[wasm_bindgen_test]
+async fn rejected_batches_leave_the_database_unchanged() {
+    let store = fresh("rejected").await;
+    store.save_changes(&seed()).await.unwrap();
+    let before = snapshot(&store, SEED_CLIENT_IDS).await;
+    let g1 = conv("sg_g1");
+
+    // Every kind of change, plus a sync state claiming seq 9 without its message.
+    let mut bad = pull(&g1, 5..=8);
+    bad.sync_states
+        .insert(g1.clone(), SyncState::from_known(Seq(1), known(1..=9)));
+    let mut echo = text(&g1, 5, "c-out");
+    echo.status = MessageStatus::Sent;
+    bad.messages.push(echo);
+    bad.messages.push(text(&conv("sg_g2"), 1, "c-g2"));
+    bad.conversations.push(Conversation::new(conv("sg_g2")));
+    bad.conversation_deletes.push(conv("si_u1_u2"));
+    bad.users.push(User {
+        user_id: "u2".into(),
+        nickname: "Robert".into(),
+        ..User::default()
+    });
+    bad.clear_friends = true;
+    bad.friends.push(friend("u3"));
+    bad.clear_groups = true;
+    bad.groups.push(group("g2"));
+    bad.members.push(member("g2", "u3"));
+    bad.member_deletes.push(MemberKey {
+        group_id: "g1".into(),
+        user_id: "u1".into(),
+    });
+    bad.outbox.push(OutboxChange::Remove {
+        client_msg_id: "c-out".into(),
+    });
+    bad.versions.push(VersionUpdate {
+        kind: VersionKind::Friends,
+        key: "u1".into(),
+        marker: None,
+    });
+    bad.message_rewrites.push(MessageRewrite::SenderProfile {
+        conversation_id: g1.clone(),
+        user_id: "u1".into(),
+        nickname: "Renamed".into(),
+        face_url: String::new(),
+    });
+    let err = store.save_changes(&bad).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StoreError::Rejected(ChangesError::KnownWithoutMessage { seq: Seq(9), .. })
+        ),
+        "{err:?}"
+    );
+    assert_eq!(snapshot(&store, SEED_CLIENT_IDS).await, before);
+
+    // A batch `Changes::validate` refuses: an unsent message without a clientMsgID.
+    let mut invalid = bad.clone();
+    invalid
+        .sync_states
+        .insert(g1.clone(), SyncState::from_known(Seq(1), known(1..=8)));
+    invalid.messages.push(text(&g1, 0, ""));
+    let err = store.save_changes(&invalid).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StoreError::Rejected(ChangesError::UnsentWithoutClientId { .. })
+        ),
+        "{err:?}"
+    );
+    assert_eq!(snapshot(&store, SEED_CLIENT_IDS).await, before);
+
+    // Without the bad parts the same batch applies.
+    invalid.messages.pop();
+    store.save_changes(&invalid).await.unwrap();
+    assert_ne!(snapshot(&store, SEED_CLIENT_IDS).await, before);
+    store.close();
+}
+
+#[wasm_bindgen_test]
+async fn a_batch_failing_midway_is_rolled_back() {
+    let store = fresh("midway").await;
+    store.save_changes(&seed()).await.unwrap();
+    let before = snapshot(&store, SEED_CLIENT_IDS).await;
+
+    // The deletes and clears are applied inside the transaction before the message with a seq
+    // beyond JavaScript's exact integers fails to convert; the abort must undo them.
+    let mut failing = Changes::new();
+    failing.conversation_deletes.push(conv("sg_g1"));
+    failing.clear_friends = true;
+    failing.clear_groups = true;
+    failing.users.push(User {
+        user_id: "u2".into(),
+        nickname: "Robert".into(),
+        ..User::default()
+    });
+    failing
+        .messages
+        .push(text(&conv("sg_g2"), 1 << 60, "c-huge"));
+    let err = store.save_changes(&failing).await.unwrap_err();
+    match &err {
+        StoreError::Backend(text) => {
+            assert!(text.contains("JavaScript number"), "{text}");
+            assert!(text.contains("nothing of the batch was saved"), "{text}");
+        }
+        other => panic!("expected a backend error, got {other:?}"),
+    }
+    assert_eq!(snapshot(&store, SEED_CLIENT_IDS).await, before);
+    // The store stays usable.
+    store
+        .save_changes(&pull(&conv("sg_g2"), 1..=2))
+        .await
+        .unwrap();
+    assert_eq!(store.load_cursors().await.unwrap().len(), 2);
+    store.close();
+}
+
+#[wasm_bindgen_test]
+async fn data_survives_closing_and_reopening() {
+    let name = unique_name("reopen");
+    IdbStore::delete(&name).await.unwrap();
+    let store = IdbStore::open(&name).await.unwrap();
+    let mut changes = seed();
+    // Raw content is stored as bytes and must come back byte for byte.
+    let mut picture = text(&conv("sg_g2"), 1, "c-pic");
+    picture.content_type = 102;
+    picture.content = Content::Raw(br#"{"sourcePicture":{"url":"https://x/1.png"}}"#.to_vec());
+    picture.options.insert("isHistory".into(), false);
+    picture.at_user_ids = vec!["u2".into(), "u3".into()];
+    changes.messages.push(picture.clone());
+    changes
+        .sync_states
+        .insert(conv("sg_g2"), SyncState::from_known(Seq(1), known([1])));
+    store.save_changes(&changes).await.unwrap();
+    store.put_meta("user", "u1").await.unwrap();
+    let before = snapshot(&store, &["c-pic", "c-out", "sg_g1-2"]).await;
+    store.close();
+
+    let store = IdbStore::open(&name).await.unwrap();
+    let after = snapshot(&store, &["c-pic", "c-out", "sg_g1-2"]).await;
+    assert_eq!(after, before);
+    assert_eq!(after.messages.get(1), Some(&vec![picture]));
+    assert_eq!(after.outbox.len(), 1);
+    assert_eq!(
+        store.get_meta::<String>("user").await.unwrap().as_deref(),
+        Some("u1")
+    );
+    store.close();
+}
+
+#[wasm_bindgen_test]
+async fn two_connections_see_each_others_writes() {
+    let name = unique_name("tabs");
+    IdbStore::delete(&name).await.unwrap();
+    let tab_a = IdbStore::open(&name).await.unwrap();
+    let tab_b = IdbStore::open(&name).await.unwrap();
+    let g1 = conv("sg_g1");
+
+    tab_a.save_changes(&pull(&g1, 1..=3)).await.unwrap();
+    let seen_by_b = tab_b
+        .messages(&g1, Seq(1)..=Seq::MAX, 10, Direction::Ascending)
+        .await
+        .unwrap();
+    assert_eq!(seen_by_b.len(), 3);
+    assert_eq!(
+        tab_b
+            .load_cursors()
+            .await
+            .unwrap()
+            .get(&g1)
+            .map(|s| s.cursor),
+        Some(Seq(3))
+    );
+
+    // B continues from what A stored: its state relies on A's messages 1..=3.
+    let mut next = Changes::new().message(text(&g1, 4, "c4"));
+    next.sync_states
+        .insert(g1.clone(), SyncState::from_known(Seq(1), known(1..=4)));
+    tab_b.save_changes(&next).await.unwrap();
+    tab_b.put_meta("user", "u1").await.unwrap();
+    assert_eq!(
+        tab_a
+            .load_cursors()
+            .await
+            .unwrap()
+            .get(&g1)
+            .map(|s| s.cursor),
+        Some(Seq(4))
+    );
+    assert_eq!(
+        tab_a
+            .message_by_client_id("c4")
+            .await
+            .unwrap()
+            .map(|m| m.seq),
+        Some(Seq(4))
+    );
+    assert_eq!(
+        tab_a.get_meta::<String>("user").await.unwrap().as_deref(),
+        Some("u1")
+    );
+    tab_a.close();
+    tab_b.close();
+}
+
+#[wasm_bindgen_test]
+async fn an_open_connection_does_not_block_deletion() {
+    let name = unique_name("blocking");
+    IdbStore::delete(&name).await.unwrap();
+    let tab = IdbStore::open(&name).await.unwrap();
+    tab.save_changes(&seed()).await.unwrap();
+    // Another tab deletes (or upgrades) the database: this connection closes itself.
+    IdbStore::delete(&name).await.unwrap();
+    let err = tab.load_cursors().await.unwrap_err();
+    assert!(matches!(err, StoreError::Backend(_)), "{err:?}");
+    let reopened = IdbStore::open(&name).await.unwrap();
+    assert!(reopened.load_cursors().await.unwrap().is_empty());
+    reopened.close();
+}
+
+#[wasm_bindgen_test]
+async fn large_batches_save_and_read_back_in_order() {
+    let store = fresh("large").await;
+    let g1 = conv("sg_g1");
+    // A catch-up sync: two batches of 2000 messages, the second continuing the first.
+    let first = pull(&g1, 1..=2000);
+    let mut second = pull(&g1, 2001..=4000);
+    second
+        .sync_states
+        .insert(g1.clone(), SyncState::from_known(Seq(1), known(1..=4000)));
+    let started = js_sys::Date::now();
+    store.save_changes(&first).await.unwrap();
+    let saved_first = js_sys::Date::now();
+    store.save_changes(&second).await.unwrap();
+    let saved_second = js_sys::Date::now();
+
+    let all = store
+        .messages(&g1, Seq(1)..=Seq::MAX, usize::MAX, Direction::Ascending)
+        .await
+        .unwrap();
+    let read_all = js_sys::Date::now();
+    console_log!(
+        "2000-message batches saved in {} ms and {} ms; 4000 messages read in {} ms",
+        saved_first - started,
+        saved_second - saved_first,
+        read_all - saved_second
+    );
+    assert_eq!(all.len(), 4000);
+    assert!(all.iter().zip(1..).all(|(m, seq)| m.seq == Seq(seq)));
+    assert_eq!(all.get(2000), second.messages.first());
+    assert_eq!(all.last(), second.messages.last());
+    let newest = store
+        .messages(&g1, Seq(1)..=Seq::MAX, 50, Direction::Descending)
+        .await
+        .unwrap();
+    let seqs: Vec<u64> = newest.iter().map(|m| m.seq.get()).collect();
+    assert_eq!(seqs, (3951..=4000).rev().collect::<Vec<_>>());
+    let state = store.load_cursors().await.unwrap();
+    assert_eq!(state.get(&g1).map(|s| s.cursor), Some(Seq(4000)));
+    assert_eq!(
+        store
+            .message_by_client_id("sg_g1-3333")
+            .await
+            .unwrap()
+            .map(|m| m.seq),
+        Some(Seq(3333))
+    );
+    store.close();
+}
+
+fn rewrites(rewrites: Vec<MessageRewrite>) -> Changes {
+    let mut changes = Changes::new();
+    changes.message_rewrites = rewrites;
+    changes
+}
+
+/// Batches that move clientMsgIDs around, applied to the IndexedDB store and to the reference
+/// MemoryStore: both must answer every query alike.
+#[wasm_bindgen_test]
+async fn client_id_moves_match_the_memory_store() {
+    let idb = fresh("differential").await;
+    let memory = MemoryStore::new();
+    let g1 = conv("sg_g1");
+    let g2 = conv("sg_g2");
+    let mut sending = text(&g1, 0, "c-a");
+    sending.status = MessageStatus::Sending;
+    let mut echo = text(&g1, 2, "c-a");
+    echo.status = MessageStatus::Sent;
+    let mut replacement = text(&g1, 1, "c-b");
+    replacement.sender_nickname = "Bob".into();
+    let batches = [
+        // W (c-w) at seq 1, an unsent c-a.
+        pull(&g1, [1]).message(sending.clone()).message({
+            let mut w = text(&g1, 1, "c-w");
+            w.ex = "w".into();
+            w
+        }),
+        // Unsent and echo in one batch; then c-b replaces W at seq 1, then c-w lands at seq 3.
+        Changes::new()
+            .message(sending)
+            .message(echo)
+            .message(replacement)
+            .message(text(&g1, 3, "c-w"))
+            .sync_state(g1.clone(), SyncState::from_known(Seq(1), known(1..=3))),
+        // c-b moves to another conversation; a message without clientMsgID takes seq 2.
+        Changes::new()
+            .message(text(&g2, 1, "c-b"))
+            .message(text(&g1, 2, ""))
+            .sync_state(g2.clone(), SyncState::from_known(Seq(1), known([1]))),
+        // Revoke by clientMsgID and rename a sender.
+        rewrites(vec![
+            MessageRewrite::Revoke {
+                conversation_id: g1.clone(),
+                seq: Seq::ZERO,
+                client_msg_id: "c-w".into(),
+                by: "u1".into(),
+                role: 100,
+                nickname: "Alice".into(),
+                time: 9,
+            },
+            MessageRewrite::SenderProfile {
+                conversation_id: g1.clone(),
+                user_id: "u1".into(),
+                nickname: "Alicia".into(),
+                face_url: "https://face/a".into(),
+            },
+        ]),
+    ];
+    let ids = ["c-a", "c-b", "c-w", "sg_g1-1"];
+    for (i, batch) in batches.iter().enumerate() {
+        for _ in 0..2 {
+            memory.save_changes(batch).await.unwrap();
+            idb.save_changes(batch).await.unwrap();
+            assert_eq!(
+                snapshot(&idb, &ids).await,
+                snapshot(&memory, &ids).await,
+                "after batch {i}"
+            );
+        }
+    }
+    // c-b left seq 1 for sg_g2; the message without clientMsgID replaced the echo at seq 2.
+    let final_state = snapshot(&idb, &ids).await;
+    let g1_messages = final_state.messages.first().unwrap();
+    let seqs: Vec<u64> = g1_messages.iter().map(|m| m.seq.get()).collect();
+    assert_eq!(seqs, vec![2, 3]);
+    assert!(matches!(
+        g1_messages.last().map(|m| &m.status),
+        Some(MessageStatus::Revoked { .. })
+    ));
+    assert!(g1_messages.iter().all(|m| m.sender_nickname == "Alicia"));
+    idb.close();
+}
+
+/// A small deterministic generator (xorshift64*), so a failure replays identically.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) % n
+    }
+}
+
+/// Random batches of messages whose seqs and clientMsgIDs collide often (echoes, moves between
+/// seqs and conversations, rows without clientMsgID, unsent rows), with conversation deletes and
+/// rewrites mixed in: after every batch the IndexedDB store answers like the MemoryStore.
+#[wasm_bindgen_test]
+async fn random_batches_match_the_memory_store() {
+    let idb = fresh("random").await;
+    let memory = MemoryStore::new();
+    let conversations = [conv("sg_g1"), conv("sg_g2")];
+    let client_ids = ["c0", "c1", "c2", "c3", "c4", "c5"];
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    for round in 0..120 {
+        let mut batch = Changes::new();
+        for _ in 0..=rng.below(6) {
+            let conversation = &conversations[rng.below(2) as usize];
+            let seq = rng.below(5);
+            let client_id = match rng.below(8) {
+                0 if seq != 0 => "",
+                n => client_ids[(n % 6) as usize],
+            };
+            let mut message = text(conversation, seq, client_id);
+            message.send_id = format!("u{}", rng.below(2) + 1);
+            message.ex = format!("round {round}");
+            batch.messages.push(message);
+        }
+        match rng.below(10) {
+            0 => batch
+                .conversation_deletes
+                .push(conversations[rng.below(2) as usize].clone()),
+            1 => batch.message_rewrites.push(MessageRewrite::SenderProfile {
+                conversation_id: conversations[rng.below(2) as usize].clone(),
+                user_id: "u1".into(),
+                nickname: format!("nick {round}"),
+                face_url: String::new(),
+            }),
+            2 => batch.message_rewrites.push(MessageRewrite::Revoke {
+                conversation_id: conversations[rng.below(2) as usize].clone(),
+                seq: Seq(rng.below(5)),
+                client_msg_id: client_ids[rng.below(6) as usize].into(),
+                by: "u2".into(),
+                role: 100,
+                nickname: String::new(),
+                time: round,
+            }),
+            _ => {}
+        }
+        memory.save_changes(&batch).await.unwrap();
+        idb.save_changes(&batch).await.unwrap();
+        let expected = snapshot(&memory, &client_ids).await;
+        assert_eq!(snapshot(&idb, &client_ids).await, expected, "round {round}");
+        // Unsent rows are found by clientMsgID only, never by range.
+        let unsent = idb
+            .messages(
+                &conversations[0],
+                Seq(0)..=Seq(10),
+                100,
+                Direction::Descending,
+            )
+            .await
+            .unwrap();
+        assert!(unsent.iter().all(|m| m.seq != Seq::ZERO));
+    }
+    idb.close();
+}
