@@ -207,7 +207,9 @@ fn number(json: &str, key: &str) -> Result<f64> {
     let at = json
         .find(&format!("\"{key}\""))
         .with_context(|| format!("no `{key}` in {json}"))?;
-    let rest = json[at + key.len() + 2..].trim_start().trim_start_matches(':');
+    let rest = json[at + key.len() + 2..]
+        .trim_start()
+        .trim_start_matches(':');
     let end = rest
         .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-' || c == ' '))
         .unwrap_or(rest.len());
@@ -242,7 +244,8 @@ mod tests {
 
     #[test]
     fn reads_the_cold_start_result() {
-        let json = r#"{"runs":[41.5, 38.2,50],"median_ms":41.5,"max_long_task_ms":0,"wasm_gzip_bytes":1}"#;
+        let json =
+            r#"{"runs":[41.5, 38.2,50],"median_ms":41.5,"max_long_task_ms":0,"wasm_gzip_bytes":1}"#;
         assert_eq!(number_list(json, "runs").unwrap(), vec![41.5, 38.2, 50.0]);
         assert_eq!(number(json, "median_ms").unwrap(), 41.5);
         assert_eq!(number(json, "max_long_task_ms").unwrap(), 0.0);

@@ -34,13 +34,19 @@ impl TestServer {
             .map(|d| d.as_nanos())
             .unwrap_or_default();
         let data = scratch.join(format!("server-{}-{nanos}", std::process::id()));
-        std::fs::create_dir_all(&data)
-            .with_context(|| format!("creating {}", data.display()))?;
+        std::fs::create_dir_all(&data).with_context(|| format!("creating {}", data.display()))?;
         let secret = format!("xtask-{nanos:x}");
         let mut child = Command::new(bin)
             .arg("--data")
             .arg(&data)
-            .args(["--single", "127.0.0.1:0", "--secret", &secret, "--admin", ADMIN])
+            .args([
+                "--single",
+                "127.0.0.1:0",
+                "--secret",
+                &secret,
+                "--admin",
+                ADMIN,
+            ])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())

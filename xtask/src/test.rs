@@ -15,8 +15,8 @@ use crate::repo::{
     package_args, which, Repo, BROWSER_TESTS, NATIVE, OFFICIAL_SDK_TESTS, SERVER_BIN, WASM,
     WASM_TARGET,
 };
-use crate::summary::{cargo_tally, tap_tally, Tally};
 use crate::server::{self, TestServer};
+use crate::summary::{cargo_tally, tap_tally, Tally};
 use crate::{run, tools};
 
 type LayerFn = fn(&Repo, &mut Tally) -> Result<()>;
