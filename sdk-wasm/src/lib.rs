@@ -16,6 +16,7 @@
 pub mod codec;
 pub mod error;
 pub mod event;
+#[cfg(feature = "js")]
 pub mod js;
 pub mod net;
 pub mod sdk;
