@@ -7,7 +7,8 @@
 // The server runs in single-port mode with `--static CHORUS_DEMO_DIST --seed-demo` on a fresh data
 // directory; every user is a separate browser context (a separate device). One test per seeded
 // feature; they run in order and build on each other's changes. Screenshots land in
-// artifacts/demo-e2e/, and a desktop screenshot of the chat with its group panel in docs/demo.png.
+// artifacts/demo-e2e/, including demo.png, a desktop screenshot of the chat with its group panel (the
+// README's docs/demo.png is a copy of one).
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -21,7 +22,7 @@ import { chromium } from 'playwright-core';
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, '..', '..');
 const ARTIFACTS = path.join(REPO, 'artifacts', 'demo-e2e');
-const DOCS_SHOT = path.join(REPO, 'docs', 'demo.png');
+const DOCS_SHOT = path.join(REPO, 'artifacts', 'demo-e2e', 'demo.png');
 
 const SERVER_BIN = process.env.CHORUS_SERVER_BIN;
 const DEMO_DIST = process.env.CHORUS_DEMO_DIST;
