@@ -453,11 +453,35 @@ impl Entities {
         self.announce_total_unread(before);
     }
 
-    /// Takes a batch persisted by another part of the engine into memory; raises only
-    /// [`EntityEvent::OnTotalUnreadMessageCountChanged`] when the total moved.
+    /// Takes a batch persisted by another part of the engine into memory; raises
+    /// [`EntityEvent::OnNewConversation`] / [`EntityEvent::OnConversationChanged`] for the
+    /// conversation rows it adds or changes and [`EntityEvent::OnTotalUnreadMessageCountChanged`]
+    /// when the total moved.
     pub fn observe(&mut self, changes: &Changes) {
         let before = self.total_unread();
+        // Message sync writes conversation rows (latest message, max seq): the app hears of
+        // them as the official SDK tells it, new ones and changed ones.
+        let mut rows: BTreeMap<&ConversationId, &Conversation> = BTreeMap::new();
+        for conversation in &changes.conversations {
+            rows.insert(&conversation.id, conversation);
+        }
+        let mut added = Vec::new();
+        let mut changed = Vec::new();
+        for (id, row) in rows {
+            match self.conversations.get(id) {
+                None => added.push(row.clone()),
+                Some(old) if old != row => changed.push(row.clone()),
+                Some(_) => {}
+            }
+        }
         self.apply_to_view(changes);
+        if !added.is_empty() {
+            self.events.push_back(EntityEvent::OnNewConversation(added));
+        }
+        if !changed.is_empty() {
+            self.events
+                .push_back(EntityEvent::OnConversationChanged(changed));
+        }
         self.announce_total_unread(before);
     }
 

@@ -719,10 +719,17 @@ fn has_read_receipt_sets_unread_and_total() {
     seed.conversations.push(conversation);
     block_on(h.store.save_changes(&seed)).expect("seed");
     h.entities.observe(&seed);
+    assert!(
+        matches!(h.entities.poll_event(), Some(EntityEvent::OnNewConversation(rows)) if rows[0].id == conv),
+        "a conversation written by message sync is announced"
+    );
     assert_eq!(
         h.entities.poll_event(),
         Some(EntityEvent::OnTotalUnreadMessageCountChanged(10))
     );
+    // The same row again changes nothing and says nothing.
+    h.entities.observe(&seed);
+    assert_eq!(h.entities.poll_event(), None);
 
     let mut tips = MarkAsReadTips {
         mark_as_read_user_id: ME.into(),
