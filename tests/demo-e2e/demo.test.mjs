@@ -347,7 +347,11 @@ test('a user invited after the seeded history scrolls back to its first message'
   const first = dave.page.getByTestId('message').filter({ hasText: 'Welcome, everyone! This group is where the Chorus team coordinates.' });
   const deadline = Date.now() + 180_000;
   while (!(await first.count())) {
-    assert.ok(Date.now() < deadline, 'the first seeded message was not reached by scrolling up');
+    if (Date.now() >= deadline) {
+      // Say where paging stopped: the page logs every history page it received.
+      const pages = dave.console.filter((line) => line.includes('history below')).slice(-8);
+      assert.fail(`the first seeded message was not reached by scrolling up; last pages:\n${pages.join('\n')}`);
+    }
     assert.equal(await dave.page.getByTestId('history-start').count(), 0, 'the history ended before the first seeded message');
     await dave.page.getByTestId('messages').evaluate((el) => {
       el.scrollTop = 0;
