@@ -358,7 +358,11 @@ test('a user invited after the seeded history scrolls back to its first message'
     });
     await dave.page.waitForTimeout(300);
   }
-  await first.scrollIntoViewIfNeeded();
+  // Scroll the list itself, not the row: a row is re-rendered (a new element)
+  // when a later page or a rename changes how it is shown.
+  await dave.page.getByTestId('messages').evaluate((el) => {
+    el.scrollTop = 0;
+  });
   await dave.page.getByTestId('history-start').waitFor({ timeout: UI_TIMEOUT });
   const seqs = await dave.page.locator('[data-seq]').evaluateAll((els) => els.map((e) => Number(e.dataset.seq)));
   const holes = [];
