@@ -40,7 +40,7 @@ export const CbEvents = Object.freeze({
 /** The errCode of failures outside the engine (the wasm module could not be loaded). */
 const INTERNAL_ERROR = 10006;
 
-/** The methods, by their official names (the engine's methods have the same names). */
+/** The methods, by their official names (the engine's `call` runs them by these names). */
 const METHODS = [
   'login',
   'logout',
@@ -168,7 +168,7 @@ export function getSDK(options = {}) {
       const operation = typeof given === 'string' && given !== '' ? given : operationID();
       try {
         await ready;
-        const data = takesParameter ? await engine[name](args[0]) : await engine[name]();
+        const data = await engine.call(name, takesParameter ? args[0] : undefined);
         return { event: name, errCode: 0, errMsg: '', data, operationID: operation };
       } catch (err) {
         throw failure(name, operation, err);

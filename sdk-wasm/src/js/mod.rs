@@ -1,7 +1,9 @@
-//! The JavaScript API: [`ChorusSdk`], one promise-returning method per official SDK method.
+//! The JavaScript API: [`ChorusSdk`], whose promise-returning [`ChorusSdk::call`] runs any
+//! official SDK method by name.
 //!
 //! Methods take the official parameter shapes and resolve with the official `data` value; the
-//! package's `index.js` wraps them into `WsResponse` objects. Failures reject with a plain
+//! package's `index.js` exposes one function per method and wraps results into `WsResponse`
+//! objects. Failures reject with a plain
 //! `{errCode, errMsg}` object built by [`js_error`]. Nothing throws synchronously: parameters
 //! are read inside the returned promise.
 
@@ -170,12 +172,29 @@ impl ChorusSdk {
         self.sdk.is_leader()
     }
 
-    /// `login({userID, token, platformID, apiAddr, wsAddr})` → `''`.
-    pub fn login(&self, params: JsValue) -> Promise {
+    /// Runs the official method `method` with its parameter (`undefined` for methods that take
+    /// none); the promise resolves with the method's `data`.
+    pub fn call(&self, method: String, params: JsValue) -> Promise {
+        // Read now, as the call happens, not when the promise first runs.
+        let status = self.sdk.login_status() as i32;
         let sdk = self.sdk.clone();
         let names = Rc::clone(&self.names);
-        promise(async move {
-            let p: convert::LoginIn = from_js("login", params)?;
+        promise(run(sdk, names, method, params, status))
+    }
+}
+
+/// One official method: `status` is the login status when it was called.
+async fn run(
+    sdk: Sdk,
+    names: Rc<RefCell<Names>>,
+    method: String,
+    params: JsValue,
+    status: i32,
+) -> Result<JsValue, SdkError> {
+    match method.as_str() {
+        // `login({userID, token, platformID, apiAddr, wsAddr})` → `''`.
+        "login" => {
+            let p: convert::LoginIn = from_js(&method, params)?;
             let user_id = p.user_id.clone();
             sdk.login(LoginParams {
                 user_id: p.user_id,
@@ -194,33 +213,17 @@ impl ChorusSdk {
             groups.iter().for_each(|g| names.group(g));
             friends.iter().for_each(|f| names.friend(f));
             done()
-        })
-    }
-
-    /// `logout()` → `''`.
-    pub fn logout(&self) -> Promise {
-        let sdk = self.sdk.clone();
-        let names = Rc::clone(&self.names);
-        promise(async move {
+        }
+        // `logout()` → `''`.
+        "logout" => {
             sdk.logout().await?;
             *names.borrow_mut() = Names::default();
             done()
-        })
-    }
-
-    /// `getLoginStatus()` → 1 logged out, 2 logging in, 3 logged in.
-    #[wasm_bindgen(js_name = getLoginStatus)]
-    pub fn get_login_status(&self) -> Promise {
-        let status = self.sdk.login_status() as i32;
-        promise(async move { Ok(JsValue::from(status)) })
-    }
-
-    /// `getAllConversationList()` → `ConversationItem[]`.
-    #[wasm_bindgen(js_name = getAllConversationList)]
-    pub fn get_all_conversation_list(&self) -> Promise {
-        let sdk = self.sdk.clone();
-        let names = Rc::clone(&self.names);
-        promise(async move {
+        }
+        // `getLoginStatus()` → 1 logged out, 2 logging in, 3 logged in.
+        "getLoginStatus" => Ok(JsValue::from(status)),
+        // `getAllConversationList()` → `ConversationItem[]`.
+        "getAllConversationList" => {
             let list = sdk.conversations().await?;
             let groups = sdk.joined_groups().await?;
             let friends = sdk.friends().await?;
@@ -244,15 +247,10 @@ impl ChorusSdk {
                 }
             }
             to_js(&conversation_items(&list, &names.borrow()))
-        })
-    }
-
-    /// `getAdvancedHistoryMessageList({conversationID, count, startClientMsgID})`.
-    #[wasm_bindgen(js_name = getAdvancedHistoryMessageList)]
-    pub fn get_advanced_history_message_list(&self, params: JsValue) -> Promise {
-        let sdk = self.sdk.clone();
-        promise(async move {
-            let p: convert::HistoryIn = from_js("getAdvancedHistoryMessageList", params)?;
+        }
+        // `getAdvancedHistoryMessageList({conversationID, count, startClientMsgID})`.
+        "getAdvancedHistoryMessageList" => {
+            let p: convert::HistoryIn = from_js(&method, params)?;
             if p.count == 0 {
                 return Err(SdkError::InvalidArgument("count must be at least 1".into()));
             }
@@ -267,29 +265,19 @@ impl ChorusSdk {
                 err_code: 0,
                 err_msg: String::new(),
             })
-        })
-    }
-
-    /// `createTextMessage(text)` → a draft `MessageItem` (its clientMsgID is assigned on send).
-    #[wasm_bindgen(js_name = createTextMessage)]
-    pub fn create_text_message(&self, text: JsValue) -> Promise {
-        let sdk = self.sdk.clone();
-        promise(async move {
-            let text: String = from_js("createTextMessage", text)?;
+        }
+        // `createTextMessage(text)` → a draft `MessageItem` (its clientMsgID is assigned on send).
+        "createTextMessage" => {
+            let text: String = from_js(&method, params)?;
             if text.is_empty() {
                 return Err(SdkError::InvalidArgument("the text is empty".into()));
             }
             let me = sdk.self_info().await.ok();
             to_js(&text_draft(&text, me.as_ref(), now_millis() as i64))
-        })
-    }
-
-    /// `sendMessage({recvID, groupID, message})` → the sent `MessageItem`.
-    #[wasm_bindgen(js_name = sendMessage)]
-    pub fn send_message(&self, params: JsValue) -> Promise {
-        let sdk = self.sdk.clone();
-        promise(async move {
-            let p: convert::SendIn = from_js("sendMessage", params)?;
+        }
+        // `sendMessage({recvID, groupID, message})` → the sent `MessageItem`.
+        "sendMessage" => {
+            let p: convert::SendIn = from_js(&method, params)?;
             if p.message.content_type != 101 {
                 return Err(SdkError::InvalidArgument(format!(
                     "only text messages (contentType 101) can be sent, got {}",
@@ -311,46 +299,26 @@ impl ChorusSdk {
             };
             let sent = sdk.send_text(recipient, &text).await?;
             to_js(&message_item(&sent))
-        })
-    }
-
-    /// `revokeMessage({conversationID, clientMsgID})` → `''`.
-    #[wasm_bindgen(js_name = revokeMessage)]
-    pub fn revoke_message(&self, params: JsValue) -> Promise {
-        let sdk = self.sdk.clone();
-        promise(async move {
-            let p: convert::RevokeIn = from_js("revokeMessage", params)?;
+        }
+        // `revokeMessage({conversationID, clientMsgID})` → `''`.
+        "revokeMessage" => {
+            let p: convert::RevokeIn = from_js(&method, params)?;
             require("clientMsgID", &p.client_msg_id)?;
             sdk.revoke(&conversation_id(p.conversation_id)?, &p.client_msg_id)
                 .await?;
             done()
-        })
-    }
-
-    /// `markConversationMessageAsRead(conversationID)` → `''`.
-    #[wasm_bindgen(js_name = markConversationMessageAsRead)]
-    pub fn mark_conversation_message_as_read(&self, conversation: JsValue) -> Promise {
-        let sdk = self.sdk.clone();
-        promise(async move {
-            let id: String = from_js("markConversationMessageAsRead", conversation)?;
+        }
+        // `markConversationMessageAsRead(conversationID)` → `''`.
+        "markConversationMessageAsRead" => {
+            let id: String = from_js(&method, params)?;
             sdk.mark_read(&conversation_id(id)?).await?;
             done()
-        })
-    }
-
-    /// `getSelfUserInfo()` → `SelfUserInfo`.
-    #[wasm_bindgen(js_name = getSelfUserInfo)]
-    pub fn get_self_user_info(&self) -> Promise {
-        let sdk = self.sdk.clone();
-        promise(async move { to_js(&self_user_info(&sdk.self_info().await?)) })
-    }
-
-    /// `setSelfInfo({nickname?, faceURL?})` → `''`.
-    #[wasm_bindgen(js_name = setSelfInfo)]
-    pub fn set_self_info(&self, params: JsValue) -> Promise {
-        let sdk = self.sdk.clone();
-        promise(async move {
-            let p: convert::SelfInfoIn = from_js("setSelfInfo", params)?;
+        }
+        // `getSelfUserInfo()` → `SelfUserInfo`.
+        "getSelfUserInfo" => to_js(&self_user_info(&sdk.self_info().await?)),
+        // `setSelfInfo({nickname?, faceURL?})` → `''`.
+        "setSelfInfo" => {
+            let p: convert::SelfInfoIn = from_js(&method, params)?;
             if p.nickname.is_none() && p.face_url.is_none() {
                 return Err(SdkError::InvalidArgument(
                     "give nickname and/or faceURL".into(),
@@ -358,50 +326,30 @@ impl ChorusSdk {
             }
             sdk.set_self_info(p.nickname, p.face_url).await?;
             done()
-        })
-    }
-
-    /// `getUsersInfo(userIDs)` → `PublicUserItem[]`.
-    #[wasm_bindgen(js_name = getUsersInfo)]
-    pub fn get_users_info(&self, user_ids: JsValue) -> Promise {
-        let sdk = self.sdk.clone();
-        promise(async move {
-            let ids: Vec<String> = from_js("getUsersInfo", user_ids)?;
+        }
+        // `getUsersInfo(userIDs)` → `PublicUserItem[]`.
+        "getUsersInfo" => {
+            let ids: Vec<String> = from_js(&method, params)?;
             require_ids("userIDs", &ids)?;
             let users = sdk.users_info(&ids).await?;
             to_js(&users.iter().map(public_user_item).collect::<Vec<_>>())
-        })
-    }
-
-    /// `getJoinedGroupList()` → `GroupItem[]`.
-    #[wasm_bindgen(js_name = getJoinedGroupList)]
-    pub fn get_joined_group_list(&self) -> Promise {
-        let sdk = self.sdk.clone();
-        promise(async move {
+        }
+        // `getJoinedGroupList()` → `GroupItem[]`.
+        "getJoinedGroupList" => {
             let groups = sdk.joined_groups().await?;
             to_js(&groups.iter().map(group_item).collect::<Vec<_>>())
-        })
-    }
-
-    /// `getSpecifiedGroupsInfo(groupIDs)` → `GroupItem[]`.
-    #[wasm_bindgen(js_name = getSpecifiedGroupsInfo)]
-    pub fn get_specified_groups_info(&self, group_ids: JsValue) -> Promise {
-        let sdk = self.sdk.clone();
-        promise(async move {
-            let ids: Vec<String> = from_js("getSpecifiedGroupsInfo", group_ids)?;
+        }
+        // `getSpecifiedGroupsInfo(groupIDs)` → `GroupItem[]`.
+        "getSpecifiedGroupsInfo" => {
+            let ids: Vec<String> = from_js(&method, params)?;
             require_ids("groupIDs", &ids)?;
             let groups = sdk.groups_info(&ids).await?;
             to_js(&groups.iter().map(group_item).collect::<Vec<_>>())
-        })
-    }
-
-    /// `setGroupInfo({groupID, groupName?, notification?, introduction?, lookMemberInfo?,
-    /// applyMemberFriend?, enableHistoryForNewMembers?})` → `''`.
-    #[wasm_bindgen(js_name = setGroupInfo)]
-    pub fn set_group_info(&self, params: JsValue) -> Promise {
-        let sdk = self.sdk.clone();
-        promise(async move {
-            let p: convert::GroupInfoIn = from_js("setGroupInfo", params)?;
+        }
+        // `setGroupInfo({groupID, groupName?, notification?, introduction?, lookMemberInfo?,
+        // applyMemberFriend?, enableHistoryForNewMembers?})` → `''`.
+        "setGroupInfo" => {
+            let p: convert::GroupInfoIn = from_js(&method, params)?;
             require("groupID", &p.group_id)?;
             let update = GroupUpdate {
                 group_id: p.group_id,
@@ -422,15 +370,10 @@ impl ChorusSdk {
             }
             sdk.set_group_info(update).await?;
             done()
-        })
-    }
-
-    /// `getGroupMemberList({groupID, filter, offset, count})` → `GroupMemberItem[]`.
-    #[wasm_bindgen(js_name = getGroupMemberList)]
-    pub fn get_group_member_list(&self, params: JsValue) -> Promise {
-        let sdk = self.sdk.clone();
-        promise(async move {
-            let p: convert::MemberListIn = from_js("getGroupMemberList", params)?;
+        }
+        // `getGroupMemberList({groupID, filter, offset, count})` → `GroupMemberItem[]`.
+        "getGroupMemberList" => {
+            let p: convert::MemberListIn = from_js(&method, params)?;
             require("groupID", &p.group_id)?;
             let keep = member_filter(p.filter)?;
             let members = sdk.members(&p.group_id).await?;
@@ -442,41 +385,26 @@ impl ChorusSdk {
                 .map(member_item)
                 .collect();
             to_js(&page)
-        })
-    }
-
-    /// `getSpecifiedGroupMembersInfo({groupID, userIDList})` → `GroupMemberItem[]`.
-    #[wasm_bindgen(js_name = getSpecifiedGroupMembersInfo)]
-    pub fn get_specified_group_members_info(&self, params: JsValue) -> Promise {
-        let sdk = self.sdk.clone();
-        promise(async move {
-            let p: convert::MembersInfoIn = from_js("getSpecifiedGroupMembersInfo", params)?;
+        }
+        // `getSpecifiedGroupMembersInfo({groupID, userIDList})` → `GroupMemberItem[]`.
+        "getSpecifiedGroupMembersInfo" => {
+            let p: convert::MembersInfoIn = from_js(&method, params)?;
             require("groupID", &p.group_id)?;
             require_ids("userIDList", &p.user_id_list)?;
             let members = sdk.members_info(&p.group_id, &p.user_id_list).await?;
             to_js(&members.iter().map(member_item).collect::<Vec<_>>())
-        })
-    }
-
-    /// `inviteUserToGroup({groupID, reason, userIDList})` → `''`.
-    #[wasm_bindgen(js_name = inviteUserToGroup)]
-    pub fn invite_user_to_group(&self, params: JsValue) -> Promise {
-        let sdk = self.sdk.clone();
-        promise(async move {
-            let p: convert::GroupUsersIn = from_js("inviteUserToGroup", params)?;
+        }
+        // `inviteUserToGroup({groupID, reason, userIDList})` → `''`.
+        "inviteUserToGroup" => {
+            let p: convert::GroupUsersIn = from_js(&method, params)?;
             require("groupID", &p.group_id)?;
             require_ids("userIDList", &p.user_id_list)?;
             sdk.invite(&p.group_id, &p.user_id_list, &p.reason).await?;
             done()
-        })
-    }
-
-    /// `joinGroup({groupID, reqMsg, joinSource})` → `''`.
-    #[wasm_bindgen(js_name = joinGroup)]
-    pub fn join_group(&self, params: JsValue) -> Promise {
-        let sdk = self.sdk.clone();
-        promise(async move {
-            let p: convert::JoinGroupIn = from_js("joinGroup", params)?;
+        }
+        // `joinGroup({groupID, reqMsg, joinSource})` → `''`.
+        "joinGroup" => {
+            let p: convert::JoinGroupIn = from_js(&method, params)?;
             require("groupID", &p.group_id)?;
             if !(2..=4).contains(&p.join_source) {
                 return Err(SdkError::InvalidArgument(
@@ -486,40 +414,25 @@ impl ChorusSdk {
             sdk.join_group(&p.group_id, &p.req_msg, p.join_source)
                 .await?;
             done()
-        })
-    }
-
-    /// `kickGroupMember({groupID, reason, userIDList})` → `''`.
-    #[wasm_bindgen(js_name = kickGroupMember)]
-    pub fn kick_group_member(&self, params: JsValue) -> Promise {
-        let sdk = self.sdk.clone();
-        promise(async move {
-            let p: convert::GroupUsersIn = from_js("kickGroupMember", params)?;
+        }
+        // `kickGroupMember({groupID, reason, userIDList})` → `''`.
+        "kickGroupMember" => {
+            let p: convert::GroupUsersIn = from_js(&method, params)?;
             require("groupID", &p.group_id)?;
             require_ids("userIDList", &p.user_id_list)?;
             sdk.kick(&p.group_id, &p.user_id_list, &p.reason).await?;
             done()
-        })
-    }
-
-    /// `quitGroup(groupID)` → `''`.
-    #[wasm_bindgen(js_name = quitGroup)]
-    pub fn quit_group(&self, group_id: JsValue) -> Promise {
-        let sdk = self.sdk.clone();
-        promise(async move {
-            let group_id: String = from_js("quitGroup", group_id)?;
+        }
+        // `quitGroup(groupID)` → `''`.
+        "quitGroup" => {
+            let group_id: String = from_js(&method, params)?;
             require("groupID", &group_id)?;
             sdk.quit_group(&group_id).await?;
             done()
-        })
-    }
-
-    /// `setGroupMemberInfo({groupID, userID, roleLevel})` → `''`.
-    #[wasm_bindgen(js_name = setGroupMemberInfo)]
-    pub fn set_group_member_info(&self, params: JsValue) -> Promise {
-        let sdk = self.sdk.clone();
-        promise(async move {
-            let p: convert::MemberInfoIn = from_js("setGroupMemberInfo", params)?;
+        }
+        // `setGroupMemberInfo({groupID, userID, roleLevel})` → `''`.
+        "setGroupMemberInfo" => {
+            let p: convert::MemberInfoIn = from_js(&method, params)?;
             require("groupID", &p.group_id)?;
             require("userID", &p.user_id)?;
             let role = match p.role_level {
@@ -533,16 +446,11 @@ impl ChorusSdk {
             };
             sdk.set_member_role(&p.group_id, &p.user_id, role).await?;
             done()
-        })
-    }
-
-    /// `createGroup({memberUserIDs, adminUserIDs, ownerUserID?, groupInfo: {groupName}})` →
-    /// `GroupItem`.
-    #[wasm_bindgen(js_name = createGroup)]
-    pub fn create_group(&self, params: JsValue) -> Promise {
-        let sdk = self.sdk.clone();
-        promise(async move {
-            let p: convert::CreateGroupIn = from_js("createGroup", params)?;
+        }
+        // `createGroup({memberUserIDs, adminUserIDs, ownerUserID?, groupInfo: {groupName}})` →
+        // `GroupItem`.
+        "createGroup" => {
+            let p: convert::CreateGroupIn = from_js(&method, params)?;
             require("groupInfo.groupName", &p.group_info.group_name)?;
             if let Some(kind) = p.group_info.group_type.filter(|t| *t != 2) {
                 return Err(SdkError::InvalidArgument(format!(
@@ -564,40 +472,26 @@ impl ChorusSdk {
                 )
                 .await?;
             to_js(&group_item(&group))
-        })
-    }
-
-    /// `getFriendList()` → `FriendUserItem[]`.
-    #[wasm_bindgen(js_name = getFriendList)]
-    pub fn get_friend_list(&self) -> Promise {
-        let sdk = self.sdk.clone();
-        promise(async move {
+        }
+        // `getFriendList()` → `FriendUserItem[]`.
+        "getFriendList" => {
             let friends = sdk.friends().await?;
             to_js(&friends.iter().map(friend_item).collect::<Vec<_>>())
-        })
-    }
-
-    /// `addFriend({toUserID, reqMsg})` → `''`.
-    #[wasm_bindgen(js_name = addFriend)]
-    pub fn add_friend(&self, params: JsValue) -> Promise {
-        let sdk = self.sdk.clone();
-        promise(async move {
-            let p: convert::AddFriendIn = from_js("addFriend", params)?;
+        }
+        // `addFriend({toUserID, reqMsg})` → `''`.
+        "addFriend" => {
+            let p: convert::AddFriendIn = from_js(&method, params)?;
             require("toUserID", &p.to_user_id)?;
             sdk.add_friend(&p.to_user_id, &p.req_msg).await?;
             done()
-        })
-    }
-
-    /// `updateFriends({friendUserIDs, remark})` → `''` (an empty remark deletes it).
-    #[wasm_bindgen(js_name = updateFriends)]
-    pub fn update_friends(&self, params: JsValue) -> Promise {
-        let sdk = self.sdk.clone();
-        promise(async move {
-            let p: convert::UpdateFriendsIn = from_js("updateFriends", params)?;
+        }
+        // `updateFriends({friendUserIDs, remark})` → `''` (an empty remark deletes it).
+        "updateFriends" => {
+            let p: convert::UpdateFriendsIn = from_js(&method, params)?;
             require_ids("friendUserIDs", &p.friend_user_ids)?;
             sdk.set_friend_remark(&p.friend_user_ids, &p.remark).await?;
             done()
-        })
+        }
+        _ => Err(SdkError::InvalidArgument(format!("no method {method}"))),
     }
 }
