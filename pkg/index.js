@@ -1,11 +1,11 @@
 // @chorus/sdk: the official OpenIM web SDK's API over the Chorus WebAssembly engine.
 //
 // `getSDK()` returns at once; the wasm module is fetched and instantiated once per page, and
-// every method waits for it. Methods resolve with `WsResponse` objects
+// every method waits for it. The engine's JavaScript glue is imported by the first `getSDK()`
+// while the wasm downloads and compiles, so neither waits for the other. Methods resolve with `WsResponse` objects
 // `{event, errCode: 0, errMsg: '', data, operationID}` and reject with
 // `{event, errCode, errMsg, data: null, operationID}`; they never throw synchronously.
 
-import init, { ChorusSdk } from './dist/chorus_sdk_wasm.js';
 
 /** Event names, as the official SDK's `CbEvents`. */
 export const CbEvents = Object.freeze({
@@ -82,10 +82,30 @@ const NO_PARAMETER = new Set([
 
 let loading = null;
 
-/** Fetches and instantiates the wasm module, once per page. */
+/** The wasm module next to the glue, unless `getSDK({wasmURL})` names another. */
+const DEFAULT_WASM = new URL('./dist/chorus_sdk_wasm_bg.wasm', import.meta.url);
+
+/** Fetches and compiles the wasm, compiling while it downloads when served as application/wasm. */
+async function compile(url) {
+  const response = await fetch(url);
+  if (!response.ok) {
+    throw new Error(`failed to fetch Wasm: ${response.status} ${response.statusText} fetching '${response.url}'`);
+  }
+  const type = (response.headers.get('content-type') ?? '').split(';')[0].trim().toLowerCase();
+  if (type === 'application/wasm') return WebAssembly.compileStreaming(response);
+  return WebAssembly.compile(await response.arrayBuffer());
+}
+
+/** Imports the glue and compiles the wasm side by side, then instantiates, once per page. */
 function load(wasmURL) {
   if (!loading) {
-    loading = init(wasmURL === undefined ? undefined : { module_or_path: wasmURL });
+    const module = compile(wasmURL ?? DEFAULT_WASM);
+    // Settled below; until then a failed download must not be reported as unhandled.
+    module.catch(() => {});
+    loading = import('./dist/chorus_sdk_wasm.js').then(async (glue) => {
+      await glue.default({ module_or_path: await module });
+      return glue.ChorusSdk;
+    });
   }
   return loading;
 }
@@ -132,7 +152,7 @@ export function getSDK(options = {}) {
     }
   };
 
-  const ready = load(options.wasmURL).then(() => {
+  const ready = load(options.wasmURL).then((ChorusSdk) => {
     engine = new ChorusSdk();
     engine.setListener(dispatch);
   });
