@@ -1,8 +1,8 @@
 //! Conversions between the official SDK's JavaScript shapes and the core model.
 //!
 //! Outgoing data (`MessageItem`, `ConversationItem`, `GroupItem`, …) are serde structs with the
-//! official field names, serialized with [`serde_wasm_bindgen::Serializer::json_compatible`] so
-//! maps become plain objects and absent options become `undefined`. Incoming parameters are
+//! official field names, serialized to JSON and parsed by the browser ([`to_js`]), so maps become
+//! plain objects and absent options are left out. Incoming parameters are
 //! serde structs too: a missing required field or a value of the wrong type becomes
 //! [`SdkError::InvalidArgument`] (`errCode` 10001) before anything is changed.
 
@@ -24,9 +24,11 @@ const TEXT: i32 = ContentType::Text.as_i32();
 /// Content type the official SDK shows revoked messages with.
 const REVOKED: i32 = ContentType::MsgRevokeNotification.as_i32();
 
-/// Serializes an outgoing value as plain JavaScript data.
+/// Serializes an outgoing value as plain JavaScript data: JSON text parsed by the browser, so
+/// every shape goes through the one serde_json serializer the engine already has.
 pub fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, SdkError> {
-    Ok(value.serialize(&serde_wasm_bindgen::Serializer::json_compatible())?)
+    let text = serde_json::to_string(value).map_err(|e| SdkError::Convert(e.to_string()))?;
+    js_sys::JSON::parse(&text).map_err(|_| SdkError::Convert("JSON.parse refused".into()))
 }
 
 /// Reads a parameter; anything malformed is an invalid argument.
