@@ -1,8 +1,9 @@
 //! `cargo xtask pkg`: the browser SDK as ES module + wasm in `pkg/dist/` (git-ignored), which
 //! `pkg/package.json` publishes.
 //!
-//! Pipeline: cargo release build for wasm32 → `wasm-bindgen --target web` → `wasm-opt -Oz`
-//! (npm binaryen, when Node is available) → size report. Never touches files outside
+//! Pipeline: cargo release build for wasm32 → `wasm-bindgen --target web` → the glue without
+//! comments and indentation ([`compact_glue`]) → `wasm-opt -Oz` (npm binaryen, when Node is
+//! available) → size report. Never touches files outside
 //! `pkg/dist/` and `target/`.
 
 use std::fs;
@@ -42,6 +43,17 @@ pub fn main(repo: &Repo, args: &[String]) -> Result<()> {
     let wasm = dist.join(format!("{}_bg.wasm", SDK.replace('-', "_")));
     if !wasm.is_file() {
         bail!("wasm-bindgen did not write {}", wasm.display());
+    }
+    let glue = dist.join(format!("{}.js", SDK.replace('-', "_")));
+    let text = fs::read_to_string(&glue).with_context(|| format!("reading {}", glue.display()))?;
+    match compact_glue(&text) {
+        Some(compact) => {
+            fs::write(&glue, compact).with_context(|| format!("writing {}", glue.display()))?
+        }
+        None => eprintln!(
+            "note: {} kept as wasm-bindgen wrote it (a line may continue a template literal)",
+            glue.display()
+        ),
     }
 
     let mut sizes = vec![("cargo output".to_owned(), size(&built)?)];
@@ -107,6 +119,66 @@ pub fn size(path: &Path) -> Result<(u64, Option<u64>)> {
     Ok((raw, gz))
 }
 
+/// The wasm-bindgen glue without its comment lines, blank lines and indentation (what the
+/// browser downloads and parses, about a sixth less after gzip). The first line's
+/// `/* @ts-self-types=… */` stays. `None` when a line holds an odd number of backticks (a
+/// template literal could span lines, and its text must not change) or code follows a comment
+/// on its line.
+pub fn compact_glue(text: &str) -> Option<String> {
+    let mut out = String::with_capacity(text.len());
+    let mut in_doc = false;
+    for (index, line) in text.lines().enumerate() {
+        if line.matches('`').count() % 2 == 1 {
+            return None;
+        }
+        let line = line.trim();
+        if in_doc || (index > 0 && line.starts_with("/*")) {
+            // A comment line, or the last one; code after a comment's end is left alone.
+            in_doc = match line.find("*/") {
+                None => true,
+                Some(end) if end + 2 == line.len() => false,
+                Some(_) => return None,
+            };
+            continue;
+        }
+        if line.is_empty() || line.starts_with("//") {
+            continue;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    Some(out)
+}
+
 fn show(size: Option<u64>) -> String {
     size.map_or_else(|| "n/a".to_owned(), |s| s.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::compact_glue;
+
+    #[test]
+    fn glue_loses_comments_and_indentation_but_not_code() {
+        let glue = "/* @ts-self-types=\"./x.d.ts\" */\n\n/**\n * Doc.\n */\nexport class A {\n    \
+                    // note\n    f(a) {\n        return `${a} // kept`; /* tail */\n    }\n}\n";
+        assert_eq!(
+            compact_glue(glue).as_deref(),
+            Some(
+                "/* @ts-self-types=\"./x.d.ts\" */\nexport class A {\nf(a) {\n\
+                 return `${a} // kept`; /* tail */\n}\n}\n"
+            )
+        );
+    }
+
+    #[test]
+    fn a_template_literal_over_lines_keeps_the_glue_as_is() {
+        assert_eq!(compact_glue("const a = `one\n    two`;\n"), None);
+    }
+
+    #[test]
+    fn code_after_a_comment_keeps_the_glue_as_is() {
+        assert_eq!(compact_glue("x();\n/* a */ y();\n"), None);
+        assert_eq!(compact_glue("x();\n/* a\n b */ y();\n"), None);
+    }
 }
