@@ -31,7 +31,7 @@ use chorus_core::store::{Direction, Store};
 use chorus_proto::constants::PlatformId;
 use chorus_proto::pb::sdkws::{GroupInfo, GroupMemberFullInfo, UserInfo};
 use futures::channel::{mpsc, oneshot};
-use futures::future::{select, Either};
+use futures::future::{select, Either, LocalBoxFuture};
 use futures::StreamExt;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -430,14 +430,14 @@ impl Sdk {
             config.outbox.platform_id = params.platform_id;
         }
         let seed = random_u64();
-        let client = driver::load_client(
+        let loading: LocalBoxFuture<'_, _> = Box::pin(driver::load_client(
             &*session.store,
             config,
             Box::new(SeededEntropy::new(seed)),
             Box::new(SeededEntropy::new(seed.rotate_left(21))),
             Box::new(SeededEntropy::new(random_u64())),
-        )
-        .await;
+        ));
+        let client = loading.await;
         let mut client = match client {
             Ok(client) => client,
             Err(e) => {
@@ -457,12 +457,13 @@ impl Sdk {
         *session.commands.borrow_mut() = Some(commands);
         let sdk = self.clone();
         let events_session = Rc::clone(&session);
-        let result = driver::run(
+        let clock = BrowserClock::new();
+        let running: LocalBoxFuture<'_, _> = Box::pin(driver::run(
             &mut client,
             &*session.store,
             &BrowserTransport,
             &session.http,
-            &BrowserClock::new(),
+            &clock,
             command_rx,
             move |event| {
                 for event in SdkEvent::from_client(event) {
@@ -478,8 +479,8 @@ impl Sdk {
                     }
                 }
             },
-        )
-        .await;
+        ));
+        let result = running.await;
         if let Err(e) = result {
             self.emit(
                 &session,
@@ -562,11 +563,15 @@ impl Sdk {
     }
 
     /// Runs a follower's command in the leader tab.
-    async fn run_tab_command(
-        &self,
-        session: &Rc<Session>,
+    fn run_tab_command<'a>(
+        &'a self,
+        session: &'a Rc<Session>,
         command: TabCommand,
-    ) -> Result<String, (i32, String)> {
+    ) -> LocalBoxFuture<'a, TabResult> {
+        Box::pin(self.run_tab_command_inner(session, command))
+    }
+
+    async fn run_tab_command_inner(&self, session: &Rc<Session>, command: TabCommand) -> TabResult {
         let fail = |e: SdkError| (e.code(), e.to_string());
         match command {
             TabCommand::SendText { group, to, text } => {
@@ -817,18 +822,21 @@ impl Sdk {
         Ok((messages, complete, reached_start))
     }
 
-    async fn run_or_forward(
-        &self,
-        session: &Rc<Session>,
+    /// Runs `command` here when this tab leads, else has the leader run it.
+    fn run_or_forward<'a>(
+        &'a self,
+        session: &'a Rc<Session>,
         command: TabCommand,
-    ) -> Result<String, SdkError> {
-        if session.commands.borrow().is_some() {
-            self.run_tab_command(session, command)
-                .await
-                .map_err(|(code, message)| SdkError::from_code(code, message))
-        } else {
-            self.forward(session, command).await
-        }
+    ) -> LocalBoxFuture<'a, Result<String, SdkError>> {
+        Box::pin(async move {
+            if session.commands.borrow().is_some() {
+                self.run_tab_command(session, command)
+                    .await
+                    .map_err(|(code, message)| SdkError::from_code(code, message))
+            } else {
+                self.forward(session, command).await
+            }
+        })
     }
 
     /// The logged-in user's profile (from the local database, else the server).
@@ -1275,49 +1283,69 @@ impl Sdk {
 
     /// A REST call with the session's token; the envelope's `data` on `errCode` 0.
     pub async fn api<T: DeserializeOwned>(&self, path: &str, body: Value) -> Result<T, SdkError> {
-        let session = self.session()?;
-        let operation = session.operation.get() + 1;
-        session.operation.set(operation);
-        let headers = vec![
-            (
-                "operationID".to_owned(),
-                format!("chorus-{}-{operation}", self.inner.tab_id),
-            ),
-            ("token".to_owned(), session.params.token.clone()),
-        ];
-        let text = session
-            .http
-            .post(path.to_owned(), headers, body.to_string())
-            .await
-            .map_err(|e| SdkError::Network(e.0))?;
-        // `data` is kept as text and read with the same deserializer as everything else.
-        #[derive(Deserialize)]
-        struct Envelope {
-            #[serde(rename = "errCode", default)]
-            err_code: i32,
-            #[serde(rename = "errMsg", default)]
-            err_msg: String,
-            #[serde(rename = "errDlt", default)]
-            err_dlt: String,
-            #[serde(default)]
-            data: Option<Box<serde_json::value::RawValue>>,
-        }
-        let envelope: Envelope = serde_json::from_slice(text.as_bytes())
-            .map_err(|e| SdkError::Convert(format!("{path}: {e}")))?;
-        if envelope.err_code != 0 {
-            let mut message = envelope.err_msg;
-            if !envelope.err_dlt.is_empty() {
-                message = format!("{message}: {}", envelope.err_dlt);
-            }
-            return Err(SdkError::Server {
-                code: envelope.err_code,
-                message,
-            });
-        }
-        let data = envelope.data.as_ref().map_or("null", |d| d.get());
-        serde_json::from_slice(data.as_bytes())
-            .map_err(|e| SdkError::Convert(format!("{path}: {e}")))
+        let data = self.api_data(path, body).await?;
+        serde_json::from_slice(data.as_bytes()).map_err(|e| convert_error(path, &e))
     }
+
+    /// [`Sdk::api`] up to the envelope's `data`, as JSON text (`null` when absent). One future
+    /// type for every call, whatever the caller reads from the data.
+    fn api_data<'a>(
+        &'a self,
+        path: &'a str,
+        body: Value,
+    ) -> LocalBoxFuture<'a, Result<String, SdkError>> {
+        Box::pin(async move {
+            let session = self.session()?;
+            let operation = session.operation.get() + 1;
+            session.operation.set(operation);
+            let headers = vec![
+                (
+                    "operationID".to_owned(),
+                    format!("chorus-{}-{operation}", self.inner.tab_id),
+                ),
+                ("token".to_owned(), session.params.token.clone()),
+            ];
+            let text = session
+                .http
+                .post(path.to_owned(), headers, body.to_string())
+                .await
+                .map_err(|e| SdkError::Network(e.0))?;
+            // `data` is kept as text and read with the same deserializer as everything else.
+            #[derive(Deserialize)]
+            struct Envelope {
+                #[serde(rename = "errCode", default)]
+                err_code: i32,
+                #[serde(rename = "errMsg", default)]
+                err_msg: String,
+                #[serde(rename = "errDlt", default)]
+                err_dlt: String,
+                #[serde(default)]
+                data: Option<Box<serde_json::value::RawValue>>,
+            }
+            let envelope: Envelope =
+                serde_json::from_slice(text.as_bytes()).map_err(|e| convert_error(path, &e))?;
+            if envelope.err_code != 0 {
+                let mut message = envelope.err_msg;
+                if !envelope.err_dlt.is_empty() {
+                    message = format!("{message}: {}", envelope.err_dlt);
+                }
+                return Err(SdkError::Server {
+                    code: envelope.err_code,
+                    message,
+                });
+            }
+            Ok(envelope
+                .data
+                .as_ref()
+                .map_or("null", |d| d.get())
+                .to_owned())
+        })
+    }
+}
+
+/// A response of `path` that does not have the expected shape.
+fn convert_error(path: &str, error: &serde_json::Error) -> SdkError {
+    SdkError::Convert(format!("{path}: {error}"))
 }
 
 impl Session {

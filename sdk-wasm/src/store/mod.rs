@@ -22,6 +22,7 @@ use std::ops::RangeInclusive;
 use chorus_core::changes::{Changes, OutboxEntry, SyncState, VersionKind, VersionMarker};
 use chorus_core::model::{Conversation, ConversationId, Friend, Group, Member, Message, Seq, User};
 use chorus_core::store::{Direction, Store, StoreError};
+use futures::future::LocalBoxFuture;
 use rexie::{Rexie, TransactionMode};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -121,6 +122,34 @@ impl IdbStore {
             .map_err(backend("starting a read transaction"))
     }
 
+    /// The record under `key` in `store`: one future type for every object store.
+    fn get_record(
+        &self,
+        store: &'static str,
+        key: JsValue,
+    ) -> LocalBoxFuture<'_, Result<Option<JsValue>, StoreError>> {
+        Box::pin(async move {
+            self.read(store)?
+                .get(key)
+                .await
+                .map_err(backend("reading a value"))
+        })
+    }
+
+    /// Every record in `store` within `range` (everything when `None`), in key order.
+    fn get_records(
+        &self,
+        store: &'static str,
+        range: Option<rexie::KeyRange>,
+    ) -> LocalBoxFuture<'_, Result<Vec<JsValue>, StoreError>> {
+        Box::pin(async move {
+            self.read(store)?
+                .get_all(range, None)
+                .await
+                .map_err(backend("reading values"))
+        })
+    }
+
     /// The value under `key` in `store`.
     async fn get<T: DeserializeOwned>(
         &self,
@@ -128,11 +157,7 @@ impl IdbStore {
         key: JsValue,
         what: &str,
     ) -> Result<Option<T>, StoreError> {
-        let found = self
-            .read(store)?
-            .get(key)
-            .await
-            .map_err(backend("reading a value"))?;
+        let found = self.get_record(store, key).await?;
         found.map(|value| from_js(value, what)).transpose()
     }
 
@@ -143,11 +168,7 @@ impl IdbStore {
         range: Option<rexie::KeyRange>,
         what: &str,
     ) -> Result<Vec<T>, StoreError> {
-        let values = self
-            .read(store)?
-            .get_all(range, None)
-            .await
-            .map_err(backend("reading values"))?;
+        let values = self.get_records(store, range).await?;
         values.into_iter().map(|v| from_js(v, what)).collect()
     }
 }

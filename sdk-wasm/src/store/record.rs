@@ -22,14 +22,20 @@ use wasm_bindgen::JsValue;
 
 /// Converts a value for writing.
 pub fn to_js<T: Serialize + ?Sized>(value: &T, what: &str) -> Result<JsValue, StoreError> {
-    serde_wasm_bindgen::to_value(value)
-        .map_err(|err| StoreError::Backend(format!("cannot convert {what} for IndexedDB: {err}")))
+    serde_wasm_bindgen::to_value(value).map_err(|err| unconvertible(what, &err))
 }
 
 /// Reads a stored value back.
 pub fn from_js<T: DeserializeOwned>(value: JsValue, what: &str) -> Result<T, StoreError> {
-    serde_wasm_bindgen::from_value(value)
-        .map_err(|err| StoreError::Corrupt(format!("stored {what} cannot be read: {err}")))
+    serde_wasm_bindgen::from_value(value).map_err(|err| unreadable(what, &err))
+}
+
+fn unconvertible(what: &str, err: &serde_wasm_bindgen::Error) -> StoreError {
+    StoreError::Backend(format!("cannot convert {what} for IndexedDB: {err}"))
+}
+
+fn unreadable(what: &str, err: &serde_wasm_bindgen::Error) -> StoreError {
+    StoreError::Corrupt(format!("stored {what} cannot be read: {err}"))
 }
 
 /// A rexie failure while doing `what`.
