@@ -17,7 +17,6 @@
 //! as notifications through the leader's connection, are stored, and are raised as events.
 
 use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use chorus_core::client::ClientConfig;
@@ -164,7 +163,7 @@ struct Session {
     leadership: RefCell<Option<Leadership>>,
     watchers: RefCell<Vec<Watcher>>,
     /// Follower requests awaiting the leader's reply.
-    replies: RefCell<BTreeMap<u64, oneshot::Sender<TabResult>>>,
+    replies: RefCell<Vec<(u64, oneshot::Sender<TabResult>)>>,
     next_request: Cell<u64>,
     ended: Cell<bool>,
     operation: Cell<u64>,
@@ -173,8 +172,11 @@ struct Session {
     synced: Cell<bool>,
 }
 
-/// What tabs tell each other.
-#[derive(Debug, Serialize, Deserialize)]
+/// What tabs tell each other, as JSON text: `{"Event": …}`, `{"Command": {"id", "from",
+/// "command"}}`, `{"Reply": {"id", "to", "result": {"Ok": text} | {"Err": [code, message]}}}`,
+/// `"Logout"`, `{"Hello": {"from"}}` and `{"State": {"to", "connected", "synced"}}` (serde's
+/// externally tagged form, written and read by hand with `serde_json::Value`).
+#[derive(Debug)]
 enum TabMessage {
     /// An event the leader raised.
     Event(SdkEvent),
@@ -202,7 +204,10 @@ enum TabMessage {
     },
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+/// A follower's command: `{"SendText": {"group", "to", "text"}}`,
+/// `{"LoadHistory": {"conversation_id", "before", "count"}}` or
+/// `{"MarkRead": {"conversation_id"}}`.
+#[derive(Debug)]
 enum TabCommand {
     SendText {
         group: bool,
@@ -346,7 +351,7 @@ impl Sdk {
             commands: RefCell::new(None),
             leadership: RefCell::new(None),
             watchers: RefCell::new(Vec::new()),
-            replies: RefCell::new(BTreeMap::new()),
+            replies: RefCell::new(Vec::new()),
             next_request: Cell::new(1),
             ended: Cell::new(false),
             operation: Cell::new(0),
@@ -504,7 +509,7 @@ impl Sdk {
             if session.ended.get() {
                 return;
             }
-            let Ok(message) = serde_json::from_slice::<TabMessage>(text.as_bytes()) else {
+            let Some(message) = decode(&text) else {
                 continue;
             };
             match message {
@@ -525,7 +530,7 @@ impl Sdk {
                 }
                 TabMessage::Reply { id, to, result } => {
                     if to == self.inner.tab_id {
-                        if let Some(reply) = session.replies.borrow_mut().remove(&id) {
+                        if let Some(reply) = session.take_reply(id) {
                             let _ = reply.send(result);
                         }
                     }
@@ -620,14 +625,14 @@ impl Sdk {
         let id = session.next_request.get();
         session.next_request.set(id + 1);
         let (tx, rx) = oneshot::channel();
-        session.replies.borrow_mut().insert(id, tx);
+        session.replies.borrow_mut().push((id, tx));
         session.channel.post(&encode(&TabMessage::Command {
             id,
             from: self.inner.tab_id.clone(),
             command,
         }));
         let outcome = select(rx, Box::pin(sleep_ms(LEADER_REPLY_MS))).await;
-        session.replies.borrow_mut().remove(&id);
+        session.take_reply(id);
         match outcome {
             Either::Left((Ok(Ok(text)), _)) => Ok(text),
             Either::Left((Ok(Err((code, message))), _)) => Err(SdkError::from_code(code, message)),
@@ -645,9 +650,7 @@ impl Sdk {
             _ => {}
         }
         if from_leader {
-            session
-                .channel
-                .post(&encode(&TabMessage::Event(event.clone())));
+            session.channel.post(&encode_event(&event));
         }
         session
             .watchers
@@ -1349,6 +1352,13 @@ fn convert_error(path: &str, error: &serde_json::Error) -> SdkError {
 }
 
 impl Session {
+    /// Removes and returns the sender awaiting the reply to request `id`.
+    fn take_reply(&self, id: u64) -> Option<oneshot::Sender<TabResult>> {
+        let mut replies = self.replies.borrow_mut();
+        let at = replies.iter().position(|(waiting, _)| *waiting == id)?;
+        Some(replies.swap_remove(at).1)
+    }
+
     fn watch(&self, watcher: Watcher) {
         self.watchers.borrow_mut().push(watcher);
     }
@@ -1362,8 +1372,140 @@ impl Session {
     }
 }
 
+/// The JSON text of a tab message.
 fn encode(message: &TabMessage) -> String {
-    serde_json::to_string(message).unwrap_or_default()
+    let value = match message {
+        TabMessage::Event(event) => return encode_event(event),
+        TabMessage::Command { id, from, command } => {
+            let command = match command {
+                TabCommand::SendText { group, to, text } => {
+                    json!({ "SendText": { "group": group, "to": to, "text": text } })
+                }
+                TabCommand::LoadHistory {
+                    conversation_id,
+                    before,
+                    count,
+                } => json!({ "LoadHistory": {
+                    "conversation_id": conversation_id,
+                    "before": before,
+                    "count": count,
+                } }),
+                TabCommand::MarkRead { conversation_id } => {
+                    json!({ "MarkRead": { "conversation_id": conversation_id } })
+                }
+            };
+            json!({ "Command": { "id": id, "from": from, "command": command } })
+        }
+        TabMessage::Reply { id, to, result } => {
+            let result = match result {
+                Ok(text) => json!({ "Ok": text }),
+                Err((code, message)) => json!({ "Err": [code, message] }),
+            };
+            json!({ "Reply": { "id": id, "to": to, "result": result } })
+        }
+        TabMessage::Logout => json!("Logout"),
+        TabMessage::Hello { from } => json!({ "Hello": { "from": from } }),
+        TabMessage::State {
+            to,
+            connected,
+            synced,
+        } => json!({ "State": { "to": to, "connected": connected, "synced": synced } }),
+    };
+    value.to_string()
+}
+
+/// The JSON text of [`TabMessage::Event`] with `event`.
+fn encode_event(event: &SdkEvent) -> String {
+    format!(
+        "{{\"Event\":{}}}",
+        serde_json::to_string(event).unwrap_or_default()
+    )
+}
+
+/// Reads a tab message; `None` for text that is not one.
+fn decode(text: &str) -> Option<TabMessage> {
+    // Events, the bulk of the traffic, as [`encode_event`] writes them.
+    if let Some(event) = text
+        .strip_prefix("{\"Event\":")
+        .and_then(|rest| rest.strip_suffix('}'))
+    {
+        if let Ok(event) = serde_json::from_slice::<SdkEvent>(event.as_bytes()) {
+            return Some(TabMessage::Event(event));
+        }
+    }
+    let value: Value = serde_json::from_slice(text.as_bytes()).ok()?;
+    if value.as_str() == Some("Logout") {
+        return Some(TabMessage::Logout);
+    }
+    let object = value.as_object()?;
+    if object.len() != 1 {
+        return None;
+    }
+    let (tag, body) = object.iter().next()?;
+    let text_of = |key: &str| body.get(key)?.as_str().map(str::to_owned);
+    let flag = |key: &str| body.get(key)?.as_bool();
+    let number = |key: &str| body.get(key)?.as_u64();
+    Some(match tag.as_str() {
+        "Event" => {
+            let event = serde_json::from_slice(body.to_string().as_bytes()).ok()?;
+            TabMessage::Event(event)
+        }
+        "Command" => TabMessage::Command {
+            id: number("id")?,
+            from: text_of("from")?,
+            command: decode_command(body.get("command")?)?,
+        },
+        "Reply" => {
+            let result = body.get("result")?;
+            let result = if let Some(text) = result.get("Ok") {
+                Ok(text.as_str()?.to_owned())
+            } else {
+                let error = result.get("Err")?;
+                let code = i32::try_from(error.get(0)?.as_i64()?).ok()?;
+                Err((code, error.get(1)?.as_str()?.to_owned()))
+            };
+            TabMessage::Reply {
+                id: number("id")?,
+                to: text_of("to")?,
+                result,
+            }
+        }
+        "Hello" => TabMessage::Hello {
+            from: text_of("from")?,
+        },
+        "State" => TabMessage::State {
+            to: text_of("to")?,
+            connected: flag("connected")?,
+            synced: flag("synced")?,
+        },
+        _ => return None,
+    })
+}
+
+/// Reads the command of a [`TabMessage::Command`].
+fn decode_command(value: &Value) -> Option<TabCommand> {
+    let object = value.as_object()?;
+    if object.len() != 1 {
+        return None;
+    }
+    let (tag, body) = object.iter().next()?;
+    let text_of = |key: &str| body.get(key)?.as_str().map(str::to_owned);
+    Some(match tag.as_str() {
+        "SendText" => TabCommand::SendText {
+            group: body.get("group")?.as_bool()?,
+            to: text_of("to")?,
+            text: text_of("text")?,
+        },
+        "LoadHistory" => TabCommand::LoadHistory {
+            conversation_id: text_of("conversation_id")?,
+            before: body.get("before")?.as_u64()?,
+            count: body.get("count")?.as_u64()?,
+        },
+        "MarkRead" => TabCommand::MarkRead {
+            conversation_id: text_of("conversation_id")?,
+        },
+        _ => return None,
+    })
 }
 
 /// The store behind a session.
