@@ -29,7 +29,9 @@ use serde::Serialize;
 use wasm_bindgen::JsValue;
 
 use crate::error::SdkError;
-use record::{backend, from_js, messages_from_js, prefix_range, seq_range, version_key};
+use record::{
+    backend, entity_from_js, from_js, messages_from_js, prefix_range, seq_range, version_key,
+};
 pub use schema::{
     CONVERSATIONS, CURSORS, FRIENDS, GROUPS, MEMBERS, MESSAGES, META, OUTBOX, SCHEMA_VERSION,
     USERS, VERSIONS,
@@ -150,7 +152,7 @@ impl IdbStore {
         })
     }
 
-    /// The value under `key` in `store`.
+    /// The entity under `key` in `store` (see [`entity_from_js`]).
     async fn get<T: DeserializeOwned>(
         &self,
         store: &'static str,
@@ -158,10 +160,10 @@ impl IdbStore {
         what: &str,
     ) -> Result<Option<T>, StoreError> {
         let found = self.get_record(store, key).await?;
-        found.map(|value| from_js(value, what)).transpose()
+        found.map(|value| entity_from_js(value, what)).transpose()
     }
 
-    /// Every value in `store` within `range` (everything when `None`), in key order.
+    /// Every entity in `store` within `range` (everything when `None`), in key order.
     async fn get_all<T: DeserializeOwned>(
         &self,
         store: &'static str,
@@ -169,7 +171,10 @@ impl IdbStore {
         what: &str,
     ) -> Result<Vec<T>, StoreError> {
         let values = self.get_records(store, range).await?;
-        values.into_iter().map(|v| from_js(v, what)).collect()
+        values
+            .into_iter()
+            .map(|v| entity_from_js(v, what))
+            .collect()
     }
 }
 
@@ -326,7 +331,12 @@ impl Store for IdbStore {
     }
 
     async fn outbox(&self) -> Result<Vec<OutboxEntry>, StoreError> {
-        let mut entries: Vec<OutboxEntry> = self.get_all(OUTBOX, None, "outbox entry").await?;
+        let mut entries = self
+            .get_records(OUTBOX, None)
+            .await?
+            .into_iter()
+            .map(|value| from_js::<OutboxEntry>(value, "outbox entry"))
+            .collect::<Result<Vec<_>, _>>()?;
         entries.sort_by(|a, b| {
             (a.created_at, &a.client_msg_id).cmp(&(b.created_at, &b.client_msg_id))
         });
@@ -338,7 +348,9 @@ impl Store for IdbStore {
         kind: VersionKind,
         key: &str,
     ) -> Result<Option<VersionMarker>, StoreError> {
-        self.get(VERSIONS, version_key(kind, key)?, "version marker")
-            .await
+        let found = self.get_record(VERSIONS, version_key(kind, key)?).await?;
+        found
+            .map(|value| from_js(value, "version marker"))
+            .transpose()
     }
 }

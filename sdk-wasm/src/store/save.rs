@@ -25,8 +25,8 @@ use rexie::{Rexie, Store, Transaction, TransactionMode};
 use wasm_bindgen::JsValue;
 
 use super::record::{
-    backend, from_js, message_from_js, message_to_js, only, pair_key, prefix_range, seq_range,
-    to_js, unsent_range, version_key, MessageKey,
+    backend, entity_from_js, from_js, message_from_js, message_to_js, only, pair_key, prefix_range,
+    seq_range, to_js, unsent_range, version_key, MessageKey,
 };
 use super::schema::{
     BY_CLIENT_ID, BY_SENDER, CONVERSATIONS, CURSORS, FRIENDS, GROUPS, MEMBERS, MESSAGES, OUTBOX,
@@ -629,7 +629,7 @@ async fn rewrite_messages(scope: &Scope, rewrite: &MessageRewrite) -> Result<(),
         .await
         .map_err(backend("reading a conversation to rewrite"))?;
     if let Some(value) = stored {
-        let mut conversation: Conversation = from_js(value, "conversation")?;
+        let mut conversation: Conversation = entity_from_js(value, "conversation")?;
         if let Some(latest) = conversation.latest_message.as_mut() {
             if rewrite.matches(latest) {
                 let before = latest.clone();
