@@ -1372,46 +1372,57 @@ impl Session {
     }
 }
 
-/// The JSON text of a tab message.
+/// The JSON text of a tab message, fields in declaration order as serde writes them.
 fn encode(message: &TabMessage) -> String {
-    let value = match message {
-        TabMessage::Event(event) => return encode_event(event),
+    let quoted = |text: &str| Value::from(text).to_string();
+    match message {
+        TabMessage::Event(event) => encode_event(event),
         TabMessage::Command { id, from, command } => {
             let command = match command {
-                TabCommand::SendText { group, to, text } => {
-                    json!({ "SendText": { "group": group, "to": to, "text": text } })
-                }
+                TabCommand::SendText { group, to, text } => format!(
+                    r#"{{"SendText":{{"group":{group},"to":{},"text":{}}}}}"#,
+                    quoted(to),
+                    quoted(text)
+                ),
                 TabCommand::LoadHistory {
                     conversation_id,
                     before,
                     count,
-                } => json!({ "LoadHistory": {
-                    "conversation_id": conversation_id,
-                    "before": before,
-                    "count": count,
-                } }),
-                TabCommand::MarkRead { conversation_id } => {
-                    json!({ "MarkRead": { "conversation_id": conversation_id } })
-                }
+                } => format!(
+                    r#"{{"LoadHistory":{{"conversation_id":{},"before":{before},"count":{count}}}}}"#,
+                    quoted(conversation_id)
+                ),
+                TabCommand::MarkRead { conversation_id } => format!(
+                    r#"{{"MarkRead":{{"conversation_id":{}}}}}"#,
+                    quoted(conversation_id)
+                ),
             };
-            json!({ "Command": { "id": id, "from": from, "command": command } })
+            format!(
+                r#"{{"Command":{{"id":{id},"from":{},"command":{command}}}}}"#,
+                quoted(from)
+            )
         }
         TabMessage::Reply { id, to, result } => {
             let result = match result {
-                Ok(text) => json!({ "Ok": text }),
-                Err((code, message)) => json!({ "Err": [code, message] }),
+                Ok(text) => format!(r#"{{"Ok":{}}}"#, quoted(text)),
+                Err((code, message)) => format!(r#"{{"Err":[{code},{}]}}"#, quoted(message)),
             };
-            json!({ "Reply": { "id": id, "to": to, "result": result } })
+            format!(
+                r#"{{"Reply":{{"id":{id},"to":{},"result":{result}}}}}"#,
+                quoted(to)
+            )
         }
-        TabMessage::Logout => json!("Logout"),
-        TabMessage::Hello { from } => json!({ "Hello": { "from": from } }),
+        TabMessage::Logout => r#""Logout""#.to_owned(),
+        TabMessage::Hello { from } => format!(r#"{{"Hello":{{"from":{}}}}}"#, quoted(from)),
         TabMessage::State {
             to,
             connected,
             synced,
-        } => json!({ "State": { "to": to, "connected": connected, "synced": synced } }),
-    };
-    value.to_string()
+        } => format!(
+            r#"{{"State":{{"to":{},"connected":{connected},"synced":{synced}}}}}"#,
+            quoted(to)
+        ),
+    }
 }
 
 /// The JSON text of [`TabMessage::Event`] with `event`.
@@ -1513,4 +1524,136 @@ type SessionStore = IdbStore;
 
 async fn open_store(name: &str) -> Result<SessionStore, SdkError> {
     IdbStore::open(name).await
+}
+
+#[cfg(test)]
+mod tests {
+    use wasm_bindgen_test::*;
+
+    use super::*;
+
+    /// Every tab message as JSON text, in serde's externally tagged form.
+    fn samples() -> Vec<(TabMessage, &'static str)> {
+        vec![
+            (
+                TabMessage::Event(SdkEvent::ConnectFailed {
+                    code: 0,
+                    message: "gone".into(),
+                }),
+                r#"{"Event":{"ConnectFailed":{"code":0,"message":"gone"}}}"#,
+            ),
+            (
+                TabMessage::Event(SdkEvent::ConnectSuccess),
+                r#"{"Event":"ConnectSuccess"}"#,
+            ),
+            (
+                TabMessage::Command {
+                    id: 7,
+                    from: "tab-a".into(),
+                    command: TabCommand::SendText {
+                        group: true,
+                        to: "g1".into(),
+                        text: "hi \"there\"".into(),
+                    },
+                },
+                r#"{"Command":{"id":7,"from":"tab-a","command":{"SendText":{"group":true,"to":"g1","text":"hi \"there\""}}}}"#,
+            ),
+            (
+                TabMessage::Command {
+                    id: 8,
+                    from: "tab-a".into(),
+                    command: TabCommand::LoadHistory {
+                        conversation_id: "sg_g1".into(),
+                        before: 41,
+                        count: 20,
+                    },
+                },
+                r#"{"Command":{"id":8,"from":"tab-a","command":{"LoadHistory":{"conversation_id":"sg_g1","before":41,"count":20}}}}"#,
+            ),
+            (
+                TabMessage::Command {
+                    id: 9,
+                    from: "tab-a".into(),
+                    command: TabCommand::MarkRead {
+                        conversation_id: "si_a_b".into(),
+                    },
+                },
+                r#"{"Command":{"id":9,"from":"tab-a","command":{"MarkRead":{"conversation_id":"si_a_b"}}}}"#,
+            ),
+            (
+                TabMessage::Reply {
+                    id: 7,
+                    to: "tab-a".into(),
+                    result: Ok("c-1".into()),
+                },
+                r#"{"Reply":{"id":7,"to":"tab-a","result":{"Ok":"c-1"}}}"#,
+            ),
+            (
+                TabMessage::Reply {
+                    id: 8,
+                    to: "tab-a".into(),
+                    result: Err((10002, "no leader".into())),
+                },
+                r#"{"Reply":{"id":8,"to":"tab-a","result":{"Err":[10002,"no leader"]}}}"#,
+            ),
+            (TabMessage::Logout, r#""Logout""#),
+            (
+                TabMessage::Hello {
+                    from: "tab-b".into(),
+                },
+                r#"{"Hello":{"from":"tab-b"}}"#,
+            ),
+            (
+                TabMessage::State {
+                    to: "tab-b".into(),
+                    connected: true,
+                    synced: false,
+                },
+                r#"{"State":{"to":"tab-b","connected":true,"synced":false}}"#,
+            ),
+        ]
+    }
+
+    #[wasm_bindgen_test]
+    fn tab_messages_are_written_as_serde_writes_them() {
+        for (message, text) in samples() {
+            assert_eq!(encode(&message), text);
+        }
+    }
+
+    #[wasm_bindgen_test]
+    fn tab_messages_read_back_in_any_field_order() {
+        for (message, text) in samples() {
+            let read = decode(text).unwrap_or_else(|| panic!("{text} was not read"));
+            assert_eq!(format!("{read:?}"), format!("{message:?}"));
+        }
+        // Another field order reads the same.
+        let text = r#"{"Command":{"command":{"SendText":{"text":"x","to":"u2","group":false}},"from":"tab-a","id":7}}"#;
+        let read = decode(text).unwrap();
+        assert!(matches!(
+            read,
+            TabMessage::Command {
+                id: 7,
+                command: TabCommand::SendText { group: false, .. },
+                ..
+            }
+        ));
+        let spaced = r#"{ "Event" : { "SyncServerProgress" : { "done" : 1, "total" : 2 } } }"#;
+        assert!(matches!(
+            decode(spaced),
+            Some(TabMessage::Event(SdkEvent::SyncServerProgress {
+                done: 1,
+                total: 2
+            }))
+        ));
+        for bad in [
+            "",
+            "null",
+            r#"{"Nope":{}}"#,
+            r#"{"Hello":{}}"#,
+            r#"{"Reply":{"id":1}}"#,
+        ] {
+            assert!(decode(bad).is_none(), "{bad}");
+        }
+    }
 }
