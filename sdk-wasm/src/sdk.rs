@@ -17,7 +17,6 @@
 //! as notifications through the leader's connection, are stored, and are raised as events.
 
 use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use chorus_core::client::ClientConfig;
@@ -31,7 +30,7 @@ use chorus_core::store::{Direction, Store};
 use chorus_proto::constants::PlatformId;
 use chorus_proto::pb::sdkws::{GroupInfo, GroupMemberFullInfo, UserInfo};
 use futures::channel::{mpsc, oneshot};
-use futures::future::{select, Either};
+use futures::future::{select, Either, LocalBoxFuture};
 use futures::StreamExt;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -164,7 +163,7 @@ struct Session {
     leadership: RefCell<Option<Leadership>>,
     watchers: RefCell<Vec<Watcher>>,
     /// Follower requests awaiting the leader's reply.
-    replies: RefCell<BTreeMap<u64, oneshot::Sender<TabResult>>>,
+    replies: RefCell<Vec<(u64, oneshot::Sender<TabResult>)>>,
     next_request: Cell<u64>,
     ended: Cell<bool>,
     operation: Cell<u64>,
@@ -173,8 +172,11 @@ struct Session {
     synced: Cell<bool>,
 }
 
-/// What tabs tell each other.
-#[derive(Debug, Serialize, Deserialize)]
+/// What tabs tell each other, as JSON text: `{"Event": …}`, `{"Command": {"id", "from",
+/// "command"}}`, `{"Reply": {"id", "to", "result": {"Ok": text} | {"Err": [code, message]}}}`,
+/// `"Logout"`, `{"Hello": {"from"}}` and `{"State": {"to", "connected", "synced"}}` (serde's
+/// externally tagged form, written and read by hand with `serde_json::Value`).
+#[derive(Debug)]
 enum TabMessage {
     /// An event the leader raised.
     Event(SdkEvent),
@@ -202,7 +204,10 @@ enum TabMessage {
     },
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+/// A follower's command: `{"SendText": {"group", "to", "text"}}`,
+/// `{"LoadHistory": {"conversation_id", "before", "count"}}` or
+/// `{"MarkRead": {"conversation_id"}}`.
+#[derive(Debug)]
 enum TabCommand {
     SendText {
         group: bool,
@@ -346,7 +351,7 @@ impl Sdk {
             commands: RefCell::new(None),
             leadership: RefCell::new(None),
             watchers: RefCell::new(Vec::new()),
-            replies: RefCell::new(BTreeMap::new()),
+            replies: RefCell::new(Vec::new()),
             next_request: Cell::new(1),
             ended: Cell::new(false),
             operation: Cell::new(0),
@@ -430,14 +435,14 @@ impl Sdk {
             config.outbox.platform_id = params.platform_id;
         }
         let seed = random_u64();
-        let client = driver::load_client(
+        let loading: LocalBoxFuture<'_, _> = Box::pin(driver::load_client(
             &*session.store,
             config,
             Box::new(SeededEntropy::new(seed)),
             Box::new(SeededEntropy::new(seed.rotate_left(21))),
             Box::new(SeededEntropy::new(random_u64())),
-        )
-        .await;
+        ));
+        let client = loading.await;
         let mut client = match client {
             Ok(client) => client,
             Err(e) => {
@@ -457,12 +462,13 @@ impl Sdk {
         *session.commands.borrow_mut() = Some(commands);
         let sdk = self.clone();
         let events_session = Rc::clone(&session);
-        let result = driver::run(
+        let clock = BrowserClock::new();
+        let running: LocalBoxFuture<'_, _> = Box::pin(driver::run(
             &mut client,
             &*session.store,
             &BrowserTransport,
             &session.http,
-            &BrowserClock::new(),
+            &clock,
             command_rx,
             move |event| {
                 for event in SdkEvent::from_client(event) {
@@ -478,8 +484,8 @@ impl Sdk {
                     }
                 }
             },
-        )
-        .await;
+        ));
+        let result = running.await;
         if let Err(e) = result {
             self.emit(
                 &session,
@@ -503,7 +509,7 @@ impl Sdk {
             if session.ended.get() {
                 return;
             }
-            let Ok(message) = serde_json::from_slice::<TabMessage>(text.as_bytes()) else {
+            let Some(message) = decode(&text) else {
                 continue;
             };
             match message {
@@ -524,7 +530,7 @@ impl Sdk {
                 }
                 TabMessage::Reply { id, to, result } => {
                     if to == self.inner.tab_id {
-                        if let Some(reply) = session.replies.borrow_mut().remove(&id) {
+                        if let Some(reply) = session.take_reply(id) {
                             let _ = reply.send(result);
                         }
                     }
@@ -562,11 +568,15 @@ impl Sdk {
     }
 
     /// Runs a follower's command in the leader tab.
-    async fn run_tab_command(
-        &self,
-        session: &Rc<Session>,
+    fn run_tab_command<'a>(
+        &'a self,
+        session: &'a Rc<Session>,
         command: TabCommand,
-    ) -> Result<String, (i32, String)> {
+    ) -> LocalBoxFuture<'a, TabResult> {
+        Box::pin(self.run_tab_command_inner(session, command))
+    }
+
+    async fn run_tab_command_inner(&self, session: &Rc<Session>, command: TabCommand) -> TabResult {
         let fail = |e: SdkError| (e.code(), e.to_string());
         match command {
             TabCommand::SendText { group, to, text } => {
@@ -615,14 +625,14 @@ impl Sdk {
         let id = session.next_request.get();
         session.next_request.set(id + 1);
         let (tx, rx) = oneshot::channel();
-        session.replies.borrow_mut().insert(id, tx);
+        session.replies.borrow_mut().push((id, tx));
         session.channel.post(&encode(&TabMessage::Command {
             id,
             from: self.inner.tab_id.clone(),
             command,
         }));
         let outcome = select(rx, Box::pin(sleep_ms(LEADER_REPLY_MS))).await;
-        session.replies.borrow_mut().remove(&id);
+        session.take_reply(id);
         match outcome {
             Either::Left((Ok(Ok(text)), _)) => Ok(text),
             Either::Left((Ok(Err((code, message))), _)) => Err(SdkError::from_code(code, message)),
@@ -640,9 +650,7 @@ impl Sdk {
             _ => {}
         }
         if from_leader {
-            session
-                .channel
-                .post(&encode(&TabMessage::Event(event.clone())));
+            session.channel.post(&encode_event(&event));
         }
         session
             .watchers
@@ -817,18 +825,21 @@ impl Sdk {
         Ok((messages, complete, reached_start))
     }
 
-    async fn run_or_forward(
-        &self,
-        session: &Rc<Session>,
+    /// Runs `command` here when this tab leads, else has the leader run it.
+    fn run_or_forward<'a>(
+        &'a self,
+        session: &'a Rc<Session>,
         command: TabCommand,
-    ) -> Result<String, SdkError> {
-        if session.commands.borrow().is_some() {
-            self.run_tab_command(session, command)
-                .await
-                .map_err(|(code, message)| SdkError::from_code(code, message))
-        } else {
-            self.forward(session, command).await
-        }
+    ) -> LocalBoxFuture<'a, Result<String, SdkError>> {
+        Box::pin(async move {
+            if session.commands.borrow().is_some() {
+                self.run_tab_command(session, command)
+                    .await
+                    .map_err(|(code, message)| SdkError::from_code(code, message))
+            } else {
+                self.forward(session, command).await
+            }
+        })
     }
 
     /// The logged-in user's profile (from the local database, else the server).
@@ -1275,52 +1286,79 @@ impl Sdk {
 
     /// A REST call with the session's token; the envelope's `data` on `errCode` 0.
     pub async fn api<T: DeserializeOwned>(&self, path: &str, body: Value) -> Result<T, SdkError> {
-        let session = self.session()?;
-        let operation = session.operation.get() + 1;
-        session.operation.set(operation);
-        let headers = vec![
-            (
-                "operationID".to_owned(),
-                format!("chorus-{}-{operation}", self.inner.tab_id),
-            ),
-            ("token".to_owned(), session.params.token.clone()),
-        ];
-        let text = session
-            .http
-            .post(path.to_owned(), headers, body.to_string())
-            .await
-            .map_err(|e| SdkError::Network(e.0))?;
-        // `data` is kept as text and read with the same deserializer as everything else.
-        #[derive(Deserialize)]
-        struct Envelope {
-            #[serde(rename = "errCode", default)]
-            err_code: i32,
-            #[serde(rename = "errMsg", default)]
-            err_msg: String,
-            #[serde(rename = "errDlt", default)]
-            err_dlt: String,
-            #[serde(default)]
-            data: Option<Box<serde_json::value::RawValue>>,
-        }
-        let envelope: Envelope = serde_json::from_slice(text.as_bytes())
-            .map_err(|e| SdkError::Convert(format!("{path}: {e}")))?;
-        if envelope.err_code != 0 {
-            let mut message = envelope.err_msg;
-            if !envelope.err_dlt.is_empty() {
-                message = format!("{message}: {}", envelope.err_dlt);
+        let data = self.api_data(path, body).await?;
+        serde_json::from_slice(data.as_bytes()).map_err(|e| convert_error(path, &e))
+    }
+
+    /// [`Sdk::api`] up to the envelope's `data`, as JSON text (`null` when absent). One future
+    /// type for every call, whatever the caller reads from the data.
+    fn api_data<'a>(
+        &'a self,
+        path: &'a str,
+        body: Value,
+    ) -> LocalBoxFuture<'a, Result<String, SdkError>> {
+        Box::pin(async move {
+            let session = self.session()?;
+            let operation = session.operation.get() + 1;
+            session.operation.set(operation);
+            let headers = vec![
+                (
+                    "operationID".to_owned(),
+                    format!("chorus-{}-{operation}", self.inner.tab_id),
+                ),
+                ("token".to_owned(), session.params.token.clone()),
+            ];
+            let text = session
+                .http
+                .post(path.to_owned(), headers, body.to_string())
+                .await
+                .map_err(|e| SdkError::Network(e.0))?;
+            // `data` is kept as text and read with the same deserializer as everything else.
+            #[derive(Deserialize)]
+            struct Envelope {
+                #[serde(rename = "errCode", default)]
+                err_code: i32,
+                #[serde(rename = "errMsg", default)]
+                err_msg: String,
+                #[serde(rename = "errDlt", default)]
+                err_dlt: String,
+                #[serde(default)]
+                data: Option<Box<serde_json::value::RawValue>>,
             }
-            return Err(SdkError::Server {
-                code: envelope.err_code,
-                message,
-            });
-        }
-        let data = envelope.data.as_ref().map_or("null", |d| d.get());
-        serde_json::from_slice(data.as_bytes())
-            .map_err(|e| SdkError::Convert(format!("{path}: {e}")))
+            let envelope: Envelope =
+                serde_json::from_slice(text.as_bytes()).map_err(|e| convert_error(path, &e))?;
+            if envelope.err_code != 0 {
+                let mut message = envelope.err_msg;
+                if !envelope.err_dlt.is_empty() {
+                    message = format!("{message}: {}", envelope.err_dlt);
+                }
+                return Err(SdkError::Server {
+                    code: envelope.err_code,
+                    message,
+                });
+            }
+            Ok(envelope
+                .data
+                .as_ref()
+                .map_or("null", |d| d.get())
+                .to_owned())
+        })
     }
 }
 
+/// A response of `path` that does not have the expected shape.
+fn convert_error(path: &str, error: &serde_json::Error) -> SdkError {
+    SdkError::Convert(format!("{path}: {error}"))
+}
+
 impl Session {
+    /// Removes and returns the sender awaiting the reply to request `id`.
+    fn take_reply(&self, id: u64) -> Option<oneshot::Sender<TabResult>> {
+        let mut replies = self.replies.borrow_mut();
+        let at = replies.iter().position(|(waiting, _)| *waiting == id)?;
+        Some(replies.swap_remove(at).1)
+    }
+
     fn watch(&self, watcher: Watcher) {
         self.watchers.borrow_mut().push(watcher);
     }
@@ -1334,8 +1372,151 @@ impl Session {
     }
 }
 
+/// The JSON text of a tab message, fields in declaration order as serde writes them.
 fn encode(message: &TabMessage) -> String {
-    serde_json::to_string(message).unwrap_or_default()
+    let quoted = |text: &str| Value::from(text).to_string();
+    match message {
+        TabMessage::Event(event) => encode_event(event),
+        TabMessage::Command { id, from, command } => {
+            let command = match command {
+                TabCommand::SendText { group, to, text } => format!(
+                    r#"{{"SendText":{{"group":{group},"to":{},"text":{}}}}}"#,
+                    quoted(to),
+                    quoted(text)
+                ),
+                TabCommand::LoadHistory {
+                    conversation_id,
+                    before,
+                    count,
+                } => format!(
+                    r#"{{"LoadHistory":{{"conversation_id":{},"before":{before},"count":{count}}}}}"#,
+                    quoted(conversation_id)
+                ),
+                TabCommand::MarkRead { conversation_id } => format!(
+                    r#"{{"MarkRead":{{"conversation_id":{}}}}}"#,
+                    quoted(conversation_id)
+                ),
+            };
+            format!(
+                r#"{{"Command":{{"id":{id},"from":{},"command":{command}}}}}"#,
+                quoted(from)
+            )
+        }
+        TabMessage::Reply { id, to, result } => {
+            let result = match result {
+                Ok(text) => format!(r#"{{"Ok":{}}}"#, quoted(text)),
+                Err((code, message)) => format!(r#"{{"Err":[{code},{}]}}"#, quoted(message)),
+            };
+            format!(
+                r#"{{"Reply":{{"id":{id},"to":{},"result":{result}}}}}"#,
+                quoted(to)
+            )
+        }
+        TabMessage::Logout => r#""Logout""#.to_owned(),
+        TabMessage::Hello { from } => format!(r#"{{"Hello":{{"from":{}}}}}"#, quoted(from)),
+        TabMessage::State {
+            to,
+            connected,
+            synced,
+        } => format!(
+            r#"{{"State":{{"to":{},"connected":{connected},"synced":{synced}}}}}"#,
+            quoted(to)
+        ),
+    }
+}
+
+/// The JSON text of [`TabMessage::Event`] with `event`.
+fn encode_event(event: &SdkEvent) -> String {
+    format!(
+        "{{\"Event\":{}}}",
+        serde_json::to_string(event).unwrap_or_default()
+    )
+}
+
+/// Reads a tab message; `None` for text that is not one.
+fn decode(text: &str) -> Option<TabMessage> {
+    // Events, the bulk of the traffic, as [`encode_event`] writes them.
+    if let Some(event) = text
+        .strip_prefix("{\"Event\":")
+        .and_then(|rest| rest.strip_suffix('}'))
+    {
+        if let Ok(event) = serde_json::from_slice::<SdkEvent>(event.as_bytes()) {
+            return Some(TabMessage::Event(event));
+        }
+    }
+    let value: Value = serde_json::from_slice(text.as_bytes()).ok()?;
+    if value.as_str() == Some("Logout") {
+        return Some(TabMessage::Logout);
+    }
+    let object = value.as_object()?;
+    if object.len() != 1 {
+        return None;
+    }
+    let (tag, body) = object.iter().next()?;
+    let text_of = |key: &str| body.get(key)?.as_str().map(str::to_owned);
+    let flag = |key: &str| body.get(key)?.as_bool();
+    let number = |key: &str| body.get(key)?.as_u64();
+    Some(match tag.as_str() {
+        "Event" => {
+            let event = serde_json::from_slice(body.to_string().as_bytes()).ok()?;
+            TabMessage::Event(event)
+        }
+        "Command" => TabMessage::Command {
+            id: number("id")?,
+            from: text_of("from")?,
+            command: decode_command(body.get("command")?)?,
+        },
+        "Reply" => {
+            let result = body.get("result")?;
+            let result = if let Some(text) = result.get("Ok") {
+                Ok(text.as_str()?.to_owned())
+            } else {
+                let error = result.get("Err")?;
+                let code = i32::try_from(error.get(0)?.as_i64()?).ok()?;
+                Err((code, error.get(1)?.as_str()?.to_owned()))
+            };
+            TabMessage::Reply {
+                id: number("id")?,
+                to: text_of("to")?,
+                result,
+            }
+        }
+        "Hello" => TabMessage::Hello {
+            from: text_of("from")?,
+        },
+        "State" => TabMessage::State {
+            to: text_of("to")?,
+            connected: flag("connected")?,
+            synced: flag("synced")?,
+        },
+        _ => return None,
+    })
+}
+
+/// Reads the command of a [`TabMessage::Command`].
+fn decode_command(value: &Value) -> Option<TabCommand> {
+    let object = value.as_object()?;
+    if object.len() != 1 {
+        return None;
+    }
+    let (tag, body) = object.iter().next()?;
+    let text_of = |key: &str| body.get(key)?.as_str().map(str::to_owned);
+    Some(match tag.as_str() {
+        "SendText" => TabCommand::SendText {
+            group: body.get("group")?.as_bool()?,
+            to: text_of("to")?,
+            text: text_of("text")?,
+        },
+        "LoadHistory" => TabCommand::LoadHistory {
+            conversation_id: text_of("conversation_id")?,
+            before: body.get("before")?.as_u64()?,
+            count: body.get("count")?.as_u64()?,
+        },
+        "MarkRead" => TabCommand::MarkRead {
+            conversation_id: text_of("conversation_id")?,
+        },
+        _ => return None,
+    })
 }
 
 /// The store behind a session.
@@ -1343,4 +1524,136 @@ type SessionStore = IdbStore;
 
 async fn open_store(name: &str) -> Result<SessionStore, SdkError> {
     IdbStore::open(name).await
+}
+
+#[cfg(test)]
+mod tests {
+    use wasm_bindgen_test::*;
+
+    use super::*;
+
+    /// Every tab message as JSON text, in serde's externally tagged form.
+    fn samples() -> Vec<(TabMessage, &'static str)> {
+        vec![
+            (
+                TabMessage::Event(SdkEvent::ConnectFailed {
+                    code: 0,
+                    message: "gone".into(),
+                }),
+                r#"{"Event":{"ConnectFailed":{"code":0,"message":"gone"}}}"#,
+            ),
+            (
+                TabMessage::Event(SdkEvent::ConnectSuccess),
+                r#"{"Event":"ConnectSuccess"}"#,
+            ),
+            (
+                TabMessage::Command {
+                    id: 7,
+                    from: "tab-a".into(),
+                    command: TabCommand::SendText {
+                        group: true,
+                        to: "g1".into(),
+                        text: "hi \"there\"".into(),
+                    },
+                },
+                r#"{"Command":{"id":7,"from":"tab-a","command":{"SendText":{"group":true,"to":"g1","text":"hi \"there\""}}}}"#,
+            ),
+            (
+                TabMessage::Command {
+                    id: 8,
+                    from: "tab-a".into(),
+                    command: TabCommand::LoadHistory {
+                        conversation_id: "sg_g1".into(),
+                        before: 41,
+                        count: 20,
+                    },
+                },
+                r#"{"Command":{"id":8,"from":"tab-a","command":{"LoadHistory":{"conversation_id":"sg_g1","before":41,"count":20}}}}"#,
+            ),
+            (
+                TabMessage::Command {
+                    id: 9,
+                    from: "tab-a".into(),
+                    command: TabCommand::MarkRead {
+                        conversation_id: "si_a_b".into(),
+                    },
+                },
+                r#"{"Command":{"id":9,"from":"tab-a","command":{"MarkRead":{"conversation_id":"si_a_b"}}}}"#,
+            ),
+            (
+                TabMessage::Reply {
+                    id: 7,
+                    to: "tab-a".into(),
+                    result: Ok("c-1".into()),
+                },
+                r#"{"Reply":{"id":7,"to":"tab-a","result":{"Ok":"c-1"}}}"#,
+            ),
+            (
+                TabMessage::Reply {
+                    id: 8,
+                    to: "tab-a".into(),
+                    result: Err((10002, "no leader".into())),
+                },
+                r#"{"Reply":{"id":8,"to":"tab-a","result":{"Err":[10002,"no leader"]}}}"#,
+            ),
+            (TabMessage::Logout, r#""Logout""#),
+            (
+                TabMessage::Hello {
+                    from: "tab-b".into(),
+                },
+                r#"{"Hello":{"from":"tab-b"}}"#,
+            ),
+            (
+                TabMessage::State {
+                    to: "tab-b".into(),
+                    connected: true,
+                    synced: false,
+                },
+                r#"{"State":{"to":"tab-b","connected":true,"synced":false}}"#,
+            ),
+        ]
+    }
+
+    #[wasm_bindgen_test]
+    fn tab_messages_are_written_as_serde_writes_them() {
+        for (message, text) in samples() {
+            assert_eq!(encode(&message), text);
+        }
+    }
+
+    #[wasm_bindgen_test]
+    fn tab_messages_read_back_in_any_field_order() {
+        for (message, text) in samples() {
+            let read = decode(text).unwrap_or_else(|| panic!("{text} was not read"));
+            assert_eq!(format!("{read:?}"), format!("{message:?}"));
+        }
+        // Another field order reads the same.
+        let text = r#"{"Command":{"command":{"SendText":{"text":"x","to":"u2","group":false}},"from":"tab-a","id":7}}"#;
+        let read = decode(text).unwrap();
+        assert!(matches!(
+            read,
+            TabMessage::Command {
+                id: 7,
+                command: TabCommand::SendText { group: false, .. },
+                ..
+            }
+        ));
+        let spaced = r#"{ "Event" : { "SyncServerProgress" : { "done" : 1, "total" : 2 } } }"#;
+        assert!(matches!(
+            decode(spaced),
+            Some(TabMessage::Event(SdkEvent::SyncServerProgress {
+                done: 1,
+                total: 2
+            }))
+        ));
+        for bad in [
+            "",
+            "null",
+            r#"{"Nope":{}}"#,
+            r#"{"Hello":{}}"#,
+            r#"{"Reply":{"id":1}}"#,
+        ] {
+            assert!(decode(bad).is_none(), "{bad}");
+        }
+    }
 }

@@ -495,6 +495,154 @@ async fn data_survives_closing_and_reopening() {
     store.close();
 }
 
+/// Entities read back exactly as saved, including what their records hold as a JavaScript `Map`
+/// (message options) or `Uint8Array` (raw content) and fields left unset.
+#[wasm_bindgen_test]
+async fn entities_read_back_as_saved() {
+    let store = fresh("entities").await;
+    let g1 = conv("sg_g1");
+    let mut changes = seed();
+    let mut latest = changes.messages[3].clone();
+    latest.content_type = 102;
+    latest.content = Content::Raw(vec![0, 1, 127, 128, 255]);
+    latest.options.insert("isHistory".into(), false);
+    latest.options.insert("unreadCount".into(), true);
+    latest.at_user_ids = vec!["u2".into()];
+    changes.conversations[0].latest_message = Some(latest);
+    changes.conversations[0].is_pinned = true;
+    changes.conversations[0].has_read_seq = Seq(3);
+    let mut hidden = group("g2");
+    hidden.history_for_new_members = Some(true);
+    hidden.look_member_info = chorus_core::proto::constants::AllowType::NotAllowed;
+    changes.groups.push(hidden);
+    store.save_changes(&changes).await.unwrap();
+
+    assert_eq!(
+        store.conversation(&g1).await.unwrap().as_ref(),
+        changes.conversations.first()
+    );
+    assert_eq!(store.conversations().await.unwrap(), changes.conversations);
+    assert_eq!(
+        store.user("u2").await.unwrap().as_ref(),
+        changes.users.first()
+    );
+    assert_eq!(store.friends().await.unwrap(), changes.friends);
+    assert_eq!(
+        store.group("g2").await.unwrap().as_ref(),
+        changes.groups.get(1)
+    );
+    assert_eq!(store.groups().await.unwrap(), changes.groups);
+    assert_eq!(store.members("g1").await.unwrap(), changes.members);
+    assert_eq!(store.user("nobody").await.unwrap(), None);
+}
+
+/// A message record's layout: the fields in order, raw content as a `Uint8Array`, options as a
+/// `Map`, enums in their serde form, and no clientMsgID when it is empty.
+#[wasm_bindgen_test]
+async fn message_records_keep_their_layout() {
+    use js_sys::{Array, Map, Object, Reflect, Uint8Array, JSON};
+    use wasm_bindgen::JsCast;
+
+    let name = unique_name("layout");
+    IdbStore::delete(&name).await.unwrap();
+    let store = IdbStore::open(&name).await.unwrap();
+    let g2 = conv("sg_g2");
+    let mut picture = text(&g2, 1, "c-pic");
+    picture.content_type = 102;
+    picture.content = Content::Raw(vec![123, 0, 255]);
+    picture.options.insert("isHistory".into(), false);
+    picture.at_user_ids = vec!["u2".into()];
+    let mut no_id = text(&g2, 2, "");
+    no_id.status = MessageStatus::Failed { code: 1302 };
+    let mut changes = rewrites(Vec::new());
+    changes.messages = vec![picture.clone(), no_id.clone()];
+    store.save_changes(&changes).await.unwrap();
+
+    let raw = schema::builder(&name, SCHEMA_VERSION)
+        .build()
+        .await
+        .unwrap();
+    let tx = raw
+        .transaction(&[schema::MESSAGES], TransactionMode::ReadOnly)
+        .unwrap();
+    let records = tx
+        .store(schema::MESSAGES)
+        .unwrap()
+        .get_all(None, None)
+        .await
+        .unwrap();
+    assert_eq!(records.len(), 2);
+    let field =
+        |record: &JsValue, key: &str| Reflect::get(record, &JsValue::from_str(key)).unwrap();
+    let keys = |record: &JsValue| -> Vec<String> {
+        Object::keys(record.unchecked_ref::<Object>())
+            .iter()
+            .map(|k| k.as_string().unwrap())
+            .collect()
+    };
+    let fields = [
+        "conversation_id",
+        "seq",
+        "client_msg_id",
+        "server_msg_id",
+        "send_id",
+        "recv_id",
+        "group_id",
+        "sender_platform_id",
+        "sender_nickname",
+        "sender_face_url",
+        "session_type",
+        "msg_from",
+        "content_type",
+        "content",
+        "send_time",
+        "create_time",
+        "status",
+        "is_read",
+        "options",
+        "at_user_ids",
+        "attached_info",
+        "ex",
+    ];
+    let (record, no_id_record) = (&records[0], &records[1]);
+    assert_eq!(keys(record), fields);
+    let without_id: Vec<&str> = fields
+        .into_iter()
+        .filter(|f| *f != "client_msg_id")
+        .collect();
+    assert_eq!(keys(no_id_record), without_id);
+    assert_eq!(field(record, "seq").as_f64(), Some(1.0));
+    assert_eq!(field(record, "session_type").as_f64(), Some(3.0));
+    assert_eq!(
+        field(record, "send_time").as_f64(),
+        Some(1_700_000_000_001.0)
+    );
+    let raw_content = field(&field(record, "content"), "Raw");
+    assert!(raw_content.is_instance_of::<Uint8Array>());
+    assert_eq!(Uint8Array::new(&raw_content).to_vec(), vec![123, 0, 255]);
+    let options = field(record, "options").dyn_into::<Map>().unwrap();
+    assert_eq!(options.get(&JsValue::from_str("isHistory")), JsValue::FALSE);
+    assert!(Array::is_array(&field(record, "at_user_ids")));
+    let json = |value: &JsValue| JSON::stringify(value).unwrap().as_string().unwrap();
+    assert_eq!(json(&field(record, "status")), r#""Sent""#);
+    assert_eq!(
+        json(&field(no_id_record, "status")),
+        r#"{"Failed":{"code":1302}}"#
+    );
+    assert_eq!(
+        json(&field(no_id_record, "content")),
+        r#"{"Text":"message 2"}"#
+    );
+    raw.close();
+
+    let read = store
+        .messages(&g2, Seq(1)..=Seq(2), 10, Direction::Ascending)
+        .await
+        .unwrap();
+    assert_eq!(read, vec![picture, no_id]);
+    store.close();
+}
+
 #[wasm_bindgen_test]
 async fn two_connections_see_each_others_writes() {
     let name = unique_name("tabs");

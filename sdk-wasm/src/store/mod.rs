@@ -22,13 +22,16 @@ use std::ops::RangeInclusive;
 use chorus_core::changes::{Changes, OutboxEntry, SyncState, VersionKind, VersionMarker};
 use chorus_core::model::{Conversation, ConversationId, Friend, Group, Member, Message, Seq, User};
 use chorus_core::store::{Direction, Store, StoreError};
+use futures::future::LocalBoxFuture;
 use rexie::{Rexie, TransactionMode};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use wasm_bindgen::JsValue;
 
 use crate::error::SdkError;
-use record::{backend, from_js, messages_from_js, prefix_range, seq_range, version_key};
+use record::{
+    backend, entity_from_js, from_js, messages_from_js, prefix_range, seq_range, version_key,
+};
 pub use schema::{
     CONVERSATIONS, CURSORS, FRIENDS, GROUPS, MEMBERS, MESSAGES, META, OUTBOX, SCHEMA_VERSION,
     USERS, VERSIONS,
@@ -121,34 +124,57 @@ impl IdbStore {
             .map_err(backend("starting a read transaction"))
     }
 
-    /// The value under `key` in `store`.
+    /// The record under `key` in `store`: one future type for every object store.
+    fn get_record(
+        &self,
+        store: &'static str,
+        key: JsValue,
+    ) -> LocalBoxFuture<'_, Result<Option<JsValue>, StoreError>> {
+        Box::pin(async move {
+            self.read(store)?
+                .get(key)
+                .await
+                .map_err(backend("reading a value"))
+        })
+    }
+
+    /// Every record in `store` within `range` (everything when `None`), in key order.
+    fn get_records(
+        &self,
+        store: &'static str,
+        range: Option<rexie::KeyRange>,
+    ) -> LocalBoxFuture<'_, Result<Vec<JsValue>, StoreError>> {
+        Box::pin(async move {
+            self.read(store)?
+                .get_all(range, None)
+                .await
+                .map_err(backend("reading values"))
+        })
+    }
+
+    /// The entity under `key` in `store` (see [`entity_from_js`]).
     async fn get<T: DeserializeOwned>(
         &self,
         store: &'static str,
         key: JsValue,
         what: &str,
     ) -> Result<Option<T>, StoreError> {
-        let found = self
-            .read(store)?
-            .get(key)
-            .await
-            .map_err(backend("reading a value"))?;
-        found.map(|value| from_js(value, what)).transpose()
+        let found = self.get_record(store, key).await?;
+        found.map(|value| entity_from_js(value, what)).transpose()
     }
 
-    /// Every value in `store` within `range` (everything when `None`), in key order.
+    /// Every entity in `store` within `range` (everything when `None`), in key order.
     async fn get_all<T: DeserializeOwned>(
         &self,
         store: &'static str,
         range: Option<rexie::KeyRange>,
         what: &str,
     ) -> Result<Vec<T>, StoreError> {
-        let values = self
-            .read(store)?
-            .get_all(range, None)
-            .await
-            .map_err(backend("reading values"))?;
-        values.into_iter().map(|v| from_js(v, what)).collect()
+        let values = self.get_records(store, range).await?;
+        values
+            .into_iter()
+            .map(|v| entity_from_js(v, what))
+            .collect()
     }
 }
 
@@ -305,7 +331,12 @@ impl Store for IdbStore {
     }
 
     async fn outbox(&self) -> Result<Vec<OutboxEntry>, StoreError> {
-        let mut entries: Vec<OutboxEntry> = self.get_all(OUTBOX, None, "outbox entry").await?;
+        let mut entries = self
+            .get_records(OUTBOX, None)
+            .await?
+            .into_iter()
+            .map(|value| from_js::<OutboxEntry>(value, "outbox entry"))
+            .collect::<Result<Vec<_>, _>>()?;
         entries.sort_by(|a, b| {
             (a.created_at, &a.client_msg_id).cmp(&(b.created_at, &b.client_msg_id))
         });
@@ -317,7 +348,9 @@ impl Store for IdbStore {
         kind: VersionKind,
         key: &str,
     ) -> Result<Option<VersionMarker>, StoreError> {
-        self.get(VERSIONS, version_key(kind, key)?, "version marker")
-            .await
+        let found = self.get_record(VERSIONS, version_key(kind, key)?).await?;
+        found
+            .map(|value| from_js(value, "version marker"))
+            .transpose()
     }
 }

@@ -1,35 +1,75 @@
 //! How values become IndexedDB records and keys, and back.
 //!
-//! Every value goes through serde-wasm-bindgen. Messages, the hot path of a catch-up sync, use a
-//! private mirror ([`StoredMessage`]) that borrows from the [`Message`] it writes and stores raw
-//! content as one `Uint8Array` instead of an array of numbers; it also leaves out an empty
-//! clientMsgID, so that only messages with one enter the unique clientMsgID index. Every other
-//! type is stored in its own serde form.
-
-use std::borrow::Cow;
-use std::collections::BTreeMap;
-use std::fmt;
+//! Entities and sync states are stored in their serde form, written with serde-wasm-bindgen.
+//! Entities are read back through their JSON text (see [`entity_from_js`]). Messages, the hot path
+//! of a catch-up sync, are written and read field by field (see [`message_to_js`]): raw content is
+//! one `Uint8Array` instead of an array of numbers, and an empty clientMsgID is left out, so that
+//! only messages with one enter the unique clientMsgID index.
 
 use chorus_core::changes::VersionKind;
-use chorus_core::model::{Content, ConversationId, Message, MessageStatus, Seq};
+use chorus_core::model::{Content, ConversationId, Message, Seq};
 use chorus_core::store::StoreError;
 use chorus_proto::constants::SessionType;
-use js_sys::Array;
+use js_sys::{Array, Object, Reflect, Uint8Array};
 use rexie::KeyRange;
-use serde::de::{DeserializeOwned, SeqAccess, Visitor};
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use wasm_bindgen::JsValue;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
 
 /// Converts a value for writing.
 pub fn to_js<T: Serialize + ?Sized>(value: &T, what: &str) -> Result<JsValue, StoreError> {
-    serde_wasm_bindgen::to_value(value)
-        .map_err(|err| StoreError::Backend(format!("cannot convert {what} for IndexedDB: {err}")))
+    serde_wasm_bindgen::to_value(value).map_err(|err| unconvertible(what, &err))
 }
 
 /// Reads a stored value back.
 pub fn from_js<T: DeserializeOwned>(value: JsValue, what: &str) -> Result<T, StoreError> {
-    serde_wasm_bindgen::from_value(value)
+    serde_wasm_bindgen::from_value(value).map_err(|err| unreadable(what, &err))
+}
+
+/// Reads a stored entity (conversation, user, friend, group, member) back through its JSON text,
+/// with the serde_json deserializers the SDK has for these types anyway (tab messages carry them),
+/// instead of a second, serde-wasm-bindgen deserializer per type. The record itself is unchanged:
+/// its JavaScript `Map`s read as objects and its `Uint8Array`s as arrays of numbers, which is
+/// what these types' JSON forms accept.
+pub fn entity_from_js<T: DeserializeOwned>(value: JsValue, what: &str) -> Result<T, StoreError> {
+    let text = json_text(&value).ok_or_else(|| {
+        StoreError::Corrupt(format!(
+            "stored {what} cannot be read: not JSON-representable"
+        ))
+    })?;
+    serde_json::from_slice(text.as_bytes())
         .map_err(|err| StoreError::Corrupt(format!("stored {what} cannot be read: {err}")))
+}
+
+thread_local! {
+    /// The `JSON.stringify` replacer of [`json_text`].
+    static REPLACER: Closure<dyn FnMut(JsValue, JsValue) -> JsValue> =
+        Closure::new(|_key: JsValue, value: JsValue| {
+            if value.is_instance_of::<js_sys::Map>() {
+                Object::from_entries(&value).map_or(value, JsValue::from)
+            } else if value.is_instance_of::<Uint8Array>() {
+                Array::from(&value).into()
+            } else {
+                value
+            }
+        });
+}
+
+/// The JSON text of a stored value, `Map`s written as objects and `Uint8Array`s as arrays.
+fn json_text(value: &JsValue) -> Option<String> {
+    REPLACER
+        .with(|replacer| js_sys::JSON::stringify_with_replacer(value, replacer.as_ref()))
+        .ok()?
+        .as_string()
+}
+
+fn unconvertible(what: &str, err: &serde_wasm_bindgen::Error) -> StoreError {
+    StoreError::Backend(format!("cannot convert {what} for IndexedDB: {err}"))
+}
+
+fn unreadable(what: &str, err: &serde_wasm_bindgen::Error) -> StoreError {
+    StoreError::Corrupt(format!("stored {what} cannot be read: {err}"))
 }
 
 /// A rexie failure while doing `what`.
@@ -169,189 +209,153 @@ pub fn version_key(kind: VersionKind, key: &str) -> Result<JsValue, StoreError> 
     Ok(Array::of2(&kind, &JsValue::from_str(key)).into())
 }
 
-/// A message as stored. Borrowed when written, owned when read.
-#[derive(Serialize, Deserialize)]
-pub struct StoredMessage<'a> {
-    conversation_id: Cow<'a, ConversationId>,
-    seq: Seq,
-    #[serde(default, skip_serializing_if = "str::is_empty")]
-    client_msg_id: Cow<'a, str>,
-    server_msg_id: Cow<'a, str>,
-    send_id: Cow<'a, str>,
-    recv_id: Cow<'a, str>,
-    group_id: Cow<'a, str>,
-    sender_platform_id: i32,
-    sender_nickname: Cow<'a, str>,
-    sender_face_url: Cow<'a, str>,
-    session_type: i32,
-    msg_from: i32,
-    content_type: i32,
-    content: StoredContent<'a>,
-    send_time: i64,
-    create_time: i64,
-    status: Cow<'a, MessageStatus>,
-    is_read: bool,
-    options: Cow<'a, BTreeMap<String, bool>>,
-    at_user_ids: Cow<'a, [String]>,
-    attached_info: Cow<'a, str>,
-    ex: Cow<'a, str>,
-}
-
-#[derive(Serialize, Deserialize)]
-enum StoredContent<'a> {
-    Text(Cow<'a, str>),
-    Raw(Bytes<'a>),
-    /// A content kind this module does not know, in its own serde form.
-    Other(Cow<'a, Content>),
-}
-
-impl<'a> StoredMessage<'a> {
-    /// The record of `message`.
-    pub fn of(message: &'a Message) -> StoredMessage<'a> {
-        let Message {
-            conversation_id,
-            seq,
-            client_msg_id,
-            server_msg_id,
-            send_id,
-            recv_id,
-            group_id,
-            sender_platform_id,
-            sender_nickname,
-            sender_face_url,
-            session_type,
-            msg_from,
-            content_type,
-            content,
-            send_time,
-            create_time,
-            status,
-            is_read,
-            options,
-            at_user_ids,
-            attached_info,
-            ex,
-        } = message;
-        StoredMessage {
-            conversation_id: Cow::Borrowed(conversation_id),
-            seq: *seq,
-            client_msg_id: Cow::Borrowed(client_msg_id),
-            server_msg_id: Cow::Borrowed(server_msg_id),
-            send_id: Cow::Borrowed(send_id),
-            recv_id: Cow::Borrowed(recv_id),
-            group_id: Cow::Borrowed(group_id),
-            sender_platform_id: *sender_platform_id,
-            sender_nickname: Cow::Borrowed(sender_nickname),
-            sender_face_url: Cow::Borrowed(sender_face_url),
-            session_type: session_type.as_i32(),
-            msg_from: *msg_from,
-            content_type: *content_type,
-            content: match content {
-                Content::Text(text) => StoredContent::Text(Cow::Borrowed(text)),
-                Content::Raw(bytes) => StoredContent::Raw(Bytes(Cow::Borrowed(bytes))),
-                other => StoredContent::Other(Cow::Borrowed(other)),
-            },
-            send_time: *send_time,
-            create_time: *create_time,
-            status: Cow::Borrowed(status),
-            is_read: *is_read,
-            options: Cow::Borrowed(options),
-            at_user_ids: Cow::Borrowed(at_user_ids),
-            attached_info: Cow::Borrowed(attached_info),
-            ex: Cow::Borrowed(ex),
-        }
-    }
-
-    /// The message this record holds.
-    pub fn into_message(self) -> Result<Message, StoreError> {
-        let session_type = SessionType::try_from(self.session_type).map_err(|err| {
-            StoreError::Corrupt(format!("stored message has an invalid session type: {err}"))
-        })?;
-        Ok(Message {
-            conversation_id: self.conversation_id.into_owned(),
-            seq: self.seq,
-            client_msg_id: self.client_msg_id.into_owned(),
-            server_msg_id: self.server_msg_id.into_owned(),
-            send_id: self.send_id.into_owned(),
-            recv_id: self.recv_id.into_owned(),
-            group_id: self.group_id.into_owned(),
-            sender_platform_id: self.sender_platform_id,
-            sender_nickname: self.sender_nickname.into_owned(),
-            sender_face_url: self.sender_face_url.into_owned(),
-            session_type,
-            msg_from: self.msg_from,
-            content_type: self.content_type,
-            content: match self.content {
-                StoredContent::Text(text) => Content::Text(text.into_owned()),
-                StoredContent::Raw(bytes) => Content::Raw(bytes.0.into_owned()),
-                StoredContent::Other(content) => content.into_owned(),
-            },
-            send_time: self.send_time,
-            create_time: self.create_time,
-            status: self.status.into_owned(),
-            is_read: self.is_read,
-            options: self.options.into_owned(),
-            at_user_ids: self.at_user_ids.into_owned(),
-            attached_info: self.attached_info.into_owned(),
-            ex: self.ex.into_owned(),
-        })
-    }
-}
-
-/// The record of a message, ready to write.
+/// The record of a message, ready to write: a plain object with the message's fields in
+/// declaration order; `content` as `{"Text": text}`, `{"Raw": Uint8Array}` or, for a content kind
+/// this module does not know, `{"Other": content}`; `options` as a `Map`; no `client_msg_id` when
+/// it is empty, so that only messages with one enter the unique clientMsgID index. `status` and
+/// unknown contents keep their serde form. Numbers above 2^53 cannot be stored.
 pub fn message_to_js(message: &Message) -> Result<JsValue, StoreError> {
-    to_js(&StoredMessage::of(message), "a message")
+    let record = Object::new();
+    let set = |key: &str, value: &JsValue| {
+        let _ = Reflect::set(&record, &JsValue::from_str(key), value);
+    };
+    let text = |key: &str, value: &str| set(key, &JsValue::from_str(value));
+    let number = |key: &str, value: f64| set(key, &JsValue::from_f64(value));
+    text("conversation_id", message.conversation_id.as_str());
+    number("seq", safe_number(message.seq.get() as i128)?);
+    if !message.client_msg_id.is_empty() {
+        text("client_msg_id", &message.client_msg_id);
+    }
+    text("server_msg_id", &message.server_msg_id);
+    text("send_id", &message.send_id);
+    text("recv_id", &message.recv_id);
+    text("group_id", &message.group_id);
+    number("sender_platform_id", message.sender_platform_id.into());
+    text("sender_nickname", &message.sender_nickname);
+    text("sender_face_url", &message.sender_face_url);
+    number("session_type", message.session_type.as_i32().into());
+    number("msg_from", message.msg_from.into());
+    number("content_type", message.content_type.into());
+    let (kind, content) = match &message.content {
+        Content::Text(text) => ("Text", JsValue::from_str(text)),
+        Content::Raw(bytes) => ("Raw", Uint8Array::from(bytes.as_slice()).into()),
+        other => ("Other", to_js(other, "a message content")?),
+    };
+    let tagged = Object::new();
+    let _ = Reflect::set(&tagged, &JsValue::from_str(kind), &content);
+    set("content", &tagged);
+    number("send_time", safe_number(message.send_time.into())?);
+    number("create_time", safe_number(message.create_time.into())?);
+    set("status", &to_js(&message.status, "a message status")?);
+    set("is_read", &JsValue::from_bool(message.is_read));
+    let options = js_sys::Map::new();
+    for (key, value) in &message.options {
+        options.set(&JsValue::from_str(key), &JsValue::from_bool(*value));
+    }
+    set("options", &options);
+    let at_user_ids: Array = message
+        .at_user_ids
+        .iter()
+        .map(|id| JsValue::from_str(id))
+        .collect();
+    set("at_user_ids", &at_user_ids);
+    text("attached_info", &message.attached_info);
+    text("ex", &message.ex);
+    Ok(record.into())
 }
 
-/// A stored message.
+/// An integer as a JavaScript number, which holds integers exactly up to 2^53.
+fn safe_number(value: i128) -> Result<f64, StoreError> {
+    const SAFE: i128 = (1 << 53) - 1;
+    if (-SAFE..=SAFE).contains(&value) {
+        Ok(value as f64)
+    } else {
+        Err(StoreError::Backend(format!(
+            "cannot convert a message for IndexedDB: {value} can't be represented as a \
+             JavaScript number"
+        )))
+    }
+}
+
+/// A stored message (see [`message_to_js`]).
 pub fn message_from_js(value: JsValue) -> Result<Message, StoreError> {
-    from_js::<StoredMessage<'static>>(value, "message")?.into_message()
+    let field = |key: &str| Reflect::get(&value, &JsValue::from_str(key)).unwrap_or_default();
+    let text = |key: &str| field(key).as_string().ok_or_else(|| invalid(key));
+    let integer = |key: &str, min: f64, max: f64| {
+        field(key)
+            .as_f64()
+            .filter(|n| n.fract() == 0.0 && (min..=max).contains(n))
+            .ok_or_else(|| invalid(key))
+    };
+    const SAFE: f64 = 9_007_199_254_740_991.0;
+    let int32 = |key: &str| integer(key, i32::MIN.into(), i32::MAX.into()).map(|n| n as i32);
+    let int64 = |key: &str| integer(key, -SAFE, SAFE).map(|n| n as i64);
+    let conversation_id =
+        ConversationId::parse(text("conversation_id")?).map_err(|_| invalid("conversation_id"))?;
+    let client_msg_id = match field("client_msg_id") {
+        id if id.is_undefined() => String::new(),
+        id => id.as_string().ok_or_else(|| invalid("client_msg_id"))?,
+    };
+    let session_type =
+        SessionType::try_from(int32("session_type")?).map_err(|_| invalid("session_type"))?;
+    let content = field("content");
+    let content = if let Some(text) = Reflect::get(&content, &JsValue::from_str("Text"))
+        .ok()
+        .filter(|v| !v.is_undefined())
+    {
+        Content::Text(text.as_string().ok_or_else(|| invalid("content"))?)
+    } else if let Some(bytes) = Reflect::get(&content, &JsValue::from_str("Raw"))
+        .ok()
+        .filter(|v| v.is_instance_of::<Uint8Array>() || Array::is_array(v))
+    {
+        Content::Raw(Uint8Array::new(&bytes).to_vec())
+    } else {
+        let other = Reflect::get(&content, &JsValue::from_str("Other")).unwrap_or_default();
+        entity_from_js(other, "message content")?
+    };
+    let at_user_ids = field("at_user_ids");
+    if !Array::is_array(&at_user_ids) {
+        return Err(invalid("at_user_ids"));
+    }
+    let at_user_ids = Array::from(&at_user_ids)
+        .iter()
+        .map(|id| id.as_string())
+        .collect::<Option<Vec<String>>>()
+        .ok_or_else(|| invalid("at_user_ids"))?;
+    Ok(Message {
+        conversation_id,
+        seq: Seq(int64("seq")?.try_into().map_err(|_| invalid("seq"))?),
+        client_msg_id,
+        server_msg_id: text("server_msg_id")?,
+        send_id: text("send_id")?,
+        recv_id: text("recv_id")?,
+        group_id: text("group_id")?,
+        sender_platform_id: int32("sender_platform_id")?,
+        sender_nickname: text("sender_nickname")?,
+        sender_face_url: text("sender_face_url")?,
+        session_type,
+        msg_from: int32("msg_from")?,
+        content_type: int32("content_type")?,
+        content,
+        send_time: int64("send_time")?,
+        create_time: int64("create_time")?,
+        status: entity_from_js(field("status"), "message status")?,
+        is_read: field("is_read")
+            .as_bool()
+            .ok_or_else(|| invalid("is_read"))?,
+        options: entity_from_js(field("options"), "message options")?,
+        at_user_ids,
+        attached_info: text("attached_info")?,
+        ex: text("ex")?,
+    })
+}
+
+/// A stored message whose `field` is missing or of the wrong type.
+fn invalid(field: &str) -> StoreError {
+    StoreError::Corrupt(format!("stored message has no valid {field}"))
 }
 
 /// Stored messages, in the order given.
 pub fn messages_from_js(values: Vec<JsValue>) -> Result<Vec<Message>, StoreError> {
     values.into_iter().map(message_from_js).collect()
-}
-
-/// Bytes written as one `Uint8Array`.
-struct Bytes<'a>(Cow<'a, [u8]>);
-
-impl Serialize for Bytes<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_bytes(&self.0)
-    }
-}
-
-impl<'de> Deserialize<'de> for Bytes<'_> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct BytesVisitor;
-
-        impl<'de> Visitor<'de> for BytesVisitor {
-            type Value = Vec<u8>;
-
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("bytes")
-            }
-
-            fn visit_bytes<E: serde::de::Error>(self, v: &[u8]) -> Result<Vec<u8>, E> {
-                Ok(v.to_vec())
-            }
-
-            fn visit_byte_buf<E: serde::de::Error>(self, v: Vec<u8>) -> Result<Vec<u8>, E> {
-                Ok(v)
-            }
-
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<u8>, A::Error> {
-                let mut bytes = Vec::with_capacity(seq.size_hint().unwrap_or(0));
-                while let Some(byte) = seq.next_element()? {
-                    bytes.push(byte);
-                }
-                Ok(bytes)
-            }
-        }
-
-        deserializer
-            .deserialize_byte_buf(BytesVisitor)
-            .map(|bytes| Bytes(Cow::Owned(bytes)))
-    }
 }

@@ -14,7 +14,7 @@
 //! saved again in a new transaction that looks up every clientMsgID. A catch-up batch of new
 //! messages thus costs a handful of awaited requests, not one per message.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::HashMap;
 
 use chorus_core::changes::{Changes, ChangesError, MessageRewrite, OutboxChange, SyncState};
 use chorus_core::model::{Conversation, ConversationId, Message, Seq};
@@ -25,8 +25,8 @@ use rexie::{Rexie, Store, Transaction, TransactionMode};
 use wasm_bindgen::JsValue;
 
 use super::record::{
-    backend, from_js, message_from_js, message_to_js, only, pair_key, prefix_range, seq_range,
-    to_js, unsent_range, version_key, MessageKey,
+    backend, entity_from_js, from_js, message_from_js, message_to_js, only, pair_key, prefix_range,
+    seq_range, to_js, unsent_range, version_key, MessageKey,
 };
 use super::schema::{
     BY_CLIENT_ID, BY_SENDER, CONVERSATIONS, CURSORS, FRIENDS, GROUPS, MEMBERS, MESSAGES, OUTBOX,
@@ -231,14 +231,7 @@ async fn check(scope: &Scope, changes: &Changes) -> Result<Result<(), ChangesErr
     }
     let messages = scope.get(MESSAGES)?;
     let cursors = scope.get(CURSORS)?;
-    let deleted: BTreeSet<&ConversationId> = changes.conversation_deletes.iter().collect();
-    let mut incoming: BTreeMap<&ConversationId, BTreeSet<Seq>> = BTreeMap::new();
-    for message in changes.messages.iter().filter(|m| m.seq != Seq::ZERO) {
-        incoming
-            .entry(&message.conversation_id)
-            .or_default()
-            .insert(message.seq);
-    }
+    let deleted = &changes.conversation_deletes;
 
     // The stored states of the surviving conversations, read together.
     let surviving: Vec<&ConversationId> = changes
@@ -252,18 +245,28 @@ async fn check(scope: &Scope, changes: &Changes) -> Result<Result<(), ChangesErr
             .map(|id| cursors.get(JsValue::from_str(id.as_str()))),
     )
     .await;
-    let mut old_states: BTreeMap<&ConversationId, SyncState> = BTreeMap::new();
+    let mut old_states: Vec<(&ConversationId, SyncState)> = Vec::new();
     for (id, value) in surviving.into_iter().zip(stored) {
         if let Some(value) = value.map_err(backend("reading sync states"))? {
-            old_states.insert(id, from_js(value, "sync state")?);
+            old_states.push((id, from_js(value, "sync state")?));
         }
     }
 
-    let none = BTreeSet::new();
     for (conversation_id, state) in &changes.sync_states {
         let survives = !deleted.contains(conversation_id);
-        let old = old_states.get(conversation_id).map(|s| &s.known);
-        let arriving = incoming.get(conversation_id).unwrap_or(&none);
+        let old = old_states
+            .iter()
+            .find(|(id, _)| *id == conversation_id)
+            .map(|(_, s)| &s.known);
+        // The seqs of the batch's messages in this conversation, ascending.
+        let mut arriving: Vec<u64> = changes
+            .messages
+            .iter()
+            .filter(|m| m.seq != Seq::ZERO && m.conversation_id == *conversation_id)
+            .map(|m| m.seq.get())
+            .collect();
+        arriving.sort_unstable();
+        arriving.dedup();
         for range in state.known.ranges() {
             // Seqs already known had their messages checked when they became known.
             let new_parts = match old {
@@ -271,7 +274,7 @@ async fn check(scope: &Scope, changes: &Changes) -> Result<Result<(), ChangesErr
                 None => vec![*range],
             };
             for part in new_parts {
-                for (start, end) in runs_without(arriving, part) {
+                for (start, end) in runs_without(&arriving, part) {
                     let missing = if survives {
                         first_missing(messages, conversation_id, start, end).await?
                     } else {
@@ -290,12 +293,17 @@ async fn check(scope: &Scope, changes: &Changes) -> Result<Result<(), ChangesErr
     Ok(Ok(()))
 }
 
-/// The runs of `part` whose seqs are not in `arriving`, ascending.
-fn runs_without(arriving: &BTreeSet<Seq>, part: SeqRange) -> Vec<(Seq, Seq)> {
+/// The runs of `part` whose seqs are not in `arriving` (ascending, without repeats), ascending.
+fn runs_without(arriving: &[u64], part: SeqRange) -> Vec<(Seq, Seq)> {
     let mut runs = Vec::new();
     // The first seq not yet covered; `None` once the end of the part is covered.
     let mut next = Some(part.start);
-    for &seq in arriving.range(part.start..=part.end) {
+    let first = arriving.partition_point(|&seq| seq < part.start.get());
+    let inside = arriving[first..]
+        .iter()
+        .map(|&seq| Seq(seq))
+        .take_while(|&seq| seq <= part.end);
+    for seq in inside {
         if let Some(from) = next {
             if seq > from {
                 runs.push((from, seq.prev()));
@@ -501,8 +509,12 @@ async fn unsent_rows(
     store: &Store,
     messages: &[Message],
 ) -> Result<Vec<(String, MessageKey)>, StoreError> {
-    let conversations: BTreeSet<&ConversationId> =
-        messages.iter().map(|m| &m.conversation_id).collect();
+    let mut conversations: Vec<&ConversationId> = Vec::new();
+    for message in messages {
+        if !conversations.contains(&&message.conversation_id) {
+            conversations.push(&message.conversation_id);
+        }
+    }
     let ranges = conversations
         .into_iter()
         .map(unsent_range)
@@ -535,13 +547,13 @@ async fn client_id_rows(
     let index = store
         .index(BY_CLIENT_ID)
         .map_err(backend("opening the clientMsgID index"))?;
-    let client_ids: Vec<&str> = messages
-        .iter()
-        .map(|m| m.client_msg_id.as_str())
-        .filter(|id| !id.is_empty())
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
+    let mut client_ids: Vec<&str> = Vec::new();
+    for message in messages {
+        let id = message.client_msg_id.as_str();
+        if !id.is_empty() && !client_ids.contains(&id) {
+            client_ids.push(id);
+        }
+    }
     let ranges = client_ids
         .iter()
         .map(|id| only(&JsValue::from_str(id)))
@@ -617,7 +629,7 @@ async fn rewrite_messages(scope: &Scope, rewrite: &MessageRewrite) -> Result<(),
         .await
         .map_err(backend("reading a conversation to rewrite"))?;
     if let Some(value) = stored {
-        let mut conversation: Conversation = from_js(value, "conversation")?;
+        let mut conversation: Conversation = entity_from_js(value, "conversation")?;
         if let Some(latest) = conversation.latest_message.as_mut() {
             if rewrite.matches(latest) {
                 let before = latest.clone();

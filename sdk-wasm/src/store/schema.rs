@@ -6,8 +6,6 @@
 //! new version appends one entry to [`MIGRATIONS`] and bumps [`SCHEMA_VERSION`]; it never edits an
 //! older entry (a store or index declared earlier stays declared, so it is never dropped).
 
-use std::collections::BTreeMap;
-
 use rexie::{Index, ObjectStore, Rexie, RexieBuilder};
 
 /// The schema version passed to `indexedDB.open`.
@@ -152,7 +150,8 @@ pub const MIGRATIONS: &[Migration] = &[
 
 /// The builder that opens `name` at `version` with the schema of every migration up to it.
 pub fn builder(name: &str, version: u32) -> RexieBuilder {
-    let mut stores: BTreeMap<&str, ObjectStore> = BTreeMap::new();
+    // In the order first declared; IndexedDB keeps object stores sorted by name anyway.
+    let mut stores: Vec<(&str, ObjectStore)> = Vec::new();
     for migration in MIGRATIONS.iter().filter(|m| m.version <= version) {
         for def in migration.stores {
             let store = ObjectStore::new(def.name);
@@ -161,7 +160,10 @@ pub fn builder(name: &str, version: u32) -> RexieBuilder {
                 Key::Path(path) => store.key_path(path),
                 Key::Paths(paths) => store.key_path_array(paths.iter().copied()),
             };
-            stores.insert(def.name, store);
+            match stores.iter_mut().find(|(name, _)| *name == def.name) {
+                Some(entry) => entry.1 = store,
+                None => stores.push((def.name, store)),
+            }
         }
         for def in migration.indexes {
             let index = match def.key {
@@ -172,13 +174,15 @@ pub fn builder(name: &str, version: u32) -> RexieBuilder {
             }
             .unique(def.unique)
             .multi_entry(false);
-            if let Some(store) = stores.remove(def.store) {
-                stores.insert(def.store, store.add_index(index));
+            if let Some(at) = stores.iter().position(|(name, _)| *name == def.store) {
+                let (name, store) = stores.remove(at);
+                stores.insert(at, (name, store.add_index(index)));
             }
         }
     }
     stores
-        .into_values()
+        .into_iter()
+        .map(|(_, store)| store)
         .fold(Rexie::builder(name).version(version), |builder, store| {
             builder.add_object_store(store)
         })
