@@ -13,7 +13,7 @@
 //!
 //! Never here: a particular runtime, socket library, HTTP client or clock source.
 
-use std::collections::BTreeMap;
+use crate::vec_map::VecMap;
 use std::fmt;
 use std::future::Future;
 
@@ -233,8 +233,7 @@ where
     let opening = Fuse::terminated();
     pin_mut!(opening);
     let mut rest = FuturesUnordered::new();
-    let mut replies: BTreeMap<RequestId, oneshot::Sender<Result<Resp, RequestError>>> =
-        BTreeMap::new();
+    let mut replies: VecMap<RequestId, oneshot::Sender<Result<Resp, RequestError>>> = VecMap::new();
     loop {
         // Drain every output; a commit or a socket failure can produce more.
         loop {

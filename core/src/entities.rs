@@ -36,6 +36,8 @@
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
+use crate::vec_map::VecMap;
+
 use chorus_proto::constants::{ContentType, GroupStatus, JoinSource, RoleLevel};
 use chorus_proto::content::{ContentError, Notification};
 use chorus_proto::json::{null_as_default, seq_null_as_default};
@@ -282,13 +284,13 @@ pub struct Entities {
     groups: BTreeMap<String, Group>,
     members: BTreeMap<String, BTreeMap<String, Member>>,
     conversations: BTreeMap<ConversationId, Conversation>,
-    versions: BTreeMap<(VersionKind, String), VersionMarker>,
+    versions: VecMap<(VersionKind, String), VersionMarker>,
     seen: VecDeque<String>,
     events: VecDeque<EntityEvent>,
     next_tag: u64,
     outgoing: VecDeque<RestRequest>,
-    in_flight: BTreeMap<RestTag, Call>,
-    lists: BTreeMap<ListKey, ListSync>,
+    in_flight: VecMap<RestTag, Call>,
+    lists: VecMap<ListKey, ListSync>,
     self_info_wanted: bool,
     self_info_busy: bool,
 }
@@ -308,13 +310,13 @@ impl Entities {
             groups: BTreeMap::new(),
             members: BTreeMap::new(),
             conversations: BTreeMap::new(),
-            versions: BTreeMap::new(),
+            versions: VecMap::new(),
             seen: VecDeque::new(),
             events: VecDeque::new(),
             next_tag: 1,
             outgoing: VecDeque::new(),
-            in_flight: BTreeMap::new(),
-            lists: BTreeMap::new(),
+            in_flight: VecMap::new(),
+            lists: VecMap::new(),
             self_info_wanted: false,
             self_info_busy: false,
         };
@@ -461,7 +463,7 @@ impl Entities {
         let before = self.total_unread();
         // Message sync writes conversation rows (latest message, max seq): the app hears of
         // them as the official SDK tells it, new ones and changed ones.
-        let mut rows: BTreeMap<&ConversationId, &Conversation> = BTreeMap::new();
+        let mut rows: VecMap<&ConversationId, &Conversation> = VecMap::new();
         for conversation in &changes.conversations {
             rows.insert(&conversation.id, conversation);
         }
@@ -615,7 +617,7 @@ impl Entities {
     }
 
     fn want(&mut self, key: ListKey) {
-        self.lists.entry(key).or_default().wanted = true;
+        self.lists.get_or_default(key).wanted = true;
     }
 
     // ----- REST ---------------------------------------------------------------------------------
@@ -929,7 +931,7 @@ impl Entities {
             ListKey::Members(_) => Rows::Members(Vec::new()),
             ListKey::Conversations => Rows::Conversations(Vec::new()),
         };
-        let sync = self.lists.entry(key.clone()).or_default();
+        let sync = self.lists.get_or_default(key.clone());
         sync.busy = true;
         sync.full = Some(FullFetch {
             target,

@@ -1,0 +1,218 @@
+//! [`VecMap`]: an ordered map kept as a sorted `Vec` of pairs.
+//!
+//! The engine's maps are small (requests in flight, list sync states, version markers) or are
+//! filled in batches; a sorted vector serves them with far less generated code per key/value
+//! pair than a B-tree, which matters for the browser build. Lookups are binary searches;
+//! iteration is in key order, as with `BTreeMap`.
+
+use std::borrow::Borrow;
+use std::fmt;
+
+/// An ordered map backed by a `Vec<(K, V)>` sorted by key, with unique keys.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct VecMap<K, V> {
+    entries: Vec<(K, V)>,
+}
+
+impl<K, V> Default for VecMap<K, V> {
+    fn default() -> Self {
+        VecMap {
+            entries: Vec::new(),
+        }
+    }
+}
+
+impl<K: fmt::Debug, V: fmt::Debug> fmt::Debug for VecMap<K, V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map()
+            .entries(self.entries.iter().map(|(k, v)| (k, v)))
+            .finish()
+    }
+}
+
+impl<K, V> VecMap<K, V> {
+    /// An empty map.
+    pub(crate) const fn new() -> Self {
+        VecMap {
+            entries: Vec::new(),
+        }
+    }
+
+    /// The number of entries.
+    pub(crate) fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether the map has no entries.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The entries in key order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&K, &V)> {
+        self.entries.iter().map(|(k, v)| (k, v))
+    }
+
+    /// The keys in order.
+    pub(crate) fn keys(&self) -> impl Iterator<Item = &K> {
+        self.entries.iter().map(|(k, _)| k)
+    }
+
+    /// The values in key order.
+    pub(crate) fn values(&self) -> impl Iterator<Item = &V> {
+        self.entries.iter().map(|(_, v)| v)
+    }
+
+    /// The values in key order, mutably.
+    pub(crate) fn values_mut(&mut self) -> impl Iterator<Item = &mut V> {
+        self.entries.iter_mut().map(|(_, v)| v)
+    }
+
+    /// Keeps the entries for which `keep` returns true.
+    pub(crate) fn retain(&mut self, mut keep: impl FnMut(&K, &mut V) -> bool) {
+        self.entries.retain_mut(|(k, v)| keep(k, v));
+    }
+
+    fn search<Q>(&self, key: &Q) -> Result<usize, usize>
+    where
+        K: Borrow<Q>,
+        Q: Ord + ?Sized,
+    {
+        self.entries.binary_search_by(|(k, _)| k.borrow().cmp(key))
+    }
+
+    /// The value under `key`.
+    pub(crate) fn get<Q>(&self, key: &Q) -> Option<&V>
+    where
+        K: Borrow<Q>,
+        Q: Ord + ?Sized,
+    {
+        match self.search(key) {
+            Ok(i) => Some(&self.entries[i].1),
+            Err(_) => None,
+        }
+    }
+
+    /// The value under `key`, mutably.
+    pub(crate) fn get_mut<Q>(&mut self, key: &Q) -> Option<&mut V>
+    where
+        K: Borrow<Q>,
+        Q: Ord + ?Sized,
+    {
+        match self.search(key) {
+            Ok(i) => Some(&mut self.entries[i].1),
+            Err(_) => None,
+        }
+    }
+
+    /// Whether `key` has a value.
+    pub(crate) fn contains_key<Q>(&self, key: &Q) -> bool
+    where
+        K: Borrow<Q>,
+        Q: Ord + ?Sized,
+    {
+        self.search(key).is_ok()
+    }
+
+    /// Removes and returns the value under `key`.
+    pub(crate) fn remove<Q>(&mut self, key: &Q) -> Option<V>
+    where
+        K: Borrow<Q>,
+        Q: Ord + ?Sized,
+    {
+        match self.search(key) {
+            Ok(i) => Some(self.entries.remove(i).1),
+            Err(_) => None,
+        }
+    }
+
+    /// Sets the value under `key`, returning the previous one.
+    pub(crate) fn insert(&mut self, key: K, value: V) -> Option<V>
+    where
+        K: Ord,
+    {
+        match self.search(&key) {
+            Ok(i) => Some(std::mem::replace(&mut self.entries[i].1, value)),
+            Err(i) => {
+                self.entries.insert(i, (key, value));
+                None
+            }
+        }
+    }
+
+    /// The value under `key`, inserting `V::default()` first when there is none.
+    pub(crate) fn get_or_default(&mut self, key: K) -> &mut V
+    where
+        K: Ord,
+        V: Default,
+    {
+        let i = match self.search(&key) {
+            Ok(i) => i,
+            Err(i) => {
+                self.entries.insert(i, (key, V::default()));
+                i
+            }
+        };
+        &mut self.entries[i].1
+    }
+}
+
+impl<K, V> IntoIterator for VecMap<K, V> {
+    type Item = (K, V);
+    type IntoIter = std::vec::IntoIter<(K, V)>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.entries.into_iter()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::VecMap;
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn agrees_with_btree_map() {
+        let mut map: VecMap<String, u32> = VecMap::new();
+        let mut reference: BTreeMap<String, u32> = BTreeMap::new();
+        // A deterministic mix of inserts, overwrites and removals.
+        let mut x: u32 = 7;
+        for step in 0..2000u32 {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            let key = format!("k{}", (x >> 8) % 97);
+            match step % 5 {
+                0 | 1 | 2 => assert_eq!(map.insert(key.clone(), step), reference.insert(key, step)),
+                3 => assert_eq!(map.remove(key.as_str()), reference.remove(key.as_str())),
+                _ => {
+                    *map.get_or_default(key.clone()) += 1;
+                    *reference.entry(key).or_default() += 1;
+                }
+            }
+            assert_eq!(map.len(), reference.len());
+        }
+        let ours: Vec<(&String, &u32)> = map.iter().collect();
+        let theirs: Vec<(&String, &u32)> = reference.iter().collect();
+        assert_eq!(ours, theirs);
+        assert_eq!(format!("{map:?}"), format!("{reference:?}"));
+        map.retain(|_, v| *v % 2 == 0);
+        reference.retain(|_, v| *v % 2 == 0);
+        assert_eq!(
+            map.into_iter().collect::<Vec<_>>(),
+            reference.into_iter().collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn lookups_by_borrowed_key() {
+        let mut map: VecMap<String, i32> = VecMap::new();
+        assert!(map.is_empty());
+        map.insert("b".into(), 2);
+        map.insert("a".into(), 1);
+        assert_eq!(map.get("a"), Some(&1));
+        assert!(map.contains_key("b"));
+        assert!(!map.contains_key("c"));
+        *map.get_mut("b").unwrap() = 5;
+        assert_eq!(map.values().copied().collect::<Vec<_>>(), vec![1, 5]);
+        assert_eq!(map.keys().cloned().collect::<Vec<_>>(), vec!["a", "b"]);
+    }
+}
