@@ -282,7 +282,7 @@ pub struct Entities {
     self_user: Option<User>,
     friends: BTreeMap<String, Friend>,
     groups: BTreeMap<String, Group>,
-    members: BTreeMap<String, BTreeMap<String, Member>>,
+    members: VecMap<String, BTreeMap<String, Member>>,
     conversations: BTreeMap<ConversationId, Conversation>,
     versions: VecMap<(VersionKind, String), VersionMarker>,
     seen: VecDeque<String>,
@@ -308,7 +308,7 @@ impl Entities {
             self_user: snapshot.self_user,
             friends: BTreeMap::new(),
             groups: BTreeMap::new(),
-            members: BTreeMap::new(),
+            members: VecMap::new(),
             conversations: BTreeMap::new(),
             versions: VecMap::new(),
             seen: VecDeque::new(),
@@ -540,8 +540,7 @@ impl Entities {
         }
         for member in &changes.members {
             self.members
-                .entry(member.group_id.clone())
-                .or_default()
+                .get_or_default(member.group_id.clone())
                 .insert(member.user_id.clone(), member.clone());
         }
         for update in &changes.versions {
@@ -2126,7 +2125,7 @@ impl<T> Incremental<T> {
 #[derive(Debug, Deserialize)]
 struct MembersBatch {
     #[serde(rename = "respList", default, deserialize_with = "null_as_default")]
-    resp_list: BTreeMap<String, Incremental<GroupMemberFullInfo>>,
+    resp_list: VecMap<String, Incremental<GroupMemberFullInfo>>,
 }
 
 /// Any of the paged list answers; only the list of the call is present.

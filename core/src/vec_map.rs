@@ -7,6 +7,10 @@
 
 use std::borrow::Borrow;
 use std::fmt;
+use std::marker::PhantomData;
+
+use serde::de::{MapAccess, Visitor};
+use serde::{Deserialize, Deserializer};
 
 /// An ordered map backed by a `Vec<(K, V)>` sorted by key, with unique keys.
 #[derive(Clone, PartialEq, Eq)]
@@ -46,6 +50,11 @@ impl<K, V> VecMap<K, V> {
     /// Whether the map has no entries.
     pub(crate) fn is_empty(&self) -> bool {
         self.entries.is_empty()
+    }
+
+    /// Removes every entry.
+    pub(crate) fn clear(&mut self) {
+        self.entries.clear();
     }
 
     /// The entries in key order.
@@ -166,6 +175,39 @@ impl<K, V> IntoIterator for VecMap<K, V> {
     }
 }
 
+/// Reads a JSON object (any serde map); a repeated key keeps its last value, as with `BTreeMap`.
+impl<'de, K, V> Deserialize<'de> for VecMap<K, V>
+where
+    K: Deserialize<'de> + Ord,
+    V: Deserialize<'de>,
+{
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct MapVisitor<K, V>(PhantomData<(K, V)>);
+
+        impl<'de, K, V> Visitor<'de> for MapVisitor<K, V>
+        where
+            K: Deserialize<'de> + Ord,
+            V: Deserialize<'de>,
+        {
+            type Value = VecMap<K, V>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a map")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Self::Value, A::Error> {
+                let mut map = VecMap::new();
+                while let Some((key, value)) = access.next_entry()? {
+                    map.insert(key, value);
+                }
+                Ok(map)
+            }
+        }
+
+        deserializer.deserialize_map(MapVisitor(PhantomData))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::VecMap;
@@ -200,6 +242,20 @@ mod tests {
             map.into_iter().collect::<Vec<_>>(),
             reference.into_iter().collect::<Vec<_>>()
         );
+    }
+
+    #[test]
+    fn reads_a_json_object_like_btree_map() {
+        let json = r#"{"b": 2, "a": 1, "b": 3}"#;
+        let ours: VecMap<String, u32> = serde_json::from_str(json).unwrap();
+        let theirs: BTreeMap<String, u32> = serde_json::from_str(json).unwrap();
+        assert_eq!(
+            ours.into_iter().collect::<Vec<_>>(),
+            theirs.into_iter().collect::<Vec<_>>()
+        );
+        let bad = serde_json::from_str::<VecMap<String, u32>>("[1]").unwrap_err();
+        let reference = serde_json::from_str::<BTreeMap<String, u32>>("[1]").unwrap_err();
+        assert_eq!(bad.to_string(), reference.to_string());
     }
 
     #[test]
