@@ -34,7 +34,7 @@
 //! Never here: I/O, clocks (the caller passes `now`), message seq sync, message deletion (2102)
 //! or clearing (1703), friend applications, blacklists and online status.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeSet, VecDeque};
 
 use crate::vec_map::VecMap;
 
@@ -280,10 +280,10 @@ enum VersionCheck {
 pub struct Entities {
     user_id: String,
     self_user: Option<User>,
-    friends: BTreeMap<String, Friend>,
-    groups: BTreeMap<String, Group>,
-    members: VecMap<String, BTreeMap<String, Member>>,
-    conversations: BTreeMap<ConversationId, Conversation>,
+    friends: VecMap<String, Friend>,
+    groups: VecMap<String, Group>,
+    members: VecMap<String, VecMap<String, Member>>,
+    conversations: VecMap<ConversationId, Conversation>,
     versions: VecMap<(VersionKind, String), VersionMarker>,
     seen: VecDeque<String>,
     events: VecDeque<EntityEvent>,
@@ -306,10 +306,10 @@ impl Entities {
         let mut entities = Entities {
             user_id: user_id.into(),
             self_user: snapshot.self_user,
-            friends: BTreeMap::new(),
-            groups: BTreeMap::new(),
+            friends: VecMap::new(),
+            groups: VecMap::new(),
             members: VecMap::new(),
-            conversations: BTreeMap::new(),
+            conversations: VecMap::new(),
             versions: VecMap::new(),
             seen: VecDeque::new(),
             events: VecDeque::new(),
@@ -522,26 +522,34 @@ impl Entities {
                 members.remove(&key.user_id);
             }
         }
-        for conversation in &changes.conversations {
-            self.conversations
-                .insert(conversation.id.clone(), conversation.clone());
-        }
+        self.conversations.extend(
+            changes
+                .conversations
+                .iter()
+                .map(|c| (c.id.clone(), c.clone())),
+        );
         for user in &changes.users {
             if user.user_id == self.user_id {
                 self.self_user = Some(user.clone());
             }
         }
-        for friend in &changes.friends {
-            self.friends
-                .insert(friend.user.user_id.clone(), friend.clone());
-        }
-        for group in &changes.groups {
-            self.groups.insert(group.group_id.clone(), group.clone());
-        }
-        for member in &changes.members {
+        self.friends.extend(
+            changes
+                .friends
+                .iter()
+                .map(|f| (f.user.user_id.clone(), f.clone())),
+        );
+        self.groups.extend(
+            changes
+                .groups
+                .iter()
+                .map(|g| (g.group_id.clone(), g.clone())),
+        );
+        // Runs of one group's rows go in together.
+        for run in changes.members.chunk_by(|a, b| a.group_id == b.group_id) {
             self.members
-                .get_or_default(member.group_id.clone())
-                .insert(member.user_id.clone(), member.clone());
+                .get_or_default(run[0].group_id.clone())
+                .extend(run.iter().map(|m| (m.user_id.clone(), m.clone())));
         }
         for update in &changes.versions {
             let key = (update.kind, update.key.clone());

@@ -6,6 +6,7 @@
 //! iteration is in key order, as with `BTreeMap`.
 
 use std::borrow::Borrow;
+use std::cmp::Ordering;
 use std::fmt;
 use std::marker::PhantomData;
 
@@ -149,6 +150,48 @@ impl<K, V> VecMap<K, V> {
         }
     }
 
+    /// Sets every pair of `items`, in order (a later pair for the same key wins), as repeated
+    /// [`VecMap::insert`] calls would, in O((n + m) log m) for m new pairs.
+    pub(crate) fn extend(&mut self, items: impl IntoIterator<Item = (K, V)>)
+    where
+        K: Ord,
+    {
+        let start = self.entries.len();
+        self.entries.extend(items);
+        let added = self.entries.len() - start;
+        if added <= SMALL_BATCH {
+            let tail = self.entries.split_off(start);
+            for (key, value) in tail {
+                self.insert(key, value);
+            }
+            return;
+        }
+        let order = {
+            let fresh = &self.entries[start..];
+            stable_order(added, &|a, b| fresh[a].0.cmp(&fresh[b].0))
+        };
+        let mut fresh: Vec<Option<(K, V)>> = self.entries.drain(start..).map(Some).collect();
+        let old = std::mem::take(&mut self.entries);
+        let mut merged: Vec<(K, V)> = Vec::with_capacity(old.len() + added);
+        let mut old = old.into_iter().peekable();
+        for index in order {
+            let Some((key, value)) = fresh[index].take() else {
+                continue;
+            };
+            while let Some(entry) = old.next_if(|(k, _)| *k < key) {
+                merged.push(entry);
+            }
+            old.next_if(|(k, _)| *k == key);
+            match merged.last_mut() {
+                // The same key earlier in the batch: the later pair wins.
+                Some(last) if last.0 == key => last.1 = value,
+                _ => merged.push((key, value)),
+            }
+        }
+        merged.extend(old);
+        self.entries = merged;
+    }
+
     /// The value under `key`, inserting `V::default()` first when there is none.
     pub(crate) fn get_or_default(&mut self, key: K) -> &mut V
     where
@@ -163,6 +206,25 @@ impl<K, V> VecMap<K, V> {
             }
         };
         &mut self.entries[i].1
+    }
+}
+
+/// Up to this many new pairs, [`VecMap::extend`] inserts them one by one.
+const SMALL_BATCH: usize = 16;
+
+/// The indices `0..len` sorted stably by `cmp`; not generic, so the sort is compiled once.
+fn stable_order(len: usize, cmp: &dyn Fn(usize, usize) -> Ordering) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..len).collect();
+    order.sort_by(|&a, &b| cmp(a, b));
+    order
+}
+
+impl<'a, K, V> IntoIterator for &'a VecMap<K, V> {
+    type Item = (&'a K, &'a V);
+    type IntoIter = std::iter::Map<std::slice::Iter<'a, (K, V)>, fn(&'a (K, V)) -> (&'a K, &'a V)>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.entries.iter().map(|(k, v)| (k, v))
     }
 }
 
@@ -256,6 +318,33 @@ mod tests {
         let bad = serde_json::from_str::<VecMap<String, u32>>("[1]").unwrap_err();
         let reference = serde_json::from_str::<BTreeMap<String, u32>>("[1]").unwrap_err();
         assert_eq!(bad.to_string(), reference.to_string());
+    }
+
+    #[test]
+    fn extend_matches_repeated_inserts() {
+        let mut x: u32 = 11;
+        let mut next = move || {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            x >> 8
+        };
+        for round in 0..200u32 {
+            let mut map: VecMap<u32, u32> = VecMap::new();
+            let mut reference: BTreeMap<u32, u32> = BTreeMap::new();
+            for _ in 0..next() % 40 {
+                let key = next() % 64;
+                map.insert(key, round);
+                reference.insert(key, round);
+            }
+            let batch: Vec<(u32, u32)> = (0..next() % 80).map(|i| (next() % 64, i)).collect();
+            map.extend(batch.iter().copied());
+            reference.extend(batch.iter().copied());
+            assert_eq!(
+                map.iter().collect::<Vec<_>>(),
+                reference.iter().collect::<Vec<_>>(),
+                "batch {batch:?}"
+            );
+            assert_eq!((&map).into_iter().count(), reference.len());
+        }
     }
 
     #[test]
