@@ -34,7 +34,7 @@
 //! Never here: I/O, clocks (the caller passes `now`), message seq sync, message deletion (2102)
 //! or clearing (1703), friend applications, blacklists and online status.
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::VecDeque;
 
 use crate::vec_map::VecMap;
 
@@ -844,18 +844,19 @@ impl Entities {
                     return Ok(batch);
                 }
                 let marker = delta.marker();
-                let mut joined: BTreeSet<String> = self.groups.keys().cloned().collect();
+                let mut joined: VecMap<String, ()> = VecMap::new();
+                joined.extend(self.groups.keys().map(|gid| (gid.clone(), ())));
                 for gid in &delta.delete {
                     joined.remove(gid);
                     self.leave_group(&mut batch, gid, false);
                 }
                 for info in delta.insert.into_iter().chain(delta.update) {
                     let group = self.merged_group(info)?;
-                    joined.insert(group.group_id.clone());
+                    joined.insert(group.group_id.clone(), ());
                     self.upsert_group(&mut batch, group);
                 }
                 self.set_marker(&mut batch.changes, key, marker);
-                for gid in joined {
+                for (gid, ()) in joined {
                     self.want(ListKey::Members(gid));
                 }
             }
@@ -1037,9 +1038,10 @@ impl Entities {
         match full.rows {
             Rows::Friends(rows) => {
                 batch.changes.clear_friends = true;
-                let fresh: BTreeSet<String> = rows.iter().map(|f| f.user.user_id.clone()).collect();
+                let mut fresh: VecMap<String, ()> = VecMap::new();
+                fresh.extend(rows.iter().map(|f| (f.user.user_id.clone(), ())));
                 for (user_id, old) in &self.friends {
-                    if !fresh.contains(user_id) {
+                    if !fresh.contains_key(user_id) {
                         batch.events.push(EntityEvent::OnFriendDeleted(old.clone()));
                     }
                 }
@@ -1061,11 +1063,12 @@ impl Entities {
             }
             Rows::Groups(rows) => {
                 // Groups still joined keep their members: only groups gone are deleted.
-                let fresh: BTreeSet<String> = rows.iter().map(|g| g.group_id.clone()).collect();
+                let mut fresh: VecMap<String, ()> = VecMap::new();
+                fresh.extend(rows.iter().map(|g| (g.group_id.clone(), ())));
                 let gone: Vec<String> = self
                     .groups
                     .keys()
-                    .filter(|gid| !fresh.contains(*gid))
+                    .filter(|gid| !fresh.contains_key(*gid))
                     .cloned()
                     .collect();
                 for gid in gone {
@@ -1074,7 +1077,7 @@ impl Entities {
                 for group in rows {
                     self.upsert_group(&mut batch, group);
                 }
-                for gid in fresh {
+                for (gid, ()) in fresh {
                     self.want(ListKey::Members(gid));
                 }
             }
@@ -1083,9 +1086,10 @@ impl Entities {
                     return batch;
                 };
                 batch.changes.clear_members_of.push(gid.clone());
-                let fresh: BTreeSet<String> = rows.iter().map(|m| m.user_id.clone()).collect();
+                let mut fresh: VecMap<String, ()> = VecMap::new();
+                fresh.extend(rows.iter().map(|m| (m.user_id.clone(), ())));
                 for old in self.members(gid) {
-                    if !fresh.contains(&old.user_id) {
+                    if !fresh.contains_key(&old.user_id) {
                         batch
                             .events
                             .push(EntityEvent::OnGroupMemberDeleted(old.clone()));
@@ -1337,7 +1341,7 @@ impl Entities {
                     let group = self.merged_group(info)?;
                     self.upsert_group(&mut batch, group);
                 }
-                let mut seen_users = BTreeSet::new();
+                let mut seen_users: VecMap<String, ()> = VecMap::new();
                 // An app administrator may create a group without joining it: the tip then
                 // describes them with no group role, and they are no member.
                 let people = tips
@@ -1346,7 +1350,9 @@ impl Entities {
                     .chain(tips.op_user.filter(|op| op.role_level != 0))
                     .chain(tips.group_owner_user);
                 for info in people {
-                    if info.user_id.is_empty() || !seen_users.insert(info.user_id.clone()) {
+                    if info.user_id.is_empty()
+                        || seen_users.insert(info.user_id.clone(), ()).is_some()
+                    {
                         continue;
                     }
                     let member = Member::try_from(with_group(info, &gid))?;
