@@ -827,9 +827,20 @@ impl Client {
                     let resp = match resp.payload() {
                         Ok(ResponsePayload::SendMsg(ack)) => ack,
                         // errCode 0 is the acceptance; the ids it would carry are cosmetic.
-                        other => {
+                        // Only the kind of an unexpected payload is named: formatting its
+                        // contents would pull every response type's Debug into the build.
+                        Ok(_) => {
                             self.events.push_back(ClientEvent::Dropped {
-                                detail: format!("answer to send {client_msg_id}: {other:?}"),
+                                detail: format!(
+                                    "answer to send {client_msg_id}: Ok(payload of reqIdentifier {})",
+                                    resp.req_identifier
+                                ),
+                            });
+                            Box::default()
+                        }
+                        Err(error) => {
+                            self.events.push_back(ClientEvent::Dropped {
+                                detail: format!("answer to send {client_msg_id}: Err({error:?})"),
                             });
                             Box::default()
                         }
