@@ -285,7 +285,7 @@ mod tests {
             x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
             let key = format!("k{}", (x >> 8) % 97);
             match step % 5 {
-                0 | 1 | 2 => assert_eq!(map.insert(key.clone(), step), reference.insert(key, step)),
+                0..=2 => assert_eq!(map.insert(key.clone(), step), reference.insert(key, step)),
                 3 => assert_eq!(map.remove(key.as_str()), reference.remove(key.as_str())),
                 _ => {
                     *map.get_or_default(key.clone()) += 1;
