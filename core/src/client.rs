@@ -43,6 +43,8 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
+use crate::vec_map::VecMap;
+
 use chorus_proto::constants::{ErrorCode, ReqIdentifier};
 use chorus_proto::envelope::{Resp, ResponsePayload};
 use chorus_proto::pb::msg::SendMsgResp;
@@ -316,13 +318,13 @@ pub struct Client {
     sync: sync::Sync,
     entities: Entities,
     outbox: Outbox,
-    routes: BTreeMap<RequestId, Route>,
+    routes: VecMap<RequestId, Route>,
     entity_inputs: VecDeque<EntityInput>,
     /// Outbox batches that depend on no other batch (new messages, cleanup), in order.
     outbox_ready: VecDeque<Changes>,
     outbox_inputs: VecDeque<OutboxInput>,
     /// The latest 1003 of each message in flight.
-    outbox_attempts: BTreeMap<String, RequestId>,
+    outbox_attempts: VecMap<String, RequestId>,
     outstanding: Option<Outstanding>,
     rest_counter: u64,
     events: VecDeque<ClientEvent>,
@@ -367,11 +369,11 @@ impl Client {
             sync,
             entities,
             outbox,
-            routes: BTreeMap::new(),
+            routes: VecMap::new(),
             entity_inputs: VecDeque::new(),
             outbox_ready: VecDeque::new(),
             outbox_inputs: VecDeque::new(),
-            outbox_attempts: BTreeMap::new(),
+            outbox_attempts: VecMap::new(),
             outstanding: None,
             rest_counter: 0,
             events: VecDeque::new(),
@@ -825,9 +827,20 @@ impl Client {
                     let resp = match resp.payload() {
                         Ok(ResponsePayload::SendMsg(ack)) => ack,
                         // errCode 0 is the acceptance; the ids it would carry are cosmetic.
-                        other => {
+                        // Only the kind of an unexpected payload is named: formatting its
+                        // contents would pull every response type's Debug into the build.
+                        Ok(_) => {
                             self.events.push_back(ClientEvent::Dropped {
-                                detail: format!("answer to send {client_msg_id}: {other:?}"),
+                                detail: format!(
+                                    "answer to send {client_msg_id}: Ok(payload of reqIdentifier {})",
+                                    resp.req_identifier
+                                ),
+                            });
+                            Box::default()
+                        }
+                        Err(error) => {
+                            self.events.push_back(ClientEvent::Dropped {
+                                detail: format!("answer to send {client_msg_id}: Err({error:?})"),
                             });
                             Box::default()
                         }

@@ -22,7 +22,9 @@
 mod backoff;
 mod entropy;
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
+
+use crate::vec_map::VecMap;
 use std::fmt;
 use std::time::Duration;
 
@@ -265,7 +267,7 @@ pub struct Conn {
     failures: u32,
     next_request: u64,
     /// Keyed by `msgIncr`.
-    pending: BTreeMap<String, Pending>,
+    pending: VecMap<String, Pending>,
     background: bool,
     /// What the gateway believes; `None` when a 2004 failed and the state is unknown.
     server_background: Option<bool>,
@@ -300,7 +302,7 @@ impl Conn {
             state: State::Idle,
             failures: 0,
             next_request: 1,
-            pending: BTreeMap::new(),
+            pending: VecMap::new(),
             background: false,
             server_background: None,
             transmits: VecDeque::new(),

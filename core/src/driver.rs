@@ -13,7 +13,7 @@
 //!
 //! Never here: a particular runtime, socket library, HTTP client or clock source.
 
-use std::collections::BTreeMap;
+use crate::vec_map::VecMap;
 use std::fmt;
 use std::future::Future;
 
@@ -233,8 +233,7 @@ where
     let opening = Fuse::terminated();
     pin_mut!(opening);
     let mut rest = FuturesUnordered::new();
-    let mut replies: BTreeMap<RequestId, oneshot::Sender<Result<Resp, RequestError>>> =
-        BTreeMap::new();
+    let mut replies: VecMap<RequestId, oneshot::Sender<Result<Resp, RequestError>>> = VecMap::new();
     loop {
         // Drain every output; a commit or a socket failure can produce more.
         loop {
@@ -259,25 +258,26 @@ where
             }
             while let Some(transmit) = client.poll_transmit() {
                 progressed = true;
-                match transmit {
-                    Transmit::Connect { url } => {
-                        if let Some(mut old) = socket.take() {
-                            old.close().await;
-                        }
-                        opening.set(transport.open(url).fuse());
-                    }
-                    Transmit::Binary(bytes) => {
-                        send(client, clock, &mut socket, Frame::Binary(bytes)).await
-                    }
-                    Transmit::Text(text) => {
-                        send(client, clock, &mut socket, Frame::Text(text)).await
-                    }
+                // One await point per kind of I/O keeps the state machine small.
+                let (frame, url) = match transmit {
+                    Transmit::Binary(bytes) => (Some(Frame::Binary(bytes)), None),
+                    Transmit::Text(text) => (Some(Frame::Text(text)), None),
+                    Transmit::Connect { url } => (None, Some(url)),
                     Transmit::Close => {
                         opening.set(Fuse::terminated());
-                        if let Some(mut old) = socket.take() {
-                            old.close().await;
-                        }
+                        (None, None)
                     }
+                };
+                if let Some(frame) = frame {
+                    send(client, clock, &mut socket, frame).await;
+                    continue;
+                }
+                // Connect and Close: the old socket goes first.
+                if let Some(mut old) = socket.take() {
+                    old.close().await;
+                }
+                if let Some(url) = url {
+                    opening.set(transport.open(url).fuse());
                 }
             }
             while let Some(request) = client.poll_rest() {

@@ -34,7 +34,9 @@
 //! Never here: I/O, clocks (the caller passes `now`), message seq sync, message deletion (2102)
 //! or clearing (1703), friend applications, blacklists and online status.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::VecDeque;
+
+use crate::vec_map::VecMap;
 
 use chorus_proto::constants::{ContentType, GroupStatus, JoinSource, RoleLevel};
 use chorus_proto::content::{ContentError, Notification};
@@ -278,17 +280,17 @@ enum VersionCheck {
 pub struct Entities {
     user_id: String,
     self_user: Option<User>,
-    friends: BTreeMap<String, Friend>,
-    groups: BTreeMap<String, Group>,
-    members: BTreeMap<String, BTreeMap<String, Member>>,
-    conversations: BTreeMap<ConversationId, Conversation>,
-    versions: BTreeMap<(VersionKind, String), VersionMarker>,
+    friends: VecMap<String, Friend>,
+    groups: VecMap<String, Group>,
+    members: VecMap<String, VecMap<String, Member>>,
+    conversations: VecMap<ConversationId, Conversation>,
+    versions: VecMap<(VersionKind, String), VersionMarker>,
     seen: VecDeque<String>,
     events: VecDeque<EntityEvent>,
     next_tag: u64,
     outgoing: VecDeque<RestRequest>,
-    in_flight: BTreeMap<RestTag, Call>,
-    lists: BTreeMap<ListKey, ListSync>,
+    in_flight: VecMap<RestTag, Call>,
+    lists: VecMap<ListKey, ListSync>,
     self_info_wanted: bool,
     self_info_busy: bool,
 }
@@ -304,17 +306,17 @@ impl Entities {
         let mut entities = Entities {
             user_id: user_id.into(),
             self_user: snapshot.self_user,
-            friends: BTreeMap::new(),
-            groups: BTreeMap::new(),
-            members: BTreeMap::new(),
-            conversations: BTreeMap::new(),
-            versions: BTreeMap::new(),
+            friends: VecMap::new(),
+            groups: VecMap::new(),
+            members: VecMap::new(),
+            conversations: VecMap::new(),
+            versions: VecMap::new(),
             seen: VecDeque::new(),
             events: VecDeque::new(),
             next_tag: 1,
             outgoing: VecDeque::new(),
-            in_flight: BTreeMap::new(),
-            lists: BTreeMap::new(),
+            in_flight: VecMap::new(),
+            lists: VecMap::new(),
             self_info_wanted: false,
             self_info_busy: false,
         };
@@ -461,7 +463,7 @@ impl Entities {
         let before = self.total_unread();
         // Message sync writes conversation rows (latest message, max seq): the app hears of
         // them as the official SDK tells it, new ones and changed ones.
-        let mut rows: BTreeMap<&ConversationId, &Conversation> = BTreeMap::new();
+        let mut rows: VecMap<&ConversationId, &Conversation> = VecMap::new();
         for conversation in &changes.conversations {
             rows.insert(&conversation.id, conversation);
         }
@@ -520,27 +522,34 @@ impl Entities {
                 members.remove(&key.user_id);
             }
         }
-        for conversation in &changes.conversations {
-            self.conversations
-                .insert(conversation.id.clone(), conversation.clone());
-        }
+        self.conversations.extend(
+            changes
+                .conversations
+                .iter()
+                .map(|c| (c.id.clone(), c.clone())),
+        );
         for user in &changes.users {
             if user.user_id == self.user_id {
                 self.self_user = Some(user.clone());
             }
         }
-        for friend in &changes.friends {
-            self.friends
-                .insert(friend.user.user_id.clone(), friend.clone());
-        }
-        for group in &changes.groups {
-            self.groups.insert(group.group_id.clone(), group.clone());
-        }
-        for member in &changes.members {
+        self.friends.extend(
+            changes
+                .friends
+                .iter()
+                .map(|f| (f.user.user_id.clone(), f.clone())),
+        );
+        self.groups.extend(
+            changes
+                .groups
+                .iter()
+                .map(|g| (g.group_id.clone(), g.clone())),
+        );
+        // Runs of one group's rows go in together.
+        for run in changes.members.chunk_by(|a, b| a.group_id == b.group_id) {
             self.members
-                .entry(member.group_id.clone())
-                .or_default()
-                .insert(member.user_id.clone(), member.clone());
+                .get_or_default(run[0].group_id.clone())
+                .extend(run.iter().map(|m| (m.user_id.clone(), m.clone())));
         }
         for update in &changes.versions {
             let key = (update.kind, update.key.clone());
@@ -615,7 +624,7 @@ impl Entities {
     }
 
     fn want(&mut self, key: ListKey) {
-        self.lists.entry(key).or_default().wanted = true;
+        self.lists.get_or_default(key).wanted = true;
     }
 
     // ----- REST ---------------------------------------------------------------------------------
@@ -835,18 +844,19 @@ impl Entities {
                     return Ok(batch);
                 }
                 let marker = delta.marker();
-                let mut joined: BTreeSet<String> = self.groups.keys().cloned().collect();
+                let mut joined: VecMap<String, ()> = VecMap::new();
+                joined.extend(self.groups.keys().map(|gid| (gid.clone(), ())));
                 for gid in &delta.delete {
                     joined.remove(gid);
                     self.leave_group(&mut batch, gid, false);
                 }
                 for info in delta.insert.into_iter().chain(delta.update) {
                     let group = self.merged_group(info)?;
-                    joined.insert(group.group_id.clone());
+                    joined.insert(group.group_id.clone(), ());
                     self.upsert_group(&mut batch, group);
                 }
                 self.set_marker(&mut batch.changes, key, marker);
-                for gid in joined {
+                for (gid, ()) in joined {
                     self.want(ListKey::Members(gid));
                 }
             }
@@ -929,7 +939,7 @@ impl Entities {
             ListKey::Members(_) => Rows::Members(Vec::new()),
             ListKey::Conversations => Rows::Conversations(Vec::new()),
         };
-        let sync = self.lists.entry(key.clone()).or_default();
+        let sync = self.lists.get_or_default(key.clone());
         sync.busy = true;
         sync.full = Some(FullFetch {
             target,
@@ -1028,9 +1038,10 @@ impl Entities {
         match full.rows {
             Rows::Friends(rows) => {
                 batch.changes.clear_friends = true;
-                let fresh: BTreeSet<String> = rows.iter().map(|f| f.user.user_id.clone()).collect();
+                let mut fresh: VecMap<String, ()> = VecMap::new();
+                fresh.extend(rows.iter().map(|f| (f.user.user_id.clone(), ())));
                 for (user_id, old) in &self.friends {
-                    if !fresh.contains(user_id) {
+                    if !fresh.contains_key(user_id) {
                         batch.events.push(EntityEvent::OnFriendDeleted(old.clone()));
                     }
                 }
@@ -1052,11 +1063,12 @@ impl Entities {
             }
             Rows::Groups(rows) => {
                 // Groups still joined keep their members: only groups gone are deleted.
-                let fresh: BTreeSet<String> = rows.iter().map(|g| g.group_id.clone()).collect();
+                let mut fresh: VecMap<String, ()> = VecMap::new();
+                fresh.extend(rows.iter().map(|g| (g.group_id.clone(), ())));
                 let gone: Vec<String> = self
                     .groups
                     .keys()
-                    .filter(|gid| !fresh.contains(*gid))
+                    .filter(|gid| !fresh.contains_key(*gid))
                     .cloned()
                     .collect();
                 for gid in gone {
@@ -1065,7 +1077,7 @@ impl Entities {
                 for group in rows {
                     self.upsert_group(&mut batch, group);
                 }
-                for gid in fresh {
+                for (gid, ()) in fresh {
                     self.want(ListKey::Members(gid));
                 }
             }
@@ -1074,9 +1086,10 @@ impl Entities {
                     return batch;
                 };
                 batch.changes.clear_members_of.push(gid.clone());
-                let fresh: BTreeSet<String> = rows.iter().map(|m| m.user_id.clone()).collect();
+                let mut fresh: VecMap<String, ()> = VecMap::new();
+                fresh.extend(rows.iter().map(|m| (m.user_id.clone(), ())));
                 for old in self.members(gid) {
-                    if !fresh.contains(&old.user_id) {
+                    if !fresh.contains_key(&old.user_id) {
                         batch
                             .events
                             .push(EntityEvent::OnGroupMemberDeleted(old.clone()));
@@ -1328,7 +1341,7 @@ impl Entities {
                     let group = self.merged_group(info)?;
                     self.upsert_group(&mut batch, group);
                 }
-                let mut seen_users = BTreeSet::new();
+                let mut seen_users: VecMap<String, ()> = VecMap::new();
                 // An app administrator may create a group without joining it: the tip then
                 // describes them with no group role, and they are no member.
                 let people = tips
@@ -1337,7 +1350,9 @@ impl Entities {
                     .chain(tips.op_user.filter(|op| op.role_level != 0))
                     .chain(tips.group_owner_user);
                 for info in people {
-                    if info.user_id.is_empty() || !seen_users.insert(info.user_id.clone()) {
+                    if info.user_id.is_empty()
+                        || seen_users.insert(info.user_id.clone(), ()).is_some()
+                    {
                         continue;
                     }
                     let member = Member::try_from(with_group(info, &gid))?;
@@ -2124,7 +2139,7 @@ impl<T> Incremental<T> {
 #[derive(Debug, Deserialize)]
 struct MembersBatch {
     #[serde(rename = "respList", default, deserialize_with = "null_as_default")]
-    resp_list: BTreeMap<String, Incremental<GroupMemberFullInfo>>,
+    resp_list: VecMap<String, Incremental<GroupMemberFullInfo>>,
 }
 
 /// Any of the paged list answers; only the list of the call is present.

@@ -33,6 +33,7 @@ pub mod platform;
 pub mod ranges;
 pub mod store;
 pub mod sync;
+mod vec_map;
 
 pub use changes::{Changes, ChangesError, SyncState};
 pub use memory_store::MemoryStore;

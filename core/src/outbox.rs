@@ -28,6 +28,8 @@
 //! ambient randomness (ids come from the injected [`MsgIdSource`]).
 
 use std::collections::{BTreeMap, VecDeque};
+
+use crate::vec_map::VecMap;
 use std::fmt;
 
 use chorus_proto::constants::{ContentType, ErrorCode, MsgFrom, PlatformId, SessionType};
@@ -317,9 +319,9 @@ struct Pending {
 pub struct Outbox {
     config: OutboxConfig,
     ids: Box<dyn MsgIdSource>,
-    pending: BTreeMap<String, Pending>,
+    pending: VecMap<String, Pending>,
     /// Sending order → clientMsgID.
-    order: BTreeMap<u64, String>,
+    order: VecMap<u64, String>,
     next_order: u64,
     /// The newest `created_at` handed out, so that entries keep their order across restarts
     /// even when several are created in the same millisecond.
@@ -345,8 +347,8 @@ impl Outbox {
         Outbox {
             config,
             ids,
-            pending: BTreeMap::new(),
-            order: BTreeMap::new(),
+            pending: VecMap::new(),
+            order: VecMap::new(),
             next_order: 0,
             last_created_at: i64::MIN,
             connected: false,

@@ -41,7 +41,9 @@
 //! so the caller adds the rows [`Sync::conversation_updates`] computes from its current view. The
 //! engine performs no I/O, reads no clock and draws no randomness.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
+
+use crate::vec_map::VecMap;
 
 use chorus_proto::constants::ReqIdentifier;
 use chorus_proto::envelope::{decode_response_payload, RequestPayload, ResponsePayload};
@@ -355,7 +357,7 @@ pub struct Sync {
     /// Round pulls not yet issued (released up to `max_in_flight` at a time).
     plan: VecDeque<Vec<(ConversationId, SeqRange)>>,
     outgoing: VecDeque<SyncTag>,
-    in_flight: BTreeMap<SyncTag, InFlight>,
+    in_flight: VecMap<SyncTag, InFlight>,
     inbox: VecDeque<Item>,
     awaiting: Option<Prepared>,
     events: VecDeque<SyncEvent>,
@@ -375,7 +377,7 @@ impl Sync {
             read_states_due: false,
             plan: VecDeque::new(),
             outgoing: VecDeque::new(),
-            in_flight: BTreeMap::new(),
+            in_flight: VecMap::new(),
             inbox: VecDeque::new(),
             awaiting: None,
             events: VecDeque::new(),
@@ -703,14 +705,13 @@ impl Sync {
         changes: &Changes,
         mut current: impl FnMut(&ConversationId) -> Option<Conversation>,
     ) -> Vec<Conversation> {
-        let mut by_conv: BTreeMap<&ConversationId, Vec<&Message>> = BTreeMap::new();
+        let mut by_conv: VecMap<&ConversationId, Vec<&Message>> = VecMap::new();
         for message in &changes.messages {
             if message.seq > Seq::ZERO
                 && message.conversation_id.kind() != ConversationKind::Notification
             {
                 by_conv
-                    .entry(&message.conversation_id)
-                    .or_default()
+                    .get_or_default(&message.conversation_id)
                     .push(message);
             }
         }
@@ -937,17 +938,17 @@ impl Sync {
     }
 
     fn finalize(&mut self, prepared: Prepared) {
-        let mut touched: BTreeSet<ConversationId> = BTreeSet::new();
+        let mut touched: VecMap<ConversationId, ()> = VecMap::new();
         for (id, state) in prepared.changes.sync_states {
             self.convs.entry(id.clone()).or_default().state = Some(state);
-            touched.insert(id);
+            touched.insert(id, ());
         }
         self.events.extend(prepared.events);
         for effect in prepared.effects {
             match effect {
                 Effect::Release(id, r) => {
                     self.release(&[(id.clone(), r)]);
-                    touched.insert(id);
+                    touched.insert(id, ());
                 }
                 Effect::Unavailable(id, seqs) => {
                     self.convs
@@ -970,7 +971,7 @@ impl Sync {
                 Effect::Event(event) => self.events.push_back(event),
             }
         }
-        for id in &touched {
+        for id in touched.keys() {
             self.schedule_repair(id);
         }
         if let Some(r) = self.round.as_ref() {
@@ -1090,12 +1091,12 @@ impl Sync {
         &mut self,
         data: Vec<(String, PullMsgs)>,
         events: &mut Vec<SyncEvent>,
-    ) -> BTreeMap<ConversationId, PullMsgs> {
-        let mut out: BTreeMap<ConversationId, PullMsgs> = BTreeMap::new();
+    ) -> VecMap<ConversationId, PullMsgs> {
+        let mut out: VecMap<ConversationId, PullMsgs> = VecMap::new();
         for (key, pulled) in data {
             match ConversationId::parse(key) {
                 Ok(id) => {
-                    let entry = out.entry(id).or_default();
+                    let entry = out.get_or_default(id);
                     entry.msgs.extend(pulled.msgs);
                     entry.is_end |= pulled.is_end;
                     entry.end_seq = entry.end_seq.max(pulled.end_seq);
@@ -1188,11 +1189,11 @@ impl Sync {
     /// Adds the new messages of `incoming` to the batch with each conversation's new state.
     fn build(
         &mut self,
-        incoming: &BTreeMap<ConversationId, PullMsgs>,
+        incoming: &VecMap<ConversationId, PullMsgs>,
         source: MessageSource,
         p: &mut Prepared,
     ) {
-        for (id, pulled) in incoming {
+        for (id, pulled) in incoming.iter() {
             let mut wire: Vec<&MsgData> = pulled.msgs.iter().collect();
             wire.sort_by_key(|m| m.seq);
             let conv = self.convs.entry(id.clone()).or_default();

@@ -1,0 +1,363 @@
+//! [`VecMap`]: an ordered map kept as a sorted `Vec` of pairs.
+//!
+//! The engine's maps are small (requests in flight, list sync states, version markers) or are
+//! filled in batches; a sorted vector serves them with far less generated code per key/value
+//! pair than a B-tree, which matters for the browser build. Lookups are binary searches;
+//! iteration is in key order, as with `BTreeMap`.
+
+use std::borrow::Borrow;
+use std::cmp::Ordering;
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::de::{MapAccess, Visitor};
+use serde::{Deserialize, Deserializer};
+
+/// An ordered map backed by a `Vec<(K, V)>` sorted by key, with unique keys.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct VecMap<K, V> {
+    entries: Vec<(K, V)>,
+}
+
+impl<K, V> Default for VecMap<K, V> {
+    fn default() -> Self {
+        VecMap {
+            entries: Vec::new(),
+        }
+    }
+}
+
+impl<K: fmt::Debug, V: fmt::Debug> fmt::Debug for VecMap<K, V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map()
+            .entries(self.entries.iter().map(|(k, v)| (k, v)))
+            .finish()
+    }
+}
+
+impl<K, V> VecMap<K, V> {
+    /// An empty map.
+    pub(crate) const fn new() -> Self {
+        VecMap {
+            entries: Vec::new(),
+        }
+    }
+
+    /// The number of entries.
+    pub(crate) fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether the map has no entries.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Removes every entry.
+    pub(crate) fn clear(&mut self) {
+        self.entries.clear();
+    }
+
+    /// The entries in key order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&K, &V)> {
+        self.entries.iter().map(|(k, v)| (k, v))
+    }
+
+    /// The keys in order.
+    pub(crate) fn keys(&self) -> impl Iterator<Item = &K> {
+        self.entries.iter().map(|(k, _)| k)
+    }
+
+    /// The values in key order.
+    pub(crate) fn values(&self) -> impl Iterator<Item = &V> {
+        self.entries.iter().map(|(_, v)| v)
+    }
+
+    /// The values in key order, mutably.
+    pub(crate) fn values_mut(&mut self) -> impl Iterator<Item = &mut V> {
+        self.entries.iter_mut().map(|(_, v)| v)
+    }
+
+    /// Keeps the entries for which `keep` returns true.
+    pub(crate) fn retain(&mut self, mut keep: impl FnMut(&K, &mut V) -> bool) {
+        self.entries.retain_mut(|(k, v)| keep(k, v));
+    }
+
+    fn search<Q>(&self, key: &Q) -> Result<usize, usize>
+    where
+        K: Borrow<Q>,
+        Q: Ord + ?Sized,
+    {
+        self.entries.binary_search_by(|(k, _)| k.borrow().cmp(key))
+    }
+
+    /// The value under `key`.
+    pub(crate) fn get<Q>(&self, key: &Q) -> Option<&V>
+    where
+        K: Borrow<Q>,
+        Q: Ord + ?Sized,
+    {
+        match self.search(key) {
+            Ok(i) => Some(&self.entries[i].1),
+            Err(_) => None,
+        }
+    }
+
+    /// The value under `key`, mutably.
+    pub(crate) fn get_mut<Q>(&mut self, key: &Q) -> Option<&mut V>
+    where
+        K: Borrow<Q>,
+        Q: Ord + ?Sized,
+    {
+        match self.search(key) {
+            Ok(i) => Some(&mut self.entries[i].1),
+            Err(_) => None,
+        }
+    }
+
+    /// Whether `key` has a value.
+    pub(crate) fn contains_key<Q>(&self, key: &Q) -> bool
+    where
+        K: Borrow<Q>,
+        Q: Ord + ?Sized,
+    {
+        self.search(key).is_ok()
+    }
+
+    /// Removes and returns the value under `key`.
+    pub(crate) fn remove<Q>(&mut self, key: &Q) -> Option<V>
+    where
+        K: Borrow<Q>,
+        Q: Ord + ?Sized,
+    {
+        match self.search(key) {
+            Ok(i) => Some(self.entries.remove(i).1),
+            Err(_) => None,
+        }
+    }
+
+    /// Sets the value under `key`, returning the previous one.
+    pub(crate) fn insert(&mut self, key: K, value: V) -> Option<V>
+    where
+        K: Ord,
+    {
+        match self.search(&key) {
+            Ok(i) => Some(std::mem::replace(&mut self.entries[i].1, value)),
+            Err(i) => {
+                self.entries.insert(i, (key, value));
+                None
+            }
+        }
+    }
+
+    /// Sets every pair of `items`, in order (a later pair for the same key wins), as repeated
+    /// [`VecMap::insert`] calls would, in O((n + m) log m) for m new pairs.
+    pub(crate) fn extend(&mut self, items: impl IntoIterator<Item = (K, V)>)
+    where
+        K: Ord,
+    {
+        let start = self.entries.len();
+        self.entries.extend(items);
+        let added = self.entries.len() - start;
+        if added <= SMALL_BATCH {
+            let tail = self.entries.split_off(start);
+            for (key, value) in tail {
+                self.insert(key, value);
+            }
+            return;
+        }
+        let order = {
+            let fresh = &self.entries[start..];
+            stable_order(added, &|a, b| fresh[a].0.cmp(&fresh[b].0))
+        };
+        let mut fresh: Vec<Option<(K, V)>> = self.entries.drain(start..).map(Some).collect();
+        let old = std::mem::take(&mut self.entries);
+        let mut merged: Vec<(K, V)> = Vec::with_capacity(old.len() + added);
+        let mut old = old.into_iter().peekable();
+        for index in order {
+            let Some((key, value)) = fresh[index].take() else {
+                continue;
+            };
+            while let Some(entry) = old.next_if(|(k, _)| *k < key) {
+                merged.push(entry);
+            }
+            old.next_if(|(k, _)| *k == key);
+            match merged.last_mut() {
+                // The same key earlier in the batch: the later pair wins.
+                Some(last) if last.0 == key => last.1 = value,
+                _ => merged.push((key, value)),
+            }
+        }
+        merged.extend(old);
+        self.entries = merged;
+    }
+
+    /// The value under `key`, inserting `V::default()` first when there is none.
+    pub(crate) fn get_or_default(&mut self, key: K) -> &mut V
+    where
+        K: Ord,
+        V: Default,
+    {
+        let i = match self.search(&key) {
+            Ok(i) => i,
+            Err(i) => {
+                self.entries.insert(i, (key, V::default()));
+                i
+            }
+        };
+        &mut self.entries[i].1
+    }
+}
+
+/// Up to this many new pairs, [`VecMap::extend`] inserts them one by one.
+const SMALL_BATCH: usize = 16;
+
+/// The indices `0..len` sorted stably by `cmp`; not generic, so the sort is compiled once.
+fn stable_order(len: usize, cmp: &dyn Fn(usize, usize) -> Ordering) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..len).collect();
+    order.sort_by(|&a, &b| cmp(a, b));
+    order
+}
+
+impl<'a, K, V> IntoIterator for &'a VecMap<K, V> {
+    type Item = (&'a K, &'a V);
+    type IntoIter = std::iter::Map<std::slice::Iter<'a, (K, V)>, fn(&'a (K, V)) -> (&'a K, &'a V)>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.entries.iter().map(|(k, v)| (k, v))
+    }
+}
+
+impl<K, V> IntoIterator for VecMap<K, V> {
+    type Item = (K, V);
+    type IntoIter = std::vec::IntoIter<(K, V)>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.entries.into_iter()
+    }
+}
+
+/// Reads a JSON object (any serde map); a repeated key keeps its last value, as with `BTreeMap`.
+impl<'de, K, V> Deserialize<'de> for VecMap<K, V>
+where
+    K: Deserialize<'de> + Ord,
+    V: Deserialize<'de>,
+{
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct MapVisitor<K, V>(PhantomData<(K, V)>);
+
+        impl<'de, K, V> Visitor<'de> for MapVisitor<K, V>
+        where
+            K: Deserialize<'de> + Ord,
+            V: Deserialize<'de>,
+        {
+            type Value = VecMap<K, V>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a map")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Self::Value, A::Error> {
+                let mut map = VecMap::new();
+                while let Some((key, value)) = access.next_entry()? {
+                    map.insert(key, value);
+                }
+                Ok(map)
+            }
+        }
+
+        deserializer.deserialize_map(MapVisitor(PhantomData))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::VecMap;
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn agrees_with_btree_map() {
+        let mut map: VecMap<String, u32> = VecMap::new();
+        let mut reference: BTreeMap<String, u32> = BTreeMap::new();
+        // A deterministic mix of inserts, overwrites and removals.
+        let mut x: u32 = 7;
+        for step in 0..2000u32 {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            let key = format!("k{}", (x >> 8) % 97);
+            match step % 5 {
+                0..=2 => assert_eq!(map.insert(key.clone(), step), reference.insert(key, step)),
+                3 => assert_eq!(map.remove(key.as_str()), reference.remove(key.as_str())),
+                _ => {
+                    *map.get_or_default(key.clone()) += 1;
+                    *reference.entry(key).or_default() += 1;
+                }
+            }
+            assert_eq!(map.len(), reference.len());
+        }
+        let ours: Vec<(&String, &u32)> = map.iter().collect();
+        let theirs: Vec<(&String, &u32)> = reference.iter().collect();
+        assert_eq!(ours, theirs);
+        assert_eq!(format!("{map:?}"), format!("{reference:?}"));
+        map.retain(|_, v| *v % 2 == 0);
+        reference.retain(|_, v| *v % 2 == 0);
+        assert_eq!(
+            map.into_iter().collect::<Vec<_>>(),
+            reference.into_iter().collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn reads_a_json_object_like_btree_map() {
+        let json = r#"{"b": 2, "a": 1, "b": 3}"#;
+        let ours: VecMap<String, u32> = serde_json::from_str(json).unwrap();
+        let theirs: BTreeMap<String, u32> = serde_json::from_str(json).unwrap();
+        assert_eq!(
+            ours.into_iter().collect::<Vec<_>>(),
+            theirs.into_iter().collect::<Vec<_>>()
+        );
+        let bad = serde_json::from_str::<VecMap<String, u32>>("[1]").unwrap_err();
+        let reference = serde_json::from_str::<BTreeMap<String, u32>>("[1]").unwrap_err();
+        assert_eq!(bad.to_string(), reference.to_string());
+    }
+
+    #[test]
+    fn extend_matches_repeated_inserts() {
+        let mut x: u32 = 11;
+        let mut next = move || {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            x >> 8
+        };
+        for round in 0..200u32 {
+            let mut map: VecMap<u32, u32> = VecMap::new();
+            let mut reference: BTreeMap<u32, u32> = BTreeMap::new();
+            for _ in 0..next() % 40 {
+                let key = next() % 64;
+                map.insert(key, round);
+                reference.insert(key, round);
+            }
+            let batch: Vec<(u32, u32)> = (0..next() % 80).map(|i| (next() % 64, i)).collect();
+            map.extend(batch.iter().copied());
+            reference.extend(batch.iter().copied());
+            assert_eq!(
+                map.iter().collect::<Vec<_>>(),
+                reference.iter().collect::<Vec<_>>(),
+                "batch {batch:?}"
+            );
+            assert_eq!((&map).into_iter().count(), reference.len());
+        }
+    }
+
+    #[test]
+    fn lookups_by_borrowed_key() {
+        let mut map: VecMap<String, i32> = VecMap::new();
+        assert!(map.is_empty());
+        map.insert("b".into(), 2);
+        map.insert("a".into(), 1);
+        assert_eq!(map.get("a"), Some(&1));
+        assert!(map.contains_key("b"));
+        assert!(!map.contains_key("c"));
+        *map.get_mut("b").unwrap() = 5;
+        assert_eq!(map.values().copied().collect::<Vec<_>>(), vec![1, 5]);
+        assert_eq!(map.keys().cloned().collect::<Vec<_>>(), vec!["a", "b"]);
+    }
+}
