@@ -16,6 +16,7 @@ use thiserror::Error;
 
 use crate::constants::ContentType;
 use crate::json::{null_as_default, to_go_string, to_go_vec};
+use crate::msgjson::{from_tree, Json};
 use crate::pb::sdkws::{
     BlackAddedTips, BlackDeletedTips, ClearConversationTips, ConversationDeleteTips,
     ConversationHasReadTips, ConversationSetPrivateTips, ConversationUpdateTips, DeleteMsgsTips,
@@ -305,21 +306,17 @@ notifications! {
 /// 2101 carries either the revoke notification or the rewritten content of a revoked message.
 fn decode_revoke(detail: String) -> Result<Notification, ContentError> {
     let content_type = Some(ContentType::MsgRevokeNotification.as_i32());
-    let value: serde_json::Value = parse_detail(&detail, content_type)?;
-    let is_revoked_content =
-        value.get(REVOKED_CONTENT_KEY).is_some() && value.get(REVOKE_TIPS_KEY).is_none();
     let wrap = |source| ContentError::Detail {
         content_type,
         source,
     };
-    // Read the text again rather than the `Value`: one deserializer type keeps the wasm small.
-    if is_revoked_content {
-        serde_json::from_slice(detail.as_bytes())
+    // Parsed once into a tree: the keys tell the two shapes apart, then the tree is read as one.
+    let value: Json = parse_detail(&detail, content_type)?;
+    if value.has_key(REVOKED_CONTENT_KEY) && !value.has_key(REVOKE_TIPS_KEY) {
+        from_tree(value)
             .map(Notification::RevokedMessage)
             .map_err(wrap)
     } else {
-        serde_json::from_slice(detail.as_bytes())
-            .map(Notification::MsgRevoke)
-            .map_err(wrap)
+        from_tree(value).map(Notification::MsgRevoke).map_err(wrap)
     }
 }

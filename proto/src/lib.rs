@@ -19,6 +19,7 @@ pub mod envelope;
 pub mod error;
 pub mod gob;
 pub mod json;
+mod msgjson;
 pub mod pb;
 
 pub use error::{DecodeError, EncodeError};
