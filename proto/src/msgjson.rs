@@ -327,7 +327,7 @@ pub(crate) fn deserialize_message<'de, T: FromJson, D: Deserializer<'de>>(
     d: D,
 ) -> Result<T, D::Error> {
     let value = Json::deserialize(d)?;
-    if value == Json::Null {
+    if matches!(value, Json::Null) {
         return Err(JsonError::invalid_type(&value, "an object").into_serde());
     }
     T::from_json(value).map_err(JsonError::into_serde)
