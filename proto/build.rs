@@ -1,18 +1,23 @@
 //! Generates the protobuf types of `proto/*.proto` without a system `protoc`.
 //!
 //! `protox` (a pure-Rust compiler) turns the `.proto` files into a descriptor set, `prost-build`
-//! turns that into Rust. While walking the descriptors we attach serde attributes to every field so
-//! the generated types read and write the JSON that Go's `encoding/json` produces for OpenIM's
-//! generated Go structs: keys are the proto field names exactly as written, every field is present,
-//! `null` means "absent". The helper functions named here live in `src/json.rs`.
+//! turns that into Rust. While walking the descriptors we also write, per package, the serde impls
+//! of every message (`<package>.json.rs`), so the generated types read and write the JSON that Go's
+//! `encoding/json` produces for OpenIM's generated Go structs: keys are the proto field names
+//! exactly as written, every field is present, `null` means "absent". The impls only list the
+//! fields; the shared code they call lives in `src/msgjson.rs`.
 //!
 //! The descriptor set is also written to `OUT_DIR` (without source info) so the crate can expose it
 //! for tests that need to walk every message.
 
+use std::collections::BTreeMap;
 use std::env;
 use std::error::Error;
+use std::fmt::Write as _;
 use std::fs;
 use std::path::PathBuf;
+
+use heck::{ToSnakeCase, ToUpperCamelCase};
 
 use protox::prost::Message as _;
 use protox::prost_reflect::{FieldDescriptor, Kind, MessageDescriptor};
@@ -49,11 +54,18 @@ fn main() -> Result<(), Box<dyn Error>> {
     let mut config = prost_build::Config::new();
     // Deterministic iteration order: JSON output and re-encoded protobuf bytes are reproducible.
     config.btree_map(["."]);
+    let mut json_impls: BTreeMap<String, String> = BTreeMap::new();
     for message in compiler.descriptor_pool().all_messages() {
         if message.package_name() == WRAPPER_PACKAGE || message.is_map_entry() {
             continue;
         }
-        annotate_message(&mut config, &message)?;
+        let code = json_impls
+            .entry(message.package_name().to_owned())
+            .or_default();
+        message_json_impls(code, &message)?;
+    }
+    for (package, code) in &json_impls {
+        fs::write(out_dir.join(format!("{package}.json.rs")), code)?;
     }
 
     let mut descriptor_set = compiler.file_descriptor_set();
@@ -70,57 +82,136 @@ fn main() -> Result<(), Box<dyn Error>> {
     Ok(())
 }
 
-/// Adds the serde derive to one message and a serde attribute to each of its fields.
-fn annotate_message(
-    config: &mut prost_build::Config,
+/// The Rust name prost gives a message.
+fn type_name(message: &MessageDescriptor) -> Result<String, Box<dyn Error>> {
+    if message.parent_message().is_some() {
+        return Err(format!("{}: nested messages are not supported", message.full_name()).into());
+    }
+    Ok(sanitize(message.name().to_upper_camel_case()))
+}
+
+/// The Rust name prost gives a field.
+fn field_name(field: &FieldDescriptor) -> String {
+    sanitize(field.name().to_snake_case())
+}
+
+/// prost's treatment of identifiers that are Rust keywords.
+fn sanitize(ident: String) -> String {
+    match ident.as_str() {
+        "as" | "break" | "const" | "continue" | "else" | "enum" | "false" | "fn" | "for" | "if"
+        | "impl" | "in" | "let" | "loop" | "match" | "mod" | "move" | "mut" | "pub" | "ref"
+        | "return" | "static" | "struct" | "trait" | "true" | "type" | "unsafe" | "use"
+        | "where" | "while" | "dyn" | "abstract" | "become" | "box" | "do" | "final" | "macro"
+        | "override" | "priv" | "typeof" | "unsized" | "virtual" | "yield" | "async" | "await"
+        | "try" | "gen" => format!("r#{ident}"),
+        "_" | "super" | "self" | "Self" | "extern" | "crate" => format!("{ident}_"),
+        _ => ident,
+    }
+}
+
+/// Appends the serde impls of one message: `Serialize` and `Deserialize` call the shared code in
+/// `crate::msgjson`, which reaches the fields through the `WriteFields` and `FromJson` impls.
+fn message_json_impls(
+    code: &mut String,
     message: &MessageDescriptor,
 ) -> Result<(), Box<dyn Error>> {
     if message.oneofs().next().is_some() {
-        // The OpenIM schema has no oneofs; the per-field serde mapping below does not cover them.
+        // The OpenIM schema has no oneofs; the per-field mapping below does not cover them.
         return Err(format!("{}: oneof fields are not supported", message.full_name()).into());
     }
-    config.message_attribute(
-        format!(".{}", message.full_name()),
-        "#[derive(::serde::Serialize, ::serde::Deserialize)]\n#[serde(default)]",
-    );
+    let name = type_name(message)?;
+    let mut writes = String::new();
+    let mut reads = String::new();
+    let mut count = 0usize;
     for field in message.fields() {
-        let attribute = field_attribute(&field)?;
-        config.field_attribute(
-            format!(".{}.{}", message.full_name(), field.name()),
-            attribute,
-        );
+        let key = field.name();
+        let rust = field_name(&field);
+        let bytes = field_is_bytes(&field)?;
+        count += 1;
+        if bytes {
+            writeln!(
+                writes,
+                "        w.field({key:?}, J::Out::Bytes(&self.{rust}));"
+            )?;
+            writeln!(reads, "            {rust}: o.bytes({key:?})?,")?;
+        } else {
+            writeln!(
+                writes,
+                "        w.field({key:?}, J::ToJson::to_out(&self.{rust}));"
+            )?;
+            writeln!(reads, "            {rust}: o.take({key:?})?,")?;
+        }
     }
+    let fields = if count == 0 { "_o" } else { "mut o" };
+    write!(
+        code,
+        r#"
+const _: () = {{
+    use crate::msgjson as J;
+
+    impl ::serde::Serialize for {name} {{
+        fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {{
+            J::serialize_message(self, s)
+        }}
+    }}
+
+    impl<'de> ::serde::Deserialize<'de> for {name} {{
+        fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {{
+            J::deserialize_message(d)
+        }}
+    }}
+
+    impl J::ToJson for {name} {{
+        fn to_out(&self) -> J::Out<'_> {{
+            J::Out::Msg(self)
+        }}
+    }}
+
+    impl J::WriteFields for {name} {{
+        fn field_count(&self) -> usize {{
+            {count}
+        }}
+
+        #[allow(unused_variables)]
+        fn write_fields(&self, w: &mut dyn J::FieldSink) {{
+{writes}        }}
+    }}
+
+    impl J::FromJson for {name} {{
+        fn from_json(value: J::Json) -> Result<Self, J::JsonError> {{
+            let Some({fields}) = J::Fields::open(value)? else {{
+                return Ok(Self::default());
+            }};
+            Ok(Self {{
+{reads}            }})
+        }}
+    }}
+}};
+"#
+    )?;
     Ok(())
 }
 
-/// The serde attribute of one field: the JSON key plus the helper matching the field's shape.
-fn field_attribute(field: &FieldDescriptor) -> Result<String, Box<dyn Error>> {
-    let key = field.name();
-    let helper = if field.is_map() {
-        let value_is_bytes = match field.kind() {
-            Kind::Message(entry) => matches!(entry.map_entry_value_field().kind(), Kind::Bytes),
-            _ => false,
-        };
-        if value_is_bytes {
-            return Err(format!("{}: maps of bytes are not supported", field.full_name()).into());
+/// Whether a field is a singular `bytes` field; refuses the shapes the JSON mapping does not cover.
+fn field_is_bytes(field: &FieldDescriptor) -> Result<bool, Box<dyn Error>> {
+    if field.is_map() {
+        if let Kind::Message(entry) = field.kind() {
+            if !matches!(entry.map_entry_key_field().kind(), Kind::String) {
+                return Err(format!("{}: map keys must be strings", field.full_name()).into());
+            }
+            if matches!(entry.map_entry_value_field().kind(), Kind::Bytes) {
+                return Err(
+                    format!("{}: maps of bytes are not supported", field.full_name()).into(),
+                );
+            }
         }
-        Some(r#"deserialize_with = "crate::json::map_null_as_default""#)
-    } else if field.is_list() {
+        return Ok(false);
+    }
+    if field.is_list() {
         if matches!(field.kind(), Kind::Bytes) {
             return Err(format!("{}: repeated bytes are not supported", field.full_name()).into());
         }
-        Some(r#"deserialize_with = "crate::json::seq_null_as_default""#)
-    } else {
-        match field.kind() {
-            Kind::Bytes => Some(r#"with = "crate::json::base64_bytes""#),
-            // Singular messages are `Option<_>`: serde already reads `null` as `None` and writes
-            // `None` as `null`, which is exactly Go's nil-pointer behaviour.
-            Kind::Message(_) => None,
-            _ => Some(r#"deserialize_with = "crate::json::null_as_default""#),
-        }
-    };
-    Ok(match helper {
-        Some(helper) => format!(r#"#[serde(rename = "{key}", {helper})]"#),
-        None => format!(r#"#[serde(rename = "{key}")]"#),
-    })
+        return Ok(false);
+    }
+    Ok(matches!(field.kind(), Kind::Bytes))
 }

@@ -16,6 +16,7 @@ use thiserror::Error;
 
 use crate::constants::ContentType;
 use crate::json::{null_as_default, to_go_string, to_go_vec};
+use crate::msgjson::{from_tree, FromJson, Json};
 use crate::pb::sdkws::{
     BlackAddedTips, BlackDeletedTips, ClearConversationTips, ConversationDeleteTips,
     ConversationHasReadTips, ConversationSetPrivateTips, ConversationUpdateTips, DeleteMsgsTips,
@@ -148,6 +149,21 @@ fn parse_detail<T: DeserializeOwned>(
     })
 }
 
+/// Reads a tips message: the detail is parsed by one shared (non-generic) function, and only the
+/// small per-message field mapping depends on `T`.
+fn parse_tips<T: FromJson>(detail: &str, content_type: Option<i32>) -> Result<T, ContentError> {
+    let tree = parse_tree(detail, content_type)?;
+    from_tree(tree).map_err(|source| ContentError::Detail {
+        content_type,
+        source,
+    })
+}
+
+/// The JSON tree of a detail string.
+fn parse_tree(detail: &str, content_type: Option<i32>) -> Result<Json, ContentError> {
+    parse_detail(detail, content_type)
+}
+
 /// A key only [`MessageRevokedContent`] has; [`RevokeMsgTips`] names the revoker `revokerUserID`.
 const REVOKED_CONTENT_KEY: &str = "revokerID";
 /// A key only [`RevokeMsgTips`] has.
@@ -193,7 +209,7 @@ macro_rules! notifications {
                 match ContentType::try_from(content_type) {
                     Ok(ContentType::MsgRevokeNotification) => decode_revoke(detail),
                     $(Ok(ContentType::$content_type) => {
-                        parse_detail(&detail, known).map(Notification::$variant)
+                        parse_tips(&detail, known).map(Notification::$variant)
                     })+
                     _ => Ok(Notification::Other { content_type, detail }),
                 }
@@ -305,21 +321,17 @@ notifications! {
 /// 2101 carries either the revoke notification or the rewritten content of a revoked message.
 fn decode_revoke(detail: String) -> Result<Notification, ContentError> {
     let content_type = Some(ContentType::MsgRevokeNotification.as_i32());
-    let value: serde_json::Value = parse_detail(&detail, content_type)?;
-    let is_revoked_content =
-        value.get(REVOKED_CONTENT_KEY).is_some() && value.get(REVOKE_TIPS_KEY).is_none();
     let wrap = |source| ContentError::Detail {
         content_type,
         source,
     };
-    // Read the text again rather than the `Value`: one deserializer type keeps the wasm small.
-    if is_revoked_content {
-        serde_json::from_slice(detail.as_bytes())
+    // Parsed once into a tree: the keys tell the two shapes apart, then the tree is read as one.
+    let value = parse_tree(&detail, content_type)?;
+    if value.has_key(REVOKED_CONTENT_KEY) && !value.has_key(REVOKE_TIPS_KEY) {
+        from_tree(value)
             .map(Notification::RevokedMessage)
             .map_err(wrap)
     } else {
-        serde_json::from_slice(detail.as_bytes())
-            .map(Notification::MsgRevoke)
-            .map_err(wrap)
+        from_tree(value).map(Notification::MsgRevoke).map_err(wrap)
     }
 }

@@ -60,6 +60,9 @@ pub enum DecodeError {
         message: &'static str,
         source: prost::DecodeError,
     },
+    /// The frame needs a codec this build leaves out (see the crate's `gob` and `gzip` features).
+    #[error("{0} is not supported by this build")]
+    Unsupported(&'static str),
 }
 
 /// What exactly went wrong inside a gob stream; carried by [`DecodeError::Gob`] with the offset.
@@ -144,4 +147,7 @@ pub enum EncodeError {
     /// A value cannot be represented (e.g. a text frame body that is not exactly one JSON value).
     #[error("{field}: {detail}")]
     Invalid { field: &'static str, detail: String },
+    /// The frame needs a codec this build leaves out (see the crate's `gob` and `gzip` features).
+    #[error("{0} is not supported by this build")]
+    Unsupported(&'static str),
 }

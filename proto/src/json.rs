@@ -3,9 +3,10 @@
 //! OpenIM servers marshal their generated Go structs with `encoding/json`, not with protojson: keys
 //! are the proto field names as written, every field is present, `bytes` are standard padded
 //! base64, unset messages are `null`, and the wrapper messages (`openim.protobuf.*Value`) are bare
-//! scalars. On input Go treats `null` as "leave the zero value". The build script attaches the
-//! helpers of this module to every generated field; they are public so hand-written types (content
-//! elements, REST bodies) can use the same rules.
+//! scalars. On input Go treats `null` as "leave the zero value", ignores unknown keys, and a known
+//! key given twice is refused here. The generated messages follow these rules through impls the
+//! build script writes; the helpers of this module apply the same rules to hand-written types
+//! (content elements, REST bodies).
 //!
 //! Output shape differs from Go in one deliberate way: empty lists and maps are written as `[]` and
 //! `{}`, never `null`, because the official JavaScript SDK throws on `null` lists. Go accepts both.
@@ -20,6 +21,9 @@ use serde::de::{self, Deserializer};
 use serde::ser::Serializer;
 use serde::{Deserialize, Serialize};
 
+use crate::msgjson::{
+    bytes_from_json, deserialize_message, FromJson, Json, JsonError, Out, ToJson,
+};
 use crate::pb::protobuf::{
     BoolValue, BytesValue, DoubleValue, FloatValue, Int32Value, Int64Value, StringValue,
     UInt32Value, UInt64Value,
@@ -93,7 +97,7 @@ pub mod base64_bytes {
 }
 
 /// Decodes standard padded base64 the way Go's `[]byte` JSON decoding does (it drops `\r` and `\n`).
-fn decode_base64(text: &str) -> Result<Vec<u8>, base64::DecodeError> {
+pub(crate) fn decode_base64(text: &str) -> Result<Vec<u8>, base64::DecodeError> {
     let engine = &base64::engine::general_purpose::STANDARD;
     if text.contains(['\r', '\n']) {
         let cleaned: String = text.chars().filter(|c| !matches!(c, '\r' | '\n')).collect();
@@ -106,53 +110,40 @@ fn decode_base64(text: &str) -> Result<Vec<u8>, base64::DecodeError> {
 /// Wrapper messages are written as their bare scalar and read from it.
 ///
 /// A wrapper field is an `Option<…Value>`, so `null` or a missing key is `None` ("not set") without
-/// any help from these impls.
-macro_rules! scalar_wrapper_serde {
-    ($($wrapper:ident => $scalar:ty),* $(,)?) => {$(
-        impl Serialize for $wrapper {
-            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                self.value.serialize(serializer)
+/// any help from these impls; a bare wrapper does not accept `null`.
+macro_rules! scalar_wrapper_json {
+    ($($wrapper:ident => $variant:ident),* $(,)?) => {$(
+        impl ToJson for $wrapper {
+            fn to_out(&self) -> Out<'_> {
+                Out::$variant(self.value)
             }
         }
 
-        impl<'de> Deserialize<'de> for $wrapper {
-            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                <$scalar>::deserialize(deserializer).map(|value| $wrapper { value })
+        impl FromJson for $wrapper {
+            fn from_json(value: Json) -> Result<Self, JsonError> {
+                not_null(&value)?;
+                FromJson::from_json(value).map(|value| $wrapper { value })
             }
         }
     )*};
 }
 
-scalar_wrapper_serde! {
-    StringValue => String,
-    Int32Value => i32,
-    UInt32Value => u32,
-    BoolValue => bool,
-    DoubleValue => f64,
-    FloatValue => f32,
-}
-
 /// 64-bit wrappers: written as JSON numbers (like the Go wrappers); read from a number or from a
 /// decimal string (the protojson form), so either producer is understood.
-macro_rules! wide_wrapper_serde {
-    ($($wrapper:ident => $scalar:ty),* $(,)?) => {$(
-        impl Serialize for $wrapper {
-            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                self.value.serialize(serializer)
+macro_rules! wide_wrapper_json {
+    ($($wrapper:ident => $variant:ident),* $(,)?) => {$(
+        impl ToJson for $wrapper {
+            fn to_out(&self) -> Out<'_> {
+                Out::$variant(self.value)
             }
         }
 
-        impl<'de> Deserialize<'de> for $wrapper {
-            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                #[derive(Deserialize)]
-                #[serde(untagged)]
-                enum NumberOrText {
-                    Number($scalar),
-                    Text(String),
-                }
-                let value = match NumberOrText::deserialize(deserializer)? {
-                    NumberOrText::Number(value) => value,
-                    NumberOrText::Text(text) => text.parse().map_err(de::Error::custom)?,
+        impl FromJson for $wrapper {
+            fn from_json(value: Json) -> Result<Self, JsonError> {
+                not_null(&value)?;
+                let value = match value {
+                    Json::Str(text) => text.parse().map_err(JsonError::from_display)?,
+                    value => FromJson::from_json(value)?,
                 };
                 Ok($wrapper { value })
             }
@@ -160,23 +151,74 @@ macro_rules! wide_wrapper_serde {
     )*};
 }
 
-wide_wrapper_serde! {
-    Int64Value => i64,
-    UInt64Value => u64,
+/// Serde impls of the wrappers: through [`ToJson`] and [`FromJson`], like the messages.
+macro_rules! wrapper_serde {
+    ($($wrapper:ident),* $(,)?) => {$(
+        impl Serialize for $wrapper {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                self.to_out().serialize(serializer)
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $wrapper {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                deserialize_message(deserializer)
+            }
+        }
+    )*};
 }
 
-impl Serialize for BytesValue {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        base64_bytes::serialize(&self.value, serializer)
+fn not_null(value: &Json) -> Result<(), JsonError> {
+    match value {
+        Json::Null => Err(JsonError::from_display(
+            "invalid type: null, expected a scalar",
+        )),
+        _ => Ok(()),
     }
 }
 
-impl<'de> Deserialize<'de> for BytesValue {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        let value = decode_base64(&text).map_err(de::Error::custom)?;
-        Ok(BytesValue { value })
+scalar_wrapper_json! {
+    Int32Value => I32,
+    UInt32Value => U32,
+    BoolValue => Bool,
+    DoubleValue => F64,
+    FloatValue => F32,
+}
+
+wide_wrapper_json! {
+    Int64Value => I64,
+    UInt64Value => U64,
+}
+
+impl ToJson for StringValue {
+    fn to_out(&self) -> Out<'_> {
+        Out::Str(&self.value)
     }
+}
+
+impl FromJson for StringValue {
+    fn from_json(value: Json) -> Result<Self, JsonError> {
+        not_null(&value)?;
+        String::from_json(value).map(|value| StringValue { value })
+    }
+}
+
+impl ToJson for BytesValue {
+    fn to_out(&self) -> Out<'_> {
+        Out::Bytes(&self.value)
+    }
+}
+
+impl FromJson for BytesValue {
+    fn from_json(value: Json) -> Result<Self, JsonError> {
+        not_null(&value)?;
+        bytes_from_json(value).map(|value| BytesValue { value })
+    }
+}
+
+wrapper_serde! {
+    StringValue, Int32Value, UInt32Value, BoolValue, DoubleValue, FloatValue, Int64Value,
+    UInt64Value, BytesValue,
 }
 
 /// Serialises `value` to JSON bytes exactly as Go's `json.Marshal` writes strings: `<`, `>`, `&`,

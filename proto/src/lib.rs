@@ -10,15 +10,20 @@
 //!   wrapper types as plain scalars).
 //! * [`content`] — message content JSON: text, notification (`{"detail": …}`), revoked content.
 //! * [`envelope`] — the gateway envelopes (JSON and gob), gzip framing, text ping/pong frames, size limits.
-//! * [`gob`] — a Go `encoding/gob` reader/writer sufficient for the gateway envelopes.
+//! * `gob` — a Go `encoding/gob` reader/writer sufficient for the gateway envelopes.
+//!
+//! Cargo features (both default): `gob` (the gob envelope of the Go SDK, `sdkType=go`) and `gzip`
+//! (`compression=gzip` framing). A browser build leaves both out; its frames are JSON, uncompressed.
 //! * [`error`] — typed decode errors.
 
 pub mod constants;
 pub mod content;
 pub mod envelope;
 pub mod error;
+#[cfg(feature = "gob")]
 pub mod gob;
 pub mod json;
+mod msgjson;
 pub mod pb;
 
 pub use error::{DecodeError, EncodeError};

@@ -15,21 +15,25 @@
 /// `openim.sdkws`: messages, gateway payloads, entities and notification tips.
 pub mod sdkws {
     include!(concat!(env!("OUT_DIR"), "/openim.sdkws.rs"));
+    include!(concat!(env!("OUT_DIR"), "/openim.sdkws.json.rs"));
 }
 
 /// `openim.msg`: message-service gateway payloads (send reply, seq lists, read state, last message).
 pub mod msg {
     include!(concat!(env!("OUT_DIR"), "/openim.msg.rs"));
+    include!(concat!(env!("OUT_DIR"), "/openim.msg.json.rs"));
 }
 
 /// `openim.push`: logout payloads.
 pub mod push {
     include!(concat!(env!("OUT_DIR"), "/openim.push.rs"));
+    include!(concat!(env!("OUT_DIR"), "/openim.push.json.rs"));
 }
 
 /// `openim.conversation`: per-user conversation records.
 pub mod conversation {
     include!(concat!(env!("OUT_DIR"), "/openim.conversation.rs"));
+    include!(concat!(env!("OUT_DIR"), "/openim.conversation.json.rs"));
 }
 
 /// `openim.protobuf`: scalar wrapper messages; in JSON they are bare scalars (see [`crate::json`]).

@@ -239,6 +239,86 @@ fn wrappers_are_bare_scalars_and_null_means_unset() {
 }
 
 #[test]
+fn a_known_key_given_twice_is_an_error_unknown_keys_are_ignored() {
+    let err = serde_json::from_str::<MsgData>(r#"{"seq":1,"seq":2}"#).unwrap_err();
+    assert!(err.to_string().contains("duplicate field `seq`"), "{err}");
+    let nested = r#"{"offlinePushInfo":{"title":"a","title":"b"}}"#;
+    assert!(serde_json::from_str::<MsgData>(nested).is_err());
+
+    let data: MsgData = serde_json::from_str(r#"{"x":1,"x":[2],"seq":3}"#).unwrap();
+    assert_eq!(data.seq, 3);
+}
+
+#[test]
+fn integers_keep_their_full_range_and_are_range_checked() {
+    for seq in [i64::MIN, -1, 0, i64::MAX] {
+        let data = MsgData {
+            seq,
+            ..Default::default()
+        };
+        let text = serde_json::to_string(&data).unwrap();
+        assert!(text.contains(&format!(r#""seq":{seq}"#)), "{text}");
+        assert_eq!(serde_json::from_str::<MsgData>(&text).unwrap(), data);
+    }
+    let group: GroupInfo = serde_json::from_value(json!({"memberCount": u32::MAX})).unwrap();
+    assert_eq!(group.member_count, u32::MAX);
+    assert!(serde_json::from_value::<GroupInfo>(json!({"memberCount": 1u64 << 32})).is_err());
+    assert!(serde_json::from_value::<GroupInfo>(json!({"status": 1i64 << 31})).is_err());
+    assert!(serde_json::from_str::<MsgData>(r#"{"seq":9223372036854775808}"#).is_err());
+    assert!(serde_json::from_str::<MsgData>(r#"{"isRead":1}"#).is_err());
+    assert!(serde_json::from_str::<MsgData>(r#"{"sendID":5}"#).is_err());
+    assert!(serde_json::from_str::<MsgData>(r#"{"options":[]}"#).is_err());
+}
+
+#[test]
+fn a_message_is_read_from_an_object_only() {
+    assert!(serde_json::from_str::<MsgData>("null").is_err());
+    assert!(serde_json::from_str::<MsgData>("[]").is_err());
+    assert!(serde_json::from_str::<MsgData>(r#""x""#).is_err());
+    assert!(serde_json::from_str::<GroupCreatedTips>(r#"{"group":5}"#).is_err());
+    assert!(serde_json::from_str::<GroupCreatedTips>(r#"{"memberList":[5]}"#).is_err());
+    assert!(serde_json::from_str::<StringValue>("null").is_err());
+    assert!(serde_json::from_str::<Int64Value>("null").is_err());
+}
+
+#[test]
+fn maps_of_messages_and_numbers_round_trip() {
+    let mut msgs = BTreeMap::new();
+    msgs.insert(
+        "si_u1_u2".to_string(),
+        PullMsgs {
+            msgs: vec![MsgData {
+                seq: 7,
+                content: vec![0, 255],
+                ..Default::default()
+            }],
+            is_end: true,
+            end_seq: 7,
+        },
+    );
+    let resp = chorus_proto::pb::sdkws::PullMessageBySeqsResp {
+        msgs,
+        notification_msgs: BTreeMap::new(),
+    };
+    let value = serde_json::to_value(&resp).unwrap();
+    assert_eq!(value["msgs"]["si_u1_u2"]["Msgs"][0]["content"], "AP8=");
+    assert_eq!(value["notificationMsgs"], json!({}));
+    let text = serde_json::to_string(&resp).unwrap();
+    assert!(
+        text.starts_with(r#"{"msgs":{"si_u1_u2":{"Msgs":[{"sendID":"#),
+        "{text}"
+    );
+    assert_eq!(
+        serde_json::from_str::<chorus_proto::pb::sdkws::PullMessageBySeqsResp>(&text).unwrap(),
+        resp
+    );
+    // A null map value reads as the default message.
+    let back: chorus_proto::pb::sdkws::PullMessageBySeqsResp =
+        serde_json::from_str(r#"{"msgs":{"a":null}}"#).unwrap();
+    assert_eq!(back.msgs.get("a"), Some(&PullMsgs::default()));
+}
+
+#[test]
 fn go_writer_escapes_html_characters_like_go() {
     let text = TextElem::new("<b>Tom & Jerry</b>\u{2028}");
     let bytes = to_go_vec(&text).unwrap();

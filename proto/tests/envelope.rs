@@ -211,6 +211,17 @@ fn json_decoding_tolerates_what_go_tolerates_and_rejects_the_rest() {
         Req::decode_json(br#"{"reqIdentifier":1001} x"#),
         Err(DecodeError::Json { .. })
     ));
+    // A key given twice is refused; unknown keys (repeated or not) are ignored.
+    assert!(matches!(
+        Resp::decode_json(br#"{"reqIdentifier":1001,"reqIdentifier":1002}"#),
+        Err(DecodeError::Json { .. })
+    ));
+    assert!(matches!(
+        Req::decode_json(br#"{"reqIdentifier":1001,"token":null,"token":"t"}"#),
+        Err(DecodeError::Json { .. })
+    ));
+    let req = Req::decode_json(br#"{"x":1,"x":{},"reqIdentifier":1001,"msgIncr":null}"#).unwrap();
+    assert_eq!((req.req_identifier, req.msg_incr.as_str()), (1001, ""));
     assert!(matches!(
         Req::decode_json(br#"{"reqIdentifier":1001,"data":"CgJ1MQ"}"#),
         Err(DecodeError::Base64 { field: "data", .. })

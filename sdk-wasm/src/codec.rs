@@ -1,10 +1,12 @@
 //! Gateway frames as a browser client sends and receives them.
 //!
 //! Browsers cannot speak gob usefully and cannot read a failed upgrade's body, so the SDK always
-//! connects with `sdkType=js`: binary frames carry the JSON envelope, gzip-compressed when the
-//! connection asked for `compression=gzip`. All byte layouts come from `chorus-proto`'s
-//! [`FrameCodec`]; this module only fixes the browser's choices and exposes them to JavaScript.
-//! It converts values only: it never opens a socket.
+//! connects with `sdkType=js` and without `compression=gzip`: binary frames carry the JSON
+//! envelope, uncompressed. The browser build of `chorus-proto` has neither the gob envelope nor
+//! gzip, so asking for gzip here (`gzip = true`) is refused with an "is not supported by this
+//! build" error. All byte layouts come from `chorus-proto`'s [`FrameCodec`]; this module only
+//! fixes the browser's choices and exposes them to JavaScript. It converts values only: it never
+//! opens a socket.
 
 use chorus_proto::envelope::{
     Compression, EnvelopeCodec, FrameCodec, RequestPayload, Resp, ResponsePayload,
@@ -14,7 +16,8 @@ use wasm_bindgen::prelude::*;
 
 use crate::error::SdkError;
 
-/// The frame codec of a browser connection, with or without gzip.
+/// The frame codec of a browser connection, with or without gzip (refused when `chorus-proto` is
+/// built without its `gzip` feature, as in the browser SDK).
 pub fn browser_codec(gzip: bool) -> FrameCodec {
     let compression = if gzip {
         Compression::Gzip

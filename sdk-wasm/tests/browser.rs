@@ -5,13 +5,14 @@
 //! and the wire codecs of `chorus-proto` compiled to wasm. Each test uses its own database name
 //! and deletes it first, so reruns in the same browser profile start clean.
 
-use chorus_proto::envelope::{gunzip, gzip, RequestPayload, ResponsePayload};
+use chorus_proto::envelope::{RequestPayload, ResponsePayload};
 use chorus_proto::pb::sdkws::GetMaxSeqReq;
 use chorus_sdk_wasm::codec::{
     browser_codec, decode_frame, decode_server_payload, encode_get_newest_seq, get_newest_seq_frame,
 };
 use chorus_sdk_wasm::store::{IdbStore, META};
 use serde::{Deserialize, Serialize};
+use wasm_bindgen::JsValue;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -97,16 +98,11 @@ fn json_request_frame_matches_the_protocol_example() {
 }
 
 #[wasm_bindgen_test]
-fn gzip_json_request_round_trips() {
-    let frame = encode_get_newest_seq("u1", "op-2", "u1_1", true).unwrap();
-    // An RFC 1952 member: magic, deflate.
-    assert_eq!(frame.get(..3), Some(&[0x1f, 0x8b, 0x08][..]));
-    assert_eq!(
-        gunzip(&frame, 1 << 20).unwrap(),
-        GET_NEWEST_SEQ_REQ.as_bytes()
-    );
+fn json_request_round_trips() {
+    let frame = encode_get_newest_seq("u1", "op-2", "u1_1", false).unwrap();
+    assert_eq!(frame, GET_NEWEST_SEQ_REQ.as_bytes());
 
-    let req = browser_codec(true).decode_req(&frame).unwrap();
+    let req = browser_codec(false).decode_req(&frame).unwrap();
     assert_eq!(
         (req.send_id.as_str(), req.msg_incr.as_str()),
         ("u1", "u1_1")
@@ -120,9 +116,9 @@ fn gzip_json_request_round_trips() {
 }
 
 #[wasm_bindgen_test]
-fn gzip_json_response_decodes_to_max_seqs() {
-    let frame = gzip(GET_NEWEST_SEQ_RESP.as_bytes());
-    let (resp, payload) = decode_server_payload(&frame, true).unwrap();
+fn json_response_decodes_to_max_seqs() {
+    let frame = GET_NEWEST_SEQ_RESP.as_bytes();
+    let (resp, payload) = decode_server_payload(frame, false).unwrap();
     assert_eq!((resp.req_identifier, resp.err_code), (1001, 0));
     assert_eq!(resp.operation_id, "op-2");
     let ResponsePayload::GetNewestSeq(seqs) = payload else {
@@ -132,7 +128,7 @@ fn gzip_json_response_decodes_to_max_seqs() {
     assert_eq!(seqs.max_seqs.len(), 1);
 
     // The same frame through the JavaScript-facing function.
-    let js = decode_frame(&frame, true).unwrap();
+    let js = decode_frame(frame, false).unwrap();
     assert_eq!(js.req_identifier(), 1001);
     assert_eq!(js.msg_incr(), "u1_1");
     assert_eq!(
@@ -142,13 +138,32 @@ fn gzip_json_response_decodes_to_max_seqs() {
 }
 
 #[wasm_bindgen_test]
+fn the_browser_build_refuses_gzip() {
+    let err = encode_get_newest_seq("u1", "op-2", "u1_1", true).unwrap_err();
+    let err: js_sys::Error = JsValue::from(err).into();
+    let text = String::from(err.message());
+    assert!(
+        text.contains("gzip") && text.contains("not supported"),
+        "{text}"
+    );
+
+    let err = decode_server_payload(GET_NEWEST_SEQ_RESP.as_bytes(), true).unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("decode: gzip framing (compression=gzip) is not supported"),
+        "{err}"
+    );
+}
+
+#[wasm_bindgen_test]
 fn damaged_frames_are_decode_errors() {
-    let mut frame = gzip(GET_NEWEST_SEQ_RESP.as_bytes());
-    frame.truncate(frame.len() - 4);
-    let err = decode_server_payload(&frame, true).unwrap_err();
-    assert!(err.to_string().starts_with("decode: gzip"), "{err}");
-    // Plain JSON on a gzip connection is not a gzip stream either.
-    assert!(decode_server_payload(GET_NEWEST_SEQ_RESP.as_bytes(), true).is_err());
-    // And gzip bytes on a plain connection are not JSON.
-    assert!(decode_server_payload(&gzip(b"{}"), false).is_err());
+    let frame = GET_NEWEST_SEQ_RESP.as_bytes();
+    let err = decode_server_payload(&frame[..frame.len() - 4], false).unwrap_err();
+    assert!(err.to_string().starts_with("decode: "), "{err}");
+    // A reqIdentifier with a payload of the wrong message.
+    let wrong = GET_NEWEST_SEQ_RESP.replace("CggKBHNnXzEQBQ==", "/w==");
+    let err = decode_server_payload(wrong.as_bytes(), false).unwrap_err();
+    assert!(err.to_string().starts_with("decode: protobuf"), "{err}");
+    // Bytes that are not JSON at all.
+    assert!(decode_server_payload(&[0x1f, 0x8b, 0x08, 0x00], false).is_err());
 }

@@ -2,92 +2,55 @@
 //!
 //! Keys are matched exactly (the JSON SDKs send exactly these keys; Go would also match them
 //! case-insensitively); unknown keys are ignored, `null` means absent, `data` is standard padded base64. A
-//! key given twice is an error (Go keeps the last), and so is any top-level value other than an object. Encoding writes every key in the Go struct's order, with `data`
-//! `null` when empty. No I/O, no panics on input.
+//! key given twice is an error (Go keeps the last), and so is any top-level value other than an object.
+//! Encoding writes every key in the Go struct's order, with `data` `null` when empty. Reading and
+//! writing share the code of the generated messages' JSON impls. No I/O, no panics on input.
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
-use serde::{Deserialize, Serialize};
 
 use crate::error::DecodeError;
+use crate::msgjson::{
+    serialize_message, FieldSink, Fields, FromJson, Json, Out, ToJson, WriteFields,
+};
 
 use super::{Req, Resp};
 
-#[derive(Deserialize)]
-struct ReqIn {
-    #[serde(rename = "reqIdentifier", default)]
-    req_identifier: Option<i32>,
-    #[serde(default)]
-    token: Option<String>,
-    #[serde(rename = "sendID", default)]
-    send_id: Option<String>,
-    #[serde(rename = "operationID", default)]
-    operation_id: Option<String>,
-    #[serde(rename = "msgIncr", default)]
-    msg_incr: Option<String>,
-    #[serde(default)]
-    data: Option<String>,
-}
+/// The members of a top-level JSON object, read by key.
+pub(super) struct Object(Fields);
 
-#[derive(Serialize)]
-struct ReqOut<'a> {
-    #[serde(rename = "reqIdentifier")]
-    req_identifier: i32,
-    token: &'a str,
-    #[serde(rename = "sendID")]
-    send_id: &'a str,
-    #[serde(rename = "operationID")]
-    operation_id: &'a str,
-    #[serde(rename = "msgIncr")]
-    msg_incr: &'a str,
-    data: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct RespIn {
-    #[serde(rename = "reqIdentifier", default)]
-    req_identifier: Option<i32>,
-    #[serde(rename = "msgIncr", default)]
-    msg_incr: Option<String>,
-    #[serde(rename = "operationID", default)]
-    operation_id: Option<String>,
-    #[serde(rename = "errCode", default)]
-    err_code: Option<i32>,
-    #[serde(rename = "errMsg", default)]
-    err_msg: Option<String>,
-    #[serde(default)]
-    data: Option<String>,
-}
-
-#[derive(Serialize)]
-struct RespOut<'a> {
-    #[serde(rename = "reqIdentifier")]
-    req_identifier: i32,
-    #[serde(rename = "msgIncr")]
-    msg_incr: &'a str,
-    #[serde(rename = "operationID")]
-    operation_id: &'a str,
-    #[serde(rename = "errCode")]
-    err_code: i32,
-    #[serde(rename = "errMsg")]
-    err_msg: &'a str,
-    data: Option<String>,
-}
-
-/// Parses a JSON object into `T`. serde would also accept an array for a struct (fields by position);
-/// Go does not, so anything but an object is refused first.
-pub(super) fn parse<'de, T: Deserialize<'de>>(bytes: &'de [u8]) -> Result<T, DecodeError> {
-    let first = bytes
-        .iter()
-        .find(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'));
-    if first != Some(&b'{') {
-        return Err(DecodeError::Json {
-            detail: "expected a JSON object".into(),
-        });
+impl Object {
+    /// Parses `bytes` as one JSON object. serde would also accept an array for a struct (fields by
+    /// position); Go does not, so anything but an object is refused first.
+    pub(super) fn parse(bytes: &[u8]) -> Result<Object, DecodeError> {
+        let first = bytes
+            .iter()
+            .find(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'));
+        if first != Some(&b'{') {
+            return Err(not_an_object());
+        }
+        let tree: Json = serde_json::from_slice(bytes).map_err(|e| DecodeError::Json {
+            detail: e.to_string(),
+        })?;
+        match Fields::open(tree) {
+            Ok(Some(fields)) => Ok(Object(fields)),
+            _ => Err(not_an_object()),
+        }
     }
-    serde_json::from_slice(bytes).map_err(|e| DecodeError::Json {
-        detail: e.to_string(),
-    })
+
+    /// The value of `key`: `null` or absent is the zero value; a wrong type or a repeated key is
+    /// [`DecodeError::Json`].
+    pub(super) fn take<T: FromJson>(&mut self, key: &str) -> Result<T, DecodeError> {
+        self.0.take(key).map_err(|e| DecodeError::Json {
+            detail: e.to_string(),
+        })
+    }
+}
+
+fn not_an_object() -> DecodeError {
+    DecodeError::Json {
+        detail: "expected a JSON object".into(),
+    }
 }
 
 fn decode_data(data: Option<String>) -> Result<Vec<u8>, DecodeError> {
@@ -106,22 +69,67 @@ fn encode_data(data: &[u8]) -> Option<String> {
     (!data.is_empty()).then(|| STANDARD.encode(data))
 }
 
-fn to_vec<T: Serialize>(value: &T) -> Vec<u8> {
-    // Serializing plain strings, integers and options into a Vec cannot fail.
-    serde_json::to_vec(value).unwrap_or_default()
+/// Compact JSON of an envelope.
+fn to_vec(envelope: &dyn WriteFields) -> Vec<u8> {
+    let mut out = Vec::with_capacity(128);
+    // Writing strings, integers and options into a Vec cannot fail.
+    let _ = serialize_message(envelope, &mut serde_json::Serializer::new(&mut out));
+    out
+}
+
+/// A request as written: the Go struct's key order.
+struct ReqOut<'a> {
+    req: &'a Req,
+    data: Option<String>,
+}
+
+impl WriteFields for ReqOut<'_> {
+    fn field_count(&self) -> usize {
+        6
+    }
+
+    fn write_fields(&self, w: &mut dyn FieldSink) {
+        w.field("reqIdentifier", Out::I32(self.req.req_identifier));
+        w.field("token", Out::Str(&self.req.token));
+        w.field("sendID", Out::Str(&self.req.send_id));
+        w.field("operationID", Out::Str(&self.req.operation_id));
+        w.field("msgIncr", Out::Str(&self.req.msg_incr));
+        w.field("data", self.data.to_out());
+    }
+}
+
+/// A response as written: the Go struct's key order, no `errDlt`.
+struct RespOut<'a> {
+    resp: &'a Resp,
+    data: Option<String>,
+}
+
+impl WriteFields for RespOut<'_> {
+    fn field_count(&self) -> usize {
+        6
+    }
+
+    fn write_fields(&self, w: &mut dyn FieldSink) {
+        w.field("reqIdentifier", Out::I32(self.resp.req_identifier));
+        w.field("msgIncr", Out::Str(&self.resp.msg_incr));
+        w.field("operationID", Out::Str(&self.resp.operation_id));
+        w.field("errCode", Out::I32(self.resp.err_code));
+        w.field("errMsg", Out::Str(&self.resp.err_msg));
+        w.field("data", self.data.to_out());
+    }
 }
 
 impl Req {
     /// Decodes a JSON request envelope.
     pub fn decode_json(bytes: &[u8]) -> Result<Self, DecodeError> {
-        let r: ReqIn = parse(bytes)?;
+        let mut r = Object::parse(bytes)?;
         let req = Self {
-            req_identifier: r.req_identifier.unwrap_or(0),
-            token: r.token.unwrap_or_default(),
-            send_id: r.send_id.unwrap_or_default(),
-            operation_id: r.operation_id.unwrap_or_default(),
-            msg_incr: r.msg_incr.unwrap_or_default(),
-            data: decode_data(r.data)?,
+            req_identifier: r.take("reqIdentifier")?,
+            token: r.take("token")?,
+            send_id: r.take("sendID")?,
+            operation_id: r.take("operationID")?,
+            msg_incr: r.take("msgIncr")?,
+            data: decode_data(r.take("data")?)?,
         };
         if req.req_identifier == 0 {
             return Err(DecodeError::MissingField("reqIdentifier"));
@@ -132,11 +140,7 @@ impl Req {
     /// Encodes as a JSON request envelope (keys in the Go struct's order).
     pub fn encode_json(&self) -> Vec<u8> {
         to_vec(&ReqOut {
-            req_identifier: self.req_identifier,
-            token: &self.token,
-            send_id: &self.send_id,
-            operation_id: &self.operation_id,
-            msg_incr: &self.msg_incr,
+            req: self,
             data: encode_data(&self.data),
         })
     }
@@ -145,14 +149,14 @@ impl Req {
 impl Resp {
     /// Decodes a JSON response or push envelope.
     pub fn decode_json(bytes: &[u8]) -> Result<Self, DecodeError> {
-        let r: RespIn = parse(bytes)?;
+        let mut r = Object::parse(bytes)?;
         let resp = Self {
-            req_identifier: r.req_identifier.unwrap_or(0),
-            msg_incr: r.msg_incr.unwrap_or_default(),
-            operation_id: r.operation_id.unwrap_or_default(),
-            err_code: r.err_code.unwrap_or(0),
-            err_msg: r.err_msg.unwrap_or_default(),
-            data: decode_data(r.data)?,
+            req_identifier: r.take("reqIdentifier")?,
+            msg_incr: r.take("msgIncr")?,
+            operation_id: r.take("operationID")?,
+            err_code: r.take("errCode")?,
+            err_msg: r.take("errMsg")?,
+            data: decode_data(r.take("data")?)?,
         };
         if resp.req_identifier == 0 {
             return Err(DecodeError::MissingField("reqIdentifier"));
@@ -163,11 +167,7 @@ impl Resp {
     /// Encodes as a JSON response envelope (no `errDlt`; `data` is `null` when empty).
     pub fn encode_json(&self) -> Vec<u8> {
         to_vec(&RespOut {
-            req_identifier: self.req_identifier,
-            msg_incr: &self.msg_incr,
-            operation_id: &self.operation_id,
-            err_code: self.err_code,
-            err_msg: &self.err_msg,
+            resp: self,
             data: encode_data(&self.data),
         })
     }

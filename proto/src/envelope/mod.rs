@@ -2,11 +2,12 @@
 //!
 //! * [`Req`] (client → server) and [`Resp`] (server → client: responses and pushes) — the two envelopes,
 //!   whose `data` carries protobuf bytes of the per-request message.
-//! * Two envelope codecs: JSON (`sdkType=js`, browsers) in [`Req::decode_json`] & co., and Go gob (the
-//!   official Go SDK) in [`Req::decode_gob`] & co., with [`GobLayout`] to re-encode a decoded gob frame
-//!   byte for byte.
-//! * [`FrameCodec`]: codec + optional gzip + size limits, i.e. what a binary WebSocket frame holds on a
-//!   connection. Limits are enforced on the wire size and after decompression ([`FrameLimits`]).
+//! * Two envelope codecs: JSON (`sdkType=js`, browsers) in `Req::decode_json` & co., and Go gob (the
+//!   official Go SDK) in `Req::decode_gob` & co., with `GobLayout` to re-encode a decoded gob frame
+//!   byte for byte (feature `gob`).
+//! * [`FrameCodec`]: codec + optional gzip (feature `gzip`) + size limits, i.e. what a binary WebSocket
+//!   frame holds on a connection. Limits are enforced on the wire size and after decompression
+//!   ([`FrameLimits`]). A build without a feature refuses its frames with `Unsupported` errors.
 //! * Text frames: [`TextFrame`] (ping/pong) and [`HandshakeResult`]; the connection query string:
 //!   [`ConnectParams`]; typed payloads by `reqIdentifier`: [`payload`].
 //!
@@ -16,14 +17,17 @@
 //! This module converts bytes to values and back; it never performs I/O, never reads a clock, and never
 //! panics on input.
 
+#[cfg(feature = "gob")]
 mod gob;
 mod json;
 pub mod payload;
 mod query;
 mod text;
 
+#[cfg(feature = "gzip")]
 use std::io::{Read, Write};
 
+#[cfg(feature = "gob")]
 pub use gob::GobLayout;
 pub use payload::{
     decode_request_payload, decode_response_payload, RequestPayload, ResponsePayload,
@@ -147,7 +151,10 @@ impl FrameCodec {
         let envelope = self.unwrap_frame(frame, self.request_limits)?;
         match self.envelope {
             EnvelopeCodec::Json => Req::decode_json(&envelope),
+            #[cfg(feature = "gob")]
             EnvelopeCodec::Gob => Req::decode_gob(&envelope),
+            #[cfg(not(feature = "gob"))]
+            EnvelopeCodec::Gob => Err(DecodeError::Unsupported(GOB)),
         }
     }
 
@@ -155,7 +162,10 @@ impl FrameCodec {
     pub fn encode_req(&self, req: &Req) -> Result<Vec<u8>, EncodeError> {
         let envelope = match self.envelope {
             EnvelopeCodec::Json => req.encode_json(),
+            #[cfg(feature = "gob")]
             EnvelopeCodec::Gob => req.encode_gob(),
+            #[cfg(not(feature = "gob"))]
+            EnvelopeCodec::Gob => return Err(EncodeError::Unsupported(GOB)),
         };
         self.wrap_frame(envelope, self.request_limits)
     }
@@ -165,7 +175,10 @@ impl FrameCodec {
         let envelope = self.unwrap_frame(frame, self.response_limits)?;
         match self.envelope {
             EnvelopeCodec::Json => Resp::decode_json(&envelope),
+            #[cfg(feature = "gob")]
             EnvelopeCodec::Gob => Resp::decode_gob(&envelope),
+            #[cfg(not(feature = "gob"))]
+            EnvelopeCodec::Gob => Err(DecodeError::Unsupported(GOB)),
         }
     }
 
@@ -173,7 +186,10 @@ impl FrameCodec {
     pub fn encode_resp(&self, resp: &Resp) -> Result<Vec<u8>, EncodeError> {
         let envelope = match self.envelope {
             EnvelopeCodec::Json => resp.encode_json(),
+            #[cfg(feature = "gob")]
             EnvelopeCodec::Gob => resp.encode_gob(),
+            #[cfg(not(feature = "gob"))]
+            EnvelopeCodec::Gob => return Err(EncodeError::Unsupported(GOB)),
         };
         self.wrap_frame(envelope, self.response_limits)
     }
@@ -196,7 +212,10 @@ impl FrameCodec {
                 })
             }
             Compression::None => Ok(std::borrow::Cow::Borrowed(frame)),
+            #[cfg(feature = "gzip")]
             Compression::Gzip => gunzip(frame, limits.decompressed).map(std::borrow::Cow::Owned),
+            #[cfg(not(feature = "gzip"))]
+            Compression::Gzip => Err(DecodeError::Unsupported(GZIP)),
         }
     }
 
@@ -209,7 +228,10 @@ impl FrameCodec {
         }
         let frame = match self.compression {
             Compression::None => envelope,
+            #[cfg(feature = "gzip")]
             Compression::Gzip => gzip(&envelope),
+            #[cfg(not(feature = "gzip"))]
+            Compression::Gzip => return Err(EncodeError::Unsupported(GZIP)),
         };
         if frame.len() > limits.wire {
             return Err(EncodeError::FrameTooLarge {
@@ -221,8 +243,17 @@ impl FrameCodec {
     }
 }
 
+/// What [`DecodeError::Unsupported`] names for a gob frame in a build without the `gob` feature.
+#[cfg(not(feature = "gob"))]
+const GOB: &str = "the gob envelope (sdkType=go)";
+
+/// What [`DecodeError::Unsupported`] names for a gzip frame in a build without the `gzip` feature.
+#[cfg(not(feature = "gzip"))]
+const GZIP: &str = "gzip framing (compression=gzip)";
+
 /// Compresses one envelope into a gzip stream laid out like Go's `compress/gzip` default writer: header
 /// `1f 8b 08 00 00000000 00 ff` (no name, mtime 0, OS unknown), deflate level 6, CRC-32 and length trailer.
+#[cfg(feature = "gzip")]
 pub fn gzip(data: &[u8]) -> Vec<u8> {
     let mut encoder = flate2::GzBuilder::new().operating_system(255).write(
         Vec::with_capacity(data.len() / 2 + 32),
@@ -237,6 +268,7 @@ pub fn gzip(data: &[u8]) -> Vec<u8> {
 ///
 /// Like Go's `gzip.Reader`, concatenated gzip members are read as one stream; anything else after a member
 /// (and a missing or truncated trailer, or a CRC mismatch) is an error.
+#[cfg(feature = "gzip")]
 pub fn gunzip(frame: &[u8], limit: usize) -> Result<Vec<u8>, DecodeError> {
     if frame.is_empty() {
         return Err(DecodeError::Gzip {

@@ -132,16 +132,6 @@ pub struct HandshakeResult {
     pub err_dlt: String,
 }
 
-#[derive(Deserialize)]
-struct HandshakeIn {
-    #[serde(rename = "errCode", default)]
-    err_code: Option<i32>,
-    #[serde(rename = "errMsg", default)]
-    err_msg: Option<String>,
-    #[serde(rename = "errDlt", default)]
-    err_dlt: Option<String>,
-}
-
 impl HandshakeResult {
     /// Success: `{"errCode":0,"errMsg":"","errDlt":""}`.
     pub fn ok() -> Self {
@@ -163,11 +153,11 @@ impl HandshakeResult {
 
     /// Parses the frame (or HTTP body); absent or `null` keys are zero, unknown keys (`data`) ignored.
     pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
-        let h: HandshakeIn = super::json::parse(bytes)?;
+        let mut h = super::json::Object::parse(bytes)?;
         Ok(Self {
-            err_code: h.err_code.unwrap_or(0),
-            err_msg: h.err_msg.unwrap_or_default(),
-            err_dlt: h.err_dlt.unwrap_or_default(),
+            err_code: h.take("errCode")?,
+            err_msg: h.take("errMsg")?,
+            err_dlt: h.take("errDlt")?,
         })
     }
 

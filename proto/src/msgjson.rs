@@ -1,0 +1,524 @@
+//! The serde impls of the generated messages, shaped so that each message adds little code.
+//!
+//! A derived impl is generic over the serializer or deserializer, so every message would carry its
+//! own field visitor once per (de)serializer type. Here the generic part is shared by all
+//! messages: input is first read into a [`Json`] tree (one instantiation per deserializer), and a
+//! small non-generic function per message takes its fields out of the tree by key. Output goes
+//! through [`Out`], a borrowed view of one value that one generic impl writes for every message.
+//!
+//! The rules are those of [`crate::json`]: keys as written in the schema, every field written,
+//! `null` (or a missing key) read as the zero value, `bytes` as padded base64, unknown keys
+//! ignored, a known key given twice is an error. The build script generates the per-message impls.
+//! This module only converts values; it performs no I/O.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use base64::Engine as _;
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::ser::{Serialize, SerializeMap, SerializeSeq, SerializeStruct, Serializer};
+
+/// A JSON value as read, before it is matched against a message's fields.
+///
+/// Objects keep their members in input order, duplicates included, so a repeated key can be
+/// reported; numbers keep the form the reader reported them in (`i64`, `u64` or `f64`).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Json {
+    Null,
+    Bool(bool),
+    I64(i64),
+    U64(u64),
+    F64(f64),
+    Str(String),
+    List(Vec<Json>),
+    Obj(Vec<(String, Json)>),
+}
+
+impl Json {
+    fn kind(&self) -> &'static str {
+        match self {
+            Json::Null => "null",
+            Json::Bool(_) => "boolean",
+            Json::I64(_) | Json::U64(_) => "integer",
+            Json::F64(_) => "floating point",
+            Json::Str(_) => "string",
+            Json::List(_) => "sequence",
+            Json::Obj(_) => "map",
+        }
+    }
+
+    /// Whether this is an object with a member named `key`.
+    pub(crate) fn has_key(&self, key: &str) -> bool {
+        matches!(self, Json::Obj(members) if members.iter().any(|(k, _)| k == key))
+    }
+}
+
+struct JsonVisitor;
+
+impl<'de> Visitor<'de> for JsonVisitor {
+    type Value = Json;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Json, E> {
+        Ok(Json::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Json, E> {
+        Ok(Json::I64(v))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Json, E> {
+        Ok(Json::U64(v))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Json, E> {
+        Ok(Json::F64(v))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Json, E> {
+        Ok(Json::Str(v.to_owned()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Json, E> {
+        Ok(Json::Str(v))
+    }
+
+    fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Json, E> {
+        // What a `String` field accepts from a binary-capable reader.
+        match std::str::from_utf8(v) {
+            Ok(text) => Ok(Json::Str(text.to_owned())),
+            Err(_) => Err(E::invalid_value(de::Unexpected::Bytes(v), &self)),
+        }
+    }
+
+    fn visit_unit<E>(self) -> Result<Json, E> {
+        Ok(Json::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Json, E> {
+        Ok(Json::Null)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Json, D::Error> {
+        Json::deserialize(d)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Json, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Json::List(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json, A::Error> {
+        let mut members = Vec::new();
+        while let Some(key) = map.next_key::<String>()? {
+            members.push((key, map.next_value()?));
+        }
+        Ok(Json::Obj(members))
+    }
+}
+
+impl<'de> Deserialize<'de> for Json {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Json, D::Error> {
+        d.deserialize_any(JsonVisitor)
+    }
+}
+
+/// Why a [`Json`] tree does not fit the expected type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct JsonError(String);
+
+impl fmt::Display for JsonError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl JsonError {
+    /// An error with the text of `message`.
+    pub(crate) fn from_display(message: impl fmt::Display) -> JsonError {
+        JsonError(message.to_string())
+    }
+
+    fn invalid_type(found: &Json, expected: &str) -> JsonError {
+        JsonError(format!(
+            "invalid type: {}, expected {expected}",
+            found.kind()
+        ))
+    }
+
+    fn in_field(self, key: &str) -> JsonError {
+        JsonError(format!("{} (field `{key}`)", self.0))
+    }
+
+    /// As the error type of a serde (de)serializer.
+    pub(crate) fn into_serde<E: de::Error>(self) -> E {
+        E::custom(self.0)
+    }
+}
+
+/// A value that can be read from a [`Json`] tree; `null` reads as the zero value, except for
+/// the scalar wrappers (whose `null` is handled by the `Option` around them).
+pub(crate) trait FromJson: Sized {
+    fn from_json(value: Json) -> Result<Self, JsonError>;
+}
+
+impl FromJson for String {
+    fn from_json(value: Json) -> Result<Self, JsonError> {
+        match value {
+            Json::Null => Ok(String::new()),
+            Json::Str(text) => Ok(text),
+            other => Err(JsonError::invalid_type(&other, "a string")),
+        }
+    }
+}
+
+impl FromJson for bool {
+    fn from_json(value: Json) -> Result<Self, JsonError> {
+        match value {
+            Json::Null => Ok(false),
+            Json::Bool(v) => Ok(v),
+            other => Err(JsonError::invalid_type(&other, "a boolean")),
+        }
+    }
+}
+
+/// An integer in the range of `T`, as serde's primitive visitors accept it.
+fn integer<T: TryFrom<i64> + TryFrom<u64> + Default>(value: Json) -> Result<T, JsonError> {
+    let out_of_range = |n: &dyn fmt::Display| JsonError(format!("integer {n} out of range"));
+    match value {
+        Json::Null => Ok(T::default()),
+        Json::I64(n) => T::try_from(n).map_err(|_| out_of_range(&n)),
+        Json::U64(n) => T::try_from(n).map_err(|_| out_of_range(&n)),
+        other => Err(JsonError::invalid_type(&other, "an integer")),
+    }
+}
+
+macro_rules! integer_from_json {
+    ($($t:ty),*) => {$(
+        impl FromJson for $t {
+            fn from_json(value: Json) -> Result<Self, JsonError> {
+                integer(value)
+            }
+        }
+    )*};
+}
+
+integer_from_json!(i32, i64, u32, u64);
+
+impl FromJson for f64 {
+    fn from_json(value: Json) -> Result<Self, JsonError> {
+        match value {
+            Json::Null => Ok(0.0),
+            Json::I64(n) => Ok(n as f64),
+            Json::U64(n) => Ok(n as f64),
+            Json::F64(n) => Ok(n),
+            other => Err(JsonError::invalid_type(&other, "a number")),
+        }
+    }
+}
+
+impl FromJson for f32 {
+    fn from_json(value: Json) -> Result<Self, JsonError> {
+        // Each number form converted straight to `f32`, as serde's `f32` visitor does.
+        match value {
+            Json::Null => Ok(0.0),
+            Json::I64(n) => Ok(n as f32),
+            Json::U64(n) => Ok(n as f32),
+            Json::F64(n) => Ok(n as f32),
+            other => Err(JsonError::invalid_type(&other, "a number")),
+        }
+    }
+}
+
+impl<T: FromJson> FromJson for Option<T> {
+    fn from_json(value: Json) -> Result<Self, JsonError> {
+        match value {
+            Json::Null => Ok(None),
+            value => T::from_json(value).map(Some),
+        }
+    }
+}
+
+impl<T: FromJson> FromJson for Vec<T> {
+    fn from_json(value: Json) -> Result<Self, JsonError> {
+        match value {
+            Json::Null => Ok(Vec::new()),
+            Json::List(items) => items.into_iter().map(T::from_json).collect(),
+            other => Err(JsonError::invalid_type(&other, "a list")),
+        }
+    }
+}
+
+impl<T: FromJson> FromJson for BTreeMap<String, T> {
+    fn from_json(value: Json) -> Result<Self, JsonError> {
+        match value {
+            Json::Null => Ok(BTreeMap::new()),
+            // A repeated key: the last value wins, as when serde fills a map.
+            Json::Obj(members) => members
+                .into_iter()
+                .map(|(key, value)| T::from_json(value).map(|value| (key, value)))
+                .collect(),
+            other => Err(JsonError::invalid_type(&other, "a map")),
+        }
+    }
+}
+
+/// Standard padded base64 of a `bytes` value; `null` is empty.
+pub(crate) fn bytes_from_json(value: Json) -> Result<Vec<u8>, JsonError> {
+    match value {
+        Json::Null => Ok(Vec::new()),
+        Json::Str(text) => crate::json::decode_base64(&text).map_err(|e| JsonError(e.to_string())),
+        other => Err(JsonError::invalid_type(&other, "a base64 string")),
+    }
+}
+
+/// The members of one JSON object, taken out by key while a message is built.
+#[derive(Debug)]
+pub(crate) struct Fields(Vec<(String, Json)>);
+
+impl Fields {
+    /// The members of an object; `None` for `null` (the message's zero value).
+    pub(crate) fn open(value: Json) -> Result<Option<Fields>, JsonError> {
+        match value {
+            Json::Null => Ok(None),
+            Json::Obj(members) => Ok(Some(Fields(members))),
+            other => Err(JsonError::invalid_type(&other, "an object")),
+        }
+    }
+
+    /// The value of `key` (`null` when absent); a key given twice is an error.
+    fn raw(&mut self, key: &str) -> Result<Json, JsonError> {
+        let mut found = None;
+        for (index, (name, _)) in self.0.iter().enumerate() {
+            if name == key {
+                if found.is_some() {
+                    return Err(JsonError(format!("duplicate field `{key}`")));
+                }
+                found = Some(index);
+            }
+        }
+        Ok(match found.and_then(|index| self.0.get_mut(index)) {
+            Some((_, value)) => std::mem::replace(value, Json::Null),
+            None => Json::Null,
+        })
+    }
+
+    /// Reads the field `key`.
+    pub(crate) fn take<T: FromJson>(&mut self, key: &str) -> Result<T, JsonError> {
+        let value = self.raw(key)?;
+        T::from_json(value).map_err(|e| e.in_field(key))
+    }
+
+    /// Reads the `bytes` field `key`.
+    pub(crate) fn bytes(&mut self, key: &str) -> Result<Vec<u8>, JsonError> {
+        let value = self.raw(key)?;
+        bytes_from_json(value).map_err(|e| e.in_field(key))
+    }
+}
+
+/// Reads a message (or wrapper) from any deserializer: a message must be an object, not `null`.
+pub(crate) fn deserialize_message<'de, T: FromJson, D: Deserializer<'de>>(
+    d: D,
+) -> Result<T, D::Error> {
+    let value = Json::deserialize(d)?;
+    if matches!(value, Json::Null) {
+        return Err(JsonError::invalid_type(&value, "an object").into_serde());
+    }
+    T::from_json(value).map_err(JsonError::into_serde)
+}
+
+/// Parses JSON text into `T` through a [`Json`] tree.
+pub(crate) fn from_tree<T: FromJson>(value: Json) -> Result<T, serde_json::Error> {
+    T::from_json(value).map_err(JsonError::into_serde)
+}
+
+/// A borrowed view of one value to write.
+#[derive(Clone, Copy)]
+pub(crate) enum Out<'a> {
+    Str(&'a str),
+    I32(i32),
+    I64(i64),
+    U32(u32),
+    U64(u64),
+    Bool(bool),
+    F32(f32),
+    F64(f64),
+    /// Written as one padded base64 string.
+    Bytes(&'a [u8]),
+    /// A message: a struct with its fields.
+    Msg(&'a dyn WriteFields),
+    /// `None` as `null`, `Some` as the value.
+    Opt(Option<&'a dyn ToJson>),
+    List(&'a dyn ListOut),
+    Map(&'a dyn MapOut),
+}
+
+/// A value with a view for writing.
+pub(crate) trait ToJson {
+    fn to_out(&self) -> Out<'_>;
+}
+
+/// A message: its field count and its fields in schema order.
+pub(crate) trait WriteFields {
+    fn field_count(&self) -> usize;
+    fn write_fields(&self, sink: &mut dyn FieldSink);
+}
+
+/// Receives the fields of a message.
+pub(crate) trait FieldSink {
+    fn field(&mut self, key: &'static str, value: Out<'_>);
+}
+
+/// A list to write.
+pub(crate) trait ListOut {
+    fn len(&self) -> usize;
+    fn each(&self, f: &mut dyn FnMut(Out<'_>));
+}
+
+/// A map with string keys to write, in key order.
+pub(crate) trait MapOut {
+    fn len(&self) -> usize;
+    fn each(&self, f: &mut dyn FnMut(&str, Out<'_>));
+}
+
+macro_rules! scalar_to_json {
+    ($($t:ty => $variant:ident),*) => {$(
+        impl ToJson for $t {
+            fn to_out(&self) -> Out<'_> {
+                Out::$variant(*self)
+            }
+        }
+    )*};
+}
+
+scalar_to_json!(i32 => I32, i64 => I64, u32 => U32, u64 => U64, bool => Bool, f32 => F32, f64 => F64);
+
+impl ToJson for String {
+    fn to_out(&self) -> Out<'_> {
+        Out::Str(self)
+    }
+}
+
+impl<T: ToJson> ToJson for Option<T> {
+    fn to_out(&self) -> Out<'_> {
+        Out::Opt(self.as_ref().map(|value| value as &dyn ToJson))
+    }
+}
+
+impl<T: ToJson> ListOut for Vec<T> {
+    fn len(&self) -> usize {
+        Vec::len(self)
+    }
+
+    fn each(&self, f: &mut dyn FnMut(Out<'_>)) {
+        for item in self {
+            f(item.to_out());
+        }
+    }
+}
+
+impl<T: ToJson> ToJson for Vec<T> {
+    fn to_out(&self) -> Out<'_> {
+        Out::List(self)
+    }
+}
+
+impl<T: ToJson> MapOut for BTreeMap<String, T> {
+    fn len(&self) -> usize {
+        BTreeMap::len(self)
+    }
+
+    fn each(&self, f: &mut dyn FnMut(&str, Out<'_>)) {
+        for (key, value) in self {
+            f(key, value.to_out());
+        }
+    }
+}
+
+impl<T: ToJson> ToJson for BTreeMap<String, T> {
+    fn to_out(&self) -> Out<'_> {
+        Out::Map(self)
+    }
+}
+
+impl Serialize for Out<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match *self {
+            Out::Str(v) => s.serialize_str(v),
+            Out::I32(v) => s.serialize_i32(v),
+            Out::I64(v) => s.serialize_i64(v),
+            Out::U32(v) => s.serialize_u32(v),
+            Out::U64(v) => s.serialize_u64(v),
+            Out::Bool(v) => s.serialize_bool(v),
+            Out::F32(v) => s.serialize_f32(v),
+            Out::F64(v) => s.serialize_f64(v),
+            Out::Bytes(v) => s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(v)),
+            Out::Msg(message) => serialize_message(message, s),
+            Out::Opt(None) => s.serialize_none(),
+            Out::Opt(Some(value)) => s.serialize_some(&value.to_out()),
+            Out::List(list) => {
+                let mut seq = s.serialize_seq(Some(list.len()))?;
+                let mut failed = None;
+                list.each(&mut |item| {
+                    if failed.is_none() {
+                        failed = seq.serialize_element(&item).err();
+                    }
+                });
+                match failed {
+                    Some(err) => Err(err),
+                    None => seq.end(),
+                }
+            }
+            Out::Map(entries) => {
+                let mut map = s.serialize_map(Some(entries.len()))?;
+                let mut failed = None;
+                entries.each(&mut |key, value| {
+                    if failed.is_none() {
+                        failed = map.serialize_entry(key, &value).err();
+                    }
+                });
+                match failed {
+                    Some(err) => Err(err),
+                    None => map.end(),
+                }
+            }
+        }
+    }
+}
+
+/// Collects the fields of a message into a serde struct, keeping the first error.
+struct StructSink<'a, S: SerializeStruct> {
+    out: &'a mut S,
+    failed: Option<S::Error>,
+}
+
+impl<S: SerializeStruct> FieldSink for StructSink<'_, S> {
+    fn field(&mut self, key: &'static str, value: Out<'_>) {
+        if self.failed.is_none() {
+            self.failed = self.out.serialize_field(key, &value).err();
+        }
+    }
+}
+
+/// Writes a message as a serde struct: every field, in schema order.
+pub(crate) fn serialize_message<S: Serializer>(
+    message: &dyn WriteFields,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    let mut out = s.serialize_struct("Message", message.field_count())?;
+    let mut sink = StructSink {
+        out: &mut out,
+        failed: None,
+    };
+    message.write_fields(&mut sink);
+    match sink.failed {
+        Some(err) => Err(err),
+        None => out.end(),
+    }
+}
