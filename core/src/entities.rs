@@ -40,12 +40,13 @@ use crate::vec_map::VecMap;
 
 use chorus_proto::constants::{ContentType, GroupStatus, JoinSource, RoleLevel};
 use chorus_proto::content::{ContentError, Notification};
-use chorus_proto::json::{null_as_default, seq_null_as_default};
 use chorus_proto::pb::conversation::Conversation as PbConversation;
 use chorus_proto::pb::sdkws::{
     FriendInfo, GroupInfo, GroupMemberFullInfo, MarkAsReadTips, MsgData, RevokeMsgTips, UserInfo,
 };
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::{json, Value};
 use thiserror::Error;
 
@@ -771,9 +772,9 @@ impl Entities {
         match call {
             Call::SelfInfo => {
                 self.self_info_busy = false;
-                let resp: UsersInfo = from_data(data)?;
+                let users: Vec<UserInfo> = list(&data, "usersInfo")?;
                 let mut batch = EntityBatch::default();
-                for info in resp.users_info {
+                for info in users {
                     if info.user_id == self.user_id {
                         let user = User::try_from(info)?;
                         if self.self_user.as_ref() != Some(&user) {
@@ -814,12 +815,12 @@ impl Entities {
     fn on_incremental(
         &mut self,
         key: &ListKey,
-        data: String,
+        data: Fields,
     ) -> Result<EntityBatch, EntitiesError> {
         let mut batch = EntityBatch::default();
         match key {
             ListKey::Friends => {
-                let delta: Incremental<FriendInfo> = from_data(data)?;
+                let delta = Incremental::<FriendInfo>::read(&data)?;
                 if delta.full {
                     self.start_full(key, delta.marker());
                     return Ok(batch);
@@ -831,14 +832,14 @@ impl Entities {
                         batch.events.push(EntityEvent::OnFriendDeleted(old.clone()));
                     }
                 }
-                for info in delta.insert.into_iter().chain(delta.update) {
+                for info in delta.rows {
                     let friend = Friend::try_from(info)?;
                     self.upsert_friend(&mut batch, friend);
                 }
                 self.set_marker(&mut batch.changes, key, marker);
             }
             ListKey::JoinedGroups => {
-                let delta: Incremental<GroupInfo> = from_data(data)?;
+                let delta = Incremental::<GroupInfo>::read(&data)?;
                 if delta.full {
                     self.start_full(key, delta.marker());
                     return Ok(batch);
@@ -850,7 +851,7 @@ impl Entities {
                     joined.remove(gid);
                     self.leave_group(&mut batch, gid, false);
                 }
-                for info in delta.insert.into_iter().chain(delta.update) {
+                for info in delta.rows {
                     let group = self.merged_group(info)?;
                     joined.insert(group.group_id.clone(), ());
                     self.upsert_group(&mut batch, group);
@@ -861,7 +862,7 @@ impl Entities {
                 }
             }
             ListKey::Conversations => {
-                let delta: Incremental<PbConversation> = from_data(data)?;
+                let delta = Incremental::<PbConversation>::read(&data)?;
                 if delta.full {
                     self.start_full(key, delta.marker());
                     return Ok(batch);
@@ -875,7 +876,7 @@ impl Entities {
                     }
                 }
                 let mut rows = Vec::new();
-                for pb in delta.insert.into_iter().chain(delta.update) {
+                for pb in delta.rows {
                     rows.push(self.merged_conversation(pb)?);
                 }
                 self.upsert_conversations(&mut batch, rows);
@@ -890,11 +891,14 @@ impl Entities {
     fn on_members_batch(
         &mut self,
         groups: &[String],
-        data: String,
+        data: Fields,
     ) -> Result<EntityBatch, EntitiesError> {
-        let resp: MembersBatch = from_data(data)?;
+        let entries: Fields = field(&data, "respList")?;
+        let mut respond: VecMap<String, Incremental<GroupMemberFullInfo>> = VecMap::new();
+        for (gid, raw) in &entries {
+            respond.insert(gid.clone(), Incremental::read(&object(raw.get())?)?);
+        }
         let mut batch = EntityBatch::default();
-        let mut respond = resp.resp_list;
         for gid in groups {
             let key = ListKey::Members(gid.clone());
             let Some(delta) = respond.remove(gid) else {
@@ -919,7 +923,7 @@ impl Entities {
                     batch.events.push(EntityEvent::OnGroupMemberDeleted(old));
                 }
             }
-            for info in delta.insert.into_iter().chain(delta.update) {
+            for info in delta.rows {
                 let member = Member::try_from(info)?;
                 // A rename may reach this list before its tip (which is then stale): the
                 // member's messages follow here as they would there.
@@ -980,8 +984,8 @@ impl Entities {
         self.issue(Call::Page(key.clone()), path, body)
     }
 
-    fn on_page(&mut self, key: &ListKey, data: String) -> Result<EntityBatch, EntitiesError> {
-        let page: Page = from_data(data)?;
+    fn on_page(&mut self, key: &ListKey, data: Fields) -> Result<EntityBatch, EntitiesError> {
+        let total: i64 = field(&data, "total")?;
         let fetched;
         let Some(mut full) = self.lists.get_mut(key).and_then(|s| s.full.take()) else {
             self.finish(key);
@@ -989,32 +993,36 @@ impl Entities {
         };
         match &mut full.rows {
             Rows::Friends(rows) => {
-                fetched = page.friends_info.len();
-                for info in page.friends_info {
+                let page: Vec<FriendInfo> = list(&data, "friendsInfo")?;
+                fetched = page.len();
+                for info in page {
                     rows.push(Friend::try_from(info)?);
                 }
             }
             Rows::Groups(rows) => {
-                fetched = page.groups.len();
-                for info in page.groups {
+                let page: Vec<GroupInfo> = list(&data, "groups")?;
+                fetched = page.len();
+                for info in page {
                     rows.push(self.merged_group(info)?);
                 }
             }
             Rows::Members(rows) => {
-                fetched = page.members.len();
-                for info in page.members {
+                let page: Vec<GroupMemberFullInfo> = list(&data, "members")?;
+                fetched = page.len();
+                for info in page {
                     rows.push(Member::try_from(info)?);
                 }
             }
             Rows::Conversations(rows) => {
-                fetched = page.conversations.len();
-                for pb in page.conversations {
+                let page: Vec<PbConversation> = list(&data, "conversations")?;
+                fetched = page.len();
+                for pb in page {
                     rows.push(self.merged_conversation(pb)?);
                 }
             }
         }
         let size = usize::try_from(Self::page_size(key)).unwrap_or(usize::MAX);
-        let total = usize::try_from(page.total).unwrap_or(0);
+        let total = usize::try_from(total).unwrap_or(0);
         let done =
             fetched < size || (total > 0 && full.rows.len() >= total) || full.page >= MAX_PAGES;
         if !done {
@@ -2072,59 +2080,88 @@ fn tips_member(info: Option<GroupMemberFullInfo>, group_id: &str) -> Option<Grou
 
 // ----- REST JSON ----------------------------------------------------------------------------------
 
-// Every JSON document is read from bytes (`from_slice`): one deserializer type means one copy
-// of each type's deserialization code in the wasm module.
+// Every answer is read as a JSON object whose members stay JSON text; each member is then read
+// as the type it holds. Go's rules apply: an absent or `null` member is the zero value, unknown
+// members are ignored, and `null` list elements are zero values.
 
-#[derive(Debug, Deserialize)]
-struct Envelope {
-    #[serde(rename = "errCode", default, deserialize_with = "null_as_default")]
-    err_code: i32,
-    #[serde(rename = "errMsg", default, deserialize_with = "null_as_default")]
-    err_msg: String,
-    #[serde(default)]
-    data: Option<Box<serde_json::value::RawValue>>,
+/// The members of a JSON object, each as its JSON text.
+type Fields = VecMap<String, Box<RawValue>>;
+
+/// Reads `text` as a JSON object; `null` is the object with no members.
+fn object(text: &str) -> Result<Fields, EntitiesError> {
+    value(text)
 }
 
-/// The envelope's `data`, as JSON text.
-fn parse_envelope(envelope: &str) -> Result<String, EntitiesError> {
-    let envelope: Envelope =
-        serde_json::from_slice(envelope.as_bytes()).map_err(EntitiesError::Json)?;
-    if envelope.err_code != 0 {
+/// Reads one JSON value; `null` is the type's default.
+fn value<T: DeserializeOwned + Default>(text: &str) -> Result<T, EntitiesError> {
+    if text == "null" {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(text.as_bytes()).map_err(EntitiesError::Json)
+}
+
+/// The member `name` of `fields`; absent or `null` is the type's default.
+fn field<T: DeserializeOwned + Default>(fields: &Fields, name: &str) -> Result<T, EntitiesError> {
+    fields
+        .get(name)
+        .map_or_else(|| Ok(T::default()), |raw| value(raw.get()))
+}
+
+/// The list member `name` of `fields`; absent or `null` is empty, `null` elements are defaults.
+fn list<T: DeserializeOwned + Default>(
+    fields: &Fields,
+    name: &str,
+) -> Result<Vec<T>, EntitiesError> {
+    let items: Vec<Box<RawValue>> = field(fields, name)?;
+    items.iter().map(|raw| value(raw.get())).collect()
+}
+
+/// The envelope's `data` object; an error code other than 0 is a server error.
+fn parse_envelope(envelope: &str) -> Result<Fields, EntitiesError> {
+    let envelope = object(envelope)?;
+    let code: i32 = field(&envelope, "errCode")?;
+    if code != 0 {
         return Err(EntitiesError::Server {
-            code: envelope.err_code,
-            message: envelope.err_msg,
+            code,
+            message: field(&envelope, "errMsg")?,
         });
     }
     // `data` is omitted for empty answers; read it as an object with every field absent.
-    Ok(match envelope.data {
-        Some(data) if data.get() != "null" => data.get().to_owned(),
-        _ => "{}".to_owned(),
-    })
-}
-
-fn from_data<T: serde::de::DeserializeOwned>(data: String) -> Result<T, EntitiesError> {
-    serde_json::from_slice(data.as_bytes()).map_err(EntitiesError::Json)
+    envelope
+        .get("data")
+        .map_or_else(|| Ok(Fields::new()), |raw| object(raw.get()))
 }
 
 /// An incremental sync answer (`get_incremental_*`, one entry of the member batch).
-#[derive(Debug, Deserialize)]
-#[serde(bound(deserialize = "T: Deserialize<'de> + Default"))]
+#[derive(Debug)]
 struct Incremental<T> {
-    #[serde(default, deserialize_with = "null_as_default")]
     version: u64,
-    #[serde(rename = "versionID", default, deserialize_with = "null_as_default")]
     version_id: String,
-    #[serde(default, deserialize_with = "null_as_default")]
     full: bool,
-    #[serde(default, deserialize_with = "seq_null_as_default")]
     delete: Vec<String>,
-    #[serde(default, deserialize_with = "seq_null_as_default")]
-    insert: Vec<T>,
-    #[serde(default, deserialize_with = "seq_null_as_default")]
-    update: Vec<T>,
+    /// The `insert` rows, then the `update` rows.
+    rows: Vec<T>,
     /// Only in the member batch: the group's current info.
-    #[serde(default, deserialize_with = "null_as_default")]
     group: Option<GroupInfo>,
+}
+
+impl<T: DeserializeOwned + Default> Incremental<T> {
+    fn read(fields: &Fields) -> Result<Self, EntitiesError> {
+        let mut rows = list(fields, "insert")?;
+        rows.extend(list(fields, "update")?);
+        let group = match fields.get("group") {
+            Some(raw) if raw.get() != "null" => Some(value(raw.get())?),
+            _ => None,
+        };
+        Ok(Incremental {
+            version: field(fields, "version")?,
+            version_id: field(fields, "versionID")?,
+            full: field(fields, "full")?,
+            delete: list(fields, "delete")?,
+            rows,
+            group,
+        })
+    }
 }
 
 impl<T> Incremental<T> {
@@ -2134,41 +2171,6 @@ impl<T> Incremental<T> {
             version: self.version,
         }
     }
-}
-
-#[derive(Debug, Deserialize)]
-struct MembersBatch {
-    #[serde(rename = "respList", default, deserialize_with = "null_as_default")]
-    resp_list: VecMap<String, Incremental<GroupMemberFullInfo>>,
-}
-
-/// Any of the paged list answers; only the list of the call is present.
-#[derive(Debug, Deserialize)]
-struct Page {
-    #[serde(default, deserialize_with = "null_as_default")]
-    total: i64,
-    #[serde(
-        rename = "friendsInfo",
-        default,
-        deserialize_with = "seq_null_as_default"
-    )]
-    friends_info: Vec<FriendInfo>,
-    #[serde(default, deserialize_with = "seq_null_as_default")]
-    groups: Vec<GroupInfo>,
-    #[serde(default, deserialize_with = "seq_null_as_default")]
-    members: Vec<GroupMemberFullInfo>,
-    #[serde(default, deserialize_with = "seq_null_as_default")]
-    conversations: Vec<PbConversation>,
-}
-
-#[derive(Debug, Deserialize)]
-struct UsersInfo {
-    #[serde(
-        rename = "usersInfo",
-        default,
-        deserialize_with = "seq_null_as_default"
-    )]
-    users_info: Vec<UserInfo>,
 }
 
 #[cfg(test)]
@@ -2238,6 +2240,44 @@ mod tests {
         entities
             .handle_rest(request.tag, &envelope.to_string())
             .expect("handled")
+    }
+
+    #[test]
+    fn answers_follow_go_rules_for_null_absent_and_unknown_members() {
+        let data = parse_envelope(r#"{"errCode":null,"errMsg":null,"extra":[1],"data":null}"#)
+            .expect("envelope");
+        assert!(data.is_empty());
+        let data = parse_envelope(
+            r#"{"data":{"total":null,"x":{"y":1},"groups":[null,{"groupID":"g"}]}}"#,
+        )
+        .expect("envelope");
+        assert_eq!(field::<i64>(&data, "total").expect("total"), 0);
+        let groups: Vec<GroupInfo> = list(&data, "groups").expect("groups");
+        assert_eq!(groups.len(), 2);
+        assert_eq!(groups[0], GroupInfo::default());
+        assert_eq!(groups[1].group_id, "g");
+        assert!(list::<GroupInfo>(&data, "members")
+            .expect("absent")
+            .is_empty());
+        let delta = Incremental::<GroupMemberFullInfo>::read(&object(
+            r#"{"version":3,"versionID":"v","insert":[{"userID":"a"}],"update":[{"userID":"b"}],"group":null}"#,
+        ).expect("object"))
+        .expect("delta");
+        let users: Vec<&str> = delta.rows.iter().map(|m| m.user_id.as_str()).collect();
+        assert_eq!(users, ["a", "b"]);
+        assert_eq!(
+            (delta.version, delta.version_id.as_str(), delta.full),
+            (3, "v", false)
+        );
+        assert!(delta.group.is_none() && delta.delete.is_empty());
+        assert!(matches!(
+            parse_envelope(r#"{"errCode":5,"errMsg":"no"}"#),
+            Err(EntitiesError::Server { code: 5, ref message }) if message == "no"
+        ));
+        assert!(matches!(
+            parse_envelope(r#"{"data":{"total":"x"}}"#).and_then(|d| field::<i64>(&d, "total")),
+            Err(EntitiesError::Json(_))
+        ));
     }
 
     #[test]
