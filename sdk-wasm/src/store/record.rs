@@ -230,7 +230,8 @@ pub fn version_key(kind: VersionKind, key: &str) -> Result<JsValue, StoreError> 
 /// declaration order; `content` as `{"Text": text}`, `{"Raw": Uint8Array}` or, for a content kind
 /// this module does not know, `{"Other": content}`; `options` as a `Map`; no `client_msg_id` when
 /// it is empty, so that only messages with one enter the unique clientMsgID index. `status` and
-/// unknown contents keep their serde form. Numbers above 2^53 cannot be stored.
+/// unknown contents keep their serde form, written through their JSON text. Numbers above 2^53
+/// cannot be stored.
 pub fn message_to_js(message: &Message) -> Result<JsValue, StoreError> {
     let record = Object::new();
     let set = |key: &str, value: &JsValue| {
@@ -256,14 +257,17 @@ pub fn message_to_js(message: &Message) -> Result<JsValue, StoreError> {
     let (kind, content) = match &message.content {
         Content::Text(text) => ("Text", JsValue::from_str(text)),
         Content::Raw(bytes) => ("Raw", Uint8Array::from(bytes.as_slice()).into()),
-        other => ("Other", to_js(other, "a message content")?),
+        other => ("Other", entity_to_js(other, "a message content")?),
     };
     let tagged = Object::new();
     let _ = Reflect::set(&tagged, &JsValue::from_str(kind), &content);
     set("content", &tagged);
     number("send_time", safe_number(message.send_time.into())?);
     number("create_time", safe_number(message.create_time.into())?);
-    set("status", &to_js(&message.status, "a message status")?);
+    set(
+        "status",
+        &entity_to_js(&message.status, "a message status")?,
+    );
     set("is_read", &JsValue::from_bool(message.is_read));
     let options = js_sys::Map::new();
     for (key, value) in &message.options {
