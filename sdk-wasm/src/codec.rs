@@ -56,59 +56,52 @@ pub fn decode_server_payload(
     Ok((resp, payload))
 }
 
-/// `encodeGetNewestSeq(userID, operationID, msgIncr, gzip)`: the binary frame to send.
-#[wasm_bindgen(js_name = encodeGetNewestSeq)]
+/// The binary `GetNewestSeq` frame to send, with a JavaScript-convertible error.
 pub fn encode_get_newest_seq(
-    #[wasm_bindgen(js_name = userID)] user_id: &str,
-    #[wasm_bindgen(js_name = operationID)] operation_id: &str,
-    #[wasm_bindgen(js_name = msgIncr)] msg_incr: &str,
+    user_id: &str,
+    operation_id: &str,
+    msg_incr: &str,
     gzip: bool,
 ) -> Result<Vec<u8>, JsError> {
     Ok(get_newest_seq_frame(user_id, operation_id, msg_incr, gzip)?)
 }
 
-/// `decodeServerFrame(frame, gzip)`: a received binary frame's envelope.
-#[wasm_bindgen(js_name = decodeServerFrame)]
+/// A received binary frame's envelope, with a JavaScript-convertible error.
 pub fn decode_frame(frame: &[u8], gzip: bool) -> Result<ServerFrame, JsError> {
     Ok(ServerFrame(decode_server_frame(frame, gzip)?))
 }
 
-/// A decoded response or push envelope, with OpenIM's JSON field names.
-// Not called `Response`: the generated JavaScript class would shadow the Fetch API's `Response`
-// inside the glue module, whose loader tests `instanceof Response`, and loading would fail.
-#[wasm_bindgen]
+/// A decoded response or push envelope.
 #[derive(Debug, Clone)]
 pub struct ServerFrame(Resp);
 
-#[wasm_bindgen]
 impl ServerFrame {
-    #[wasm_bindgen(getter, js_name = reqIdentifier)]
+    /// The request kind (`reqIdentifier`).
     pub fn req_identifier(&self) -> i32 {
         self.0.req_identifier
     }
 
-    #[wasm_bindgen(getter, js_name = msgIncr)]
+    /// The request's `msgIncr`.
     pub fn msg_incr(&self) -> String {
         self.0.msg_incr.clone()
     }
 
-    #[wasm_bindgen(getter, js_name = operationID)]
+    /// The request's `operationID`.
     pub fn operation_id(&self) -> String {
         self.0.operation_id.clone()
     }
 
-    #[wasm_bindgen(getter, js_name = errCode)]
+    /// The server's `errCode` (0 for success).
     pub fn err_code(&self) -> i32 {
         self.0.err_code
     }
 
-    #[wasm_bindgen(getter, js_name = errMsg)]
+    /// The server's `errMsg`.
     pub fn err_msg(&self) -> String {
         self.0.err_msg.clone()
     }
 
     /// The protobuf bytes of the payload (empty when absent).
-    #[wasm_bindgen(getter)]
     pub fn data(&self) -> Vec<u8> {
         self.0.data.clone()
     }

@@ -28,10 +28,7 @@ pub use event::SdkEvent;
 pub use sdk::{GroupUpdate, HistoryPage, LoginParams, LoginStatus, Sdk};
 pub use store::IdbStore;
 
-use wasm_bindgen::prelude::*;
-
 /// The SDK version, from `Cargo.toml`.
-#[wasm_bindgen]
 pub fn version() -> String {
     env!("CARGO_PKG_VERSION").to_owned()
 }

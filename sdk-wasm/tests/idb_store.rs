@@ -536,6 +536,80 @@ async fn entities_read_back_as_saved() {
     assert_eq!(store.user("nobody").await.unwrap(), None);
 }
 
+/// Entity records written by earlier versions with serde-wasm-bindgen (message options as a
+/// JavaScript `Map`, unset options as `undefined`) still read back as they were saved.
+#[wasm_bindgen_test]
+async fn entities_written_with_serde_wasm_bindgen_still_read() {
+    use js_sys::{Map, Reflect};
+    use wasm_bindgen::JsCast;
+
+    let name = unique_name("older-entities");
+    IdbStore::delete(&name).await.unwrap();
+    let store = IdbStore::open(&name).await.unwrap();
+    let mut changes = seed();
+    let mut latest = changes.messages[3].clone();
+    latest.content_type = 102;
+    latest.content = Content::Raw(vec![0, 1, 127, 128, 255]);
+    latest.options.insert("isHistory".into(), false);
+    changes.conversations[0].latest_message = Some(latest);
+    let mut hidden = group("g2");
+    hidden.history_for_new_members = None;
+    changes.groups.push(hidden);
+
+    let raw = schema::builder(&name, SCHEMA_VERSION)
+        .build()
+        .await
+        .unwrap();
+    let names = [
+        schema::CONVERSATIONS,
+        schema::USERS,
+        schema::FRIENDS,
+        schema::GROUPS,
+        schema::MEMBERS,
+    ];
+    let tx = raw.transaction(&names, TransactionMode::ReadWrite).unwrap();
+    fn old<T: serde::Serialize>(value: &T) -> JsValue {
+        serde_wasm_bindgen::to_value(value).unwrap()
+    }
+    let mut written = Vec::new();
+    for c in &changes.conversations {
+        written.push((schema::CONVERSATIONS, old(c)));
+    }
+    for u in &changes.users {
+        written.push((schema::USERS, old(u)));
+    }
+    for f in &changes.friends {
+        written.push((schema::FRIENDS, old(f)));
+    }
+    for g in &changes.groups {
+        written.push((schema::GROUPS, old(g)));
+    }
+    for m in &changes.members {
+        written.push((schema::MEMBERS, old(m)));
+    }
+    // The records really are in the older form.
+    let latest = Reflect::get(&written[0].1, &"latest_message".into()).unwrap();
+    let options = Reflect::get(&latest, &"options".into()).unwrap();
+    assert!(options.is_instance_of::<Map>());
+    for (store_name, record) in &written {
+        tx.store(store_name)
+            .unwrap()
+            .put(record, None)
+            .await
+            .unwrap();
+    }
+    assert!(tx.done().await.unwrap().is_committed());
+
+    assert_eq!(store.conversations().await.unwrap(), changes.conversations);
+    assert_eq!(
+        store.user("u2").await.unwrap().as_ref(),
+        changes.users.first()
+    );
+    assert_eq!(store.friends().await.unwrap(), changes.friends);
+    assert_eq!(store.groups().await.unwrap(), changes.groups);
+    assert_eq!(store.members("g1").await.unwrap(), changes.members);
+}
+
 /// A message record's layout: the fields in order, raw content as a `Uint8Array`, options as a
 /// `Map`, enums in their serde form, and no clientMsgID when it is empty.
 #[wasm_bindgen_test]

@@ -1,7 +1,8 @@
 //! How values become IndexedDB records and keys, and back.
 //!
-//! Entities and sync states are stored in their serde form, written with serde-wasm-bindgen.
-//! Entities are read back through their JSON text (see [`entity_from_js`]). Messages, the hot path
+//! Entities and sync states are stored in their serde form. Entities are written and read back
+//! through their JSON text (see [`entity_to_js`], [`entity_from_js`]); sync states, outbox entries
+//! and version markers with serde-wasm-bindgen. Messages, the hot path
 //! of a catch-up sync, are written and read field by field (see [`message_to_js`]): raw content is
 //! one `Uint8Array` instead of an array of numbers, and an empty clientMsgID is left out, so that
 //! only messages with one enter the unique clientMsgID index.
@@ -22,6 +23,22 @@ pub fn to_js<T: Serialize + ?Sized>(value: &T, what: &str) -> Result<JsValue, St
     serde_wasm_bindgen::to_value(value).map_err(|err| unconvertible(what, &err))
 }
 
+/// Converts an entity (conversation, user, friend, group, member) for writing through its JSON
+/// text, with the serde_json serializers the SDK has for these types anyway (tab messages carry
+/// them), instead of a second, serde-wasm-bindgen serializer per type. Maps are written as plain
+/// objects and bytes as arrays of numbers, which [`entity_from_js`] reads like the `Map`s and
+/// `Uint8Array`s of records written before.
+pub fn entity_to_js<T: Serialize + ?Sized>(value: &T, what: &str) -> Result<JsValue, StoreError> {
+    let text = serde_json::to_string(value).map_err(|err| {
+        StoreError::Backend(format!("cannot convert {what} for IndexedDB: {err}"))
+    })?;
+    js_sys::JSON::parse(&text).map_err(|_| {
+        StoreError::Backend(format!(
+            "cannot convert {what} for IndexedDB: JSON.parse refused its JSON text"
+        ))
+    })
+}
+
 /// Reads a stored value back.
 pub fn from_js<T: DeserializeOwned>(value: JsValue, what: &str) -> Result<T, StoreError> {
     serde_wasm_bindgen::from_value(value).map_err(|err| unreadable(what, &err))
@@ -29,9 +46,9 @@ pub fn from_js<T: DeserializeOwned>(value: JsValue, what: &str) -> Result<T, Sto
 
 /// Reads a stored entity (conversation, user, friend, group, member) back through its JSON text,
 /// with the serde_json deserializers the SDK has for these types anyway (tab messages carry them),
-/// instead of a second, serde-wasm-bindgen deserializer per type. The record itself is unchanged:
-/// its JavaScript `Map`s read as objects and its `Uint8Array`s as arrays of numbers, which is
-/// what these types' JSON forms accept.
+/// instead of a second, serde-wasm-bindgen deserializer per type. Records written before with
+/// serde-wasm-bindgen read as well: their JavaScript `Map`s read as objects and their
+/// `Uint8Array`s as arrays of numbers, which is what these types' JSON forms accept.
 pub fn entity_from_js<T: DeserializeOwned>(value: JsValue, what: &str) -> Result<T, StoreError> {
     let text = json_text(&value).ok_or_else(|| {
         StoreError::Corrupt(format!(
@@ -213,7 +230,8 @@ pub fn version_key(kind: VersionKind, key: &str) -> Result<JsValue, StoreError> 
 /// declaration order; `content` as `{"Text": text}`, `{"Raw": Uint8Array}` or, for a content kind
 /// this module does not know, `{"Other": content}`; `options` as a `Map`; no `client_msg_id` when
 /// it is empty, so that only messages with one enter the unique clientMsgID index. `status` and
-/// unknown contents keep their serde form. Numbers above 2^53 cannot be stored.
+/// unknown contents keep their serde form, written through their JSON text. Numbers above 2^53
+/// cannot be stored.
 pub fn message_to_js(message: &Message) -> Result<JsValue, StoreError> {
     let record = Object::new();
     let set = |key: &str, value: &JsValue| {
@@ -239,14 +257,17 @@ pub fn message_to_js(message: &Message) -> Result<JsValue, StoreError> {
     let (kind, content) = match &message.content {
         Content::Text(text) => ("Text", JsValue::from_str(text)),
         Content::Raw(bytes) => ("Raw", Uint8Array::from(bytes.as_slice()).into()),
-        other => ("Other", to_js(other, "a message content")?),
+        other => ("Other", entity_to_js(other, "a message content")?),
     };
     let tagged = Object::new();
     let _ = Reflect::set(&tagged, &JsValue::from_str(kind), &content);
     set("content", &tagged);
     number("send_time", safe_number(message.send_time.into())?);
     number("create_time", safe_number(message.create_time.into())?);
-    set("status", &to_js(&message.status, "a message status")?);
+    set(
+        "status",
+        &entity_to_js(&message.status, "a message status")?,
+    );
     set("is_read", &JsValue::from_bool(message.is_read));
     let options = js_sys::Map::new();
     for (key, value) in &message.options {

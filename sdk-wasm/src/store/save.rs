@@ -25,8 +25,8 @@ use rexie::{Rexie, Store, Transaction, TransactionMode};
 use wasm_bindgen::JsValue;
 
 use super::record::{
-    backend, entity_from_js, from_js, message_from_js, message_to_js, only, pair_key, prefix_range,
-    seq_range, to_js, unsent_range, version_key, MessageKey,
+    backend, entity_from_js, entity_to_js, from_js, message_from_js, message_to_js, only, pair_key,
+    prefix_range, seq_range, to_js, unsent_range, version_key, MessageKey,
 };
 use super::schema::{
     BY_CLIENT_ID, BY_SENDER, CONVERSATIONS, CURSORS, FRIENDS, GROUPS, MEMBERS, MESSAGES, OUTBOX,
@@ -46,7 +46,7 @@ fn put_all<'s>(store: &'s Store, records: Vec<(JsValue, Option<JsValue>)>) -> Op
     Box::pin(async move { store.put_all(records.into_iter()).await })
 }
 
-/// The records of `values` (inline keys), or nothing when there are none.
+/// The records of the entities `values` (inline keys), or nothing when there are none.
 fn put_values<'s, T: serde::Serialize>(
     scope: &'s Scope,
     name: &'static str,
@@ -58,7 +58,7 @@ fn put_values<'s, T: serde::Serialize>(
     }
     let records = values
         .iter()
-        .map(|value| Ok((to_js(value, what)?, None)))
+        .map(|value| Ok((entity_to_js(value, what)?, None)))
         .collect::<Result<Vec<_>, StoreError>>()?;
     Ok(Some(put_all(scope.get(name)?, records)))
 }
@@ -637,7 +637,7 @@ async fn rewrite_messages(scope: &Scope, rewrite: &MessageRewrite) -> Result<(),
                 if *latest != before {
                     ops.push(put(
                         conversations,
-                        to_js(&conversation, "a conversation")?,
+                        entity_to_js(&conversation, "a conversation")?,
                         None,
                     ));
                 }
