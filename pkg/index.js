@@ -2,10 +2,9 @@
 //
 // `getSDK()` returns at once; the wasm module is fetched and instantiated once per page, and
 // every method waits for it. The engine's JavaScript glue is imported by the first `getSDK()`
-// while the wasm downloads and compiles, so neither waits for the other. Methods resolve with `WsResponse` objects
-// `{event, errCode: 0, errMsg: '', data, operationID}` and reject with
+// while the wasm downloads and compiles, so neither waits for the other. Methods resolve with
+// `WsResponse` objects `{event, errCode: 0, errMsg: '', data, operationID}` and reject with
 // `{event, errCode, errMsg, data: null, operationID}`; they never throw synchronously.
-
 
 /** Event names, as the official SDK's `CbEvents`. */
 export const CbEvents = Object.freeze({
