@@ -107,12 +107,12 @@ pub(crate) fn decode_base64(text: &str) -> Result<Vec<u8>, base64::DecodeError> 
     }
 }
 
-/// Wrapper messages are written as their bare scalar and read from it.
+/// Wrapper messages are written as their bare scalar and read from it, each with its reader.
 ///
 /// A wrapper field is an `Option<…Value>`, so `null` or a missing key is `None` ("not set") without
 /// any help from these impls; a bare wrapper does not accept `null`.
 macro_rules! scalar_wrapper_json {
-    ($($wrapper:ident => $variant:ident),* $(,)?) => {$(
+    ($($wrapper:ident => $variant:ident, $read:path);* $(;)?) => {$(
         impl ToJson for $wrapper {
             fn to_out(&self) -> Out<'_> {
                 Out::$variant(self.value)
@@ -122,33 +122,23 @@ macro_rules! scalar_wrapper_json {
         impl FromJson for $wrapper {
             fn from_json(value: Json) -> Result<Self, JsonError> {
                 not_null(&value)?;
-                FromJson::from_json(value).map(|value| $wrapper { value })
+                $read(value).map(|value| $wrapper { value })
             }
         }
     )*};
 }
 
-/// 64-bit wrappers: written as JSON numbers (like the Go wrappers); read from a number or from a
-/// decimal string (the protojson form), so either producer is understood.
-macro_rules! wide_wrapper_json {
-    ($($wrapper:ident => $variant:ident),* $(,)?) => {$(
-        impl ToJson for $wrapper {
-            fn to_out(&self) -> Out<'_> {
-                Out::$variant(self.value)
-            }
-        }
-
-        impl FromJson for $wrapper {
-            fn from_json(value: Json) -> Result<Self, JsonError> {
-                not_null(&value)?;
-                let value = match value {
-                    Json::Str(text) => text.parse().map_err(JsonError::from_display)?,
-                    value => FromJson::from_json(value)?,
-                };
-                Ok($wrapper { value })
-            }
-        }
-    )*};
+/// The reader of the 64-bit wrappers, which are written as JSON numbers (like the Go wrappers):
+/// a number or a decimal string (the protojson form), so either producer is understood.
+fn number_or_decimal<T>(value: Json) -> Result<T, JsonError>
+where
+    T: FromJson + std::str::FromStr,
+    T::Err: std::fmt::Display,
+{
+    match value {
+        Json::Str(text) => text.parse().map_err(JsonError::from_display),
+        value => T::from_json(value),
+    }
 }
 
 /// Serde impls of the wrappers: through [`ToJson`] and [`FromJson`], like the messages.
@@ -178,16 +168,13 @@ fn not_null(value: &Json) -> Result<(), JsonError> {
 }
 
 scalar_wrapper_json! {
-    Int32Value => I32,
-    UInt32Value => U32,
-    BoolValue => Bool,
-    DoubleValue => F64,
-    FloatValue => F32,
-}
-
-wide_wrapper_json! {
-    Int64Value => I64,
-    UInt64Value => U64,
+    Int32Value => I32, FromJson::from_json;
+    UInt32Value => U32, FromJson::from_json;
+    BoolValue => Bool, FromJson::from_json;
+    DoubleValue => F64, FromJson::from_json;
+    FloatValue => F32, FromJson::from_json;
+    Int64Value => I64, number_or_decimal;
+    UInt64Value => U64, number_or_decimal;
 }
 
 impl ToJson for StringValue {
