@@ -1374,3 +1374,46 @@ async fn leavers_notification_stream_is_frozen_until_they_rejoin() {
     );
     assert_eq!(notification_view(&f, "u3", &gid).await, frozen);
 }
+
+#[tokio::test]
+async fn join_group_accepts_exactly_the_join_sources_it_names() {
+    let f = Fx::new().await;
+    let gid = f
+        .create(&["u2"], &[], json!({"groupInfo": {"needVerification": 2}}))
+        .await;
+    for source in [0, 5, -1] {
+        let r = f
+            .call(
+                "u3",
+                "join_group",
+                json!({"groupID": gid, "joinSource": source, "inviterUserID": "u3"}),
+            )
+            .await;
+        assert_eq!(r["errCode"], 1001, "joinSource {source}: {r}");
+        let msg = r["errMsg"].as_str().unwrap();
+        assert!(
+            msg.contains(&format!("joinSource {source} "))
+                && msg.contains("1 (admin), 2 (invitation), 3 (search), 4 (QR code)"),
+            "{msg}"
+        );
+    }
+    // An invitation names its inviter.
+    f.fails(
+        "u3",
+        "join_group",
+        json!({"groupID": gid, "joinSource": 2, "inviterUserID": ""}),
+        1001,
+    )
+    .await;
+    assert_eq!(f.window("u3", &gid), None, "refused joins add nobody");
+    // Each accepted source is recorded as sent.
+    for (user, source) in [("u3", 1), ("u4", 2), ("u5", 3), ("u6", 4)] {
+        f.ok(
+            user,
+            "join_group",
+            json!({"groupID": gid, "joinSource": source, "inviterUserID": user}),
+        )
+        .await;
+        assert_eq!(f.member("u1", &gid, user).await["joinSource"], source);
+    }
+}
