@@ -2,7 +2,7 @@
 //! `PRAGMA user_version` to its number. Never edit a shipped migration: append a new one.
 
 /// `(version, sql)` pairs; versions start at 1 and are contiguous.
-pub(crate) const MIGRATIONS: &[(u32, &str)] = &[(1, V1), (2, V2)];
+pub(crate) const MIGRATIONS: &[(u32, &str)] = &[(1, V1), (2, V2), (3, V3)];
 
 const V1: &str = r#"
 CREATE TABLE users (
@@ -218,3 +218,7 @@ WHERE conversation_type = 3
       WHERE gm.group_id = conversations.group_id AND gm.user_id = conversations.owner_user_id);
 "#;
 
+/// Token rows are purged once expired (see `auth::purge_expired_tokens`): found by expiry.
+const V3: &str = r#"
+CREATE INDEX tokens_by_expiry ON tokens (expire_at);
+"#;
