@@ -2,6 +2,12 @@
 //! token table that makes them revocable (multi-login policy 1, spec §2.10).
 //!
 //! The JWT part is pure (no clock, no I/O): callers pass `now` in seconds.
+//!
+//! The token table is purged so that it does not grow forever, without ever touching a live
+//! (unexpired, state 0) token: rows expired for longer than [`PURGE_GRACE_SECS`] are deleted in
+//! bounded batches (when a token is issued, and periodically by the server), and of the kicked
+//! tokens of one user and platform only the newest [`KEPT_KICKED_TOKENS`] are kept, so that a
+//! replaced device still learns it was kicked (1506) rather than that its token is unknown.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -16,6 +22,18 @@ use crate::error::ApiError;
 pub const TOKEN_TTL_SECS: i64 = 90 * 86_400;
 /// Platform id of admin tokens.
 pub const ADMIN_PLATFORM_ID: i32 = 10;
+
+/// Kicked tokens kept per user and platform (newest first); older kicked rows are deleted.
+pub const KEPT_KICKED_TOKENS: usize = 8;
+/// Expired rows are purged only this long after their expiry, so that a wall clock set back a
+/// little never turns a deleted row into a token that verifies again.
+pub const PURGE_GRACE_SECS: i64 = 600;
+/// Most expired rows one periodic purge batch deletes.
+pub const PURGE_BATCH: usize = 500;
+/// Most expired rows deleted along with issuing a token.
+pub const PURGE_BATCH_ON_ISSUE: usize = 64;
+/// How often the server purges expired tokens (and once at start).
+pub const PURGE_PERIOD: std::time::Duration = std::time::Duration::from_secs(3600);
 
 /// The claims OpenIM puts in its tokens (key spelling is part of the format).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -124,6 +142,37 @@ pub fn verify(secret: &str, token: &str, now: i64) -> Result<Claims, ApiError> {
         ));
     }
     Ok(claims)
+}
+
+/// Deletes at most `limit` token rows that expired more than [`PURGE_GRACE_SECS`] before `now`
+/// (seconds), whatever their state; returns how many were deleted. Such tokens already fail
+/// verification with 1501 before the table is consulted, so no answer changes.
+pub fn purge_expired_tokens(
+    conn: &rusqlite::Connection,
+    now: i64,
+    limit: usize,
+) -> rusqlite::Result<usize> {
+    conn.execute(
+        "DELETE FROM tokens WHERE rowid IN
+             (SELECT rowid FROM tokens WHERE expire_at <= ?1 LIMIT ?2)",
+        rusqlite::params![now - PURGE_GRACE_SECS, limit as i64],
+    )
+}
+
+/// Deletes the kicked tokens of `user_id` on `platform_id` beyond the newest
+/// [`KEPT_KICKED_TOKENS`]; live tokens are never touched. Returns how many were deleted.
+pub fn trim_kicked_tokens(
+    conn: &rusqlite::Connection,
+    user_id: &str,
+    platform_id: i32,
+) -> rusqlite::Result<usize> {
+    conn.execute(
+        "DELETE FROM tokens WHERE user_id = ?1 AND platform_id = ?2 AND state <> 0
+           AND token NOT IN (
+               SELECT token FROM tokens WHERE user_id = ?1 AND platform_id = ?2 AND state <> 0
+               ORDER BY expire_at DESC, rowid DESC LIMIT ?3)",
+        rusqlite::params![user_id, platform_id, KEPT_KICKED_TOKENS as i64],
+    )
 }
 
 #[cfg(test)]

@@ -8,7 +8,9 @@
 //! Online status: a connection subscribes to users with 2005; whenever the set of platforms a
 //! watched user is online on changes (a connection opens or closes), every subscribed connection
 //! gets an unsolicited 2005 frame (`msgIncr` empty) with that user's platforms. Subscriptions die
-//! with their connection.
+//! with their connection. A connection watches at most [`MAX_SUBSCRIPTIONS`] users (OpenIM
+//! documents 3000 per user and silently drops the oldest); a request that would go beyond it
+//! changes nothing and is refused with 1001, and the connection stays open.
 //!
 //! The hub never touches storage and never blocks on a socket.
 
@@ -28,6 +30,22 @@ pub const OUTBOUND_QUEUE: usize = 512;
 /// Live connections accepted before handshakes are refused with 1601 (OpenIM's
 /// `websocketMaxConnNum`).
 pub const DEFAULT_MAX_CONNECTIONS: usize = 100_000;
+
+/// Most users one connection may watch for online status (2005): OpenIM's documented limit of
+/// 3000 subscriptions per user.
+pub const MAX_SUBSCRIPTIONS: usize = 3000;
+
+/// A 2005 request that would make its connection watch more than [`MAX_SUBSCRIPTIONS`] users.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "a connection may watch the online status of at most {limit} users; this request would make it {requested}"
+)]
+pub struct TooManySubscriptions {
+    /// The limit ([`MAX_SUBSCRIPTIONS`]).
+    pub limit: usize,
+    /// How many users the connection would watch after the request.
+    pub requested: usize,
+}
 
 /// What the writer half of a connection is asked to send.
 #[derive(Debug, Clone)]
@@ -279,9 +297,31 @@ impl Hub {
         }
     }
 
-    /// Applies a 2005 request of `conn`: watches `subscribe`, stops watching `unsubscribe`.
-    pub fn subscribe(&self, conn: &ConnHandle, subscribe: &[String], unsubscribe: &[String]) {
+    /// Applies a 2005 request of `conn`: stops watching `unsubscribe`, then watches
+    /// `subscribe`. A request that would leave the connection watching more than
+    /// [`MAX_SUBSCRIPTIONS`] users is refused as a whole: nothing changes.
+    pub fn subscribe(
+        &self,
+        conn: &ConnHandle,
+        subscribe: &[String],
+        unsubscribe: &[String],
+    ) -> Result<(), TooManySubscriptions> {
+        let dropped: BTreeSet<&String> = unsubscribe.iter().collect();
         let mut subs = self.subs.lock().unwrap_or_else(|p| p.into_inner());
+        let current = subs.watching.get(&conn.id);
+        let kept = current.map_or(0, |set| set.iter().filter(|u| !dropped.contains(u)).count());
+        let added: BTreeSet<&String> = subscribe
+            .iter()
+            .filter(|u| !u.is_empty())
+            .filter(|u| dropped.contains(u) || !current.is_some_and(|set| set.contains(*u)))
+            .collect();
+        let requested = kept + added.len();
+        if requested > MAX_SUBSCRIPTIONS {
+            return Err(TooManySubscriptions {
+                limit: MAX_SUBSCRIPTIONS,
+                requested,
+            });
+        }
         for u in unsubscribe {
             if let Some(list) = subs.watchers.get_mut(u) {
                 list.retain(|c| c.id != conn.id);
@@ -305,6 +345,7 @@ impl Hub {
         if subs.watching.get(&conn.id).is_some_and(BTreeSet::is_empty) {
             subs.watching.remove(&conn.id);
         }
+        Ok(())
     }
 
     /// The users `conn_id` watches.
@@ -437,7 +478,7 @@ mod tests {
     fn watchers_hear_platform_changes_only() {
         let hub = Hub::default();
         let (w, mut qw, _) = hub.register("watcher", 5, "tw");
-        hub.subscribe(&w, &["u1".into()], &[]);
+        hub.subscribe(&w, &["u1".into()], &[]).unwrap();
         let (a, _qa, _) = hub.register("u1", 2, "t1");
         let (b, _qb, _) = hub.register("u1", 2, "t1");
         let (c, _qc, _) = hub.register("u1", 5, "t2");
@@ -453,7 +494,7 @@ mod tests {
         hub.unregister(&a);
         assert!(online_pushes(&mut qw).is_empty());
         hub.unregister(&b);
-        hub.subscribe(&w, &[], &["u1".into()]);
+        hub.subscribe(&w, &[], &["u1".into()]).unwrap();
         hub.unregister(&c);
         let got: Vec<Vec<i32>> = online_pushes(&mut qw)
             .into_iter()
@@ -461,10 +502,70 @@ mod tests {
             .collect();
         assert_eq!(got, vec![vec![5]], "nothing after unsubscribing");
         // Subscriptions end with the connection.
-        hub.subscribe(&w, &["u2".into()], &[]);
+        hub.subscribe(&w, &["u2".into()], &[]).unwrap();
         assert_eq!(hub.watched_by(w.id), vec!["u2".to_owned()]);
         hub.unregister(&w);
         assert!(hub.watched_by(w.id).is_empty());
+    }
+
+    #[test]
+    fn subscriptions_per_connection_are_bounded() {
+        let hub = Hub::default();
+        let (w, mut qw, _) = hub.register("watcher", 5, "tw");
+        let (other, _qo, _) = hub.register("other", 5, "to");
+        let users = |from: usize, n: usize| -> Vec<String> {
+            (from..from + n).map(|i| format!("user{i}")).collect()
+        };
+        hub.subscribe(&w, &users(0, MAX_SUBSCRIPTIONS - 1), &[])
+            .unwrap();
+        // Repeats, empty IDs and already watched users do not count twice.
+        hub.subscribe(
+            &w,
+            &[users(0, 1), users(0, 1), vec![String::new()]].concat(),
+            &[],
+        )
+        .unwrap();
+        hub.subscribe(&w, &users(MAX_SUBSCRIPTIONS - 1, 1), &[])
+            .unwrap();
+        assert_eq!(hub.watched_by(w.id).len(), MAX_SUBSCRIPTIONS);
+
+        // One more is refused as a whole: nothing is unsubscribed or added.
+        let err = hub
+            .subscribe(&w, &users(MAX_SUBSCRIPTIONS, 2), &users(0, 1))
+            .unwrap_err();
+        assert_eq!(
+            err,
+            TooManySubscriptions {
+                limit: MAX_SUBSCRIPTIONS,
+                requested: MAX_SUBSCRIPTIONS + 1
+            }
+        );
+        assert!(err.to_string().contains("at most 3000 users"), "{err}");
+        assert_eq!(hub.watched_by(w.id).len(), MAX_SUBSCRIPTIONS);
+        assert!(hub.watched_by(w.id).contains(&"user0".to_owned()));
+        assert!(!hub
+            .watched_by(w.id)
+            .contains(&format!("user{MAX_SUBSCRIPTIONS}")));
+
+        // Swapping one for another in the same request fits; unsubscribing makes room.
+        hub.subscribe(&w, &users(MAX_SUBSCRIPTIONS, 1), &users(0, 1))
+            .unwrap();
+        hub.subscribe(&w, &users(1, 1), &users(1, 1)).unwrap();
+        assert!(hub.watched_by(w.id).contains(&"user1".to_owned()));
+        assert!(hub
+            .subscribe(&w, &users(MAX_SUBSCRIPTIONS + 1, 1), &[])
+            .is_err());
+        hub.subscribe(&w, &[], &users(1, 10)).unwrap();
+        hub.subscribe(&w, &users(MAX_SUBSCRIPTIONS + 1, 10), &[])
+            .unwrap();
+        assert_eq!(hub.watched_by(w.id).len(), MAX_SUBSCRIPTIONS);
+
+        // The limit is per connection, and the full one still hears changes.
+        hub.subscribe(&other, &users(0, MAX_SUBSCRIPTIONS), &[])
+            .unwrap();
+        while qw.rx.try_recv().is_ok() {}
+        let (_u, _qu, _) = hub.register("user11", 2, "t11");
+        assert_eq!(online_pushes(&mut qw).len(), 1);
     }
 
     #[tokio::test]

@@ -70,9 +70,11 @@ impl AppState {
 
     /// Issues a token and records it; under multi-login policy 1 every older token of the same
     /// user and platform is marked kicked (its connections are kicked when the new one connects).
+    /// The same transaction trims that user's and platform's kicked tokens and purges a small
+    /// batch of expired ones (see [`auth`]).
     pub async fn issue_token(&self, user_id: &str, platform_id: i32) -> ApiResult<String> {
-        let (token, claims) =
-            auth::issue(&self.config.secret, user_id, platform_id, now_ms() / 1000);
+        let now = now_ms() / 1000;
+        let (token, claims) = auth::issue(&self.config.secret, user_id, platform_id, now);
         let t = token.clone();
         self.store
             .call(move |c| {
@@ -85,6 +87,8 @@ impl AppState {
                     "INSERT OR REPLACE INTO tokens (token, user_id, platform_id, state, expire_at) VALUES (?1, ?2, ?3, 0, ?4)",
                     rusqlite::params![t, claims.user_id, claims.platform_id, claims.exp],
                 )?;
+                auth::trim_kicked_tokens(&tx, &claims.user_id, claims.platform_id)?;
+                auth::purge_expired_tokens(&tx, now, auth::PURGE_BATCH_ON_ISSUE)?;
                 tx.commit()?;
                 Ok(())
             })
@@ -113,6 +117,30 @@ impl AppState {
             None => Err(ApiError::new(ErrorCode::TokenNotExist, "token not exist")),
             Some(0) => Ok(claims),
             Some(_) => Err(ApiError::new(ErrorCode::TokenKicked, "token kicked")),
+        }
+    }
+
+    /// Deletes one bounded batch ([`auth::PURGE_BATCH`]) of expired token rows; returns how
+    /// many were deleted. Live tokens are never touched.
+    pub async fn purge_expired_tokens(&self) -> ApiResult<usize> {
+        let now = now_ms() / 1000;
+        Ok(self
+            .store
+            .call(move |c| Ok(auth::purge_expired_tokens(c, now, auth::PURGE_BATCH)?))
+            .await?)
+    }
+
+    /// Purges expired token rows batch by batch until none is left (each batch its own short
+    /// store call, so requests interleave).
+    pub async fn purge_all_expired_tokens(&self) -> ApiResult<usize> {
+        let mut total = 0;
+        loop {
+            let n = self.purge_expired_tokens().await?;
+            total += n;
+            if n < auth::PURGE_BATCH {
+                return Ok(total);
+            }
+            tokio::task::yield_now().await;
         }
     }
 
@@ -189,6 +217,8 @@ pub async fn run(
     let store = Store::open_dir(&config.data_dir)?;
     register_admin_users(&store, &config.admin_user_ids)?;
     let state = AppState::new(config.clone(), store);
+    // Stops with `run`, however it returns.
+    let _purger = AbortOnDrop(tokio::spawn(purge_tokens_periodically(state.clone())));
     if config.seed_demo {
         tracing::warn!("demo mode (--seed-demo): POST /demo/token hands out tokens for the seeded users without any credential; never expose this server");
         seed::seed_demo(&state).await?;
@@ -237,6 +267,29 @@ pub async fn run(
     }
     tracing::info!("server stopped");
     Ok(())
+}
+
+/// Aborts a background task when dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Purges expired token rows at start and every [`auth::PURGE_PERIOD`].
+async fn purge_tokens_periodically(state: AppState) {
+    let mut every = tokio::time::interval(auth::PURGE_PERIOD);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        match state.purge_all_expired_tokens().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(purged = n, "expired tokens purged"),
+            Err(e) => tracing::warn!(error = %e, "purging expired tokens failed"),
+        }
+    }
 }
 
 /// App administrators exist as users too, as in OpenIM v3.8 (nickname = user ID, level

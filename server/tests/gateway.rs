@@ -878,6 +878,70 @@ async fn online_status_subscribers_get_2005_pushes_when_platforms_change() {
 }
 
 #[tokio::test]
+async fn online_status_subscriptions_beyond_the_limit_get_1001_and_the_connection_stays() {
+    use chorus_server::hub::MAX_SUBSCRIPTIONS;
+    let s = server_with(&["u1", "u2", "u3"]).await;
+    let t1 = s.user_token("u1", WEB).await;
+    let mut watcher = WsClient::connect(&s, "u1", &t1, Mode::Gob).await;
+    let t3 = s.user_token("u3", WEB).await;
+    let mut other = WsClient::connect(&s, "u3", &t3, Mode::Json).await;
+    let ids = |from: usize, n: usize| -> Vec<String> {
+        (from..from + n).map(|i| format!("x{i}")).collect()
+    };
+    // Up to the limit, in requests that fit the 51200-byte frame limit; u2 is the last one.
+    let half = MAX_SUBSCRIPTIONS / 2;
+    for (from, n) in [(0, half), (half, MAX_SUBSCRIPTIONS - half - 1)] {
+        let reply: SubUserOnlineStatusTips = watcher
+            .call(
+                2005,
+                &SubUserOnlineStatus {
+                    subscribe_user_id: ids(from, n),
+                    unsubscribe_user_id: vec![],
+                },
+            )
+            .await;
+        assert_eq!(reply.subscribers.len(), n);
+    }
+    let _: SubUserOnlineStatusTips = watcher
+        .call(
+            2005,
+            &SubUserOnlineStatus {
+                subscribe_user_id: vec!["u2".into()],
+                unsubscribe_user_id: vec![],
+            },
+        )
+        .await;
+
+    // Two more for one less is refused in band with 1001; nothing changes (not even the
+    // unsubscription) and the connection stays.
+    let refused = watcher
+        .request(
+            2005,
+            &SubUserOnlineStatus {
+                subscribe_user_id: vec!["x-extra".into(), "x-extra2".into()],
+                unsubscribe_user_id: vec!["x0".into()],
+            },
+        )
+        .await;
+    assert_eq!(refused.err_code, 1001, "{refused:?}");
+    assert!(refused.err_msg.contains("at most 3000"), "{refused:?}");
+    assert!(refused.data.is_empty());
+    let conn_id = s.state.hub.connections("u1")[0].id;
+    let watched = s.state.hub.watched_by(conn_id);
+    assert_eq!(watched.len(), MAX_SUBSCRIPTIONS);
+    assert!(watched.contains(&"x0".to_owned()) && !watched.contains(&"x-extra".to_owned()));
+    assert_alive(&mut watcher).await;
+    assert_alive(&mut other).await;
+    // Subscriptions made before still work.
+    let t2 = s.user_token("u2", ANDROID).await;
+    let _u2 = WsClient::connect(&s, "u2", &t2, Mode::Gob).await;
+    assert_eq!(
+        platforms_of(&next_online_push(&mut watcher).await, "u2"),
+        vec![ANDROID]
+    );
+}
+
+#[tokio::test]
 async fn handshakes_beyond_the_connection_limit_get_1601() {
     let s = server_with(&["u1", "u2"]).await;
     s.state.hub.set_max_connections(1);

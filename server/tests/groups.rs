@@ -1219,3 +1219,201 @@ async fn applications_notify_the_managers() {
     assert_eq!(find(&pushed, 1505)[0].3["receiverAs"], 1, "{pushed:?}");
     assert!(!find(&drain(&mut q3), 1510).is_empty());
 }
+
+/// u1 sends a text to the group and revokes it over REST: one stored 2101 in `n_<gid>`.
+async fn send_and_revoke(f: &Fx, gid: &str, client_msg_id: &str) {
+    let m = chorus_proto::pb::sdkws::MsgData {
+        send_id: "u1".into(),
+        group_id: gid.into(),
+        client_msg_id: client_msg_id.into(),
+        sender_platform_id: 5,
+        session_type: 3,
+        msg_from: 100,
+        content_type: 101,
+        content: br#"{"content":"x"}"#.to_vec(),
+        ..Default::default()
+    };
+    chorus_server::msg::send(&f.s.state, "u1", 5, m)
+        .await
+        .expect("sent");
+    let seq = f.group_max_seq(gid);
+    let r =
+        f.s.post(
+            "/msg/revoke_msg",
+            Some(f.token("u1")),
+            json!({"userID": "u1", "conversationID": format!("sg_{gid}"), "seq": seq}),
+        )
+        .await;
+    assert_eq!(r["errCode"], 0, "revoke: {r}");
+}
+
+/// What `user` can read of `n_<gid>` through every pull path: 1001's max seq, the seqs of a
+/// 1002 range pull, of a 1005 seq-list pull and 1007's last message.
+async fn notification_view(f: &Fx, user: &str, gid: &str) -> (i64, Vec<i64>, Vec<i64>, i64) {
+    use chorus_proto::pb::msg::{ConversationSeqs, GetLastMessageReq, GetSeqMessageReq};
+    use chorus_proto::pb::sdkws::{PullMessageBySeqsReq, SeqRange};
+    use chorus_server::msg;
+    let state = &f.s.state;
+    let conv = format!("n_{gid}");
+    let max = msg::get_max_seq(state, user)
+        .await
+        .unwrap()
+        .max_seqs
+        .get(&conv)
+        .copied()
+        .unwrap_or(0);
+    let ranged = msg::pull_by_seq_ranges(
+        state,
+        user,
+        PullMessageBySeqsReq {
+            user_id: user.into(),
+            seq_ranges: vec![SeqRange {
+                conversation_id: conv.clone(),
+                begin: 1,
+                end: 100,
+                num: 100,
+            }],
+            order: 0,
+        },
+    )
+    .await
+    .unwrap();
+    let ranged: Vec<i64> = ranged
+        .notification_msgs
+        .get(&conv)
+        .map(|p| p.msgs.iter().map(|m| m.seq).collect())
+        .unwrap_or_default();
+    let listed = msg::get_seq_message(
+        state,
+        user,
+        GetSeqMessageReq {
+            user_id: user.into(),
+            conversations: vec![ConversationSeqs {
+                conversation_id: conv.clone(),
+                seqs: (1..=10).collect(),
+            }],
+            order: 0,
+        },
+    )
+    .await
+    .unwrap();
+    let listed: Vec<i64> = listed
+        .notification_msgs
+        .get(&conv)
+        .map(|p| p.msgs.iter().map(|m| m.seq).collect())
+        .unwrap_or_default();
+    let last = msg::last_messages(
+        state,
+        user,
+        GetLastMessageReq {
+            user_id: user.into(),
+            conversation_i_ds: vec![conv.clone()],
+        },
+    )
+    .await
+    .unwrap();
+    let last = last.msgs.get(&conv).map_or(0, |m| m.seq);
+    (max, ranged, listed, last)
+}
+
+#[tokio::test]
+async fn leavers_notification_stream_is_frozen_until_they_rejoin() {
+    let f = Fx::new().await;
+    let gid = f.create(&["u2", "u3", "u4"], &[], json!({})).await;
+    send_and_revoke(&f, &gid, "m1").await;
+    let everything = (1, vec![1], vec![1], 1);
+    assert_eq!(notification_view(&f, "u2", &gid).await, everything);
+
+    // u2 quits and u3 is kicked; the group's notification stream goes on without them.
+    f.ok("u2", "quit_group", json!({"groupID": gid})).await;
+    f.ok(
+        "u1",
+        "kick_group",
+        json!({"groupID": gid, "kickedUserIDs": ["u3"]}),
+    )
+    .await;
+    send_and_revoke(&f, &gid, "m2").await;
+    send_and_revoke(&f, &gid, "m3").await;
+    let member = (3, vec![1, 2, 3], vec![1, 2, 3], 3);
+    assert_eq!(notification_view(&f, "u4", &gid).await, member);
+    let frozen = (1, vec![1], vec![1], 1);
+    assert_eq!(notification_view(&f, "u2", &gid).await, frozen, "quit");
+    assert_eq!(notification_view(&f, "u3", &gid).await, frozen, "kicked");
+    // The REST twins of 1001 and 1002 answer the same.
+    let r =
+        f.s.post(
+            "/msg/newest_seq",
+            Some(f.token("u3")),
+            json!({"userID": "u3"}),
+        )
+        .await;
+    assert_eq!(r["data"]["maxSeqs"][format!("n_{gid}")], 1, "{r}");
+    let r = f
+        .s
+        .post(
+            "/msg/pull_msg_by_seq",
+            Some(f.token("u3")),
+            json!({"userID": "u3", "seqRanges": [{"conversationID": format!("n_{gid}"), "begin": 2, "end": 3, "num": 2}], "order": 0}),
+        )
+        .await;
+    assert_eq!(r["errCode"], 0, "{r}");
+    assert_eq!(r["data"]["notificationMsgs"], json!({}), "{r}");
+
+    // Re-joining reopens the window like the chat's: everything, and what follows.
+    f.ok(
+        "u1",
+        "invite_user_to_group",
+        json!({"groupID": gid, "invitedUserIDs": ["u2"]}),
+    )
+    .await;
+    assert_eq!(notification_view(&f, "u2", &gid).await, member);
+    send_and_revoke(&f, &gid, "m4").await;
+    assert_eq!(
+        notification_view(&f, "u2", &gid).await,
+        (4, vec![1, 2, 3, 4], vec![1, 2, 3, 4], 4)
+    );
+    assert_eq!(notification_view(&f, "u3", &gid).await, frozen);
+}
+
+#[tokio::test]
+async fn join_group_accepts_exactly_the_join_sources_it_names() {
+    let f = Fx::new().await;
+    let gid = f
+        .create(&["u2"], &[], json!({"groupInfo": {"needVerification": 2}}))
+        .await;
+    for source in [0, 5, -1] {
+        let r = f
+            .call(
+                "u3",
+                "join_group",
+                json!({"groupID": gid, "joinSource": source, "inviterUserID": "u3"}),
+            )
+            .await;
+        assert_eq!(r["errCode"], 1001, "joinSource {source}: {r}");
+        let msg = r["errMsg"].as_str().unwrap();
+        assert!(
+            msg.contains(&format!("joinSource {source} "))
+                && msg.contains("1 (admin), 2 (invitation), 3 (search), 4 (QR code)"),
+            "{msg}"
+        );
+    }
+    // An invitation names its inviter.
+    f.fails(
+        "u3",
+        "join_group",
+        json!({"groupID": gid, "joinSource": 2, "inviterUserID": ""}),
+        1001,
+    )
+    .await;
+    assert_eq!(f.window("u3", &gid), None, "refused joins add nobody");
+    // Each accepted source is recorded as sent.
+    for (user, source) in [("u3", 1), ("u4", 2), ("u5", 3), ("u6", 4)] {
+        f.ok(
+            user,
+            "join_group",
+            json!({"groupID": gid, "joinSource": source, "inviterUserID": user}),
+        )
+        .await;
+        assert_eq!(f.member("u1", &gid, user).await["joinSource"], source);
+    }
+}

@@ -121,10 +121,12 @@ async fn handle(
             R::SetBackgroundStatus(sdkws::SetAppBackgroundStatusResp {})
         }
         Q::SubUserOnlineStatus(r) => {
-            // Later changes of the watched users' platforms are pushed as 2005 by the hub.
+            // Later changes of the watched users' platforms are pushed as 2005 by the hub. Beyond
+            // the per-connection limit the request is refused (1001) and changes nothing.
             state
                 .hub
-                .subscribe(&conn.handle, &r.subscribe_user_id, &r.unsubscribe_user_id);
+                .subscribe(&conn.handle, &r.subscribe_user_id, &r.unsubscribe_user_id)
+                .map_err(|e| ApiError::args(e.to_string()))?;
             let subscribers = r
                 .subscribe_user_id
                 .iter()

@@ -325,7 +325,8 @@ pub fn group_max_seq(c: &Connection, group_id: &str) -> rusqlite::Result<i64> {
 }
 
 /// Opens a member's window on the group chat: a fresh row, or a former member's row reopened,
-/// with `max_seq` 0 (unbounded) and the given lower bound.
+/// with `max_seq` 0 (unbounded) and the given lower bound; the window on the group's
+/// notification conversation `n_<groupID>` reopens with it.
 pub fn open_conversation(
     c: &Connection,
     user_id: &str,
@@ -337,20 +338,36 @@ pub fn open_conversation(
             min_seq, max_seq)
          VALUES (?1, ?2, 3, ?3, ?4, 0)
          ON CONFLICT (owner_user_id, conversation_id)
-         DO UPDATE SET min_seq = excluded.min_seq, max_seq = 0",
+         DO UPDATE SET min_seq = excluded.min_seq, max_seq = 0, notification_max_seq = NULL",
         params![user_id, conversation_id(group_id), group_id, min_seq],
     )?;
     Ok(())
 }
 
-/// Closes a former member's window at the group's current max seq. A group without any message
-/// yet has nothing to show, and `max_seq` 0 would mean "unbounded", so the row is dropped then.
+/// The last seq allocated in the group's notification conversation `n_<groupID>` (0 before the
+/// first stored notification).
+pub fn group_notification_max_seq(c: &Connection, group_id: &str) -> rusqlite::Result<i64> {
+    Ok(c.query_row(
+        "SELECT max_seq FROM seqs WHERE conversation_id = ?1",
+        [format!("n_{group_id}")],
+        |r| r.get::<_, i64>(0),
+    )
+    .optional()?
+    .unwrap_or(0))
+}
+
+/// Closes a former member's windows at the group's current max seqs: the group chat's and its
+/// notification conversation's (`n_<groupID>`, kept on the same row). A group without any
+/// message yet has nothing to show, and `max_seq` 0 would mean "unbounded", so the row is
+/// dropped then (which also ends access to `n_<groupID>`).
 pub fn freeze_conversation(c: &Connection, user_id: &str, group_id: &str) -> rusqlite::Result<()> {
     let max = group_max_seq(c, group_id)?;
     if max > 0 {
+        let notification_max = group_notification_max_seq(c, group_id)?;
         c.execute(
-            "UPDATE conversations SET max_seq = ?3 WHERE owner_user_id = ?1 AND conversation_id = ?2",
-            params![user_id, conversation_id(group_id), max],
+            "UPDATE conversations SET max_seq = ?3, notification_max_seq = ?4
+             WHERE owner_user_id = ?1 AND conversation_id = ?2",
+            params![user_id, conversation_id(group_id), max, notification_max],
         )?;
     } else {
         c.execute(

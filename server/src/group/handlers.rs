@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use chorus_proto::constants::{ContentType, ErrorCode};
+use chorus_proto::constants::{ContentType, ErrorCode, JoinSource};
 use chorus_proto::json::{null_as_default, seq_null_as_default};
 use chorus_proto::pb::sdkws::{
     ConversationUpdateTips, GroupApplicationAcceptedTips, GroupApplicationRejectedTips,
@@ -752,15 +752,26 @@ pub struct JoinGroupReq {
     ex: String,
 }
 
+/// The join sources `join_group` accepts (spec §5.4, §6.3): 1 by an administrator,
+/// 2 invitation (which must name the inviter), 3 search, 4 QR code.
+fn check_join_source(join_source: i32, inviter_user_id: &str) -> ApiResult<()> {
+    let Ok(source) = JoinSource::try_from(join_source) else {
+        return Err(ApiError::args(format!(
+            "joinSource {join_source} is not one of 1 (admin), 2 (invitation), 3 (search), 4 (QR code)"
+        )));
+    };
+    if source == JoinSource::ByInvitation && inviter_user_id.is_empty() {
+        return Err(ApiError::args(
+            "joinSource 2 (invitation) requires inviterUserID",
+        ));
+    }
+    Ok(())
+}
+
 pub async fn join_group(state: AppState, op: Op, req: JoinGroupReq) -> ApiResult<()> {
+    check_join_source(req.join_source, &req.inviter_user_id)?;
     // OpenIM takes the applicant from `inviterUserID` (the official SDK puts the caller there).
     let applicant = op.named_or_self(&req.inviter_user_id)?;
-    if !(0..=4).contains(&req.join_source) {
-        return Err(ApiError::args(format!(
-            "joinSource {} is not 1..4",
-            req.join_source
-        )));
-    }
     let now = now_ms();
     let gid = req.group_id.clone();
     let outcome = run(&state, move |c| {

@@ -26,7 +26,10 @@
 //! Windows: joining opens the member's `sg_` row with `max_seq` 0 and `min_seq` 0 (history on) or
 //! current max + 1 (history off). Leaving (kick, quit, dismissal with `deleteMember`) deletes the
 //! membership, delivers the notification — stored as a chat tip, so the leaver's window includes
-//! their own removal tip — and only then freezes the row at the group's current max seq.
+//! their own removal tip — and only then freezes the row at the group's current max seq. The same
+//! row freezes the leaver's window on the group's notification conversation `n_<groupID>` (its
+//! `notification_max_seq`) at that conversation's current max, so later revocations, deletions
+//! and other stored group notifications stay unreadable; re-joining reopens both windows.
 //!
 //! Where this differs from OpenIM on purpose:
 //! * a direct `join_group` into a `needVerification = 2` group stores the `joinSource` the client

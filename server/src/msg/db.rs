@@ -52,11 +52,15 @@ pub struct ConvRow {
     pub msg_destruct_time: i64,
     pub latest_msg_destruct_time: i64,
     pub is_msg_destruct: bool,
+    /// On a `sg_<groupID>` row of a former member: the last seq of the group's notification
+    /// conversation `n_<groupID>` they may read (frozen when they left); `None` while open.
+    pub notification_max_seq: Option<i64>,
 }
 
 const CONV_COLS: &str = "owner_user_id, conversation_id, conversation_type, user_id, group_id, \
      recv_msg_opt, is_pinned, attached_info, is_private_chat, group_at_type, ex, burn_duration, \
-     min_seq, max_seq, has_read_seq, msg_destruct_time, latest_msg_destruct_time, is_msg_destruct";
+     min_seq, max_seq, has_read_seq, msg_destruct_time, latest_msg_destruct_time, is_msg_destruct, \
+     notification_max_seq";
 
 fn conv_row(r: &Row<'_>) -> rusqlite::Result<ConvRow> {
     Ok(ConvRow {
@@ -78,6 +82,7 @@ fn conv_row(r: &Row<'_>) -> rusqlite::Result<ConvRow> {
         msg_destruct_time: r.get(15)?,
         latest_msg_destruct_time: r.get(16)?,
         is_msg_destruct: r.get::<_, i64>(17)? != 0,
+        notification_max_seq: r.get(18)?,
     })
 }
 
@@ -168,9 +173,31 @@ pub fn row_window(row: &ConvRow, (conv_min, conv_max): (i64, i64)) -> Window {
     Window { lo, hi }
 }
 
-/// Whether `user` takes part in the notification conversation `n_…`: one of the pair of
-/// `n_<a>_<b>`, or the owner of a `sg_<groupID>` row for `n_<groupID>`.
-pub fn in_notification_conv(
+/// The window of the `n_` twin of a chat conversation row (`n_<a>_<b>` of `si_<a>_<b>`,
+/// `n_<groupID>` of `sg_<groupID>`): the whole notification conversation, except that a former
+/// group member's ends where it was frozen when they left.
+pub fn twin_window(row: &ConvRow, (conv_min, conv_max): (i64, i64)) -> Window {
+    let hi = row
+        .notification_max_seq
+        .map_or(conv_max, |frozen| conv_max.min(frozen));
+    Window {
+        lo: conv_min.max(1),
+        hi,
+    }
+}
+
+/// Whether a group with this ID exists.
+fn group_exists(conn: &Connection, group_id: &str) -> rusqlite::Result<bool> {
+    conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM groups WHERE group_id = ?1)",
+        [group_id],
+        |r| r.get(0),
+    )
+}
+
+/// Whether `n_<rest>` is the notification conversation of a pair that includes `user` (rather
+/// than that of a group: user IDs and group IDs may both contain `_`, and a group's ID wins).
+pub fn is_pair_notification_of(
     conn: &Connection,
     user: &str,
     conversation_id: &str,
@@ -178,14 +205,38 @@ pub fn in_notification_conv(
     let Some(rest) = conversation_id.strip_prefix("n_") else {
         return Ok(false);
     };
-    if ids::peer_in_pair(rest, user).is_some() {
-        return Ok(true);
+    if ids::peer_in_pair(rest, user).is_none() {
+        return Ok(false);
     }
-    Ok(conv_row_of(conn, user, &ids::group(rest))?.is_some())
+    Ok(!group_exists(conn, rest)?)
+}
+
+/// The window of `user` on the notification conversation `n_…`, or `None` without access:
+/// one of the pair of `n_<a>_<b>` sees all of it; for `n_<groupID>` the user needs a
+/// `sg_<groupID>` row, and a former member's window ends where it was frozen.
+fn notification_window(
+    conn: &Connection,
+    user: &str,
+    conversation_id: &str,
+    bounds: (i64, i64),
+) -> rusqlite::Result<Option<Window>> {
+    let Some(rest) = conversation_id.strip_prefix("n_") else {
+        return Ok(None);
+    };
+    if let Some(row) = conv_row_of(conn, user, &ids::group(rest))? {
+        return Ok(Some(twin_window(&row, bounds)));
+    }
+    if is_pair_notification_of(conn, user, conversation_id)? {
+        return Ok(Some(Window {
+            lo: bounds.0.max(1),
+            hi: bounds.1,
+        }));
+    }
+    Ok(None)
 }
 
 /// The user's visible window, or `None` when the user has no access: chat conversations need
-/// the user's row; notification conversations need participation and have no per-user bounds.
+/// the user's row; notification conversations need participation (see `notification_window`).
 pub fn window(
     conn: &Connection,
     user: &str,
@@ -193,13 +244,7 @@ pub fn window(
 ) -> rusqlite::Result<Option<Window>> {
     let bounds = conv_bounds(conn, conversation_id)?;
     if ids::is_notification(conversation_id) {
-        if !in_notification_conv(conn, user, conversation_id)? {
-            return Ok(None);
-        }
-        return Ok(Some(Window {
-            lo: bounds.0.max(1),
-            hi: bounds.1,
-        }));
+        return notification_window(conn, user, conversation_id, bounds);
     }
     Ok(conv_row_of(conn, user, conversation_id)?.map(|row| row_window(&row, bounds)))
 }

@@ -22,8 +22,9 @@ pub const MAX_PULL: usize = 1000;
 
 const ORDER_DESC: i32 = 1;
 
-/// 1001: the max visible seq of every conversation row of the user, their `n_` twins and the
-/// user's own `n_<uid>_<uid>`; zeros are omitted.
+/// 1001: the max visible seq of every conversation row of the user, their `n_` twins (frozen
+/// for former group members, as their `sg_` rows are) and the user's own `n_<uid>_<uid>`; zeros
+/// are omitted.
 pub fn max_seqs(conn: &Connection, user: &str) -> rusqlite::Result<GetMaxSeqResp> {
     let mut max_seqs = BTreeMap::new();
     for row in db::conv_rows(conn, user)? {
@@ -32,9 +33,10 @@ pub fn max_seqs(conn: &Connection, user: &str) -> rusqlite::Result<GetMaxSeqResp
             max_seqs.insert(row.conversation_id.clone(), hi);
         }
         if let Some(twin) = ids::twin(&row.conversation_id) {
-            let (_, max) = db::conv_bounds(conn, &twin)?;
-            if max > 0 {
-                max_seqs.insert(twin, max);
+            // A former group member's `n_<groupID>` stays at the seq it was frozen at.
+            let hi = db::twin_window(&row, db::conv_bounds(conn, &twin)?).hi;
+            if hi > 0 {
+                max_seqs.insert(twin, hi);
             }
         }
     }
@@ -51,10 +53,9 @@ pub fn max_seqs(conn: &Connection, user: &str) -> rusqlite::Result<GetMaxSeqResp
     )?;
     for row in rows {
         let (id, max) = row?;
-        let in_pair = id
-            .strip_prefix("n_")
-            .is_some_and(|rest| ids::peer_in_pair(rest, user).is_some());
-        if in_pair {
+        // Twins answered above keep their (possibly frozen) value; a group's `n_<groupID>`
+        // whose ID merely looks like a pair with the user is not the user's.
+        if !max_seqs.contains_key(&id) && db::is_pair_notification_of(conn, user, &id)? {
             max_seqs.insert(id, max);
         }
     }

@@ -2,7 +2,7 @@
 //! `PRAGMA user_version` to its number. Never edit a shipped migration: append a new one.
 
 /// `(version, sql)` pairs; versions start at 1 and are contiguous.
-pub(crate) const MIGRATIONS: &[(u32, &str)] = &[(1, V1)];
+pub(crate) const MIGRATIONS: &[(u32, &str)] = &[(1, V1), (2, V2), (3, V3)];
 
 const V1: &str = r#"
 CREATE TABLE users (
@@ -190,4 +190,35 @@ CREATE TABLE version_changes (
     PRIMARY KEY (kind, key, entity_id)
 );
 CREATE INDEX version_changes_by_version ON version_changes (kind, key, version);
+"#;
+
+/// Former group members' window on the group's notification conversation `n_<groupID>`.
+///
+/// `notification_max_seq` lives on the member's `sg_<groupID>` row: NULL while the window is
+/// open (a member), otherwise the last `n_<groupID>` seq the former member may read (0: none).
+/// Rows of users who had already left get the newest `n_` seq sent no later than the newest
+/// message of their frozen `sg_` window, the closest record of when they left.
+const V2: &str = r#"
+ALTER TABLE conversations ADD COLUMN notification_max_seq INTEGER;
+
+UPDATE conversations
+SET notification_max_seq = COALESCE((
+    SELECT max(n.seq) FROM messages n
+    WHERE n.conversation_id = 'n_' || conversations.group_id
+      AND n.send_time <= (
+          SELECT max(m.send_time) FROM messages m
+          WHERE m.conversation_id = conversations.conversation_id
+            AND m.seq <= conversations.max_seq)
+), 0)
+WHERE conversation_type = 3
+  AND group_id <> ''
+  AND conversation_id = 'sg_' || group_id
+  AND NOT EXISTS (
+      SELECT 1 FROM group_members gm
+      WHERE gm.group_id = conversations.group_id AND gm.user_id = conversations.owner_user_id);
+"#;
+
+/// Token rows are purged once expired (see `auth::purge_expired_tokens`): found by expiry.
+const V3: &str = r#"
+CREATE INDEX tokens_by_expiry ON tokens (expire_at);
 "#;

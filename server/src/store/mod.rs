@@ -147,6 +147,48 @@ mod tests {
     }
 
     #[test]
+    fn v2_freezes_the_notification_window_of_earlier_leavers() {
+        // A database at version 1 where "gone" left group g after the chat's seq 2 (sent at
+        // t=20) while "here" stayed; n_g holds revocation records sent at t=10, 20 and 30.
+        let mut conn = Connection::open_in_memory().unwrap();
+        let tx = conn.transaction().unwrap();
+        tx.execute_batch(migrations::MIGRATIONS[0].1).unwrap();
+        tx.pragma_update(None, "user_version", 1).unwrap();
+        tx.commit().unwrap();
+        conn.execute_batch(
+            "INSERT INTO groups (group_id, owner_user_id, create_time) VALUES ('g', 'here', 1);
+             INSERT INTO group_members (group_id, user_id, join_time) VALUES ('g', 'here', 1);
+             INSERT INTO conversations (owner_user_id, conversation_id, conversation_type, group_id, max_seq)
+             VALUES ('here', 'sg_g', 3, 'g', 0), ('gone', 'sg_g', 3, 'g', 2),
+                    ('gone', 'si_gone_here', 1, '', 0);
+             INSERT INTO messages (conversation_id, seq, client_msg_id, server_msg_id, send_id, send_time, content_type, msg)
+             VALUES ('sg_g', 1, 'c1', 's1', 'here', 10, 101, x''),
+                    ('sg_g', 2, 'c2', 's2', 'here', 20, 1504, x''),
+                    ('sg_g', 3, 'c3', 's3', 'here', 30, 101, x''),
+                    ('n_g', 1, 'n1', 't1', 'here', 10, 2101, x''),
+                    ('n_g', 2, 'n2', 't2', 'here', 20, 2101, x''),
+                    ('n_g', 3, 'n3', 't3', 'here', 30, 2101, x'');",
+        )
+        .unwrap();
+        let store = Store::from_connection(conn).unwrap();
+        let frozen = |owner: &'static str, conv: &'static str| {
+            store
+                .call_sync(move |c| {
+                    Ok(c.query_row(
+                        "SELECT notification_max_seq FROM conversations
+                         WHERE owner_user_id = ?1 AND conversation_id = ?2",
+                        [owner, conv],
+                        |r| r.get::<_, Option<i64>>(0),
+                    )?)
+                })
+                .unwrap()
+        };
+        assert_eq!(frozen("gone", "sg_g"), Some(2), "frozen when they left");
+        assert_eq!(frozen("here", "sg_g"), None, "members stay open");
+        assert_eq!(frozen("gone", "si_gone_here"), None, "not a group row");
+    }
+
+    #[test]
     fn newer_schema_is_refused() {
         let conn = Connection::open_in_memory().unwrap();
         conn.pragma_update(None, "user_version", 999).unwrap();
