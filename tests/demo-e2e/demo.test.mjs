@@ -12,19 +12,17 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { CHROMIUM_ARGS, startServer } from '../harness.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, '..', '..');
 const ARTIFACTS = path.join(REPO, 'artifacts', 'demo-e2e');
 const DOCS_SHOT = path.join(REPO, 'artifacts', 'demo-e2e', 'demo.png');
 
-const SERVER_BIN = process.env.CHORUS_SERVER_BIN;
 const DEMO_DIST = process.env.CHORUS_DEMO_DIST;
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 
@@ -36,57 +34,20 @@ const PHONE = { width: 390, height: 844 };
 
 const run = { server: null, log: [], dataDir: null, base: '', browser: null, sessions: [] };
 
-function withTimeout(promise, ms, what) {
-  let timer;
-  const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-function startServer() {
-  assert.ok(SERVER_BIN, 'CHORUS_SERVER_BIN must name the chorus-server binary (cargo build --release -p chorus-server)');
-  assert.ok(fs.existsSync(SERVER_BIN), `CHORUS_SERVER_BIN=${SERVER_BIN} does not exist`);
+async function startChorus() {
   assert.ok(DEMO_DIST, 'CHORUS_DEMO_DIST must name the built demo directory (target/demo-dist from `cargo xtask demo`)');
   assert.ok(
     fs.existsSync(path.join(DEMO_DIST, 'index.html')),
     `CHORUS_DEMO_DIST=${DEMO_DIST} has no index.html: build the demo with \`cargo xtask demo\` first`,
   );
-  run.dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'chorus-demo-e2e-'));
-  const args = ['--data', run.dataDir, '--single', '127.0.0.1:0', '--static', DEMO_DIST, '--seed-demo'];
-  const child = spawn(SERVER_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  run.server = child;
-  const keep = (stream, tag) => {
-    let rest = '';
-    stream.setEncoding('utf8');
-    stream.on('data', (chunk) => {
-      rest += chunk;
-      const lines = rest.split('\n');
-      rest = lines.pop();
-      for (const line of lines) {
-        run.log.push(`${tag} ${line}`);
-        const m = line.match(/^chorus-server listening on (http:\/\/\S+)$/);
-        if (m) run.base = m[1];
-      }
-    });
-  };
-  keep(child.stdout, '[out]');
-  keep(child.stderr, '[err]');
-  return withTimeout(
-    new Promise((resolve, reject) => {
-      child.on('exit', (code, signal) => reject(new Error(`chorus-server exited early (${code ?? signal})`)));
-      child.on('error', reject);
-      const poll = setInterval(() => {
-        if (run.base) {
-          clearInterval(poll);
-          resolve();
-        }
-      }, 20);
-      child.on('exit', () => clearInterval(poll));
-    }),
-    START_TIMEOUT,
-    'chorus-server (seeding the demo) printing its address',
-  );
+  const server = await startServer({
+    name: 'demo-e2e',
+    args: (dataDir) => ['--data', dataDir, '--single', '127.0.0.1:0', '--static', DEMO_DIST, '--seed-demo'],
+    single: true,
+    timeout: START_TIMEOUT,
+    what: 'chorus-server (seeding the demo) printing its address',
+  });
+  Object.assign(run, { server, log: server.log, dataDir: server.dataDir, base: server.apiAddr });
 }
 
 /** A browser context (a device) for one user; `storageState` shares another context's session. */
@@ -164,19 +125,11 @@ const users = {};
 
 before(async () => {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
-  await startServer();
+  await startChorus();
   run.browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
+    args: CHROMIUM_ARGS,
     env: { ...process.env, XDG_CONFIG_HOME: run.dataDir, XDG_CACHE_HOME: run.dataDir },
   });
 });
@@ -187,11 +140,7 @@ after(async () => {
   }
   fs.writeFileSync(path.join(ARTIFACTS, 'server.log'), run.log.join('\n'));
   if (run.browser) await run.browser.close();
-  if (run.server) {
-    run.server.kill('SIGTERM');
-    await new Promise((r) => (run.server.exitCode !== null ? r() : run.server.on('exit', r)));
-  }
-  if (run.dataDir) fs.rmSync(run.dataDir, { recursive: true, force: true });
+  await run.server?.stop();
 });
 
 test('the announcement an admin publishes appears for a member with the admin name and time', async () => {

@@ -11,21 +11,18 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
-import http from 'node:http';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { CHROMIUM_ARGS, MIME, fileUnder, serveFiles, startServer } from '../harness.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, '..', '..');
 const PKG_DIR = path.join(REPO, 'pkg');
 const ARTIFACTS = path.join(REPO, 'artifacts', 'sdk-api');
 
-const SERVER_BIN = process.env.CHORUS_SERVER_BIN;
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const SECRET = `sdk-api-${randomUUID()}`;
 const WEB = 5;
@@ -50,73 +47,8 @@ const run = {
 // ---------------------------------------------------------------------------------------------
 // Server, page and browser
 
-function withTimeout(promise, ms, what) {
-  let timer;
-  const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-function startServer() {
-  assert.ok(SERVER_BIN, 'CHORUS_SERVER_BIN must name the chorus-server binary');
-  assert.ok(fs.existsSync(SERVER_BIN), `CHORUS_SERVER_BIN=${SERVER_BIN} does not exist`);
-  run.dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'chorus-sdk-api-'));
-  const args = ['--data', run.dataDir, '--api', '127.0.0.1:0', '--ws', '127.0.0.1:0', '--secret', SECRET];
-  const child = spawn(SERVER_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  run.server = child;
-  const keep = (stream, tag) => {
-    let rest = '';
-    stream.setEncoding('utf8');
-    stream.on('data', (chunk) => {
-      rest += chunk;
-      const lines = rest.split('\n');
-      rest = lines.pop();
-      for (const line of lines) {
-        run.serverLog.push(`${tag} ${line}`);
-        const api = line.match(/^chorus-server listening on (http:\/\/\S+)$/);
-        if (api) run.apiAddr = api[1];
-        const ws = line.match(/^chorus-server gateway on (ws:\/\/\S+)$/);
-        if (ws) run.wsAddr = ws[1];
-      }
-    });
-  };
-  keep(child.stdout, '[out]');
-  keep(child.stderr, '[err]');
-  return withTimeout(
-    new Promise((resolve, reject) => {
-      child.on('exit', (code, signal) => reject(new Error(`chorus-server exited early (${code ?? signal})`)));
-      child.on('error', reject);
-      const poll = setInterval(() => {
-        if (run.apiAddr && run.wsAddr) {
-          clearInterval(poll);
-          resolve();
-        }
-      }, 20);
-      child.on('exit', () => clearInterval(poll));
-    }),
-    START_TIMEOUT,
-    'chorus-server printing its addresses',
-  );
-}
-
 /** A REST call from node; returns `data`, failing on any non-zero errCode. */
-async function api(route, token, body) {
-  const headers = { 'content-type': 'application/json', operationID: randomUUID() };
-  if (token) headers.token = token;
-  const res = await fetch(`${run.apiAddr}${route}`, { method: 'POST', headers, body: JSON.stringify(body) });
-  assert.equal(res.status, 200, `${route}: HTTP ${res.status}`);
-  const envelope = await res.json();
-  assert.equal(envelope.errCode, 0, `${route}: ${envelope.errCode} ${envelope.errMsg} ${envelope.errDlt}`);
-  return envelope.data;
-}
-
-const MIME = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.wasm': 'application/wasm',
-  '.json': 'application/json',
-};
+const api = (route, token, body) => run.server.call(route, token, body);
 
 // The page: imports the package, records every event (all CbEvents) in `window.events`.
 const PAGE = `<!doctype html>
@@ -146,37 +78,13 @@ const PAGE = `<!doctype html>
   window.pageReady = true;
 </script>`;
 
-function servePage() {
-  const server = http.createServer((req, res) => {
-    const pathname = decodeURIComponent(new URL(req.url, 'http://page').pathname);
-    if (pathname === '/') {
-      res.writeHead(200, { 'content-type': MIME['.html'] }).end(PAGE);
-      return;
-    }
-    if (!pathname.startsWith('/pkg/')) {
-      res.writeHead(404).end('not found');
-      return;
-    }
-    const file = path.join(PKG_DIR, pathname.slice('/pkg/'.length));
-    if (!file.startsWith(PKG_DIR + path.sep)) {
-      res.writeHead(403).end();
-      return;
-    }
-    fs.readFile(file, (err, bytes) => {
-      if (err) {
-        res.writeHead(404).end('not found');
-        return;
-      }
-      res.writeHead(200, { 'content-type': MIME[path.extname(file)] ?? 'application/octet-stream' }).end(bytes);
-    });
+/** The page at `/` and the package's files under `/pkg/`, on an ephemeral port of its own. */
+async function servePage() {
+  run.pageServer = await serveFiles((pathname) => {
+    if (pathname === '/') return { body: PAGE, type: MIME['.html'] };
+    return pathname.startsWith('/pkg/') ? fileUnder(PKG_DIR, pathname.slice('/pkg/'.length)) : null;
   });
-  return new Promise((resolve) => {
-    server.listen(0, '127.0.0.1', () => {
-      run.pageServer = server;
-      run.pageOrigin = `http://127.0.0.1:${server.address().port}`;
-      resolve();
-    });
-  });
+  run.pageOrigin = run.pageServer.origin;
 }
 
 async function openUser(user) {
@@ -253,20 +161,13 @@ before(async () => {
   for (const file of ['index.js', 'dist/chorus_sdk_wasm.js', 'dist/chorus_sdk_wasm_bg.wasm']) {
     assert.ok(fs.existsSync(path.join(PKG_DIR, file)), `pkg/${file} is missing: run \`cargo xtask pkg\` first`);
   }
-  await startServer();
+  run.server = await startServer({ name: 'sdk-api', secret: SECRET, timeout: START_TIMEOUT });
+  Object.assign(run, { serverLog: run.server.log, dataDir: run.server.dataDir, apiAddr: run.server.apiAddr, wsAddr: run.server.wsAddr });
   await servePage();
   run.browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
+    args: CHROMIUM_ARGS,
     env: { ...process.env, XDG_CONFIG_HOME: run.dataDir, XDG_CACHE_HOME: run.dataDir },
   });
 });
@@ -283,13 +184,8 @@ after(async () => {
   }
   fs.writeFileSync(path.join(ARTIFACTS, 'server.log'), run.serverLog.join('\n'));
   await run.browser?.close().catch(() => {});
-  run.pageServer?.close();
-  if (run.server && run.server.exitCode === null) {
-    const exited = new Promise((resolve) => run.server.once('exit', resolve));
-    run.server.kill('SIGTERM');
-    await withTimeout(exited, 10_000, 'chorus-server stopping').catch(() => run.server.kill('SIGKILL'));
-  }
-  if (run.dataDir) fs.rmSync(run.dataDir, { recursive: true, force: true });
+  await run.pageServer?.close();
+  await run.server?.stop();
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -7,14 +7,12 @@
 //   CHROMIUM           the browser (default /usr/bin/chromium)
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
-import http from 'node:http';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { CHROMIUM_ARGS, fileUnder, serveFiles, startServer, withTimeout } from '../harness.mjs';
 
 export const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const REPO = path.resolve(HERE, '..', '..');
@@ -25,24 +23,8 @@ export const WEB_PLATFORM = 5;
 export const WORK_GROUP = 2;
 export const TEXT = 101;
 
-/** The flags of every Chromium these tests start. */
-export const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
-export function withTimeout(promise, ms, what) {
-  let timer;
-  const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
+export { CHROMIUM_ARGS, withTimeout };
 
 /**
  * Fails with a clear message unless the package was built: pkg/index.js (hand-written entry) and
@@ -76,71 +58,39 @@ export function textOf(msg) {
 /** A running chorus-server in two-port mode, with an admin token. */
 export class Server {
   constructor() {
-    this.child = null;
-    this.log = [];
-    this.dataDir = null;
-    this.apiAddr = '';
-    this.wsAddr = '';
+    this.running = null;
     this.secret = `sdk-e2e-${randomUUID()}`;
     this.admin = '';
   }
 
+  /** The running server's lines, data directory and addresses. */
+  get log() {
+    return this.running?.log ?? [];
+  }
+
+  get dataDir() {
+    return this.running?.dataDir ?? null;
+  }
+
+  get apiAddr() {
+    return this.running?.apiAddr ?? '';
+  }
+
+  get wsAddr() {
+    return this.running?.wsAddr ?? '';
+  }
+
   /** Starts the binary named by CHORUS_SERVER_BIN and waits for both of its addresses. */
   async start() {
-    const bin = process.env.CHORUS_SERVER_BIN;
-    assert.ok(bin, 'CHORUS_SERVER_BIN must name the chorus-server binary (cargo build -p chorus-server)');
-    assert.ok(fs.existsSync(bin), `CHORUS_SERVER_BIN=${bin} does not exist (cargo build -p chorus-server)`);
-    this.dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'chorus-sdk-e2e-'));
-    const args = ['--data', this.dataDir, '--api', '127.0.0.1:0', '--ws', '127.0.0.1:0', '--secret', this.secret];
-    const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    this.child = child;
-    const keep = (stream, tag) => {
-      let rest = '';
-      stream.setEncoding('utf8');
-      stream.on('data', (chunk) => {
-        rest += chunk;
-        const lines = rest.split('\n');
-        rest = lines.pop();
-        for (const line of lines) {
-          this.log.push(`${tag} ${line}`);
-          const api = line.match(/^chorus-server listening on (http:\/\/\S+)$/);
-          if (api) this.apiAddr = api[1];
-          const ws = line.match(/^chorus-server gateway on (ws:\/\/\S+)$/);
-          if (ws) this.wsAddr = ws[1];
-        }
-      });
-    };
-    keep(child.stdout, '[out]');
-    keep(child.stderr, '[err]');
-    await withTimeout(
-      new Promise((resolve, reject) => {
-        child.on('exit', (code, signal) => reject(new Error(`chorus-server exited early (${code ?? signal})`)));
-        child.on('error', reject);
-        const poll = setInterval(() => {
-          if (this.apiAddr && this.wsAddr) {
-            clearInterval(poll);
-            resolve();
-          }
-        }, 20);
-        child.on('exit', () => clearInterval(poll));
-      }),
-      30_000,
-      'chorus-server printing its addresses',
-    );
+    this.running = await startServer({ name: 'sdk-e2e', secret: this.secret });
     const { token } = await this.call('/auth/get_admin_token', null, { secret: this.secret, userID: ADMIN_ID });
     assert.ok(token, 'admin token');
     this.admin = token;
   }
 
   /** One REST call; returns `data`, failing on any non-zero errCode. */
-  async call(route, token, body) {
-    const headers = { 'content-type': 'application/json', operationID: randomUUID() };
-    if (token) headers.token = token;
-    const res = await fetch(`${this.apiAddr}${route}`, { method: 'POST', headers, body: JSON.stringify(body) });
-    assert.equal(res.status, 200, `${route}: HTTP ${res.status}`);
-    const envelope = await res.json();
-    assert.equal(envelope.errCode, 0, `${route}: ${envelope.errCode} ${envelope.errMsg} ${envelope.errDlt}`);
-    return envelope.data;
+  call(route, token, body) {
+    return this.running.call(route, token, body);
   }
 
   /** A REST call with the admin token. */
@@ -222,69 +172,16 @@ export class Server {
 
   /** Stops the server and removes its data directory. */
   async stop() {
-    if (this.child && this.child.exitCode === null) {
-      const exited = new Promise((resolve) => this.child.once('exit', resolve));
-      this.child.kill('SIGTERM');
-      await withTimeout(exited, 10_000, 'chorus-server stopping').catch(() => this.child.kill('SIGKILL'));
-    }
-    if (this.dataDir) fs.rmSync(this.dataDir, { recursive: true, force: true });
+    await this.running?.stop();
   }
 }
-
-const MIME = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.wasm': 'application/wasm',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json',
-  '.ts': 'text/plain; charset=utf-8',
-};
 
 /**
  * Serves the repository root on an ephemeral loopback port (no caching, so every fresh profile
  * fetches the files again). Resolves with `{ origin, close() }`.
  */
 export function serveRepo() {
-  const server = http.createServer((req, res) => {
-    let pathname;
-    try {
-      pathname = decodeURIComponent(new URL(req.url, 'http://repo').pathname);
-    } catch {
-      res.writeHead(400).end();
-      return;
-    }
-    let file = path.join(REPO, pathname);
-    if (pathname.endsWith('/')) file = path.join(file, 'index.html');
-    if (file !== REPO && !file.startsWith(REPO + path.sep)) {
-      res.writeHead(403).end();
-      return;
-    }
-    fs.readFile(file, (err, bytes) => {
-      if (err) {
-        res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
-        return;
-      }
-      res
-        .writeHead(200, {
-          'content-type': MIME[path.extname(file)] ?? 'application/octet-stream',
-          'cache-control': 'no-store',
-        })
-        .end(bytes);
-    });
-  });
-  return new Promise((resolve) => {
-    server.listen(0, '127.0.0.1', () => {
-      resolve({
-        origin: `http://127.0.0.1:${server.address().port}`,
-        close: () =>
-          new Promise((done) => {
-            server.close(done);
-            server.closeAllConnections();
-          }),
-      });
-    });
-  });
+  return serveFiles((pathname) => fileUnder(REPO, pathname.slice(1)));
 }
 
 /** Starts headless Chromium; its config and cache go under `scratch`. */
