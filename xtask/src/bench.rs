@@ -3,8 +3,10 @@
 //!
 //! * the SDK package (`cargo xtask pkg`): wasm + JS glue, gzip -9 (budget 150 KB);
 //! * SDK cold start in headless Chromium, 5 fresh profiles on loopback: module fetch +
-//!   instantiate + opening IndexedDB until `getSDK().ready` (budget: median ≤ 100 ms) and the
-//!   longest main-thread task during init (budget ≤ 50 ms) — `tests/sdk-e2e/bench.mjs`;
+//!   instantiate + opening IndexedDB until `getSDK().ready` (budget: median ≤ 100 ms, the page
+//!   opened once the browser has finished its own start-up; the median with the page opened the
+//!   moment the browser launched is written beside it) and the longest main-thread task during
+//!   init (budget ≤ 50 ms) — `tests/sdk-e2e/bench.mjs`;
 //! * the web demo's release bundle (wasm + JS + CSS + HTML), gzip -9 (budget 400 KB).
 //!
 //! Numbers come from this one run on this machine; nothing is compared with a stored value.
@@ -82,23 +84,24 @@ pub fn main(repo: &Repo, args: &[String]) -> Result<()> {
         .with_context(|| format!("{COLD_START_SCRIPT} printed no JSON result:\n{out}"))?;
     let runs = number_list(json, "runs")?;
     let median = number(json, "median_ms")?;
+    let launch_runs = number_list(json, "launch_runs")?;
+    let launch_median = number(json, "launch_median_ms")?;
     let long_task = number(json, "max_long_task_ms")?;
     rows.push(Row {
         what: "SDK cold start: fetch + instantiate + IndexedDB open → `getSDK().ready` \
-               (median of 5 fresh Chromium profiles, loopback)"
+               (median of 5 fresh Chromium profiles, loopback; the page opens once the browser \
+               has finished starting, and, for comparison, at once in a just-launched browser)"
             .into(),
         measured: format!(
-            "{median:.1} ms (runs: {})",
-            runs.iter()
-                .map(|r| format!("{r:.1}"))
-                .collect::<Vec<_>>()
-                .join(", ")
+            "{median:.1} ms (runs: {}); just launched: {launch_median:.1} ms (runs: {})",
+            list(&runs),
+            list(&launch_runs)
         ),
         budget: format!("≤ {COLD_START_BUDGET_MS:.0} ms"),
         ok: median <= COLD_START_BUDGET_MS,
     });
     rows.push(Row {
-        what: "SDK init: longest main-thread task (PerformanceObserver `longtask`, all 5 runs)"
+        what: "SDK init: longest main-thread task (PerformanceObserver `longtask`, all 10 runs)"
             .into(),
         measured: if long_task > 0.0 {
             format!("{long_task:.0} ms")
@@ -138,6 +141,15 @@ pub fn main(repo: &Repo, args: &[String]) -> Result<()> {
         bail!("budget missed: {}", missed.join("; "));
     }
     Ok(())
+}
+
+/// `1.0, 2.5`: numbers with one decimal.
+fn list(numbers: &[f64]) -> String {
+    numbers
+        .iter()
+        .map(|n| format!("{n:.1}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn render(rows: &[Row], machine: &str) -> String {
@@ -245,9 +257,11 @@ mod tests {
     #[test]
     fn reads_the_cold_start_result() {
         let json =
-            r#"{"runs":[41.5, 38.2,50],"median_ms":41.5,"max_long_task_ms":0,"wasm_gzip_bytes":1}"#;
+            r#"{"runs":[41.5, 38.2,50],"median_ms":41.5,"max_long_task_ms":0,"wasm_gzip_bytes":1,"launch_runs":[9,8],"launch_median_ms":8.5}"#;
         assert_eq!(number_list(json, "runs").unwrap(), vec![41.5, 38.2, 50.0]);
         assert_eq!(number(json, "median_ms").unwrap(), 41.5);
+        assert_eq!(number_list(json, "launch_runs").unwrap(), vec![9.0, 8.0]);
+        assert_eq!(number(json, "launch_median_ms").unwrap(), 8.5);
         assert_eq!(number(json, "max_long_task_ms").unwrap(), 0.0);
         assert!(number(json, "missing").is_err());
     }
