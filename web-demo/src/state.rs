@@ -8,7 +8,7 @@ use chorus_sdk_wasm::net::FetchHttp;
 use chorus_sdk_wasm::{LoginParams, Sdk, SdkEvent};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use serde_json::{json, Value};
+use wasm_bindgen::JsValue;
 
 use crate::util::{self, DemoError};
 
@@ -594,57 +594,52 @@ fn server_addresses() -> Result<(String, String), DemoError> {
     Ok((origin, ws))
 }
 
-/// A POST to one of the `/demo/*` routes of the page's server.
-async fn demo_call(path: &str, body: Value) -> Result<Value, DemoError> {
+/// A POST to one of the `/demo/*` routes of the page's server, with a JSON body; the `data`
+/// of the answer.
+async fn demo_call(path: &str, body: String) -> Result<JsValue, DemoError> {
     let (origin, _) = server_addresses()?;
     let http = FetchHttp::new(&origin);
     let op = format!("demo-{}", js_sys::Date::now() as u64);
     let text = http
-        .post(
-            path.to_owned(),
-            vec![("operationID".to_owned(), op)],
-            body.to_string(),
-        )
+        .post(path.to_owned(), vec![("operationID".to_owned(), op)], body)
         .await
         .map_err(|e| DemoError::Demo(format!("{path}: {}", e.0)))?;
-    let envelope: Value = serde_json::from_str(&text)
-        .map_err(|_| DemoError::Demo(format!("{path} did not answer in JSON")))?;
-    let code = envelope["errCode"].as_i64().unwrap_or(0);
+    let envelope = util::parse_json(&text)
+        .ok_or_else(|| DemoError::Demo(format!("{path} did not answer in JSON")))?;
+    let code = util::field(&envelope, "errCode").as_f64().unwrap_or(0.0) as i64;
     if code != 0 {
         return Err(DemoError::Demo(format!(
             "{path}: {code} {}",
-            envelope["errMsg"].as_str().unwrap_or("")
+            util::str_field(&envelope, "errMsg")
         )));
     }
-    Ok(envelope["data"].clone())
+    Ok(util::field(&envelope, "data"))
 }
 
 async fn fetch_demo_users() -> Result<Vec<DemoUser>, DemoError> {
-    let data = demo_call("/demo/users", json!({})).await?;
-    Ok(data["users"]
-        .as_array()
-        .map(|list| {
-            list.iter()
-                .map(|u| DemoUser {
-                    user_id: u["userID"].as_str().unwrap_or_default().to_owned(),
-                    nickname: u["nickname"].as_str().unwrap_or_default().to_owned(),
-                    about: u["about"].as_str().unwrap_or_default().to_owned(),
-                })
-                .collect()
+    let data = demo_call("/demo/users", "{}".to_owned()).await?;
+    let users = util::field(&data, "users");
+    if !js_sys::Array::is_array(&users) {
+        return Ok(Vec::new());
+    }
+    Ok(js_sys::Array::from(&users)
+        .iter()
+        .map(|u| DemoUser {
+            user_id: util::str_field(&u, "userID"),
+            nickname: util::str_field(&u, "nickname"),
+            about: util::str_field(&u, "about"),
         })
-        .unwrap_or_default())
+        .collect())
 }
 
 async fn fetch_token(user_id: &str) -> Result<String, DemoError> {
-    let data = demo_call(
-        "/demo/token",
-        json!({ "userID": user_id, "platformID": WEB }),
-    )
-    .await?;
-    data["token"]
-        .as_str()
+    let quoted = js_sys::JSON::stringify(&JsValue::from_str(user_id))
+        .map(String::from)
+        .unwrap_or_default();
+    let body = format!("{{\"userID\":{quoted},\"platformID\":{WEB}}}");
+    let data = demo_call("/demo/token", body).await?;
+    Some(util::str_field(&data, "token"))
         .filter(|t| !t.is_empty())
-        .map(str::to_owned)
         .ok_or_else(|| DemoError::Demo("/demo/token returned no token".to_owned()))
 }
 
