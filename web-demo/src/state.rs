@@ -10,6 +10,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen::JsValue;
 
+use crate::dynamic::{maybe, rows, text, value, Row};
 use crate::util::{self, DemoError};
 
 thread_local! {
@@ -653,10 +654,8 @@ pub fn SignIn(state: AppState) -> impl IntoView {
             <p>"Sign in as one of the seeded demo users, or enter a user ID."</p>
             <ErrorBar state=state />
             <ul class="demo-users" data-testid="demo-users">
-                <For
-                    each=move || state.demo_users.get()
-                    key=|u| u.user_id.clone()
-                    children=move |u| {
+                {rows(move || state.demo_users.get().into_iter().map(|u| {
+                    Row::new(u.user_id.clone(), move || {
                         let id = u.user_id.clone();
                         view! {
                             <li>
@@ -672,16 +671,16 @@ pub fn SignIn(state: AppState) -> impl IntoView {
                                     </span>
                                 </button>
                             </li>
-                        }
-                    }
-                />
+                        }.into_any()
+                    })
+                }).collect())}
             </ul>
             <form class="row" on:submit=move |ev| {
                 ev.prevent_default();
                 state.sign_in(typed.get_untracked());
             }>
                 <label for="signin-id">"User ID"</label>
-                <input id="signin-id" data-testid="signin-id" prop:value=move || typed.get()
+                <input id="signin-id" data-testid="signin-id" prop:value=value(typed)
                     on:input=move |ev| typed.set(event_target_value(&ev)) />
                 <button type="submit" data-testid="signin-submit">"Sign in"</button>
             </form>
@@ -697,7 +696,7 @@ pub fn SignIn(state: AppState) -> impl IntoView {
 /// Connection and catch-up status.
 #[component]
 pub fn StatusBar(state: AppState) -> impl IntoView {
-    let text = move || match (state.sync.get(), state.conn.get()) {
+    let status = move || match (state.sync.get(), state.conn.get()) {
         (Some((done, total)), _) if total > 0 => format!("Syncing… {done}/{total}"),
         (Some(_), _) => "Syncing…".to_owned(),
         (None, Conn::Online) => "Online".to_owned(),
@@ -712,10 +711,10 @@ pub fn StatusBar(state: AppState) -> impl IntoView {
     };
     view! {
         <div class=class data-testid="conn-status" role="status">
-            <span>{text}</span>
-            {move || state.sync.get().map(|(done, total)| view! {
+            <span>{text(status)}</span>
+            {maybe(move || state.sync.get().map(|(done, total)| view! {
                 <progress data-testid="sync-progress" max=total.max(1) value=done></progress>
-            })}
+            }.into_any()))}
         </div>
     }
 }
@@ -723,7 +722,7 @@ pub fn StatusBar(state: AppState) -> impl IntoView {
 /// The last error, dismissible.
 #[component]
 pub fn ErrorBar(state: AppState) -> impl IntoView {
-    move || {
+    maybe(move || {
         state.error.get().map(|e| {
             view! {
                 <div class="error" role="alert" data-testid="error">
@@ -731,6 +730,7 @@ pub fn ErrorBar(state: AppState) -> impl IntoView {
                     <button aria-label="Dismiss" on:click=move |_| state.error.set(None)>"×"</button>
                 </div>
             }
+            .into_any()
         })
-    }
+    })
 }
