@@ -125,7 +125,7 @@ pub fn ChatView(state: AppState, id: String) -> impl IntoView {
                     state.scroll_end.update(|n| *n += 1);
                     let _ = sdk().mark_read(&conv_id).await;
                 }
-                Err(e) => state.fail(e),
+                Err(e) => state.fail(&e),
             }
         });
     }
@@ -181,7 +181,7 @@ pub fn ChatView(state: AppState, id: String) -> impl IntoView {
                     }
                     Err(e) => {
                         loading.set(false);
-                        state.fail(e);
+                        state.fail(&e);
                     }
                 }
             });
@@ -281,11 +281,9 @@ pub fn ChatView(state: AppState, id: String) -> impl IntoView {
                     <button type="submit" data-testid="send">"Send"</button>
                 </form>
             </div>
-            {group_id.map(|g| view! {
-                <Show when=move || panel_open.get()>
-                    <GroupPanel state=state group_id=g.clone() />
-                </Show>
-            })}
+            {group_id.map(|g| maybe(move || panel_open.get().then(|| view! {
+                <GroupPanel state=state group_id=g.clone() />
+            }.into_any())))}
         </div>
     }
     .into_any()

@@ -22,12 +22,14 @@ pub use state::{AppState, Route};
 pub fn App() -> impl IntoView {
     let state = AppState::new();
     state.install();
-    let signed_in = move || state.user.get().is_some();
+    let signed_in = Memo::new(move |_| state.user.get().is_some());
     view! {
         <div class="app" data-testid="app">
-            <Show when=signed_in fallback=move || view! { <state::SignIn state=state /> }>
-                <Shell state=state />
-            </Show>
+            {dynamic::maybe(move || Some(if signed_in.get() {
+                view! { <Shell state=state /> }.into_any()
+            } else {
+                view! { <state::SignIn state=state /> }.into_any()
+            }))}
         </div>
     }
 }

@@ -1,6 +1,8 @@
 //! The app's reactive state, fed by the SDK's events; routing; sign-in; the status bars.
 
 use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
 
 use chorus_core::driver::Http as _;
 use chorus_core::model::{Conversation, ConversationId, Friend, Group, Member, Message, User};
@@ -183,7 +185,7 @@ impl AppState {
         spawn_local(async move {
             match fetch_demo_users().await {
                 Ok(users) => self.demo_users.set(users),
-                Err(e) => self.fail(e),
+                Err(e) => self.fail(&e),
             }
         });
         if let Some(user) = storage_get(LAST_USER) {
@@ -194,7 +196,7 @@ impl AppState {
     }
 
     /// Shows an error.
-    pub fn fail(self, error: impl std::fmt::Display) {
+    pub fn fail(self, error: &dyn std::fmt::Display) {
         self.error.set(Some(error.to_string()));
     }
 
@@ -203,9 +205,13 @@ impl AppState {
     where
         F: std::future::Future<Output = Result<(), DemoError>> + 'static,
     {
+        self.run_boxed(Box::pin(work));
+    }
+
+    fn run_boxed(self, work: Pin<Box<dyn Future<Output = Result<(), DemoError>>>>) {
         spawn_local(async move {
             if let Err(e) = work.await {
-                self.fail(e);
+                self.fail(&e);
             }
         });
     }
@@ -417,7 +423,7 @@ impl AppState {
                     _ => "the server refused the token",
                 };
                 self.clear();
-                self.fail(format!("Signed out: {why}. Sign in again."));
+                self.fail(&format!("Signed out: {why}. Sign in again."));
             }
             SdkEvent::SyncServerStart => self.sync.set(Some((0, 0))),
             SdkEvent::SyncServerProgress { done, total } => self.sync.set(Some((*done, *total))),
