@@ -7,6 +7,7 @@ use leptos::html::Div;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use crate::dynamic::{self, flag, maybe, rows, text, value, Row};
 use crate::group::{AnnouncementBanner, GroupPanel};
 use crate::state::{sdk, AppState, Route};
 use crate::util::{self, DemoError};
@@ -19,11 +20,9 @@ const PAGE: usize = 30;
 pub fn ConversationList(state: AppState) -> impl IntoView {
     view! {
         <ul class="conversations" data-testid="conversations">
-            <For
-                each=move || state.conversations.get()
-                key=|c| c.id.as_str().to_owned()
-                children=move |c| {
-                    let id = c.id.as_str().to_owned();
+            {rows(move || state.conversations.get().into_iter().map(|c| {
+                let id = c.id.as_str().to_owned();
+                Row::new(id.clone(), move || {
                     let key = id.clone();
                     let conv = Memo::new(move |_| {
                         state.conversations.with(|l| l.iter().find(|x| x.id.as_str() == key).cloned())
@@ -40,29 +39,29 @@ pub fn ConversationList(state: AppState) -> impl IntoView {
                     };
                     let unread = move || conv.get().map_or(0, |c| c.unread_count());
                     let open_id = id.clone();
-                    let active = move || state.route.get() == Route::Chat(open_id.clone());
+                    let active = flag(move || state.route.get() == Route::Chat(open_id.clone()));
                     let href = Route::Chat(id.clone()).hash();
                     view! {
                         <li>
                             <a class="conversation" class:active=active href=href data-testid="conversation" data-id=id.clone()>
-                                <span class="avatar">{move || util::initials(&title())}</span>
+                                <span class="avatar">{text(move || util::initials(&title()))}</span>
                                 <span class="conv-main">
                                     <span class="conv-top">
-                                        <strong class="conv-title" data-testid="conversation-title">{title}</strong>
-                                        <small class="conv-time">{move || last().map(|l| l.1).unwrap_or_default()}</small>
+                                        <strong class="conv-title" data-testid="conversation-title">{text(title)}</strong>
+                                        <small class="conv-time">{text(move || last().map(|l| l.1).unwrap_or_default())}</small>
                                     </span>
                                     <span class="conv-bottom">
-                                        <span class="conv-last" data-testid="conversation-last">{move || last().map(|l| l.0).unwrap_or_default()}</span>
-                                        {move || (unread() > 0).then(|| view! {
+                                        <span class="conv-last" data-testid="conversation-last">{text(move || last().map(|l| l.0).unwrap_or_default())}</span>
+                                        {maybe(move || (unread() > 0).then(|| view! {
                                             <span class="badge" data-testid="unread">{unread()}</span>
-                                        })}
+                                        }.into_any()))}
                                     </span>
                                 </span>
                             </a>
                         </li>
-                    }
-                }
-            />
+                    }.into_any()
+                })
+            }).collect())}
         </ul>
     }
 }
@@ -126,7 +125,7 @@ pub fn ChatView(state: AppState, id: String) -> impl IntoView {
                     state.scroll_end.update(|n| *n += 1);
                     let _ = sdk().mark_read(&conv_id).await;
                 }
-                Err(e) => state.fail(e),
+                Err(e) => state.fail(&e),
             }
         });
     }
@@ -182,7 +181,7 @@ pub fn ChatView(state: AppState, id: String) -> impl IntoView {
                     }
                     Err(e) => {
                         loading.set(false);
-                        state.fail(e);
+                        state.fail(&e);
                     }
                 }
             });
@@ -236,43 +235,45 @@ pub fn ChatView(state: AppState, id: String) -> impl IntoView {
     let is_group = group_id.is_some();
 
     view! {
-        <div class="chat" class:with-panel=move || panel_open.get()>
+        <div class="chat" class:with-panel=flag(move || panel_open.get())>
             <div class="chat-main">
                 <div class="chat-head">
                     <a class="back" href="#/chats" aria-label="Back to chats">"‹"</a>
-                    <h2 data-testid="chat-title">{title}</h2>
+                    <h2 data-testid="chat-title">{text(title)}</h2>
                     {is_group.then(|| view! {
                         <button data-testid="toggle-panel" aria-expanded=move || panel_open.get().to_string()
                             on:click=move |_| panel_open.update(|o| *o = !*o)>
-                            {move || if panel_open.get() { "Hide group info" } else { "Group info" }}
+                            {text(move || if panel_open.get() { "Hide group info" } else { "Group info" }.to_owned())}
                         </button>
                     })}
                 </div>
                 {group_id.clone().map(|g| view! { <AnnouncementBanner state=state group_id=g /> })}
                 <div class="messages" data-testid="messages" node_ref=list_ref on:scroll=on_scroll tabindex="0">
-                    {move || at_start.get().then(|| view! {
+                    {maybe(move || at_start.get().then(|| view! {
                         <p class="history-start" data-testid="history-start">"Start of the conversation"</p>
-                    })}
-                    {move || (loading.get() && !at_start.get()).then(|| view! {
+                    }.into_any()))}
+                    {maybe(move || (loading.get() && !at_start.get()).then(|| view! {
                         <p class="history-loading" data-testid="history-loading">"Loading…"</p>
-                    })}
-                    {move || (!at_start.get() && !loading.get()).then(|| {
+                    }.into_any()))}
+                    {maybe(move || (!at_start.get() && !loading.get()).then(|| {
                         let load_older = load_older.clone();
-                        view! { <button class="older" data-testid="load-older" on:click=move |_| load_older()>"Load earlier messages"</button> }
-                    })}
-                    <For
-                        each=move || state.messages.get()
-                        key=|m| (m.client_msg_id.clone(), m.seq.0, m.sender_nickname.clone(), status_key(&m.status))
-                        children={
-                            let gid = gid_for_msgs.clone();
-                            let conv = conv_for_msgs.clone();
-                            move |m| view! { <MessageRow state=state m=m group_id=gid.clone() conv=conv.clone() /> }
-                        }
-                    />
+                        view! { <button class="older" data-testid="load-older" on:click=move |_| load_older()>"Load earlier messages"</button> }.into_any()
+                    }))}
+                    {rows(move || state.messages.get().into_iter().map(|m| {
+                        let key = dynamic::key(&[
+                            &m.client_msg_id,
+                            &m.seq.0.to_string(),
+                            &m.sender_nickname,
+                            &status_key(&m.status).to_string(),
+                        ]);
+                        let gid = gid_for_msgs.clone();
+                        let conv = conv_for_msgs.clone();
+                        Row::new(key, move || view! { <MessageRow state=state m=m group_id=gid conv=conv /> }.into_any())
+                    }).collect())}
                 </div>
                 <form class="composer" on:submit=move |ev| { ev.prevent_default(); send(); }>
                     <input data-testid="composer" aria-label="Message" placeholder="Write a message, Enter to send"
-                        prop:value=move || draft.get()
+                        prop:value=value(draft)
                         on:input=move |ev| draft.set(event_target_value(&ev))
                         on:keydown=move |ev: leptos::ev::KeyboardEvent| {
                             if ev.key() == "Enter" && !ev.shift_key() { ev.prevent_default(); send_key(); }
@@ -280,11 +281,9 @@ pub fn ChatView(state: AppState, id: String) -> impl IntoView {
                     <button type="submit" data-testid="send">"Send"</button>
                 </form>
             </div>
-            {group_id.map(|g| view! {
-                <Show when=move || panel_open.get()>
-                    <GroupPanel state=state group_id=g.clone() />
-                </Show>
-            })}
+            {group_id.map(|g| maybe(move || panel_open.get().then(|| view! {
+                <GroupPanel state=state group_id=g.clone() />
+            }.into_any())))}
         </div>
     }
     .into_any()
@@ -429,12 +428,12 @@ fn MessageRow(
     view! {
         <div class="msg" class:mine=mine data-testid="message" data-seq=m.seq.0 data-msgid=m.client_msg_id.clone() data-sender=m.send_id.clone()>
             <div class="msg-head">
-                <span class="sender" data-testid="sender">{sender}</span>
+                <span class="sender" data-testid="sender">{text(sender)}</span>
                 <small class="time">{util::time(m.send_time)}</small>
                 {pending.map(|p| view! { <small class="pending">{p}</small> })}
             </div>
             <div class="text" data-testid="text">{body}</div>
-            {move || recall().then(|| {
+            {maybe(move || recall().then(|| {
                 let id = id.clone();
                 let conv = conv.clone();
                 view! {
@@ -445,8 +444,8 @@ fn MessageRow(
                             sdk().revoke(&conv, &id).await.map_err(DemoError::from)
                         });
                     }>"Recall"</button>
-                }
-            })}
+                }.into_any()
+            }))}
         </div>
     }
     .into_any()

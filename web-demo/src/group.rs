@@ -6,6 +6,7 @@ use chorus_proto::constants::AllowType;
 use chorus_sdk_wasm::GroupUpdate;
 use leptos::prelude::*;
 
+use crate::dynamic::{self, flag, maybe, rows, text, value, Row};
 use crate::qr::QrCode;
 use crate::state::{sdk, AppState, Route};
 use crate::util::{self, DemoError};
@@ -25,7 +26,7 @@ pub fn AnnouncementBanner(state: AppState, group_id: String) -> impl IntoView {
     let can_edit = move || state.my_role(&gid) >= 60;
     let gid = group_id.clone();
     let meta = move || {
-        announcement.get().map(|a| {
+        announcement.get().map_or_else(String::new, |a| {
             format!(
                 "{} · {}",
                 state.name_of(&a.editor_user_id, Some(&gid)),
@@ -51,38 +52,38 @@ pub fn AnnouncementBanner(state: AppState, group_id: String) -> impl IntoView {
     let can_edit2 = can_edit.clone();
     view! {
         <section class="announcement" data-testid="announcement-box" aria-label="Announcement">
-            {move || {
+            {maybe(move || {
                 let a = announcement.get().filter(|a| !a.text.is_empty());
                 match a {
-                    Some(a) if !editing.get() => view! {
+                    Some(a) if !editing.get() => Some(view! {
                         <div>
                             <strong>"Announcement"</strong>
                             <p data-testid="announcement">{a.text.clone()}</p>
-                            <small data-testid="announcement-meta">{meta.clone()}</small>
+                            <small data-testid="announcement-meta">{text(meta.clone())}</small>
                         </div>
-                    }.into_any(),
-                    None if !editing.get() => view! { <small>"No announcement."</small> }.into_any(),
-                    _ => ().into_any(),
+                    }.into_any()),
+                    None if !editing.get() => Some(view! { <small>"No announcement."</small> }.into_any()),
+                    _ => None,
                 }
-            }}
-            {move || (can_edit() && !editing.get()).then(|| view! {
+            })}
+            {maybe(move || (can_edit() && !editing.get()).then(|| view! {
                 <button data-testid="announcement-edit" on:click=move |_| {
                     draft.set(announcement.get_untracked().map(|a| a.text).unwrap_or_default());
                     editing.set(true);
                 }>"Edit"</button>
-            })}
-            {move || (can_edit2() && editing.get()).then(|| {
+            }.into_any()))}
+            {maybe(move || (can_edit2() && editing.get()).then(|| {
                 let save = save.clone();
                 view! {
                     <div class="edit">
                         <textarea data-testid="announcement-input" aria-label="Announcement text"
-                            prop:value=move || draft.get()
+                            prop:value=value(draft)
                             on:input=move |ev| draft.set(event_target_value(&ev))></textarea>
                         <button data-testid="announcement-save" on:click=move |_| save()>"Publish"</button>
                         <button on:click=move |_| editing.set(false)>"Cancel"</button>
                     </div>
-                }
-            })}
+                }.into_any()
+            }))}
         </section>
     }
 }
@@ -119,7 +120,7 @@ pub fn GroupPanel(state: AppState, group_id: String) -> impl IntoView {
         view! {
             <label class="switch">
                 <input type="checkbox" data-testid=testid prop:checked=checked
-                    disabled=move || !manager.get()
+                    disabled=flag(move || !manager.get())
                     on:change=move |ev| set(make(event_target_checked(&ev))) />
                 {label}
             </label>
@@ -151,10 +152,10 @@ pub fn GroupPanel(state: AppState, group_id: String) -> impl IntoView {
 
     view! {
         <aside class="panel" data-testid="group-panel" aria-label="Group info">
-            <h3 data-testid="group-name">{move || group.get().map(|g| g.name).unwrap_or_default()}</h3>
+            <h3 data-testid="group-name">{text(move || group.get().map(|g| g.name).unwrap_or_default())}</h3>
             <p class="muted">
                 "ID " <code data-testid="group-id">{group_id.clone()}</code>
-                " · " {move || group.get().map(|g| g.member_count).unwrap_or_default()} " members"
+                " · " {text(move || group.get().map(|g| g.member_count).unwrap_or_default().to_string())} " members"
             </p>
             <fieldset class="perms">
                 <legend>"Permissions"</legend>
@@ -167,7 +168,7 @@ pub fn GroupPanel(state: AppState, group_id: String) -> impl IntoView {
                 {switch("New members see earlier messages", "perm-history",
                     Box::new(|g: &Group| g.history_for_new_members.unwrap_or(true)),
                     |on| GroupUpdate { history_for_new_members: Some(on), ..GroupUpdate::default() })}
-                {move || (!manager.get()).then(|| view! { <small>"Only the owner and admins change these."</small> })}
+                {maybe(move || (!manager.get()).then(|| view! { <small>"Only the owner and admins change these."</small> }.into_any()))}
             </fieldset>
             <div class="actions">
                 <button data-testid="invite-open" on:click=move |_| inviting.update(|v| *v = !*v)>"Invite…"</button>
@@ -181,8 +182,8 @@ pub fn GroupPanel(state: AppState, group_id: String) -> impl IntoView {
                     });
                 }>"Leave"</button>
             </div>
-            {move || inviting.get().then(|| view! { <InviteDialog state=state group_id=gid_invite.clone() open=inviting /> })}
-            {move || show_qr.get().then(|| view! { <JoinQr group_id=gid_qr.clone() /> })}
+            {maybe(move || inviting.get().then(|| view! { <InviteDialog state=state group_id=gid_invite.clone() open=inviting /> }.into_any()))}
+            {maybe(move || show_qr.get().then(|| view! { <JoinQr group_id=gid_qr.clone() /> }.into_any()))}
             <div class="members-head">
                 <h4>"Members"</h4>
                 <label>
@@ -196,17 +197,16 @@ pub fn GroupPanel(state: AppState, group_id: String) -> impl IntoView {
                     </select>
                 </label>
             </div>
-            {move || hidden_note.get().then(|| view! {
+            {maybe(move || hidden_note.get().then(|| view! {
                 <p class="note" data-testid="profile-hidden" role="status">
                     "Member profiles are hidden in this group: only the owner and admins can open them."
                 </p>
-            })}
+            }.into_any()))}
             <ul class="members" data-testid="members">
-                <For
-                    each=move || members.get()
-                    key=|m| (m.user_id.clone(), m.nickname.clone(), m.role_level)
-                    children=move |m| {
-                        let gid = gid_rows.clone();
+                {rows(move || members.get().into_iter().map(|m| {
+                    let key = dynamic::key(&[&m.user_id, &m.nickname, &m.role_level.to_string()]);
+                    let gid = gid_rows.clone();
+                    Row::new(key, move || {
                         let uid = m.user_id.clone();
                         let joined = joined_text(state, &m, &gid);
                         let role = util::role_label(m.role_level);
@@ -227,13 +227,13 @@ pub fn GroupPanel(state: AppState, group_id: String) -> impl IntoView {
                                     <small data-testid="member-joined">{joined}</small>
                                 </span>
                             </li>
-                        }
-                    }
-                />
+                        }.into_any()
+                    })
+                }).collect())}
             </ul>
-            {move || profile.get().map(|uid| view! {
+            {maybe(move || profile.get().map(|uid| view! {
                 <MemberProfile state=state group_id=gid_profile.clone() user_id=uid profile=profile />
-            })}
+            }.into_any()))}
         </aside>
     }
 }
@@ -308,24 +308,24 @@ fn MemberProfile(
     let me_manage = me.clone();
     view! {
         <div class="profile-card" data-testid="member-profile" role="dialog" aria-label="Member profile">
-            {move || member.get().map(|m| {
+            {maybe(move || member.get().map(|m| {
                 let name = if m.nickname.is_empty() { m.user_id.clone() } else { m.nickname.clone() };
                 view! {
                     <span class="avatar">{util::initials(&name)}</span>
                     <h4 data-testid="profile-name">{name}</h4>
                     <p>"User ID " <code>{m.user_id.clone()}</code></p>
                     <p>{util::role_label(m.role_level).unwrap_or("member")} " · " {joined_text(state, &m, &gid)}</p>
-                }
-            })}
+                }.into_any()
+            }))}
             {is_friend.then(|| view! { <p data-testid="already-friend">"Already your friend."</p> })}
-            {move || (show_add && friending_allowed.get()).then(|| view! {
+            {maybe(move || (show_add && friending_allowed.get()).then(|| view! {
                 <button data-testid="add-friend" on:click=add.clone()>"Add friend"</button>
-            })}
-            {move || (show_add && !friending_allowed.get()).then(|| view! {
+            }.into_any()))}
+            {maybe(move || (show_add && !friending_allowed.get()).then(|| view! {
                 <p class="muted" data-testid="friending-forbidden">"This group does not let members add each other as friends."</p>
-            })}
-            {move || result.get().map(|r| view! { <p data-testid="add-friend-result" role="status">{r}</p> })}
-            {move || {
+            }.into_any()))}
+            {maybe(move || result.get().map(|r| view! { <p data-testid="add-friend-result" role="status">{r}</p> }.into_any()))}
+            {maybe(move || {
                 let m = member.get()?;
                 let mine = state.my_role(&gid_manage);
                 (m.user_id != me_manage && mine > m.role_level).then(|| {
@@ -350,9 +350,9 @@ fn MemberProfile(
                                 });
                             }>"Remove from group"</button>
                         </div>
-                    }
+                    }.into_any()
                 })
-            }}
+            })}
             <button data-testid="profile-close" on:click=move |_| profile.set(None)>"Close"</button>
         </div>
     }
@@ -392,7 +392,7 @@ fn InviteDialog(state: AppState, group_id: String, open: RwSignal<bool>) -> impl
         <div class="dialog" data-testid="invite-dialog" role="dialog" aria-label="Invite">
             <h4>"Invite to the group"</h4>
             <ul>
-                {move || candidates().into_iter().map(|u| {
+                {maybe(move || Some(candidates().into_iter().map(|u| {
                     let invite = invite.clone();
                     let id = u.user_id.clone();
                     view! {
@@ -402,11 +402,11 @@ fn InviteDialog(state: AppState, group_id: String, open: RwSignal<bool>) -> impl
                             </button>
                         </li>
                     }
-                }).collect_view()}
+                }).collect_view().into_any()))}
             </ul>
             <form class="row" on:submit=move |ev| { ev.prevent_default(); invite2(typed.get_untracked()); }>
                 <input aria-label="User ID to invite" placeholder="User ID" data-testid="invite-id"
-                    prop:value=move || typed.get() on:input=move |ev| typed.set(event_target_value(&ev)) />
+                    prop:value=value(typed) on:input=move |ev| typed.set(event_target_value(&ev)) />
                 <button type="submit">"Invite"</button>
             </form>
         </div>
@@ -480,10 +480,10 @@ pub fn JoinBySearch(state: AppState) -> impl IntoView {
         <section class="join-search">
             <form class="row" on:submit=move |ev| { ev.prevent_default(); search(); }>
                 <input aria-label="Group ID" placeholder="Find a group by ID" data-testid="join-search-input"
-                    prop:value=move || typed.get() on:input=move |ev| typed.set(event_target_value(&ev)) />
+                    prop:value=value(typed) on:input=move |ev| typed.set(event_target_value(&ev)) />
                 <button type="submit" data-testid="join-search">"Find"</button>
             </form>
-            {move || found.get().map(|g| {
+            {maybe(move || found.get().map(|g| {
                 let joined = state.groups.with(|all| all.contains_key(&g.group_id));
                 let gid = g.group_id.clone();
                 view! {
@@ -505,8 +505,8 @@ pub fn JoinBySearch(state: AppState) -> impl IntoView {
                             }.into_any()
                         }}
                     </div>
-                }
-            })}
+                }.into_any()
+            }))}
         </section>
     }
 }
@@ -541,7 +541,7 @@ pub fn JoinPage(state: AppState, group_id: String, via_qr: bool) -> impl IntoVie
     view! {
         <section class="join-page" data-testid="join-page">
             <h2>"Join a group"</h2>
-            <p>{move || found.get().map(|g| format!("{} · {} members", g.name, g.member_count)).unwrap_or_else(|| group_id.clone())}</p>
+            <p>{text(move || found.get().map(|g| format!("{} · {} members", g.name, g.member_count)).unwrap_or_else(|| group_id.clone()))}</p>
             <p class="muted">{if via_qr { "Opened from the group's QR code." } else { "Opened from a join link." }}</p>
             <button data-testid="join-confirm" on:click=join>"Join"</button>
         </section>

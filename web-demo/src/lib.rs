@@ -6,6 +6,7 @@
 //! and the profile page. Every piece of network text is rendered as a text node.
 
 mod chat;
+mod dynamic;
 mod group;
 mod people;
 pub mod qr;
@@ -21,12 +22,14 @@ pub use state::{AppState, Route};
 pub fn App() -> impl IntoView {
     let state = AppState::new();
     state.install();
-    let signed_in = move || state.user.get().is_some();
+    let signed_in = Memo::new(move |_| state.user.get().is_some());
     view! {
         <div class="app" data-testid="app">
-            <Show when=signed_in fallback=move || view! { <state::SignIn state=state /> }>
-                <Shell state=state />
-            </Show>
+            {dynamic::maybe(move || Some(if signed_in.get() {
+                view! { <Shell state=state /> }.into_any()
+            } else {
+                view! { <state::SignIn state=state /> }.into_any()
+            }))}
         </div>
     }
 }
@@ -34,10 +37,10 @@ pub fn App() -> impl IntoView {
 /// The signed-in layout: navigation, status bar, conversation list and the current page.
 #[component]
 fn Shell(state: AppState) -> impl IntoView {
-    let on_list = move || matches!(state.route.get(), Route::Chats);
+    let on_list = dynamic::flag(move || matches!(state.route.get(), Route::Chats));
     let tab = move |r: Route| {
         let same = std::mem::discriminant(&r);
-        move || std::mem::discriminant(&state.route.get()) == same
+        dynamic::flag(move || std::mem::discriminant(&state.route.get()) == same)
     };
     view! {
         <div class="shell" class:on-list=on_list>
@@ -47,7 +50,7 @@ fn Shell(state: AppState) -> impl IntoView {
                     <a href="#/chats" class:active=tab(Route::Chats) data-testid="nav-chats">"Chats"</a>
                     <a href="#/friends" class:active=tab(Route::Friends) data-testid="nav-friends">"Friends"</a>
                     <a href="#/profile" class:active=tab(Route::Profile) data-testid="nav-profile">
-                        {move || state.me.get().map(|u| u.display_name().to_owned()).unwrap_or_default()}
+                        {dynamic::text(move || state.me.get().map(|u| u.display_name().to_owned()).unwrap_or_default())}
                     </a>
                 </nav>
             </header>
@@ -59,7 +62,7 @@ fn Shell(state: AppState) -> impl IntoView {
                     <group::JoinBySearch state=state />
                 </aside>
                 <main class="content">
-                    {move || match state.route.get() {
+                    {dynamic::maybe(move || Some(match state.route.get() {
                         Route::Chat(id) => view! { <chat::ChatView state=state id=id /> }.into_any(),
                         Route::Friends => view! { <people::FriendsPage state=state /> }.into_any(),
                         Route::Profile => view! { <people::ProfilePage state=state /> }.into_any(),
@@ -69,7 +72,7 @@ fn Shell(state: AppState) -> impl IntoView {
                         Route::Chats => view! {
                             <p class="placeholder">"Pick a conversation."</p>
                         }.into_any(),
-                    }}
+                    }))}
                 </main>
             </div>
         </div>

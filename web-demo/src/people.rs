@@ -3,6 +3,7 @@
 use chorus_core::model::ConversationId;
 use leptos::prelude::*;
 
+use crate::dynamic::{self, maybe, rows, text, value, Row};
 use crate::state::{sdk, AppState, Route};
 use crate::util::{self, DemoError};
 
@@ -12,12 +13,11 @@ pub fn FriendsPage(state: AppState) -> impl IntoView {
     view! {
         <section class="friends">
             <h2>"Friends"</h2>
-            {move || state.friends.with(Vec::is_empty).then(|| view! { <p class="muted">"No friends yet."</p> })}
+            {maybe(move || state.friends.with(Vec::is_empty).then(|| view! { <p class="muted">"No friends yet."</p> }.into_any()))}
             <ul data-testid="friends">
-                <For
-                    each=move || state.friends.get()
-                    key=|f| (f.user_id().to_owned(), f.remark.clone(), f.user.nickname.clone())
-                    children=move |f| {
+                {rows(move || state.friends.get().into_iter().map(|f| {
+                    let key = dynamic::key(&[f.user_id(), &f.remark, &f.user.nickname]);
+                    Row::new(key, move || {
                         let uid = f.user_id().to_owned();
                         let draft = RwSignal::new(f.remark.clone());
                         let editing = RwSignal::new(false);
@@ -51,20 +51,20 @@ pub fn FriendsPage(state: AppState) -> impl IntoView {
                                     let save = save.clone();
                                     view! { <button data-testid="remark-delete" on:click=move |_| save(String::new())>"Delete remark"</button> }
                                 })}
-                                {move || editing.get().then(|| {
+                                {maybe(move || editing.get().then(|| {
                                     let save = save2.clone();
                                     view! {
                                         <form class="row" on:submit=move |ev| { ev.prevent_default(); save(draft.get_untracked()); }>
-                                            <input aria-label="Remark" data-testid="remark-input" prop:value=move || draft.get()
+                                            <input aria-label="Remark" data-testid="remark-input" prop:value=value(draft)
                                                 on:input=move |ev| draft.set(event_target_value(&ev)) />
                                             <button type="submit" data-testid="remark-save">"Save"</button>
                                         </form>
-                                    }
-                                })}
+                                    }.into_any()
+                                }))}
                             </li>
-                        }
-                    }
-                />
+                        }.into_any()
+                    })
+                }).collect())}
             </ul>
         </section>
     }
@@ -102,14 +102,14 @@ pub fn ProfilePage(state: AppState) -> impl IntoView {
     view! {
         <section class="profile" data-testid="profile">
             <h2>"Profile"</h2>
-            <p>"User ID " <code data-testid="profile-user-id">{move || state.user.get().unwrap_or_default()}</code></p>
+            <p>"User ID " <code data-testid="profile-user-id">{text(move || state.user.get().unwrap_or_default())}</code></p>
             <form class="row" on:submit=move |ev| { ev.prevent_default(); save(); }>
                 <label for="nickname">"Nickname"</label>
-                <input id="nickname" data-testid="nickname-input" prop:value=move || draft.get()
+                <input id="nickname" data-testid="nickname-input" prop:value=value(draft)
                     on:input=move |ev| draft.set(event_target_value(&ev)) />
                 <button type="submit" data-testid="nickname-save">"Save"</button>
             </form>
-            {move || saved.get().then(|| view! { <p role="status" data-testid="nickname-saved">"Saved."</p> })}
+            {maybe(move || saved.get().then(|| view! { <p role="status" data-testid="nickname-saved">"Saved."</p> }.into_any()))}
             <button data-testid="sign-out" on:click=move |_| state.sign_out()>"Sign out"</button>
         </section>
     }

@@ -1,6 +1,8 @@
 //! The app's reactive state, fed by the SDK's events; routing; sign-in; the status bars.
 
 use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
 
 use chorus_core::driver::Http as _;
 use chorus_core::model::{Conversation, ConversationId, Friend, Group, Member, Message, User};
@@ -8,8 +10,9 @@ use chorus_sdk_wasm::net::FetchHttp;
 use chorus_sdk_wasm::{LoginParams, Sdk, SdkEvent};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use serde_json::{json, Value};
+use wasm_bindgen::JsValue;
 
+use crate::dynamic::{maybe, rows, text, value, Row};
 use crate::util::{self, DemoError};
 
 thread_local! {
@@ -182,7 +185,7 @@ impl AppState {
         spawn_local(async move {
             match fetch_demo_users().await {
                 Ok(users) => self.demo_users.set(users),
-                Err(e) => self.fail(e),
+                Err(e) => self.fail(&e),
             }
         });
         if let Some(user) = storage_get(LAST_USER) {
@@ -193,7 +196,7 @@ impl AppState {
     }
 
     /// Shows an error.
-    pub fn fail(self, error: impl std::fmt::Display) {
+    pub fn fail(self, error: &dyn std::fmt::Display) {
         self.error.set(Some(error.to_string()));
     }
 
@@ -202,9 +205,13 @@ impl AppState {
     where
         F: std::future::Future<Output = Result<(), DemoError>> + 'static,
     {
+        self.run_boxed(Box::pin(work));
+    }
+
+    fn run_boxed(self, work: Pin<Box<dyn Future<Output = Result<(), DemoError>>>>) {
         spawn_local(async move {
             if let Err(e) = work.await {
-                self.fail(e);
+                self.fail(&e);
             }
         });
     }
@@ -416,7 +423,7 @@ impl AppState {
                     _ => "the server refused the token",
                 };
                 self.clear();
-                self.fail(format!("Signed out: {why}. Sign in again."));
+                self.fail(&format!("Signed out: {why}. Sign in again."));
             }
             SdkEvent::SyncServerStart => self.sync.set(Some((0, 0))),
             SdkEvent::SyncServerProgress { done, total } => self.sync.set(Some((*done, *total))),
@@ -594,57 +601,52 @@ fn server_addresses() -> Result<(String, String), DemoError> {
     Ok((origin, ws))
 }
 
-/// A POST to one of the `/demo/*` routes of the page's server.
-async fn demo_call(path: &str, body: Value) -> Result<Value, DemoError> {
+/// A POST to one of the `/demo/*` routes of the page's server, with a JSON body; the `data`
+/// of the answer.
+async fn demo_call(path: &str, body: String) -> Result<JsValue, DemoError> {
     let (origin, _) = server_addresses()?;
     let http = FetchHttp::new(&origin);
     let op = format!("demo-{}", js_sys::Date::now() as u64);
     let text = http
-        .post(
-            path.to_owned(),
-            vec![("operationID".to_owned(), op)],
-            body.to_string(),
-        )
+        .post(path.to_owned(), vec![("operationID".to_owned(), op)], body)
         .await
         .map_err(|e| DemoError::Demo(format!("{path}: {}", e.0)))?;
-    let envelope: Value = serde_json::from_str(&text)
-        .map_err(|_| DemoError::Demo(format!("{path} did not answer in JSON")))?;
-    let code = envelope["errCode"].as_i64().unwrap_or(0);
+    let envelope = util::parse_json(&text)
+        .ok_or_else(|| DemoError::Demo(format!("{path} did not answer in JSON")))?;
+    let code = util::field(&envelope, "errCode").as_f64().unwrap_or(0.0) as i64;
     if code != 0 {
         return Err(DemoError::Demo(format!(
             "{path}: {code} {}",
-            envelope["errMsg"].as_str().unwrap_or("")
+            util::str_field(&envelope, "errMsg")
         )));
     }
-    Ok(envelope["data"].clone())
+    Ok(util::field(&envelope, "data"))
 }
 
 async fn fetch_demo_users() -> Result<Vec<DemoUser>, DemoError> {
-    let data = demo_call("/demo/users", json!({})).await?;
-    Ok(data["users"]
-        .as_array()
-        .map(|list| {
-            list.iter()
-                .map(|u| DemoUser {
-                    user_id: u["userID"].as_str().unwrap_or_default().to_owned(),
-                    nickname: u["nickname"].as_str().unwrap_or_default().to_owned(),
-                    about: u["about"].as_str().unwrap_or_default().to_owned(),
-                })
-                .collect()
+    let data = demo_call("/demo/users", "{}".to_owned()).await?;
+    let users = util::field(&data, "users");
+    if !js_sys::Array::is_array(&users) {
+        return Ok(Vec::new());
+    }
+    Ok(js_sys::Array::from(&users)
+        .iter()
+        .map(|u| DemoUser {
+            user_id: util::str_field(&u, "userID"),
+            nickname: util::str_field(&u, "nickname"),
+            about: util::str_field(&u, "about"),
         })
-        .unwrap_or_default())
+        .collect())
 }
 
 async fn fetch_token(user_id: &str) -> Result<String, DemoError> {
-    let data = demo_call(
-        "/demo/token",
-        json!({ "userID": user_id, "platformID": WEB }),
-    )
-    .await?;
-    data["token"]
-        .as_str()
+    let quoted = js_sys::JSON::stringify(&JsValue::from_str(user_id))
+        .map(String::from)
+        .unwrap_or_default();
+    let body = format!("{{\"userID\":{quoted},\"platformID\":{WEB}}}");
+    let data = demo_call("/demo/token", body).await?;
+    Some(util::str_field(&data, "token"))
         .filter(|t| !t.is_empty())
-        .map(str::to_owned)
         .ok_or_else(|| DemoError::Demo("/demo/token returned no token".to_owned()))
 }
 
@@ -658,10 +660,8 @@ pub fn SignIn(state: AppState) -> impl IntoView {
             <p>"Sign in as one of the seeded demo users, or enter a user ID."</p>
             <ErrorBar state=state />
             <ul class="demo-users" data-testid="demo-users">
-                <For
-                    each=move || state.demo_users.get()
-                    key=|u| u.user_id.clone()
-                    children=move |u| {
+                {rows(move || state.demo_users.get().into_iter().map(|u| {
+                    Row::new(u.user_id.clone(), move || {
                         let id = u.user_id.clone();
                         view! {
                             <li>
@@ -677,16 +677,16 @@ pub fn SignIn(state: AppState) -> impl IntoView {
                                     </span>
                                 </button>
                             </li>
-                        }
-                    }
-                />
+                        }.into_any()
+                    })
+                }).collect())}
             </ul>
             <form class="row" on:submit=move |ev| {
                 ev.prevent_default();
                 state.sign_in(typed.get_untracked());
             }>
                 <label for="signin-id">"User ID"</label>
-                <input id="signin-id" data-testid="signin-id" prop:value=move || typed.get()
+                <input id="signin-id" data-testid="signin-id" prop:value=value(typed)
                     on:input=move |ev| typed.set(event_target_value(&ev)) />
                 <button type="submit" data-testid="signin-submit">"Sign in"</button>
             </form>
@@ -702,7 +702,7 @@ pub fn SignIn(state: AppState) -> impl IntoView {
 /// Connection and catch-up status.
 #[component]
 pub fn StatusBar(state: AppState) -> impl IntoView {
-    let text = move || match (state.sync.get(), state.conn.get()) {
+    let status = move || match (state.sync.get(), state.conn.get()) {
         (Some((done, total)), _) if total > 0 => format!("Syncing… {done}/{total}"),
         (Some(_), _) => "Syncing…".to_owned(),
         (None, Conn::Online) => "Online".to_owned(),
@@ -717,10 +717,10 @@ pub fn StatusBar(state: AppState) -> impl IntoView {
     };
     view! {
         <div class=class data-testid="conn-status" role="status">
-            <span>{text}</span>
-            {move || state.sync.get().map(|(done, total)| view! {
+            <span>{text(status)}</span>
+            {maybe(move || state.sync.get().map(|(done, total)| view! {
                 <progress data-testid="sync-progress" max=total.max(1) value=done></progress>
-            })}
+            }.into_any()))}
         </div>
     }
 }
@@ -728,7 +728,7 @@ pub fn StatusBar(state: AppState) -> impl IntoView {
 /// The last error, dismissible.
 #[component]
 pub fn ErrorBar(state: AppState) -> impl IntoView {
-    move || {
+    maybe(move || {
         state.error.get().map(|e| {
             view! {
                 <div class="error" role="alert" data-testid="error">
@@ -736,6 +736,7 @@ pub fn ErrorBar(state: AppState) -> impl IntoView {
                     <button aria-label="Dismiss" on:click=move |_| state.error.set(None)>"×"</button>
                 </div>
             }
+            .into_any()
         })
-    }
+    })
 }

@@ -2,7 +2,7 @@
 
 use chorus_core::model::{Member, Message, MessageStatus};
 use chorus_sdk_wasm::SdkError;
-use serde_json::Value;
+use wasm_bindgen::JsValue;
 
 /// Why a demo action failed.
 #[derive(Debug)]
@@ -36,17 +36,26 @@ impl From<SdkError> for DemoError {
     }
 }
 
-/// Up to two initials for an avatar.
+/// Up to two initials for an avatar: the first letter or digit of the first two words, upper
+/// case. Letters, digits and case mapping are the browser's Unicode ones (`\p{Alphabetic}`,
+/// `\p{N}`, `toUpperCase`), the same sets Rust's `char` methods use.
 pub fn initials(name: &str) -> String {
-    let mut out: String = name
-        .split_whitespace()
-        .filter_map(|w| w.chars().find(|c| c.is_alphanumeric()))
-        .take(2)
-        .collect();
-    if out.is_empty() {
-        out = name.chars().take(1).collect();
+    let first = js_sys::RegExp::new("[\\p{Alphabetic}\\p{N}]", "u");
+    let mut out = String::new();
+    let mut found = 0;
+    for word in name.split_whitespace() {
+        if found == 2 {
+            break;
+        }
+        if let Some(c) = first.exec(word).and_then(|m| m.get(0).as_string()) {
+            out.push_str(&c);
+            found += 1;
+        }
     }
-    out.to_uppercase()
+    if found == 0 {
+        out.extend(name.chars().take(1));
+    }
+    js_sys::JsString::from(out).to_upper_case().into()
 }
 
 const MONTHS: [&str; 12] = [
@@ -127,19 +136,48 @@ pub fn is_tip(m: &Message) -> bool {
     m.content_type >= 1000 && !matches!(m.status, MessageStatus::Revoked { .. })
 }
 
-fn nick(v: &Value) -> String {
-    let n = v["nickname"].as_str().unwrap_or_default();
-    if n.is_empty() {
-        v["userID"].as_str().unwrap_or("someone").to_owned()
+/// A field of a parsed JSON object (`undefined` when absent or when `v` is not an object).
+pub fn field(v: &JsValue, key: &str) -> JsValue {
+    if v.is_object() {
+        js_sys::Reflect::get(v, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
     } else {
-        n.to_owned()
+        JsValue::UNDEFINED
     }
 }
 
-fn nicks(v: &Value) -> String {
-    v.as_array()
-        .map(|l| l.iter().map(nick).collect::<Vec<_>>().join(", "))
-        .unwrap_or_default()
+/// A string field of a parsed JSON object ("" when absent or not a string).
+pub fn str_field(v: &JsValue, key: &str) -> String {
+    field(v, key).as_string().unwrap_or_default()
+}
+
+/// Parses JSON text with the browser's parser (`None` when it is not JSON).
+pub fn parse_json(text: &str) -> Option<JsValue> {
+    js_sys::JSON::parse(text).ok()
+}
+
+fn nick(v: &JsValue) -> String {
+    let n = str_field(v, "nickname");
+    if n.is_empty() {
+        field(v, "userID")
+            .as_string()
+            .unwrap_or_else(|| "someone".to_owned())
+    } else {
+        n
+    }
+}
+
+fn nicks(v: &JsValue) -> String {
+    if !js_sys::Array::is_array(v) {
+        return String::new();
+    }
+    let mut out = String::new();
+    for (i, item) in js_sys::Array::from(v).iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        out.push_str(&nick(&item));
+    }
+    out
 }
 
 /// A short text for a group notification (content types 1500 and up).
@@ -149,39 +187,40 @@ pub fn tip_text(m: &Message) -> String {
         chorus_core::model::Content::Text(t) => t.clone().into_bytes(),
         _ => Vec::new(),
     };
-    let detail: Value = chorus_proto::content::notification_detail(&raw)
+    let detail = chorus_proto::content::notification_detail(&raw)
         .ok()
-        .and_then(|d| serde_json::from_str(&d).ok())
-        .unwrap_or(Value::Null);
-    let op = nick(&detail["opUser"]);
+        .and_then(|d| parse_json(&d))
+        .unwrap_or(JsValue::NULL);
+    let detail = |key: &str| field(&detail, key);
+    let op = nick(&detail("opUser"));
     match m.content_type {
         1501 => format!("{op} created the group"),
         1502 => format!("{op} changed the group settings"),
-        1504 => format!("{} left the group", nick(&detail["quitUser"])),
+        1504 => format!("{} left the group", nick(&detail("quitUser"))),
         1505 => "A join request was accepted".to_owned(),
-        1507 => format!("{op} made {} the owner", nick(&detail["newGroupOwner"])),
-        1508 => format!("{op} removed {}", nicks(&detail["kickedUserList"])),
-        1509 => format!("{op} invited {}", nicks(&detail["invitedUserList"])),
+        1507 => format!("{op} made {} the owner", nick(&detail("newGroupOwner"))),
+        1508 => format!("{op} removed {}", nicks(&detail("kickedUserList"))),
+        1509 => format!("{op} invited {}", nicks(&detail("invitedUserList"))),
         1510 => {
-            let who = &detail["entrantUser"];
-            let how = match who["joinSource"].as_i64() {
-                Some(3) => " (found it by search)",
-                Some(4) => " (scanned the QR code)",
+            let who = &detail("entrantUser");
+            let how = match field(who, "joinSource").as_f64() {
+                Some(3.0) => " (found it by search)",
+                Some(4.0) => " (scanned the QR code)",
                 _ => "",
             };
             format!("{} joined the group{how}", nick(who))
         }
         1511 => format!("{op} dismissed the group"),
-        1516 => format!("{}'s member info changed", nick(&detail["changedUser"])),
-        1517 => format!("{op} made {} an admin", nick(&detail["changedUser"])),
+        1516 => format!("{}'s member info changed", nick(&detail("changedUser"))),
+        1517 => format!("{op} made {} an admin", nick(&detail("changedUser"))),
         1518 => format!(
             "{op} made {} an ordinary member",
-            nick(&detail["changedUser"])
+            nick(&detail("changedUser"))
         ),
         1519 => format!("{op} updated the announcement"),
         1520 => format!(
             "{op} renamed the group to {}",
-            detail["group"]["groupName"].as_str().unwrap_or_default()
+            str_field(&detail("group"), "groupName")
         ),
         1201 | 1204 => "You are now friends".to_owned(),
         1203 => "Friend request".to_owned(),

@@ -1,0 +1,89 @@
+//! The reactive parts of the views, each kind behind one closure type: a reactive text, an
+//! optional piece of view, a flag for a class or attribute, and an input's value. Leptos renders
+//! every reactive closure through code made for that closure's type, so routing all of them
+//! through these few types keeps one copy of that code per kind instead of one per place.
+
+use leptos::prelude::*;
+
+type TextFn = Box<dyn Fn() -> String + Send + Sync>;
+type ViewFn = Box<dyn Fn() -> Option<AnyView> + Send + Sync>;
+type FlagFn = Box<dyn Fn() -> bool + Send + Sync>;
+
+fn text_of(f: TextFn) -> impl IntoView {
+    move || f()
+}
+
+fn view_of(f: ViewFn) -> impl IntoView {
+    move || f()
+}
+
+fn flag_of(f: FlagFn) -> impl Fn() -> bool + Send + Sync + 'static {
+    move || f()
+}
+
+/// A text node that follows `f`.
+pub fn text(f: impl Fn() -> String + Send + Sync + 'static) -> impl IntoView {
+    text_of(Box::new(f))
+}
+
+/// The view `f` returns, or nothing; follows `f`.
+pub fn maybe(f: impl Fn() -> Option<AnyView> + Send + Sync + 'static) -> impl IntoView {
+    view_of(Box::new(f))
+}
+
+/// A reactive flag for `class:…=` and boolean attributes.
+pub fn flag(
+    f: impl Fn() -> bool + Send + Sync + 'static,
+) -> impl Fn() -> bool + Send + Sync + 'static {
+    flag_of(Box::new(f))
+}
+
+/// The current text of an input's signal, for `prop:value=`.
+pub fn value(text: RwSignal<String>) -> impl Fn() -> String + Send + Sync + Copy + 'static {
+    move || text.get()
+}
+
+/// One row of a keyed list: its key and how to build its view.
+pub struct Row {
+    key: String,
+    view: Box<dyn FnOnce() -> AnyView + Send>,
+}
+
+impl std::fmt::Debug for Row {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Row").field("key", &self.key).finish()
+    }
+}
+
+impl Row {
+    /// A row whose view is built by `view` when a row of this key first appears.
+    pub fn new(key: String, view: impl FnOnce() -> AnyView + Send + 'static) -> Row {
+        Row {
+            key,
+            view: Box::new(view),
+        }
+    }
+}
+
+/// A key made of several parts, each prefixed with its length so that different parts never
+/// give the same key.
+pub fn key(parts: &[&str]) -> String {
+    let mut out = String::new();
+    for part in parts {
+        out.push_str(&part.len().to_string());
+        out.push(':');
+        out.push_str(part);
+    }
+    out
+}
+
+type RowsFn = Box<dyn Fn() -> Vec<Row> + Send + Sync>;
+
+fn rows_of(each: RowsFn) -> impl IntoView {
+    view! { <For each=move || each() key=|r: &Row| r.key.clone() children=|r: Row| (r.view)() /> }
+}
+
+/// A keyed list of the rows `each` returns: rows keep their views while their keys stay.
+pub fn rows(each: impl Fn() -> Vec<Row> + Send + Sync + 'static) -> impl IntoView {
+    rows_of(Box::new(each))
+}
