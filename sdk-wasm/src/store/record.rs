@@ -1,14 +1,17 @@
 //! How values become IndexedDB records and keys, and back.
 //!
-//! Entities and sync states are stored in their serde form. Entities are written and read back
-//! through their JSON text (see [`entity_to_js`], [`entity_from_js`]); sync states, outbox entries
-//! and version markers with serde-wasm-bindgen. Messages, the hot path
-//! of a catch-up sync, are written and read field by field (see [`message_to_js`]): raw content is
+//! Entities are stored in their serde form, written and read back through their JSON text (see
+//! [`entity_to_js`], [`entity_from_js`]). Sync states, outbox entries and version markers are
+//! plain objects with the fields of their serde form, written and read field by field (see
+//! [`sync_state_to_js`], [`outbox_to_js`], [`marker_to_js`]); the records of earlier versions,
+//! written with serde-wasm-bindgen, have the same shape. Messages, the hot path of a catch-up
+//! sync, are written and read field by field as well (see [`message_to_js`]): raw content is
 //! one `Uint8Array` instead of an array of numbers, and an empty clientMsgID is left out, so that
 //! only messages with one enter the unique clientMsgID index.
 
-use chorus_core::changes::VersionKind;
+use chorus_core::changes::{OutboxEntry, SyncState, VersionKind, VersionMarker};
 use chorus_core::model::{Content, ConversationId, Message, Seq};
+use chorus_core::ranges::{SeqRange, SeqRanges};
 use chorus_core::store::StoreError;
 use chorus_proto::constants::SessionType;
 use js_sys::{Array, Object, Reflect, Uint8Array};
@@ -18,10 +21,7 @@ use serde::Serialize;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 
-/// Converts a value for writing.
-pub fn to_js<T: Serialize + ?Sized>(value: &T, what: &str) -> Result<JsValue, StoreError> {
-    serde_wasm_bindgen::to_value(value).map_err(|err| unconvertible(what, &err))
-}
+use crate::js_read::{int32, int64, list, object, opt, req, string, uint32, uint64, ReadError};
 
 /// Converts an entity (conversation, user, friend, group, member) for writing through its JSON
 /// text, with the serde_json serializers the SDK has for these types anyway (tab messages carry
@@ -37,11 +37,6 @@ pub fn entity_to_js<T: Serialize + ?Sized>(value: &T, what: &str) -> Result<JsVa
             "cannot convert {what} for IndexedDB: JSON.parse refused its JSON text"
         ))
     })
-}
-
-/// Reads a stored value back.
-pub fn from_js<T: DeserializeOwned>(value: JsValue, what: &str) -> Result<T, StoreError> {
-    serde_wasm_bindgen::from_value(value).map_err(|err| unreadable(what, &err))
 }
 
 /// Reads a stored entity (conversation, user, friend, group, member) back through its JSON text,
@@ -81,12 +76,147 @@ fn json_text(value: &JsValue) -> Option<String> {
         .as_string()
 }
 
-fn unconvertible(what: &str, err: &serde_wasm_bindgen::Error) -> StoreError {
-    StoreError::Backend(format!("cannot convert {what} for IndexedDB: {err}"))
+/// A plain object with `fields`, in order.
+fn record(fields: &[(&str, JsValue)]) -> JsValue {
+    let record = Object::new();
+    for (key, value) in fields {
+        let _ = Reflect::set(&record, &JsValue::from_str(key), value);
+    }
+    record.into()
 }
 
-fn unreadable(what: &str, err: &serde_wasm_bindgen::Error) -> StoreError {
+/// An integer of `what` as a JavaScript number, which holds integers exactly up to 2^53.
+fn number(value: i128, what: &str) -> Result<JsValue, StoreError> {
+    const SAFE: i128 = (1 << 53) - 1;
+    if (-SAFE..=SAFE).contains(&value) {
+        Ok(JsValue::from_f64(value as f64))
+    } else {
+        Err(StoreError::Backend(format!(
+            "cannot convert {what} for IndexedDB: {value} can't be represented as a JavaScript \
+             number"
+        )))
+    }
+}
+
+/// A stored `what` that `err` keeps from being read.
+fn unreadable(what: &str, err: ReadError) -> StoreError {
     StoreError::Corrupt(format!("stored {what} cannot be read: {err}"))
+}
+
+/// A conversation id.
+fn conversation_id(value: &JsValue, name: &'static str) -> Result<ConversationId, ReadError> {
+    ConversationId::parse(string(value, name)?)
+        .map_err(|_| ReadError::Invalid(name, "a conversation id"))
+}
+
+/// The record of a sync state: `{floor, cursor, known: [{start, end}, …]}`.
+pub fn sync_state_to_js(state: &SyncState) -> Result<JsValue, StoreError> {
+    let what = "a sync state";
+    let seq = |seq: Seq| number(seq.get().into(), what);
+    let known = state
+        .known
+        .ranges()
+        .iter()
+        .map(|range| {
+            Ok(record(&[
+                ("start", seq(range.start)?),
+                ("end", seq(range.end)?),
+            ]))
+        })
+        .collect::<Result<Array, StoreError>>()?;
+    Ok(record(&[
+        ("floor", seq(state.floor)?),
+        ("cursor", seq(state.cursor)?),
+        ("known", known.into()),
+    ]))
+}
+
+/// A stored sync state (see [`sync_state_to_js`]).
+pub fn sync_state_from_js(value: JsValue) -> Result<SyncState, StoreError> {
+    read_sync_state(&value).map_err(|err| unreadable("sync state", err))
+}
+
+fn read_sync_state(value: &JsValue) -> Result<SyncState, ReadError> {
+    object(value, "sync state")?;
+    let seq = |value: &JsValue, key| req(value, key, uint64).map(Seq);
+    let floor = seq(value, "floor")?;
+    let cursor = seq(value, "cursor")?;
+    let known = req(value, "known", list)?
+        .iter()
+        .map(|range| {
+            object(range, "known")?;
+            Ok(SeqRange {
+                start: seq(range, "start")?,
+                end: seq(range, "end")?,
+            })
+        })
+        .collect::<Result<Vec<_>, ReadError>>()?;
+    Ok(SyncState {
+        floor,
+        cursor,
+        known: SeqRanges::from(known),
+    })
+}
+
+/// The record of an outbox entry: `{client_msg_id, conversation_id, attempts, created_at,
+/// last_error}`, `last_error` `undefined` when there is none.
+pub fn outbox_to_js(entry: &OutboxEntry) -> Result<JsValue, StoreError> {
+    let what = "an outbox entry";
+    Ok(record(&[
+        ("client_msg_id", JsValue::from_str(&entry.client_msg_id)),
+        (
+            "conversation_id",
+            JsValue::from_str(entry.conversation_id.as_str()),
+        ),
+        ("attempts", JsValue::from_f64(entry.attempts.into())),
+        ("created_at", number(entry.created_at.into(), what)?),
+        (
+            "last_error",
+            entry
+                .last_error
+                .map_or(JsValue::UNDEFINED, |code| JsValue::from_f64(code.into())),
+        ),
+    ]))
+}
+
+/// A stored outbox entry (see [`outbox_to_js`]).
+pub fn outbox_from_js(value: JsValue) -> Result<OutboxEntry, StoreError> {
+    read_outbox(&value).map_err(|err| unreadable("outbox entry", err))
+}
+
+fn read_outbox(value: &JsValue) -> Result<OutboxEntry, ReadError> {
+    object(value, "outbox entry")?;
+    Ok(OutboxEntry {
+        client_msg_id: req(value, "client_msg_id", string)?,
+        conversation_id: req(value, "conversation_id", conversation_id)?,
+        attempts: req(value, "attempts", uint32)?,
+        created_at: req(value, "created_at", int64)?,
+        last_error: opt(value, "last_error", int32)?,
+    })
+}
+
+/// The record of a version marker: `{version_id, version}`.
+pub fn marker_to_js(marker: &VersionMarker) -> Result<JsValue, StoreError> {
+    Ok(record(&[
+        ("version_id", JsValue::from_str(&marker.version_id)),
+        (
+            "version",
+            number(marker.version.into(), "a version marker")?,
+        ),
+    ]))
+}
+
+/// A stored version marker (see [`marker_to_js`]).
+pub fn marker_from_js(value: JsValue) -> Result<VersionMarker, StoreError> {
+    read_marker(&value).map_err(|err| unreadable("version marker", err))
+}
+
+fn read_marker(value: &JsValue) -> Result<VersionMarker, ReadError> {
+    object(value, "version marker")?;
+    Ok(VersionMarker {
+        version_id: req(value, "version_id", string)?,
+        version: req(value, "version", uint64)?,
+    })
 }
 
 /// A rexie failure while doing `what`.
@@ -222,8 +352,18 @@ pub fn pair_key(a: &str, b: &str) -> JsValue {
 
 /// The key of a version marker: `[kind, key]`, the kind by its serde name.
 pub fn version_key(kind: VersionKind, key: &str) -> Result<JsValue, StoreError> {
-    let kind = to_js(&kind, "a version kind")?;
-    Ok(Array::of2(&kind, &JsValue::from_str(key)).into())
+    let kind = match kind {
+        VersionKind::Friends => "Friends",
+        VersionKind::JoinedGroups => "JoinedGroups",
+        VersionKind::GroupMembers => "GroupMembers",
+        VersionKind::Conversations => "Conversations",
+        other => {
+            return Err(StoreError::Backend(format!(
+                "cannot convert the version kind {other:?} for IndexedDB"
+            )))
+        }
+    };
+    Ok(Array::of2(&JsValue::from_str(kind), &JsValue::from_str(key)).into())
 }
 
 /// The record of a message, ready to write: a plain object with the message's fields in
@@ -238,9 +378,9 @@ pub fn message_to_js(message: &Message) -> Result<JsValue, StoreError> {
         let _ = Reflect::set(&record, &JsValue::from_str(key), value);
     };
     let text = |key: &str, value: &str| set(key, &JsValue::from_str(value));
-    let number = |key: &str, value: f64| set(key, &JsValue::from_f64(value));
+    let small = |key: &str, value: f64| set(key, &JsValue::from_f64(value));
     text("conversation_id", message.conversation_id.as_str());
-    number("seq", safe_number(message.seq.get() as i128)?);
+    set("seq", &number(message.seq.get().into(), "a message")?);
     if !message.client_msg_id.is_empty() {
         text("client_msg_id", &message.client_msg_id);
     }
@@ -248,12 +388,12 @@ pub fn message_to_js(message: &Message) -> Result<JsValue, StoreError> {
     text("send_id", &message.send_id);
     text("recv_id", &message.recv_id);
     text("group_id", &message.group_id);
-    number("sender_platform_id", message.sender_platform_id.into());
+    small("sender_platform_id", message.sender_platform_id.into());
     text("sender_nickname", &message.sender_nickname);
     text("sender_face_url", &message.sender_face_url);
-    number("session_type", message.session_type.as_i32().into());
-    number("msg_from", message.msg_from.into());
-    number("content_type", message.content_type.into());
+    small("session_type", message.session_type.as_i32().into());
+    small("msg_from", message.msg_from.into());
+    small("content_type", message.content_type.into());
     let (kind, content) = match &message.content {
         Content::Text(text) => ("Text", JsValue::from_str(text)),
         Content::Raw(bytes) => ("Raw", Uint8Array::from(bytes.as_slice()).into()),
@@ -262,8 +402,11 @@ pub fn message_to_js(message: &Message) -> Result<JsValue, StoreError> {
     let tagged = Object::new();
     let _ = Reflect::set(&tagged, &JsValue::from_str(kind), &content);
     set("content", &tagged);
-    number("send_time", safe_number(message.send_time.into())?);
-    number("create_time", safe_number(message.create_time.into())?);
+    set("send_time", &number(message.send_time.into(), "a message")?);
+    set(
+        "create_time",
+        &number(message.create_time.into(), "a message")?,
+    );
     set(
         "status",
         &entity_to_js(&message.status, "a message status")?,
@@ -283,19 +426,6 @@ pub fn message_to_js(message: &Message) -> Result<JsValue, StoreError> {
     text("attached_info", &message.attached_info);
     text("ex", &message.ex);
     Ok(record.into())
-}
-
-/// An integer as a JavaScript number, which holds integers exactly up to 2^53.
-fn safe_number(value: i128) -> Result<f64, StoreError> {
-    const SAFE: i128 = (1 << 53) - 1;
-    if (-SAFE..=SAFE).contains(&value) {
-        Ok(value as f64)
-    } else {
-        Err(StoreError::Backend(format!(
-            "cannot convert a message for IndexedDB: {value} can't be represented as a \
-             JavaScript number"
-        )))
-    }
 }
 
 /// A stored message (see [`message_to_js`]).
