@@ -64,7 +64,7 @@ pub fn boolean(value: &JsValue, name: &'static str) -> Result<bool, ReadError> {
 }
 
 /// A number that is an integer within `min..=max` (both safe integers).
-fn integer(value: &JsValue, name: &'static str, min: f64, max: f64) -> Result<f64, ReadError> {
+pub fn integer(value: &JsValue, name: &'static str, min: f64, max: f64) -> Result<f64, ReadError> {
     value
         .as_f64()
         .filter(|n| n.fract() == 0.0 && (min..=max).contains(n))

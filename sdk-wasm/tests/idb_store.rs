@@ -788,6 +788,67 @@ async fn malformed_small_records_are_corrupt() {
     );
 }
 
+/// A stored message with a field missing or of the wrong type is reported as corrupt, naming
+/// the field.
+#[wasm_bindgen_test]
+async fn malformed_message_records_name_the_field() {
+    use js_sys::{Array, Reflect};
+    use wasm_bindgen::JsCast;
+
+    let name = unique_name("bad-messages");
+    IdbStore::delete(&name).await.unwrap();
+    let store = IdbStore::open(&name).await.unwrap();
+    let g1 = conv("sg_g1");
+    let mut changes = rewrites(Vec::new());
+    changes.messages = vec![text(&g1, 1, "c-1")];
+    store.save_changes(&changes).await.unwrap();
+    let raw = schema::builder(&name, SCHEMA_VERSION)
+        .build()
+        .await
+        .unwrap();
+    let key: JsValue = Array::of2(&"sg_g1".into(), &JsValue::from_f64(1.0)).into();
+    let tx = raw
+        .transaction(&[schema::MESSAGES], TransactionMode::ReadOnly)
+        .unwrap();
+    let good = tx
+        .store(schema::MESSAGES)
+        .unwrap()
+        .get(key.clone())
+        .await
+        .unwrap()
+        .unwrap();
+    let cases: [(&str, JsValue, &str); 6] = [
+        ("send_id", JsValue::UNDEFINED, "send_id"),
+        ("msg_from", JsValue::from_f64(1.5), "msg_from"),
+        ("session_type", JsValue::from_f64(77.0), "session_type"),
+        ("send_time", JsValue::from_str("1"), "send_time"),
+        ("is_read", JsValue::from_f64(1.0), "is_read"),
+        ("at_user_ids", JsValue::from_str("u2"), "at_user_ids"),
+    ];
+    for (field, value, named) in cases {
+        let record = js_sys::Object::assign(&js_sys::Object::new(), good.unchecked_ref());
+        Reflect::set(&record, &field.into(), &value).unwrap();
+        let tx = raw
+            .transaction(&[schema::MESSAGES], TransactionMode::ReadWrite)
+            .unwrap();
+        tx.store(schema::MESSAGES)
+            .unwrap()
+            .put(&record, Some(&key))
+            .await
+            .unwrap();
+        assert!(tx.done().await.unwrap().is_committed());
+        let err = store
+            .messages(&g1, Seq(1)..=Seq(1), 10, Direction::Ascending)
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err,
+            StoreError::Corrupt(format!("stored message has no valid {named}")),
+            "{field}"
+        );
+    }
+}
+
 /// A message record's layout: the fields in order, raw content as a `Uint8Array`, options as a
 /// `Map`, enums in their serde form, and no clientMsgID when it is empty.
 #[wasm_bindgen_test]

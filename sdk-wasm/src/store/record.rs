@@ -9,8 +9,10 @@
 //! one `Uint8Array` instead of an array of numbers, and an empty clientMsgID is left out, so that
 //! only messages with one enter the unique clientMsgID index.
 
+use std::collections::BTreeMap;
+
 use chorus_core::changes::{OutboxEntry, SyncState, VersionKind, VersionMarker};
-use chorus_core::model::{Content, ConversationId, Message, Seq};
+use chorus_core::model::{Content, ConversationId, Message, MessageStatus, Seq};
 use chorus_core::ranges::{SeqRange, SeqRanges};
 use chorus_core::store::StoreError;
 use chorus_proto::constants::SessionType;
@@ -21,7 +23,10 @@ use serde::Serialize;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 
-use crate::js_read::{int32, int64, list, object, opt, req, string, uint32, uint64, ReadError};
+use crate::js_read::{
+    boolean, int32, int64, integer, list, object, opt, req, string, strings, uint32, uint64,
+    ReadError,
+};
 
 /// Converts an entity (conversation, user, friend, group, member) for writing through its JSON
 /// text, with the serde_json serializers the SDK has for these types anyway (tab messages carry
@@ -430,26 +435,8 @@ pub fn message_to_js(message: &Message) -> Result<JsValue, StoreError> {
 
 /// A stored message (see [`message_to_js`]).
 pub fn message_from_js(value: JsValue) -> Result<Message, StoreError> {
-    let field = |key: &str| Reflect::get(&value, &JsValue::from_str(key)).unwrap_or_default();
-    let text = |key: &str| field(key).as_string().ok_or_else(|| invalid(key));
-    let integer = |key: &str, min: f64, max: f64| {
-        field(key)
-            .as_f64()
-            .filter(|n| n.fract() == 0.0 && (min..=max).contains(n))
-            .ok_or_else(|| invalid(key))
-    };
-    const SAFE: f64 = 9_007_199_254_740_991.0;
-    let int32 = |key: &str| integer(key, i32::MIN.into(), i32::MAX.into()).map(|n| n as i32);
-    let int64 = |key: &str| integer(key, -SAFE, SAFE).map(|n| n as i64);
-    let conversation_id =
-        ConversationId::parse(text("conversation_id")?).map_err(|_| invalid("conversation_id"))?;
-    let client_msg_id = match field("client_msg_id") {
-        id if id.is_undefined() => String::new(),
-        id => id.as_string().ok_or_else(|| invalid("client_msg_id"))?,
-    };
-    let session_type =
-        SessionType::try_from(int32("session_type")?).map_err(|_| invalid("session_type"))?;
-    let content = field("content");
+    let get = |key: &str| Reflect::get(&value, &JsValue::from_str(key)).unwrap_or_default();
+    let content = get("content");
     let content = if let Some(text) = Reflect::get(&content, &JsValue::from_str("Text"))
         .ok()
         .filter(|v| !v.is_undefined())
@@ -464,18 +451,43 @@ pub fn message_from_js(value: JsValue) -> Result<Message, StoreError> {
         let other = Reflect::get(&content, &JsValue::from_str("Other")).unwrap_or_default();
         entity_from_js(other, "message content")?
     };
-    let at_user_ids = field("at_user_ids");
+    let client_msg_id = match get("client_msg_id") {
+        id if id.is_undefined() => String::new(),
+        id => id.as_string().ok_or_else(|| invalid("client_msg_id"))?,
+    };
+    let at_user_ids = get("at_user_ids");
     if !Array::is_array(&at_user_ids) {
         return Err(invalid("at_user_ids"));
     }
-    let at_user_ids = Array::from(&at_user_ids)
-        .iter()
-        .map(|id| id.as_string())
-        .collect::<Option<Vec<String>>>()
-        .ok_or_else(|| invalid("at_user_ids"))?;
+    let at_user_ids = strings(&at_user_ids, "at_user_ids").map_err(|_| invalid("at_user_ids"))?;
+    let status = entity_from_js(get("status"), "message status")?;
+    let options = entity_from_js(get("options"), "message options")?;
+    read_message(&value, client_msg_id, content, status, options, at_user_ids).map_err(|err| {
+        invalid(match err {
+            ReadError::Missing(field) | ReadError::Invalid(field, _) => field,
+        })
+    })
+}
+
+/// The plain fields of a stored message; every one must be present and of its type.
+fn read_message(
+    value: &JsValue,
+    client_msg_id: String,
+    content: Content,
+    status: MessageStatus,
+    options: BTreeMap<String, bool>,
+    at_user_ids: Vec<String>,
+) -> Result<Message, ReadError> {
+    const SAFE: f64 = 9_007_199_254_740_991.0;
+    let text = |key| req(value, key, string);
+    let int32 = |key| req(value, key, int32);
+    let int64 = |key| req(value, key, |v, key| integer(v, key, -SAFE, SAFE)).map(|n| n as i64);
+    let conversation_id = req(value, "conversation_id", conversation_id)?;
+    let session_type = SessionType::try_from(int32("session_type")?)
+        .map_err(|_| ReadError::Invalid("session_type", "a session type"))?;
     Ok(Message {
         conversation_id,
-        seq: Seq(int64("seq")?.try_into().map_err(|_| invalid("seq"))?),
+        seq: Seq(req(value, "seq", |v, key| integer(v, key, 0.0, SAFE))? as u64),
         client_msg_id,
         server_msg_id: text("server_msg_id")?,
         send_id: text("send_id")?,
@@ -490,11 +502,9 @@ pub fn message_from_js(value: JsValue) -> Result<Message, StoreError> {
         content,
         send_time: int64("send_time")?,
         create_time: int64("create_time")?,
-        status: entity_from_js(field("status"), "message status")?,
-        is_read: field("is_read")
-            .as_bool()
-            .ok_or_else(|| invalid("is_read"))?,
-        options: entity_from_js(field("options"), "message options")?,
+        status,
+        is_read: req(value, "is_read", boolean)?,
+        options,
         at_user_ids,
         attached_info: text("attached_info")?,
         ex: text("ex")?,
