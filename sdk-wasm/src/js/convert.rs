@@ -30,7 +30,12 @@ const REVOKED: i32 = ContentType::MsgRevokeNotification.as_i32();
 /// Serializes an outgoing value as plain JavaScript data: JSON text parsed by the browser, so
 /// every shape goes through the one serde_json serializer the engine already has.
 pub fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, SdkError> {
-    let text = serde_json::to_string(value).map_err(|e| SdkError::Convert(e.to_string()))?;
+    parse_json(serde_json::to_string(value))
+}
+
+/// The JavaScript value of serialized JSON text.
+fn parse_json(text: Result<String, serde_json::Error>) -> Result<JsValue, SdkError> {
+    let text = text.map_err(|e| SdkError::Convert(e.to_string()))?;
     js_sys::JSON::parse(&text).map_err(|_| SdkError::Convert("JSON.parse refused".into()))
 }
 
