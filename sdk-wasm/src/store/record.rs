@@ -34,7 +34,15 @@ use crate::js_read::{
 /// objects and bytes as arrays of numbers, which [`entity_from_js`] reads like the `Map`s and
 /// `Uint8Array`s of records written before.
 pub fn entity_to_js<T: Serialize + ?Sized>(value: &T, what: &str) -> Result<JsValue, StoreError> {
-    let text = serde_json::to_string(value).map_err(|err| {
+    parse_record(serde_json::to_string(value), what)
+}
+
+/// The record of an entity's JSON text (see [`entity_to_js`]).
+fn parse_record(
+    text: Result<String, serde_json::Error>,
+    what: &str,
+) -> Result<JsValue, StoreError> {
+    let text = text.map_err(|err| {
         StoreError::Backend(format!("cannot convert {what} for IndexedDB: {err}"))
     })?;
     js_sys::JSON::parse(&text).map_err(|_| {
@@ -50,13 +58,22 @@ pub fn entity_to_js<T: Serialize + ?Sized>(value: &T, what: &str) -> Result<JsVa
 /// serde-wasm-bindgen read as well: their JavaScript `Map`s read as objects and their
 /// `Uint8Array`s as arrays of numbers, which is what these types' JSON forms accept.
 pub fn entity_from_js<T: DeserializeOwned>(value: JsValue, what: &str) -> Result<T, StoreError> {
-    let text = json_text(&value).ok_or_else(|| {
+    let text = record_text(&value, what)?;
+    serde_json::from_slice(text.as_bytes()).map_err(|err| unreadable_json(what, &err))
+}
+
+/// The JSON text of a stored entity (see [`json_text`]).
+fn record_text(value: &JsValue, what: &str) -> Result<String, StoreError> {
+    json_text(value).ok_or_else(|| {
         StoreError::Corrupt(format!(
             "stored {what} cannot be read: not JSON-representable"
         ))
-    })?;
-    serde_json::from_slice(text.as_bytes())
-        .map_err(|err| StoreError::Corrupt(format!("stored {what} cannot be read: {err}")))
+    })
+}
+
+/// A stored `what` whose JSON text `err` keeps from being read.
+fn unreadable_json(what: &str, err: &serde_json::Error) -> StoreError {
+    StoreError::Corrupt(format!("stored {what} cannot be read: {err}"))
 }
 
 thread_local! {
