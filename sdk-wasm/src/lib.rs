@@ -9,6 +9,7 @@
 //! * [`js`] — the `#[wasm_bindgen]` API and its conversions.
 //! * [`codec`] — gateway frames as the browser sends and receives them (JSON envelope, gzip).
 //! * [`error`] — [`SdkError`], the single way errors reach JavaScript.
+//! * `js_read` — typed reads of JavaScript values (method parameters, IndexedDB records).
 //!
 //! The `#[wasm_bindgen]` functions stay thin: they convert arguments, call Rust code that is also
 //! usable from Rust, and convert the result. Nothing here blocks, and nothing runs at load time.
@@ -18,6 +19,9 @@ pub mod error;
 pub mod event;
 #[cfg(feature = "js")]
 pub mod js;
+// Without the JavaScript API, only the store's readers are used.
+#[cfg_attr(not(feature = "js"), allow(dead_code))]
+mod js_read;
 pub mod net;
 pub mod sdk;
 pub mod store;

@@ -610,6 +610,245 @@ async fn entities_written_with_serde_wasm_bindgen_still_read() {
     assert_eq!(store.members("g1").await.unwrap(), changes.members);
 }
 
+/// Sync states, outbox entries and version markers are written in the form serde-wasm-bindgen
+/// gave them in earlier versions (plain objects, `undefined` for an unset option, the version
+/// kind by name), and records in that form read back as they were saved.
+#[wasm_bindgen_test]
+async fn small_records_keep_their_serde_wasm_bindgen_form() {
+    use js_sys::{Array, Reflect, JSON};
+
+    fn old<T: serde::Serialize>(value: &T) -> JsValue {
+        serde_wasm_bindgen::to_value(value).unwrap()
+    }
+    fn text_of(value: &JsValue) -> String {
+        JSON::stringify(value).unwrap().as_string().unwrap()
+    }
+    fn has(value: &JsValue, key: &str) -> bool {
+        Reflect::has(value, &key.into()).unwrap()
+    }
+    let version_key = |kind: &str, key: &str| -> JsValue {
+        Array::of2(&JsValue::from_str(kind), &JsValue::from_str(key)).into()
+    };
+
+    let name = unique_name("small-records");
+    IdbStore::delete(&name).await.unwrap();
+    let store = IdbStore::open(&name).await.unwrap();
+    let g1 = conv("sg_g1");
+    let mut changes = seed();
+    let mut failed = outbox_entry(&g1, "c-failed", 9);
+    failed.attempts = 3;
+    failed.last_error = Some(1302);
+    changes.outbox.push(OutboxChange::Put(failed.clone()));
+    store.save_changes(&changes).await.unwrap();
+    let state = changes.sync_states[&g1].clone();
+    let first = outbox_entry(&g1, "c-out", 5);
+    let marker = VersionMarker {
+        version_id: "65f0c0ffee0000000000abcd".into(),
+        version: 3,
+    };
+
+    let raw = schema::builder(&name, SCHEMA_VERSION)
+        .build()
+        .await
+        .unwrap();
+    let names = [schema::CURSORS, schema::OUTBOX, schema::VERSIONS];
+    let tx = raw.transaction(&names, TransactionMode::ReadWrite).unwrap();
+    let cursors = tx.store(schema::CURSORS).unwrap();
+    let outbox = tx.store(schema::OUTBOX).unwrap();
+    let versions = tx.store(schema::VERSIONS).unwrap();
+
+    // What the store wrote is what serde-wasm-bindgen wrote.
+    let record = cursors.get("sg_g1".into()).await.unwrap().unwrap();
+    assert_eq!(text_of(&record), text_of(&old(&state)));
+    let record = outbox.get("c-out".into()).await.unwrap().unwrap();
+    assert_eq!(text_of(&record), text_of(&old(&first)));
+    assert!(has(&record, "last_error") && has(&old(&first), "last_error"));
+    let record = outbox.get("c-failed".into()).await.unwrap().unwrap();
+    assert_eq!(text_of(&record), text_of(&old(&failed)));
+    let record = versions
+        .get(version_key("Friends", "u1"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(text_of(&record), text_of(&old(&marker)));
+
+    // Records written by serde-wasm-bindgen read back.
+    let s1 = conv("si_u1_u2");
+    let mut gaps = SeqRanges::new();
+    gaps.insert_range(Seq(1), Seq(3));
+    gaps.insert_range(Seq(7), Seq(9_007_199_254_740_991));
+    let older_state = SyncState {
+        floor: Seq(1),
+        cursor: Seq(3),
+        known: gaps,
+    };
+    let mut older_entry = outbox_entry(&s1, "c-older", -4);
+    older_entry.attempts = 4_000_000_000;
+    older_entry.last_error = Some(-7);
+    let older_marker = VersionMarker {
+        version_id: "65f0c0ffee0000000000beef".into(),
+        version: 9_007_199_254_740_991,
+    };
+    cursors
+        .put(&old(&older_state), Some(&"si_u1_u2".into()))
+        .await
+        .unwrap();
+    outbox.put(&old(&older_entry), None).await.unwrap();
+    let key: JsValue = Array::of2(&old(&VersionKind::GroupMembers), &"g1".into()).into();
+    versions.put(&old(&older_marker), Some(&key)).await.unwrap();
+    assert!(tx.done().await.unwrap().is_committed());
+
+    let loaded = store.load_cursors().await.unwrap();
+    assert_eq!(loaded[&s1], older_state);
+    assert_eq!(loaded[&g1], state);
+    let mut expected = vec![older_entry, first, failed];
+    expected.sort_by_key(|e| e.created_at);
+    assert_eq!(store.outbox().await.unwrap(), expected);
+    assert_eq!(
+        store
+            .version(VersionKind::GroupMembers, "g1")
+            .await
+            .unwrap(),
+        Some(older_marker)
+    );
+    assert_eq!(
+        store.version(VersionKind::Friends, "u1").await.unwrap(),
+        Some(marker)
+    );
+}
+
+/// Stored sync states, outbox entries and version markers of the wrong shape are reported as
+/// corrupt, naming the record and the field.
+#[wasm_bindgen_test]
+async fn malformed_small_records_are_corrupt() {
+    use js_sys::JSON;
+
+    let name = unique_name("bad-records");
+    IdbStore::delete(&name).await.unwrap();
+    let store = IdbStore::open(&name).await.unwrap();
+    let raw = schema::builder(&name, SCHEMA_VERSION)
+        .build()
+        .await
+        .unwrap();
+    let json = |text: &str| JSON::parse(text).unwrap();
+    let write = |store_name: &'static str, value: JsValue, key: Option<JsValue>| {
+        let raw = &raw;
+        async move {
+            let tx = raw
+                .transaction(&[store_name], TransactionMode::ReadWrite)
+                .unwrap();
+            tx.store(store_name)
+                .unwrap()
+                .put(&value, key.as_ref())
+                .await
+                .unwrap();
+            assert!(tx.done().await.unwrap().is_committed());
+        }
+    };
+    let corrupt = |err: StoreError, what: &str| match err {
+        StoreError::Corrupt(text) => assert!(text.contains(what), "{text}"),
+        other => panic!("not corrupt: {other:?}"),
+    };
+
+    write(
+        schema::CURSORS,
+        json(r#"{"floor":1,"cursor":-1,"known":[]}"#),
+        Some("sg_g1".into()),
+    )
+    .await;
+    corrupt(store.load_cursors().await.unwrap_err(), "cursor");
+    write(
+        schema::CURSORS,
+        json(r#"{"floor":1,"cursor":2,"known":[{"start":1}]}"#),
+        Some("sg_g1".into()),
+    )
+    .await;
+    corrupt(store.load_cursors().await.unwrap_err(), "end");
+
+    write(
+        schema::OUTBOX,
+        json(r#"{"client_msg_id":"c1","conversation_id":"sg_g1","attempts":1.5,"created_at":1}"#),
+        None,
+    )
+    .await;
+    corrupt(store.outbox().await.unwrap_err(), "attempts");
+    write(
+        schema::OUTBOX,
+        json(r#"{"client_msg_id":"c1","conversation_id":"nope","attempts":1,"created_at":1}"#),
+        None,
+    )
+    .await;
+    corrupt(store.outbox().await.unwrap_err(), "conversation_id");
+
+    let key: JsValue = js_sys::Array::of2(&"Friends".into(), &"u1".into()).into();
+    write(schema::VERSIONS, json(r#"{"version":3}"#), Some(key)).await;
+    corrupt(
+        store.version(VersionKind::Friends, "u1").await.unwrap_err(),
+        "version_id",
+    );
+}
+
+/// A stored message with a field missing or of the wrong type is reported as corrupt, naming
+/// the field.
+#[wasm_bindgen_test]
+async fn malformed_message_records_name_the_field() {
+    use js_sys::{Array, Reflect};
+    use wasm_bindgen::JsCast;
+
+    let name = unique_name("bad-messages");
+    IdbStore::delete(&name).await.unwrap();
+    let store = IdbStore::open(&name).await.unwrap();
+    let g1 = conv("sg_g1");
+    let mut changes = rewrites(Vec::new());
+    changes.messages = vec![text(&g1, 1, "c-1")];
+    store.save_changes(&changes).await.unwrap();
+    let raw = schema::builder(&name, SCHEMA_VERSION)
+        .build()
+        .await
+        .unwrap();
+    let key: JsValue = Array::of2(&"sg_g1".into(), &JsValue::from_f64(1.0)).into();
+    let tx = raw
+        .transaction(&[schema::MESSAGES], TransactionMode::ReadOnly)
+        .unwrap();
+    let good = tx
+        .store(schema::MESSAGES)
+        .unwrap()
+        .get(key.clone())
+        .await
+        .unwrap()
+        .unwrap();
+    let cases: [(&str, JsValue, &str); 6] = [
+        ("send_id", JsValue::UNDEFINED, "send_id"),
+        ("msg_from", JsValue::from_f64(1.5), "msg_from"),
+        ("session_type", JsValue::from_f64(77.0), "session_type"),
+        ("send_time", JsValue::from_str("1"), "send_time"),
+        ("is_read", JsValue::from_f64(1.0), "is_read"),
+        ("at_user_ids", JsValue::from_str("u2"), "at_user_ids"),
+    ];
+    for (field, value, named) in cases {
+        let record = js_sys::Object::assign(&js_sys::Object::new(), good.unchecked_ref());
+        Reflect::set(&record, &field.into(), &value).unwrap();
+        let tx = raw
+            .transaction(&[schema::MESSAGES], TransactionMode::ReadWrite)
+            .unwrap();
+        tx.store(schema::MESSAGES)
+            .unwrap()
+            .put(&record, Some(&key))
+            .await
+            .unwrap();
+        assert!(tx.done().await.unwrap().is_committed());
+        let err = store
+            .messages(&g1, Seq(1)..=Seq(1), 10, Direction::Ascending)
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err,
+            StoreError::Corrupt(format!("stored message has no valid {named}")),
+            "{field}"
+        );
+    }
+}
+
 /// A message record's layout: the fields in order, raw content as a `Uint8Array`, options as a
 /// `Map`, enums in their serde form, and no clientMsgID when it is empty.
 #[wasm_bindgen_test]

@@ -3,8 +3,9 @@
 //! Outgoing data (`MessageItem`, `ConversationItem`, `GroupItem`, …) are serde structs with the
 //! official field names, serialized to JSON and parsed by the browser ([`to_js`]), so maps become
 //! plain objects and absent options are left out. Incoming parameters are
-//! serde structs too: a missing required field or a value of the wrong type becomes
-//! [`SdkError::InvalidArgument`] (`errCode` 10001) before anything is changed.
+//! read field by field from their JavaScript values ([`FromJs`]): a missing required field or a
+//! value of the wrong type becomes [`SdkError::InvalidArgument`] (`errCode` 10001) before
+//! anything is changed.
 
 use std::collections::BTreeMap;
 
@@ -13,11 +14,13 @@ use chorus_core::model::{
     Content, Conversation, Friend, Group, Member, Message, MessageStatus, User,
 };
 use chorus_proto::constants::{ContentType, SessionType};
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
 
 use crate::error::SdkError;
+use crate::js_read::{
+    boolean, int32, object, opt, or_default, req, string, strings, uint32, uint64, ReadError,
+};
 
 /// Content type of text messages.
 const TEXT: i32 = ContentType::Text.as_i32();
@@ -27,14 +30,40 @@ const REVOKED: i32 = ContentType::MsgRevokeNotification.as_i32();
 /// Serializes an outgoing value as plain JavaScript data: JSON text parsed by the browser, so
 /// every shape goes through the one serde_json serializer the engine already has.
 pub fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, SdkError> {
-    let text = serde_json::to_string(value).map_err(|e| SdkError::Convert(e.to_string()))?;
+    parse_json(serde_json::to_string(value))
+}
+
+/// The JavaScript value of serialized JSON text.
+fn parse_json(text: Result<String, serde_json::Error>) -> Result<JsValue, SdkError> {
+    let text = text.map_err(|e| SdkError::Convert(e.to_string()))?;
     js_sys::JSON::parse(&text).map_err(|_| SdkError::Convert("JSON.parse refused".into()))
 }
 
 /// Reads a parameter; anything malformed is an invalid argument.
-pub fn from_js<T: DeserializeOwned>(what: &str, value: JsValue) -> Result<T, SdkError> {
-    serde_wasm_bindgen::from_value(value)
-        .map_err(|e| SdkError::InvalidArgument(format!("{what}: {e}")))
+pub fn from_js<T: FromJs>(what: &str, value: JsValue) -> Result<T, SdkError> {
+    T::from_js(&value).map_err(|e| invalid_argument(what, e))
+}
+
+fn invalid_argument(what: &str, err: ReadError) -> SdkError {
+    SdkError::InvalidArgument(format!("{what}: {err}"))
+}
+
+/// A parameter read from its JavaScript value (see [`crate::js_read`] for the rules).
+pub trait FromJs: Sized {
+    /// Reads `value`.
+    fn from_js(value: &JsValue) -> Result<Self, ReadError>;
+}
+
+impl FromJs for String {
+    fn from_js(value: &JsValue) -> Result<String, ReadError> {
+        string(value, "the parameter")
+    }
+}
+
+impl FromJs for Vec<String> {
+    fn from_js(value: &JsValue) -> Result<Vec<String>, ReadError> {
+        strings(value, "the parameter")
+    }
 }
 
 /// Fails with an invalid argument when a required string is empty.
@@ -137,7 +166,7 @@ impl Names {
 // ----- Messages -----
 
 /// `TextElem`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct TextElem {
     /// The text.
     pub content: String,
@@ -672,16 +701,13 @@ pub fn member_filter(filter: u32) -> Result<fn(i32) -> bool, SdkError> {
 // ----- Parameters -----
 
 /// `login`'s parameter.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug)]
 pub struct LoginIn {
     /// The user.
-    #[serde(rename = "userID")]
     pub user_id: String,
     /// The token.
     pub token: String,
     /// The platform (5 = web).
-    #[serde(rename = "platformID")]
     pub platform_id: i32,
     /// REST base address.
     pub api_addr: String,
@@ -690,103 +716,81 @@ pub struct LoginIn {
 }
 
 /// `getAdvancedHistoryMessageList`'s parameter.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug)]
 pub struct HistoryIn {
     /// The conversation.
-    #[serde(rename = "conversationID")]
     pub conversation_id: String,
     /// Page size.
     pub count: u32,
     /// Page before this message; '' for the newest page.
-    #[serde(rename = "startClientMsgID", default)]
     pub start_client_msg_id: String,
     /// Accepted for compatibility; paging follows `startClientMsgID`.
-    #[serde(default)]
     pub last_min_seq: Option<u64>,
 }
 
 /// The message inside `sendMessage`'s parameter.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug)]
 pub struct MessageIn {
     /// Must be 101 (text).
     pub content_type: i32,
     /// The text.
-    #[serde(default)]
     pub text_elem: Option<TextElem>,
 }
 
 /// `sendMessage`'s parameter.
-#[derive(Debug, Deserialize)]
+#[derive(Debug)]
 pub struct SendIn {
     /// The receiving user (single chats).
-    #[serde(rename = "recvID", default)]
     pub recv_id: String,
     /// The receiving group.
-    #[serde(rename = "groupID", default)]
     pub group_id: String,
     /// The draft from `createTextMessage`.
     pub message: MessageIn,
 }
 
 /// `revokeMessage`'s parameter.
-#[derive(Debug, Deserialize)]
+#[derive(Debug)]
 pub struct RevokeIn {
     /// The conversation.
-    #[serde(rename = "conversationID")]
     pub conversation_id: String,
     /// The message.
-    #[serde(rename = "clientMsgID")]
     pub client_msg_id: String,
 }
 
 /// `setSelfInfo`'s parameter.
-#[derive(Debug, Deserialize)]
+#[derive(Debug)]
 pub struct SelfInfoIn {
     /// New nickname.
-    #[serde(default)]
     pub nickname: Option<String>,
     /// New avatar URL.
-    #[serde(rename = "faceURL", default)]
     pub face_url: Option<String>,
 }
 
 /// `setGroupInfo`'s parameter.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug)]
 pub struct GroupInfoIn {
     /// The group.
-    #[serde(rename = "groupID")]
     pub group_id: String,
     /// New name.
-    #[serde(default)]
     pub group_name: Option<String>,
     /// New announcement.
-    #[serde(default)]
     pub notification: Option<String>,
     /// New introduction.
-    #[serde(default)]
     pub introduction: Option<String>,
     /// 0 or 1.
-    #[serde(default)]
     pub look_member_info: Option<i32>,
     /// 0 or 1.
-    #[serde(default)]
     pub apply_member_friend: Option<i32>,
     /// Whether new members see older messages.
-    #[serde(default)]
     pub enable_history_for_new_members: Option<bool>,
 }
 
 /// `getGroupMemberList`'s parameter.
-#[derive(Debug, Deserialize)]
+#[derive(Debug)]
 pub struct MemberListIn {
     /// The group.
-    #[serde(rename = "groupID")]
     pub group_id: String,
     /// Role filter (see [`member_filter`]).
-    #[serde(default)]
     pub filter: u32,
     /// Members to skip.
     pub offset: u32,
@@ -795,108 +799,214 @@ pub struct MemberListIn {
 }
 
 /// `getSpecifiedGroupMembersInfo`'s parameter.
-#[derive(Debug, Deserialize)]
+#[derive(Debug)]
 pub struct MembersInfoIn {
     /// The group.
-    #[serde(rename = "groupID")]
     pub group_id: String,
     /// The members.
-    #[serde(rename = "userIDList")]
     pub user_id_list: Vec<String>,
 }
 
 /// `inviteUserToGroup`'s and `kickGroupMember`'s parameter.
-#[derive(Debug, Deserialize)]
+#[derive(Debug)]
 pub struct GroupUsersIn {
     /// The group.
-    #[serde(rename = "groupID")]
     pub group_id: String,
     /// Why.
-    #[serde(default)]
     pub reason: String,
     /// The users.
-    #[serde(rename = "userIDList")]
     pub user_id_list: Vec<String>,
 }
 
 /// `joinGroup`'s parameter.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug)]
 pub struct JoinGroupIn {
     /// The group.
-    #[serde(rename = "groupID")]
     pub group_id: String,
     /// The request message.
-    #[serde(default)]
     pub req_msg: String,
     /// 2 invitation, 3 search, 4 QR code.
     pub join_source: i32,
 }
 
 /// `setGroupMemberInfo`'s parameter.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug)]
 pub struct MemberInfoIn {
     /// The group.
-    #[serde(rename = "groupID")]
     pub group_id: String,
     /// The member.
-    #[serde(rename = "userID")]
     pub user_id: String,
     /// 20 ordinary member, 60 admin.
-    #[serde(default)]
     pub role_level: Option<i32>,
 }
 
 /// `createGroup`'s `groupInfo`.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug)]
 pub struct NewGroupInfoIn {
     /// The name.
     pub group_name: String,
     /// Must be 2 (work group) when given.
-    #[serde(default)]
     pub group_type: Option<i32>,
 }
 
 /// `createGroup`'s parameter.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug)]
 pub struct CreateGroupIn {
     /// Members besides the owner.
-    #[serde(rename = "memberUserIDs", default)]
     pub member_user_ids: Vec<String>,
     /// Admins (also members).
-    #[serde(rename = "adminUserIDs", default)]
     pub admin_user_ids: Vec<String>,
     /// Must be the logged-in user when given.
-    #[serde(rename = "ownerUserID", default)]
     pub owner_user_id: Option<String>,
     /// Name and type.
     pub group_info: NewGroupInfoIn,
 }
 
 /// `addFriend`'s parameter.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug)]
 pub struct AddFriendIn {
     /// The user.
-    #[serde(rename = "toUserID")]
     pub to_user_id: String,
     /// The request message.
-    #[serde(default)]
     pub req_msg: String,
 }
 
 /// `updateFriends`'s parameter.
-#[derive(Debug, Deserialize)]
+#[derive(Debug)]
 pub struct UpdateFriendsIn {
     /// The friends.
-    #[serde(rename = "friendUserIDs")]
     pub friend_user_ids: Vec<String>,
     /// The remark; '' deletes it.
     pub remark: String,
 }
+
+/// Implements [`FromJs`] for a parameter object: `$name` must be an object, and each field is
+/// read with `$how(value, key, reader)`.
+macro_rules! from_js_object {
+    ($ty:ident, $name:literal, { $($field:ident: $how:ident($key:literal, $read:expr)),* $(,)? }) => {
+        impl FromJs for $ty {
+            fn from_js(value: &JsValue) -> Result<$ty, ReadError> {
+                object(value, $name)?;
+                Ok($ty {
+                    $($field: $how(value, $key, $read)?,)*
+                })
+            }
+        }
+    };
+}
+
+fn text_elem(value: &JsValue, name: &'static str) -> Result<TextElem, ReadError> {
+    object(value, name)?;
+    Ok(TextElem {
+        content: req(value, "content", string)?,
+    })
+}
+
+fn message_in(value: &JsValue, _name: &'static str) -> Result<MessageIn, ReadError> {
+    MessageIn::from_js(value)
+}
+
+fn new_group_info_in(value: &JsValue, _name: &'static str) -> Result<NewGroupInfoIn, ReadError> {
+    NewGroupInfoIn::from_js(value)
+}
+
+from_js_object!(LoginIn, "the login parameter", {
+    user_id: req("userID", string),
+    token: req("token", string),
+    platform_id: req("platformID", int32),
+    api_addr: req("apiAddr", string),
+    ws_addr: req("wsAddr", string),
+});
+
+from_js_object!(HistoryIn, "the history parameter", {
+    conversation_id: req("conversationID", string),
+    count: req("count", uint32),
+    start_client_msg_id: or_default("startClientMsgID", string),
+    last_min_seq: opt("lastMinSeq", uint64),
+});
+
+from_js_object!(MessageIn, "message", {
+    content_type: req("contentType", int32),
+    text_elem: opt("textElem", text_elem),
+});
+
+from_js_object!(SendIn, "the send parameter", {
+    recv_id: or_default("recvID", string),
+    group_id: or_default("groupID", string),
+    message: req("message", message_in),
+});
+
+from_js_object!(RevokeIn, "the revoke parameter", {
+    conversation_id: req("conversationID", string),
+    client_msg_id: req("clientMsgID", string),
+});
+
+from_js_object!(SelfInfoIn, "the self info parameter", {
+    nickname: opt("nickname", string),
+    face_url: opt("faceURL", string),
+});
+
+from_js_object!(GroupInfoIn, "the group info parameter", {
+    group_id: req("groupID", string),
+    group_name: opt("groupName", string),
+    notification: opt("notification", string),
+    introduction: opt("introduction", string),
+    look_member_info: opt("lookMemberInfo", int32),
+    apply_member_friend: opt("applyMemberFriend", int32),
+    enable_history_for_new_members: opt("enableHistoryForNewMembers", boolean),
+});
+
+from_js_object!(MemberListIn, "the member list parameter", {
+    group_id: req("groupID", string),
+    filter: or_default("filter", uint32),
+    offset: req("offset", uint32),
+    count: req("count", uint32),
+});
+
+from_js_object!(MembersInfoIn, "the members info parameter", {
+    group_id: req("groupID", string),
+    user_id_list: req("userIDList", strings),
+});
+
+from_js_object!(GroupUsersIn, "the group users parameter", {
+    group_id: req("groupID", string),
+    reason: or_default("reason", string),
+    user_id_list: req("userIDList", strings),
+});
+
+from_js_object!(JoinGroupIn, "the join group parameter", {
+    group_id: req("groupID", string),
+    req_msg: or_default("reqMsg", string),
+    join_source: req("joinSource", int32),
+});
+
+from_js_object!(MemberInfoIn, "the member info parameter", {
+    group_id: req("groupID", string),
+    user_id: req("userID", string),
+    role_level: opt("roleLevel", int32),
+});
+
+from_js_object!(NewGroupInfoIn, "groupInfo", {
+    group_name: req("groupName", string),
+    group_type: opt("groupType", int32),
+});
+
+from_js_object!(CreateGroupIn, "the create group parameter", {
+    member_user_ids: or_default("memberUserIDs", strings),
+    admin_user_ids: or_default("adminUserIDs", strings),
+    owner_user_id: opt("ownerUserID", string),
+    group_info: req("groupInfo", new_group_info_in),
+});
+
+from_js_object!(AddFriendIn, "the add friend parameter", {
+    to_user_id: req("toUserID", string),
+    req_msg: or_default("reqMsg", string),
+});
+
+from_js_object!(UpdateFriendsIn, "the update friends parameter", {
+    friend_user_ids: req("friendUserIDs", strings),
+    remark: req("remark", string),
+});
 
 #[cfg(test)]
 mod tests {
@@ -989,6 +1099,147 @@ mod tests {
         assert_eq!(kept(4), vec![60, 20]);
         assert_eq!(kept(5), vec![100, 60]);
         assert_eq!(member_filter(6).err().map(|e| e.code()), Some(10001));
+    }
+
+    fn params(json: &str) -> JsValue {
+        js_sys::JSON::parse(json).unwrap()
+    }
+
+    fn fails<T: FromJs + std::fmt::Debug>(value: JsValue, names: &str) {
+        let err = from_js::<T>("method", value).unwrap_err();
+        assert_eq!(err.code(), 10001, "{err}");
+        assert!(err.to_string().contains(names), "{err}");
+    }
+
+    #[wasm_bindgen_test]
+    fn parameters_read_fields_by_their_official_names() {
+        let p: LoginIn = from_js(
+            "login",
+            params(
+                r#"{"userID":"u1","token":"t","platformID":5,"apiAddr":"http://a",
+                    "wsAddr":"ws://w","extra":[1]}"#,
+            ),
+        )
+        .unwrap();
+        assert_eq!(
+            (p.user_id.as_str(), p.token.as_str(), p.platform_id),
+            ("u1", "t", 5)
+        );
+        assert_eq!(
+            (p.api_addr.as_str(), p.ws_addr.as_str()),
+            ("http://a", "ws://w")
+        );
+        fails::<LoginIn>(
+            params(r#"{"token":"t","platformID":5,"apiAddr":"","wsAddr":""}"#),
+            "userID",
+        );
+        fails::<LoginIn>(
+            params(r#"{"userID":"u1","token":"t","platformID":5.5,"apiAddr":"","wsAddr":""}"#),
+            "platformID",
+        );
+        fails::<LoginIn>(
+            params(
+                r#"{"userID":"u1","token":"t","platformID":2147483648,"apiAddr":"","wsAddr":""}"#,
+            ),
+            "platformID",
+        );
+        fails::<LoginIn>(JsValue::from_str("u1"), "login");
+        fails::<LoginIn>(JsValue::NULL, "login");
+
+        let p: SendIn = from_js(
+            "sendMessage",
+            params(r#"{"groupID":"g1","message":{"contentType":101,"textElem":{"content":"hi"}}}"#),
+        )
+        .unwrap();
+        assert_eq!((p.recv_id.as_str(), p.group_id.as_str()), ("", "g1"));
+        assert_eq!(p.message.content_type, 101);
+        assert_eq!(
+            p.message.text_elem.map(|t| t.content).as_deref(),
+            Some("hi")
+        );
+        let p: SendIn = from_js(
+            "sendMessage",
+            params(r#"{"recvID":"u2","message":{"contentType":101,"textElem":null}}"#),
+        )
+        .unwrap();
+        assert!(p.message.text_elem.is_none());
+        fails::<SendIn>(params(r#"{"recvID":"u2"}"#), "message");
+        fails::<SendIn>(
+            params(r#"{"recvID":"u2","message":{"textElem":null}}"#),
+            "contentType",
+        );
+        fails::<SendIn>(
+            params(r#"{"recvID":null,"message":{"contentType":101}}"#),
+            "recvID",
+        );
+    }
+
+    #[wasm_bindgen_test]
+    fn defaults_apply_only_to_absent_fields() {
+        // An explicit `undefined` is a value, not an absent field.
+        let obj = params(r#"{"groupID":"g1","offset":0,"count":5}"#);
+        let p: MemberListIn = from_js("getGroupMemberList", obj.clone()).unwrap();
+        assert_eq!((p.filter, p.offset, p.count), (0, 0, 5));
+        Reflect::set(&obj, &"filter".into(), &JsValue::UNDEFINED).unwrap();
+        fails::<MemberListIn>(obj, "filter");
+        fails::<MemberListIn>(
+            params(r#"{"groupID":"g1","offset":-1,"count":5}"#),
+            "offset",
+        );
+
+        // Optional fields are unset when absent, `undefined` or `null`.
+        let obj = params(r#"{"nickname":null}"#);
+        Reflect::set(&obj, &"faceURL".into(), &JsValue::UNDEFINED).unwrap();
+        let p: SelfInfoIn = from_js("setSelfInfo", obj).unwrap();
+        assert_eq!((p.nickname, p.face_url), (None, None));
+        let p: GroupInfoIn = from_js(
+            "setGroupInfo",
+            params(r#"{"groupID":"g1","lookMemberInfo":1,"enableHistoryForNewMembers":false}"#),
+        )
+        .unwrap();
+        assert_eq!(p.look_member_info, Some(1));
+        assert_eq!(p.enable_history_for_new_members, Some(false));
+        assert_eq!(p.group_name, None);
+        fails::<GroupInfoIn>(
+            params(r#"{"groupID":"g1","enableHistoryForNewMembers":1}"#),
+            "enableHistoryForNewMembers",
+        );
+    }
+
+    #[wasm_bindgen_test]
+    fn lists_and_large_integers_read_like_javascript_gives_them() {
+        let set = js_sys::Set::new(&JsValue::UNDEFINED);
+        set.add(&"u1".into());
+        set.add(&"u2".into());
+        let ids: Vec<String> = from_js("getUsersInfo", set.into()).unwrap();
+        assert_eq!(ids, vec!["u1".to_owned(), "u2".to_owned()]);
+        fails::<Vec<String>>(params(r#"["u1",2]"#), "not a string");
+        fails::<Vec<String>>(params(r#"{"0":"u1"}"#), "not a list");
+
+        let p: CreateGroupIn = from_js(
+            "createGroup",
+            params(r#"{"memberUserIDs":["u2"],"groupInfo":{"groupName":"n","groupType":2}}"#),
+        )
+        .unwrap();
+        assert_eq!(p.member_user_ids, vec!["u2".to_owned()]);
+        assert!(p.admin_user_ids.is_empty());
+        assert_eq!(p.group_info.group_type, Some(2));
+        fails::<CreateGroupIn>(params(r#"{"groupInfo":{}}"#), "groupName");
+
+        let obj = params(r#"{"conversationID":"sg_g1","count":20}"#);
+        let big = js_sys::BigInt::from(u64::MAX);
+        Reflect::set(&obj, &"lastMinSeq".into(), &big.into()).unwrap();
+        let p: HistoryIn = from_js("getAdvancedHistoryMessageList", obj).unwrap();
+        assert_eq!(p.last_min_seq, Some(u64::MAX));
+        assert_eq!(p.start_client_msg_id, "");
+        fails::<HistoryIn>(
+            params(r#"{"conversationID":"sg_g1","count":20,"lastMinSeq":9007199254740992}"#),
+            "lastMinSeq",
+        );
+        fails::<HistoryIn>(
+            params(r#"{"conversationID":"sg_g1","count":"many"}"#),
+            "count",
+        );
     }
 
     #[wasm_bindgen_test]

@@ -30,7 +30,8 @@ use wasm_bindgen::JsValue;
 
 use crate::error::SdkError;
 use record::{
-    backend, entity_from_js, from_js, messages_from_js, prefix_range, seq_range, version_key,
+    backend, entity_from_js, marker_from_js, messages_from_js, outbox_from_js, prefix_range,
+    seq_range, sync_state_from_js, version_key,
 };
 pub use schema::{
     CONVERSATIONS, CURSORS, FRIENDS, GROUPS, MEMBERS, MESSAGES, META, OUTBOX, SCHEMA_VERSION,
@@ -249,7 +250,7 @@ impl Store for IdbStore {
                             "sync state key {key:?} is not a conversation id"
                         ))
                     })?;
-                Ok((id, from_js(value, "sync state")?))
+                Ok((id, sync_state_from_js(value)?))
             })
             .collect()
     }
@@ -335,7 +336,7 @@ impl Store for IdbStore {
             .get_records(OUTBOX, None)
             .await?
             .into_iter()
-            .map(|value| from_js::<OutboxEntry>(value, "outbox entry"))
+            .map(outbox_from_js)
             .collect::<Result<Vec<_>, _>>()?;
         entries.sort_by(|a, b| {
             (a.created_at, &a.client_msg_id).cmp(&(b.created_at, &b.client_msg_id))
@@ -349,8 +350,6 @@ impl Store for IdbStore {
         key: &str,
     ) -> Result<Option<VersionMarker>, StoreError> {
         let found = self.get_record(VERSIONS, version_key(kind, key)?).await?;
-        found
-            .map(|value| from_js(value, "version marker"))
-            .transpose()
+        found.map(marker_from_js).transpose()
     }
 }

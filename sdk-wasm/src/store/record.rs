@@ -1,14 +1,19 @@
 //! How values become IndexedDB records and keys, and back.
 //!
-//! Entities and sync states are stored in their serde form. Entities are written and read back
-//! through their JSON text (see [`entity_to_js`], [`entity_from_js`]); sync states, outbox entries
-//! and version markers with serde-wasm-bindgen. Messages, the hot path
-//! of a catch-up sync, are written and read field by field (see [`message_to_js`]): raw content is
+//! Entities are stored in their serde form, written and read back through their JSON text (see
+//! [`entity_to_js`], [`entity_from_js`]). Sync states, outbox entries and version markers are
+//! plain objects with the fields of their serde form, written and read field by field (see
+//! [`sync_state_to_js`], [`outbox_to_js`], [`marker_to_js`]); the records of earlier versions,
+//! written with serde-wasm-bindgen, have the same shape. Messages, the hot path of a catch-up
+//! sync, are written and read field by field as well (see [`message_to_js`]): raw content is
 //! one `Uint8Array` instead of an array of numbers, and an empty clientMsgID is left out, so that
 //! only messages with one enter the unique clientMsgID index.
 
-use chorus_core::changes::VersionKind;
-use chorus_core::model::{Content, ConversationId, Message, Seq};
+use std::collections::BTreeMap;
+
+use chorus_core::changes::{OutboxEntry, SyncState, VersionKind, VersionMarker};
+use chorus_core::model::{Content, ConversationId, Message, MessageStatus, Seq};
+use chorus_core::ranges::{SeqRange, SeqRanges};
 use chorus_core::store::StoreError;
 use chorus_proto::constants::SessionType;
 use js_sys::{Array, Object, Reflect, Uint8Array};
@@ -18,10 +23,10 @@ use serde::Serialize;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 
-/// Converts a value for writing.
-pub fn to_js<T: Serialize + ?Sized>(value: &T, what: &str) -> Result<JsValue, StoreError> {
-    serde_wasm_bindgen::to_value(value).map_err(|err| unconvertible(what, &err))
-}
+use crate::js_read::{
+    boolean, int32, int64, integer, list, object, opt, req, string, strings, uint32, uint64,
+    ReadError,
+};
 
 /// Converts an entity (conversation, user, friend, group, member) for writing through its JSON
 /// text, with the serde_json serializers the SDK has for these types anyway (tab messages carry
@@ -29,7 +34,15 @@ pub fn to_js<T: Serialize + ?Sized>(value: &T, what: &str) -> Result<JsValue, St
 /// objects and bytes as arrays of numbers, which [`entity_from_js`] reads like the `Map`s and
 /// `Uint8Array`s of records written before.
 pub fn entity_to_js<T: Serialize + ?Sized>(value: &T, what: &str) -> Result<JsValue, StoreError> {
-    let text = serde_json::to_string(value).map_err(|err| {
+    parse_record(serde_json::to_string(value), what)
+}
+
+/// The record of an entity's JSON text (see [`entity_to_js`]).
+fn parse_record(
+    text: Result<String, serde_json::Error>,
+    what: &str,
+) -> Result<JsValue, StoreError> {
+    let text = text.map_err(|err| {
         StoreError::Backend(format!("cannot convert {what} for IndexedDB: {err}"))
     })?;
     js_sys::JSON::parse(&text).map_err(|_| {
@@ -39,24 +52,28 @@ pub fn entity_to_js<T: Serialize + ?Sized>(value: &T, what: &str) -> Result<JsVa
     })
 }
 
-/// Reads a stored value back.
-pub fn from_js<T: DeserializeOwned>(value: JsValue, what: &str) -> Result<T, StoreError> {
-    serde_wasm_bindgen::from_value(value).map_err(|err| unreadable(what, &err))
-}
-
 /// Reads a stored entity (conversation, user, friend, group, member) back through its JSON text,
 /// with the serde_json deserializers the SDK has for these types anyway (tab messages carry them),
 /// instead of a second, serde-wasm-bindgen deserializer per type. Records written before with
 /// serde-wasm-bindgen read as well: their JavaScript `Map`s read as objects and their
 /// `Uint8Array`s as arrays of numbers, which is what these types' JSON forms accept.
 pub fn entity_from_js<T: DeserializeOwned>(value: JsValue, what: &str) -> Result<T, StoreError> {
-    let text = json_text(&value).ok_or_else(|| {
+    let text = record_text(&value, what)?;
+    serde_json::from_slice(text.as_bytes()).map_err(|err| unreadable_json(what, &err))
+}
+
+/// The JSON text of a stored entity (see [`json_text`]).
+fn record_text(value: &JsValue, what: &str) -> Result<String, StoreError> {
+    json_text(value).ok_or_else(|| {
         StoreError::Corrupt(format!(
             "stored {what} cannot be read: not JSON-representable"
         ))
-    })?;
-    serde_json::from_slice(text.as_bytes())
-        .map_err(|err| StoreError::Corrupt(format!("stored {what} cannot be read: {err}")))
+    })
+}
+
+/// A stored `what` whose JSON text `err` keeps from being read.
+fn unreadable_json(what: &str, err: &serde_json::Error) -> StoreError {
+    StoreError::Corrupt(format!("stored {what} cannot be read: {err}"))
 }
 
 thread_local! {
@@ -81,12 +98,147 @@ fn json_text(value: &JsValue) -> Option<String> {
         .as_string()
 }
 
-fn unconvertible(what: &str, err: &serde_wasm_bindgen::Error) -> StoreError {
-    StoreError::Backend(format!("cannot convert {what} for IndexedDB: {err}"))
+/// A plain object with `fields`, in order.
+fn record(fields: &[(&str, JsValue)]) -> JsValue {
+    let record = Object::new();
+    for (key, value) in fields {
+        let _ = Reflect::set(&record, &JsValue::from_str(key), value);
+    }
+    record.into()
 }
 
-fn unreadable(what: &str, err: &serde_wasm_bindgen::Error) -> StoreError {
+/// An integer of `what` as a JavaScript number, which holds integers exactly up to 2^53.
+fn number(value: i128, what: &str) -> Result<JsValue, StoreError> {
+    const SAFE: i128 = (1 << 53) - 1;
+    if (-SAFE..=SAFE).contains(&value) {
+        Ok(JsValue::from_f64(value as f64))
+    } else {
+        Err(StoreError::Backend(format!(
+            "cannot convert {what} for IndexedDB: {value} can't be represented as a JavaScript \
+             number"
+        )))
+    }
+}
+
+/// A stored `what` that `err` keeps from being read.
+fn unreadable(what: &str, err: ReadError) -> StoreError {
     StoreError::Corrupt(format!("stored {what} cannot be read: {err}"))
+}
+
+/// A conversation id.
+fn conversation_id(value: &JsValue, name: &'static str) -> Result<ConversationId, ReadError> {
+    ConversationId::parse(string(value, name)?)
+        .map_err(|_| ReadError::Invalid(name, "a conversation id"))
+}
+
+/// The record of a sync state: `{floor, cursor, known: [{start, end}, …]}`.
+pub fn sync_state_to_js(state: &SyncState) -> Result<JsValue, StoreError> {
+    let what = "a sync state";
+    let seq = |seq: Seq| number(seq.get().into(), what);
+    let known = state
+        .known
+        .ranges()
+        .iter()
+        .map(|range| {
+            Ok(record(&[
+                ("start", seq(range.start)?),
+                ("end", seq(range.end)?),
+            ]))
+        })
+        .collect::<Result<Array, StoreError>>()?;
+    Ok(record(&[
+        ("floor", seq(state.floor)?),
+        ("cursor", seq(state.cursor)?),
+        ("known", known.into()),
+    ]))
+}
+
+/// A stored sync state (see [`sync_state_to_js`]).
+pub fn sync_state_from_js(value: JsValue) -> Result<SyncState, StoreError> {
+    read_sync_state(&value).map_err(|err| unreadable("sync state", err))
+}
+
+fn read_sync_state(value: &JsValue) -> Result<SyncState, ReadError> {
+    object(value, "sync state")?;
+    let seq = |value: &JsValue, key| req(value, key, uint64).map(Seq);
+    let floor = seq(value, "floor")?;
+    let cursor = seq(value, "cursor")?;
+    let known = req(value, "known", list)?
+        .iter()
+        .map(|range| {
+            object(range, "known")?;
+            Ok(SeqRange {
+                start: seq(range, "start")?,
+                end: seq(range, "end")?,
+            })
+        })
+        .collect::<Result<Vec<_>, ReadError>>()?;
+    Ok(SyncState {
+        floor,
+        cursor,
+        known: SeqRanges::from(known),
+    })
+}
+
+/// The record of an outbox entry: `{client_msg_id, conversation_id, attempts, created_at,
+/// last_error}`, `last_error` `undefined` when there is none.
+pub fn outbox_to_js(entry: &OutboxEntry) -> Result<JsValue, StoreError> {
+    let what = "an outbox entry";
+    Ok(record(&[
+        ("client_msg_id", JsValue::from_str(&entry.client_msg_id)),
+        (
+            "conversation_id",
+            JsValue::from_str(entry.conversation_id.as_str()),
+        ),
+        ("attempts", JsValue::from_f64(entry.attempts.into())),
+        ("created_at", number(entry.created_at.into(), what)?),
+        (
+            "last_error",
+            entry
+                .last_error
+                .map_or(JsValue::UNDEFINED, |code| JsValue::from_f64(code.into())),
+        ),
+    ]))
+}
+
+/// A stored outbox entry (see [`outbox_to_js`]).
+pub fn outbox_from_js(value: JsValue) -> Result<OutboxEntry, StoreError> {
+    read_outbox(&value).map_err(|err| unreadable("outbox entry", err))
+}
+
+fn read_outbox(value: &JsValue) -> Result<OutboxEntry, ReadError> {
+    object(value, "outbox entry")?;
+    Ok(OutboxEntry {
+        client_msg_id: req(value, "client_msg_id", string)?,
+        conversation_id: req(value, "conversation_id", conversation_id)?,
+        attempts: req(value, "attempts", uint32)?,
+        created_at: req(value, "created_at", int64)?,
+        last_error: opt(value, "last_error", int32)?,
+    })
+}
+
+/// The record of a version marker: `{version_id, version}`.
+pub fn marker_to_js(marker: &VersionMarker) -> Result<JsValue, StoreError> {
+    Ok(record(&[
+        ("version_id", JsValue::from_str(&marker.version_id)),
+        (
+            "version",
+            number(marker.version.into(), "a version marker")?,
+        ),
+    ]))
+}
+
+/// A stored version marker (see [`marker_to_js`]).
+pub fn marker_from_js(value: JsValue) -> Result<VersionMarker, StoreError> {
+    read_marker(&value).map_err(|err| unreadable("version marker", err))
+}
+
+fn read_marker(value: &JsValue) -> Result<VersionMarker, ReadError> {
+    object(value, "version marker")?;
+    Ok(VersionMarker {
+        version_id: req(value, "version_id", string)?,
+        version: req(value, "version", uint64)?,
+    })
 }
 
 /// A rexie failure while doing `what`.
@@ -222,8 +374,18 @@ pub fn pair_key(a: &str, b: &str) -> JsValue {
 
 /// The key of a version marker: `[kind, key]`, the kind by its serde name.
 pub fn version_key(kind: VersionKind, key: &str) -> Result<JsValue, StoreError> {
-    let kind = to_js(&kind, "a version kind")?;
-    Ok(Array::of2(&kind, &JsValue::from_str(key)).into())
+    let kind = match kind {
+        VersionKind::Friends => "Friends",
+        VersionKind::JoinedGroups => "JoinedGroups",
+        VersionKind::GroupMembers => "GroupMembers",
+        VersionKind::Conversations => "Conversations",
+        other => {
+            return Err(StoreError::Backend(format!(
+                "cannot convert the version kind {other:?} for IndexedDB"
+            )))
+        }
+    };
+    Ok(Array::of2(&JsValue::from_str(kind), &JsValue::from_str(key)).into())
 }
 
 /// The record of a message, ready to write: a plain object with the message's fields in
@@ -238,9 +400,9 @@ pub fn message_to_js(message: &Message) -> Result<JsValue, StoreError> {
         let _ = Reflect::set(&record, &JsValue::from_str(key), value);
     };
     let text = |key: &str, value: &str| set(key, &JsValue::from_str(value));
-    let number = |key: &str, value: f64| set(key, &JsValue::from_f64(value));
+    let small = |key: &str, value: f64| set(key, &JsValue::from_f64(value));
     text("conversation_id", message.conversation_id.as_str());
-    number("seq", safe_number(message.seq.get() as i128)?);
+    set("seq", &number(message.seq.get().into(), "a message")?);
     if !message.client_msg_id.is_empty() {
         text("client_msg_id", &message.client_msg_id);
     }
@@ -248,12 +410,12 @@ pub fn message_to_js(message: &Message) -> Result<JsValue, StoreError> {
     text("send_id", &message.send_id);
     text("recv_id", &message.recv_id);
     text("group_id", &message.group_id);
-    number("sender_platform_id", message.sender_platform_id.into());
+    small("sender_platform_id", message.sender_platform_id.into());
     text("sender_nickname", &message.sender_nickname);
     text("sender_face_url", &message.sender_face_url);
-    number("session_type", message.session_type.as_i32().into());
-    number("msg_from", message.msg_from.into());
-    number("content_type", message.content_type.into());
+    small("session_type", message.session_type.as_i32().into());
+    small("msg_from", message.msg_from.into());
+    small("content_type", message.content_type.into());
     let (kind, content) = match &message.content {
         Content::Text(text) => ("Text", JsValue::from_str(text)),
         Content::Raw(bytes) => ("Raw", Uint8Array::from(bytes.as_slice()).into()),
@@ -262,8 +424,11 @@ pub fn message_to_js(message: &Message) -> Result<JsValue, StoreError> {
     let tagged = Object::new();
     let _ = Reflect::set(&tagged, &JsValue::from_str(kind), &content);
     set("content", &tagged);
-    number("send_time", safe_number(message.send_time.into())?);
-    number("create_time", safe_number(message.create_time.into())?);
+    set("send_time", &number(message.send_time.into(), "a message")?);
+    set(
+        "create_time",
+        &number(message.create_time.into(), "a message")?,
+    );
     set(
         "status",
         &entity_to_js(&message.status, "a message status")?,
@@ -285,41 +450,10 @@ pub fn message_to_js(message: &Message) -> Result<JsValue, StoreError> {
     Ok(record.into())
 }
 
-/// An integer as a JavaScript number, which holds integers exactly up to 2^53.
-fn safe_number(value: i128) -> Result<f64, StoreError> {
-    const SAFE: i128 = (1 << 53) - 1;
-    if (-SAFE..=SAFE).contains(&value) {
-        Ok(value as f64)
-    } else {
-        Err(StoreError::Backend(format!(
-            "cannot convert a message for IndexedDB: {value} can't be represented as a \
-             JavaScript number"
-        )))
-    }
-}
-
 /// A stored message (see [`message_to_js`]).
 pub fn message_from_js(value: JsValue) -> Result<Message, StoreError> {
-    let field = |key: &str| Reflect::get(&value, &JsValue::from_str(key)).unwrap_or_default();
-    let text = |key: &str| field(key).as_string().ok_or_else(|| invalid(key));
-    let integer = |key: &str, min: f64, max: f64| {
-        field(key)
-            .as_f64()
-            .filter(|n| n.fract() == 0.0 && (min..=max).contains(n))
-            .ok_or_else(|| invalid(key))
-    };
-    const SAFE: f64 = 9_007_199_254_740_991.0;
-    let int32 = |key: &str| integer(key, i32::MIN.into(), i32::MAX.into()).map(|n| n as i32);
-    let int64 = |key: &str| integer(key, -SAFE, SAFE).map(|n| n as i64);
-    let conversation_id =
-        ConversationId::parse(text("conversation_id")?).map_err(|_| invalid("conversation_id"))?;
-    let client_msg_id = match field("client_msg_id") {
-        id if id.is_undefined() => String::new(),
-        id => id.as_string().ok_or_else(|| invalid("client_msg_id"))?,
-    };
-    let session_type =
-        SessionType::try_from(int32("session_type")?).map_err(|_| invalid("session_type"))?;
-    let content = field("content");
+    let get = |key: &str| Reflect::get(&value, &JsValue::from_str(key)).unwrap_or_default();
+    let content = get("content");
     let content = if let Some(text) = Reflect::get(&content, &JsValue::from_str("Text"))
         .ok()
         .filter(|v| !v.is_undefined())
@@ -334,18 +468,43 @@ pub fn message_from_js(value: JsValue) -> Result<Message, StoreError> {
         let other = Reflect::get(&content, &JsValue::from_str("Other")).unwrap_or_default();
         entity_from_js(other, "message content")?
     };
-    let at_user_ids = field("at_user_ids");
+    let client_msg_id = match get("client_msg_id") {
+        id if id.is_undefined() => String::new(),
+        id => id.as_string().ok_or_else(|| invalid("client_msg_id"))?,
+    };
+    let at_user_ids = get("at_user_ids");
     if !Array::is_array(&at_user_ids) {
         return Err(invalid("at_user_ids"));
     }
-    let at_user_ids = Array::from(&at_user_ids)
-        .iter()
-        .map(|id| id.as_string())
-        .collect::<Option<Vec<String>>>()
-        .ok_or_else(|| invalid("at_user_ids"))?;
+    let at_user_ids = strings(&at_user_ids, "at_user_ids").map_err(|_| invalid("at_user_ids"))?;
+    let status = entity_from_js(get("status"), "message status")?;
+    let options = entity_from_js(get("options"), "message options")?;
+    read_message(&value, client_msg_id, content, status, options, at_user_ids).map_err(|err| {
+        invalid(match err {
+            ReadError::Missing(field) | ReadError::Invalid(field, _) => field,
+        })
+    })
+}
+
+/// The plain fields of a stored message; every one must be present and of its type.
+fn read_message(
+    value: &JsValue,
+    client_msg_id: String,
+    content: Content,
+    status: MessageStatus,
+    options: BTreeMap<String, bool>,
+    at_user_ids: Vec<String>,
+) -> Result<Message, ReadError> {
+    const SAFE: f64 = 9_007_199_254_740_991.0;
+    let text = |key| req(value, key, string);
+    let int32 = |key| req(value, key, int32);
+    let int64 = |key| req(value, key, |v, key| integer(v, key, -SAFE, SAFE)).map(|n| n as i64);
+    let conversation_id = req(value, "conversation_id", conversation_id)?;
+    let session_type = SessionType::try_from(int32("session_type")?)
+        .map_err(|_| ReadError::Invalid("session_type", "a session type"))?;
     Ok(Message {
         conversation_id,
-        seq: Seq(int64("seq")?.try_into().map_err(|_| invalid("seq"))?),
+        seq: Seq(req(value, "seq", |v, key| integer(v, key, 0.0, SAFE))? as u64),
         client_msg_id,
         server_msg_id: text("server_msg_id")?,
         send_id: text("send_id")?,
@@ -360,11 +519,9 @@ pub fn message_from_js(value: JsValue) -> Result<Message, StoreError> {
         content,
         send_time: int64("send_time")?,
         create_time: int64("create_time")?,
-        status: entity_from_js(field("status"), "message status")?,
-        is_read: field("is_read")
-            .as_bool()
-            .ok_or_else(|| invalid("is_read"))?,
-        options: entity_from_js(field("options"), "message options")?,
+        status,
+        is_read: req(value, "is_read", boolean)?,
+        options,
         at_user_ids,
         attached_info: text("attached_info")?,
         ex: text("ex")?,

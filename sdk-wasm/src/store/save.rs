@@ -25,8 +25,9 @@ use rexie::{Rexie, Store, Transaction, TransactionMode};
 use wasm_bindgen::JsValue;
 
 use super::record::{
-    backend, entity_from_js, entity_to_js, from_js, message_from_js, message_to_js, only, pair_key,
-    prefix_range, seq_range, to_js, unsent_range, version_key, MessageKey,
+    backend, entity_from_js, entity_to_js, marker_to_js, message_from_js, message_to_js, only,
+    outbox_to_js, pair_key, prefix_range, seq_range, sync_state_from_js, sync_state_to_js,
+    unsent_range, version_key, MessageKey,
 };
 use super::schema::{
     BY_CLIENT_ID, BY_SENDER, CONVERSATIONS, CURSORS, FRIENDS, GROUPS, MEMBERS, MESSAGES, OUTBOX,
@@ -248,7 +249,7 @@ async fn check(scope: &Scope, changes: &Changes) -> Result<Result<(), ChangesErr
     let mut old_states: Vec<(&ConversationId, SyncState)> = Vec::new();
     for (id, value) in surviving.into_iter().zip(stored) {
         if let Some(value) = value.map_err(backend("reading sync states"))? {
-            old_states.push((id, from_js(value, "sync state")?));
+            old_states.push((id, sync_state_from_js(value)?));
         }
     }
 
@@ -404,7 +405,7 @@ async fn apply(scope: &Scope, changes: &Changes, lookup: Lookup) -> Result<(), S
         let outbox = scope.get(OUTBOX)?;
         match change {
             OutboxChange::Put(entry) => {
-                ops.push(put(outbox, to_js(entry, "an outbox entry")?, None));
+                ops.push(put(outbox, outbox_to_js(entry)?, None));
             }
             OutboxChange::Remove { client_msg_id } => {
                 ops.push(delete(outbox, JsValue::from_str(client_msg_id)));
@@ -421,7 +422,7 @@ async fn apply(scope: &Scope, changes: &Changes, lookup: Lookup) -> Result<(), S
         let versions = scope.get(VERSIONS)?;
         match &update.marker {
             Some(marker) => {
-                ops.push(put(versions, to_js(marker, "a version marker")?, Some(key)));
+                ops.push(put(versions, marker_to_js(marker)?, Some(key)));
             }
             None => ops.push(delete(versions, key)),
         }
@@ -438,7 +439,7 @@ async fn apply(scope: &Scope, changes: &Changes, lookup: Lookup) -> Result<(), S
     for (conversation_id, state) in &changes.sync_states {
         ops.push(put(
             scope.get(CURSORS)?,
-            to_js(state, "a sync state")?,
+            sync_state_to_js(state)?,
             Some(JsValue::from_str(conversation_id.as_str())),
         ));
     }

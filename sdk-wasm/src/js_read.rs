@@ -1,0 +1,154 @@
+//! Typed reads of plain JavaScript values: the parameters of JavaScript method calls and the
+//! records of IndexedDB.
+//!
+//! Each reader takes a value (or an object and a key) and returns the Rust value or a
+//! [`ReadError`] naming the field. The rules are those of a serde derive over JavaScript values:
+//! a field is absent when it is `undefined` and not a property (`key in object` is false); an
+//! optional field is `None` when absent, `undefined` or `null`; a field with a default takes it
+//! only when absent; integers are numbers that are safe integers within the type's range, and
+//! 64-bit integers may also be `BigInt`s; lists are arrays or other iterable objects; unknown
+//! fields are ignored.
+
+use js_sys::{Array, Reflect};
+use wasm_bindgen::JsValue;
+
+/// Why a JavaScript value could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReadError {
+    /// A required field is absent.
+    #[error("missing field `{0}`")]
+    Missing(&'static str),
+    /// A field, or the value itself, has the wrong type or is out of range.
+    #[error("`{0}` is not {1}")]
+    Invalid(&'static str, &'static str),
+}
+
+/// The largest integer a JavaScript number holds exactly (`Number.MAX_SAFE_INTEGER`).
+const MAX_SAFE: f64 = 9_007_199_254_740_991.0;
+
+/// Checks that `value` is an object (not `null`); `name` is what an error calls it.
+pub fn object(value: &JsValue, name: &'static str) -> Result<(), ReadError> {
+    if value.is_object() {
+        Ok(())
+    } else {
+        Err(ReadError::Invalid(name, "an object"))
+    }
+}
+
+/// Field `key` of the object `obj`, or `None` when it is absent.
+pub fn field(obj: &JsValue, key: &str) -> Option<JsValue> {
+    let key = JsValue::from_str(key);
+    let value = Reflect::get(obj, &key).unwrap_or_default();
+    if value.is_undefined() && !Reflect::has(obj, &key).unwrap_or(false) {
+        None
+    } else {
+        Some(value)
+    }
+}
+
+/// Field `key` of `obj`, which must be present.
+pub fn required(obj: &JsValue, key: &'static str) -> Result<JsValue, ReadError> {
+    field(obj, key).ok_or(ReadError::Missing(key))
+}
+
+/// A string.
+pub fn string(value: &JsValue, name: &'static str) -> Result<String, ReadError> {
+    value
+        .as_string()
+        .ok_or(ReadError::Invalid(name, "a string"))
+}
+
+/// A boolean.
+pub fn boolean(value: &JsValue, name: &'static str) -> Result<bool, ReadError> {
+    value.as_bool().ok_or(ReadError::Invalid(name, "a boolean"))
+}
+
+/// A number that is an integer within `min..=max` (both safe integers).
+pub fn integer(value: &JsValue, name: &'static str, min: f64, max: f64) -> Result<f64, ReadError> {
+    value
+        .as_f64()
+        .filter(|n| n.fract() == 0.0 && (min..=max).contains(n))
+        .ok_or(ReadError::Invalid(name, "an integer in range"))
+}
+
+/// An `i32`.
+pub fn int32(value: &JsValue, name: &'static str) -> Result<i32, ReadError> {
+    integer(value, name, i32::MIN.into(), i32::MAX.into()).map(|n| n as i32)
+}
+
+/// A `u32`.
+pub fn uint32(value: &JsValue, name: &'static str) -> Result<u32, ReadError> {
+    integer(value, name, 0.0, u32::MAX.into()).map(|n| n as u32)
+}
+
+/// An `i64`: a safe integer or a `BigInt` within the `i64` range.
+pub fn int64(value: &JsValue, name: &'static str) -> Result<i64, ReadError> {
+    if value.is_bigint() {
+        return i64::try_from(value.clone()).map_err(|_| ReadError::Invalid(name, "an i64"));
+    }
+    integer(value, name, -MAX_SAFE, MAX_SAFE).map(|n| n as i64)
+}
+
+/// A `u64`: a non-negative safe integer or a `BigInt` within the `u64` range.
+pub fn uint64(value: &JsValue, name: &'static str) -> Result<u64, ReadError> {
+    if value.is_bigint() {
+        return u64::try_from(value.clone()).map_err(|_| ReadError::Invalid(name, "a u64"));
+    }
+    integer(value, name, 0.0, MAX_SAFE).map(|n| n as u64)
+}
+
+/// The elements of an array or of another iterable object.
+pub fn list(value: &JsValue, name: &'static str) -> Result<Vec<JsValue>, ReadError> {
+    let invalid = ReadError::Invalid(name, "a list");
+    if Array::is_array(value) {
+        return Ok(Array::from(value).to_vec());
+    }
+    if !value.is_object() {
+        return Err(invalid);
+    }
+    match js_sys::try_iter(value) {
+        Ok(Some(iter)) => iter.collect::<Result<Vec<_>, _>>().map_err(|_| invalid),
+        _ => Err(invalid),
+    }
+}
+
+/// A list of strings.
+pub fn strings(value: &JsValue, name: &'static str) -> Result<Vec<String>, ReadError> {
+    list(value, name)?
+        .iter()
+        .map(|item| string(item, name))
+        .collect()
+}
+
+/// Required field `key` of `obj`, read with `read`.
+pub fn req<T>(
+    obj: &JsValue,
+    key: &'static str,
+    read: fn(&JsValue, &'static str) -> Result<T, ReadError>,
+) -> Result<T, ReadError> {
+    read(&required(obj, key)?, key)
+}
+
+/// Optional field `key` of `obj`: `None` when absent, `undefined` or `null`.
+pub fn opt<T>(
+    obj: &JsValue,
+    key: &'static str,
+    read: fn(&JsValue, &'static str) -> Result<T, ReadError>,
+) -> Result<Option<T>, ReadError> {
+    match field(obj, key) {
+        Some(value) if !value.is_null() && !value.is_undefined() => read(&value, key).map(Some),
+        _ => Ok(None),
+    }
+}
+
+/// Field `key` of `obj`, or `T::default()` when it is absent.
+pub fn or_default<T: Default>(
+    obj: &JsValue,
+    key: &'static str,
+    read: fn(&JsValue, &'static str) -> Result<T, ReadError>,
+) -> Result<T, ReadError> {
+    match field(obj, key) {
+        Some(value) => read(&value, key),
+        None => Ok(T::default()),
+    }
+}
