@@ -256,8 +256,7 @@ mod tests {
 
     #[test]
     fn reads_the_cold_start_result() {
-        let json =
-            r#"{"runs":[41.5, 38.2,50],"median_ms":41.5,"max_long_task_ms":0,"wasm_gzip_bytes":1,"launch_runs":[9,8],"launch_median_ms":8.5}"#;
+        let json = r#"{"runs":[41.5, 38.2,50],"median_ms":41.5,"max_long_task_ms":0,"wasm_gzip_bytes":1,"launch_runs":[9,8],"launch_median_ms":8.5}"#;
         assert_eq!(number_list(json, "runs").unwrap(), vec![41.5, 38.2, 50.0]);
         assert_eq!(number(json, "median_ms").unwrap(), 41.5);
         assert_eq!(number_list(json, "launch_runs").unwrap(), vec![9.0, 8.0]);
