@@ -219,6 +219,22 @@ fn stable_order(len: usize, cmp: &dyn Fn(usize, usize) -> Ordering) -> Vec<usize
     order
 }
 
+/// `map[key]`: the value under `key`; panics when there is none, as `BTreeMap` does.
+impl<K, V, Q> std::ops::Index<&Q> for VecMap<K, V>
+where
+    K: Borrow<Q>,
+    Q: Ord + ?Sized,
+{
+    type Output = V;
+
+    fn index(&self, key: &Q) -> &V {
+        match self.get(key) {
+            Some(value) => value,
+            None => panic!("no entry for the key"),
+        }
+    }
+}
+
 impl<'a, K, V> IntoIterator for &'a VecMap<K, V> {
     type Item = (&'a K, &'a V);
     type IntoIter = std::iter::Map<std::slice::Iter<'a, (K, V)>, fn(&'a (K, V)) -> (&'a K, &'a V)>;
@@ -354,10 +370,18 @@ mod tests {
         map.insert("b".into(), 2);
         map.insert("a".into(), 1);
         assert_eq!(map.get("a"), Some(&1));
+        assert_eq!(map["b"], 2);
         assert!(map.contains_key("b"));
         assert!(!map.contains_key("c"));
         *map.get_mut("b").unwrap() = 5;
         assert_eq!(map.values().copied().collect::<Vec<_>>(), vec![1, 5]);
         assert_eq!(map.keys().cloned().collect::<Vec<_>>(), vec!["a", "b"]);
+    }
+
+    #[test]
+    #[should_panic(expected = "no entry for the key")]
+    fn indexing_a_missing_key_panics() {
+        let map: VecMap<String, i32> = VecMap::new();
+        let _ = map["a"];
     }
 }
