@@ -41,7 +41,7 @@
 //! so the caller adds the rows [`Sync::conversation_updates`] computes from its current view. The
 //! engine performs no I/O, reads no clock and draws no randomness.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 
 use crate::vec_map::VecMap;
 
@@ -392,7 +392,7 @@ impl Sync {
     /// Replaces everything with the stored cursors and forgets requests, pending inputs and the
     /// batch awaiting commit. Call it at start and after a failed save; then
     /// [`Sync::on_connected`] when connected.
-    pub fn load(&mut self, cursors: BTreeMap<ConversationId, SyncState>) {
+    pub fn load(&mut self, cursors: VecMap<ConversationId, SyncState>) {
         let config = self.config.clone();
         let next_tag = self.next_tag;
         let next_history = self.next_history;
@@ -1497,6 +1497,7 @@ fn chunk_from_top(missing: &SeqRanges, size: u64) -> Vec<SeqRange> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeMap;
 
     fn set(seqs: &[u64]) -> SeqRanges {
         seqs.iter().map(|&s| Seq(s)).collect()
