@@ -840,7 +840,9 @@ impl Client {
                         }
                         Err(error) => {
                             self.events.push_back(ClientEvent::Dropped {
-                                detail: format!("answer to send {client_msg_id}: Err({error:?})"),
+                                detail: format!(
+                                    "answer to send {client_msg_id}: undecodable ({error})"
+                                ),
                             });
                             Box::default()
                         }
