@@ -16,8 +16,6 @@
 //!
 //! This module holds data only: no I/O, no clock.
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 
 use chorus_proto::constants::ContentType;
@@ -28,6 +26,7 @@ use crate::model::{
     Content, Conversation, ConversationId, Friend, Group, Member, Message, MessageStatus, Seq, User,
 };
 use crate::ranges::{SeqRange, SeqRanges};
+use crate::vec_map::VecMap;
 
 /// How far one conversation is synced.
 ///
@@ -304,7 +303,7 @@ pub struct Changes {
     /// Conversations to delete, with their messages and sync state.
     pub conversation_deletes: Vec<ConversationId>,
     /// New sync state per conversation.
-    pub sync_states: BTreeMap<ConversationId, SyncState>,
+    pub sync_states: VecMap<ConversationId, SyncState>,
     /// Gaps this batch opened (for events; the sync state already records them).
     pub gaps_opened: Vec<GapChange>,
     /// Gaps this batch closed (for events).

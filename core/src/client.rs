@@ -41,7 +41,7 @@
 //!
 //! Never here: I/O, clocks, randomness (operation ids and jitter are injected), async.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 
 use crate::vec_map::VecMap;
 
@@ -350,7 +350,7 @@ impl Client {
     pub fn new(
         config: ClientConfig,
         entities: Entities,
-        cursors: BTreeMap<ConversationId, SyncState>,
+        cursors: VecMap<ConversationId, SyncState>,
         ids: Box<dyn IdGenerator>,
         jitter: Box<dyn JitterSource>,
         msg_ids: Box<dyn MsgIdSource>,
@@ -710,7 +710,7 @@ impl Client {
 
     /// Restarts message sync from the stored cursors (after a failed save); when connected a
     /// new round starts at once.
-    pub fn reload_cursors(&mut self, now: Instant, cursors: BTreeMap<ConversationId, SyncState>) {
+    pub fn reload_cursors(&mut self, now: Instant, cursors: VecMap<ConversationId, SyncState>) {
         self.now = now;
         self.sync.load(cursors);
         self.routes.retain(|_, r| !matches!(r, Route::Sync(_)));
@@ -840,7 +840,9 @@ impl Client {
                         }
                         Err(error) => {
                             self.events.push_back(ClientEvent::Dropped {
-                                detail: format!("answer to send {client_msg_id}: Err({error:?})"),
+                                detail: format!(
+                                    "answer to send {client_msg_id}: undecodable ({error})"
+                                ),
                             });
                             Box::default()
                         }
@@ -1057,7 +1059,7 @@ mod tests {
             let client = Client::new(
                 config,
                 Entities::new("u1"),
-                BTreeMap::new(),
+                VecMap::new(),
                 Box::new(SequentialIds::new("op-")),
                 Box::new(FixedJitter(0)),
                 Box::new(SequentialMsgIds::default()),

@@ -18,6 +18,7 @@
 //! * [`client`] — [`client::Client`]: connection, sync and entities composed into one machine.
 //! * [`driver`] — the runtime-agnostic async loop running a client over the I/O traits.
 //! * [`platform`] — the only target-specific module: `MaybeSend`/`MaybeSync`.
+//! * [`vec_map`] — [`VecMap`]: the ordered map of the engine's small or batch-filled maps.
 
 pub use chorus_proto as proto;
 
@@ -33,10 +34,11 @@ pub mod platform;
 pub mod ranges;
 pub mod store;
 pub mod sync;
-mod vec_map;
+pub mod vec_map;
 
 pub use changes::{Changes, ChangesError, SyncState};
 pub use memory_store::MemoryStore;
 pub use model::{ConversationId, Message, ModelError, Seq};
 pub use ranges::{SeqRange, SeqRanges};
 pub use store::{Direction, Store, StoreError};
+pub use vec_map::VecMap;

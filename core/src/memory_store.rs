@@ -16,6 +16,7 @@ use crate::changes::{
 };
 use crate::model::{Conversation, ConversationId, Friend, Group, Member, Message, Seq, User};
 use crate::store::{Direction, Store, StoreError};
+use crate::vec_map::VecMap;
 
 #[derive(Debug, Default)]
 struct Inner {
@@ -258,8 +259,14 @@ impl Store for MemoryStore {
         Ok(())
     }
 
-    async fn load_cursors(&self) -> Result<BTreeMap<ConversationId, SyncState>, StoreError> {
-        self.read(|inner| inner.sync_states.clone())
+    async fn load_cursors(&self) -> Result<VecMap<ConversationId, SyncState>, StoreError> {
+        self.read(|inner| {
+            inner
+                .sync_states
+                .iter()
+                .map(|(id, state)| (id.clone(), state.clone()))
+                .collect()
+        })
     }
 
     async fn messages(

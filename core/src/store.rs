@@ -16,7 +16,6 @@
 
 pub mod conformance;
 
-use std::collections::BTreeMap;
 use std::future::Future;
 use std::ops::RangeInclusive;
 
@@ -25,6 +24,7 @@ use thiserror::Error;
 use crate::changes::{Changes, ChangesError, OutboxEntry, SyncState, VersionKind, VersionMarker};
 use crate::model::{Conversation, ConversationId, Friend, Group, Member, Message, Seq, User};
 use crate::platform::{MaybeSend, MaybeSync};
+use crate::vec_map::VecMap;
 
 /// A store operation that failed.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -61,7 +61,7 @@ pub trait Store: MaybeSend + MaybeSync {
     /// Every conversation's sync state.
     fn load_cursors(
         &self,
-    ) -> impl Future<Output = Result<BTreeMap<ConversationId, SyncState>, StoreError>> + MaybeSend;
+    ) -> impl Future<Output = Result<VecMap<ConversationId, SyncState>, StoreError>> + MaybeSend;
 
     /// Up to `limit` messages of a conversation with seqs in `seqs`, starting from the low end
     /// (returned ascending) or the high end (returned descending). Unsent messages (seq 0) are

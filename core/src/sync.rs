@@ -41,7 +41,7 @@
 //! so the caller adds the rows [`Sync::conversation_updates`] computes from its current view. The
 //! engine performs no I/O, reads no clock and draws no randomness.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 
 use crate::vec_map::VecMap;
 
@@ -346,7 +346,7 @@ struct Round {
 #[derive(Debug)]
 pub struct Sync {
     config: SyncConfig,
-    convs: BTreeMap<ConversationId, Conv>,
+    convs: VecMap<ConversationId, Conv>,
     connected: bool,
     next_tag: u64,
     next_history: u64,
@@ -368,7 +368,7 @@ impl Sync {
     pub fn new(config: SyncConfig) -> Sync {
         Sync {
             config,
-            convs: BTreeMap::new(),
+            convs: VecMap::new(),
             connected: false,
             next_tag: 1,
             next_history: 1,
@@ -392,7 +392,7 @@ impl Sync {
     /// Replaces everything with the stored cursors and forgets requests, pending inputs and the
     /// batch awaiting commit. Call it at start and after a failed save; then
     /// [`Sync::on_connected`] when connected.
-    pub fn load(&mut self, cursors: BTreeMap<ConversationId, SyncState>) {
+    pub fn load(&mut self, cursors: VecMap<ConversationId, SyncState>) {
         let config = self.config.clone();
         let next_tag = self.next_tag;
         let next_history = self.next_history;
@@ -570,7 +570,7 @@ impl Sync {
         let id = HistoryId(self.next_history);
         self.next_history += 1;
         let count = count.min(self.config.history_page_max);
-        let conv = self.convs.entry(conversation_id.clone()).or_default();
+        let conv = self.convs.get_or_default(conversation_id.clone());
         let lowest = conv.visible_min.max(Seq(1));
         let start = Seq(before.0.saturating_sub(count)).max(lowest);
         let Some(page) = SeqRange::new(start, before.prev()).filter(|_| count > 0) else {
@@ -940,7 +940,7 @@ impl Sync {
     fn finalize(&mut self, prepared: Prepared) {
         let mut touched: VecMap<ConversationId, ()> = VecMap::new();
         for (id, state) in prepared.changes.sync_states {
-            self.convs.entry(id.clone()).or_default().state = Some(state);
+            self.convs.get_or_default(id.clone()).state = Some(state);
             touched.insert(id, ());
         }
         self.events.extend(prepared.events);
@@ -951,11 +951,7 @@ impl Sync {
                     touched.insert(id, ());
                 }
                 Effect::Unavailable(id, seqs) => {
-                    self.convs
-                        .entry(id)
-                        .or_default()
-                        .unavailable
-                        .extend_from(&seqs);
+                    self.convs.get_or_default(id).unavailable.extend_from(&seqs);
                 }
                 Effect::UnitDone { round, seqs, ok } => {
                     if let Some(r) = self.round.as_mut().filter(|r| r.id == round) {
@@ -1196,7 +1192,7 @@ impl Sync {
         for (id, pulled) in incoming.iter() {
             let mut wire: Vec<&MsgData> = pulled.msgs.iter().collect();
             wire.sort_by_key(|m| m.seq);
-            let conv = self.convs.entry(id.clone()).or_default();
+            let conv = self.convs.get_or_default(id.clone());
             let old = conv.state.clone();
             let mut known = old.as_ref().map(|s| s.known.clone()).unwrap_or_default();
             let mut messages = Vec::new();
@@ -1237,7 +1233,7 @@ impl Sync {
             let Some(batch_max) = messages.last().map(|m| m.seq) else {
                 continue;
             };
-            let conv = self.convs.entry(id.clone()).or_default();
+            let conv = self.convs.get_or_default(id.clone());
             conv.server_max = conv.server_max.max(batch_max);
             let floor = match old.as_ref() {
                 None => {
@@ -1277,6 +1273,8 @@ impl Sync {
 
     fn plan_round(&mut self, round: u64, resp: GetMaxSeqResp, p: &mut Prepared) {
         let current = self.round.as_ref().is_some_and(|r| r.id == round);
+        // The max seqs come in ascending key order, so a new conversation's insert moves only
+        // the stored entries after it (none on a first login).
         for (key, value, is_min) in resp
             .max_seqs
             .into_iter()
@@ -1290,7 +1288,7 @@ impl Sync {
                 });
                 continue;
             };
-            let conv = self.convs.entry(id).or_default();
+            let conv = self.convs.get_or_default(id);
             if is_min {
                 conv.min_seq = conv.min_seq.max(seq);
             } else {
@@ -1337,7 +1335,7 @@ impl Sync {
             let missing: SeqRanges = known.gaps_between(floor, conv.server_max).into();
             let missing = subtract(&subtract(&missing, &conv.requested), &conv.unavailable);
             let chunks = chunk_from_top(&missing, batch);
-            let conv = self.convs.entry(id.clone()).or_default();
+            let conv = self.convs.get_or_default(id.clone());
             for r in &chunks {
                 conv.requested.insert_range(r.start, r.end);
                 total = total.saturating_add(r.len());
@@ -1403,7 +1401,7 @@ impl Sync {
             // Descending order: isEnd says the request reached the first visible seq, endSeq.
             if pulled.is_end {
                 if let Ok(lo) = Seq::try_from(pulled.end_seq) {
-                    let conv = self.convs.entry(conversation_id.clone()).or_default();
+                    let conv = self.convs.get_or_default(conversation_id.clone());
                     conv.visible_min = conv.visible_min.max(lo);
                 }
             }
@@ -1499,6 +1497,7 @@ fn chunk_from_top(missing: &SeqRanges, size: u64) -> Vec<SeqRange> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeMap;
 
     fn set(seqs: &[u64]) -> SeqRanges {
         seqs.iter().map(|&s| Seq(s)).collect()

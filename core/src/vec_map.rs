@@ -1,9 +1,11 @@
 //! [`VecMap`]: an ordered map kept as a sorted `Vec` of pairs.
 //!
 //! The engine's maps are small (requests in flight, list sync states, version markers) or are
-//! filled in batches; a sorted vector serves them with far less generated code per key/value
-//! pair than a B-tree, which matters for the browser build. Lookups are binary searches;
-//! iteration is in key order, as with `BTreeMap`.
+//! filled in key order or in batches; a sorted vector serves them with far less generated code
+//! per key/value pair than a B-tree, which matters for the browser build. Lookups are binary
+//! searches; iteration is in key order, as with `BTreeMap`. It is public because
+//! [`Changes::sync_states`](crate::Changes::sync_states) and
+//! [`Store::load_cursors`](crate::Store::load_cursors) carry one.
 
 use std::borrow::Borrow;
 use std::cmp::Ordering;
@@ -11,11 +13,12 @@ use std::fmt;
 use std::marker::PhantomData;
 
 use serde::de::{MapAccess, Visitor};
-use serde::{Deserialize, Deserializer};
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// An ordered map backed by a `Vec<(K, V)>` sorted by key, with unique keys.
 #[derive(Clone, PartialEq, Eq)]
-pub(crate) struct VecMap<K, V> {
+pub struct VecMap<K, V> {
     entries: Vec<(K, V)>,
 }
 
@@ -37,49 +40,49 @@ impl<K: fmt::Debug, V: fmt::Debug> fmt::Debug for VecMap<K, V> {
 
 impl<K, V> VecMap<K, V> {
     /// An empty map.
-    pub(crate) const fn new() -> Self {
+    pub const fn new() -> Self {
         VecMap {
             entries: Vec::new(),
         }
     }
 
     /// The number of entries.
-    pub(crate) fn len(&self) -> usize {
+    pub fn len(&self) -> usize {
         self.entries.len()
     }
 
     /// Whether the map has no entries.
-    pub(crate) fn is_empty(&self) -> bool {
+    pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
 
     /// Removes every entry.
-    pub(crate) fn clear(&mut self) {
+    pub fn clear(&mut self) {
         self.entries.clear();
     }
 
     /// The entries in key order.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = (&K, &V)> {
+    pub fn iter(&self) -> impl Iterator<Item = (&K, &V)> {
         self.entries.iter().map(|(k, v)| (k, v))
     }
 
     /// The keys in order.
-    pub(crate) fn keys(&self) -> impl Iterator<Item = &K> {
+    pub fn keys(&self) -> impl Iterator<Item = &K> {
         self.entries.iter().map(|(k, _)| k)
     }
 
     /// The values in key order.
-    pub(crate) fn values(&self) -> impl Iterator<Item = &V> {
+    pub fn values(&self) -> impl Iterator<Item = &V> {
         self.entries.iter().map(|(_, v)| v)
     }
 
     /// The values in key order, mutably.
-    pub(crate) fn values_mut(&mut self) -> impl Iterator<Item = &mut V> {
+    pub fn values_mut(&mut self) -> impl Iterator<Item = &mut V> {
         self.entries.iter_mut().map(|(_, v)| v)
     }
 
     /// Keeps the entries for which `keep` returns true.
-    pub(crate) fn retain(&mut self, mut keep: impl FnMut(&K, &mut V) -> bool) {
+    pub fn retain(&mut self, mut keep: impl FnMut(&K, &mut V) -> bool) {
         self.entries.retain_mut(|(k, v)| keep(k, v));
     }
 
@@ -92,7 +95,7 @@ impl<K, V> VecMap<K, V> {
     }
 
     /// The value under `key`.
-    pub(crate) fn get<Q>(&self, key: &Q) -> Option<&V>
+    pub fn get<Q>(&self, key: &Q) -> Option<&V>
     where
         K: Borrow<Q>,
         Q: Ord + ?Sized,
@@ -104,7 +107,7 @@ impl<K, V> VecMap<K, V> {
     }
 
     /// The value under `key`, mutably.
-    pub(crate) fn get_mut<Q>(&mut self, key: &Q) -> Option<&mut V>
+    pub fn get_mut<Q>(&mut self, key: &Q) -> Option<&mut V>
     where
         K: Borrow<Q>,
         Q: Ord + ?Sized,
@@ -116,7 +119,7 @@ impl<K, V> VecMap<K, V> {
     }
 
     /// Whether `key` has a value.
-    pub(crate) fn contains_key<Q>(&self, key: &Q) -> bool
+    pub fn contains_key<Q>(&self, key: &Q) -> bool
     where
         K: Borrow<Q>,
         Q: Ord + ?Sized,
@@ -125,7 +128,7 @@ impl<K, V> VecMap<K, V> {
     }
 
     /// Removes and returns the value under `key`.
-    pub(crate) fn remove<Q>(&mut self, key: &Q) -> Option<V>
+    pub fn remove<Q>(&mut self, key: &Q) -> Option<V>
     where
         K: Borrow<Q>,
         Q: Ord + ?Sized,
@@ -137,7 +140,7 @@ impl<K, V> VecMap<K, V> {
     }
 
     /// Sets the value under `key`, returning the previous one.
-    pub(crate) fn insert(&mut self, key: K, value: V) -> Option<V>
+    pub fn insert(&mut self, key: K, value: V) -> Option<V>
     where
         K: Ord,
     {
@@ -152,7 +155,7 @@ impl<K, V> VecMap<K, V> {
 
     /// Sets every pair of `items`, in order (a later pair for the same key wins), as repeated
     /// [`VecMap::insert`] calls would, in O((n + m) log m) for m new pairs.
-    pub(crate) fn extend(&mut self, items: impl IntoIterator<Item = (K, V)>)
+    pub fn extend(&mut self, items: impl IntoIterator<Item = (K, V)>)
     where
         K: Ord,
     {
@@ -193,7 +196,7 @@ impl<K, V> VecMap<K, V> {
     }
 
     /// The value under `key`, inserting `V::default()` first when there is none.
-    pub(crate) fn get_or_default(&mut self, key: K) -> &mut V
+    pub fn get_or_default(&mut self, key: K) -> &mut V
     where
         K: Ord,
         V: Default,
@@ -219,6 +222,22 @@ fn stable_order(len: usize, cmp: &dyn Fn(usize, usize) -> Ordering) -> Vec<usize
     order
 }
 
+/// `map[key]`: the value under `key`; panics when there is none, as `BTreeMap` does.
+impl<K, V, Q> std::ops::Index<&Q> for VecMap<K, V>
+where
+    K: Borrow<Q>,
+    Q: Ord + ?Sized,
+{
+    type Output = V;
+
+    fn index(&self, key: &Q) -> &V {
+        match self.get(key) {
+            Some(value) => value,
+            None => panic!("no entry for the key"),
+        }
+    }
+}
+
 impl<'a, K, V> IntoIterator for &'a VecMap<K, V> {
     type Item = (&'a K, &'a V);
     type IntoIter = std::iter::Map<std::slice::Iter<'a, (K, V)>, fn(&'a (K, V)) -> (&'a K, &'a V)>;
@@ -234,6 +253,26 @@ impl<K, V> IntoIterator for VecMap<K, V> {
 
     fn into_iter(self) -> Self::IntoIter {
         self.entries.into_iter()
+    }
+}
+
+/// Builds the map as repeated [`VecMap::insert`] calls would (a later pair for a key wins).
+impl<K: Ord, V> FromIterator<(K, V)> for VecMap<K, V> {
+    fn from_iter<I: IntoIterator<Item = (K, V)>>(items: I) -> Self {
+        let mut map = VecMap::new();
+        map.extend(items);
+        map
+    }
+}
+
+/// Writes a map (a JSON object) in key order, as `BTreeMap` does.
+impl<K: Serialize, V: Serialize> Serialize for VecMap<K, V> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.entries.len()))?;
+        for (key, value) in &self.entries {
+            map.serialize_entry(key, value)?;
+        }
+        map.end()
     }
 }
 
@@ -348,16 +387,42 @@ mod tests {
     }
 
     #[test]
+    fn collects_and_writes_json_like_btree_map() {
+        let pairs = [("b", 2), ("a", 1), ("c", 3), ("a", 4)];
+        let ours: VecMap<&str, u32> = pairs.into_iter().collect();
+        let theirs: BTreeMap<&str, u32> = pairs.into_iter().collect();
+        assert_eq!(
+            ours.iter().collect::<Vec<_>>(),
+            theirs.iter().collect::<Vec<_>>()
+        );
+        assert_eq!(
+            serde_json::to_string(&ours).unwrap(),
+            serde_json::to_string(&theirs).unwrap()
+        );
+        let back: VecMap<String, u32> =
+            serde_json::from_str(&serde_json::to_string(&ours).unwrap()).unwrap();
+        assert_eq!(back.keys().collect::<Vec<_>>(), vec!["a", "b", "c"]);
+    }
+
+    #[test]
     fn lookups_by_borrowed_key() {
         let mut map: VecMap<String, i32> = VecMap::new();
         assert!(map.is_empty());
         map.insert("b".into(), 2);
         map.insert("a".into(), 1);
         assert_eq!(map.get("a"), Some(&1));
+        assert_eq!(map["b"], 2);
         assert!(map.contains_key("b"));
         assert!(!map.contains_key("c"));
         *map.get_mut("b").unwrap() = 5;
         assert_eq!(map.values().copied().collect::<Vec<_>>(), vec![1, 5]);
         assert_eq!(map.keys().cloned().collect::<Vec<_>>(), vec!["a", "b"]);
+    }
+
+    #[test]
+    #[should_panic(expected = "no entry for the key")]
+    fn indexing_a_missing_key_panics() {
+        let map: VecMap<String, i32> = VecMap::new();
+        let _ = map["a"];
     }
 }

@@ -10,7 +10,7 @@ use chorus_core::conn::{FixedJitter, Instant, SequentialIds, Transmit};
 use chorus_core::entities::{Entities, EntityEvent};
 use chorus_core::outbox::SequentialMsgIds;
 use chorus_core::store::Store;
-use chorus_core::{ConversationId, MemoryStore, Seq};
+use chorus_core::{ConversationId, MemoryStore, Seq, VecMap};
 use chorus_proto::envelope::{
     Compression, EnvelopeCodec, FrameCodec, HandshakeResult, Req, RequestPayload, ResponsePayload,
 };
@@ -48,7 +48,7 @@ impl Rig {
         let client = Client::new(
             config,
             Entities::new(ME),
-            BTreeMap::new(),
+            VecMap::new(),
             Box::new(SequentialIds::new("op-")),
             Box::new(FixedJitter(0)),
             Box::new(SequentialMsgIds::default()),

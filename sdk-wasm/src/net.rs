@@ -10,11 +10,11 @@
 //! workers.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::rc::Rc;
 
 use chorus_core::conn::Instant;
 use chorus_core::driver::{Clock, Connection, Frame, Http, IoError, Transport};
+use chorus_core::VecMap;
 use futures::channel::{mpsc, oneshot};
 use futures::StreamExt;
 use js_sys::{Array, Promise, Uint8Array};
@@ -296,7 +296,7 @@ pub struct BrowserClock {
 struct WorkerTimers {
     worker: web_sys::Worker,
     next_id: u32,
-    pending: Rc<RefCell<HashMap<u32, oneshot::Sender<()>>>>,
+    pending: Rc<RefCell<VecMap<u32, oneshot::Sender<()>>>>,
     _on_message: Closure<dyn FnMut(MessageEvent)>,
 }
 
@@ -327,7 +327,7 @@ impl WorkerTimers {
         let worker = web_sys::Worker::new(&url);
         let _ = web_sys::Url::revoke_object_url(&url);
         let worker = worker.ok()?;
-        let pending: Rc<RefCell<HashMap<u32, oneshot::Sender<()>>>> = Rc::default();
+        let pending: Rc<RefCell<VecMap<u32, oneshot::Sender<()>>>> = Rc::default();
         let on_message = {
             let pending = Rc::clone(&pending);
             Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {

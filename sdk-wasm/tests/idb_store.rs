@@ -5,7 +5,6 @@
 //! clean.
 
 use std::cell::Cell;
-use std::collections::BTreeMap;
 
 use chorus_core::changes::{
     Changes, ChangesError, MemberKey, MessageRewrite, OutboxChange, OutboxEntry, SyncState,
@@ -16,7 +15,7 @@ use chorus_core::model::{
 };
 use chorus_core::ranges::SeqRanges;
 use chorus_core::store::{Direction, Store, StoreError};
-use chorus_core::MemoryStore;
+use chorus_core::{MemoryStore, VecMap};
 use chorus_sdk_wasm::store::{schema, IdbStore, META, SCHEMA_VERSION};
 use rexie::{ObjectStore, Rexie, TransactionMode};
 use serde::{Deserialize, Serialize};
@@ -140,7 +139,7 @@ fn outbox_entry(conversation: &ConversationId, client_id: &str, created_at: i64)
 /// Everything a store answers about the given conversations, groups and clientMsgIDs.
 #[derive(Debug, PartialEq)]
 struct Snapshot {
-    cursors: BTreeMap<ConversationId, SyncState>,
+    cursors: VecMap<ConversationId, SyncState>,
     messages: Vec<Vec<Message>>,
     newest: Vec<Vec<Message>>,
     by_client_id: Vec<Option<Message>>,

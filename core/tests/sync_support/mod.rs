@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use chorus_core::model::{ConversationId, Message, Seq};
 use chorus_core::store::{Direction, Store};
 use chorus_core::sync::{Sync, SyncConfig, SyncEvent, SyncRequest};
-use chorus_core::{MemoryStore, SyncState};
+use chorus_core::{MemoryStore, SyncState, VecMap};
 use chorus_proto::constants::ReqIdentifier;
 use chorus_proto::envelope::{decode_request_payload, RequestPayload, ResponsePayload};
 use chorus_proto::pb::msg::GetSeqMessageResp;
@@ -338,7 +338,7 @@ impl Client {
         self.stored(conv).iter().map(|m| m.seq.0).collect()
     }
 
-    pub fn cursors(&self) -> BTreeMap<ConversationId, SyncState> {
+    pub fn cursors(&self) -> VecMap<ConversationId, SyncState> {
         futures::executor::block_on(self.store.load_cursors()).unwrap()
     }
 

@@ -16,12 +16,12 @@ mod record;
 mod save;
 pub mod schema;
 
-use std::collections::BTreeMap;
 use std::ops::RangeInclusive;
 
 use chorus_core::changes::{Changes, OutboxEntry, SyncState, VersionKind, VersionMarker};
 use chorus_core::model::{Conversation, ConversationId, Friend, Group, Member, Message, Seq, User};
 use chorus_core::store::{Direction, Store, StoreError};
+use chorus_core::VecMap;
 use futures::future::LocalBoxFuture;
 use rexie::{Rexie, TransactionMode};
 use serde::de::DeserializeOwned;
@@ -228,7 +228,7 @@ impl Store for IdbStore {
         save::save_changes(&self.rexie, changes).await
     }
 
-    async fn load_cursors(&self) -> Result<BTreeMap<ConversationId, SyncState>, StoreError> {
+    async fn load_cursors(&self) -> Result<VecMap<ConversationId, SyncState>, StoreError> {
         let store = self.read(CURSORS)?;
         let (keys, values) =
             futures::join!(store.get_all_keys(None, None), store.get_all(None, None));
