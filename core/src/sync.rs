@@ -41,7 +41,7 @@
 //! so the caller adds the rows [`Sync::conversation_updates`] computes from its current view. The
 //! engine performs no I/O, reads no clock and draws no randomness.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 
 use crate::vec_map::VecMap;
 
@@ -1273,8 +1273,15 @@ impl Sync {
 
     fn plan_round(&mut self, round: u64, resp: GetMaxSeqResp, p: &mut Prepared) {
         let current = self.round.as_ref().is_some_and(|r| r.id == round);
-        // The max seqs come in ascending key order, so a new conversation's insert moves only
-        // the stored entries after it (none on a first login).
+        // New conversations are added in one pass first (the maps come in ascending key
+        // order), so thousands of them among thousands stored cost no repeated shifting.
+        let ids = |map: &BTreeMap<String, i64>| {
+            map.keys()
+                .filter_map(|key| ConversationId::parse(key.clone()).ok())
+                .collect::<Vec<_>>()
+        };
+        self.convs.add_defaults(ids(&resp.max_seqs));
+        self.convs.add_defaults(ids(&resp.min_seqs));
         for (key, value, is_min) in resp
             .max_seqs
             .into_iter()

@@ -195,6 +195,40 @@ impl<K, V> VecMap<K, V> {
         self.entries = merged;
     }
 
+    /// Adds `V::default()` under each of `keys` that has no value yet, in one merge pass when
+    /// the keys come in ascending order (O(n + m) moves for m new keys, where inserting them one
+    /// by one moves up to n entries each); a key out of order is inserted on its own.
+    pub fn add_defaults(&mut self, keys: impl IntoIterator<Item = K>)
+    where
+        K: Ord,
+        V: Default,
+    {
+        let mut fresh: Vec<K> = Vec::new();
+        for key in keys {
+            if fresh.last().is_some_and(|last| *last >= key) {
+                if fresh.binary_search(&key).is_err() {
+                    self.get_or_default(key);
+                }
+            } else if self.search(&key).is_err() {
+                fresh.push(key);
+            }
+        }
+        if fresh.is_empty() {
+            return;
+        }
+        let old = std::mem::take(&mut self.entries);
+        let mut merged = Vec::with_capacity(old.len() + fresh.len());
+        let mut fresh = fresh.into_iter().peekable();
+        for entry in old {
+            while let Some(key) = fresh.next_if(|key| *key < entry.0) {
+                merged.push((key, V::default()));
+            }
+            merged.push(entry);
+        }
+        merged.extend(fresh.map(|key| (key, V::default())));
+        self.entries = merged;
+    }
+
     /// The value under `key`, inserting `V::default()` first when there is none.
     pub fn get_or_default(&mut self, key: K) -> &mut V
     where
@@ -357,6 +391,42 @@ mod tests {
         let bad = serde_json::from_str::<VecMap<String, u32>>("[1]").unwrap_err();
         let reference = serde_json::from_str::<BTreeMap<String, u32>>("[1]").unwrap_err();
         assert_eq!(bad.to_string(), reference.to_string());
+    }
+
+    #[test]
+    fn add_defaults_matches_repeated_inserts() {
+        let mut x: u32 = 11;
+        for round in 0..200u32 {
+            let mut map: VecMap<u32, u32> = VecMap::new();
+            let mut reference: BTreeMap<u32, u32> = BTreeMap::new();
+            for i in 0..(round % 23) {
+                x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                let key = (x >> 8) % 61;
+                map.insert(key, i + 1);
+                reference.insert(key, i + 1);
+            }
+            // Mostly ascending runs with repeats, and now and then a key out of order.
+            let mut keys = Vec::new();
+            let mut next = 0;
+            for _ in 0..(round % 31) {
+                x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                next = if (x >> 5) % 9 == 0 {
+                    (x >> 8) % 61
+                } else {
+                    next + (x >> 8) % 4
+                };
+                keys.push(next);
+            }
+            for key in &keys {
+                reference.entry(*key).or_default();
+            }
+            map.add_defaults(keys.clone());
+            assert_eq!(
+                map.iter().map(|(k, v)| (*k, *v)).collect::<Vec<_>>(),
+                reference.iter().map(|(k, v)| (*k, *v)).collect::<Vec<_>>(),
+                "keys {keys:?}"
+            );
+        }
     }
 
     #[test]

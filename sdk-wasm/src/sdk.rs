@@ -1188,7 +1188,7 @@ impl Sdk {
         join_source: i32,
     ) -> Result<(), SdkError> {
         let session = self.session()?;
-        if !(1..=4).contains(&join_source) {
+        if !(2..=4).contains(&join_source) {
             return Err(SdkError::InvalidArgument(
                 "joinSource must be 2 (invitation), 3 (search) or 4 (QR code)".to_owned(),
             ));
