@@ -410,7 +410,7 @@ mod tests {
             let mut next = 0;
             for _ in 0..(round % 31) {
                 x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
-                next = if (x >> 5) % 9 == 0 {
+                next = if (x >> 5).is_multiple_of(9) {
                     (x >> 8) % 61
                 } else {
                     next + (x >> 8) % 4

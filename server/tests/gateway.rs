@@ -44,6 +44,18 @@ async fn assert_alive(c: &mut WsClient) {
     assert_eq!(resp.err_code, 0, "{resp:?}");
 }
 
+/// Subscribes `c` to the online status of `ids` (2005) and returns the reply.
+async fn subscribe(c: &mut WsClient, ids: Vec<String>) -> SubUserOnlineStatusTips {
+    c.call(
+        2005,
+        &SubUserOnlineStatus {
+            subscribe_user_id: ids,
+            unsubscribe_user_id: vec![],
+        },
+    )
+    .await
+}
+
 #[tokio::test]
 async fn handshake_success_sends_the_text_frame_first_in_both_codecs() {
     let s = server_with(&["u1", "u2"]).await;
@@ -81,15 +93,7 @@ async fn handshake_success_sends_the_text_frame_first_in_both_codecs() {
         }
 
         // 2005: the online platforms of the subscribed users.
-        let tips: SubUserOnlineStatusTips = c
-            .call(
-                2005,
-                &SubUserOnlineStatus {
-                    subscribe_user_id: vec!["u1".into(), "u2".into()],
-                    unsubscribe_user_id: vec![],
-                },
-            )
-            .await;
+        let tips = subscribe(&mut c, vec!["u1".into(), "u2".into()]).await;
         assert_eq!(tips.subscribers.len(), 2);
         assert_eq!(tips.subscribers[0].user_id, "u1");
         assert_eq!(tips.subscribers[0].online_platform_i_ds, vec![WEB]);
@@ -799,15 +803,7 @@ async fn online_status_subscribers_get_2005_pushes_when_platforms_change() {
     let mut bystander = WsClient::connect(&s, "u3", &t3, Mode::Gob).await;
 
     // The reply carries the current status: u2 is offline.
-    let reply: SubUserOnlineStatusTips = watcher
-        .call(
-            2005,
-            &SubUserOnlineStatus {
-                subscribe_user_id: vec!["u2".into()],
-                unsubscribe_user_id: vec![],
-            },
-        )
-        .await;
+    let reply = subscribe(&mut watcher, vec!["u2".into()]).await;
     assert_eq!(platforms_of(&reply, "u2"), Vec::<i32>::new());
 
     // u2 comes online on Android, then on the web: each change is pushed.
@@ -854,15 +850,7 @@ async fn online_status_subscribers_get_2005_pushes_when_platforms_change() {
 
     // A subscription dies with its connection: u3 subscribes, disconnects, and u2 coming back
     // online reaches nobody (and breaks nothing).
-    let _: SubUserOnlineStatusTips = bystander
-        .call(
-            2005,
-            &SubUserOnlineStatus {
-                subscribe_user_id: vec!["u2".into()],
-                unsubscribe_user_id: vec![],
-            },
-        )
-        .await;
+    subscribe(&mut bystander, vec!["u2".into()]).await;
     let bystander_id = s.state.hub.connections("u3")[0].id;
     assert_eq!(s.state.hub.watched_by(bystander_id), vec!["u2".to_owned()]);
     bystander.close().await;
@@ -891,26 +879,10 @@ async fn online_status_subscriptions_beyond_the_limit_get_1001_and_the_connectio
     // Up to the limit, in requests that fit the 51200-byte frame limit; u2 is the last one.
     let half = MAX_SUBSCRIPTIONS / 2;
     for (from, n) in [(0, half), (half, MAX_SUBSCRIPTIONS - half - 1)] {
-        let reply: SubUserOnlineStatusTips = watcher
-            .call(
-                2005,
-                &SubUserOnlineStatus {
-                    subscribe_user_id: ids(from, n),
-                    unsubscribe_user_id: vec![],
-                },
-            )
-            .await;
+        let reply = subscribe(&mut watcher, ids(from, n)).await;
         assert_eq!(reply.subscribers.len(), n);
     }
-    let _: SubUserOnlineStatusTips = watcher
-        .call(
-            2005,
-            &SubUserOnlineStatus {
-                subscribe_user_id: vec!["u2".into()],
-                unsubscribe_user_id: vec![],
-            },
-        )
-        .await;
+    subscribe(&mut watcher, vec!["u2".into()]).await;
 
     // Two more for one less is refused in band with 1001; nothing changes (not even the
     // unsubscription) and the connection stays.

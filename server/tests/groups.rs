@@ -1222,17 +1222,7 @@ async fn applications_notify_the_managers() {
 
 /// u1 sends a text to the group and revokes it over REST: one stored 2101 in `n_<gid>`.
 async fn send_and_revoke(f: &Fx, gid: &str, client_msg_id: &str) {
-    let m = chorus_proto::pb::sdkws::MsgData {
-        send_id: "u1".into(),
-        group_id: gid.into(),
-        client_msg_id: client_msg_id.into(),
-        sender_platform_id: 5,
-        session_type: 3,
-        msg_from: 100,
-        content_type: 101,
-        content: br#"{"content":"x"}"#.to_vec(),
-        ..Default::default()
-    };
+    let m = support::msg::group_text("u1", gid, client_msg_id, "x");
     chorus_server::msg::send(&f.s.state, "u1", 5, m)
         .await
         .expect("sent");
