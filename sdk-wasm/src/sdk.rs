@@ -725,9 +725,8 @@ impl Sdk {
                     .unwrap_or(Seq::ZERO);
                 let cursor = session
                     .store
-                    .load_cursors()
+                    .sync_state(conversation_id)
                     .await?
-                    .get(conversation_id)
                     .map(|s| s.known.max().unwrap_or(Seq::ZERO))
                     .unwrap_or(Seq::ZERO);
                 Seq(max.0.max(cursor.0) + 1)
@@ -801,9 +800,8 @@ impl Sdk {
             .unwrap_or(1);
         let floor = session
             .store
-            .load_cursors()
+            .sync_state(conversation_id)
             .await?
-            .get(conversation_id)
             .map(|s| s.floor.0.max(floor))
             .unwrap_or(floor);
         let top = Seq(before.0 - 1);

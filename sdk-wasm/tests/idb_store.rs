@@ -485,6 +485,13 @@ async fn data_survives_closing_and_reopening() {
     let store = IdbStore::open(&name).await.unwrap();
     let after = snapshot(&store, &["c-pic", "c-out", "sg_g1-2"]).await;
     assert_eq!(after, before);
+    // One conversation's state read alone is the one all states read together hold.
+    for id in ["sg_g1", "sg_g2"] {
+        let alone = store.sync_state(&conv(id)).await.unwrap();
+        assert!(alone.is_some(), "{id} has a sync state");
+        assert_eq!(alone.as_ref(), after.cursors.get(&conv(id)), "{id}");
+    }
+    assert_eq!(store.sync_state(&conv("sg_none")).await.unwrap(), None);
     assert_eq!(after.messages.get(1), Some(&vec![picture]));
     assert_eq!(after.outbox.len(), 1);
     assert_eq!(

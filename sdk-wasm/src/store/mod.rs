@@ -164,6 +164,17 @@ impl IdbStore {
         found.map(|value| entity_from_js(value, what)).transpose()
     }
 
+    /// The committed sync state of one conversation, if any: one record, where
+    /// `load_cursors` reads every conversation's.
+    pub async fn sync_state(
+        &self,
+        conversation_id: &ConversationId,
+    ) -> Result<Option<SyncState>, StoreError> {
+        let key = JsValue::from_str(conversation_id.as_str());
+        let found = self.get_record(CURSORS, key).await?;
+        found.map(sync_state_from_js).transpose()
+    }
+
     /// Every entity in `store` within `range` (everything when `None`), in key order.
     async fn get_all<T: DeserializeOwned>(
         &self,
