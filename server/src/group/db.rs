@@ -313,15 +313,20 @@ pub fn conversation_id(group_id: &str) -> String {
     format!("sg_{group_id}")
 }
 
-/// The last seq allocated in the group's chat conversation (0 before the first message).
-pub fn group_max_seq(c: &Connection, group_id: &str) -> rusqlite::Result<i64> {
+/// The last seq allocated in `conversation_id` (0 before the first stored message).
+fn last_seq(c: &Connection, conversation_id: &str) -> rusqlite::Result<i64> {
     Ok(c.query_row(
         "SELECT max_seq FROM seqs WHERE conversation_id = ?1",
-        [conversation_id(group_id)],
+        [conversation_id],
         |r| r.get::<_, i64>(0),
     )
     .optional()?
     .unwrap_or(0))
+}
+
+/// The last seq allocated in the group's chat conversation (0 before the first message).
+pub fn group_max_seq(c: &Connection, group_id: &str) -> rusqlite::Result<i64> {
+    last_seq(c, &conversation_id(group_id))
 }
 
 /// Opens a member's window on the group chat: a fresh row, or a former member's row reopened,
@@ -347,13 +352,7 @@ pub fn open_conversation(
 /// The last seq allocated in the group's notification conversation `n_<groupID>` (0 before the
 /// first stored notification).
 pub fn group_notification_max_seq(c: &Connection, group_id: &str) -> rusqlite::Result<i64> {
-    Ok(c.query_row(
-        "SELECT max_seq FROM seqs WHERE conversation_id = ?1",
-        [format!("n_{group_id}")],
-        |r| r.get::<_, i64>(0),
-    )
-    .optional()?
-    .unwrap_or(0))
+    last_seq(c, &format!("n_{group_id}"))
 }
 
 /// Closes a former member's windows at the group's current max seqs: the group chat's and its
