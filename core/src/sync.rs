@@ -41,7 +41,7 @@
 //! so the caller adds the rows [`Sync::conversation_updates`] computes from its current view. The
 //! engine performs no I/O, reads no clock and draws no randomness.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 
 use crate::vec_map::VecMap;
 
@@ -1273,15 +1273,7 @@ impl Sync {
 
     fn plan_round(&mut self, round: u64, resp: GetMaxSeqResp, p: &mut Prepared) {
         let current = self.round.as_ref().is_some_and(|r| r.id == round);
-        // New conversations are added in one pass first (the maps come in ascending key
-        // order), so thousands of them among thousands stored cost no repeated shifting.
-        let ids = |map: &BTreeMap<String, i64>| {
-            map.keys()
-                .filter_map(|key| ConversationId::parse(key.clone()).ok())
-                .collect::<Vec<_>>()
-        };
-        self.convs.add_defaults(ids(&resp.max_seqs));
-        self.convs.add_defaults(ids(&resp.min_seqs));
+        let mut seqs = Vec::new();
         for (key, value, is_min) in resp
             .max_seqs
             .into_iter()
@@ -1295,6 +1287,15 @@ impl Sync {
                 });
                 continue;
             };
+            seqs.push((id, seq, is_min));
+        }
+        // New conversations are added in one pass first (each map comes in ascending key
+        // order), so thousands of them among thousands stored cost no repeated shifting.
+        for min in [false, true] {
+            let ids = seqs.iter().filter(|s| s.2 == min).map(|s| s.0.clone());
+            self.convs.add_defaults(ids);
+        }
+        for (id, seq, is_min) in seqs {
             let conv = self.convs.get_or_default(id);
             if is_min {
                 conv.min_seq = conv.min_seq.max(seq);
