@@ -10,6 +10,8 @@
 //!   wrapper types as plain scalars).
 //! * [`content`] — message content JSON: text, notification (`{"detail": …}`), revoked content.
 //! * [`envelope`] — the gateway envelopes (JSON and gob), gzip framing, text ping/pong frames, size limits.
+//! * [`msgjson`] — a JSON value tree with its reader and writer, and the traits the generated
+//!   messages (and hand-written types elsewhere) use to convert to and from it.
 //! * `gob` — a Go `encoding/gob` reader/writer sufficient for the gateway envelopes.
 //!
 //! Cargo features (both default): `gob` (the gob envelope of the Go SDK, `sdkType=go`) and `gzip`
@@ -23,7 +25,7 @@ pub mod error;
 #[cfg(feature = "gob")]
 pub mod gob;
 pub mod json;
-mod msgjson;
+pub mod msgjson;
 pub mod pb;
 
 pub use error::{DecodeError, EncodeError};

@@ -9,6 +9,10 @@
 //! The rules are those of [`crate::json`]: keys as written in the schema, every field written,
 //! `null` (or a missing key) read as the zero value, `bytes` as padded base64, unknown keys
 //! ignored, a known key given twice is an error. The build script generates the per-message impls.
+//! The same pieces are public for hand-written types elsewhere: [`Json::parse`] / [`from_text`]
+//! read JSON text, [`to_text`] writes it, [`Fields`] takes an object's members by key, and
+//! [`ToJson`] + [`WriteFields`] describe a value to write.
+//!
 //! This module only converts values; it performs no I/O.
 
 use std::collections::BTreeMap;
@@ -23,19 +27,38 @@ use serde::ser::{Serialize, SerializeMap, SerializeSeq, SerializeStruct, Seriali
 /// Objects keep their members in input order, duplicates included, so a repeated key can be
 /// reported; numbers keep the form the reader reported them in (`i64`, `u64` or `f64`).
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Json {
+pub enum Json {
+    /// `null`.
     Null,
+    /// `true` or `false`.
     Bool(bool),
+    /// A negative integer (or any integer read as signed).
     I64(i64),
+    /// A non-negative integer.
     U64(u64),
+    /// A number with a fraction or an exponent.
     F64(f64),
+    /// A string.
     Str(String),
+    /// An array.
     List(Vec<Json>),
+    /// An object: members in input order, duplicates kept.
     Obj(Vec<(String, Json)>),
 }
 
 impl Json {
-    fn kind(&self) -> &'static str {
+    /// Parses JSON text (one value, surrounding whitespace allowed).
+    pub fn parse(text: &str) -> Result<Json, JsonError> {
+        serde_json::from_str(text).map_err(JsonError::from_display)
+    }
+
+    /// The value as compact JSON text, as `serde_json::to_string` writes it.
+    pub fn to_text(&self) -> String {
+        to_text(self)
+    }
+
+    /// The kind of value, as error messages name it.
+    pub fn kind(&self) -> &'static str {
         match self {
             Json::Null => "null",
             Json::Bool(_) => "boolean",
@@ -48,7 +71,7 @@ impl Json {
     }
 
     /// Whether this is an object with a member named `key`.
-    pub(crate) fn has_key(&self, key: &str) -> bool {
+    pub fn has_key(&self, key: &str) -> bool {
         matches!(self, Json::Obj(members) if members.iter().any(|(k, _)| k == key))
     }
 }
@@ -131,7 +154,7 @@ impl<'de> Deserialize<'de> for Json {
 
 /// Why a [`Json`] tree does not fit the expected type.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct JsonError(String);
+pub struct JsonError(String);
 
 impl fmt::Display for JsonError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -141,7 +164,7 @@ impl fmt::Display for JsonError {
 
 impl JsonError {
     /// An error with the text of `message`.
-    pub(crate) fn from_display(message: impl fmt::Display) -> JsonError {
+    pub fn from_display(message: impl fmt::Display) -> JsonError {
         JsonError(message.to_string())
     }
 
@@ -164,7 +187,8 @@ impl JsonError {
 
 /// A value that can be read from a [`Json`] tree; `null` reads as the zero value, except for
 /// the scalar wrappers (whose `null` is handled by the `Option` around them).
-pub(crate) trait FromJson: Sized {
+pub trait FromJson: Sized {
+    /// Reads `value`.
     fn from_json(value: Json) -> Result<Self, JsonError>;
 }
 
@@ -270,7 +294,7 @@ impl<T: FromJson> FromJson for BTreeMap<String, T> {
 }
 
 /// Standard padded base64 of a `bytes` value; `null` is empty.
-pub(crate) fn bytes_from_json(value: Json) -> Result<Vec<u8>, JsonError> {
+pub fn bytes_from_json(value: Json) -> Result<Vec<u8>, JsonError> {
     match value {
         Json::Null => Ok(Vec::new()),
         Json::Str(text) => crate::json::decode_base64(&text).map_err(|e| JsonError(e.to_string())),
@@ -280,11 +304,11 @@ pub(crate) fn bytes_from_json(value: Json) -> Result<Vec<u8>, JsonError> {
 
 /// The members of one JSON object, taken out by key while a message is built.
 #[derive(Debug)]
-pub(crate) struct Fields(Vec<(String, Json)>);
+pub struct Fields(Vec<(String, Json)>);
 
 impl Fields {
     /// The members of an object; `None` for `null` (the message's zero value).
-    pub(crate) fn open(value: Json) -> Result<Option<Fields>, JsonError> {
+    pub fn open(value: Json) -> Result<Option<Fields>, JsonError> {
         match value {
             Json::Null => Ok(None),
             Json::Obj(members) => Ok(Some(Fields(members))),
@@ -293,7 +317,7 @@ impl Fields {
     }
 
     /// The value of `key` (`null` when absent); a key given twice is an error.
-    fn raw(&mut self, key: &str) -> Result<Json, JsonError> {
+    pub fn raw(&mut self, key: &str) -> Result<Json, JsonError> {
         let mut found = None;
         for (index, (name, _)) in self.0.iter().enumerate() {
             if name == key {
@@ -310,13 +334,13 @@ impl Fields {
     }
 
     /// Reads the field `key`.
-    pub(crate) fn take<T: FromJson>(&mut self, key: &str) -> Result<T, JsonError> {
+    pub fn take<T: FromJson>(&mut self, key: &str) -> Result<T, JsonError> {
         let value = self.raw(key)?;
         T::from_json(value).map_err(|e| e.in_field(key))
     }
 
     /// Reads the `bytes` field `key`.
-    pub(crate) fn bytes(&mut self, key: &str) -> Result<Vec<u8>, JsonError> {
+    pub fn bytes(&mut self, key: &str) -> Result<Vec<u8>, JsonError> {
         let value = self.raw(key)?;
         bytes_from_json(value).map_err(|e| e.in_field(key))
     }
@@ -338,16 +362,63 @@ pub(crate) fn from_tree<T: FromJson>(value: Json) -> Result<T, serde_json::Error
     T::from_json(value).map_err(JsonError::into_serde)
 }
 
+/// Parses JSON text into `T`.
+pub fn from_text<T: FromJson>(text: &str) -> Result<T, JsonError> {
+    T::from_json(Json::parse(text)?)
+}
+
+/// Writes `value` as compact JSON text, as `serde_json::to_string` writes it.
+pub fn to_text(value: &dyn ToJson) -> String {
+    serde_json::to_string(&value.to_out()).unwrap_or_default()
+}
+
+impl ToJson for Json {
+    fn to_out(&self) -> Out<'_> {
+        match self {
+            Json::Null => Out::Opt(None),
+            Json::Bool(v) => Out::Bool(*v),
+            Json::I64(v) => Out::I64(*v),
+            Json::U64(v) => Out::U64(*v),
+            Json::F64(v) => Out::F64(*v),
+            Json::Str(v) => Out::Str(v),
+            Json::List(items) => Out::List(items),
+            Json::Obj(members) => Out::Map(members),
+        }
+    }
+}
+
+impl MapOut for Vec<(String, Json)> {
+    fn len(&self) -> usize {
+        Vec::len(self)
+    }
+
+    fn each(&self, f: &mut dyn FnMut(&str, Out<'_>)) {
+        for (key, value) in self {
+            f(key, value.to_out());
+        }
+    }
+}
+
 /// A borrowed view of one value to write.
+// It borrows trait objects; its text form is `to_text`.
+#[allow(missing_debug_implementations)]
 #[derive(Clone, Copy)]
-pub(crate) enum Out<'a> {
+pub enum Out<'a> {
+    /// A string.
     Str(&'a str),
+    /// A 32-bit integer.
     I32(i32),
+    /// A 64-bit integer.
     I64(i64),
+    /// An unsigned 32-bit integer.
     U32(u32),
+    /// An unsigned 64-bit integer.
     U64(u64),
+    /// A boolean.
     Bool(bool),
+    /// A 32-bit float.
     F32(f32),
+    /// A 64-bit float.
     F64(f64),
     /// Written as one padded base64 string.
     Bytes(&'a [u8]),
@@ -360,30 +431,40 @@ pub(crate) enum Out<'a> {
 }
 
 /// A value with a view for writing.
-pub(crate) trait ToJson {
+pub trait ToJson {
+    /// The view of this value.
     fn to_out(&self) -> Out<'_>;
 }
 
 /// A message: its field count and its fields in schema order.
-pub(crate) trait WriteFields {
+pub trait WriteFields {
+    /// How many fields `write_fields` passes (a hint for writers).
     fn field_count(&self) -> usize;
+    /// Passes each field to `sink`, in output order.
     fn write_fields(&self, sink: &mut dyn FieldSink);
 }
 
 /// Receives the fields of a message.
-pub(crate) trait FieldSink {
+pub trait FieldSink {
+    /// One field.
     fn field(&mut self, key: &'static str, value: Out<'_>);
 }
 
 /// A list to write.
-pub(crate) trait ListOut {
+#[allow(clippy::len_without_is_empty)]
+pub trait ListOut {
+    /// The number of items.
     fn len(&self) -> usize;
+    /// Passes each item to `f`.
     fn each(&self, f: &mut dyn FnMut(Out<'_>));
 }
 
 /// A map with string keys to write, in key order.
-pub(crate) trait MapOut {
+#[allow(clippy::len_without_is_empty)]
+pub trait MapOut {
+    /// The number of entries.
     fn len(&self) -> usize;
+    /// Passes each entry to `f`, in output order.
     fn each(&self, f: &mut dyn FnMut(&str, Out<'_>));
 }
 
