@@ -3,8 +3,8 @@
 //!
 //! Steps: the server (`cargo build --release -p chorus-server`); the web demo (release wasm32
 //! build of `chorus-web-demo` alone, as `pkg` builds the SDK alone → `wasm-bindgen --target web`
-//! → npm `wasm-opt -Oz` when available → `index.html`) into `target/demo-dist/`; the data
-//! directory `target/demo-data/` (`--fresh` wipes it); then the server in single-port mode with
+//! → glue minified by terser and npm `wasm-opt -Oz` when available → `index.html`) into
+//! `target/demo-dist/`; the data directory `target/demo-data/` (`--fresh` wipes it); then the server in single-port mode with
 //! `--seed-demo`. On Unix the server replaces this process, so Ctrl-C (and any other signal)
 //! reaches it directly and it shuts down gracefully. Writes nothing outside `target/`.
 
@@ -172,6 +172,7 @@ pub fn build_web_demo(repo: &Repo, dist: &Path) -> Result<()> {
     if !wasm.is_file() {
         bail!("wasm-bindgen did not write {}", wasm.display());
     }
+    pkg::minify_js(repo, &dist.join(format!("{OUT_NAME}.js")))?;
     match pkg::wasm_opt(repo)? {
         Some(wasm_opt) => run::run(
             repo.command(wasm_opt)

@@ -1,10 +1,10 @@
 //! `cargo xtask pkg`: the browser SDK as ES module + wasm in `pkg/dist/` (git-ignored), which
 //! `pkg/package.json` publishes.
 //!
-//! Pipeline: cargo release build for wasm32 → `wasm-bindgen --target web` → the glue without
-//! comments and indentation ([`compact_glue`]) → `wasm-opt -Oz` (npm binaryen, when Node is
-//! available) → size report. Never touches files outside
-//! `pkg/dist/` and `target/`.
+//! Pipeline: cargo release build for wasm32 → `wasm-bindgen --target web` → the glue minified
+//! by terser ([`minify_js`]; without Node.js only comments and indentation go) → `wasm-opt -Oz`
+//! (npm binaryen, when Node is available) → size report. Never touches files outside `pkg/dist/`
+//! and `target/`.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -45,16 +45,7 @@ pub fn main(repo: &Repo, args: &[String]) -> Result<()> {
         bail!("wasm-bindgen did not write {}", wasm.display());
     }
     let glue = dist.join(format!("{}.js", SDK.replace('-', "_")));
-    let text = fs::read_to_string(&glue).with_context(|| format!("reading {}", glue.display()))?;
-    match compact_glue(&text) {
-        Some(compact) => {
-            fs::write(&glue, compact).with_context(|| format!("writing {}", glue.display()))?
-        }
-        None => eprintln!(
-            "note: {} kept as wasm-bindgen wrote it (a line may continue a template literal)",
-            glue.display()
-        ),
-    }
+    minify_js(repo, &glue)?;
 
     let mut sizes = vec![("cargo output".to_owned(), size(&built)?)];
     sizes.push(("after wasm-bindgen".to_owned(), size(&wasm)?));
@@ -102,6 +93,41 @@ pub fn wasm_opt(repo: &Repo) -> Result<Option<PathBuf>> {
     tools::npm_ci(&repo.root)?;
     let path = repo.path("node_modules/.bin/wasm-opt");
     Ok(path.is_file().then_some(path))
+}
+
+/// Minifies the ES module at `path` in place with terser (npm, `--module --compress --mangle`:
+/// exported names stay, everything else may be renamed). Without Node.js the file keeps its code
+/// and loses only comments and indentation ([`compact_glue`]).
+pub fn minify_js(repo: &Repo, path: &Path) -> Result<()> {
+    if tools::ensure_node().is_ok() {
+        tools::npm_ci(&repo.root)?;
+        let terser = repo.path("node_modules/.bin/terser");
+        if terser.is_file() {
+            return run::run(
+                repo.command(terser)
+                    .arg(path)
+                    .args(["--module", "--compress", "--mangle", "--output"])
+                    .arg(path),
+            );
+        }
+    }
+    eprintln!(
+        "warning: terser unavailable (needs Node.js and `npm ci`); {} only loses comments",
+        path.display()
+    );
+    let text = fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    match compact_glue(&text) {
+        Some(compact) => {
+            fs::write(path, compact).with_context(|| format!("writing {}", path.display()))
+        }
+        None => {
+            eprintln!(
+                "note: {} kept as wasm-bindgen wrote it (a line may continue a template literal)",
+                path.display()
+            );
+            Ok(())
+        }
+    }
 }
 
 /// Raw size, and gzip -9 size when `gzip` is available.
