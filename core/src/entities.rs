@@ -40,6 +40,7 @@ use crate::vec_map::VecMap;
 
 use chorus_proto::constants::{ContentType, GroupStatus, JoinSource, RoleLevel};
 use chorus_proto::content::{ContentError, Notification};
+use chorus_proto::msgjson::{FieldSink, FromJson, Json, JsonError, Out, ToJson, WriteFields};
 use chorus_proto::pb::conversation::Conversation as PbConversation;
 use chorus_proto::pb::sdkws::{
     FriendInfo, GroupInfo, GroupMemberFullInfo, MarkAsReadTips, MsgData, RevokeMsgTips, UserInfo,
@@ -54,7 +55,8 @@ use crate::changes::{
     Changes, MemberKey, MessageRewrite, VersionKind, VersionMarker, VersionUpdate,
 };
 use crate::model::{
-    Conversation, ConversationId, ConversationKind, Friend, Group, Member, ModelError, Seq, User,
+    json_members, Conversation, ConversationId, ConversationKind, Friend, Group, Member,
+    ModelError, Seq, User,
 };
 use crate::store::{Store, StoreError};
 use crate::sync::ReadState;
@@ -131,6 +133,47 @@ pub struct RevokedInfo {
     pub revoke_time: i64,
     /// Whether an app administrator revoked it.
     pub is_admin_revoke: bool,
+}
+
+/// The serde derive's JSON form: the fields by name, in declaration order.
+impl WriteFields for RevokedInfo {
+    fn field_count(&self) -> usize {
+        8
+    }
+
+    fn write_fields(&self, sink: &mut dyn FieldSink) {
+        sink.field("conversation_id", self.conversation_id.to_out());
+        sink.field("seq", self.seq.to_out());
+        sink.field("client_msg_id", Out::Str(&self.client_msg_id));
+        sink.field("revoker_user_id", Out::Str(&self.revoker_user_id));
+        sink.field("revoker_role", Out::I32(self.revoker_role));
+        sink.field("revoker_nickname", Out::Str(&self.revoker_nickname));
+        sink.field("revoke_time", Out::I64(self.revoke_time));
+        sink.field("is_admin_revoke", Out::Bool(self.is_admin_revoke));
+    }
+}
+
+impl ToJson for RevokedInfo {
+    fn to_out(&self) -> Out<'_> {
+        Out::Msg(self)
+    }
+}
+
+/// Reads what the serde derive writes; a missing or `null` field reads as its zero value.
+impl FromJson for RevokedInfo {
+    fn from_json(value: Json) -> Result<Self, JsonError> {
+        let mut f = json_members(value)?;
+        Ok(RevokedInfo {
+            conversation_id: f.take("conversation_id")?,
+            seq: f.take("seq")?,
+            client_msg_id: f.take("client_msg_id")?,
+            revoker_user_id: f.take("revoker_user_id")?,
+            revoker_role: f.take("revoker_role")?,
+            revoker_nickname: f.take("revoker_nickname")?,
+            revoke_time: f.take("revoke_time")?,
+            is_admin_revoke: f.take("is_admin_revoke")?,
+        })
+    }
 }
 
 /// What changed, named after the official SDK callbacks.
