@@ -1771,6 +1771,60 @@ mod tests {
         }
     }
 
+    /// Strings drawn from characters every escaping rule touches (controls, quotes, backslash,
+    /// DEL, `<`, non-ASCII, characters outside the BMP), by a fixed-seed generator.
+    fn tricky_strings(count: usize) -> Vec<String> {
+        let pool: Vec<char> =
+            "aZ0 \"\\/<\u{0}\u{8}\t\n\u{c}\r\u{1f}\u{7f}é\u{2028}\u{fffd}中\u{1F600}"
+                .chars()
+                .collect();
+        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = move || {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (state >> 33) as usize
+        };
+        (0..count)
+            .map(|_| {
+                let len = next() % 12;
+                (0..len).map(|_| pool[next() % pool.len()]).collect()
+            })
+            .collect()
+    }
+
+    /// Tab messages and events with arbitrary text are the text serde_json wrote, and read back.
+    #[wasm_bindgen_test]
+    fn tab_messages_with_any_text_match_serde_json() {
+        for (n, text) in tricky_strings(300).into_iter().enumerate() {
+            let id = n as u64 * 0x0123_4567_89AB;
+            let serde_quoted = serde_json::to_string(&text).unwrap();
+            assert_eq!(quoted(&text), serde_quoted);
+            let message = TabMessage::Reply {
+                id,
+                to: text.clone(),
+                result: Err((-(n as i32), text.clone())),
+            };
+            let expected = format!(
+                r#"{{"Reply":{{"id":{id},"to":{serde_quoted},"result":{{"Err":[{},{serde_quoted}]}}}}}}"#,
+                -(n as i32)
+            );
+            assert_eq!(encode(&message), expected);
+            assert_eq!(
+                format!("{:?}", decode(&expected).unwrap()),
+                format!("{message:?}")
+            );
+            let event = SdkEvent::ConnectFailed {
+                code: n as i32,
+                message: text.clone(),
+            };
+            let serde_text = serde_json::to_string(&event).unwrap();
+            assert_eq!(chorus_proto::msgjson::to_text(&event), serde_text);
+            let read = decode(&format!(r#"{{"Event":{serde_text}}}"#)).unwrap();
+            assert!(matches!(read, TabMessage::Event(e) if e == event));
+        }
+    }
+
     #[wasm_bindgen_test]
     fn tab_messages_read_back_in_any_field_order() {
         for (message, text) in samples() {
