@@ -40,21 +40,20 @@ use crate::vec_map::VecMap;
 
 use chorus_proto::constants::{ContentType, GroupStatus, JoinSource, RoleLevel};
 use chorus_proto::content::{ContentError, Notification};
+use chorus_proto::msgjson::{FieldSink, FromJson, Json, JsonError, Out, ToJson, WriteFields};
 use chorus_proto::pb::conversation::Conversation as PbConversation;
 use chorus_proto::pb::sdkws::{
     FriendInfo, GroupInfo, GroupMemberFullInfo, MarkAsReadTips, MsgData, RevokeMsgTips, UserInfo,
 };
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use serde_json::value::RawValue;
-use serde_json::{json, Value};
 use thiserror::Error;
 
 use crate::changes::{
     Changes, MemberKey, MessageRewrite, VersionKind, VersionMarker, VersionUpdate,
 };
 use crate::model::{
-    Conversation, ConversationId, ConversationKind, Friend, Group, Member, ModelError, Seq, User,
+    json_members, Conversation, ConversationId, ConversationKind, Friend, Group, Member,
+    ModelError, Seq, User,
 };
 use crate::store::{Store, StoreError};
 use crate::sync::ReadState;
@@ -87,8 +86,8 @@ pub enum EntitiesError {
         message: String,
     },
     /// The response body is not the expected JSON.
-    #[error("REST response is not the expected JSON")]
-    Json(#[source] serde_json::Error),
+    #[error("REST response is not the expected JSON: {0}")]
+    Json(JsonError),
     /// The notification content could not be decoded.
     #[error(transparent)]
     Content(#[from] ContentError),
@@ -131,6 +130,47 @@ pub struct RevokedInfo {
     pub revoke_time: i64,
     /// Whether an app administrator revoked it.
     pub is_admin_revoke: bool,
+}
+
+/// The serde derive's JSON form: the fields by name, in declaration order.
+impl WriteFields for RevokedInfo {
+    fn field_count(&self) -> usize {
+        8
+    }
+
+    fn write_fields(&self, sink: &mut dyn FieldSink) {
+        sink.field("conversation_id", self.conversation_id.to_out());
+        sink.field("seq", self.seq.to_out());
+        sink.field("client_msg_id", Out::Str(&self.client_msg_id));
+        sink.field("revoker_user_id", Out::Str(&self.revoker_user_id));
+        sink.field("revoker_role", Out::I32(self.revoker_role));
+        sink.field("revoker_nickname", Out::Str(&self.revoker_nickname));
+        sink.field("revoke_time", Out::I64(self.revoke_time));
+        sink.field("is_admin_revoke", Out::Bool(self.is_admin_revoke));
+    }
+}
+
+impl ToJson for RevokedInfo {
+    fn to_out(&self) -> Out<'_> {
+        Out::Msg(self)
+    }
+}
+
+/// Reads what the serde derive writes; a missing or `null` field reads as its zero value.
+impl FromJson for RevokedInfo {
+    fn from_json(value: Json) -> Result<Self, JsonError> {
+        let mut f = json_members(value)?;
+        Ok(RevokedInfo {
+            conversation_id: f.take("conversation_id")?,
+            seq: f.take("seq")?,
+            client_msg_id: f.take("client_msg_id")?,
+            revoker_user_id: f.take("revoker_user_id")?,
+            revoker_role: f.take("revoker_role")?,
+            revoker_nickname: f.take("revoker_nickname")?,
+            revoke_time: f.take("revoke_time")?,
+            is_admin_revoke: f.take("is_admin_revoke")?,
+        })
+    }
 }
 
 /// What changed, named after the official SDK callbacks.
@@ -613,12 +653,12 @@ impl Entities {
         row.has_read_seq = max;
         let mut batch = EntityBatch::default();
         self.upsert_conversations(&mut batch, vec![row]);
-        let body = json!({
-            "conversationID": id.as_str(),
-            "userID": self.user_id,
-            "hasReadSeq": max.0,
-            "seqs": [],
-        });
+        let body = object_of(vec![
+            ("conversationID", Json::Str(id.as_str().to_owned())),
+            ("hasReadSeq", Json::U64(max.0)),
+            ("seqs", Json::List(Vec::new())),
+            ("userID", Json::Str(self.user_id.clone())),
+        ]);
         let request = self.issue(Call::MarkRead, "/msg/mark_conversation_as_read", body);
         self.outgoing.push_back(request);
         Some(batch)
@@ -638,7 +678,8 @@ impl Entities {
         if self.self_info_wanted && !self.self_info_busy {
             self.self_info_wanted = false;
             self.self_info_busy = true;
-            let body = json!({ "userIDs": [self.user_id] });
+            let user_ids = Json::List(vec![Json::Str(self.user_id.clone())]);
+            let body = object_of(vec![("userIDs", user_ids)]);
             return Some(self.issue(Call::SelfInfo, "/user/get_users_info", body));
         }
         for key in [
@@ -658,12 +699,12 @@ impl Entities {
                         "/conversation/get_incremental_conversations",
                     ),
                 };
-                let marker = self.marker_json(kind, &self.user_id);
-                let body = json!({
-                    "userID": self.user_id,
-                    "versionID": marker.0,
-                    "version": marker.1,
-                });
+                let (version_id, version) = self.marker_json(kind, &self.user_id);
+                let body = object_of(vec![
+                    ("userID", Json::Str(self.user_id.clone())),
+                    ("version", Json::U64(version)),
+                    ("versionID", Json::Str(version_id)),
+                ]);
                 return Some(self.issue(Call::Incremental(key), path, body));
             }
         }
@@ -682,10 +723,17 @@ impl Entities {
         let mut req_list = Vec::new();
         for gid in &groups {
             self.take_wanted(&ListKey::Members(gid.clone()));
-            let marker = self.marker_json(VersionKind::GroupMembers, gid);
-            req_list.push(json!({"groupID": gid, "versionID": marker.0, "version": marker.1}));
+            let (version_id, version) = self.marker_json(VersionKind::GroupMembers, gid);
+            req_list.push(object_of(vec![
+                ("groupID", Json::Str(gid.clone())),
+                ("version", Json::U64(version)),
+                ("versionID", Json::Str(version_id)),
+            ]));
         }
-        let body = json!({ "userID": self.user_id, "reqList": req_list });
+        let body = object_of(vec![
+            ("reqList", Json::List(req_list)),
+            ("userID", Json::Str(self.user_id.clone())),
+        ]);
         Some(self.issue(
             Call::MembersBatch(groups),
             "/group/get_incremental_group_members_batch",
@@ -711,14 +759,14 @@ impl Entities {
             .unwrap_or_default()
     }
 
-    fn issue(&mut self, call: Call, path: &'static str, body: Value) -> RestRequest {
+    fn issue(&mut self, call: Call, path: &'static str, body: Json) -> RestRequest {
         let tag = RestTag(self.next_tag);
         self.next_tag += 1;
         self.in_flight.insert(tag, call);
         RestRequest {
             tag,
             path,
-            body_json: body.to_string(),
+            body_json: body.to_text(),
         }
     }
 
@@ -891,12 +939,12 @@ impl Entities {
     fn on_members_batch(
         &mut self,
         groups: &[String],
-        data: Fields,
+        mut data: Fields,
     ) -> Result<EntityBatch, EntitiesError> {
-        let entries: Fields = field(&data, "respList")?;
+        let entries = members_of(data.remove("respList").unwrap_or(Json::Null))?;
         let mut respond: VecMap<String, Incremental<GroupMemberFullInfo>> = VecMap::new();
-        for (gid, raw) in &entries {
-            respond.insert(gid.clone(), Incremental::read(&object(raw.get())?)?);
+        for (gid, entry) in entries {
+            respond.insert(gid, Incremental::read(&members_of(entry)?)?);
         }
         let mut batch = EntityBatch::default();
         for gid in groups {
@@ -962,23 +1010,32 @@ impl Entities {
     }
 
     fn page_request(&mut self, key: &ListKey, page: u32) -> RestRequest {
-        let pagination = json!({"pageNumber": page, "showNumber": Self::page_size(key)});
+        let pagination = object_of(vec![
+            ("pageNumber", Json::U64(page.into())),
+            ("showNumber", Json::U64(Self::page_size(key).into())),
+        ]);
+        let user_id = Json::Str(self.user_id.clone());
         let (path, body) = match key {
             ListKey::Friends => (
                 "/friend/get_friend_list",
-                json!({"pagination": pagination, "userID": self.user_id}),
+                object_of(vec![("pagination", pagination), ("userID", user_id)]),
             ),
             ListKey::JoinedGroups => (
                 "/group/get_joined_group_list",
-                json!({"pagination": pagination, "fromUserID": self.user_id}),
+                object_of(vec![("fromUserID", user_id), ("pagination", pagination)]),
             ),
             ListKey::Members(gid) => (
                 "/group/get_group_member_list",
-                json!({"pagination": pagination, "groupID": gid, "filter": 0, "keyword": ""}),
+                object_of(vec![
+                    ("filter", Json::U64(0)),
+                    ("groupID", Json::Str(gid.clone())),
+                    ("keyword", Json::Str(String::new())),
+                    ("pagination", pagination),
+                ]),
             ),
             ListKey::Conversations => (
                 "/conversation/get_owner_conversation",
-                json!({"userID": self.user_id, "pagination": pagination}),
+                object_of(vec![("pagination", pagination), ("userID", user_id)]),
             ),
         };
         self.issue(Call::Page(key.clone()), path, body)
@@ -2080,45 +2137,61 @@ fn tips_member(info: Option<GroupMemberFullInfo>, group_id: &str) -> Option<Grou
 
 // ----- REST JSON ----------------------------------------------------------------------------------
 
-// Every answer is read as a JSON object whose members stay JSON text; each member is then read
-// as the type it holds. Go's rules apply: an absent or `null` member is the zero value, unknown
-// members are ignored, and `null` list elements are zero values.
+// Every answer is parsed into a JSON tree; each member of an object is then read as the type it
+// holds. Go's rules apply: an absent or `null` member is the zero value, unknown members are
+// ignored, and `null` list elements are zero values. A repeated member keeps its last value.
 
-/// The members of a JSON object, each as its JSON text.
-type Fields = VecMap<String, Box<RawValue>>;
+/// The members of a JSON object, by key.
+type Fields = VecMap<String, Json>;
+
+/// A JSON object of `members`, in the given order (request bodies list their keys sorted, as
+/// the engine always wrote them).
+fn object_of(members: Vec<(&'static str, Json)>) -> Json {
+    Json::Obj(
+        members
+            .into_iter()
+            .map(|(key, value)| (key.to_owned(), value))
+            .collect(),
+    )
+}
+
+/// The members of `value`, an object; `null` is the object with no members.
+fn members_of(value: Json) -> Result<Fields, EntitiesError> {
+    match value {
+        Json::Null => Ok(Fields::new()),
+        Json::Obj(members) => Ok(members.into_iter().collect()),
+        other => Err(EntitiesError::Json(JsonError::from_display(format!(
+            "invalid type: {}, expected an object",
+            other.kind()
+        )))),
+    }
+}
 
 /// Reads `text` as a JSON object; `null` is the object with no members.
 fn object(text: &str) -> Result<Fields, EntitiesError> {
-    value(text)
+    members_of(Json::parse(text).map_err(EntitiesError::Json)?)
 }
 
-/// Reads one JSON value; `null` is the type's default.
-fn value<T: DeserializeOwned + Default>(text: &str) -> Result<T, EntitiesError> {
-    if text == "null" {
-        return Ok(T::default());
-    }
-    serde_json::from_slice(text.as_bytes()).map_err(EntitiesError::Json)
+/// The member `name` of `fields`; absent or `null` is the type's zero value.
+fn field<T: FromJson>(fields: &Fields, name: &str) -> Result<T, EntitiesError> {
+    let value = fields.get(name).cloned().unwrap_or(Json::Null);
+    T::from_json(value).map_err(|err| EntitiesError::Json(in_member(err, name)))
 }
 
-/// The member `name` of `fields`; absent or `null` is the type's default.
-fn field<T: DeserializeOwned + Default>(fields: &Fields, name: &str) -> Result<T, EntitiesError> {
-    fields
-        .get(name)
-        .map_or_else(|| Ok(T::default()), |raw| value(raw.get()))
+/// The list member `name` of `fields`; absent or `null` is empty, `null` elements are zero
+/// values.
+fn list<T: FromJson>(fields: &Fields, name: &str) -> Result<Vec<T>, EntitiesError> {
+    field(fields, name)
 }
 
-/// The list member `name` of `fields`; absent or `null` is empty, `null` elements are defaults.
-fn list<T: DeserializeOwned + Default>(
-    fields: &Fields,
-    name: &str,
-) -> Result<Vec<T>, EntitiesError> {
-    let items: Vec<Box<RawValue>> = field(fields, name)?;
-    items.iter().map(|raw| value(raw.get())).collect()
+/// `err`, saying which member it is about.
+fn in_member(err: JsonError, name: &str) -> JsonError {
+    JsonError::from_display(format!("{err} (member `{name}`)"))
 }
 
 /// The envelope's `data` object; an error code other than 0 is a server error.
 fn parse_envelope(envelope: &str) -> Result<Fields, EntitiesError> {
-    let envelope = object(envelope)?;
+    let mut envelope = object(envelope)?;
     let code: i32 = field(&envelope, "errCode")?;
     if code != 0 {
         return Err(EntitiesError::Server {
@@ -2127,9 +2200,7 @@ fn parse_envelope(envelope: &str) -> Result<Fields, EntitiesError> {
         });
     }
     // `data` is omitted for empty answers; read it as an object with every field absent.
-    envelope
-        .get("data")
-        .map_or_else(|| Ok(Fields::new()), |raw| object(raw.get()))
+    members_of(envelope.remove("data").unwrap_or(Json::Null))
 }
 
 /// An incremental sync answer (`get_incremental_*`, one entry of the member batch).
@@ -2145,14 +2216,12 @@ struct Incremental<T> {
     group: Option<GroupInfo>,
 }
 
-impl<T: DeserializeOwned + Default> Incremental<T> {
+impl<T: FromJson> Incremental<T> {
     fn read(fields: &Fields) -> Result<Self, EntitiesError> {
         let mut rows = list(fields, "insert")?;
         rows.extend(list(fields, "update")?);
-        let group = match fields.get("group") {
-            Some(raw) if raw.get() != "null" => Some(value(raw.get())?),
-            _ => None,
-        };
+        // `null` is no group (not a group with every field zero).
+        let group: Option<GroupInfo> = field(fields, "group")?;
         Ok(Incremental {
             version: field(fields, "version")?,
             version_id: field(fields, "versionID")?,
@@ -2177,6 +2246,7 @@ impl<T> Incremental<T> {
 mod tests {
     use chorus_proto::content::encode_notification;
     use chorus_proto::pb::sdkws::GroupCreatedTips;
+    use serde_json::{json, Value};
 
     use super::*;
 
@@ -2364,6 +2434,159 @@ mod tests {
             entities.conversation(&id).map(|c| c.has_read_seq),
             Some(Seq(5))
         );
+    }
+
+    /// Every request's (path, body), checking that the body is the text `serde_json::json!` wrote
+    /// for it before: compact, keys sorted, strings escaped the same way.
+    fn bodies(requests: &[RestRequest]) -> Vec<(String, Value)> {
+        let mut bodies: Vec<(String, Value)> = requests
+            .iter()
+            .map(|request| {
+                let value: Value = serde_json::from_str(&request.body_json).expect("json");
+                assert_eq!(value.to_string(), request.body_json);
+                (request.path.to_owned(), value)
+            })
+            .collect();
+        bodies.sort_by_key(|(path, value)| (path.clone(), value.to_string()));
+        bodies
+    }
+
+    #[test]
+    fn request_bodies_are_written_as_before() {
+        let me = "m\"e\\\u{1}\u{e9}\u{1f600}";
+        let gid = "g\u{7f}\"2";
+        let marker = |kind, key: &str, version| VersionUpdate {
+            kind,
+            key: key.to_owned(),
+            marker: Some(VersionMarker {
+                version_id: format!("v\"{version}\n"),
+                version,
+            }),
+        };
+        let id = ConversationId::group(G);
+        let mut row = Conversation::new(id.clone());
+        row.max_seq = Seq(u64::MAX);
+        let mut entities = Entities::from_snapshot(
+            me,
+            EntitySnapshot {
+                conversations: vec![row],
+                versions: vec![
+                    marker(VersionKind::Friends, me, 7),
+                    marker(VersionKind::JoinedGroups, me, 0),
+                    marker(VersionKind::Conversations, me, u64::MAX),
+                    marker(VersionKind::GroupMembers, gid, 9),
+                ],
+                ..EntitySnapshot::default()
+            },
+        );
+        let batch = entities.mark_conversation_read(&id).expect("a batch");
+        entities.commit(batch);
+        entities.sync_all();
+        entities.sync_members(gid);
+        entities.sync_members(G);
+        let requests: Vec<RestRequest> = std::iter::from_fn(|| entities.poll_rest()).collect();
+        let mut expected = vec![
+            (
+                "/conversation/get_incremental_conversations",
+                json!({"userID": me, "versionID": "v\"18446744073709551615\n",
+                    "version": u64::MAX}),
+            ),
+            (
+                "/friend/get_incremental_friends",
+                json!({"userID": me, "versionID": "v\"7\n", "version": 7}),
+            ),
+            (
+                "/group/get_incremental_group_members_batch",
+                json!({"userID": me, "reqList": [
+                    {"groupID": G, "versionID": "", "version": 0},
+                    {"groupID": gid, "versionID": "v\"9\n", "version": 9},
+                ]}),
+            ),
+            (
+                "/group/get_incremental_join_groups",
+                json!({"userID": me, "versionID": "v\"0\n", "version": 0}),
+            ),
+            (
+                "/msg/mark_conversation_as_read",
+                json!({"conversationID": "sg_g1", "userID": me, "hasReadSeq": u64::MAX,
+                    "seqs": []}),
+            ),
+            ("/user/get_users_info", json!({ "userIDs": [me] })),
+        ];
+        expected.sort_by_key(|(path, value)| (*path, value.to_string()));
+        let expected: Vec<(String, Value)> = expected
+            .into_iter()
+            .map(|(path, value)| (path.to_owned(), value))
+            .collect();
+        assert_eq!(bodies(&requests), expected);
+
+        // Full refetches: the first page of each list.
+        for request in &requests {
+            let data = if request.path.ends_with("members_batch") {
+                json!({"respList": {G: {"full": true}, gid: {"full": true}}})
+            } else {
+                json!({"full": true, "version": 1, "versionID": "x"})
+            };
+            let envelope = json!({"errCode": 0, "errMsg": "", "data": data});
+            let batch = entities
+                .handle_rest(request.tag, &envelope.to_string())
+                .expect("handled");
+            entities.commit(batch);
+        }
+        let pages: Vec<RestRequest> = std::iter::from_fn(|| entities.poll_rest()).collect();
+        let page = |size: u32| json!({"pageNumber": 1, "showNumber": size});
+        let mut expected = vec![
+            (
+                "/conversation/get_owner_conversation",
+                json!({"userID": me, "pagination": page(CONVERSATION_PAGE_SIZE)}),
+            ),
+            (
+                "/friend/get_friend_list",
+                json!({"pagination": page(LIST_PAGE_SIZE), "userID": me}),
+            ),
+            (
+                "/group/get_group_member_list",
+                json!({"pagination": page(LIST_PAGE_SIZE), "groupID": G, "filter": 0,
+                    "keyword": ""}),
+            ),
+            (
+                "/group/get_group_member_list",
+                json!({"pagination": page(LIST_PAGE_SIZE), "groupID": gid, "filter": 0,
+                    "keyword": ""}),
+            ),
+            (
+                "/group/get_joined_group_list",
+                json!({"pagination": page(LIST_PAGE_SIZE), "fromUserID": me}),
+            ),
+        ];
+        expected.sort_by_key(|(path, value)| (*path, value.to_string()));
+        let expected: Vec<(String, Value)> = expected
+            .into_iter()
+            .map(|(path, value)| (path.to_owned(), value))
+            .collect();
+        assert_eq!(bodies(&pages), expected);
+    }
+
+    #[test]
+    fn answers_that_are_not_the_expected_json_are_typed_errors() {
+        for text in [
+            "",
+            "[1]",
+            r#"{"errCode":"0"}"#,
+            r#"{"data":[]}"#,
+            "{\"data\":",
+        ] {
+            assert!(
+                matches!(parse_envelope(text), Err(EntitiesError::Json(_))),
+                "{text}"
+            );
+        }
+        let data = parse_envelope(r#"{"data":{"total":1,"total":2,"insert":[{"userID":5}]}}"#)
+            .expect("envelope");
+        // A repeated member keeps its last value.
+        assert_eq!(field::<i64>(&data, "total").expect("total"), 2);
+        let err = list::<GroupMemberFullInfo>(&data, "insert").expect_err("a number for a string");
+        assert!(err.to_string().contains("insert"), "{err}");
     }
 
     #[test]

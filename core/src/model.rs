@@ -3,8 +3,10 @@
 //!
 //! They are built from the wire types of [`chorus_proto::pb`] with `TryFrom`, which fails with a
 //! typed [`ModelError`] instead of panicking, and they derive serde so that stores can persist
-//! them as they are. Raw wire integers that servers may extend (content types, role levels, join
-//! sources) stay integers with typed accessors, so an unknown value never loses a message.
+//! them as they are. They also implement `ToJson` and `FromJson` of [`chorus_proto::msgjson`],
+//! which write and read the same JSON text without serde code. Raw wire integers that servers
+//! may extend (content types, role levels, join sources) stay integers with typed accessors, so
+//! an unknown value never loses a message.
 //!
 //! This module holds data only: no I/O, no clock, no network.
 
@@ -22,6 +24,9 @@ use chorus_proto::pb::sdkws::{
 };
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
+
+mod json;
+pub(crate) use json::members as json_members;
 
 /// A wire value that cannot become a domain value.
 #[derive(Debug, Error)]

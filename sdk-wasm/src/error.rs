@@ -84,12 +84,6 @@ impl From<rexie::Error> for SdkError {
     }
 }
 
-impl From<serde_wasm_bindgen::Error> for SdkError {
-    fn from(err: serde_wasm_bindgen::Error) -> Self {
-        SdkError::Convert(err.to_string())
-    }
-}
-
 impl From<StoreError> for SdkError {
     fn from(err: StoreError) -> Self {
         SdkError::Store(err.to_string())

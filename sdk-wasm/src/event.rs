@@ -1,12 +1,17 @@
 //! [`SdkEvent`]: what the SDK tells the app, named after the official SDK's callbacks.
 //!
-//! Events are plain data (serde) because the tab that holds the connection forwards them to the
-//! other tabs of the same user over a `BroadcastChannel` (see [`crate::tabs`]).
+//! Events are plain data because the tab that holds the connection forwards them to the other
+//! tabs of the same user over a `BroadcastChannel` (see [`crate::tabs`]), as JSON text in serde's
+//! externally tagged form (`"Connecting"`, `{"ConnectFailed":{"code":0,"message":"…"}}`,
+//! `{"FriendAdded":{…}}`), written and read through `chorus_proto::msgjson`.
 
 use chorus_core::client::ClientEvent;
 use chorus_core::conn::DisconnectReason;
 use chorus_core::entities::{EntityEvent, RevokedInfo};
 use chorus_core::model::{Conversation, ConversationId, Friend, Group, Member, Message, User};
+use chorus_proto::msgjson::{
+    FieldSink, Fields, FromJson, Json, JsonError, Out, ToJson, WriteFields,
+};
 use serde::{Deserialize, Serialize};
 
 /// Something the app may want to show.
@@ -213,6 +218,246 @@ impl SdkEvent {
     }
 }
 
+impl SdkEvent {
+    /// The variant's name, its tag in the JSON form.
+    fn tag(&self) -> &'static str {
+        match self {
+            SdkEvent::Connecting => "Connecting",
+            SdkEvent::ConnectSuccess => "ConnectSuccess",
+            SdkEvent::ConnectFailed { .. } => "ConnectFailed",
+            SdkEvent::KickedOffline => "KickedOffline",
+            SdkEvent::UserTokenExpired => "UserTokenExpired",
+            SdkEvent::UserTokenInvalid { .. } => "UserTokenInvalid",
+            SdkEvent::LoggedOut => "LoggedOut",
+            SdkEvent::SyncServerStart => "SyncServerStart",
+            SdkEvent::SyncServerProgress { .. } => "SyncServerProgress",
+            SdkEvent::SyncServerFinish => "SyncServerFinish",
+            SdkEvent::SyncServerFailed => "SyncServerFailed",
+            SdkEvent::RecvNewMessages(_) => "RecvNewMessages",
+            SdkEvent::NewRecvMessageRevoked(_) => "NewRecvMessageRevoked",
+            SdkEvent::ConversationChanged(_) => "ConversationChanged",
+            SdkEvent::NewConversation(_) => "NewConversation",
+            SdkEvent::TotalUnreadMessageCountChanged(_) => "TotalUnreadMessageCountChanged",
+            SdkEvent::SelfInfoUpdated(_) => "SelfInfoUpdated",
+            SdkEvent::FriendAdded(_) => "FriendAdded",
+            SdkEvent::FriendDeleted(_) => "FriendDeleted",
+            SdkEvent::FriendInfoChanged(_) => "FriendInfoChanged",
+            SdkEvent::JoinedGroupAdded(_) => "JoinedGroupAdded",
+            SdkEvent::JoinedGroupDeleted(_) => "JoinedGroupDeleted",
+            SdkEvent::GroupInfoChanged(_) => "GroupInfoChanged",
+            SdkEvent::GroupDismissed(_) => "GroupDismissed",
+            SdkEvent::GroupMemberAdded(_) => "GroupMemberAdded",
+            SdkEvent::GroupMemberDeleted(_) => "GroupMemberDeleted",
+            SdkEvent::GroupMemberInfoChanged(_) => "GroupMemberInfoChanged",
+            SdkEvent::MessageSent { .. } => "MessageSent",
+            SdkEvent::MessageFailed { .. } => "MessageFailed",
+            SdkEvent::HistoryLoaded { .. } => "HistoryLoaded",
+        }
+    }
+
+    /// The variant without data named `tag`, if there is one.
+    fn unit(tag: &str) -> Option<SdkEvent> {
+        Some(match tag {
+            "Connecting" => SdkEvent::Connecting,
+            "ConnectSuccess" => SdkEvent::ConnectSuccess,
+            "KickedOffline" => SdkEvent::KickedOffline,
+            "UserTokenExpired" => SdkEvent::UserTokenExpired,
+            "LoggedOut" => SdkEvent::LoggedOut,
+            "SyncServerStart" => SdkEvent::SyncServerStart,
+            "SyncServerFinish" => SdkEvent::SyncServerFinish,
+            "SyncServerFailed" => SdkEvent::SyncServerFailed,
+            _ => return None,
+        })
+    }
+}
+
+/// Written as serde writes an externally tagged enum: a variant without data as its name, any
+/// other as `{name: data}`.
+impl ToJson for SdkEvent {
+    fn to_out(&self) -> Out<'_> {
+        if SdkEvent::unit(self.tag()).is_some() {
+            Out::Str(self.tag())
+        } else {
+            Out::Msg(self)
+        }
+    }
+}
+
+/// The one member `{name: data}` of a variant with data.
+impl WriteFields for SdkEvent {
+    fn field_count(&self) -> usize {
+        1
+    }
+
+    fn write_fields(&self, sink: &mut dyn FieldSink) {
+        let tag = self.tag();
+        match self {
+            SdkEvent::RecvNewMessages(messages) => sink.field(tag, messages.to_out()),
+            SdkEvent::NewRecvMessageRevoked(info) => sink.field(tag, info.to_out()),
+            SdkEvent::ConversationChanged(list) | SdkEvent::NewConversation(list) => {
+                sink.field(tag, list.to_out())
+            }
+            SdkEvent::TotalUnreadMessageCountChanged(count) => sink.field(tag, Out::U64(*count)),
+            SdkEvent::SelfInfoUpdated(user) => sink.field(tag, user.to_out()),
+            SdkEvent::FriendAdded(friend)
+            | SdkEvent::FriendDeleted(friend)
+            | SdkEvent::FriendInfoChanged(friend) => sink.field(tag, friend.to_out()),
+            SdkEvent::JoinedGroupAdded(group)
+            | SdkEvent::JoinedGroupDeleted(group)
+            | SdkEvent::GroupInfoChanged(group)
+            | SdkEvent::GroupDismissed(group) => sink.field(tag, group.to_out()),
+            SdkEvent::GroupMemberAdded(member)
+            | SdkEvent::GroupMemberDeleted(member)
+            | SdkEvent::GroupMemberInfoChanged(member) => sink.field(tag, member.to_out()),
+            _ => sink.field(tag, Out::Msg(&VariantFields(self))),
+        }
+    }
+}
+
+/// The fields of a struct variant, as an object.
+struct VariantFields<'a>(&'a SdkEvent);
+
+impl WriteFields for VariantFields<'_> {
+    fn field_count(&self) -> usize {
+        match self.0 {
+            SdkEvent::UserTokenInvalid { .. } => 1,
+            SdkEvent::ConnectFailed { .. }
+            | SdkEvent::SyncServerProgress { .. }
+            | SdkEvent::MessageSent { .. }
+            | SdkEvent::MessageFailed { .. }
+            | SdkEvent::HistoryLoaded { .. } => 2,
+            _ => 0,
+        }
+    }
+
+    fn write_fields(&self, sink: &mut dyn FieldSink) {
+        match self.0 {
+            SdkEvent::ConnectFailed { code, message } => {
+                sink.field("code", Out::I32(*code));
+                sink.field("message", Out::Str(message));
+            }
+            SdkEvent::UserTokenInvalid { code } => sink.field("code", Out::I32(*code)),
+            SdkEvent::SyncServerProgress { done, total } => {
+                sink.field("done", Out::U64(*done));
+                sink.field("total", Out::U64(*total));
+            }
+            SdkEvent::MessageSent { client_msg_id, seq } => {
+                sink.field("client_msg_id", Out::Str(client_msg_id));
+                sink.field("seq", Out::U64(*seq));
+            }
+            SdkEvent::MessageFailed {
+                client_msg_id,
+                code,
+            } => {
+                sink.field("client_msg_id", Out::Str(client_msg_id));
+                sink.field("code", Out::I32(*code));
+            }
+            SdkEvent::HistoryLoaded {
+                conversation_id,
+                reached_start,
+            } => {
+                sink.field("conversation_id", conversation_id.to_out());
+                sink.field("reached_start", Out::Bool(*reached_start));
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Read as serde reads an externally tagged enum: a name, or an object of one member
+/// `{name: data}`; absent fields of a struct variant read as zero values.
+impl FromJson for SdkEvent {
+    fn from_json(value: Json) -> Result<Self, JsonError> {
+        let (tag, data) = match value {
+            Json::Str(tag) => (tag, Json::Null),
+            Json::Obj(mut members) if members.len() == 1 => members
+                .pop()
+                .ok_or_else(|| JsonError::from_display("an empty event"))?,
+            other => {
+                return Err(JsonError::from_display(format!(
+                    "invalid type: {}, expected an event",
+                    other.kind()
+                )))
+            }
+        };
+        if let Some(event) = SdkEvent::unit(&tag) {
+            return match data {
+                Json::Null => Ok(event),
+                other => Err(JsonError::from_display(format!(
+                    "invalid type: {}, expected unit variant {tag}",
+                    other.kind()
+                ))),
+            };
+        }
+        let fields = |data: Json| {
+            Fields::open(data)?.ok_or_else(|| {
+                JsonError::from_display(format!("invalid type: null, expected variant {tag}"))
+            })
+        };
+        Ok(match tag.as_str() {
+            "ConnectFailed" => {
+                let mut f = fields(data)?;
+                SdkEvent::ConnectFailed {
+                    code: f.take("code")?,
+                    message: f.take("message")?,
+                }
+            }
+            "UserTokenInvalid" => SdkEvent::UserTokenInvalid {
+                code: fields(data)?.take("code")?,
+            },
+            "SyncServerProgress" => {
+                let mut f = fields(data)?;
+                SdkEvent::SyncServerProgress {
+                    done: f.take("done")?,
+                    total: f.take("total")?,
+                }
+            }
+            "MessageSent" => {
+                let mut f = fields(data)?;
+                SdkEvent::MessageSent {
+                    client_msg_id: f.take("client_msg_id")?,
+                    seq: f.take("seq")?,
+                }
+            }
+            "MessageFailed" => {
+                let mut f = fields(data)?;
+                SdkEvent::MessageFailed {
+                    client_msg_id: f.take("client_msg_id")?,
+                    code: f.take("code")?,
+                }
+            }
+            "HistoryLoaded" => {
+                let mut f = fields(data)?;
+                SdkEvent::HistoryLoaded {
+                    conversation_id: f.take("conversation_id")?,
+                    reached_start: f.take("reached_start")?,
+                }
+            }
+            "RecvNewMessages" => SdkEvent::RecvNewMessages(FromJson::from_json(data)?),
+            "NewRecvMessageRevoked" => SdkEvent::NewRecvMessageRevoked(FromJson::from_json(data)?),
+            "ConversationChanged" => SdkEvent::ConversationChanged(FromJson::from_json(data)?),
+            "NewConversation" => SdkEvent::NewConversation(FromJson::from_json(data)?),
+            "TotalUnreadMessageCountChanged" => {
+                SdkEvent::TotalUnreadMessageCountChanged(FromJson::from_json(data)?)
+            }
+            "SelfInfoUpdated" => SdkEvent::SelfInfoUpdated(FromJson::from_json(data)?),
+            "FriendAdded" => SdkEvent::FriendAdded(FromJson::from_json(data)?),
+            "FriendDeleted" => SdkEvent::FriendDeleted(FromJson::from_json(data)?),
+            "FriendInfoChanged" => SdkEvent::FriendInfoChanged(FromJson::from_json(data)?),
+            "JoinedGroupAdded" => SdkEvent::JoinedGroupAdded(FromJson::from_json(data)?),
+            "JoinedGroupDeleted" => SdkEvent::JoinedGroupDeleted(FromJson::from_json(data)?),
+            "GroupInfoChanged" => SdkEvent::GroupInfoChanged(FromJson::from_json(data)?),
+            "GroupDismissed" => SdkEvent::GroupDismissed(FromJson::from_json(data)?),
+            "GroupMemberAdded" => SdkEvent::GroupMemberAdded(FromJson::from_json(data)?),
+            "GroupMemberDeleted" => SdkEvent::GroupMemberDeleted(FromJson::from_json(data)?),
+            "GroupMemberInfoChanged" => {
+                SdkEvent::GroupMemberInfoChanged(FromJson::from_json(data)?)
+            }
+            _ => return Err(JsonError::from_display(format!("unknown variant `{tag}`"))),
+        })
+    }
+}
+
 fn from_entity(event: EntityEvent) -> Vec<SdkEvent> {
     vec![match event {
         EntityEvent::OnSelfInfoUpdated(u) => SdkEvent::SelfInfoUpdated(u),
@@ -247,5 +492,173 @@ fn describe(reason: &DisconnectReason) -> (i32, String) {
         DisconnectReason::Token { code } => (code.code(), "token refused".to_owned()),
         DisconnectReason::Logout => (0, "logged out".to_owned()),
         other => (0, format!("{other:?}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chorus_core::model::{msg, Content, MessageStatus, Seq};
+    use chorus_proto::msgjson;
+    use chorus_proto::pb::sdkws::GroupInfo;
+    use wasm_bindgen_test::*;
+
+    use super::*;
+
+    /// One event of every variant, with data that exercises escaping, large numbers, options
+    /// and nested enums.
+    fn every_event() -> Vec<SdkEvent> {
+        let text = msg()
+            .conv("sg_g1")
+            .seq(7)
+            .text("hi \"there\" \u{1F600}\n")
+            .build();
+        let raw = Message {
+            content: Content::Raw(vec![0, 1, 200, 255]),
+            content_type: 1501,
+            ..msg().conv("si_a_b").seq(u64::MAX >> 11).build()
+        };
+        let revoked = Message {
+            status: MessageStatus::Revoked {
+                by: "owner".into(),
+                role: 100,
+                nickname: "Olga".into(),
+                time: 1_700_000_000_000,
+            },
+            ..msg().conv("sg_g1").seq(3).text("secret").build()
+        };
+        let mut conversation = Conversation::new(ConversationId::group("g1"));
+        conversation.latest_message = Some(text.clone());
+        conversation.is_pinned = true;
+        let user = User {
+            user_id: "u1".into(),
+            nickname: "Ann \\ Lee".into(),
+            create_time: -5,
+            ..User::default()
+        };
+        let friend = Friend {
+            owner_user_id: "u1".into(),
+            user: user.clone(),
+            remark: "best".into(),
+            ..Friend::default()
+        };
+        let group = Group::try_from(GroupInfo {
+            group_id: "g1".into(),
+            group_name: "Team".into(),
+            member_count: 3,
+            ..GroupInfo::default()
+        })
+        .unwrap();
+        let dismissed = Group {
+            history_for_new_members: Some(false),
+            status: 2,
+            ..group.clone()
+        };
+        let member = Member {
+            group_id: "g1".into(),
+            user_id: "u2".into(),
+            role_level: 60,
+            ..Member::default()
+        };
+        vec![
+            SdkEvent::Connecting,
+            SdkEvent::ConnectSuccess,
+            SdkEvent::ConnectFailed {
+                code: -1,
+                message: "gone \u{7f}\t".into(),
+            },
+            SdkEvent::KickedOffline,
+            SdkEvent::UserTokenExpired,
+            SdkEvent::UserTokenInvalid { code: 1503 },
+            SdkEvent::LoggedOut,
+            SdkEvent::SyncServerStart,
+            SdkEvent::SyncServerProgress {
+                done: 1,
+                total: u64::MAX,
+            },
+            SdkEvent::SyncServerFinish,
+            SdkEvent::SyncServerFailed,
+            SdkEvent::RecvNewMessages(vec![text, raw, revoked]),
+            SdkEvent::RecvNewMessages(Vec::new()),
+            SdkEvent::NewRecvMessageRevoked(RevokedInfo {
+                conversation_id: ConversationId::group("g1"),
+                seq: Seq(9),
+                client_msg_id: "c9".into(),
+                revoker_user_id: "u1".into(),
+                revoker_role: 100,
+                revoker_nickname: "Ann".into(),
+                revoke_time: 1_700_000_000_001,
+                is_admin_revoke: true,
+            }),
+            SdkEvent::ConversationChanged(vec![conversation.clone()]),
+            SdkEvent::NewConversation(vec![
+                conversation,
+                Conversation::new(ConversationId::single("a", "b")),
+            ]),
+            SdkEvent::TotalUnreadMessageCountChanged(42),
+            SdkEvent::SelfInfoUpdated(user),
+            SdkEvent::FriendAdded(friend.clone()),
+            SdkEvent::FriendDeleted(friend.clone()),
+            SdkEvent::FriendInfoChanged(friend),
+            SdkEvent::JoinedGroupAdded(group.clone()),
+            SdkEvent::JoinedGroupDeleted(group.clone()),
+            SdkEvent::GroupInfoChanged(group),
+            SdkEvent::GroupDismissed(dismissed),
+            SdkEvent::GroupMemberAdded(member.clone()),
+            SdkEvent::GroupMemberDeleted(member.clone()),
+            SdkEvent::GroupMemberInfoChanged(member),
+            SdkEvent::MessageSent {
+                client_msg_id: "c1".into(),
+                seq: 12,
+            },
+            SdkEvent::MessageFailed {
+                client_msg_id: "c2".into(),
+                code: 1302,
+            },
+            SdkEvent::HistoryLoaded {
+                conversation_id: ConversationId::single("a", "b"),
+                reached_start: true,
+            },
+        ]
+    }
+
+    #[wasm_bindgen_test]
+    fn events_are_written_as_serde_json_writes_them() {
+        for event in every_event() {
+            let serde_text = serde_json::to_string(&event).unwrap();
+            assert_eq!(msgjson::to_text(&event), serde_text, "{event:?}");
+        }
+    }
+
+    #[wasm_bindgen_test]
+    fn events_written_by_serde_json_read_back() {
+        for event in every_event() {
+            let serde_text = serde_json::to_string(&event).unwrap();
+            let read: SdkEvent = msgjson::from_text(&serde_text)
+                .unwrap_or_else(|e| panic!("{serde_text} was not read: {e}"));
+            assert_eq!(read, event);
+        }
+        // Whitespace and field order do not matter; unknown names and shapes are errors.
+        let read: SdkEvent =
+            msgjson::from_text(r#" { "ConnectFailed" : { "message" : "x", "code" : 3 } } "#)
+                .unwrap();
+        assert_eq!(
+            read,
+            SdkEvent::ConnectFailed {
+                code: 3,
+                message: "x".into()
+            }
+        );
+        for bad in [
+            r#""Nope""#,
+            r#"{"Nope":1}"#,
+            r#"{"Connecting":1}"#,
+            r#"{"ConnectSuccess":null,"Connecting":null}"#,
+            r#"{"SyncServerProgress":null}"#,
+            r#"{"SyncServerProgress":{"done":-1,"total":2}}"#,
+            "[]",
+            "7",
+        ] {
+            assert!(msgjson::from_text::<SdkEvent>(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -19,6 +19,7 @@ pub mod error;
 pub mod event;
 #[cfg(feature = "js")]
 pub mod js;
+mod json;
 // Without the JavaScript API, only the store's readers are used.
 #[cfg_attr(not(feature = "js"), allow(dead_code))]
 mod js_read;

@@ -28,16 +28,18 @@ use chorus_core::model::{
 use chorus_core::outbox::Recipient;
 use chorus_core::store::{Direction, Store};
 use chorus_proto::constants::PlatformId;
+use chorus_proto::msgjson::{Fields, FromJson, Json, JsonError};
 use chorus_proto::pb::sdkws::{GroupInfo, GroupMemberFullInfo, UserInfo};
 use futures::channel::{mpsc, oneshot};
 use futures::future::{select, Either, LocalBoxFuture};
 use futures::StreamExt;
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
 
 use crate::error::SdkError;
 use crate::event::SdkEvent;
+use crate::json::{
+    as_bool, as_i64, as_text, as_u64, int, member, object, quoted, single, text, texts,
+};
 use crate::net::{now_millis, sleep_ms, BrowserClock, BrowserTransport, FetchHttp};
 use crate::store::IdbStore;
 use crate::tabs::{Leadership, TabChannel};
@@ -175,7 +177,7 @@ struct Session {
 /// What tabs tell each other, as JSON text: `{"Event": …}`, `{"Command": {"id", "from",
 /// "command"}}`, `{"Reply": {"id", "to", "result": {"Ok": text} | {"Err": [code, message]}}}`,
 /// `"Logout"`, `{"Hello": {"from"}}` and `{"State": {"to", "connected", "synced"}}` (serde's
-/// externally tagged form, written and read by hand with `serde_json::Value`).
+/// externally tagged form, written by hand and read through a `msgjson` tree).
 #[derive(Debug)]
 enum TabMessage {
     /// An event the leader raised.
@@ -857,16 +859,12 @@ impl Sdk {
 
     /// Profiles from the server (members' profiles may be hidden by a group's setting).
     pub async fn users_info(&self, user_ids: &[String]) -> Result<Vec<User>, SdkError> {
-        #[derive(Deserialize)]
-        struct Data {
-            #[serde(rename = "usersInfo", default)]
-            users_info: Option<Vec<UserInfo>>,
-        }
-        let data: Data = self
-            .api("/user/get_users_info", json!({ "userIDs": user_ids }))
+        const PATH: &str = "/user/get_users_info";
+        let data = self
+            .api(PATH, object(vec![("userIDs", texts(user_ids))]))
             .await?;
-        data.users_info
-            .unwrap_or_default()
+        let users: Vec<UserInfo> = answer_field(PATH, data, "usersInfo")?;
+        users
             .into_iter()
             .map(|u| User::try_from(u).map_err(|e| SdkError::Convert(e.to_string())))
             .collect()
@@ -890,15 +888,12 @@ impl Sdk {
             }
         }
         if !missing.is_empty() {
-            #[derive(Deserialize)]
-            struct Data {
-                #[serde(rename = "groupInfos", default)]
-                group_infos: Option<Vec<GroupInfo>>,
-            }
-            let data: Data = self
-                .api("/group/get_groups_info", json!({ "groupIDs": missing }))
+            const PATH: &str = "/group/get_groups_info";
+            let data = self
+                .api(PATH, object(vec![("groupIDs", texts(&missing))]))
                 .await?;
-            for info in data.group_infos.unwrap_or_default() {
+            let infos: Vec<GroupInfo> = answer_field(PATH, data, "groupInfos")?;
+            for info in infos {
                 found.push(Group::try_from(info).map_err(|e| SdkError::Convert(e.to_string()))?);
             }
         }
@@ -916,19 +911,18 @@ impl Sdk {
         group_id: &str,
         user_ids: &[String],
     ) -> Result<Vec<Member>, SdkError> {
-        #[derive(Deserialize)]
-        struct Data {
-            #[serde(default)]
-            members: Option<Vec<GroupMemberFullInfo>>,
-        }
-        let data: Data = self
+        const PATH: &str = "/group/get_group_members_info";
+        let data = self
             .api(
-                "/group/get_group_members_info",
-                json!({ "groupID": group_id, "userIDs": user_ids }),
+                PATH,
+                object(vec![
+                    ("groupID", text(group_id)),
+                    ("userIDs", texts(user_ids)),
+                ]),
             )
             .await?;
-        data.members
-            .unwrap_or_default()
+        let members: Vec<GroupMemberFullInfo> = answer_field(PATH, data, "members")?;
+        members
             .into_iter()
             .map(|m| Member::try_from(m).map_err(|e| SdkError::Convert(e.to_string())))
             .collect()
@@ -1057,13 +1051,13 @@ impl Sdk {
                 "message {client_msg_id} is not in {conversation_id:?}"
             )));
         }
-        self.api::<Value>(
+        self.api(
             "/msg/revoke_msg",
-            json!({
-                "userID": session.params.user_id,
-                "conversationID": conversation_id.as_str(),
-                "seq": message.seq.0,
-            }),
+            object(vec![
+                ("userID", text(&session.params.user_id)),
+                ("conversationID", text(conversation_id.as_str())),
+                ("seq", Json::U64(message.seq.0)),
+            ]),
         )
         .await?;
         Ok(())
@@ -1089,50 +1083,30 @@ impl Sdk {
         face_url: Option<String>,
     ) -> Result<(), SdkError> {
         let session = self.session()?;
-        let mut info = json!({ "userID": session.params.user_id });
+        let mut info = vec![("userID", text(&session.params.user_id))];
         if let Some(nickname) = nickname {
             if nickname.trim().is_empty() {
                 return Err(SdkError::InvalidArgument(
                     "the nickname is empty".to_owned(),
                 ));
             }
-            info["nickname"] = json!(nickname);
+            info.push(("nickname", Json::Str(nickname)));
         }
         if let Some(face_url) = face_url {
-            info["faceURL"] = json!(face_url);
+            info.push(("faceURL", Json::Str(face_url)));
         }
-        self.api::<Value>("/user/update_user_info_ex", json!({ "userInfo": info }))
-            .await?;
+        self.api(
+            "/user/update_user_info_ex",
+            object(vec![("userInfo", object(info))]),
+        )
+        .await?;
         Ok(())
     }
 
     /// Changes group settings (owner or admin).
     pub async fn set_group_info(&self, update: GroupUpdate) -> Result<(), SdkError> {
-        let mut body = json!({ "groupID": update.group_id });
-        if let Some(name) = update.name {
-            body["groupName"] = json!(name);
-        }
-        if let Some(text) = update.announcement {
-            body["notification"] = json!(text);
-        }
-        if let Some(text) = update.introduction {
-            body["introduction"] = json!(text);
-        }
-        for (key, value) in [
-            ("lookMemberInfo", update.look_member_info),
-            ("applyMemberFriend", update.apply_member_friend),
-        ] {
-            if let Some(value) = value {
-                if !(0..=1).contains(&value) {
-                    return Err(SdkError::InvalidArgument(format!("{key} must be 0 or 1")));
-                }
-                body[key] = json!(value);
-            }
-        }
-        if let Some(history) = update.history_for_new_members {
-            body["enableHistoryForNewMembers"] = json!(history);
-        }
-        self.api::<Value>("/group/set_group_info_ex", body).await?;
+        self.api("/group/set_group_info_ex", group_info_body(update)?)
+            .await?;
         Ok(())
     }
 
@@ -1144,23 +1118,30 @@ impl Sdk {
         admin_ids: &[String],
     ) -> Result<Group, SdkError> {
         let session = self.session()?;
-        #[derive(Deserialize)]
-        struct Data {
-            #[serde(rename = "groupInfo")]
-            group_info: GroupInfo,
-        }
-        let data: Data = self
+        const PATH: &str = "/group/create_group";
+        let data = self
             .api(
-                "/group/create_group",
-                json!({
-                    "memberUserIDs": member_ids,
-                    "adminUserIDs": admin_ids,
-                    "ownerUserID": session.params.user_id,
-                    "groupInfo": { "groupName": name, "groupType": 2 },
-                }),
+                PATH,
+                object(vec![
+                    ("memberUserIDs", texts(member_ids)),
+                    ("adminUserIDs", texts(admin_ids)),
+                    ("ownerUserID", text(&session.params.user_id)),
+                    (
+                        "groupInfo",
+                        object(vec![("groupName", text(name)), ("groupType", int(2))]),
+                    ),
+                ]),
             )
             .await?;
-        Group::try_from(data.group_info).map_err(|e| SdkError::Convert(e.to_string()))
+        // `groupInfo` is required: an answer without it is not a created group.
+        if !data.has_key("groupInfo") {
+            return Err(convert_error(
+                PATH,
+                &JsonError::from_display("missing field `groupInfo`"),
+            ));
+        }
+        let info: GroupInfo = answer_field(PATH, data, "groupInfo")?;
+        Group::try_from(info).map_err(|e| SdkError::Convert(e.to_string()))
     }
 
     /// Invites users into a group (they join with the invitation as their join source).
@@ -1170,9 +1151,13 @@ impl Sdk {
         user_ids: &[String],
         reason: &str,
     ) -> Result<(), SdkError> {
-        self.api::<Value>(
+        self.api(
             "/group/invite_user_to_group",
-            json!({ "groupID": group_id, "invitedUserIDs": user_ids, "reason": reason }),
+            object(vec![
+                ("groupID", text(group_id)),
+                ("invitedUserIDs", texts(user_ids)),
+                ("reason", text(reason)),
+            ]),
         )
         .await?;
         Ok(())
@@ -1191,15 +1176,15 @@ impl Sdk {
                 "joinSource must be 2 (invitation), 3 (search) or 4 (QR code)".to_owned(),
             ));
         }
-        self.api::<Value>(
+        self.api(
             "/group/join_group",
-            json!({
-                "groupID": group_id,
-                "reqMessage": reason,
-                "joinSource": join_source,
-                "inviterUserID": session.params.user_id,
-                "ex": "",
-            }),
+            object(vec![
+                ("groupID", text(group_id)),
+                ("reqMessage", text(reason)),
+                ("joinSource", int(join_source.into())),
+                ("inviterUserID", text(&session.params.user_id)),
+                ("ex", text("")),
+            ]),
         )
         .await?;
         Ok(())
@@ -1212,9 +1197,13 @@ impl Sdk {
         user_ids: &[String],
         reason: &str,
     ) -> Result<(), SdkError> {
-        self.api::<Value>(
+        self.api(
             "/group/kick_group",
-            json!({ "groupID": group_id, "kickedUserIDs": user_ids, "reason": reason }),
+            object(vec![
+                ("groupID", text(group_id)),
+                ("kickedUserIDs", texts(user_ids)),
+                ("reason", text(reason)),
+            ]),
         )
         .await?;
         Ok(())
@@ -1223,9 +1212,12 @@ impl Sdk {
     /// Leaves a group.
     pub async fn quit_group(&self, group_id: &str) -> Result<(), SdkError> {
         let session = self.session()?;
-        self.api::<Value>(
+        self.api(
             "/group/quit_group",
-            json!({ "groupID": group_id, "userID": session.params.user_id }),
+            object(vec![
+                ("groupID", text(group_id)),
+                ("userID", text(&session.params.user_id)),
+            ]),
         )
         .await?;
         Ok(())
@@ -1238,9 +1230,14 @@ impl Sdk {
         user_id: &str,
         role_level: i32,
     ) -> Result<(), SdkError> {
-        self.api::<Value>(
+        let member = object(vec![
+            ("groupID", text(group_id)),
+            ("userID", text(user_id)),
+            ("roleLevel", int(role_level.into())),
+        ]);
+        self.api(
             "/group/set_group_member_info",
-            json!({ "members": [{ "groupID": group_id, "userID": user_id, "roleLevel": role_level }] }),
+            object(vec![("members", Json::List(vec![member]))]),
         )
         .await?;
         Ok(())
@@ -1249,14 +1246,14 @@ impl Sdk {
     /// Sends a friend request.
     pub async fn add_friend(&self, user_id: &str, message: &str) -> Result<(), SdkError> {
         let session = self.session()?;
-        self.api::<Value>(
+        self.api(
             "/friend/add_friend",
-            json!({
-                "fromUserID": session.params.user_id,
-                "toUserID": user_id,
-                "reqMsg": message,
-                "ex": "",
-            }),
+            object(vec![
+                ("fromUserID", text(&session.params.user_id)),
+                ("toUserID", text(user_id)),
+                ("reqMsg", text(message)),
+                ("ex", text("")),
+            ]),
         )
         .await?;
         Ok(())
@@ -1270,82 +1267,101 @@ impl Sdk {
         remark: &str,
     ) -> Result<(), SdkError> {
         let session = self.session()?;
-        self.api::<Value>(
+        self.api(
             "/friend/update_friends",
-            json!({
-                "ownerUserID": session.params.user_id,
-                "friendUserIDs": friend_user_ids,
-                "remark": remark,
-            }),
+            object(vec![
+                ("ownerUserID", text(&session.params.user_id)),
+                ("friendUserIDs", texts(friend_user_ids)),
+                ("remark", text(remark)),
+            ]),
         )
         .await?;
         Ok(())
     }
 
-    /// A REST call with the session's token; the envelope's `data` on `errCode` 0.
-    pub async fn api<T: DeserializeOwned>(&self, path: &str, body: Value) -> Result<T, SdkError> {
-        let data = self.api_data(path, body).await?;
-        serde_json::from_slice(data.as_bytes()).map_err(|e| convert_error(path, &e))
-    }
-
-    /// [`Sdk::api`] up to the envelope's `data`, as JSON text (`null` when absent). One future
-    /// type for every call, whatever the caller reads from the data.
-    fn api_data<'a>(
-        &'a self,
-        path: &'a str,
-        body: Value,
-    ) -> LocalBoxFuture<'a, Result<String, SdkError>> {
-        Box::pin(async move {
-            let session = self.session()?;
-            let operation = session.operation.get() + 1;
-            session.operation.set(operation);
-            let headers = vec![
-                (
-                    "operationID".to_owned(),
-                    format!("chorus-{}-{operation}", self.inner.tab_id),
-                ),
-                ("token".to_owned(), session.params.token.clone()),
-            ];
-            let text = session
-                .http
-                .post(path.to_owned(), headers, body.to_string())
-                .await
-                .map_err(|e| SdkError::Network(e.0))?;
-            // `data` is kept as text and read with the same deserializer as everything else.
-            #[derive(Deserialize)]
-            struct Envelope {
-                #[serde(rename = "errCode", default)]
-                err_code: i32,
-                #[serde(rename = "errMsg", default)]
-                err_msg: String,
-                #[serde(rename = "errDlt", default)]
-                err_dlt: String,
-                #[serde(default)]
-                data: Option<Box<serde_json::value::RawValue>>,
-            }
-            let envelope: Envelope =
-                serde_json::from_slice(text.as_bytes()).map_err(|e| convert_error(path, &e))?;
-            if envelope.err_code != 0 {
-                let mut message = envelope.err_msg;
-                if !envelope.err_dlt.is_empty() {
-                    message = format!("{message}: {}", envelope.err_dlt);
-                }
-                return Err(SdkError::Server {
-                    code: envelope.err_code,
-                    message,
-                });
-            }
-            Ok(envelope
-                .data
-                .as_ref()
-                .map_or("null", |d| d.get())
-                .to_owned())
-        })
+    /// A REST call with the session's token: the envelope's `data` (`null` when absent) on
+    /// `errCode` 0. `body` is the request's JSON object.
+    pub async fn api(&self, path: &str, body: Json) -> Result<Json, SdkError> {
+        let session = self.session()?;
+        let operation = session.operation.get() + 1;
+        session.operation.set(operation);
+        let headers = vec![
+            (
+                "operationID".to_owned(),
+                format!("chorus-{}-{operation}", self.inner.tab_id),
+            ),
+            ("token".to_owned(), session.params.token.clone()),
+        ];
+        let text = session
+            .http
+            .post(path.to_owned(), headers, body.to_text())
+            .await
+            .map_err(|e| SdkError::Network(e.0))?;
+        let (code, message, data) = read_envelope(&text).map_err(|e| convert_error(path, &e))?;
+        if code != 0 {
+            return Err(SdkError::Server { code, message });
+        }
+        Ok(data)
     }
 }
 
+/// The body of `/group/set_group_info_ex`: the group and the settings `update` changes.
+fn group_info_body(update: GroupUpdate) -> Result<Json, SdkError> {
+    let mut body = vec![("groupID", Json::Str(update.group_id))];
+    if let Some(name) = update.name {
+        body.push(("groupName", Json::Str(name)));
+    }
+    if let Some(text) = update.announcement {
+        body.push(("notification", Json::Str(text)));
+    }
+    if let Some(text) = update.introduction {
+        body.push(("introduction", Json::Str(text)));
+    }
+    for (key, value) in [
+        ("lookMemberInfo", update.look_member_info),
+        ("applyMemberFriend", update.apply_member_friend),
+    ] {
+        if let Some(value) = value {
+            if !(0..=1).contains(&value) {
+                return Err(SdkError::InvalidArgument(format!("{key} must be 0 or 1")));
+            }
+            body.push((key, int(value.into())));
+        }
+    }
+    if let Some(history) = update.history_for_new_members {
+        body.push(("enableHistoryForNewMembers", Json::Bool(history)));
+    }
+    Ok(object(body))
+}
+
+/// The members of an answer's `data` object (`null` is not one).
+fn answer_fields(data: Json) -> Result<Fields, JsonError> {
+    Fields::open(data)?
+        .ok_or_else(|| JsonError::from_display("invalid type: null, expected an object"))
+}
+
+/// The member `key` of the `data` of an answer of `path` (absent or `null`: the zero value).
+fn answer_field<T: FromJson>(path: &str, data: Json, key: &str) -> Result<T, SdkError> {
+    answer_fields(data)
+        .and_then(|mut fields| fields.take(key))
+        .map_err(|e| convert_error(path, &e))
+}
+
+/// A REST answer's envelope: `errCode`, `errMsg` (with `errDlt` appended when not empty) and
+/// `data` (`null` when absent); absent fields read as zero values.
+fn read_envelope(text: &str) -> Result<(i32, String, Json), JsonError> {
+    let mut envelope = answer_fields(Json::parse(text)?)?;
+    let code: i32 = envelope.take("errCode")?;
+    let mut message: String = envelope.take("errMsg")?;
+    let detail: String = envelope.take("errDlt")?;
+    if !detail.is_empty() {
+        message = format!("{message}: {detail}");
+    }
+    Ok((code, message, envelope.raw("data")?))
+}
+
 /// A response of `path` that does not have the expected shape.
-fn convert_error(path: &str, error: &serde_json::Error) -> SdkError {
+fn convert_error(path: &str, error: &JsonError) -> SdkError {
     SdkError::Convert(format!("{path}: {error}"))
 }
 
@@ -1372,7 +1388,6 @@ impl Session {
 
 /// The JSON text of a tab message, fields in declaration order as serde writes them.
 fn encode(message: &TabMessage) -> String {
-    let quoted = |text: &str| Value::from(text).to_string();
     match message {
         TabMessage::Event(event) => encode_event(event),
         TabMessage::Command { id, from, command } => {
@@ -1425,53 +1440,45 @@ fn encode(message: &TabMessage) -> String {
 
 /// The JSON text of [`TabMessage::Event`] with `event`.
 fn encode_event(event: &SdkEvent) -> String {
-    format!(
-        "{{\"Event\":{}}}",
-        serde_json::to_string(event).unwrap_or_default()
-    )
+    format!("{{\"Event\":{}}}", chorus_proto::msgjson::to_text(event))
 }
 
 /// Reads a tab message; `None` for text that is not one.
 fn decode(text: &str) -> Option<TabMessage> {
-    // Events, the bulk of the traffic, as [`encode_event`] writes them.
-    if let Some(event) = text
-        .strip_prefix("{\"Event\":")
-        .and_then(|rest| rest.strip_suffix('}'))
-    {
-        if let Ok(event) = serde_json::from_slice::<SdkEvent>(event.as_bytes()) {
-            return Some(TabMessage::Event(event));
+    let mut value = Json::parse(text).ok()?;
+    // Events, the bulk of the traffic: the body is moved out, not copied.
+    if let Json::Obj(members) = &mut value {
+        if let [(tag, body)] = members.as_mut_slice() {
+            if tag == "Event" {
+                let body = std::mem::replace(body, Json::Null);
+                return SdkEvent::from_json(body).ok().map(TabMessage::Event);
+            }
         }
     }
-    let value: Value = serde_json::from_slice(text.as_bytes()).ok()?;
-    if value.as_str() == Some("Logout") {
+    if as_text(&value) == Some("Logout") {
         return Some(TabMessage::Logout);
     }
-    let object = value.as_object()?;
-    if object.len() != 1 {
-        return None;
-    }
-    let (tag, body) = object.iter().next()?;
-    let text_of = |key: &str| body.get(key)?.as_str().map(str::to_owned);
-    let flag = |key: &str| body.get(key)?.as_bool();
-    let number = |key: &str| body.get(key)?.as_u64();
-    Some(match tag.as_str() {
-        "Event" => {
-            let event = serde_json::from_slice(body.to_string().as_bytes()).ok()?;
-            TabMessage::Event(event)
-        }
+    let (tag, body) = single(&value)?;
+    let text_of = |key: &str| member(body, key).and_then(as_text).map(str::to_owned);
+    let flag = |key: &str| member(body, key).and_then(as_bool);
+    let number = |key: &str| member(body, key).and_then(as_u64);
+    Some(match tag {
         "Command" => TabMessage::Command {
             id: number("id")?,
             from: text_of("from")?,
-            command: decode_command(body.get("command")?)?,
+            command: decode_command(member(body, "command")?)?,
         },
         "Reply" => {
-            let result = body.get("result")?;
-            let result = if let Some(text) = result.get("Ok") {
-                Ok(text.as_str()?.to_owned())
+            let result = member(body, "result")?;
+            let result = if let Some(text) = member(result, "Ok") {
+                Ok(as_text(text)?.to_owned())
             } else {
-                let error = result.get("Err")?;
-                let code = i32::try_from(error.get(0)?.as_i64()?).ok()?;
-                Err((code, error.get(1)?.as_str()?.to_owned()))
+                let error = match member(result, "Err")? {
+                    Json::List(items) if items.len() == 2 => items,
+                    _ => return None,
+                };
+                let code = i32::try_from(as_i64(&error[0])?).ok()?;
+                Err((code, as_text(&error[1])?.to_owned()))
             };
             TabMessage::Reply {
                 id: number("id")?,
@@ -1492,23 +1499,19 @@ fn decode(text: &str) -> Option<TabMessage> {
 }
 
 /// Reads the command of a [`TabMessage::Command`].
-fn decode_command(value: &Value) -> Option<TabCommand> {
-    let object = value.as_object()?;
-    if object.len() != 1 {
-        return None;
-    }
-    let (tag, body) = object.iter().next()?;
-    let text_of = |key: &str| body.get(key)?.as_str().map(str::to_owned);
-    Some(match tag.as_str() {
+fn decode_command(value: &Json) -> Option<TabCommand> {
+    let (tag, body) = single(value)?;
+    let text_of = |key: &str| member(body, key).and_then(as_text).map(str::to_owned);
+    Some(match tag {
         "SendText" => TabCommand::SendText {
-            group: body.get("group")?.as_bool()?,
+            group: member(body, "group").and_then(as_bool)?,
             to: text_of("to")?,
             text: text_of("text")?,
         },
         "LoadHistory" => TabCommand::LoadHistory {
             conversation_id: text_of("conversation_id")?,
-            before: body.get("before")?.as_u64()?,
-            count: body.get("count")?.as_u64()?,
+            before: member(body, "before").and_then(as_u64)?,
+            count: member(body, "count").and_then(as_u64)?,
         },
         "MarkRead" => TabCommand::MarkRead {
             conversation_id: text_of("conversation_id")?,
@@ -1612,10 +1615,213 @@ mod tests {
         ]
     }
 
+    /// Request bodies: the same text as `serde_json::json!` wrote (its map sorts keys).
+    #[wasm_bindgen_test]
+    fn request_bodies_are_the_text_serde_json_wrote() {
+        use serde_json::json;
+        let ids = vec!["u2".to_owned(), "u\"3".to_owned()];
+        let cases = [
+            (
+                object(vec![
+                    ("memberUserIDs", texts(&ids)),
+                    ("adminUserIDs", texts(&[])),
+                    ("ownerUserID", text("u1")),
+                    (
+                        "groupInfo",
+                        object(vec![("groupName", text("Team")), ("groupType", int(2))]),
+                    ),
+                ]),
+                json!({
+                    "memberUserIDs": ids,
+                    "adminUserIDs": Vec::<String>::new(),
+                    "ownerUserID": "u1",
+                    "groupInfo": { "groupName": "Team", "groupType": 2 },
+                }),
+            ),
+            (
+                object(vec![
+                    ("userID", text("u1")),
+                    ("conversationID", text("sg_g1")),
+                    ("seq", Json::U64(u64::MAX)),
+                ]),
+                json!({ "userID": "u1", "conversationID": "sg_g1", "seq": u64::MAX }),
+            ),
+            (
+                object(vec![
+                    ("groupID", text("g1")),
+                    ("reqMessage", text("let me in \u{1F600}")),
+                    ("joinSource", int(3)),
+                    ("inviterUserID", text("u1")),
+                    ("ex", text("")),
+                ]),
+                json!({
+                    "groupID": "g1",
+                    "reqMessage": "let me in \u{1F600}",
+                    "joinSource": 3,
+                    "inviterUserID": "u1",
+                    "ex": "",
+                }),
+            ),
+            (
+                object(vec![(
+                    "members",
+                    Json::List(vec![object(vec![
+                        ("groupID", text("g1")),
+                        ("userID", text("u2")),
+                        ("roleLevel", int(-60)),
+                    ])]),
+                )]),
+                json!({ "members": [{ "groupID": "g1", "userID": "u2", "roleLevel": -60 }] }),
+            ),
+        ];
+        for (body, expected) in cases {
+            assert_eq!(body.to_text(), expected.to_string());
+        }
+
+        let update = GroupUpdate {
+            group_id: "g1".into(),
+            name: Some("New \n name".into()),
+            announcement: Some(String::new()),
+            introduction: None,
+            look_member_info: Some(1),
+            apply_member_friend: Some(0),
+            history_for_new_members: Some(false),
+        };
+        let expected = json!({
+            "groupID": "g1",
+            "groupName": "New \n name",
+            "notification": "",
+            "lookMemberInfo": 1,
+            "applyMemberFriend": 0,
+            "enableHistoryForNewMembers": false,
+        });
+        assert_eq!(
+            group_info_body(update).unwrap().to_text(),
+            expected.to_string()
+        );
+        let only_id = GroupUpdate {
+            group_id: "g2".into(),
+            ..GroupUpdate::default()
+        };
+        assert_eq!(
+            group_info_body(only_id).unwrap().to_text(),
+            json!({ "groupID": "g2" }).to_string()
+        );
+        let bad = GroupUpdate {
+            look_member_info: Some(2),
+            ..GroupUpdate::default()
+        };
+        assert!(matches!(
+            group_info_body(bad),
+            Err(SdkError::InvalidArgument(_))
+        ));
+    }
+
+    #[wasm_bindgen_test]
+    fn answers_read_their_envelope_and_data() {
+        let (code, message, data) = read_envelope(
+            r#"{"errCode":0,"errMsg":"","errDlt":"","data":{"usersInfo":[{"userID":"u1","nickname":"A"}]}}"#,
+        )
+        .unwrap();
+        assert_eq!((code, message.as_str()), (0, ""));
+        let users: Vec<UserInfo> = answer_field("/p", data, "usersInfo").unwrap();
+        let expected: Vec<UserInfo> =
+            serde_json::from_str(r#"[{"userID":"u1","nickname":"A"}]"#).unwrap();
+        assert_eq!(users, expected);
+        assert_eq!(users[0].nickname, "A");
+
+        let (code, message, data) =
+            read_envelope(r#"{"errCode":1004,"errMsg":"RecordNotFound","errDlt":"no group"}"#)
+                .unwrap();
+        assert_eq!(
+            (code, message.as_str(), data),
+            (1004, "RecordNotFound: no group", Json::Null)
+        );
+        let (_, message, _) = read_envelope(r#"{"errCode":1001,"errMsg":"ArgsError"}"#).unwrap();
+        assert_eq!(message, "ArgsError");
+
+        // Absent or null lists are empty; a null `data` or another shape is an error.
+        let (_, _, data) = read_envelope(r#"{"errCode":0,"data":{}}"#).unwrap();
+        let groups: Vec<GroupInfo> = answer_field("/p", data, "groupInfos").unwrap();
+        assert!(groups.is_empty());
+        let (_, _, data) = read_envelope(r#"{"errCode":0,"data":{"members":null}}"#).unwrap();
+        let members: Vec<GroupMemberFullInfo> = answer_field("/p", data, "members").unwrap();
+        assert!(members.is_empty());
+        assert!(matches!(
+            answer_field::<Vec<UserInfo>>("/p", Json::Null, "usersInfo"),
+            Err(SdkError::Convert(text)) if text.starts_with("/p: ")
+        ));
+        let (_, _, data) = read_envelope(r#"{"errCode":0,"data":{"usersInfo":{}}}"#).unwrap();
+        assert!(answer_field::<Vec<UserInfo>>("/p", data, "usersInfo").is_err());
+        for bad in [
+            "",
+            "null",
+            "[]",
+            r#"{"errCode":"0"}"#,
+            r#"{"errCode":0,"errCode":1}"#,
+        ] {
+            assert!(read_envelope(bad).is_err(), "{bad}");
+        }
+    }
+
     #[wasm_bindgen_test]
     fn tab_messages_are_written_as_serde_writes_them() {
         for (message, text) in samples() {
             assert_eq!(encode(&message), text);
+        }
+    }
+
+    /// Strings drawn from characters every escaping rule touches (controls, quotes, backslash,
+    /// DEL, `<`, non-ASCII, characters outside the BMP), by a fixed-seed generator.
+    fn tricky_strings(count: usize) -> Vec<String> {
+        let pool: Vec<char> =
+            "aZ0 \"\\/<\u{0}\u{8}\t\n\u{c}\r\u{1f}\u{7f}é\u{2028}\u{fffd}中\u{1F600}"
+                .chars()
+                .collect();
+        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = move || {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (state >> 33) as usize
+        };
+        (0..count)
+            .map(|_| {
+                let len = next() % 12;
+                (0..len).map(|_| pool[next() % pool.len()]).collect()
+            })
+            .collect()
+    }
+
+    /// Tab messages and events with arbitrary text are the text serde_json wrote, and read back.
+    #[wasm_bindgen_test]
+    fn tab_messages_with_any_text_match_serde_json() {
+        for (n, text) in tricky_strings(300).into_iter().enumerate() {
+            let id = n as u64 * 0x0123_4567_89AB;
+            let serde_quoted = serde_json::to_string(&text).unwrap();
+            assert_eq!(quoted(&text), serde_quoted);
+            let message = TabMessage::Reply {
+                id,
+                to: text.clone(),
+                result: Err((-(n as i32), text.clone())),
+            };
+            let expected = format!(
+                r#"{{"Reply":{{"id":{id},"to":{serde_quoted},"result":{{"Err":[{},{serde_quoted}]}}}}}}"#,
+                -(n as i32)
+            );
+            assert_eq!(encode(&message), expected);
+            assert_eq!(
+                format!("{:?}", decode(&expected).unwrap()),
+                format!("{message:?}")
+            );
+            let event = SdkEvent::ConnectFailed {
+                code: n as i32,
+                message: text.clone(),
+            };
+            let serde_text = serde_json::to_string(&event).unwrap();
+            assert_eq!(chorus_proto::msgjson::to_text(&event), serde_text);
+            let read = decode(&format!(r#"{{"Event":{serde_text}}}"#)).unwrap();
+            assert!(matches!(read, TabMessage::Event(e) if e == event));
         }
     }
 

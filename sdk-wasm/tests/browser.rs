@@ -6,22 +6,61 @@
 //! and deletes it first, so reruns in the same browser profile start clean.
 
 use chorus_proto::envelope::{RequestPayload, ResponsePayload};
+use chorus_proto::msgjson::{Fields, FromJson, Json, JsonError};
 use chorus_proto::pb::sdkws::GetMaxSeqReq;
 use chorus_sdk_wasm::codec::{
     browser_codec, decode_frame, decode_server_payload, encode_get_newest_seq, get_newest_seq_frame,
 };
 use chorus_sdk_wasm::store::{IdbStore, META};
-use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 struct Cursor {
     conversation_id: String,
     max_seq: u64,
     gaps: Vec<(u64, u64)>,
+}
+
+impl Cursor {
+    /// `{"conversation_id": …, "max_seq": …, "gaps": [[from, to], …]}`.
+    fn to_json(&self) -> Json {
+        let gaps = self
+            .gaps
+            .iter()
+            .map(|(from, to)| Json::List(vec![Json::U64(*from), Json::U64(*to)]))
+            .collect();
+        Json::Obj(vec![
+            (
+                "conversation_id".to_owned(),
+                Json::Str(self.conversation_id.clone()),
+            ),
+            ("max_seq".to_owned(), Json::U64(self.max_seq)),
+            ("gaps".to_owned(), Json::List(gaps)),
+        ])
+    }
+}
+
+impl FromJson for Cursor {
+    fn from_json(value: Json) -> Result<Cursor, JsonError> {
+        let mut fields =
+            Fields::open(value)?.ok_or_else(|| JsonError::from_display("a null cursor"))?;
+        let gaps: Vec<Vec<u64>> = fields.take("gaps")?;
+        let gaps = gaps
+            .into_iter()
+            .map(|gap| match gap[..] {
+                [from, to] => Ok((from, to)),
+                _ => Err(JsonError::from_display("a gap is two seqs")),
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Cursor {
+            conversation_id: fields.take("conversation_id")?,
+            max_seq: fields.take("max_seq")?,
+            gaps,
+        })
+    }
 }
 
 async fn fresh(name: &str) -> IdbStore {
@@ -45,8 +84,10 @@ async fn indexeddb_round_trip_survives_reopen() {
         max_seq: 42,
         gaps: vec![(6, 8), (30, 30)],
     };
-    db.put_meta("cursor:sg_g1", &cursor).await.unwrap();
-    db.put_meta("user", "u1").await.unwrap();
+    db.put_meta("cursor:sg_g1", &cursor.to_json())
+        .await
+        .unwrap();
+    db.put_meta("user", &"u1".to_owned()).await.unwrap();
     db.close();
 
     // A new connection sees only what was committed.
@@ -70,7 +111,7 @@ async fn indexeddb_round_trip_survives_reopen() {
         gaps: vec![],
         ..cursor
     };
-    db.put_meta("cursor:sg_g1", &moved).await.unwrap();
+    db.put_meta("cursor:sg_g1", &moved.to_json()).await.unwrap();
     assert_eq!(
         db.get_meta::<Cursor>("cursor:sg_g1").await.unwrap(),
         Some(moved)
@@ -81,7 +122,7 @@ async fn indexeddb_round_trip_survives_reopen() {
 #[wasm_bindgen_test]
 async fn indexeddb_reports_a_type_mismatch() {
     let db = fresh("chorus-test-mismatch").await;
-    db.put_meta("user", "u1").await.unwrap();
+    db.put_meta("user", &"u1".to_owned()).await.unwrap();
     let err = db.get_meta::<Cursor>("user").await.unwrap_err();
     assert!(err.to_string().starts_with("value conversion"), "{err}");
     db.close();

@@ -16,6 +16,7 @@ use chorus_core::model::{
 use chorus_core::ranges::SeqRanges;
 use chorus_core::store::{Direction, Store, StoreError};
 use chorus_core::{MemoryStore, VecMap};
+use chorus_proto::msgjson::{Fields, FromJson, Json, JsonError};
 use chorus_sdk_wasm::store::{schema, IdbStore, META, SCHEMA_VERSION};
 use rexie::{ObjectStore, Rexie, TransactionMode};
 use serde::{Deserialize, Serialize};
@@ -280,6 +281,17 @@ struct Settings {
     volume: u32,
 }
 
+impl FromJson for Settings {
+    fn from_json(value: Json) -> Result<Settings, JsonError> {
+        let mut fields =
+            Fields::open(value)?.ok_or_else(|| JsonError::from_display("null settings"))?;
+        Ok(Settings {
+            theme: fields.take("theme")?,
+            volume: fields.take("volume")?,
+        })
+    }
+}
+
 #[wasm_bindgen_test]
 async fn upgrade_from_version_1_keeps_meta_values() {
     let name = unique_name("upgrade");
@@ -335,7 +347,7 @@ async fn upgrade_from_version_1_keeps_meta_values() {
 #[wasm_bindgen_test]
 async fn meta_values_round_trip_and_delete() {
     let store = fresh("meta").await;
-    store.put_meta("user", "u1").await.unwrap();
+    store.put_meta("user", &"u1".to_owned()).await.unwrap();
     assert_eq!(
         store.get_meta::<String>("user").await.unwrap().as_deref(),
         Some("u1")
@@ -478,7 +490,7 @@ async fn data_survives_closing_and_reopening() {
         .sync_states
         .insert(conv("sg_g2"), SyncState::from_known(Seq(1), known([1])));
     store.save_changes(&changes).await.unwrap();
-    store.put_meta("user", "u1").await.unwrap();
+    store.put_meta("user", &"u1".to_owned()).await.unwrap();
     let before = snapshot(&store, &["c-pic", "c-out", "sg_g1-2"]).await;
     store.close();
 
@@ -540,6 +552,167 @@ async fn entities_read_back_as_saved() {
     assert_eq!(store.groups().await.unwrap(), changes.groups);
     assert_eq!(store.members("g1").await.unwrap(), changes.members);
     assert_eq!(store.user("nobody").await.unwrap(), None);
+}
+
+/// The entities of a batch with every kind of field: raw and text contents, options, a revoked
+/// message, unset and set options, negative and large numbers, text that needs escaping.
+fn varied_entities() -> Changes {
+    let mut changes = seed();
+    let mut latest = changes.messages[3].clone();
+    latest.content_type = 102;
+    latest.content = Content::Raw(vec![0, 1, 127, 128, 255]);
+    latest.options.insert("isHistory".into(), false);
+    latest.options.insert("unreadCount".into(), true);
+    latest.at_user_ids = vec!["u2".into(), "u\"3".into()];
+    latest.send_time = 9_007_199_254_740_991;
+    latest.create_time = -1;
+    changes.conversations[0].latest_message = Some(latest);
+    changes.conversations[0].is_pinned = true;
+    changes.conversations[0].has_read_seq = Seq(3);
+    let mut revoked = changes.messages[1].clone();
+    revoked.status = MessageStatus::Revoked {
+        by: "owner".into(),
+        role: 100,
+        nickname: "Olga \u{1F600}".into(),
+        time: 1_700_000_000_000,
+    };
+    let mut second = Conversation::new(conv("si_u1_u2"));
+    second.latest_message = Some(revoked);
+    second.ex = "line\nbreak \u{7f} </script>".into();
+    changes.conversations.push(second);
+    let mut hidden = group("g2");
+    hidden.history_for_new_members = Some(false);
+    hidden.look_member_info = chorus_core::proto::constants::AllowType::NotAllowed;
+    changes.groups.push(hidden);
+    let mut unset = group("g3");
+    unset.history_for_new_members = None;
+    changes.groups.push(unset);
+    changes
+}
+
+/// The record the previous version wrote for an entity: its serde_json text, parsed.
+fn serde_json_record<T: Serialize>(value: &T) -> JsValue {
+    js_sys::JSON::parse(&serde_json::to_string(value).unwrap()).unwrap()
+}
+
+/// Entity records hold what serde_json wrote for them, and records written that way read back.
+#[wasm_bindgen_test]
+async fn entity_records_are_the_serde_json_form() {
+    use js_sys::JSON;
+    fn text_of(value: &JsValue) -> String {
+        JSON::stringify(value).unwrap().as_string().unwrap()
+    }
+
+    let name = unique_name("serde-json-entities");
+    IdbStore::delete(&name).await.unwrap();
+    let store = IdbStore::open(&name).await.unwrap();
+    let changes = varied_entities();
+    store.save_changes(&changes).await.unwrap();
+
+    let raw = schema::builder(&name, SCHEMA_VERSION)
+        .build()
+        .await
+        .unwrap();
+    let names = [
+        schema::CONVERSATIONS,
+        schema::USERS,
+        schema::FRIENDS,
+        schema::GROUPS,
+        schema::MEMBERS,
+    ];
+    let tx = raw.transaction(&names, TransactionMode::ReadOnly).unwrap();
+    let all = |store_name: &'static str| {
+        let store = tx.store(store_name).unwrap();
+        async move { store.get_all(None, None).await.unwrap() }
+    };
+    let expect = |records: Vec<JsValue>, entities: Vec<JsValue>| {
+        let written: Vec<String> = records.iter().map(text_of).collect();
+        let serde: Vec<String> = entities.iter().map(text_of).collect();
+        assert_eq!(written, serde);
+    };
+    let by_id = |mut list: Vec<Conversation>| {
+        list.sort_by(|a, b| a.id.cmp(&b.id));
+        list
+    };
+    let conversations = by_id(changes.conversations.clone());
+    expect(
+        all(schema::CONVERSATIONS).await,
+        conversations.iter().map(serde_json_record).collect(),
+    );
+    expect(
+        all(schema::USERS).await,
+        changes.users.iter().map(serde_json_record).collect(),
+    );
+    expect(
+        all(schema::FRIENDS).await,
+        changes.friends.iter().map(serde_json_record).collect(),
+    );
+    expect(
+        all(schema::GROUPS).await,
+        changes.groups.iter().map(serde_json_record).collect(),
+    );
+    expect(
+        all(schema::MEMBERS).await,
+        changes.members.iter().map(serde_json_record).collect(),
+    );
+    drop(tx);
+
+    // Records written by serde_json (the previous version) read back as the entities.
+    let older = unique_name("serde-json-older");
+    IdbStore::delete(&older).await.unwrap();
+    let store = IdbStore::open(&older).await.unwrap();
+    let raw = schema::builder(&older, SCHEMA_VERSION)
+        .build()
+        .await
+        .unwrap();
+    let tx = raw.transaction(&names, TransactionMode::ReadWrite).unwrap();
+    let put = |store_name: &'static str, records: Vec<JsValue>| {
+        let store = tx.store(store_name).unwrap();
+        async move {
+            for record in records {
+                store.put(&record, None).await.unwrap();
+            }
+        }
+    };
+    put(
+        schema::CONVERSATIONS,
+        changes
+            .conversations
+            .iter()
+            .map(serde_json_record)
+            .collect(),
+    )
+    .await;
+    put(
+        schema::USERS,
+        changes.users.iter().map(serde_json_record).collect(),
+    )
+    .await;
+    put(
+        schema::FRIENDS,
+        changes.friends.iter().map(serde_json_record).collect(),
+    )
+    .await;
+    put(
+        schema::GROUPS,
+        changes.groups.iter().map(serde_json_record).collect(),
+    )
+    .await;
+    put(
+        schema::MEMBERS,
+        changes.members.iter().map(serde_json_record).collect(),
+    )
+    .await;
+    assert!(tx.done().await.unwrap().is_committed());
+    assert_eq!(store.conversations().await.unwrap(), conversations);
+    assert_eq!(
+        store.user("u2").await.unwrap().as_ref(),
+        changes.users.first()
+    );
+    assert_eq!(store.friends().await.unwrap(), changes.friends);
+    assert_eq!(store.groups().await.unwrap(), changes.groups);
+    assert_eq!(store.members("g1").await.unwrap(), changes.members);
+    store.close();
 }
 
 /// Entity records written by earlier versions with serde-wasm-bindgen (message options as a
@@ -991,7 +1164,7 @@ async fn two_connections_see_each_others_writes() {
     next.sync_states
         .insert(g1.clone(), SyncState::from_known(Seq(1), known(1..=4)));
     tab_b.save_changes(&next).await.unwrap();
-    tab_b.put_meta("user", "u1").await.unwrap();
+    tab_b.put_meta("user", &"u1".to_owned()).await.unwrap();
     assert_eq!(
         tab_a
             .load_cursors()

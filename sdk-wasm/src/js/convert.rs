@@ -1,8 +1,8 @@
 //! Conversions between the official SDK's JavaScript shapes and the core model.
 //!
-//! Outgoing data (`MessageItem`, `ConversationItem`, `GroupItem`, …) are serde structs with the
-//! official field names, serialized to JSON and parsed by the browser ([`to_js`]), so maps become
-//! plain objects and absent options are left out. Incoming parameters are
+//! Outgoing data (`MessageItem`, `ConversationItem`, `GroupItem`, …) are structs written with the
+//! official field names as JSON text through `chorus_proto::msgjson` and parsed by the browser
+//! ([`to_js`]), so maps become plain objects and absent options are left out. Incoming parameters are
 //! read field by field from their JavaScript values ([`FromJs`]): a missing required field or a
 //! value of the wrong type becomes [`SdkError::InvalidArgument`] (`errCode` 10001) before
 //! anything is changed.
@@ -14,7 +14,7 @@ use chorus_core::model::{
     Content, Conversation, Friend, Group, Member, Message, MessageStatus, User,
 };
 use chorus_proto::constants::{ContentType, SessionType};
-use serde::{Deserialize, Serialize};
+use chorus_proto::msgjson::{self, FieldSink, Json, Out, ToJson, WriteFields};
 use wasm_bindgen::JsValue;
 
 use crate::error::SdkError;
@@ -27,16 +27,33 @@ const TEXT: i32 = ContentType::Text.as_i32();
 /// Content type the official SDK shows revoked messages with.
 const REVOKED: i32 = ContentType::MsgRevokeNotification.as_i32();
 
-/// Serializes an outgoing value as plain JavaScript data: JSON text parsed by the browser, so
-/// every shape goes through the one serde_json serializer the engine already has.
-pub fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, SdkError> {
-    parse_json(serde_json::to_string(value))
+/// Converts an outgoing value to plain JavaScript data: its JSON text (the one JSON writer of
+/// the engine, `msgjson`) parsed by the browser.
+pub fn to_js(value: &dyn ToJson) -> Result<JsValue, SdkError> {
+    js_sys::JSON::parse(&msgjson::to_text(value))
+        .map_err(|_| SdkError::Convert("JSON.parse refused".into()))
 }
 
-/// The JavaScript value of serialized JSON text.
-fn parse_json(text: Result<String, serde_json::Error>) -> Result<JsValue, SdkError> {
-    let text = text.map_err(|e| SdkError::Convert(e.to_string()))?;
-    js_sys::JSON::parse(&text).map_err(|_| SdkError::Convert("JSON.parse refused".into()))
+/// Implements [`ToJson`] for an outgoing struct: an object with the members `key: field`, in
+/// this order.
+macro_rules! js_object {
+    ($ty:ident { $($key:literal: $field:ident),* $(,)? }) => {
+        impl WriteFields for $ty {
+            fn field_count(&self) -> usize {
+                [$($key),*].len()
+            }
+
+            fn write_fields(&self, sink: &mut dyn FieldSink) {
+                $(sink.field($key, ToJson::to_out(&self.$field));)*
+            }
+        }
+
+        impl ToJson for $ty {
+            fn to_out(&self) -> Out<'_> {
+                Out::Msg(self)
+            }
+        }
+    };
 }
 
 /// Reads a parameter; anything malformed is an invalid argument.
@@ -166,41 +183,44 @@ impl Names {
 // ----- Messages -----
 
 /// `TextElem`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
+#[cfg_attr(test, derive(serde::Serialize))]
 pub struct TextElem {
     /// The text.
     pub content: String,
 }
 
 /// `NotificationElem`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
+#[cfg_attr(test, derive(serde::Serialize))]
 pub struct NotificationElem {
     /// The notification's JSON.
     pub detail: String,
 }
 
 /// `MessageItem`.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone)]
+#[cfg_attr(test, derive(serde::Serialize))]
+#[cfg_attr(test, serde(rename_all = "camelCase"))]
 pub struct MessageItem {
-    #[serde(rename = "clientMsgID")]
+    #[cfg_attr(test, serde(rename = "clientMsgID"))]
     client_msg_id: String,
-    #[serde(rename = "serverMsgID")]
+    #[cfg_attr(test, serde(rename = "serverMsgID"))]
     server_msg_id: String,
     create_time: i64,
     send_time: i64,
     session_type: i32,
-    #[serde(rename = "sendID")]
+    #[cfg_attr(test, serde(rename = "sendID"))]
     send_id: String,
-    #[serde(rename = "recvID")]
+    #[cfg_attr(test, serde(rename = "recvID"))]
     recv_id: String,
     msg_from: i32,
     content_type: i32,
-    #[serde(rename = "senderPlatformID")]
+    #[cfg_attr(test, serde(rename = "senderPlatformID"))]
     sender_platform_id: i32,
     sender_nickname: String,
     sender_face_url: String,
-    #[serde(rename = "groupID")]
+    #[cfg_attr(test, serde(rename = "groupID"))]
     group_id: String,
     content: String,
     seq: u64,
@@ -208,34 +228,96 @@ pub struct MessageItem {
     status: i32,
     ex: String,
     attached_info: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, serde(skip_serializing_if = "Option::is_none"))]
     text_elem: Option<TextElem>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, serde(skip_serializing_if = "Option::is_none"))]
     notification_elem: Option<NotificationElem>,
 }
 
 /// The `detail` of a revoked message and the payload of `OnNewRecvMessageRevoked`.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone)]
+#[cfg_attr(test, derive(serde::Serialize))]
+#[cfg_attr(test, serde(rename_all = "camelCase"))]
 pub struct RevokedItem {
-    #[serde(rename = "revokerID")]
+    #[cfg_attr(test, serde(rename = "revokerID"))]
     revoker_id: String,
     revoker_role: i32,
-    #[serde(rename = "clientMsgID")]
+    #[cfg_attr(test, serde(rename = "clientMsgID"))]
     client_msg_id: String,
     revoker_nickname: String,
     revoke_time: i64,
     source_message_send_time: i64,
-    #[serde(rename = "sourceMessageSendID")]
+    #[cfg_attr(test, serde(rename = "sourceMessageSendID"))]
     source_message_send_id: String,
     source_message_sender_nickname: String,
     session_type: i32,
     seq: u64,
     ex: String,
-    #[serde(rename = "conversationID")]
+    #[cfg_attr(test, serde(rename = "conversationID"))]
     conversation_id: String,
     is_admin_revoke: bool,
 }
+
+js_object!(TextElem { "content": content });
+
+js_object!(NotificationElem { "detail": detail });
+
+impl WriteFields for MessageItem {
+    fn field_count(&self) -> usize {
+        19 + usize::from(self.text_elem.is_some()) + usize::from(self.notification_elem.is_some())
+    }
+
+    fn write_fields(&self, sink: &mut dyn FieldSink) {
+        sink.field("clientMsgID", Out::Str(&self.client_msg_id));
+        sink.field("serverMsgID", Out::Str(&self.server_msg_id));
+        sink.field("createTime", Out::I64(self.create_time));
+        sink.field("sendTime", Out::I64(self.send_time));
+        sink.field("sessionType", Out::I32(self.session_type));
+        sink.field("sendID", Out::Str(&self.send_id));
+        sink.field("recvID", Out::Str(&self.recv_id));
+        sink.field("msgFrom", Out::I32(self.msg_from));
+        sink.field("contentType", Out::I32(self.content_type));
+        sink.field("senderPlatformID", Out::I32(self.sender_platform_id));
+        sink.field("senderNickname", Out::Str(&self.sender_nickname));
+        sink.field("senderFaceUrl", Out::Str(&self.sender_face_url));
+        sink.field("groupID", Out::Str(&self.group_id));
+        sink.field("content", Out::Str(&self.content));
+        sink.field("seq", Out::U64(self.seq));
+        sink.field("isRead", Out::Bool(self.is_read));
+        sink.field("status", Out::I32(self.status));
+        sink.field("ex", Out::Str(&self.ex));
+        sink.field("attachedInfo", Out::Str(&self.attached_info));
+        // Absent elements are left out, not written as `null`.
+        if let Some(elem) = &self.text_elem {
+            sink.field("textElem", Out::Msg(elem));
+        }
+        if let Some(elem) = &self.notification_elem {
+            sink.field("notificationElem", Out::Msg(elem));
+        }
+    }
+}
+
+impl ToJson for MessageItem {
+    fn to_out(&self) -> Out<'_> {
+        Out::Msg(self)
+    }
+}
+
+js_object!(RevokedItem {
+    "revokerID": revoker_id,
+    "revokerRole": revoker_role,
+    "clientMsgID": client_msg_id,
+    "revokerNickname": revoker_nickname,
+    "revokeTime": revoke_time,
+    "sourceMessageSendTime": source_message_send_time,
+    "sourceMessageSendID": source_message_send_id,
+    "sourceMessageSenderNickname": source_message_sender_nickname,
+    "sessionType": session_type,
+    "seq": seq,
+    "ex": ex,
+    "conversationID": conversation_id,
+    "isAdminRevoke": is_admin_revoke,
+});
 
 /// The official `MessageStatus`: 1 sending, 2 sent, 3 failed (4 deleted).
 fn status_code(status: &MessageStatus) -> i32 {
@@ -295,7 +377,7 @@ pub fn message_item(m: &Message) -> MessageItem {
             conversation_id: m.conversation_id.as_str().to_owned(),
             is_admin_revoke: false,
         };
-        let detail = serde_json::to_string(&detail).unwrap_or_default();
+        let detail = msgjson::to_text(&detail);
         item.content_type = REVOKED;
         item.content.clone_from(&detail);
         item.notification_elem = Some(NotificationElem { detail });
@@ -323,21 +405,30 @@ pub fn message_item(m: &Message) -> MessageItem {
 
 /// The `content` string of a text message: `{"content":"…"}`.
 fn text_content(text: &str) -> String {
-    serde_json::to_string(&TextElem {
+    msgjson::to_text(&TextElem {
         content: text.to_owned(),
     })
-    .unwrap_or_default()
 }
 
-/// A notification's `detail` (the content is `{"detail": "…"}`; anything else is kept whole).
+/// A notification's `detail` (the content is an object with one string member `detail`, other
+/// members ignored; anything else is kept whole).
 fn notification_detail(content: &str) -> String {
-    #[derive(Deserialize)]
-    struct Wrapped {
-        detail: String,
-    }
-    serde_json::from_slice::<Wrapped>(content.as_bytes())
-        .map(|w| w.detail)
-        .unwrap_or_else(|_| content.to_owned())
+    let detail = match Json::parse(content) {
+        Ok(Json::Obj(members)) => {
+            let mut found = members.into_iter().filter(|(key, _)| key == "detail");
+            match (found.next(), found.next()) {
+                (Some((_, Json::Str(detail))), None) => Some(detail),
+                _ => None,
+            }
+        }
+        // A struct reads from a list of its fields too.
+        Ok(Json::List(items)) => match <[Json; 1]>::try_from(items) {
+            Ok([Json::Str(detail)]) => Some(detail),
+            _ => None,
+        },
+        _ => None,
+    };
+    detail.unwrap_or_else(|| content.to_owned())
 }
 
 /// Messages as `MessageItem[]`.
@@ -403,18 +494,19 @@ pub fn revoked_item(info: &RevokedInfo) -> RevokedItem {
 // ----- Conversations -----
 
 /// `ConversationItem`.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone)]
+#[cfg_attr(test, derive(serde::Serialize))]
+#[cfg_attr(test, serde(rename_all = "camelCase"))]
 pub struct ConversationItem {
-    #[serde(rename = "conversationID")]
+    #[cfg_attr(test, serde(rename = "conversationID"))]
     conversation_id: String,
     conversation_type: i32,
-    #[serde(rename = "userID")]
+    #[cfg_attr(test, serde(rename = "userID"))]
     user_id: String,
-    #[serde(rename = "groupID")]
+    #[cfg_attr(test, serde(rename = "groupID"))]
     group_id: String,
     show_name: String,
-    #[serde(rename = "faceURL")]
+    #[cfg_attr(test, serde(rename = "faceURL"))]
     face_url: String,
     recv_msg_opt: i32,
     unread_count: u64,
@@ -451,7 +543,7 @@ pub fn conversation_item(c: &Conversation, names: &Names) -> ConversationItem {
         group_at_type: c.group_at_type,
         latest_msg: latest
             .as_ref()
-            .and_then(|m| serde_json::to_string(m).ok())
+            .map(|m| msgjson::to_text(m))
             .unwrap_or_default(),
         latest_msg_send_time: c
             .latest_message
@@ -472,14 +564,40 @@ pub fn conversation_item(c: &Conversation, names: &Names) -> ConversationItem {
     }
 }
 
+js_object!(ConversationItem {
+    "conversationID": conversation_id,
+    "conversationType": conversation_type,
+    "userID": user_id,
+    "groupID": group_id,
+    "showName": show_name,
+    "faceURL": face_url,
+    "recvMsgOpt": recv_msg_opt,
+    "unreadCount": unread_count,
+    "groupAtType": group_at_type,
+    "latestMsg": latest_msg,
+    "latestMsgSendTime": latest_msg_send_time,
+    "draftText": draft_text,
+    "draftTextTime": draft_text_time,
+    "burnDuration": burn_duration,
+    "msgDestructTime": msg_destruct_time,
+    "isPinned": is_pinned,
+    "isNotInGroup": is_not_in_group,
+    "isPrivateChat": is_private_chat,
+    "isMsgDestruct": is_msg_destruct,
+    "isMarked": is_marked,
+    "attachedInfo": attached_info,
+    "ex": ex,
+});
+
 /// Conversations as `ConversationItem[]`.
 pub fn conversation_items(list: &[Conversation], names: &Names) -> Vec<ConversationItem> {
     list.iter().map(|c| conversation_item(c, names)).collect()
 }
 
 /// The result of `getAdvancedHistoryMessageList`.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone)]
+#[cfg_attr(test, derive(serde::Serialize))]
+#[cfg_attr(test, serde(rename_all = "camelCase"))]
 pub struct HistoryResult {
     /// The page, oldest first.
     pub message_list: Vec<MessageItem>,
@@ -493,22 +611,41 @@ pub struct HistoryResult {
     pub err_msg: String,
 }
 
+js_object!(HistoryResult {
+    "messageList": message_list,
+    "isEnd": is_end,
+    "lastMinSeq": last_min_seq,
+    "errCode": err_code,
+    "errMsg": err_msg,
+});
+
 // ----- Users, friends, groups, members -----
 
 /// `SelfUserInfo`.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone)]
+#[cfg_attr(test, derive(serde::Serialize))]
+#[cfg_attr(test, serde(rename_all = "camelCase"))]
 pub struct SelfUserInfo {
-    #[serde(rename = "userID")]
+    #[cfg_attr(test, serde(rename = "userID"))]
     user_id: String,
     nickname: String,
-    #[serde(rename = "faceURL")]
+    #[cfg_attr(test, serde(rename = "faceURL"))]
     face_url: String,
     ex: String,
     create_time: i64,
     global_recv_msg_opt: i32,
     app_manager_level: i32,
 }
+
+js_object!(SelfUserInfo {
+    "userID": user_id,
+    "nickname": nickname,
+    "faceURL": face_url,
+    "ex": ex,
+    "createTime": create_time,
+    "globalRecvMsgOpt": global_recv_msg_opt,
+    "appManagerLevel": app_manager_level,
+});
 
 /// The logged-in user as `SelfUserInfo`.
 pub fn self_user_info(u: &User) -> SelfUserInfo {
@@ -524,16 +661,24 @@ pub fn self_user_info(u: &User) -> SelfUserInfo {
 }
 
 /// `PublicUserItem`.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone)]
+#[cfg_attr(test, derive(serde::Serialize))]
+#[cfg_attr(test, serde(rename_all = "camelCase"))]
 pub struct PublicUserItem {
-    #[serde(rename = "userID")]
+    #[cfg_attr(test, serde(rename = "userID"))]
     user_id: String,
     nickname: String,
-    #[serde(rename = "faceURL")]
+    #[cfg_attr(test, serde(rename = "faceURL"))]
     face_url: String,
     ex: String,
 }
+
+js_object!(PublicUserItem {
+    "userID": user_id,
+    "nickname": nickname,
+    "faceURL": face_url,
+    "ex": ex,
+});
 
 /// A profile as `PublicUserItem`.
 pub fn public_user_item(u: &User) -> PublicUserItem {
@@ -546,25 +691,40 @@ pub fn public_user_item(u: &User) -> PublicUserItem {
 }
 
 /// `FriendUserItem`.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone)]
+#[cfg_attr(test, derive(serde::Serialize))]
+#[cfg_attr(test, serde(rename_all = "camelCase"))]
 pub struct FriendUserItem {
-    #[serde(rename = "ownerUserID")]
+    #[cfg_attr(test, serde(rename = "ownerUserID"))]
     owner_user_id: String,
-    #[serde(rename = "userID")]
+    #[cfg_attr(test, serde(rename = "userID"))]
     user_id: String,
     nickname: String,
-    #[serde(rename = "faceURL")]
+    #[cfg_attr(test, serde(rename = "faceURL"))]
     face_url: String,
     remark: String,
     add_source: i32,
     create_time: i64,
-    #[serde(rename = "operatorUserID")]
+    #[cfg_attr(test, serde(rename = "operatorUserID"))]
     operator_user_id: String,
     ex: String,
     is_pinned: bool,
     attached_info: String,
 }
+
+js_object!(FriendUserItem {
+    "ownerUserID": owner_user_id,
+    "userID": user_id,
+    "nickname": nickname,
+    "faceURL": face_url,
+    "remark": remark,
+    "addSource": add_source,
+    "createTime": create_time,
+    "operatorUserID": operator_user_id,
+    "ex": ex,
+    "isPinned": is_pinned,
+    "attachedInfo": attached_info,
+});
 
 /// A friend as `FriendUserItem`.
 pub fn friend_item(f: &Friend) -> FriendUserItem {
@@ -584,25 +744,26 @@ pub fn friend_item(f: &Friend) -> FriendUserItem {
 }
 
 /// `GroupItem`.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone)]
+#[cfg_attr(test, derive(serde::Serialize))]
+#[cfg_attr(test, serde(rename_all = "camelCase"))]
 pub struct GroupItem {
-    #[serde(rename = "groupID")]
+    #[cfg_attr(test, serde(rename = "groupID"))]
     group_id: String,
     group_name: String,
     notification: String,
-    #[serde(rename = "notificationUserID")]
+    #[cfg_attr(test, serde(rename = "notificationUserID"))]
     notification_user_id: String,
     notification_update_time: i64,
     introduction: String,
-    #[serde(rename = "faceURL")]
+    #[cfg_attr(test, serde(rename = "faceURL"))]
     face_url: String,
-    #[serde(rename = "ownerUserID")]
+    #[cfg_attr(test, serde(rename = "ownerUserID"))]
     owner_user_id: String,
     create_time: i64,
     member_count: u32,
     status: i32,
-    #[serde(rename = "creatorUserID")]
+    #[cfg_attr(test, serde(rename = "creatorUserID"))]
     creator_user_id: String,
     group_type: i32,
     need_verification: i32,
@@ -612,6 +773,28 @@ pub struct GroupItem {
     display_is_read: bool,
     enable_history_for_new_members: bool,
 }
+
+js_object!(GroupItem {
+    "groupID": group_id,
+    "groupName": group_name,
+    "notification": notification,
+    "notificationUserID": notification_user_id,
+    "notificationUpdateTime": notification_update_time,
+    "introduction": introduction,
+    "faceURL": face_url,
+    "ownerUserID": owner_user_id,
+    "createTime": create_time,
+    "memberCount": member_count,
+    "status": status,
+    "creatorUserID": creator_user_id,
+    "groupType": group_type,
+    "needVerification": need_verification,
+    "ex": ex,
+    "applyMemberFriend": apply_member_friend,
+    "lookMemberInfo": look_member_info,
+    "displayIsRead": display_is_read,
+    "enableHistoryForNewMembers": enable_history_for_new_members,
+});
 
 /// A group as `GroupItem`.
 pub fn group_item(g: &Group) -> GroupItem {
@@ -639,26 +822,41 @@ pub fn group_item(g: &Group) -> GroupItem {
 }
 
 /// `GroupMemberItem`.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone)]
+#[cfg_attr(test, derive(serde::Serialize))]
+#[cfg_attr(test, serde(rename_all = "camelCase"))]
 pub struct GroupMemberItem {
-    #[serde(rename = "groupID")]
+    #[cfg_attr(test, serde(rename = "groupID"))]
     group_id: String,
-    #[serde(rename = "userID")]
+    #[cfg_attr(test, serde(rename = "userID"))]
     user_id: String,
     nickname: String,
-    #[serde(rename = "faceURL")]
+    #[cfg_attr(test, serde(rename = "faceURL"))]
     face_url: String,
     role_level: i32,
     mute_end_time: i64,
     join_time: i64,
     join_source: i32,
-    #[serde(rename = "inviterUserID")]
+    #[cfg_attr(test, serde(rename = "inviterUserID"))]
     inviter_user_id: String,
-    #[serde(rename = "operatorUserID")]
+    #[cfg_attr(test, serde(rename = "operatorUserID"))]
     operator_user_id: String,
     ex: String,
 }
+
+js_object!(GroupMemberItem {
+    "groupID": group_id,
+    "userID": user_id,
+    "nickname": nickname,
+    "faceURL": face_url,
+    "roleLevel": role_level,
+    "muteEndTime": mute_end_time,
+    "joinTime": join_time,
+    "joinSource": join_source,
+    "inviterUserID": inviter_user_id,
+    "operatorUserID": operator_user_id,
+    "ex": ex,
+});
 
 /// A member as `GroupMemberItem`.
 pub fn member_item(m: &Member) -> GroupMemberItem {
@@ -1066,6 +1264,157 @@ mod tests {
         assert_eq!(detail["seq"], 3);
         assert_eq!(detail["conversationID"], "sg_g1");
         assert!(!item.content.contains("secret"), "the text is gone");
+    }
+
+    /// Messages of every shape the items distinguish: text, raw notification, revoked, failed.
+    fn sample_messages() -> Vec<Message> {
+        let text = msg()
+            .conv("sg_g1")
+            .seq(7)
+            .text("hi \"there\" \u{1F600}\n</b>")
+            .build();
+        let mut notification = msg().conv("sg_g1").seq(8).build();
+        notification.content_type = 1501;
+        notification.content = Content::Raw(br#"{"detail":"{\"group\":{}}"}"#.to_vec());
+        let mut raw = msg().conv("si_a_b").seq(u64::MAX >> 11).build();
+        raw.content_type = 102;
+        raw.content = Content::Raw(vec![b'x', 0xff, b'y']);
+        raw.create_time = -3;
+        let revoked = msg()
+            .conv("sg_g1")
+            .seq(3)
+            .text("secret")
+            .status(MessageStatus::Revoked {
+                by: "owner".into(),
+                role: 100,
+                nickname: "Olga \\ O".into(),
+                time: 1_700_000_000_000,
+            })
+            .build();
+        let failed = msg()
+            .conv("sg_g1")
+            .text("x")
+            .status(MessageStatus::Failed { code: 1302 })
+            .build();
+        vec![text, notification, raw, revoked, failed]
+    }
+
+    /// Every outgoing item is the text serde_json wrote for the derived `Serialize` it replaces.
+    #[wasm_bindgen_test]
+    fn items_are_written_as_serde_json_writes_them() {
+        fn same<T: ToJson + serde::Serialize>(item: &T) {
+            assert_eq!(msgjson::to_text(item), serde_json::to_string(item).unwrap());
+        }
+        let messages = sample_messages();
+        for m in &messages {
+            same(&message_item(m));
+        }
+        same(&message_items(&messages));
+        same(&text_draft("draft \u{0}", None, 5));
+        let user = User {
+            user_id: "u1".into(),
+            nickname: "Ann".into(),
+            face_url: "https://example.invalid/a.png".into(),
+            create_time: 1_700_000_000_000,
+            app_manager_level: -1,
+            ..User::default()
+        };
+        same(&text_draft("draft", Some(&user), 5));
+        same(&self_user_info(&user));
+        same(&public_user_item(&user));
+        same(&vec![
+            public_user_item(&user),
+            public_user_item(&User::default()),
+        ]);
+        let friend = Friend {
+            owner_user_id: "u0".into(),
+            user: user.clone(),
+            remark: "r".into(),
+            is_pinned: true,
+            ..Friend::default()
+        };
+        same(&friend_item(&friend));
+        let group = Group::try_from(chorus_proto::pb::sdkws::GroupInfo {
+            group_id: "g1".into(),
+            group_name: "Team \"A\"".into(),
+            member_count: u32::MAX,
+            look_member_info: 1,
+            ..Default::default()
+        })
+        .unwrap();
+        same(&group_item(&group));
+        let member = Member {
+            group_id: "g1".into(),
+            user_id: "u2".into(),
+            role_level: 60,
+            mute_end_time: i64::MIN,
+            ..Member::default()
+        };
+        same(&member_item(&member));
+        same(&revoked_item(&RevokedInfo {
+            conversation_id: ConversationId::single("a", "b"),
+            seq: chorus_core::model::Seq(9),
+            client_msg_id: "c9".into(),
+            revoker_user_id: "a".into(),
+            revoker_role: 0,
+            revoker_nickname: String::new(),
+            revoke_time: 1,
+            is_admin_revoke: true,
+        }));
+        let mut names = Names::default();
+        names.set_self("a");
+        names.user("b", "Bee", "");
+        let mut conversation = Conversation::new(ConversationId::single("a", "b"));
+        conversation.latest_message = messages.first().cloned();
+        conversation.is_pinned = true;
+        same(&conversation_item(&conversation, &names));
+        same(&conversation_items(
+            &[conversation, Conversation::new(ConversationId::group("g1"))],
+            &names,
+        ));
+        same(&HistoryResult {
+            message_list: message_items(&messages),
+            is_end: true,
+            last_min_seq: 3,
+            err_code: 0,
+            err_msg: String::new(),
+        });
+    }
+
+    /// A notification's `detail` is found exactly where serde's derived reader found it.
+    #[wasm_bindgen_test]
+    fn notification_details_are_read_as_serde_read_them() {
+        #[derive(serde::Deserialize)]
+        struct Wrapped {
+            detail: String,
+        }
+        let serde_detail = |content: &str| {
+            serde_json::from_str::<Wrapped>(content)
+                .map(|w| w.detail)
+                .unwrap_or_else(|_| content.to_owned())
+        };
+        for content in [
+            r#"{"detail":"{\"a\":1}"}"#,
+            r#"{"other":1,"detail":"x"}"#,
+            r#" { "detail" : "spaced \u00e9" } "#,
+            r#"{"detail":"a","detail":"b"}"#,
+            r#"{"detail":null}"#,
+            r#"{"detail":1}"#,
+            r#"{}"#,
+            r#"["listed"]"#,
+            r#"["a","b"]"#,
+            r#"[]"#,
+            "not json",
+            "",
+            r#""detail""#,
+        ] {
+            assert_eq!(
+                notification_detail(content),
+                serde_detail(content),
+                "{content}"
+            );
+        }
+        assert_eq!(text_content("a\"b"), r#"{"content":"a\"b"}"#);
     }
 
     #[wasm_bindgen_test]

@@ -22,16 +22,15 @@ use chorus_core::changes::{Changes, OutboxEntry, SyncState, VersionKind, Version
 use chorus_core::model::{Conversation, ConversationId, Friend, Group, Member, Message, Seq, User};
 use chorus_core::store::{Direction, Store, StoreError};
 use chorus_core::VecMap;
+use chorus_proto::msgjson::{FromJson, ToJson};
 use futures::future::LocalBoxFuture;
 use rexie::{Rexie, TransactionMode};
-use serde::de::DeserializeOwned;
-use serde::Serialize;
 use wasm_bindgen::JsValue;
 
 use crate::error::SdkError;
 use record::{
-    backend, entity_from_js, marker_from_js, messages_from_js, outbox_from_js, prefix_range,
-    seq_range, sync_state_from_js, version_key,
+    backend, entity_from_js, entity_json, entity_to_js, marker_from_js, messages_from_js,
+    outbox_from_js, prefix_range, seq_range, sync_state_from_js, version_key,
 };
 pub use schema::{
     CONVERSATIONS, CURSORS, FRIENDS, GROUPS, MEMBERS, MESSAGES, META, OUTBOX, SCHEMA_VERSION,
@@ -73,14 +72,11 @@ impl IdbStore {
         self.rexie.close();
     }
 
-    /// Stores `value` under `key` in [`META`], replacing any previous value, and waits until the
-    /// transaction has committed.
-    pub async fn put_meta<T: Serialize + ?Sized>(
-        &self,
-        key: &str,
-        value: &T,
-    ) -> Result<(), SdkError> {
-        let value = serde_wasm_bindgen::to_value(value)?;
+    /// Stores `value` under `key` in [`META`] in its JSON form (see [`ToJson`]), replacing any
+    /// previous value, and waits until the transaction has committed.
+    pub async fn put_meta(&self, key: &str, value: &dyn ToJson) -> Result<(), SdkError> {
+        let value =
+            entity_to_js(value, "a setting").map_err(|e| SdkError::Convert(e.to_string()))?;
         let tx = self
             .rexie
             .transaction(&[META], TransactionMode::ReadWrite)?;
@@ -93,14 +89,17 @@ impl IdbStore {
         Ok(())
     }
 
-    /// The value stored under `key` in [`META`], if any.
-    pub async fn get_meta<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, SdkError> {
+    /// The value stored under `key` in [`META`], if any, read from its JSON form (see
+    /// [`FromJson`]); values stored with serde-wasm-bindgen read as well.
+    pub async fn get_meta<T: FromJson>(&self, key: &str) -> Result<Option<T>, SdkError> {
         let tx = self.rexie.transaction(&[META], TransactionMode::ReadOnly)?;
         let found = tx.store(META)?.get(JsValue::from_str(key)).await?;
-        Ok(match found {
-            Some(value) => Some(serde_wasm_bindgen::from_value(value)?),
-            None => None,
-        })
+        let Some(value) = found else {
+            return Ok(None);
+        };
+        let convert = |e: &dyn std::fmt::Display| SdkError::Convert(format!("{META}/{key}: {e}"));
+        let json = entity_json(&value, "a setting").map_err(|e| convert(&e))?;
+        T::from_json(json).map(Some).map_err(|e| convert(&e))
     }
 
     /// Removes the value stored under `key` in [`META`], if any.
@@ -154,7 +153,7 @@ impl IdbStore {
     }
 
     /// The entity under `key` in `store` (see [`entity_from_js`]).
-    async fn get<T: DeserializeOwned>(
+    async fn get<T: FromJson>(
         &self,
         store: &'static str,
         key: JsValue,
@@ -176,7 +175,7 @@ impl IdbStore {
     }
 
     /// Every entity in `store` within `range` (everything when `None`), in key order.
-    async fn get_all<T: DeserializeOwned>(
+    async fn get_all<T: FromJson>(
         &self,
         store: &'static str,
         range: Option<rexie::KeyRange>,

@@ -1,6 +1,7 @@
 //! How values become IndexedDB records and keys, and back.
 //!
-//! Entities are stored in their serde form, written and read back through their JSON text (see
+//! Entities are stored in their serde form, written and read back through their JSON text with
+//! `chorus_proto::msgjson` (see
 //! [`entity_to_js`], [`entity_from_js`]). Sync states, outbox entries and version markers are
 //! plain objects with the fields of their serde form, written and read field by field (see
 //! [`sync_state_to_js`], [`outbox_to_js`], [`marker_to_js`]); the records of earlier versions,
@@ -16,10 +17,9 @@ use chorus_core::model::{Content, ConversationId, Message, MessageStatus, Seq};
 use chorus_core::ranges::{SeqRange, SeqRanges};
 use chorus_core::store::StoreError;
 use chorus_proto::constants::SessionType;
+use chorus_proto::msgjson::{self, FromJson, Json, ToJson};
 use js_sys::{Array, Object, Reflect, Uint8Array};
 use rexie::KeyRange;
-use serde::de::DeserializeOwned;
-use serde::Serialize;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -29,23 +29,11 @@ use crate::js_read::{
 };
 
 /// Converts an entity (conversation, user, friend, group, member) for writing through its JSON
-/// text, with the serde_json serializers the SDK has for these types anyway (tab messages carry
-/// them), instead of a second, serde-wasm-bindgen serializer per type. Maps are written as plain
-/// objects and bytes as arrays of numbers, which [`entity_from_js`] reads like the `Map`s and
-/// `Uint8Array`s of records written before.
-pub fn entity_to_js<T: Serialize + ?Sized>(value: &T, what: &str) -> Result<JsValue, StoreError> {
-    parse_record(serde_json::to_string(value), what)
-}
-
-/// The record of an entity's JSON text (see [`entity_to_js`]).
-fn parse_record(
-    text: Result<String, serde_json::Error>,
-    what: &str,
-) -> Result<JsValue, StoreError> {
-    let text = text.map_err(|err| {
-        StoreError::Backend(format!("cannot convert {what} for IndexedDB: {err}"))
-    })?;
-    js_sys::JSON::parse(&text).map_err(|_| {
+/// text, with the `msgjson` writers the SDK has for these types anyway (tab messages carry them).
+/// Maps are written as plain objects and bytes as arrays of numbers, which [`entity_from_js`]
+/// reads like the `Map`s and `Uint8Array`s of records written before.
+pub fn entity_to_js(value: &dyn ToJson, what: &str) -> Result<JsValue, StoreError> {
+    js_sys::JSON::parse(&msgjson::to_text(value)).map_err(|_| {
         StoreError::Backend(format!(
             "cannot convert {what} for IndexedDB: JSON.parse refused its JSON text"
         ))
@@ -53,13 +41,18 @@ fn parse_record(
 }
 
 /// Reads a stored entity (conversation, user, friend, group, member) back through its JSON text,
-/// with the serde_json deserializers the SDK has for these types anyway (tab messages carry them),
-/// instead of a second, serde-wasm-bindgen deserializer per type. Records written before with
-/// serde-wasm-bindgen read as well: their JavaScript `Map`s read as objects and their
-/// `Uint8Array`s as arrays of numbers, which is what these types' JSON forms accept.
-pub fn entity_from_js<T: DeserializeOwned>(value: JsValue, what: &str) -> Result<T, StoreError> {
-    let text = record_text(&value, what)?;
-    serde_json::from_slice(text.as_bytes()).map_err(|err| unreadable_json(what, &err))
+/// with the `msgjson` readers the SDK has for these types anyway (tab messages carry them).
+/// Records written before with serde-wasm-bindgen read as well: their JavaScript `Map`s read as
+/// objects and their `Uint8Array`s as arrays of numbers, which is what these types' JSON forms
+/// accept.
+pub fn entity_from_js<T: FromJson>(value: JsValue, what: &str) -> Result<T, StoreError> {
+    T::from_json(entity_json(&value, what)?).map_err(|err| unreadable_json(what, &err))
+}
+
+/// The JSON tree of a stored value (see [`json_text`]).
+pub fn entity_json(value: &JsValue, what: &str) -> Result<Json, StoreError> {
+    let text = record_text(value, what)?;
+    Json::parse(&text).map_err(|err| unreadable_json(what, &err))
 }
 
 /// The JSON text of a stored entity (see [`json_text`]).
@@ -72,7 +65,7 @@ fn record_text(value: &JsValue, what: &str) -> Result<String, StoreError> {
 }
 
 /// A stored `what` whose JSON text `err` keeps from being read.
-fn unreadable_json(what: &str, err: &serde_json::Error) -> StoreError {
+fn unreadable_json(what: &str, err: &dyn std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("stored {what} cannot be read: {err}"))
 }
 

@@ -20,6 +20,7 @@ use chorus_core::changes::{Changes, ChangesError, MessageRewrite, OutboxChange, 
 use chorus_core::model::{Conversation, ConversationId, Message, Seq};
 use chorus_core::ranges::SeqRange;
 use chorus_core::store::StoreError;
+use chorus_proto::msgjson::ToJson;
 use futures::future::{join_all, LocalBoxFuture};
 use rexie::{Rexie, Store, Transaction, TransactionMode};
 use wasm_bindgen::JsValue;
@@ -48,7 +49,7 @@ fn put_all<'s>(store: &'s Store, records: Vec<(JsValue, Option<JsValue>)>) -> Op
 }
 
 /// The records of the entities `values` (inline keys), or nothing when there are none.
-fn put_values<'s, T: serde::Serialize>(
+fn put_values<'s, T: ToJson>(
     scope: &'s Scope,
     name: &'static str,
     values: &[T],

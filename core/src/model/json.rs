@@ -1,0 +1,927 @@
+//! The JSON form of the model types through [`chorus_proto::msgjson`], one small function per
+//! type, so that code which only moves these values as JSON text (the browser's stored rows and
+//! tab messages) needs no serde code for them.
+//!
+//! The text is exactly what the serde derives of these types write: keys as the field names, in
+//! declaration order; enums externally tagged (`"Sent"`, `{"Failed":{"code":1}}`); wire enums as
+//! their integers; [`ConversationId`] and [`Seq`] as their inner value; raw content as an array
+//! of numbers. Reading accepts everything the derives accept for such text (members in any
+//! order, unknown members ignored) and is lenient where they are strict: a missing or `null`
+//! field reads as its zero value. A member given twice, an unknown enum variant, an unknown wire
+//! enum value or an invalid conversation id is an error, as with the derives.
+
+use chorus_proto::constants::{AllowType, SessionType, UnknownValue};
+use chorus_proto::msgjson::{
+    FieldSink, Fields, FromJson, Json, JsonError, ListOut, Out, ToJson, WriteFields,
+};
+
+use super::{
+    Announcement, Content, Conversation, ConversationId, Friend, Group, Member, Message,
+    MessageStatus, Seq, User,
+};
+
+/// The members of a struct's object; `null` reads as an object without members, so every field
+/// takes its zero value.
+pub(crate) fn members(value: Json) -> Result<Fields, JsonError> {
+    let value = match value {
+        Json::Null => Json::Obj(Vec::new()),
+        value => value,
+    };
+    Fields::open(value)?.ok_or_else(|| JsonError::from_display("expected an object"))
+}
+
+/// A wire enum stored as its integer (what the derives' `wire_i32` writes).
+fn wire<T>(
+    fields: &mut Fields,
+    key: &str,
+    convert: fn(i32) -> Result<T, UnknownValue>,
+) -> Result<T, JsonError> {
+    let raw: i32 = fields.take(key)?;
+    convert(raw).map_err(|err| JsonError::from_display(format!("{err} (field `{key}`)")))
+}
+
+/// The tag and the value of an externally tagged enum: `"Tag"` (a unit variant, value `null`)
+/// or `{"Tag": value}`.
+fn variant(value: Json, what: &str) -> Result<(String, Json), JsonError> {
+    match value {
+        Json::Str(tag) => Ok((tag, Json::Null)),
+        Json::Obj(members) => {
+            let mut members = members.into_iter();
+            match (members.next(), members.next()) {
+                (Some(member), None) => Ok(member),
+                _ => Err(JsonError::from_display(format!(
+                    "expected enum {what}: an object with one member"
+                ))),
+            }
+        }
+        other => Err(JsonError::from_display(format!(
+            "invalid type: {}, expected enum {what}",
+            other.kind()
+        ))),
+    }
+}
+
+/// The error of a tag that names no variant of `what`.
+fn unknown_variant(tag: &str, what: &str, expected: &str) -> JsonError {
+    JsonError::from_display(format!(
+        "unknown variant `{tag}` of {what}, expected one of {expected}"
+    ))
+}
+
+macro_rules! written_as_object {
+    ($($t:ty),*) => {$(
+        impl ToJson for $t {
+            fn to_out(&self) -> Out<'_> {
+                Out::Msg(self)
+            }
+        }
+    )*};
+}
+
+written_as_object!(
+    Message,
+    Conversation,
+    User,
+    Friend,
+    Announcement,
+    Group,
+    Member
+);
+
+impl ToJson for ConversationId {
+    fn to_out(&self) -> Out<'_> {
+        Out::Str(&self.0)
+    }
+}
+
+impl FromJson for ConversationId {
+    fn from_json(value: Json) -> Result<Self, JsonError> {
+        ConversationId::parse(String::from_json(value)?).map_err(JsonError::from_display)
+    }
+}
+
+impl ToJson for Seq {
+    fn to_out(&self) -> Out<'_> {
+        Out::U64(self.0)
+    }
+}
+
+impl FromJson for Seq {
+    fn from_json(value: Json) -> Result<Self, JsonError> {
+        u64::from_json(value).map(Seq)
+    }
+}
+
+/// Bytes written as an array of numbers, as serde writes a `Vec<u8>`.
+struct ByteList<'a>(&'a [u8]);
+
+impl ListOut for ByteList<'_> {
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    fn each(&self, f: &mut dyn FnMut(Out<'_>)) {
+        for byte in self.0 {
+            f(Out::U32(u32::from(*byte)));
+        }
+    }
+}
+
+/// Bytes read from an array of numbers (`null` is empty).
+fn byte_list(value: Json) -> Result<Vec<u8>, JsonError> {
+    let items = match value {
+        Json::Null => return Ok(Vec::new()),
+        Json::List(items) => items,
+        other => {
+            return Err(JsonError::from_display(format!(
+                "invalid type: {}, expected an array of bytes",
+                other.kind()
+            )))
+        }
+    };
+    items
+        .into_iter()
+        .map(|item| {
+            let n = u32::from_json(item)?;
+            u8::try_from(n).map_err(|_| JsonError::from_display(format!("byte {n} out of range")))
+        })
+        .collect()
+}
+
+impl ToJson for Content {
+    fn to_out(&self) -> Out<'_> {
+        Out::Msg(self)
+    }
+}
+
+impl WriteFields for Content {
+    fn field_count(&self) -> usize {
+        1
+    }
+
+    fn write_fields(&self, sink: &mut dyn FieldSink) {
+        match self {
+            Content::Text(text) => sink.field("Text", Out::Str(text)),
+            Content::Raw(bytes) => sink.field("Raw", Out::List(&ByteList(bytes))),
+        }
+    }
+}
+
+impl FromJson for Content {
+    fn from_json(value: Json) -> Result<Self, JsonError> {
+        let (tag, value) = variant(value, "Content")?;
+        match tag.as_str() {
+            "Text" => String::from_json(value).map(Content::Text),
+            "Raw" => byte_list(value).map(Content::Raw),
+            _ => Err(unknown_variant(&tag, "Content", "`Text`, `Raw`")),
+        }
+    }
+}
+
+/// The fields of [`MessageStatus::Failed`].
+struct FailedFields {
+    code: i32,
+}
+
+impl WriteFields for FailedFields {
+    fn field_count(&self) -> usize {
+        1
+    }
+
+    fn write_fields(&self, sink: &mut dyn FieldSink) {
+        sink.field("code", Out::I32(self.code));
+    }
+}
+
+/// The fields of [`MessageStatus::Revoked`].
+struct RevokedFields<'a> {
+    by: &'a str,
+    role: i32,
+    nickname: &'a str,
+    time: i64,
+}
+
+impl WriteFields for RevokedFields<'_> {
+    fn field_count(&self) -> usize {
+        4
+    }
+
+    fn write_fields(&self, sink: &mut dyn FieldSink) {
+        sink.field("by", Out::Str(self.by));
+        sink.field("role", Out::I32(self.role));
+        sink.field("nickname", Out::Str(self.nickname));
+        sink.field("time", Out::I64(self.time));
+    }
+}
+
+impl ToJson for MessageStatus {
+    fn to_out(&self) -> Out<'_> {
+        match self {
+            MessageStatus::Sending => Out::Str("Sending"),
+            MessageStatus::Sent => Out::Str("Sent"),
+            MessageStatus::Deleted => Out::Str("Deleted"),
+            MessageStatus::Filtered => Out::Str("Filtered"),
+            MessageStatus::Failed { .. } | MessageStatus::Revoked { .. } => Out::Msg(self),
+        }
+    }
+}
+
+/// The tagged object of the variants with fields (unit variants are written as strings).
+impl WriteFields for MessageStatus {
+    fn field_count(&self) -> usize {
+        usize::from(matches!(
+            self,
+            MessageStatus::Failed { .. } | MessageStatus::Revoked { .. }
+        ))
+    }
+
+    fn write_fields(&self, sink: &mut dyn FieldSink) {
+        match self {
+            MessageStatus::Failed { code } => {
+                sink.field("Failed", Out::Msg(&FailedFields { code: *code }));
+            }
+            MessageStatus::Revoked {
+                by,
+                role,
+                nickname,
+                time,
+            } => sink.field(
+                "Revoked",
+                Out::Msg(&RevokedFields {
+                    by,
+                    role: *role,
+                    nickname,
+                    time: *time,
+                }),
+            ),
+            MessageStatus::Sending
+            | MessageStatus::Sent
+            | MessageStatus::Deleted
+            | MessageStatus::Filtered => {}
+        }
+    }
+}
+
+impl FromJson for MessageStatus {
+    fn from_json(value: Json) -> Result<Self, JsonError> {
+        let (tag, value) = variant(value, "MessageStatus")?;
+        Ok(match tag.as_str() {
+            "Sending" => MessageStatus::Sending,
+            "Sent" => MessageStatus::Sent,
+            "Deleted" => MessageStatus::Deleted,
+            "Filtered" => MessageStatus::Filtered,
+            "Failed" => {
+                let mut f = members(value)?;
+                MessageStatus::Failed {
+                    code: f.take("code")?,
+                }
+            }
+            "Revoked" => {
+                let mut f = members(value)?;
+                MessageStatus::Revoked {
+                    by: f.take("by")?,
+                    role: f.take("role")?,
+                    nickname: f.take("nickname")?,
+                    time: f.take("time")?,
+                }
+            }
+            _ => {
+                return Err(unknown_variant(
+                    &tag,
+                    "MessageStatus",
+                    "`Sending`, `Sent`, `Failed`, `Deleted`, `Filtered`, `Revoked`",
+                ))
+            }
+        })
+    }
+}
+
+impl WriteFields for Message {
+    fn field_count(&self) -> usize {
+        22
+    }
+
+    fn write_fields(&self, sink: &mut dyn FieldSink) {
+        sink.field("conversation_id", self.conversation_id.to_out());
+        sink.field("seq", self.seq.to_out());
+        sink.field("client_msg_id", Out::Str(&self.client_msg_id));
+        sink.field("server_msg_id", Out::Str(&self.server_msg_id));
+        sink.field("send_id", Out::Str(&self.send_id));
+        sink.field("recv_id", Out::Str(&self.recv_id));
+        sink.field("group_id", Out::Str(&self.group_id));
+        sink.field("sender_platform_id", Out::I32(self.sender_platform_id));
+        sink.field("sender_nickname", Out::Str(&self.sender_nickname));
+        sink.field("sender_face_url", Out::Str(&self.sender_face_url));
+        sink.field("session_type", Out::I32(self.session_type.as_i32()));
+        sink.field("msg_from", Out::I32(self.msg_from));
+        sink.field("content_type", Out::I32(self.content_type));
+        sink.field("content", self.content.to_out());
+        sink.field("send_time", Out::I64(self.send_time));
+        sink.field("create_time", Out::I64(self.create_time));
+        sink.field("status", self.status.to_out());
+        sink.field("is_read", Out::Bool(self.is_read));
+        sink.field("options", self.options.to_out());
+        sink.field("at_user_ids", self.at_user_ids.to_out());
+        sink.field("attached_info", Out::Str(&self.attached_info));
+        sink.field("ex", Out::Str(&self.ex));
+    }
+}
+
+impl FromJson for Message {
+    fn from_json(value: Json) -> Result<Self, JsonError> {
+        let mut f = members(value)?;
+        Ok(Message {
+            conversation_id: f.take("conversation_id")?,
+            seq: f.take("seq")?,
+            client_msg_id: f.take("client_msg_id")?,
+            server_msg_id: f.take("server_msg_id")?,
+            send_id: f.take("send_id")?,
+            recv_id: f.take("recv_id")?,
+            group_id: f.take("group_id")?,
+            sender_platform_id: f.take("sender_platform_id")?,
+            sender_nickname: f.take("sender_nickname")?,
+            sender_face_url: f.take("sender_face_url")?,
+            session_type: wire(&mut f, "session_type", SessionType::try_from)?,
+            msg_from: f.take("msg_from")?,
+            content_type: f.take("content_type")?,
+            content: f.take("content")?,
+            send_time: f.take("send_time")?,
+            create_time: f.take("create_time")?,
+            status: f.take("status")?,
+            is_read: f.take("is_read")?,
+            options: f.take("options")?,
+            at_user_ids: f.take("at_user_ids")?,
+            attached_info: f.take("attached_info")?,
+            ex: f.take("ex")?,
+        })
+    }
+}
+
+impl WriteFields for Conversation {
+    fn field_count(&self) -> usize {
+        15
+    }
+
+    fn write_fields(&self, sink: &mut dyn FieldSink) {
+        sink.field("id", self.id.to_out());
+        sink.field(
+            "conversation_type",
+            Out::I32(self.conversation_type.as_i32()),
+        );
+        sink.field("user_id", Out::Str(&self.user_id));
+        sink.field("group_id", Out::Str(&self.group_id));
+        sink.field("recv_msg_opt", Out::I32(self.recv_msg_opt));
+        sink.field("is_pinned", Out::Bool(self.is_pinned));
+        sink.field("is_private_chat", Out::Bool(self.is_private_chat));
+        sink.field("burn_duration", Out::I32(self.burn_duration));
+        sink.field("group_at_type", Out::I32(self.group_at_type));
+        sink.field("attached_info", Out::Str(&self.attached_info));
+        sink.field("ex", Out::Str(&self.ex));
+        sink.field("min_seq", self.min_seq.to_out());
+        sink.field("max_seq", self.max_seq.to_out());
+        sink.field("has_read_seq", self.has_read_seq.to_out());
+        sink.field("latest_message", self.latest_message.to_out());
+    }
+}
+
+impl FromJson for Conversation {
+    fn from_json(value: Json) -> Result<Self, JsonError> {
+        let mut f = members(value)?;
+        Ok(Conversation {
+            id: f.take("id")?,
+            conversation_type: wire(&mut f, "conversation_type", SessionType::try_from)?,
+            user_id: f.take("user_id")?,
+            group_id: f.take("group_id")?,
+            recv_msg_opt: f.take("recv_msg_opt")?,
+            is_pinned: f.take("is_pinned")?,
+            is_private_chat: f.take("is_private_chat")?,
+            burn_duration: f.take("burn_duration")?,
+            group_at_type: f.take("group_at_type")?,
+            attached_info: f.take("attached_info")?,
+            ex: f.take("ex")?,
+            min_seq: f.take("min_seq")?,
+            max_seq: f.take("max_seq")?,
+            has_read_seq: f.take("has_read_seq")?,
+            latest_message: f.take("latest_message")?,
+        })
+    }
+}
+
+impl WriteFields for User {
+    fn field_count(&self) -> usize {
+        7
+    }
+
+    fn write_fields(&self, sink: &mut dyn FieldSink) {
+        sink.field("user_id", Out::Str(&self.user_id));
+        sink.field("nickname", Out::Str(&self.nickname));
+        sink.field("face_url", Out::Str(&self.face_url));
+        sink.field("ex", Out::Str(&self.ex));
+        sink.field("create_time", Out::I64(self.create_time));
+        sink.field("app_manager_level", Out::I32(self.app_manager_level));
+        sink.field("global_recv_msg_opt", Out::I32(self.global_recv_msg_opt));
+    }
+}
+
+impl FromJson for User {
+    fn from_json(value: Json) -> Result<Self, JsonError> {
+        let mut f = members(value)?;
+        Ok(User {
+            user_id: f.take("user_id")?,
+            nickname: f.take("nickname")?,
+            face_url: f.take("face_url")?,
+            ex: f.take("ex")?,
+            create_time: f.take("create_time")?,
+            app_manager_level: f.take("app_manager_level")?,
+            global_recv_msg_opt: f.take("global_recv_msg_opt")?,
+        })
+    }
+}
+
+impl WriteFields for Friend {
+    fn field_count(&self) -> usize {
+        8
+    }
+
+    fn write_fields(&self, sink: &mut dyn FieldSink) {
+        sink.field("owner_user_id", Out::Str(&self.owner_user_id));
+        sink.field("user", self.user.to_out());
+        sink.field("remark", Out::Str(&self.remark));
+        sink.field("create_time", Out::I64(self.create_time));
+        sink.field("add_source", Out::I32(self.add_source));
+        sink.field("operator_user_id", Out::Str(&self.operator_user_id));
+        sink.field("ex", Out::Str(&self.ex));
+        sink.field("is_pinned", Out::Bool(self.is_pinned));
+    }
+}
+
+impl FromJson for Friend {
+    fn from_json(value: Json) -> Result<Self, JsonError> {
+        let mut f = members(value)?;
+        Ok(Friend {
+            owner_user_id: f.take("owner_user_id")?,
+            user: f.take("user")?,
+            remark: f.take("remark")?,
+            create_time: f.take("create_time")?,
+            add_source: f.take("add_source")?,
+            operator_user_id: f.take("operator_user_id")?,
+            ex: f.take("ex")?,
+            is_pinned: f.take("is_pinned")?,
+        })
+    }
+}
+
+impl WriteFields for Announcement {
+    fn field_count(&self) -> usize {
+        3
+    }
+
+    fn write_fields(&self, sink: &mut dyn FieldSink) {
+        sink.field("text", Out::Str(&self.text));
+        sink.field("editor_user_id", Out::Str(&self.editor_user_id));
+        sink.field("updated_at", Out::I64(self.updated_at));
+    }
+}
+
+impl FromJson for Announcement {
+    fn from_json(value: Json) -> Result<Self, JsonError> {
+        let mut f = members(value)?;
+        Ok(Announcement {
+            text: f.take("text")?,
+            editor_user_id: f.take("editor_user_id")?,
+            updated_at: f.take("updated_at")?,
+        })
+    }
+}
+
+impl WriteFields for Group {
+    fn field_count(&self) -> usize {
+        16
+    }
+
+    fn write_fields(&self, sink: &mut dyn FieldSink) {
+        sink.field("group_id", Out::Str(&self.group_id));
+        sink.field("name", Out::Str(&self.name));
+        sink.field("announcement", self.announcement.to_out());
+        sink.field("introduction", Out::Str(&self.introduction));
+        sink.field("face_url", Out::Str(&self.face_url));
+        sink.field("owner_user_id", Out::Str(&self.owner_user_id));
+        sink.field("creator_user_id", Out::Str(&self.creator_user_id));
+        sink.field("create_time", Out::I64(self.create_time));
+        sink.field("member_count", Out::U32(self.member_count));
+        sink.field("ex", Out::Str(&self.ex));
+        sink.field("status", Out::I32(self.status));
+        sink.field("group_type", Out::I32(self.group_type));
+        sink.field("need_verification", Out::I32(self.need_verification));
+        sink.field("look_member_info", Out::I32(self.look_member_info.as_i32()));
+        sink.field(
+            "apply_member_friend",
+            Out::I32(self.apply_member_friend.as_i32()),
+        );
+        sink.field(
+            "history_for_new_members",
+            self.history_for_new_members.to_out(),
+        );
+    }
+}
+
+impl FromJson for Group {
+    fn from_json(value: Json) -> Result<Self, JsonError> {
+        let mut f = members(value)?;
+        Ok(Group {
+            group_id: f.take("group_id")?,
+            name: f.take("name")?,
+            announcement: f.take("announcement")?,
+            introduction: f.take("introduction")?,
+            face_url: f.take("face_url")?,
+            owner_user_id: f.take("owner_user_id")?,
+            creator_user_id: f.take("creator_user_id")?,
+            create_time: f.take("create_time")?,
+            member_count: f.take("member_count")?,
+            ex: f.take("ex")?,
+            status: f.take("status")?,
+            group_type: f.take("group_type")?,
+            need_verification: f.take("need_verification")?,
+            look_member_info: wire(&mut f, "look_member_info", AllowType::try_from)?,
+            apply_member_friend: wire(&mut f, "apply_member_friend", AllowType::try_from)?,
+            history_for_new_members: f.take("history_for_new_members")?,
+        })
+    }
+}
+
+impl WriteFields for Member {
+    fn field_count(&self) -> usize {
+        12
+    }
+
+    fn write_fields(&self, sink: &mut dyn FieldSink) {
+        sink.field("group_id", Out::Str(&self.group_id));
+        sink.field("user_id", Out::Str(&self.user_id));
+        sink.field("role_level", Out::I32(self.role_level));
+        sink.field("join_time", Out::I64(self.join_time));
+        sink.field("nickname", Out::Str(&self.nickname));
+        sink.field("face_url", Out::Str(&self.face_url));
+        sink.field("app_manager_level", Out::I32(self.app_manager_level));
+        sink.field("join_source", Out::I32(self.join_source));
+        sink.field("operator_user_id", Out::Str(&self.operator_user_id));
+        sink.field("inviter_user_id", Out::Str(&self.inviter_user_id));
+        sink.field("ex", Out::Str(&self.ex));
+        sink.field("mute_end_time", Out::I64(self.mute_end_time));
+    }
+}
+
+impl FromJson for Member {
+    fn from_json(value: Json) -> Result<Self, JsonError> {
+        let mut f = members(value)?;
+        Ok(Member {
+            group_id: f.take("group_id")?,
+            user_id: f.take("user_id")?,
+            role_level: f.take("role_level")?,
+            join_time: f.take("join_time")?,
+            nickname: f.take("nickname")?,
+            face_url: f.take("face_url")?,
+            app_manager_level: f.take("app_manager_level")?,
+            join_source: f.take("join_source")?,
+            operator_user_id: f.take("operator_user_id")?,
+            inviter_user_id: f.take("inviter_user_id")?,
+            ex: f.take("ex")?,
+            mute_end_time: f.take("mute_end_time")?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use chorus_proto::msgjson::{from_text, to_text, FromJson, ToJson};
+    use proptest::prelude::*;
+    use serde::de::DeserializeOwned;
+    use serde::Serialize;
+
+    use super::*;
+    use crate::entities::RevokedInfo;
+
+    /// Our text is the derive's text, and the derive's text reads back as the value.
+    fn same_as_serde<T>(value: &T)
+    where
+        T: ToJson + FromJson + Serialize + DeserializeOwned + PartialEq + std::fmt::Debug,
+    {
+        let theirs = serde_json::to_string(value).unwrap();
+        assert_eq!(to_text(value), theirs);
+        assert_eq!(&from_text::<T>(&theirs).unwrap(), value);
+    }
+
+    fn text() -> impl Strategy<Value = String> {
+        // Any characters, quotes, backslashes and controls included (escaping).
+        prop_oneof![any::<String>(), "[a-z\"\\\\\u{0}-\u{1f}\u{7f}é😀]{0,12}"]
+    }
+
+    fn conversation_id() -> impl Strategy<Value = ConversationId> {
+        (
+            prop::sample::select(vec!["si_", "sg_", "sn_", "g_", "n_"]),
+            "[^\u{0}]{1,10}",
+        )
+            .prop_map(|(prefix, rest)| ConversationId::parse(format!("{prefix}{rest}")).unwrap())
+    }
+
+    fn seq() -> impl Strategy<Value = Seq> {
+        prop_oneof![any::<u64>(), 0..1000u64].prop_map(Seq)
+    }
+
+    fn content() -> impl Strategy<Value = Content> {
+        prop_oneof![
+            text().prop_map(Content::Text),
+            prop::collection::vec(any::<u8>(), 0..40).prop_map(Content::Raw),
+        ]
+    }
+
+    fn status() -> impl Strategy<Value = MessageStatus> {
+        prop_oneof![
+            Just(MessageStatus::Sending),
+            Just(MessageStatus::Sent),
+            Just(MessageStatus::Deleted),
+            Just(MessageStatus::Filtered),
+            any::<i32>().prop_map(|code| MessageStatus::Failed { code }),
+            (text(), any::<i32>(), text(), any::<i64>()).prop_map(|(by, role, nickname, time)| {
+                MessageStatus::Revoked {
+                    by,
+                    role,
+                    nickname,
+                    time,
+                }
+            }),
+        ]
+    }
+
+    fn session_type() -> impl Strategy<Value = SessionType> {
+        prop::sample::select(SessionType::ALL)
+    }
+
+    fn allow_type() -> impl Strategy<Value = AllowType> {
+        prop::sample::select(AllowType::ALL)
+    }
+
+    prop_compose! {
+        fn message()(
+            ids in (conversation_id(), seq(), text(), text(), text(), text(), text()),
+            sender in (any::<i32>(), text(), text(), session_type(), any::<i32>(), any::<i32>()),
+            body in (content(), any::<i64>(), any::<i64>(), status(), any::<bool>()),
+            rest in (
+                prop::collection::btree_map(text(), any::<bool>(), 0..4),
+                prop::collection::vec(text(), 0..4),
+                text(),
+                text(),
+            ),
+        ) -> Message {
+            let (conversation_id, seq, client_msg_id, server_msg_id, send_id, recv_id, group_id) =
+                ids;
+            let (sender_platform_id, sender_nickname, sender_face_url, session_type, msg_from,
+                content_type) = sender;
+            let (content, send_time, create_time, status, is_read) = body;
+            let (options, at_user_ids, attached_info, ex) = rest;
+            Message {
+                conversation_id, seq, client_msg_id, server_msg_id, send_id, recv_id, group_id,
+                sender_platform_id, sender_nickname, sender_face_url, session_type, msg_from,
+                content_type, content, send_time, create_time, status, is_read, options,
+                at_user_ids, attached_info, ex,
+            }
+        }
+    }
+
+    prop_compose! {
+        fn conversation()(
+            head in (conversation_id(), session_type(), text(), text(), any::<i32>()),
+            flags in (any::<bool>(), any::<bool>(), any::<i32>(), any::<i32>(), text(), text()),
+            seqs in (seq(), seq(), seq()),
+            latest_message in prop::option::of(message()),
+        ) -> Conversation {
+            let (id, conversation_type, user_id, group_id, recv_msg_opt) = head;
+            let (is_pinned, is_private_chat, burn_duration, group_at_type, attached_info, ex) =
+                flags;
+            let (min_seq, max_seq, has_read_seq) = seqs;
+            Conversation {
+                id, conversation_type, user_id, group_id, recv_msg_opt, is_pinned,
+                is_private_chat, burn_duration, group_at_type, attached_info, ex, min_seq,
+                max_seq, has_read_seq, latest_message,
+            }
+        }
+    }
+
+    prop_compose! {
+        fn user()(
+            (user_id, nickname, face_url, ex) in (text(), text(), text(), text()),
+            (create_time, app_manager_level, global_recv_msg_opt)
+                in (any::<i64>(), any::<i32>(), any::<i32>()),
+        ) -> User {
+            User { user_id, nickname, face_url, ex, create_time, app_manager_level,
+                global_recv_msg_opt }
+        }
+    }
+
+    prop_compose! {
+        fn friend()(
+            (owner_user_id, user, remark, create_time) in (text(), user(), text(), any::<i64>()),
+            (add_source, operator_user_id, ex, is_pinned)
+                in (any::<i32>(), text(), text(), any::<bool>()),
+        ) -> Friend {
+            Friend { owner_user_id, user, remark, create_time, add_source, operator_user_id, ex,
+                is_pinned }
+        }
+    }
+
+    prop_compose! {
+        fn group()(
+            names in (text(), text(), text(), any::<i64>(), text(), text(), text()),
+            times in (any::<i64>(), any::<u32>(), text(), any::<i32>(), any::<i32>(), any::<i32>()),
+            flags in (allow_type(), allow_type(), prop::option::of(any::<bool>())),
+        ) -> Group {
+            let (group_id, name, text, updated_at, editor_user_id, introduction, face_url) = names;
+            let (create_time, member_count, ex, status, group_type, need_verification) = times;
+            let (look_member_info, apply_member_friend, history_for_new_members) = flags;
+            Group {
+                group_id, name,
+                announcement: Announcement { text, editor_user_id, updated_at },
+                introduction, face_url,
+                owner_user_id: "owner".into(),
+                creator_user_id: String::new(),
+                create_time, member_count, ex, status, group_type, need_verification,
+                look_member_info, apply_member_friend, history_for_new_members,
+            }
+        }
+    }
+
+    prop_compose! {
+        fn member()(
+            ids in (text(), text(), any::<i32>(), any::<i64>(), text(), text()),
+            rest in (any::<i32>(), any::<i32>(), text(), text(), text(), any::<i64>()),
+        ) -> Member {
+            let (group_id, user_id, role_level, join_time, nickname, face_url) = ids;
+            let (app_manager_level, join_source, operator_user_id, inviter_user_id, ex,
+                mute_end_time) = rest;
+            Member { group_id, user_id, role_level, join_time, nickname, face_url,
+                app_manager_level, join_source, operator_user_id, inviter_user_id, ex,
+                mute_end_time }
+        }
+    }
+
+    prop_compose! {
+        fn revoked_info()(
+            (conversation_id, seq, client_msg_id, revoker_user_id)
+                in (conversation_id(), seq(), text(), text()),
+            (revoker_role, revoker_nickname, revoke_time, is_admin_revoke)
+                in (any::<i32>(), text(), any::<i64>(), any::<bool>()),
+        ) -> RevokedInfo {
+            RevokedInfo { conversation_id, seq, client_msg_id, revoker_user_id, revoker_role,
+                revoker_nickname, revoke_time, is_admin_revoke }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn scalars_match_serde(id in conversation_id(), seq in seq(), content in content(),
+            status in status()) {
+            same_as_serde(&id);
+            same_as_serde(&seq);
+            same_as_serde(&content);
+            same_as_serde(&status);
+        }
+
+        #[test]
+        fn messages_match_serde(message in message()) {
+            same_as_serde(&message);
+            same_as_serde(&vec![message]);
+        }
+
+        #[test]
+        fn conversations_match_serde(conversation in conversation()) {
+            same_as_serde(&conversation);
+        }
+
+        #[test]
+        fn people_match_serde(user in user(), friend in friend(), member in member()) {
+            same_as_serde(&user);
+            same_as_serde(&friend);
+            same_as_serde(&member);
+        }
+
+        #[test]
+        fn groups_match_serde(group in group()) {
+            same_as_serde(&group);
+        }
+
+        #[test]
+        fn revocations_match_serde(info in revoked_info()) {
+            same_as_serde(&info);
+        }
+
+        /// Members in another order, with unknown members among them, read the same.
+        #[test]
+        fn member_order_and_unknown_members_do_not_matter(message in message(), seed in any::<u64>()) {
+            let Json::Obj(mut members) = Json::parse(&serde_json::to_string(&message).unwrap())
+                .unwrap() else { panic!("a message is an object") };
+            members.push(("unknown".to_owned(), Json::List(vec![Json::Null])));
+            // A deterministic shuffle from the seed.
+            let mut state = seed;
+            for i in (1..members.len()).rev() {
+                state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                members.swap(i, (state >> 33) as usize % (i + 1));
+            }
+            let text = Json::Obj(members).to_text();
+            prop_assert_eq!(from_text::<Message>(&text).unwrap(), message.clone());
+            let theirs: Message = serde_json::from_str(&text).unwrap();
+            prop_assert_eq!(theirs, message);
+        }
+    }
+
+    #[test]
+    fn missing_and_null_fields_read_as_zero() {
+        let friend: Friend =
+            from_text(r#"{"owner_user_id":"me","user":null,"remark":null}"#).unwrap();
+        assert_eq!(
+            friend,
+            Friend {
+                owner_user_id: "me".into(),
+                ..Friend::default()
+            }
+        );
+        let group: Group = from_text(r#"{"group_id":"g1"}"#).unwrap();
+        assert_eq!(group.group_id, "g1");
+        assert_eq!(group.look_member_info, AllowType::Allowed);
+        assert_eq!(group.history_for_new_members, None);
+        let conversation: Conversation =
+            from_text(r#"{"id":"sg_g1","conversation_type":3,"group_id":"g1"}"#).unwrap();
+        assert_eq!(conversation, Conversation::new(ConversationId::group("g1")));
+    }
+
+    #[test]
+    fn rows_of_the_previous_version_read() {
+        // As serde_json wrote them, and as stored records come back through JSON.stringify.
+        let text = r#"{"conversation_id":"si_a_b","seq":3,"client_msg_id":"c","server_msg_id":"",
+            "send_id":"a","recv_id":"b","group_id":"","sender_platform_id":5,
+            "sender_nickname":"A","sender_face_url":"","session_type":1,"msg_from":100,
+            "content_type":1501,"content":{"Raw":[123,125]},"send_time":-1,"create_time":2,
+            "status":{"Revoked":{"by":"a","role":0,"nickname":"","time":9}},"is_read":true,
+            "options":{"x":false,"a":true},"at_user_ids":["b"],"attached_info":"","ex":"e"}"#;
+        let ours: Message = from_text(text).unwrap();
+        let theirs: Message = serde_json::from_str(text).unwrap();
+        assert_eq!(ours, theirs);
+        assert_eq!(ours.content, Content::Raw(b"{}".to_vec()));
+        assert_eq!(
+            ours.options,
+            BTreeMap::from([("a".to_owned(), true), ("x".to_owned(), false)])
+        );
+        for (text, status) in [
+            (r#""Sending""#, MessageStatus::Sending),
+            (r#"{"Sent":null}"#, MessageStatus::Sent),
+            (
+                r#"{"Failed":{"code":7}}"#,
+                MessageStatus::Failed { code: 7 },
+            ),
+        ] {
+            assert_eq!(from_text::<MessageStatus>(text).unwrap(), status);
+            assert_eq!(serde_json::from_str::<MessageStatus>(text).unwrap(), status);
+        }
+    }
+
+    #[test]
+    fn invalid_values_are_errors() {
+        for text in [
+            r#"{"id":"x_1","conversation_type":3}"#,
+            r#"{"id":"sg_g1","conversation_type":9}"#,
+            r#"{"id":"sg_g1","conversation_type":3,"id":"sg_g2"}"#,
+            r#"{"id":"sg_g1","conversation_type":"3"}"#,
+            r#"[1]"#,
+        ] {
+            assert!(from_text::<Conversation>(text).is_err(), "{text}");
+            assert!(
+                serde_json::from_str::<Conversation>(text).is_err(),
+                "{text}"
+            );
+        }
+        for text in [
+            r#""Pending""#,
+            r#"{"Failed":{"code":1},"Sent":null}"#,
+            r#"{"Failed":{"code":"1"}}"#,
+            "7",
+        ] {
+            assert!(from_text::<MessageStatus>(text).is_err(), "{text}");
+            assert!(
+                serde_json::from_str::<MessageStatus>(text).is_err(),
+                "{text}"
+            );
+        }
+        for text in [
+            r#"{"Raw":[256]}"#,
+            r#"{"Raw":[-1]}"#,
+            r#"{"Html":"x"}"#,
+            "null",
+        ] {
+            assert!(from_text::<Content>(text).is_err(), "{text}");
+            assert!(serde_json::from_str::<Content>(text).is_err(), "{text}");
+        }
+        let err = from_text::<Group>(r#"{"look_member_info":4}"#).unwrap_err();
+        assert!(err.to_string().contains("look_member_info"), "{err}");
+        assert!(from_text::<Seq>("-1").is_err());
+    }
+}
