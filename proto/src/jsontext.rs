@@ -20,6 +20,8 @@ use base64::Engine as _;
 
 use crate::msgjson::{FieldSink, Json, JsonError, Out};
 
+mod float;
+
 /// How many arrays and objects may enclose one another (the limit serde_json applies).
 pub(crate) const MAX_DEPTH: usize = 127;
 
@@ -379,9 +381,9 @@ impl<'a> Reader<'a> {
                 _ => {}
             }
         }
-        match text.parse::<f64>() {
-            Ok(value) if value.is_finite() => Ok(Json::F64(value)),
-            _ => Err(self.error_at(start, "number out of range")),
+        match float::parse_f64(text) {
+            Some(value) => Ok(Json::F64(value)),
+            None => Err(self.error_at(start, "number out of range")),
         }
     }
 

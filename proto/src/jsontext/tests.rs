@@ -498,3 +498,102 @@ fn raw_members_keep_each_value_as_written() {
         assert!(raw_members(bad).is_err(), "{bad:?}");
     }
 }
+
+/// What the standard library reads (correctly rounded), `None` for infinity.
+fn std_f64(text: &str) -> Option<f64> {
+    text.parse::<f64>().ok().filter(|f| f.is_finite())
+}
+
+fn assert_float(text: &str) -> Result<(), TestCaseError> {
+    let ours = float::parse_f64(text);
+    let want = std_f64(text);
+    prop_assert_eq!(
+        ours.map(f64::to_bits),
+        want.map(f64::to_bits),
+        "{}: {:?} vs {:?}",
+        text,
+        ours,
+        want
+    );
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 4096, ..ProptestConfig::default() })]
+
+    #[test]
+    fn floats_read_back_from_their_shortest_text(bits in any::<u64>()) {
+        let f = f64::from_bits(bits);
+        prop_assume!(f.is_finite());
+        assert_float(&to_text(&f))?;
+        // Long expansions close to the value, and the exact expansion of subnormals.
+        assert_float(&format!("{f:.40e}"))?;
+        assert_float(&format!("{f:.17e}"))?;
+    }
+
+    #[test]
+    fn floats_read_like_the_standard_library(
+        text in "-?(0|[1-9][0-9]{0,25})(\\.[0-9]{1,25})?([eE][+-]?[0-9]{1,3})?"
+    ) {
+        assert_float(&text)?;
+    }
+}
+
+#[test]
+fn hard_floats_read_like_the_standard_library() {
+    let long = format!("0.{}1", "0".repeat(1000));
+    let many = format!("1{}e-900", "0".repeat(900));
+    let halfway = format!("9007199254740993{}", "0".repeat(900));
+    let above_halfway = format!("9007199254740993{}1e-900", "0".repeat(900));
+    for text in [
+        "2.2250738585072011e-308",
+        "2.2250738585072012e-308",
+        "2.4703282292062327e-324",
+        "2.4703282292062328e-324",
+        "4.9406564584124654e-324",
+        "1e-324",
+        "1.7976931348623157e308",
+        "1.7976931348623158e308",
+        "1.7976931348623159e308",
+        "9007199254740993",
+        "9007199254740995",
+        "9007199254740993.0000000000000000000000000000001",
+        "0.1",
+        "0.3",
+        "123456789012345678901234567890",
+        "1e23",
+        "8.98846567431158e307",
+        "0e10",
+        "-0.0",
+        &long,
+        &many,
+        &halfway,
+        &above_halfway,
+    ] {
+        assert_float(text).unwrap();
+    }
+}
+
+#[test]
+fn content_elements_read_like_their_serde_derive() {
+    for text in [
+        r#"{"content":"hi"}"#,
+        r#"{"content":null,"x":[1,{"y":2}]}"#,
+        r#"{}"#,
+        r#"{"content":"a","content":"b"}"#,
+        r#"{"content":5}"#,
+        r#"{"content":"\ud83d\ude00 <&>"}"#,
+        r#"{"content":"\ud83d"}"#,
+        "null",
+        "\"hi\"",
+        "{\"content\":\"hi\"} x",
+    ] {
+        let ours = TextElem::from_content(text.as_bytes()).ok();
+        let theirs = serde_json::from_slice::<TextElem>(text.as_bytes()).ok();
+        assert_eq!(ours, theirs, "{text}");
+    }
+    // The one difference: serde's derive also reads a struct from an array of its fields;
+    // Go's encoding/json and this reader take an object only.
+    assert!(serde_json::from_slice::<TextElem>(br#"["hi"]"#).is_ok());
+    assert!(TextElem::from_content(br#"["hi"]"#).is_err());
+}
