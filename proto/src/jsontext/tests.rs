@@ -597,3 +597,14 @@ fn content_elements_read_like_their_serde_derive() {
     assert!(serde_json::from_slice::<TextElem>(br#"["hi"]"#).is_ok());
     assert!(TextElem::from_content(br#"["hi"]"#).is_err());
 }
+
+proptest! {
+    #[test]
+    fn text_frames_write_like_serde_json(code in any::<i32>(), msg in text(), detail in text()) {
+        let result = crate::envelope::HandshakeResult::error(code, msg.clone(), detail);
+        prop_assert_eq!(result.encode(), serde_json::to_string(&result).unwrap());
+        let raw = crate::envelope::RawJson::string(&msg);
+        prop_assert_eq!(raw.as_str(), serde_json::to_string(&msg).unwrap());
+        prop_assert_eq!(raw.as_string(), Some(msg));
+    }
+}
