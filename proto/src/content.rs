@@ -8,15 +8,18 @@
 //! the two are told apart by their keys.
 //!
 //! Encoding writes Go's byte form (see [`crate::json::to_go_vec`]). Decoding never panics: bad
-//! bytes yield a [`ContentError`]. This module performs no I/O.
+//! bytes yield a [`ContentError`]. Both go through [`crate::msgjson`]; only
+//! [`encode_notification`], which takes any serde value, uses serde_json. This module performs
+//! no I/O.
 
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::constants::ContentType;
-use crate::json::{null_as_default, to_go_string, to_go_vec};
-use crate::msgjson::{from_tree, FromJson, Json};
+use crate::json::{null_as_default, to_go_string};
+use crate::msgjson::{
+    to_go_text, FieldSink, Fields, FromJson, Json, JsonError, Out, ToJson, WriteFields,
+};
 use crate::pb::sdkws::{
     BlackAddedTips, BlackDeletedTips, ClearConversationTips, ConversationDeleteTips,
     ConversationHasReadTips, ConversationSetPrivateTips, ConversationUpdateTips, DeleteMsgsTips,
@@ -36,7 +39,7 @@ use crate::pb::sdkws::{
 pub enum ContentError {
     /// The content bytes are not the expected JSON element.
     #[error("message content is not the expected JSON element")]
-    Content(#[source] serde_json::Error),
+    Content(#[source] JsonError),
     /// The notification's `detail` string is not the JSON of the expected tips message.
     #[error("notification detail is not valid tips JSON (content type {content_type:?})")]
     Detail {
@@ -44,11 +47,11 @@ pub enum ContentError {
         content_type: Option<i32>,
         /// The JSON error.
         #[source]
-        source: serde_json::Error,
+        source: JsonError,
     },
     /// A value could not be written as JSON.
     #[error("cannot encode message content JSON")]
-    Encode(#[source] serde_json::Error),
+    Encode(#[source] JsonError),
 }
 
 /// Text message content (content type 101): `{"content":"hi"}`.
@@ -70,12 +73,39 @@ impl TextElem {
 
     /// The content bytes of a text message.
     pub fn to_content(&self) -> Result<Vec<u8>, ContentError> {
-        to_go_vec(self).map_err(ContentError::Encode)
+        Ok(to_go_text(self).into_bytes())
     }
 
     /// Reads the content bytes of a text message.
     pub fn from_content(content: &[u8]) -> Result<TextElem, ContentError> {
-        serde_json::from_slice(content).map_err(ContentError::Content)
+        read_content(content).map_err(ContentError::Content)
+    }
+}
+
+impl WriteFields for TextElem {
+    fn field_count(&self) -> usize {
+        1
+    }
+
+    fn write_fields(&self, sink: &mut dyn FieldSink) {
+        sink.field("content", Out::Str(&self.content));
+    }
+}
+
+impl ToJson for TextElem {
+    fn to_out(&self) -> Out<'_> {
+        Out::Msg(self)
+    }
+}
+
+impl FromJson for TextElem {
+    fn from_json(value: Json) -> Result<Self, JsonError> {
+        let Some(mut fields) = Fields::open(value)? else {
+            return Ok(TextElem::default());
+        };
+        Ok(TextElem {
+            content: fields.take("content")?,
+        })
     }
 }
 
@@ -97,53 +127,118 @@ pub struct CustomElem {
 impl CustomElem {
     /// The content bytes of a custom message.
     pub fn to_content(&self) -> Result<Vec<u8>, ContentError> {
-        to_go_vec(self).map_err(ContentError::Encode)
+        Ok(to_go_text(self).into_bytes())
     }
 
     /// Reads the content bytes of a custom message.
     pub fn from_content(content: &[u8]) -> Result<CustomElem, ContentError> {
-        serde_json::from_slice(content).map_err(ContentError::Content)
+        read_content(content).map_err(ContentError::Content)
     }
 }
 
-/// Builds notification content bytes: `{"detail": "<Go JSON of tips>"}`.
-pub fn encode_notification<T: Serialize + ?Sized>(tips: &T) -> Result<Vec<u8>, ContentError> {
-    let detail = to_go_string(tips).map_err(ContentError::Encode)?;
-    detail_to_content(detail)
+impl WriteFields for CustomElem {
+    fn field_count(&self) -> usize {
+        3
+    }
+
+    fn write_fields(&self, sink: &mut dyn FieldSink) {
+        sink.field("data", Out::Str(&self.data));
+        sink.field("description", Out::Str(&self.description));
+        sink.field("extension", Out::Str(&self.extension));
+    }
 }
 
-/// Reads the tips of notification content bytes (both JSON layers).
-pub fn decode_notification<T: DeserializeOwned>(content: &[u8]) -> Result<T, ContentError> {
+impl ToJson for CustomElem {
+    fn to_out(&self) -> Out<'_> {
+        Out::Msg(self)
+    }
+}
+
+impl FromJson for CustomElem {
+    fn from_json(value: Json) -> Result<Self, JsonError> {
+        let Some(mut fields) = Fields::open(value)? else {
+            return Ok(CustomElem::default());
+        };
+        Ok(CustomElem {
+            data: fields.take("data")?,
+            description: fields.take("description")?,
+            extension: fields.take("extension")?,
+        })
+    }
+}
+
+/// Parses content bytes as one JSON object (a struct is read from an object only; `null` is
+/// refused, as serde refuses it for a struct).
+fn content_tree(content: &[u8]) -> Result<Json, JsonError> {
+    let value = crate::jsontext::parse_slice(content)?;
+    match value {
+        Json::Obj(_) => Ok(value),
+        other => Err(JsonError::from_display(format_args!(
+            "invalid type: {}, expected an object",
+            other.kind()
+        ))),
+    }
+}
+
+/// Reads content bytes as `T`.
+fn read_content<T: FromJson>(content: &[u8]) -> Result<T, JsonError> {
+    T::from_json(content_tree(content)?)
+}
+
+/// Builds notification content bytes from any serde value: `{"detail": "<Go JSON of tips>"}`.
+///
+/// The tips messages of [`crate::pb`] can use [`tips_content`], which does not go through serde;
+/// both write the same bytes.
+pub fn encode_notification<T: Serialize + ?Sized>(tips: &T) -> Result<Vec<u8>, ContentError> {
+    let detail =
+        to_go_string(tips).map_err(|e| ContentError::Encode(JsonError::from_display(e)))?;
+    Ok(detail_to_content(detail))
+}
+
+/// Builds notification content bytes: `{"detail": "<Go JSON of tips>"}`.
+pub fn tips_content(tips: &dyn ToJson) -> Vec<u8> {
+    detail_to_content(to_go_text(tips))
+}
+
+/// Reads the tips of notification content bytes (both JSON layers); the detail must hold an
+/// object.
+pub fn decode_notification<T: FromJson>(content: &[u8]) -> Result<T, ContentError> {
     let detail = notification_detail(content)?;
-    parse_detail(&detail, None)
+    read_detail(&detail, None)
 }
 
 /// Reads only the outer layer of notification content: the `detail` string.
 pub fn notification_detail(content: &[u8]) -> Result<String, ContentError> {
-    let elem: NotificationElem = serde_json::from_slice(content).map_err(ContentError::Content)?;
+    let elem: NotificationElem = read_content(content).map_err(ContentError::Content)?;
     Ok(elem.detail)
 }
 
 /// Content bytes of a revoked message (content type 2101): `{"detail": JSON(MessageRevokedContent)}`.
 pub fn encode_revoked_content(revoked: &MessageRevokedContent) -> Result<Vec<u8>, ContentError> {
-    encode_notification(revoked)
+    Ok(tips_content(revoked))
 }
 
 /// Reads the content bytes of a revoked message.
 pub fn decode_revoked_content(content: &[u8]) -> Result<MessageRevokedContent, ContentError> {
     let detail = notification_detail(content)?;
-    parse_detail(&detail, Some(ContentType::MsgRevokeNotification.as_i32()))
+    read_detail(&detail, Some(ContentType::MsgRevokeNotification.as_i32()))
 }
 
-fn detail_to_content(detail: String) -> Result<Vec<u8>, ContentError> {
-    to_go_vec(&NotificationElem { detail }).map_err(ContentError::Encode)
+fn detail_to_content(detail: String) -> Vec<u8> {
+    to_go_text(&NotificationElem { detail }).into_bytes()
 }
 
-fn parse_detail<T: DeserializeOwned>(
-    detail: &str,
-    content_type: Option<i32>,
-) -> Result<T, ContentError> {
-    serde_json::from_slice(detail.as_bytes()).map_err(|source| ContentError::Detail {
+/// Reads a message from a detail string, which must not be `null` (serde refuses `null` for a
+/// message).
+fn read_detail<T: FromJson>(detail: &str, content_type: Option<i32>) -> Result<T, ContentError> {
+    let tree = parse_tree(detail, content_type)?;
+    let read = match tree {
+        Json::Null => Err(JsonError::from_display(
+            "invalid type: null, expected an object",
+        )),
+        tree => T::from_json(tree),
+    };
+    read.map_err(|source| ContentError::Detail {
         content_type,
         source,
     })
@@ -153,7 +248,7 @@ fn parse_detail<T: DeserializeOwned>(
 /// small per-message field mapping depends on `T`.
 fn parse_tips<T: FromJson>(detail: &str, content_type: Option<i32>) -> Result<T, ContentError> {
     let tree = parse_tree(detail, content_type)?;
-    from_tree(tree).map_err(|source| ContentError::Detail {
+    T::from_json(tree).map_err(|source| ContentError::Detail {
         content_type,
         source,
     })
@@ -161,7 +256,10 @@ fn parse_tips<T: FromJson>(detail: &str, content_type: Option<i32>) -> Result<T,
 
 /// The JSON tree of a detail string.
 fn parse_tree(detail: &str, content_type: Option<i32>) -> Result<Json, ContentError> {
-    parse_detail(detail, content_type)
+    Json::parse(detail).map_err(|source| ContentError::Detail {
+        content_type,
+        source,
+    })
 }
 
 /// A key only [`MessageRevokedContent`] has; [`RevokeMsgTips`] names the revoker `revokerUserID`.
@@ -226,12 +324,12 @@ macro_rules! notifications {
 
             /// The content bytes of this notification (both JSON layers).
             pub fn to_content(&self) -> Result<Vec<u8>, ContentError> {
-                match self {
-                    $(Notification::$variant(tips) => encode_notification(tips),)+
-                    Notification::MsgRevoke(tips) => encode_notification(tips),
-                    Notification::RevokedMessage(revoked) => encode_notification(revoked),
+                Ok(match self {
+                    $(Notification::$variant(tips) => tips_content(tips),)+
+                    Notification::MsgRevoke(tips) => tips_content(tips),
+                    Notification::RevokedMessage(revoked) => tips_content(revoked),
                     Notification::Other { detail, .. } => detail_to_content(detail.clone()),
-                }
+                })
             }
         }
     };
@@ -328,10 +426,12 @@ fn decode_revoke(detail: String) -> Result<Notification, ContentError> {
     // Parsed once into a tree: the keys tell the two shapes apart, then the tree is read as one.
     let value = parse_tree(&detail, content_type)?;
     if value.has_key(REVOKED_CONTENT_KEY) && !value.has_key(REVOKE_TIPS_KEY) {
-        from_tree(value)
+        MessageRevokedContent::from_json(value)
             .map(Notification::RevokedMessage)
             .map_err(wrap)
     } else {
-        from_tree(value).map(Notification::MsgRevoke).map_err(wrap)
+        RevokeMsgTips::from_json(value)
+            .map(Notification::MsgRevoke)
+            .map_err(wrap)
     }
 }

@@ -25,6 +25,7 @@ pub mod error;
 #[cfg(feature = "gob")]
 pub mod gob;
 pub mod json;
+mod jsontext;
 pub mod msgjson;
 pub mod pb;
 

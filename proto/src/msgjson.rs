@@ -47,9 +47,10 @@ pub enum Json {
 }
 
 impl Json {
-    /// Parses JSON text (one value, surrounding whitespace allowed).
+    /// Parses JSON text (one value, surrounding whitespace allowed), accepting what
+    /// `serde_json::from_str` accepts; errors name the line and column.
     pub fn parse(text: &str) -> Result<Json, JsonError> {
-        serde_json::from_str(text).map_err(JsonError::from_display)
+        crate::jsontext::parse(text)
     }
 
     /// The value as compact JSON text, as `serde_json::to_string` writes it.
@@ -161,6 +162,8 @@ impl fmt::Display for JsonError {
         f.write_str(&self.0)
     }
 }
+
+impl std::error::Error for JsonError {}
 
 impl JsonError {
     /// An error with the text of `message`.
@@ -357,11 +360,6 @@ pub(crate) fn deserialize_message<'de, T: FromJson, D: Deserializer<'de>>(
     T::from_json(value).map_err(JsonError::into_serde)
 }
 
-/// Parses JSON text into `T` through a [`Json`] tree.
-pub(crate) fn from_tree<T: FromJson>(value: Json) -> Result<T, serde_json::Error> {
-    T::from_json(value).map_err(JsonError::into_serde)
-}
-
 /// Parses JSON text into `T`.
 pub fn from_text<T: FromJson>(text: &str) -> Result<T, JsonError> {
     T::from_json(Json::parse(text)?)
@@ -369,7 +367,13 @@ pub fn from_text<T: FromJson>(text: &str) -> Result<T, JsonError> {
 
 /// Writes `value` as compact JSON text, as `serde_json::to_string` writes it.
 pub fn to_text(value: &dyn ToJson) -> String {
-    serde_json::to_string(&value.to_out()).unwrap_or_default()
+    crate::jsontext::write(value.to_out(), false)
+}
+
+/// Writes `value` as compact JSON text with Go's HTML-safe string escapes (`<`, `>`, `&`,
+/// U+2028 and U+2029 as `\u` escapes), as `crate::json::to_go_vec` writes it.
+pub(crate) fn to_go_text(value: &dyn ToJson) -> String {
+    crate::jsontext::write(value.to_out(), true)
 }
 
 impl ToJson for Json {

@@ -10,9 +10,8 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 
 use crate::error::DecodeError;
-use crate::msgjson::{
-    serialize_message, FieldSink, Fields, FromJson, Json, Out, ToJson, WriteFields,
-};
+use crate::jsontext;
+use crate::msgjson::{FieldSink, Fields, FromJson, Out, ToJson, WriteFields};
 
 use super::{Req, Resp};
 
@@ -29,7 +28,7 @@ impl Object {
         if first != Some(&b'{') {
             return Err(not_an_object());
         }
-        let tree: Json = serde_json::from_slice(bytes).map_err(|e| DecodeError::Json {
+        let tree = jsontext::parse_slice(bytes).map_err(|e| DecodeError::Json {
             detail: e.to_string(),
         })?;
         match Fields::open(tree) {
@@ -71,10 +70,7 @@ fn encode_data(data: &[u8]) -> Option<String> {
 
 /// Compact JSON of an envelope.
 fn to_vec(envelope: &dyn WriteFields) -> Vec<u8> {
-    let mut out = Vec::with_capacity(128);
-    // Writing strings, integers and options into a Vec cannot fail.
-    let _ = serialize_message(envelope, &mut serde_json::Serializer::new(&mut out));
-    out
+    jsontext::write(Out::Msg(envelope), false).into_bytes()
 }
 
 /// A request as written: the Go struct's key order.

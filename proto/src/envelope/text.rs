@@ -5,10 +5,11 @@
 //! `json.RawMessage` does), and a client may put any JSON value there. Keys are matched as Go matches
 //! them for these structs (ASCII case-insensitively, the last occurrence wins). No I/O, no panics on input.
 
-use serde::de::IgnoredAny;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::error::{DecodeError, EncodeError};
+use crate::jsontext;
+use crate::msgjson::{FieldSink, Json, JsonError, Out, WriteFields};
 
 /// Exactly one JSON value, stored compacted (no whitespace outside strings).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -17,15 +18,8 @@ pub struct RawJson(String);
 impl RawJson {
     /// Validates that `text` is exactly one JSON value (surrounding whitespace allowed) and compacts it.
     pub fn parse(text: &str) -> Result<Self, DecodeError> {
-        let bytes = text.as_bytes();
-        let start = skip_ws(bytes, 0);
-        let (_, len) = one_value::<IgnoredAny>(bytes.get(start..).unwrap_or_default())?;
-        if skip_ws(bytes, start + len) != bytes.len() {
-            return Err(json_error("trailing characters after the JSON value"));
-        }
-        Ok(Self(compact(
-            bytes.get(start..start + len).unwrap_or_default(),
-        )))
+        let raw = jsontext::raw_value(text).map_err(decode_error)?;
+        Ok(Self(compact(raw.as_bytes())))
     }
 
     /// JSON `null`.
@@ -35,7 +29,7 @@ impl RawJson {
 
     /// A JSON string literal holding `s` (what the official Go SDK puts in its pings: an operation id).
     pub fn string(s: &str) -> Self {
-        Self(serde_json::to_string(s).unwrap_or_else(|_| "null".to_owned()))
+        Self(jsontext::write(Out::Str(s), false))
     }
 
     /// The compact JSON text.
@@ -45,7 +39,10 @@ impl RawJson {
 
     /// The value as a string if it is a JSON string.
     pub fn as_string(&self) -> Option<String> {
-        serde_json::from_slice(self.0.as_bytes()).ok()
+        match Json::parse(&self.0) {
+            Ok(Json::Str(s)) => Some(s),
+            _ => None,
+        }
     }
 }
 
@@ -70,9 +67,9 @@ pub enum TextFrame {
 impl TextFrame {
     /// Parses a text frame; a `type` other than `ping`/`pong` is [`DecodeError::UnknownTextFrameType`].
     pub fn decode(text: &str) -> Result<Self, DecodeError> {
-        let members = object_members(text.as_bytes())?;
-        let mut kind: Option<&[u8]> = None;
-        let mut body: Option<&[u8]> = None;
+        let members = jsontext::raw_members(text).map_err(decode_error)?;
+        let mut kind: Option<&str> = None;
+        let mut body: Option<&str> = None;
         for (key, raw) in members {
             if key.eq_ignore_ascii_case("type") {
                 kind = Some(raw);
@@ -80,13 +77,18 @@ impl TextFrame {
                 body = Some(raw);
             }
         }
-        let kind: Option<String> = match kind {
-            None => None,
-            Some(raw) => {
-                serde_json::from_slice(raw).map_err(|e| json_error(&format!("field type: {e}")))?
+        let kind = match kind.map(Json::parse) {
+            None | Some(Ok(Json::Null)) => None,
+            Some(Ok(Json::Str(kind))) => Some(kind),
+            Some(Ok(other)) => {
+                return Err(json_error(&format!(
+                    "field type: invalid type: {}, expected a string",
+                    other.kind()
+                )))
             }
+            Some(Err(e)) => return Err(json_error(&format!("field type: {e}"))),
         };
-        let body = body.map(|raw| RawJson(compact(raw)));
+        let body = body.map(|raw| RawJson(compact(raw.as_bytes())));
         match kind.as_deref() {
             Some("ping") => Ok(Self::Ping { body }),
             Some("pong") => Ok(Self::Pong { body }),
@@ -163,7 +165,19 @@ impl HandshakeResult {
 
     /// The frame's text, keys in the order the gateway writes them.
     pub fn encode(&self) -> String {
-        serde_json::to_string(self).unwrap_or_default()
+        jsontext::write(Out::Msg(self), false)
+    }
+}
+
+impl WriteFields for HandshakeResult {
+    fn field_count(&self) -> usize {
+        3
+    }
+
+    fn write_fields(&self, sink: &mut dyn FieldSink) {
+        sink.field("errCode", Out::I32(self.err_code));
+        sink.field("errMsg", Out::Str(&self.err_msg));
+        sink.field("errDlt", Out::Str(&self.err_dlt));
     }
 }
 
@@ -184,63 +198,10 @@ fn json_error(detail: &str) -> DecodeError {
     }
 }
 
-fn skip_ws(bytes: &[u8], mut pos: usize) -> usize {
-    while matches!(bytes.get(pos), Some(b' ' | b'\t' | b'\n' | b'\r')) {
-        pos += 1;
+fn decode_error(e: JsonError) -> DecodeError {
+    DecodeError::Json {
+        detail: e.to_string(),
     }
-    pos
-}
-
-/// Parses one JSON value at the start of `bytes`; returns it and the number of bytes it spans.
-fn one_value<'de, T: Deserialize<'de>>(bytes: &'de [u8]) -> Result<(T, usize), DecodeError> {
-    let mut stream = serde_json::Deserializer::from_slice(bytes).into_iter::<T>();
-    match stream.next() {
-        Some(Ok(value)) => Ok((value, stream.byte_offset())),
-        Some(Err(e)) => Err(DecodeError::Json {
-            detail: e.to_string(),
-        }),
-        None => Err(json_error("expected a JSON value")),
-    }
-}
-
-/// The members of a top-level JSON object, each value as its raw text (validated by serde_json).
-fn object_members(bytes: &[u8]) -> Result<Vec<(String, &[u8])>, DecodeError> {
-    let mut members = Vec::new();
-    let mut pos = skip_ws(bytes, 0);
-    if bytes.get(pos) != Some(&b'{') {
-        return Err(json_error("expected a JSON object"));
-    }
-    pos = skip_ws(bytes, pos + 1);
-    if bytes.get(pos) == Some(&b'}') {
-        pos += 1;
-    } else {
-        loop {
-            if bytes.get(pos) != Some(&b'"') {
-                return Err(json_error("expected a key"));
-            }
-            let (key, len) = one_value::<String>(bytes.get(pos..).unwrap_or_default())?;
-            pos = skip_ws(bytes, pos + len);
-            if bytes.get(pos) != Some(&b':') {
-                return Err(json_error("expected ':'"));
-            }
-            pos = skip_ws(bytes, pos + 1);
-            let (_, len) = one_value::<IgnoredAny>(bytes.get(pos..).unwrap_or_default())?;
-            members.push((key, bytes.get(pos..pos + len).unwrap_or_default()));
-            pos = skip_ws(bytes, pos + len);
-            match bytes.get(pos) {
-                Some(b',') => pos = skip_ws(bytes, pos + 1),
-                Some(b'}') => {
-                    pos += 1;
-                    break;
-                }
-                _ => return Err(json_error("expected ',' or '}'")),
-            }
-        }
-    }
-    if skip_ws(bytes, pos) != bytes.len() {
-        return Err(json_error("trailing characters after the JSON object"));
-    }
-    Ok(members)
 }
 
 /// Removes whitespace outside strings from valid JSON text (what Go does when it re-emits a raw value).
