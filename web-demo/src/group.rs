@@ -140,7 +140,11 @@ pub fn GroupPanel(state: AppState, group_id: String) -> impl IntoView {
                         .collect()
                 })
                 .unwrap_or_default();
-            list.sort_by_key(|x| (std::cmp::Reverse(x.role_level), x.join_time));
+            let keys = list
+                .iter()
+                .map(|x| [-i64::from(x.role_level), x.join_time, 0])
+                .collect();
+            util::sort_by_keys(&mut list, keys);
             list
         })
     });

@@ -393,10 +393,15 @@ impl AppState {
                     None => all.push(c.clone()),
                 }
             }
-            all.sort_by_key(|c| {
-                let t = c.latest_message.as_ref().map_or(0, |m| m.send_time);
-                (std::cmp::Reverse(c.is_pinned), std::cmp::Reverse(t))
-            });
+            // Pinned first, then newest first.
+            let keys = all
+                .iter()
+                .map(|c| {
+                    let t = c.latest_message.as_ref().map_or(0, |m| m.send_time);
+                    [-i64::from(c.is_pinned), !t, 0]
+                })
+                .collect();
+            util::sort_by_keys(all, keys);
         });
     }
 
