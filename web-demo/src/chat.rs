@@ -242,13 +242,13 @@ pub fn ChatView(state: AppState, id: String) -> impl IntoView {
                     <h2 data-testid="chat-title">{text(title)}</h2>
                     {is_group.then(|| view! {
                         <button data-testid="toggle-panel" aria-expanded=move || panel_open.get().to_string()
-                            on:click=move |_| panel_open.update(|o| *o = !*o)>
+                            on:click=dynamic::click(move |_| panel_open.update(|o| *o = !*o))>
                             {text(move || if panel_open.get() { "Hide group info" } else { "Group info" }.to_owned())}
                         </button>
                     })}
                 </div>
                 {group_id.clone().map(|g| view! { <AnnouncementBanner state=state group_id=g /> })}
-                <div class="messages" data-testid="messages" node_ref=list_ref on:scroll=on_scroll tabindex="0">
+                <div class="messages" data-testid="messages" node_ref=list_ref on:scroll=dynamic::change(on_scroll) tabindex="0">
                     {maybe(move || at_start.get().then(|| view! {
                         <p class="history-start" data-testid="history-start">"Start of the conversation"</p>
                     }.into_any()))}
@@ -257,7 +257,7 @@ pub fn ChatView(state: AppState, id: String) -> impl IntoView {
                     }.into_any()))}
                     {maybe(move || (!at_start.get() && !loading.get()).then(|| {
                         let load_older = load_older.clone();
-                        view! { <button class="older" data-testid="load-older" on:click=move |_| load_older()>"Load earlier messages"</button> }.into_any()
+                        view! { <button class="older" data-testid="load-older" on:click=dynamic::click(move |_| load_older())>"Load earlier messages"</button> }.into_any()
                     }))}
                     {rows(move || state.messages.get().into_iter().map(|m| {
                         let key = dynamic::key(&[
@@ -271,13 +271,13 @@ pub fn ChatView(state: AppState, id: String) -> impl IntoView {
                         Row::new(key, move || view! { <MessageRow state=state m=m group_id=gid conv=conv /> }.into_any())
                     }).collect())}
                 </div>
-                <form class="composer" on:submit=move |ev| { ev.prevent_default(); send(); }>
+                <form class="composer" on:submit=dynamic::submit(move || { send(); })>
                     <input data-testid="composer" aria-label="Message" placeholder="Write a message, Enter to send"
                         prop:value=value(draft)
-                        on:input=move |ev| draft.set(event_target_value(&ev))
-                        on:keydown=move |ev: leptos::ev::KeyboardEvent| {
+                        on:input=dynamic::input(draft)
+                        on:keydown=dynamic::keydown(move |ev: leptos::ev::KeyboardEvent| {
                             if ev.key() == "Enter" && !ev.shift_key() { ev.prevent_default(); send_key(); }
-                        } />
+                        }) />
                     <button type="submit" data-testid="send">"Send"</button>
                 </form>
             </div>
@@ -437,13 +437,13 @@ fn MessageRow(
                 let id = id.clone();
                 let conv = conv.clone();
                 view! {
-                    <button class="recall" data-testid="recall" on:click=move |_| {
+                    <button class="recall" data-testid="recall" on:click=dynamic::click(move |_| {
                         let id = id.clone();
                         let conv = conv.clone();
                         state.run(async move {
                             sdk().revoke(&conv, &id).await.map_err(DemoError::from)
                         });
-                    }>"Recall"</button>
+                    })>"Recall"</button>
                 }.into_any()
             }))}
         </div>

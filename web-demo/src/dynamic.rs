@@ -87,3 +87,41 @@ fn rows_of(each: RowsFn) -> impl IntoView {
 pub fn rows(each: impl Fn() -> Vec<Row> + Send + Sync + 'static) -> impl IntoView {
     rows_of(Box::new(each))
 }
+
+/// An event handler: every handler of one event kind has this one type, so Leptos keeps one
+/// copy of its listener code per kind instead of one per handler.
+pub type Handler<E> = Box<dyn FnMut(E)>;
+
+/// A `click` handler.
+pub fn click(f: impl FnMut(leptos::ev::MouseEvent) + 'static) -> Handler<leptos::ev::MouseEvent> {
+    Box::new(f)
+}
+
+/// A `change` (or `scroll`) handler.
+pub fn change(f: impl FnMut(leptos::ev::Event) + 'static) -> Handler<leptos::ev::Event> {
+    Box::new(f)
+}
+
+/// A `keydown` handler.
+pub fn keydown(
+    f: impl FnMut(leptos::ev::KeyboardEvent) + 'static,
+) -> Handler<leptos::ev::KeyboardEvent> {
+    Box::new(f)
+}
+
+/// A form's `submit` handler: the page stays, and `f` runs.
+pub fn submit(f: impl Fn() + 'static) -> Handler<leptos::ev::SubmitEvent> {
+    submit_of(Box::new(f))
+}
+
+fn submit_of(f: Box<dyn Fn()>) -> Handler<leptos::ev::SubmitEvent> {
+    Box::new(move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        f();
+    })
+}
+
+/// An `input` handler that copies the input's value into `text`.
+pub fn input(text: RwSignal<String>) -> Handler<leptos::ev::Event> {
+    Box::new(move |ev| text.set(event_target_value(&ev)))
+}

@@ -67,10 +67,10 @@ pub fn AnnouncementBanner(state: AppState, group_id: String) -> impl IntoView {
                 }
             })}
             {maybe(move || (can_edit() && !editing.get()).then(|| view! {
-                <button data-testid="announcement-edit" on:click=move |_| {
+                <button data-testid="announcement-edit" on:click=dynamic::click(move |_| {
                     draft.set(announcement.get_untracked().map(|a| a.text).unwrap_or_default());
                     editing.set(true);
-                }>"Edit"</button>
+                })>"Edit"</button>
             }.into_any()))}
             {maybe(move || (can_edit2() && editing.get()).then(|| {
                 let save = save.clone();
@@ -78,9 +78,9 @@ pub fn AnnouncementBanner(state: AppState, group_id: String) -> impl IntoView {
                     <div class="edit">
                         <textarea data-testid="announcement-input" aria-label="Announcement text"
                             prop:value=value(draft)
-                            on:input=move |ev| draft.set(event_target_value(&ev))></textarea>
-                        <button data-testid="announcement-save" on:click=move |_| save()>"Publish"</button>
-                        <button on:click=move |_| editing.set(false)>"Cancel"</button>
+                            on:input=dynamic::input(draft)></textarea>
+                        <button data-testid="announcement-save" on:click=dynamic::click(move |_| save())>"Publish"</button>
+                        <button on:click=dynamic::click(move |_| editing.set(false))>"Cancel"</button>
                     </div>
                 }.into_any()
             }))}
@@ -121,7 +121,7 @@ pub fn GroupPanel(state: AppState, group_id: String) -> impl IntoView {
             <label class="switch">
                 <input type="checkbox" data-testid=testid prop:checked=checked
                     disabled=flag(move || !manager.get())
-                    on:change=move |ev| set(make(event_target_checked(&ev))) />
+                    on:change=dynamic::change(move |ev| set(make(event_target_checked(&ev)))) />
                 {label}
             </label>
         }
@@ -175,16 +175,16 @@ pub fn GroupPanel(state: AppState, group_id: String) -> impl IntoView {
                 {maybe(move || (!manager.get()).then(|| view! { <small>"Only the owner and admins change these."</small> }.into_any()))}
             </fieldset>
             <div class="actions">
-                <button data-testid="invite-open" on:click=move |_| inviting.update(|v| *v = !*v)>"Invite…"</button>
-                <button data-testid="show-qr" on:click=move |_| show_qr.update(|v| *v = !*v)>"QR code"</button>
-                <button data-testid="quit-group" on:click=move |_| {
+                <button data-testid="invite-open" on:click=dynamic::click(move |_| inviting.update(|v| *v = !*v))>"Invite…"</button>
+                <button data-testid="show-qr" on:click=dynamic::click(move |_| show_qr.update(|v| *v = !*v))>"QR code"</button>
+                <button data-testid="quit-group" on:click=dynamic::click(move |_| {
                     let g = gid_quit.clone();
                     state.run(async move {
                         sdk().quit_group(&g).await?;
                         state.go(Route::Chats);
                         Ok(())
                     });
-                }>"Leave"</button>
+                })>"Leave"</button>
             </div>
             {maybe(move || inviting.get().then(|| view! { <InviteDialog state=state group_id=gid_invite.clone() open=inviting /> }.into_any()))}
             {maybe(move || show_qr.get().then(|| view! { <JoinQr group_id=gid_qr.clone() /> }.into_any()))}
@@ -192,7 +192,7 @@ pub fn GroupPanel(state: AppState, group_id: String) -> impl IntoView {
                 <h4>"Members"</h4>
                 <label>
                     "Joined by "
-                    <select data-testid="member-filter" on:change=move |ev| filter.set(event_target_value(&ev))>
+                    <select data-testid="member-filter" on:change=dynamic::input(filter)>
                         <option value="all">"any way"</option>
                         <option value="invitation">"invitation"</option>
                         <option value="search">"search"</option>
@@ -219,14 +219,14 @@ pub fn GroupPanel(state: AppState, group_id: String) -> impl IntoView {
                             <li class="member" data-testid="member" data-user=m.user_id.clone() data-join=util::join_method(&m)>
                                 <span class="avatar small">{util::initials(&name)}</span>
                                 <span class="member-main">
-                                    <button class="link" data-testid="member-name" on:click=move |_| {
+                                    <button class="link" data-testid="member-name" on:click=dynamic::click(move |_| {
                                         let me = state.user.get_untracked().unwrap_or_default();
                                         let allowed = uid == me
                                             || manager.get_untracked()
                                             || group.get_untracked().is_some_and(|g| g.look_member_info == AllowType::Allowed);
                                         hidden_note.set(!allowed);
                                         profile.set(allowed.then(|| uid.clone()));
-                                    }>{name.clone()}</button>
+                                    })>{name.clone()}</button>
                                     {role.map(|r| view! { <span class=format!("role {r}") data-testid="role">{r}</span> })}
                                     <small data-testid="member-joined">{joined}</small>
                                 </span>
@@ -323,7 +323,7 @@ fn MemberProfile(
             }))}
             {is_friend.then(|| view! { <p data-testid="already-friend">"Already your friend."</p> })}
             {maybe(move || (show_add && friending_allowed.get()).then(|| view! {
-                <button data-testid="add-friend" on:click=add.clone()>"Add friend"</button>
+                <button data-testid="add-friend" on:click=dynamic::click(add.clone())>"Add friend"</button>
             }.into_any()))}
             {maybe(move || (show_add && !friending_allowed.get()).then(|| view! {
                 <p class="muted" data-testid="friending-forbidden">"This group does not let members add each other as friends."</p>
@@ -338,26 +338,26 @@ fn MemberProfile(
                     view! {
                         <div class="row">
                             {(mine == 100).then(|| view! {
-                                <button data-testid="set-role" on:click=move |_| {
+                                <button data-testid="set-role" on:click=dynamic::click(move |_| {
                                     let (g, u) = (g1.clone(), u1.clone());
                                     state.run(async move {
                                         sdk().set_member_role(&g, &u, if promote { 60 } else { 20 }).await.map_err(DemoError::from)
                                     });
-                                }>{if promote { "Make admin" } else { "Make ordinary member" }}</button>
+                                })>{if promote { "Make admin" } else { "Make ordinary member" }}</button>
                             })}
-                            <button data-testid="kick" on:click=move |_| {
+                            <button data-testid="kick" on:click=dynamic::click(move |_| {
                                 let (g, u) = (g2.clone(), u2.clone());
                                 state.run(async move {
                                     sdk().kick(&g, std::slice::from_ref(&u), "").await?;
                                     profile.set(None);
                                     Ok(())
                                 });
-                            }>"Remove from group"</button>
+                            })>"Remove from group"</button>
                         </div>
                     }.into_any()
                 })
             })}
-            <button data-testid="profile-close" on:click=move |_| profile.set(None)>"Close"</button>
+            <button data-testid="profile-close" on:click=dynamic::click(move |_| profile.set(None))>"Close"</button>
         </div>
     }
 }
@@ -401,16 +401,16 @@ fn InviteDialog(state: AppState, group_id: String, open: RwSignal<bool>) -> impl
                     let id = u.user_id.clone();
                     view! {
                         <li>
-                            <button data-testid=format!("invite-{}", u.user_id) on:click=move |_| invite(id.clone())>
+                            <button data-testid=format!("invite-{}", u.user_id) on:click=dynamic::click(move |_| invite(id.clone()))>
                                 "Invite " {u.nickname.clone()}
                             </button>
                         </li>
                     }
                 }).collect_view().into_any()))}
             </ul>
-            <form class="row" on:submit=move |ev| { ev.prevent_default(); invite2(typed.get_untracked()); }>
+            <form class="row" on:submit=dynamic::submit(move || { invite2(typed.get_untracked()); })>
                 <input aria-label="User ID to invite" placeholder="User ID" data-testid="invite-id"
-                    prop:value=value(typed) on:input=move |ev| typed.set(event_target_value(&ev)) />
+                    prop:value=value(typed) on:input=dynamic::input(typed) />
                 <button type="submit">"Invite"</button>
             </form>
         </div>
@@ -482,9 +482,9 @@ pub fn JoinBySearch(state: AppState) -> impl IntoView {
     };
     view! {
         <section class="join-search">
-            <form class="row" on:submit=move |ev| { ev.prevent_default(); search(); }>
+            <form class="row" on:submit=dynamic::submit(move || { search(); })>
                 <input aria-label="Group ID" placeholder="Find a group by ID" data-testid="join-search-input"
-                    prop:value=value(typed) on:input=move |ev| typed.set(event_target_value(&ev)) />
+                    prop:value=value(typed) on:input=dynamic::input(typed) />
                 <button type="submit" data-testid="join-search">"Find"</button>
             </form>
             {maybe(move || found.get().map(|g| {
@@ -497,7 +497,7 @@ pub fn JoinBySearch(state: AppState) -> impl IntoView {
                             view! { <a href=Route::Chat(format!("sg_{}", g.group_id)).hash()>"Open"</a> }.into_any()
                         } else {
                             view! {
-                                <button data-testid="join-search-confirm" on:click=move |_| {
+                                <button data-testid="join-search-confirm" on:click=dynamic::click(move |_| {
                                     let gid = gid.clone();
                                     state.run(async move {
                                         sdk().join_group(&gid, "", 3).await?;
@@ -505,7 +505,7 @@ pub fn JoinBySearch(state: AppState) -> impl IntoView {
                                         state.go(Route::Chat(format!("sg_{gid}")));
                                         Ok(())
                                     });
-                                }>"Join"</button>
+                                })>"Join"</button>
                             }.into_any()
                         }}
                     </div>
@@ -547,7 +547,7 @@ pub fn JoinPage(state: AppState, group_id: String, via_qr: bool) -> impl IntoVie
             <h2>"Join a group"</h2>
             <p>{text(move || found.get().map(|g| format!("{} · {} members", g.name, g.member_count)).unwrap_or_else(|| group_id.clone()))}</p>
             <p class="muted">{if via_qr { "Opened from the group's QR code." } else { "Opened from a join link." }}</p>
-            <button data-testid="join-confirm" on:click=join>"Join"</button>
+            <button data-testid="join-confirm" on:click=dynamic::click(join)>"Join"</button>
         </section>
     }
 }

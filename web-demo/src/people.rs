@@ -44,19 +44,19 @@ pub fn FriendsPage(state: AppState) -> impl IntoView {
                                     {has_remark.then(|| view! { <small data-testid="friend-nickname">{f.user.display_name().to_owned()}</small> })}
                                 </span>
                                 <a href=chat>"Message"</a>
-                                <button data-testid="remark-edit" on:click=move |_| editing.update(|e| *e = !*e)>
+                                <button data-testid="remark-edit" on:click=dynamic::click(move |_| editing.update(|e| *e = !*e))>
                                     {if has_remark { "Edit remark" } else { "Set remark" }}
                                 </button>
                                 {has_remark.then(|| {
                                     let save = save.clone();
-                                    view! { <button data-testid="remark-delete" on:click=move |_| save(String::new())>"Delete remark"</button> }
+                                    view! { <button data-testid="remark-delete" on:click=dynamic::click(move |_| save(String::new()))>"Delete remark"</button> }
                                 })}
                                 {maybe(move || editing.get().then(|| {
                                     let save = save2.clone();
                                     view! {
-                                        <form class="row" on:submit=move |ev| { ev.prevent_default(); save(draft.get_untracked()); }>
+                                        <form class="row" on:submit=dynamic::submit(move || { save(draft.get_untracked()); })>
                                             <input aria-label="Remark" data-testid="remark-input" prop:value=value(draft)
-                                                on:input=move |ev| draft.set(event_target_value(&ev)) />
+                                                on:input=dynamic::input(draft) />
                                             <button type="submit" data-testid="remark-save">"Save"</button>
                                         </form>
                                     }.into_any()
@@ -103,14 +103,14 @@ pub fn ProfilePage(state: AppState) -> impl IntoView {
         <section class="profile" data-testid="profile">
             <h2>"Profile"</h2>
             <p>"User ID " <code data-testid="profile-user-id">{text(move || state.user.get().unwrap_or_default())}</code></p>
-            <form class="row" on:submit=move |ev| { ev.prevent_default(); save(); }>
+            <form class="row" on:submit=dynamic::submit(move || { save(); })>
                 <label for="nickname">"Nickname"</label>
                 <input id="nickname" data-testid="nickname-input" prop:value=value(draft)
-                    on:input=move |ev| draft.set(event_target_value(&ev)) />
+                    on:input=dynamic::input(draft) />
                 <button type="submit" data-testid="nickname-save">"Save"</button>
             </form>
             {maybe(move || saved.get().then(|| view! { <p role="status" data-testid="nickname-saved">"Saved."</p> }.into_any()))}
-            <button data-testid="sign-out" on:click=move |_| state.sign_out()>"Sign out"</button>
+            <button data-testid="sign-out" on:click=dynamic::click(move |_| state.sign_out())>"Sign out"</button>
         </section>
     }
 }

@@ -12,7 +12,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen::JsValue;
 
-use crate::dynamic::{maybe, rows, text, value, Row};
+use crate::dynamic::{self, maybe, rows, text, value, Row};
 use crate::util::{self, DemoError};
 
 thread_local! {
@@ -673,7 +673,7 @@ pub fn SignIn(state: AppState) -> impl IntoView {
                                 <button
                                     class="demo-user"
                                     data-testid=format!("signin-{}", u.user_id)
-                                    on:click=move |_| state.sign_in(id.clone())
+                                    on:click=dynamic::click(move |_| state.sign_in(id.clone()))
                                 >
                                     <span class="avatar">{util::initials(&u.nickname)}</span>
                                     <span class="who">
@@ -686,13 +686,10 @@ pub fn SignIn(state: AppState) -> impl IntoView {
                     })
                 }).collect())}
             </ul>
-            <form class="row" on:submit=move |ev| {
-                ev.prevent_default();
-                state.sign_in(typed.get_untracked());
-            }>
+            <form class="row" on:submit=dynamic::submit(move || state.sign_in(typed.get_untracked()))>
                 <label for="signin-id">"User ID"</label>
                 <input id="signin-id" data-testid="signin-id" prop:value=value(typed)
-                    on:input=move |ev| typed.set(event_target_value(&ev)) />
+                    on:input=dynamic::input(typed) />
                 <button type="submit" data-testid="signin-submit">"Sign in"</button>
             </form>
             <p class="note">
@@ -738,7 +735,7 @@ pub fn ErrorBar(state: AppState) -> impl IntoView {
             view! {
                 <div class="error" role="alert" data-testid="error">
                     <span>{e}</span>
-                    <button aria-label="Dismiss" on:click=move |_| state.error.set(None)>"×"</button>
+                    <button aria-label="Dismiss" on:click=dynamic::click(move |_| state.error.set(None))>"×"</button>
                 </div>
             }
             .into_any()
