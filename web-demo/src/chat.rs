@@ -7,7 +7,7 @@ use leptos::html::Div;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::dynamic::{self, flag, maybe, rows, text, value, Row};
+use crate::dynamic::{self, attr, attr_text, flag, maybe, rows, text, value, Row};
 use crate::group::{AnnouncementBanner, GroupPanel};
 use crate::state::{sdk, AppState, Route};
 use crate::util::{self, DemoError};
@@ -43,7 +43,7 @@ pub fn ConversationList(state: AppState) -> impl IntoView {
                     let href = Route::Chat(id.clone()).hash();
                     view! {
                         <li>
-                            <a class="conversation" class:active=active href=href data-testid="conversation" data-id=id.clone()>
+                            <a class="conversation" {attr_text("href", href)} class:active=active data-testid="conversation" data-id=id.clone()>
                                 <span class="avatar">{text(move || util::initials(&title()))}</span>
                                 <span class="conv-main">
                                     <span class="conv-top">
@@ -238,7 +238,7 @@ pub fn ChatView(state: AppState, id: String) -> impl IntoView {
         <div class="chat" class:with-panel=flag(move || panel_open.get())>
             <div class="chat-main">
                 <div class="chat-head">
-                    <a class="back" href="#/chats" aria-label="Back to chats">"‹"</a>
+                    <a class="back" {attr("href", "#/chats")} {attr("aria-label", "Back to chats")}>"‹"</a>
                     <h2 data-testid="chat-title">{text(title)}</h2>
                     {is_group.then(|| view! {
                         <button data-testid="toggle-panel" aria-expanded=move || panel_open.get().to_string()
@@ -248,7 +248,7 @@ pub fn ChatView(state: AppState, id: String) -> impl IntoView {
                     })}
                 </div>
                 {group_id.clone().map(|g| view! { <AnnouncementBanner state=state group_id=g /> })}
-                <div class="messages" data-testid="messages" node_ref=list_ref on:scroll=dynamic::change(on_scroll) tabindex="0">
+                <div class="messages" data-testid="messages" node_ref=list_ref on:scroll=dynamic::change(on_scroll) {attr("tabindex", "0")}>
                     {maybe(move || at_start.get().then(|| view! {
                         <p class="history-start" data-testid="history-start">"Start of the conversation"</p>
                     }.into_any()))}
@@ -272,13 +272,13 @@ pub fn ChatView(state: AppState, id: String) -> impl IntoView {
                     }).collect())}
                 </div>
                 <form class="composer" on:submit=dynamic::submit(move || { send(); })>
-                    <input data-testid="composer" aria-label="Message" placeholder="Write a message, Enter to send"
+                    <input data-testid="composer" {attr("aria-label", "Message")} {attr("placeholder", "Write a message, Enter to send")}
                         prop:value=value(draft)
                         on:input=dynamic::input(draft)
                         on:keydown=dynamic::keydown(move |ev: leptos::ev::KeyboardEvent| {
                             if ev.key() == "Enter" && !ev.shift_key() { ev.prevent_default(); send_key(); }
                         }) />
-                    <button type="submit" data-testid="send">"Send"</button>
+                    <button {attr("type", "submit")} data-testid="send">"Send"</button>
                 </form>
             </div>
             {group_id.map(|g| maybe(move || panel_open.get().then(|| view! {
@@ -380,7 +380,7 @@ fn MessageRow(
     }
     if util::is_tip(&m) {
         return view! {
-            <div class="tip" data-testid="tip" data-seq=m.seq.0>
+            <div class="tip" data-testid="tip" data-seq=m.seq.0.to_string()>
                 {util::tip_text(&m)} " · " {util::time(m.send_time)}
             </div>
         }
@@ -426,7 +426,7 @@ fn MessageRow(
         _ => None,
     };
     view! {
-        <div class="msg" class:mine=mine data-testid="message" data-seq=m.seq.0 data-msgid=m.client_msg_id.clone() data-sender=m.send_id.clone()>
+        <div class="msg" class:mine=mine data-testid="message" data-seq=m.seq.0.to_string() data-msgid=m.client_msg_id.clone() data-sender=m.send_id.clone()>
             <div class="msg-head">
                 <span class="sender" data-testid="sender">{text(sender)}</span>
                 <small class="time">{util::time(m.send_time)}</small>

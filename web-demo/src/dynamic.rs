@@ -4,6 +4,7 @@
 //! through these few types keeps one copy of that code per kind instead of one per place.
 
 use leptos::prelude::*;
+use leptos::tachys::html::attribute::custom::{custom_attribute, CustomAttr};
 
 type TextFn = Box<dyn Fn() -> String + Send + Sync>;
 type ViewFn = Box<dyn Fn() -> Option<AnyView> + Send + Sync>;
@@ -124,4 +125,16 @@ fn submit_of(f: Box<dyn Fn()>) -> Handler<leptos::ev::SubmitEvent> {
 /// An `input` handler that copies the input's value into `text`.
 pub fn input(text: RwSignal<String>) -> Handler<leptos::ev::Event> {
     Box::new(move |ev| text.set(event_target_value(&ev)))
+}
+
+/// A plain attribute with a fixed value. Written `{attr("role", "status")}` in a view, every
+/// such attribute has one type whatever its name, so Leptos keeps one copy of its attribute
+/// code instead of one per attribute name.
+pub fn attr(name: &'static str, value: &'static str) -> CustomAttr<&'static str, &'static str> {
+    custom_attribute(name, value)
+}
+
+/// A plain attribute with a computed value (see [`attr`]).
+pub fn attr_text(name: &'static str, value: String) -> CustomAttr<&'static str, String> {
+    custom_attribute(name, value)
 }

@@ -6,7 +6,7 @@ use chorus_proto::constants::AllowType;
 use chorus_sdk_wasm::GroupUpdate;
 use leptos::prelude::*;
 
-use crate::dynamic::{self, flag, maybe, rows, text, value, Row};
+use crate::dynamic::{self, attr, attr_text, flag, maybe, rows, text, value, Row};
 use crate::qr::QrCode;
 use crate::state::{sdk, AppState, Route};
 use crate::util::{self, DemoError};
@@ -51,7 +51,7 @@ pub fn AnnouncementBanner(state: AppState, group_id: String) -> impl IntoView {
     };
     let can_edit2 = can_edit.clone();
     view! {
-        <section class="announcement" data-testid="announcement-box" aria-label="Announcement">
+        <section class="announcement" data-testid="announcement-box" {attr("aria-label", "Announcement")}>
             {maybe(move || {
                 let a = announcement.get().filter(|a| !a.text.is_empty());
                 match a {
@@ -76,7 +76,7 @@ pub fn AnnouncementBanner(state: AppState, group_id: String) -> impl IntoView {
                 let save = save.clone();
                 view! {
                     <div class="edit">
-                        <textarea data-testid="announcement-input" aria-label="Announcement text"
+                        <textarea data-testid="announcement-input" {attr("aria-label", "Announcement text")}
                             prop:value=value(draft)
                             on:input=dynamic::input(draft)></textarea>
                         <button data-testid="announcement-save" on:click=dynamic::click(move |_| save())>"Publish"</button>
@@ -119,7 +119,7 @@ pub fn GroupPanel(state: AppState, group_id: String) -> impl IntoView {
         let checked = move || group.get().as_ref().is_some_and(&on);
         view! {
             <label class="switch">
-                <input type="checkbox" data-testid=testid prop:checked=checked
+                <input {attr("type", "checkbox")} data-testid=testid prop:checked=checked
                     disabled=flag(move || !manager.get())
                     on:change=dynamic::change(move |ev| set(make(event_target_checked(&ev)))) />
                 {label}
@@ -155,7 +155,7 @@ pub fn GroupPanel(state: AppState, group_id: String) -> impl IntoView {
     let gid_quit = group_id.clone();
 
     view! {
-        <aside class="panel" data-testid="group-panel" aria-label="Group info">
+        <aside class="panel" data-testid="group-panel" {attr("aria-label", "Group info")}>
             <h3 data-testid="group-name">{text(move || group.get().map(|g| g.name).unwrap_or_default())}</h3>
             <p class="muted">
                 "ID " <code data-testid="group-id">{group_id.clone()}</code>
@@ -193,16 +193,16 @@ pub fn GroupPanel(state: AppState, group_id: String) -> impl IntoView {
                 <label>
                     "Joined by "
                     <select data-testid="member-filter" on:change=dynamic::input(filter)>
-                        <option value="all">"any way"</option>
-                        <option value="invitation">"invitation"</option>
-                        <option value="search">"search"</option>
-                        <option value="qr">"QR code"</option>
-                        <option value="other">"other"</option>
+                        <option {attr("value", "all")}>"any way"</option>
+                        <option {attr("value", "invitation")}>"invitation"</option>
+                        <option {attr("value", "search")}>"search"</option>
+                        <option {attr("value", "qr")}>"QR code"</option>
+                        <option {attr("value", "other")}>"other"</option>
                     </select>
                 </label>
             </div>
             {maybe(move || hidden_note.get().then(|| view! {
-                <p class="note" data-testid="profile-hidden" role="status">
+                <p class="note" data-testid="profile-hidden" {attr("role", "status")}>
                     "Member profiles are hidden in this group: only the owner and admins can open them."
                 </p>
             }.into_any()))}
@@ -311,7 +311,7 @@ fn MemberProfile(
     let gid_manage = group_id.clone();
     let me_manage = me.clone();
     view! {
-        <div class="profile-card" data-testid="member-profile" role="dialog" aria-label="Member profile">
+        <div class="profile-card" data-testid="member-profile" {attr("role", "dialog")} {attr("aria-label", "Member profile")}>
             {maybe(move || member.get().map(|m| {
                 let name = if m.nickname.is_empty() { m.user_id.clone() } else { m.nickname.clone() };
                 view! {
@@ -328,7 +328,7 @@ fn MemberProfile(
             {maybe(move || (show_add && !friending_allowed.get()).then(|| view! {
                 <p class="muted" data-testid="friending-forbidden">"This group does not let members add each other as friends."</p>
             }.into_any()))}
-            {maybe(move || result.get().map(|r| view! { <p data-testid="add-friend-result" role="status">{r}</p> }.into_any()))}
+            {maybe(move || result.get().map(|r| view! { <p data-testid="add-friend-result" {attr("role", "status")}>{r}</p> }.into_any()))}
             {maybe(move || {
                 let m = member.get()?;
                 let mine = state.my_role(&gid_manage);
@@ -393,7 +393,7 @@ fn InviteDialog(state: AppState, group_id: String, open: RwSignal<bool>) -> impl
     };
     let invite2 = invite.clone();
     view! {
-        <div class="dialog" data-testid="invite-dialog" role="dialog" aria-label="Invite">
+        <div class="dialog" data-testid="invite-dialog" {attr("role", "dialog")} {attr("aria-label", "Invite")}>
             <h4>"Invite to the group"</h4>
             <ul>
                 {maybe(move || Some(candidates().into_iter().map(|u| {
@@ -409,9 +409,9 @@ fn InviteDialog(state: AppState, group_id: String, open: RwSignal<bool>) -> impl
                 }).collect_view().into_any()))}
             </ul>
             <form class="row" on:submit=dynamic::submit(move || { invite2(typed.get_untracked()); })>
-                <input aria-label="User ID to invite" placeholder="User ID" data-testid="invite-id"
+                <input {attr("aria-label", "User ID to invite")} {attr("placeholder", "User ID")} data-testid="invite-id"
                     prop:value=value(typed) on:input=dynamic::input(typed) />
-                <button type="submit">"Invite"</button>
+                <button {attr("type", "submit")}>"Invite"</button>
             </form>
         </div>
     }
@@ -447,12 +447,12 @@ fn JoinQr(group_id: String) -> impl IntoView {
             let side = qr.size() + 8;
             view! {
                 <figure class="qr" data-testid="qr">
-                    <svg viewBox=format!("0 0 {side} {side}") width="200" height="200" role="img"
-                        aria-label="QR code of the join link" shape-rendering="crispEdges">
+                    <svg viewBox=format!("0 0 {side} {side}") width="200" height="200" {attr("role", "img")}
+                        {attr("aria-label", "QR code of the join link")} shape-rendering="crispEdges">
                         <rect width=side height=side fill="#fff"></rect>
                         <path d=qr.svg_path(4) fill="#000"></path>
                     </svg>
-                    <figcaption><a href=link.clone() data-testid="join-link">{link.clone()}</a></figcaption>
+                    <figcaption><a {attr_text("href", link.clone())} data-testid="join-link">{link.clone()}</a></figcaption>
                 </figure>
             }
             .into_any()
@@ -483,9 +483,9 @@ pub fn JoinBySearch(state: AppState) -> impl IntoView {
     view! {
         <section class="join-search">
             <form class="row" on:submit=dynamic::submit(move || { search(); })>
-                <input aria-label="Group ID" placeholder="Find a group by ID" data-testid="join-search-input"
+                <input {attr("aria-label", "Group ID")} {attr("placeholder", "Find a group by ID")} data-testid="join-search-input"
                     prop:value=value(typed) on:input=dynamic::input(typed) />
-                <button type="submit" data-testid="join-search">"Find"</button>
+                <button {attr("type", "submit")} data-testid="join-search">"Find"</button>
             </form>
             {maybe(move || found.get().map(|g| {
                 let joined = state.groups.with(|all| all.contains_key(&g.group_id));
@@ -494,7 +494,7 @@ pub fn JoinBySearch(state: AppState) -> impl IntoView {
                     <div class="found" data-testid="join-search-result">
                         <strong>{g.name.clone()}</strong> " · " {g.member_count} " members"
                         {if joined {
-                            view! { <a href=Route::Chat(format!("sg_{}", g.group_id)).hash()>"Open"</a> }.into_any()
+                            view! { <a {attr_text("href", Route::Chat(format!("sg_{}", g.group_id)).hash())}>"Open"</a> }.into_any()
                         } else {
                             view! {
                                 <button data-testid="join-search-confirm" on:click=dynamic::click(move |_| {

@@ -3,7 +3,7 @@
 use chorus_core::model::ConversationId;
 use leptos::prelude::*;
 
-use crate::dynamic::{self, maybe, rows, text, value, Row};
+use crate::dynamic::{self, attr, attr_text, maybe, rows, text, value, Row};
 use crate::state::{sdk, AppState, Route};
 use crate::util::{self, DemoError};
 
@@ -43,7 +43,7 @@ pub fn FriendsPage(state: AppState) -> impl IntoView {
                                     <strong data-testid="friend-name">{f.display_name().to_owned()}</strong>
                                     {has_remark.then(|| view! { <small data-testid="friend-nickname">{f.user.display_name().to_owned()}</small> })}
                                 </span>
-                                <a href=chat>"Message"</a>
+                                <a {attr_text("href", chat)}>"Message"</a>
                                 <button data-testid="remark-edit" on:click=dynamic::click(move |_| editing.update(|e| *e = !*e))>
                                     {if has_remark { "Edit remark" } else { "Set remark" }}
                                 </button>
@@ -55,9 +55,9 @@ pub fn FriendsPage(state: AppState) -> impl IntoView {
                                     let save = save2.clone();
                                     view! {
                                         <form class="row" on:submit=dynamic::submit(move || { save(draft.get_untracked()); })>
-                                            <input aria-label="Remark" data-testid="remark-input" prop:value=value(draft)
+                                            <input {attr("aria-label", "Remark")} data-testid="remark-input" prop:value=value(draft)
                                                 on:input=dynamic::input(draft) />
-                                            <button type="submit" data-testid="remark-save">"Save"</button>
+                                            <button {attr("type", "submit")} data-testid="remark-save">"Save"</button>
                                         </form>
                                     }.into_any()
                                 }))}
@@ -104,12 +104,12 @@ pub fn ProfilePage(state: AppState) -> impl IntoView {
             <h2>"Profile"</h2>
             <p>"User ID " <code data-testid="profile-user-id">{text(move || state.user.get().unwrap_or_default())}</code></p>
             <form class="row" on:submit=dynamic::submit(move || { save(); })>
-                <label for="nickname">"Nickname"</label>
-                <input id="nickname" data-testid="nickname-input" prop:value=value(draft)
+                <label {attr("for", "nickname")}>"Nickname"</label>
+                <input {attr("id", "nickname")} data-testid="nickname-input" prop:value=value(draft)
                     on:input=dynamic::input(draft) />
-                <button type="submit" data-testid="nickname-save">"Save"</button>
+                <button {attr("type", "submit")} data-testid="nickname-save">"Save"</button>
             </form>
-            {maybe(move || saved.get().then(|| view! { <p role="status" data-testid="nickname-saved">"Saved."</p> }.into_any()))}
+            {maybe(move || saved.get().then(|| view! { <p {attr("role", "status")} data-testid="nickname-saved">"Saved."</p> }.into_any()))}
             <button data-testid="sign-out" on:click=dynamic::click(move |_| state.sign_out())>"Sign out"</button>
         </section>
     }

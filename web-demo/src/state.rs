@@ -12,7 +12,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen::JsValue;
 
-use crate::dynamic::{self, maybe, rows, text, value, Row};
+use crate::dynamic::{self, attr, attr_text, maybe, rows, text, value, Row};
 use crate::util::{self, DemoError};
 
 thread_local! {
@@ -687,10 +687,10 @@ pub fn SignIn(state: AppState) -> impl IntoView {
                 }).collect())}
             </ul>
             <form class="row" on:submit=dynamic::submit(move || state.sign_in(typed.get_untracked()))>
-                <label for="signin-id">"User ID"</label>
-                <input id="signin-id" data-testid="signin-id" prop:value=value(typed)
+                <label {attr("for", "signin-id")}>"User ID"</label>
+                <input {attr("id", "signin-id")} data-testid="signin-id" prop:value=value(typed)
                     on:input=dynamic::input(typed) />
-                <button type="submit" data-testid="signin-submit">"Sign in"</button>
+                <button {attr("type", "submit")} data-testid="signin-submit">"Sign in"</button>
             </form>
             <p class="note">
                 "Tokens come from POST /demo/token, which exists only on a server started with "
@@ -718,10 +718,10 @@ pub fn StatusBar(state: AppState) -> impl IntoView {
         _ => "status",
     };
     view! {
-        <div class=class data-testid="conn-status" role="status">
+        <div class=class data-testid="conn-status" {attr("role", "status")}>
             <span>{text(status)}</span>
             {maybe(move || state.sync.get().map(|(done, total)| view! {
-                <progress data-testid="sync-progress" max=total.max(1) value=done></progress>
+                <progress data-testid="sync-progress" {attr_text("max", total.max(1).to_string())} {attr_text("value", done.to_string())}></progress>
             }.into_any()))}
         </div>
     }
@@ -733,9 +733,9 @@ pub fn ErrorBar(state: AppState) -> impl IntoView {
     maybe(move || {
         state.error.get().map(|e| {
             view! {
-                <div class="error" role="alert" data-testid="error">
+                <div class="error" {attr("role", "alert")} data-testid="error">
                     <span>{e}</span>
-                    <button aria-label="Dismiss" on:click=dynamic::click(move |_| state.error.set(None))>"×"</button>
+                    <button {attr("aria-label", "Dismiss")} on:click=dynamic::click(move |_| state.error.set(None))>"×"</button>
                 </div>
             }
             .into_any()
