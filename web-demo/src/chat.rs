@@ -122,7 +122,7 @@ pub fn ChatView(state: AppState, id: String) -> impl IntoView {
                 Ok(page) => {
                     at_start.set(page.is_end);
                     state.messages.set(page.messages);
-                    state.scroll_end.update(|n| *n += 1);
+                    state.scroll_to_end();
                     let _ = sdk().mark_read(&conv_id).await;
                 }
                 Err(e) => state.fail(&e),
@@ -169,9 +169,7 @@ pub fn ChatView(state: AppState, id: String) -> impl IntoView {
                 match result {
                     Ok(page) => {
                         at_start.set(page.is_end || page.messages.is_empty());
-                        state
-                            .messages
-                            .update(|l| util::merge_messages(l, page.messages));
+                        state.add_messages(page.messages);
                         request_animation_frame(move || {
                             if let (Some(el), Some((h, top))) = (list_ref.get_untracked(), before) {
                                 el.set_scroll_top(el.scroll_height() - h + top);
@@ -214,11 +212,9 @@ pub fn ChatView(state: AppState, id: String) -> impl IntoView {
             };
             state.run(async move {
                 let sent = sdk().send_text(recipient, &text).await?;
-                state
-                    .messages
-                    .update(|l| util::merge_messages(l, vec![sent]));
+                state.add_messages(vec![sent]);
                 stick.set_value(true);
-                state.scroll_end.update(|n| *n += 1);
+                state.scroll_to_end();
                 Ok(())
             });
         }
@@ -242,7 +238,7 @@ pub fn ChatView(state: AppState, id: String) -> impl IntoView {
                     <h2 data-testid="chat-title">{text(title)}</h2>
                     {is_group.then(|| view! {
                         <button data-testid="toggle-panel" aria-expanded=move || panel_open.get().to_string()
-                            on:click=dynamic::click(move |_| panel_open.update(|o| *o = !*o))>
+                            on:click=dynamic::toggle(panel_open)>
                             {text(move || if panel_open.get() { "Hide group info" } else { "Group info" }.to_owned())}
                         </button>
                     })}

@@ -98,6 +98,15 @@ pub fn click(f: impl FnMut(leptos::ev::MouseEvent) + 'static) -> Handler<leptos:
     Box::new(f)
 }
 
+/// A `click` handler that flips `flag`.
+pub fn toggle(flag: RwSignal<bool>) -> Handler<leptos::ev::MouseEvent> {
+    Box::new(move |_| flag.update(flip))
+}
+
+fn flip(value: &mut bool) {
+    *value = !*value;
+}
+
 /// A `change` (or `scroll`) handler.
 pub fn change(f: impl FnMut(leptos::ev::Event) + 'static) -> Handler<leptos::ev::Event> {
     Box::new(f)

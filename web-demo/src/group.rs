@@ -175,8 +175,8 @@ pub fn GroupPanel(state: AppState, group_id: String) -> impl IntoView {
                 {maybe(move || (!manager.get()).then(|| view! { <small>"Only the owner and admins change these."</small> }.into_any()))}
             </fieldset>
             <div class="actions">
-                <button data-testid="invite-open" on:click=dynamic::click(move |_| inviting.update(|v| *v = !*v))>"Invite…"</button>
-                <button data-testid="show-qr" on:click=dynamic::click(move |_| show_qr.update(|v| *v = !*v))>"QR code"</button>
+                <button data-testid="invite-open" on:click=dynamic::toggle(inviting)>"Invite…"</button>
+                <button data-testid="show-qr" on:click=dynamic::toggle(show_qr)>"QR code"</button>
                 <button data-testid="quit-group" on:click=dynamic::click(move |_| {
                     let g = gid_quit.clone();
                     state.run(async move {

@@ -44,7 +44,7 @@ pub fn FriendsPage(state: AppState) -> impl IntoView {
                                     {has_remark.then(|| view! { <small data-testid="friend-nickname">{f.user.display_name().to_owned()}</small> })}
                                 </span>
                                 <a {attr_text("href", chat)}>"Message"</a>
-                                <button data-testid="remark-edit" on:click=dynamic::click(move |_| editing.update(|e| *e = !*e))>
+                                <button data-testid="remark-edit" on:click=dynamic::toggle(editing)>
                                     {if has_remark { "Edit remark" } else { "Set remark" }}
                                 </button>
                                 {has_remark.then(|| {

@@ -460,9 +460,8 @@ impl AppState {
                     .cloned()
                     .collect();
                 if !mine.is_empty() {
-                    self.messages
-                        .update(|list| util::merge_messages(list, mine));
-                    self.scroll_end.update(|n| *n += 1);
+                    self.add_messages(mine);
+                    self.scroll_to_end();
                     if let Some(id) = open {
                         spawn_local(async move {
                             let _ = sdk().mark_read(&id).await;
@@ -531,6 +530,16 @@ impl AppState {
             }
             _ => {}
         }
+    }
+
+    /// Adds or replaces messages of the open chat (see [`util::merge_messages`]).
+    pub fn add_messages(self, new: Vec<Message>) {
+        self.messages.update(|list| util::merge_messages(list, new));
+    }
+
+    /// Asks the open chat to scroll to its end.
+    pub fn scroll_to_end(self) {
+        self.scroll_end.update(|n| *n += 1);
     }
 
     fn refresh_conversations(self) {
