@@ -241,9 +241,9 @@ pub fn ChatView(state: AppState, id: String) -> impl IntoView {
                             on:click=dynamic::toggle(panel_open)>
                             {text(move || if panel_open.get() { "Hide group info" } else { "Group info" }.to_owned())}
                         </button>
-                    })}
+                    }.into_any())}
                 </div>
-                {group_id.clone().map(|g| view! { <AnnouncementBanner state=state group_id=g /> })}
+                {group_id.clone().map(|g| view! { <AnnouncementBanner state=state group_id=g /> }.into_any())}
                 <div class="messages" data-testid="messages" node_ref=list_ref on:scroll=dynamic::change(on_scroll) {attr("tabindex", "0")}>
                     {maybe(move || at_start.get().then(|| view! {
                         <p class="history-start" data-testid="history-start">"Start of the conversation"</p>
@@ -279,7 +279,7 @@ pub fn ChatView(state: AppState, id: String) -> impl IntoView {
             </div>
             {group_id.map(|g| maybe(move || panel_open.get().then(|| view! {
                 <GroupPanel state=state group_id=g.clone() />
-            }.into_any())))}
+            }.into_any())).into_any())}
         </div>
     }
     .into_any()
@@ -426,7 +426,7 @@ fn MessageRow(
             <div class="msg-head">
                 <span class="sender" data-testid="sender">{text(sender)}</span>
                 <small class="time">{util::time(m.send_time)}</small>
-                {pending.map(|p| view! { <small class="pending">{p}</small> })}
+                {pending.map(|p| view! { <small class="pending">{p}</small> }.into_any())}
             </div>
             <div class="text" data-testid="text">{body}</div>
             {maybe(move || recall().then(|| {

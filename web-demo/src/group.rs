@@ -227,7 +227,7 @@ pub fn GroupPanel(state: AppState, group_id: String) -> impl IntoView {
                                         hidden_note.set(!allowed);
                                         profile.set(allowed.then(|| uid.clone()));
                                     })>{name.clone()}</button>
-                                    {role.map(|r| view! { <span class=format!("role {r}") data-testid="role">{r}</span> })}
+                                    {role.map(|r| view! { <span class=format!("role {r}") data-testid="role">{r}</span> }.into_any())}
                                     <small data-testid="member-joined">{joined}</small>
                                 </span>
                             </li>
@@ -321,7 +321,7 @@ fn MemberProfile(
                     <p>{util::role_label(m.role_level).unwrap_or("member")} " · " {joined_text(state, &m, &gid)}</p>
                 }.into_any()
             }))}
-            {is_friend.then(|| view! { <p data-testid="already-friend">"Already your friend."</p> })}
+            {is_friend.then(|| view! { <p data-testid="already-friend">"Already your friend."</p> }.into_any())}
             {maybe(move || (show_add && friending_allowed.get()).then(|| view! {
                 <button data-testid="add-friend" on:click=dynamic::click(add.clone())>"Add friend"</button>
             }.into_any()))}
@@ -344,7 +344,7 @@ fn MemberProfile(
                                         sdk().set_member_role(&g, &u, if promote { 60 } else { 20 }).await.map_err(DemoError::from)
                                     });
                                 })>{if promote { "Make admin" } else { "Make ordinary member" }}</button>
-                            })}
+                            }.into_any())}
                             <button data-testid="kick" on:click=dynamic::click(move |_| {
                                 let (g, u) = (g2.clone(), u2.clone());
                                 state.run(async move {

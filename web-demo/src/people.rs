@@ -41,7 +41,7 @@ pub fn FriendsPage(state: AppState) -> impl IntoView {
                                 <span class="avatar">{util::initials(f.display_name())}</span>
                                 <span class="friend-main">
                                     <strong data-testid="friend-name">{f.display_name().to_owned()}</strong>
-                                    {has_remark.then(|| view! { <small data-testid="friend-nickname">{f.user.display_name().to_owned()}</small> })}
+                                    {has_remark.then(|| view! { <small data-testid="friend-nickname">{f.user.display_name().to_owned()}</small> }.into_any())}
                                 </span>
                                 <a {attr_text("href", chat)}>"Message"</a>
                                 <button data-testid="remark-edit" on:click=dynamic::toggle(editing)>
@@ -49,7 +49,7 @@ pub fn FriendsPage(state: AppState) -> impl IntoView {
                                 </button>
                                 {has_remark.then(|| {
                                     let save = save.clone();
-                                    view! { <button data-testid="remark-delete" on:click=dynamic::click(move |_| save(String::new()))>"Delete remark"</button> }
+                                    view! { <button data-testid="remark-delete" on:click=dynamic::click(move |_| save(String::new()))>"Delete remark"</button> }.into_any()
                                 })}
                                 {maybe(move || editing.get().then(|| {
                                     let save = save2.clone();
