@@ -53,7 +53,7 @@ pub fn ConversationList(state: AppState) -> impl IntoView {
                                     <span class="conv-bottom">
                                         <span class="conv-last" data-testid="conversation-last">{text(move || last().map(|l| l.0).unwrap_or_default())}</span>
                                         {maybe(move || (unread() > 0).then(|| view! {
-                                            <span class="badge" data-testid="unread">{unread()}</span>
+                                            <span class="badge" data-testid="unread">{unread().to_string()}</span>
                                         }.into_any()))}
                                     </span>
                                 </span>

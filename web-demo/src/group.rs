@@ -492,7 +492,7 @@ pub fn JoinBySearch(state: AppState) -> impl IntoView {
                 let gid = g.group_id.clone();
                 view! {
                     <div class="found" data-testid="join-search-result">
-                        <strong>{g.name.clone()}</strong> " · " {g.member_count} " members"
+                        <strong>{g.name.clone()}</strong> " · " {g.member_count.to_string()} " members"
                         {if joined {
                             view! { <a {attr_text("href", Route::Chat(format!("sg_{}", g.group_id)).hash())}>"Open"</a> }.into_any()
                         } else {
