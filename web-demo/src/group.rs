@@ -227,7 +227,7 @@ pub fn GroupPanel(state: AppState, group_id: String) -> impl IntoView {
                                         hidden_note.set(!allowed);
                                         profile.set(allowed.then(|| uid.clone()));
                                     })>{name.clone()}</button>
-                                    {role.map(|r| view! { <span class=format!("role {r}") data-testid="role">{r}</span> }.into_any())}
+                                    {role.map(|r| view! { <span {attr_text("class", format!("role {r}"))} data-testid="role">{r}</span> }.into_any())}
                                     <small data-testid="member-joined">{joined}</small>
                                 </span>
                             </li>
