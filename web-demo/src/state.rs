@@ -12,7 +12,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen::JsValue;
 
-use crate::dynamic::{self, attr, attr_text, maybe, rows, text, value, Row};
+use crate::dynamic::{self, attr, attr_text, flag, maybe, rows, text, value, Row};
 use crate::util::{self, DemoError};
 
 thread_local! {
@@ -721,13 +721,10 @@ pub fn StatusBar(state: AppState) -> impl IntoView {
         (None, Conn::Idle) => "Starting…".to_owned(),
         (None, Conn::Failed(why)) => format!("Offline: {why}; retrying"),
     };
-    let class = move || match state.conn.get() {
-        Conn::Online => "status online",
-        Conn::Failed(_) => "status offline",
-        _ => "status",
-    };
+    let online = flag(move || state.conn.with(|c| *c == Conn::Online));
+    let offline = flag(move || state.conn.with(|c| matches!(c, Conn::Failed(_))));
     view! {
-        <div class=class data-testid="conn-status" {attr("role", "status")}>
+        <div class="status" class:online=online class:offline=offline data-testid="conn-status" {attr("role", "status")}>
             <span>{text(status)}</span>
             {maybe(move || state.sync.get().map(|(done, total)| view! {
                 <progress data-testid="sync-progress" {attr_text("max", total.max(1).to_string())} {attr_text("value", done.to_string())}></progress>
