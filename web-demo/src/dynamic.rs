@@ -2,6 +2,8 @@
 //! optional piece of view, a flag for a class or attribute, and an input's value. Leptos renders
 //! every reactive closure through code made for that closure's type, so routing all of them
 //! through these few types keeps one copy of that code per kind instead of one per place.
+//! Event handlers (one boxed type per event kind) and plain attributes (one type per value
+//! kind, whatever the attribute's name) follow the same rule.
 
 use leptos::prelude::*;
 use leptos::tachys::html::attribute::custom::{custom_attribute, CustomAttr};

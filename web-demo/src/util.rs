@@ -301,3 +301,39 @@ pub fn sort_by_keys<T>(list: &mut Vec<T>, keys: Vec<[i64; 3]>) {
     let mut items: Vec<Option<T>> = list.drain(..).map(Some).collect();
     list.extend(order.into_iter().filter_map(|i| items[i].take()));
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    #[wasm_bindgen_test]
+    fn sort_by_keys_orders_like_a_stable_sort() {
+        // Items are (keys, original position); many equal keys check that ties keep their order.
+        let mut seed = 7u64;
+        for len in [0usize, 1, 2, 5, 40, 200] {
+            let items: Vec<([i64; 3], usize)> = (0..len)
+                .map(|i| {
+                    seed = seed
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
+                    let k = (seed >> 33) as i64;
+                    (
+                        [
+                            k % 3 - 1,
+                            (k / 3) % 4,
+                            if k % 5 == 0 { i64::MIN } else { i64::MAX },
+                        ],
+                        i,
+                    )
+                })
+                .collect();
+            let mut expected = items.clone();
+            expected.sort_by_key(|x| x.0);
+            let mut sorted = items.clone();
+            let keys = sorted.iter().map(|x| x.0).collect();
+            sort_by_keys(&mut sorted, keys);
+            assert_eq!(sorted, expected, "{len} items");
+        }
+    }
+}
