@@ -1,6 +1,5 @@
 //! The app's reactive state, fed by the SDK's events; routing; sign-in; the status bars.
 
-use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -13,7 +12,7 @@ use leptos::task::spawn_local;
 use wasm_bindgen::JsValue;
 
 use crate::dynamic::{self, attr, attr_text, flag, maybe, rows, text, value, Row};
-use crate::util::{self, DemoError};
+use crate::util::{self, DemoError, IdMap};
 
 thread_local! {
     static SDK: Sdk = Sdk::new();
@@ -135,13 +134,13 @@ pub struct AppState {
     /// Conversations, newest first.
     pub conversations: RwSignal<Vec<Conversation>>,
     /// Joined groups by id.
-    pub groups: RwSignal<BTreeMap<String, Group>>,
+    pub groups: RwSignal<IdMap<Group>>,
     /// Members by group id.
-    pub members: RwSignal<BTreeMap<String, Vec<Member>>>,
+    pub members: RwSignal<IdMap<Vec<Member>>>,
     /// Friends.
     pub friends: RwSignal<Vec<Friend>>,
     /// Nicknames of other users looked up from the server.
-    pub names: RwSignal<BTreeMap<String, String>>,
+    pub names: RwSignal<IdMap<String>>,
     /// The seeded accounts (for sign-in and the invite dialog).
     pub demo_users: RwSignal<Vec<DemoUser>>,
     /// The open conversation's messages, oldest first.
@@ -164,10 +163,10 @@ impl AppState {
             conn: RwSignal::new(Conn::Idle),
             sync: RwSignal::new(None),
             conversations: RwSignal::new(Vec::new()),
-            groups: RwSignal::new(BTreeMap::new()),
-            members: RwSignal::new(BTreeMap::new()),
+            groups: RwSignal::new(IdMap::default()),
+            members: RwSignal::new(IdMap::default()),
             friends: RwSignal::new(Vec::new()),
-            names: RwSignal::new(BTreeMap::new()),
+            names: RwSignal::new(IdMap::default()),
             demo_users: RwSignal::new(Vec::new()),
             messages: RwSignal::new(Vec::new()),
             open: RwSignal::new(None),
@@ -275,8 +274,8 @@ impl AppState {
         self.user.set(None);
         self.me.set(None);
         self.conversations.set(Vec::new());
-        self.groups.set(BTreeMap::new());
-        self.members.set(BTreeMap::new());
+        self.groups.set(IdMap::default());
+        self.members.set(IdMap::default());
         self.friends.set(Vec::new());
         self.messages.set(Vec::new());
         self.open.set(None);
@@ -292,16 +291,15 @@ impl AppState {
         }
         self.conversations.set(sdk.conversations().await?);
         let groups = sdk.joined_groups().await?;
-        let mut members = BTreeMap::new();
+        let mut members = IdMap::default();
         for g in &groups {
             members.insert(g.group_id.clone(), sdk.members(&g.group_id).await?);
         }
-        self.groups.set(
-            groups
-                .into_iter()
-                .map(|g| (g.group_id.clone(), g))
-                .collect(),
-        );
+        let mut by_id = IdMap::default();
+        for g in groups {
+            by_id.insert(g.group_id.clone(), g);
+        }
+        self.groups.set(by_id);
         self.members.set(members);
         self.friends.set(sdk.friends().await?);
         self.lookup_names().await;

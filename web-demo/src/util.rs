@@ -302,6 +302,58 @@ pub fn sort_by_keys<T>(list: &mut Vec<T>, keys: Vec<[i64; 3]>) {
     list.extend(order.into_iter().filter_map(|i| items[i].take()));
 }
 
+/// A map from ids to values for the few groups, member lists and names the demo keeps. The
+/// ids live in one list of strings, so finding one is the same code for every value type.
+#[derive(Debug, Clone)]
+pub struct IdMap<V> {
+    keys: Vec<String>,
+    values: Vec<V>,
+}
+
+impl<V> Default for IdMap<V> {
+    fn default() -> IdMap<V> {
+        IdMap {
+            keys: Vec::new(),
+            values: Vec::new(),
+        }
+    }
+}
+
+fn position(keys: &[String], key: &str) -> Option<usize> {
+    keys.iter().position(|k| k == key)
+}
+
+impl<V> IdMap<V> {
+    /// The value of `key`.
+    pub fn get(&self, key: &str) -> Option<&V> {
+        position(&self.keys, key).map(|i| &self.values[i])
+    }
+
+    /// Whether `key` has a value.
+    pub fn contains_key(&self, key: &str) -> bool {
+        position(&self.keys, key).is_some()
+    }
+
+    /// Sets the value of `key`, replacing the previous one.
+    pub fn insert(&mut self, key: String, value: V) {
+        match position(&self.keys, &key) {
+            Some(i) => self.values[i] = value,
+            None => {
+                self.keys.push(key);
+                self.values.push(value);
+            }
+        }
+    }
+
+    /// Forgets `key`.
+    pub fn remove(&mut self, key: &str) {
+        if let Some(i) = position(&self.keys, key) {
+            self.keys.remove(i);
+            self.values.remove(i);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -335,5 +387,22 @@ mod tests {
             sort_by_keys(&mut sorted, keys);
             assert_eq!(sorted, expected, "{len} items");
         }
+    }
+
+    #[wasm_bindgen_test]
+    fn id_map_keeps_one_value_per_id() {
+        let mut map = IdMap::default();
+        map.insert("a".to_owned(), 1);
+        map.insert("b".to_owned(), 2);
+        map.insert("a".to_owned(), 3);
+        assert_eq!(map.get("a"), Some(&3));
+        assert_eq!(map.get("b"), Some(&2));
+        assert!(!map.contains_key("c"));
+        map.remove("a");
+        assert_eq!(map.get("a"), None);
+        assert_eq!(map.get("b"), Some(&2));
+        assert!(map.contains_key("b"));
+        map.remove("c");
+        assert_eq!(map.get("b"), Some(&2));
     }
 }
