@@ -41,6 +41,15 @@ pub fn flag(
     flag_of(Box::new(f))
 }
 
+/// A flag that follows `f` and notifies only when it changes.
+pub fn memo_flag(f: impl Fn() -> bool + Send + Sync + 'static) -> Memo<bool> {
+    memo_of(Box::new(f))
+}
+
+fn memo_of(f: FlagFn) -> Memo<bool> {
+    Memo::new(move |_| f())
+}
+
 /// The current text of an input's signal, for `prop:value=`.
 pub fn value(text: RwSignal<String>) -> impl Fn() -> String + Send + Sync + Copy + 'static {
     move || text.get()

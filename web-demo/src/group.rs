@@ -94,7 +94,7 @@ pub fn GroupPanel(state: AppState, group_id: String) -> impl IntoView {
     let gid = group_id.clone();
     let group = Memo::new(move |_| group_of(state, &gid));
     let gid = group_id.clone();
-    let manager = Memo::new(move |_| state.my_role(&gid) >= 60);
+    let manager = dynamic::memo_flag(move || state.my_role(&gid) >= 60);
     let filter = RwSignal::new("all".to_owned());
     let profile = RwSignal::new(None::<String>);
     let hidden_note = RwSignal::new(false);
@@ -288,7 +288,7 @@ fn MemberProfile(
         .friends
         .with_untracked(|f| f.iter().any(|f| f.user_id() == user_id));
     let gid = group_id.clone();
-    let friending_allowed = Memo::new(move |_| {
+    let friending_allowed = dynamic::memo_flag(move || {
         state.my_role(&gid) >= 60
             || group_of(state, &gid).is_some_and(|g| g.apply_member_friend == AllowType::Allowed)
     });

@@ -24,7 +24,7 @@ pub use state::{AppState, Route};
 pub fn App() -> impl IntoView {
     let state = AppState::new();
     state.install();
-    let signed_in = Memo::new(move |_| state.user.get().is_some());
+    let signed_in = dynamic::memo_flag(move || state.user.get().is_some());
     view! {
         <div class="app" data-testid="app">
             {dynamic::maybe(move || Some(if signed_in.get() {
