@@ -7,7 +7,7 @@ use leptos::html::Div;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::dynamic::{self, flag, maybe, rows, text, value, Row};
+use crate::dynamic::{self, attr, attr_text, flag, maybe, rows, text, value, Row};
 use crate::group::{AnnouncementBanner, GroupPanel};
 use crate::state::{sdk, AppState, Route};
 use crate::util::{self, DemoError};
@@ -43,7 +43,7 @@ pub fn ConversationList(state: AppState) -> impl IntoView {
                     let href = Route::Chat(id.clone()).hash();
                     view! {
                         <li>
-                            <a class="conversation" class:active=active href=href data-testid="conversation" data-id=id.clone()>
+                            <a class="conversation" {attr_text("href", href)} class:active=active data-testid="conversation" data-id=id.clone()>
                                 <span class="avatar">{text(move || util::initials(&title()))}</span>
                                 <span class="conv-main">
                                     <span class="conv-top">
@@ -53,7 +53,7 @@ pub fn ConversationList(state: AppState) -> impl IntoView {
                                     <span class="conv-bottom">
                                         <span class="conv-last" data-testid="conversation-last">{text(move || last().map(|l| l.0).unwrap_or_default())}</span>
                                         {maybe(move || (unread() > 0).then(|| view! {
-                                            <span class="badge" data-testid="unread">{unread()}</span>
+                                            <span class="badge" data-testid="unread">{unread().to_string()}</span>
                                         }.into_any()))}
                                     </span>
                                 </span>
@@ -122,7 +122,7 @@ pub fn ChatView(state: AppState, id: String) -> impl IntoView {
                 Ok(page) => {
                     at_start.set(page.is_end);
                     state.messages.set(page.messages);
-                    state.scroll_end.update(|n| *n += 1);
+                    state.scroll_to_end();
                     let _ = sdk().mark_read(&conv_id).await;
                 }
                 Err(e) => state.fail(&e),
@@ -169,9 +169,7 @@ pub fn ChatView(state: AppState, id: String) -> impl IntoView {
                 match result {
                     Ok(page) => {
                         at_start.set(page.is_end || page.messages.is_empty());
-                        state
-                            .messages
-                            .update(|l| util::merge_messages(l, page.messages));
+                        state.add_messages(page.messages);
                         request_animation_frame(move || {
                             if let (Some(el), Some((h, top))) = (list_ref.get_untracked(), before) {
                                 el.set_scroll_top(el.scroll_height() - h + top);
@@ -214,11 +212,9 @@ pub fn ChatView(state: AppState, id: String) -> impl IntoView {
             };
             state.run(async move {
                 let sent = sdk().send_text(recipient, &text).await?;
-                state
-                    .messages
-                    .update(|l| util::merge_messages(l, vec![sent]));
+                state.add_messages(vec![sent]);
                 stick.set_value(true);
-                state.scroll_end.update(|n| *n += 1);
+                state.scroll_to_end();
                 Ok(())
             });
         }
@@ -238,17 +234,17 @@ pub fn ChatView(state: AppState, id: String) -> impl IntoView {
         <div class="chat" class:with-panel=flag(move || panel_open.get())>
             <div class="chat-main">
                 <div class="chat-head">
-                    <a class="back" href="#/chats" aria-label="Back to chats">"‹"</a>
+                    <a class="back" {attr("href", "#/chats")} {attr("aria-label", "Back to chats")}>"‹"</a>
                     <h2 data-testid="chat-title">{text(title)}</h2>
                     {is_group.then(|| view! {
                         <button data-testid="toggle-panel" aria-expanded=move || panel_open.get().to_string()
-                            on:click=move |_| panel_open.update(|o| *o = !*o)>
+                            on:click=dynamic::toggle(panel_open)>
                             {text(move || if panel_open.get() { "Hide group info" } else { "Group info" }.to_owned())}
                         </button>
-                    })}
+                    }.into_any())}
                 </div>
-                {group_id.clone().map(|g| view! { <AnnouncementBanner state=state group_id=g /> })}
-                <div class="messages" data-testid="messages" node_ref=list_ref on:scroll=on_scroll tabindex="0">
+                {group_id.clone().map(|g| view! { <AnnouncementBanner state=state group_id=g /> }.into_any())}
+                <div class="messages" data-testid="messages" node_ref=list_ref on:scroll=dynamic::change(on_scroll) {attr("tabindex", "0")}>
                     {maybe(move || at_start.get().then(|| view! {
                         <p class="history-start" data-testid="history-start">"Start of the conversation"</p>
                     }.into_any()))}
@@ -257,7 +253,7 @@ pub fn ChatView(state: AppState, id: String) -> impl IntoView {
                     }.into_any()))}
                     {maybe(move || (!at_start.get() && !loading.get()).then(|| {
                         let load_older = load_older.clone();
-                        view! { <button class="older" data-testid="load-older" on:click=move |_| load_older()>"Load earlier messages"</button> }.into_any()
+                        view! { <button class="older" data-testid="load-older" on:click=dynamic::click(move |_| load_older())>"Load earlier messages"</button> }.into_any()
                     }))}
                     {rows(move || state.messages.get().into_iter().map(|m| {
                         let key = dynamic::key(&[
@@ -271,19 +267,19 @@ pub fn ChatView(state: AppState, id: String) -> impl IntoView {
                         Row::new(key, move || view! { <MessageRow state=state m=m group_id=gid conv=conv /> }.into_any())
                     }).collect())}
                 </div>
-                <form class="composer" on:submit=move |ev| { ev.prevent_default(); send(); }>
-                    <input data-testid="composer" aria-label="Message" placeholder="Write a message, Enter to send"
+                <form class="composer" on:submit=dynamic::submit(move || { send(); })>
+                    <input data-testid="composer" {attr("aria-label", "Message")} {attr("placeholder", "Write a message, Enter to send")}
                         prop:value=value(draft)
-                        on:input=move |ev| draft.set(event_target_value(&ev))
-                        on:keydown=move |ev: leptos::ev::KeyboardEvent| {
+                        on:input=dynamic::input(draft)
+                        on:keydown=dynamic::keydown(move |ev: leptos::ev::KeyboardEvent| {
                             if ev.key() == "Enter" && !ev.shift_key() { ev.prevent_default(); send_key(); }
-                        } />
-                    <button type="submit" data-testid="send">"Send"</button>
+                        }) />
+                    <button {attr("type", "submit")} data-testid="send">"Send"</button>
                 </form>
             </div>
             {group_id.map(|g| maybe(move || panel_open.get().then(|| view! {
                 <GroupPanel state=state group_id=g.clone() />
-            }.into_any())))}
+            }.into_any())).into_any())}
         </div>
     }
     .into_any()
@@ -380,7 +376,7 @@ fn MessageRow(
     }
     if util::is_tip(&m) {
         return view! {
-            <div class="tip" data-testid="tip" data-seq=m.seq.0>
+            <div class="tip" data-testid="tip" data-seq=m.seq.0.to_string()>
                 {util::tip_text(&m)} " · " {util::time(m.send_time)}
             </div>
         }
@@ -426,24 +422,24 @@ fn MessageRow(
         _ => None,
     };
     view! {
-        <div class="msg" class:mine=mine data-testid="message" data-seq=m.seq.0 data-msgid=m.client_msg_id.clone() data-sender=m.send_id.clone()>
+        <div class="msg" class:mine=mine data-testid="message" data-seq=m.seq.0.to_string() data-msgid=m.client_msg_id.clone() data-sender=m.send_id.clone()>
             <div class="msg-head">
                 <span class="sender" data-testid="sender">{text(sender)}</span>
                 <small class="time">{util::time(m.send_time)}</small>
-                {pending.map(|p| view! { <small class="pending">{p}</small> })}
+                {pending.map(|p| view! { <small class="pending">{p}</small> }.into_any())}
             </div>
             <div class="text" data-testid="text">{body}</div>
             {maybe(move || recall().then(|| {
                 let id = id.clone();
                 let conv = conv.clone();
                 view! {
-                    <button class="recall" data-testid="recall" on:click=move |_| {
+                    <button class="recall" data-testid="recall" on:click=dynamic::click(move |_| {
                         let id = id.clone();
                         let conv = conv.clone();
                         state.run(async move {
                             sdk().revoke(&conv, &id).await.map_err(DemoError::from)
                         });
-                    }>"Recall"</button>
+                    })>"Recall"</button>
                 }.into_any()
             }))}
         </div>

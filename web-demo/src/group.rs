@@ -6,7 +6,7 @@ use chorus_proto::constants::AllowType;
 use chorus_sdk_wasm::GroupUpdate;
 use leptos::prelude::*;
 
-use crate::dynamic::{self, flag, maybe, rows, text, value, Row};
+use crate::dynamic::{self, attr, attr_text, flag, maybe, rows, text, value, Row};
 use crate::qr::QrCode;
 use crate::state::{sdk, AppState, Route};
 use crate::util::{self, DemoError};
@@ -51,7 +51,7 @@ pub fn AnnouncementBanner(state: AppState, group_id: String) -> impl IntoView {
     };
     let can_edit2 = can_edit.clone();
     view! {
-        <section class="announcement" data-testid="announcement-box" aria-label="Announcement">
+        <section class="announcement" data-testid="announcement-box" {attr("aria-label", "Announcement")}>
             {maybe(move || {
                 let a = announcement.get().filter(|a| !a.text.is_empty());
                 match a {
@@ -67,20 +67,20 @@ pub fn AnnouncementBanner(state: AppState, group_id: String) -> impl IntoView {
                 }
             })}
             {maybe(move || (can_edit() && !editing.get()).then(|| view! {
-                <button data-testid="announcement-edit" on:click=move |_| {
+                <button data-testid="announcement-edit" on:click=dynamic::click(move |_| {
                     draft.set(announcement.get_untracked().map(|a| a.text).unwrap_or_default());
                     editing.set(true);
-                }>"Edit"</button>
+                })>"Edit"</button>
             }.into_any()))}
             {maybe(move || (can_edit2() && editing.get()).then(|| {
                 let save = save.clone();
                 view! {
                     <div class="edit">
-                        <textarea data-testid="announcement-input" aria-label="Announcement text"
+                        <textarea data-testid="announcement-input" {attr("aria-label", "Announcement text")}
                             prop:value=value(draft)
-                            on:input=move |ev| draft.set(event_target_value(&ev))></textarea>
-                        <button data-testid="announcement-save" on:click=move |_| save()>"Publish"</button>
-                        <button on:click=move |_| editing.set(false)>"Cancel"</button>
+                            on:input=dynamic::input(draft)></textarea>
+                        <button data-testid="announcement-save" on:click=dynamic::click(move |_| save())>"Publish"</button>
+                        <button on:click=dynamic::click(move |_| editing.set(false))>"Cancel"</button>
                     </div>
                 }.into_any()
             }))}
@@ -94,7 +94,7 @@ pub fn GroupPanel(state: AppState, group_id: String) -> impl IntoView {
     let gid = group_id.clone();
     let group = Memo::new(move |_| group_of(state, &gid));
     let gid = group_id.clone();
-    let manager = Memo::new(move |_| state.my_role(&gid) >= 60);
+    let manager = dynamic::memo_flag(move || state.my_role(&gid) >= 60);
     let filter = RwSignal::new("all".to_owned());
     let profile = RwSignal::new(None::<String>);
     let hidden_note = RwSignal::new(false);
@@ -119,9 +119,9 @@ pub fn GroupPanel(state: AppState, group_id: String) -> impl IntoView {
         let checked = move || group.get().as_ref().is_some_and(&on);
         view! {
             <label class="switch">
-                <input type="checkbox" data-testid=testid prop:checked=checked
+                <input {attr("type", "checkbox")} data-testid=testid prop:checked=checked
                     disabled=flag(move || !manager.get())
-                    on:change=move |ev| set(make(event_target_checked(&ev))) />
+                    on:change=dynamic::change(move |ev| set(make(event_target_checked(&ev)))) />
                 {label}
             </label>
         }
@@ -140,7 +140,11 @@ pub fn GroupPanel(state: AppState, group_id: String) -> impl IntoView {
                         .collect()
                 })
                 .unwrap_or_default();
-            list.sort_by_key(|x| (std::cmp::Reverse(x.role_level), x.join_time));
+            let keys = list
+                .iter()
+                .map(|x| [-i64::from(x.role_level), x.join_time, 0])
+                .collect();
+            util::sort_by_keys(&mut list, keys);
             list
         })
     });
@@ -151,7 +155,7 @@ pub fn GroupPanel(state: AppState, group_id: String) -> impl IntoView {
     let gid_quit = group_id.clone();
 
     view! {
-        <aside class="panel" data-testid="group-panel" aria-label="Group info">
+        <aside class="panel" data-testid="group-panel" {attr("aria-label", "Group info")}>
             <h3 data-testid="group-name">{text(move || group.get().map(|g| g.name).unwrap_or_default())}</h3>
             <p class="muted">
                 "ID " <code data-testid="group-id">{group_id.clone()}</code>
@@ -171,16 +175,16 @@ pub fn GroupPanel(state: AppState, group_id: String) -> impl IntoView {
                 {maybe(move || (!manager.get()).then(|| view! { <small>"Only the owner and admins change these."</small> }.into_any()))}
             </fieldset>
             <div class="actions">
-                <button data-testid="invite-open" on:click=move |_| inviting.update(|v| *v = !*v)>"Invite…"</button>
-                <button data-testid="show-qr" on:click=move |_| show_qr.update(|v| *v = !*v)>"QR code"</button>
-                <button data-testid="quit-group" on:click=move |_| {
+                <button data-testid="invite-open" on:click=dynamic::toggle(inviting)>"Invite…"</button>
+                <button data-testid="show-qr" on:click=dynamic::toggle(show_qr)>"QR code"</button>
+                <button data-testid="quit-group" on:click=dynamic::click(move |_| {
                     let g = gid_quit.clone();
                     state.run(async move {
                         sdk().quit_group(&g).await?;
                         state.go(Route::Chats);
                         Ok(())
                     });
-                }>"Leave"</button>
+                })>"Leave"</button>
             </div>
             {maybe(move || inviting.get().then(|| view! { <InviteDialog state=state group_id=gid_invite.clone() open=inviting /> }.into_any()))}
             {maybe(move || show_qr.get().then(|| view! { <JoinQr group_id=gid_qr.clone() /> }.into_any()))}
@@ -188,17 +192,17 @@ pub fn GroupPanel(state: AppState, group_id: String) -> impl IntoView {
                 <h4>"Members"</h4>
                 <label>
                     "Joined by "
-                    <select data-testid="member-filter" on:change=move |ev| filter.set(event_target_value(&ev))>
-                        <option value="all">"any way"</option>
-                        <option value="invitation">"invitation"</option>
-                        <option value="search">"search"</option>
-                        <option value="qr">"QR code"</option>
-                        <option value="other">"other"</option>
+                    <select data-testid="member-filter" on:change=dynamic::input(filter)>
+                        <option {attr("value", "all")}>"any way"</option>
+                        <option {attr("value", "invitation")}>"invitation"</option>
+                        <option {attr("value", "search")}>"search"</option>
+                        <option {attr("value", "qr")}>"QR code"</option>
+                        <option {attr("value", "other")}>"other"</option>
                     </select>
                 </label>
             </div>
             {maybe(move || hidden_note.get().then(|| view! {
-                <p class="note" data-testid="profile-hidden" role="status">
+                <p class="note" data-testid="profile-hidden" {attr("role", "status")}>
                     "Member profiles are hidden in this group: only the owner and admins can open them."
                 </p>
             }.into_any()))}
@@ -215,15 +219,15 @@ pub fn GroupPanel(state: AppState, group_id: String) -> impl IntoView {
                             <li class="member" data-testid="member" data-user=m.user_id.clone() data-join=util::join_method(&m)>
                                 <span class="avatar small">{util::initials(&name)}</span>
                                 <span class="member-main">
-                                    <button class="link" data-testid="member-name" on:click=move |_| {
+                                    <button class="link" data-testid="member-name" on:click=dynamic::click(move |_| {
                                         let me = state.user.get_untracked().unwrap_or_default();
                                         let allowed = uid == me
                                             || manager.get_untracked()
                                             || group.get_untracked().is_some_and(|g| g.look_member_info == AllowType::Allowed);
                                         hidden_note.set(!allowed);
                                         profile.set(allowed.then(|| uid.clone()));
-                                    }>{name.clone()}</button>
-                                    {role.map(|r| view! { <span class=format!("role {r}") data-testid="role">{r}</span> })}
+                                    })>{name.clone()}</button>
+                                    {role.map(|r| view! { <span {attr_text("class", format!("role {r}"))} data-testid="role">{r}</span> }.into_any())}
                                     <small data-testid="member-joined">{joined}</small>
                                 </span>
                             </li>
@@ -284,7 +288,7 @@ fn MemberProfile(
         .friends
         .with_untracked(|f| f.iter().any(|f| f.user_id() == user_id));
     let gid = group_id.clone();
-    let friending_allowed = Memo::new(move |_| {
+    let friending_allowed = dynamic::memo_flag(move || {
         state.my_role(&gid) >= 60
             || group_of(state, &gid).is_some_and(|g| g.apply_member_friend == AllowType::Allowed)
     });
@@ -307,7 +311,7 @@ fn MemberProfile(
     let gid_manage = group_id.clone();
     let me_manage = me.clone();
     view! {
-        <div class="profile-card" data-testid="member-profile" role="dialog" aria-label="Member profile">
+        <div class="profile-card" data-testid="member-profile" {attr("role", "dialog")} {attr("aria-label", "Member profile")}>
             {maybe(move || member.get().map(|m| {
                 let name = if m.nickname.is_empty() { m.user_id.clone() } else { m.nickname.clone() };
                 view! {
@@ -317,14 +321,14 @@ fn MemberProfile(
                     <p>{util::role_label(m.role_level).unwrap_or("member")} " · " {joined_text(state, &m, &gid)}</p>
                 }.into_any()
             }))}
-            {is_friend.then(|| view! { <p data-testid="already-friend">"Already your friend."</p> })}
+            {is_friend.then(|| view! { <p data-testid="already-friend">"Already your friend."</p> }.into_any())}
             {maybe(move || (show_add && friending_allowed.get()).then(|| view! {
-                <button data-testid="add-friend" on:click=add.clone()>"Add friend"</button>
+                <button data-testid="add-friend" on:click=dynamic::click(add.clone())>"Add friend"</button>
             }.into_any()))}
             {maybe(move || (show_add && !friending_allowed.get()).then(|| view! {
                 <p class="muted" data-testid="friending-forbidden">"This group does not let members add each other as friends."</p>
             }.into_any()))}
-            {maybe(move || result.get().map(|r| view! { <p data-testid="add-friend-result" role="status">{r}</p> }.into_any()))}
+            {maybe(move || result.get().map(|r| view! { <p data-testid="add-friend-result" {attr("role", "status")}>{r}</p> }.into_any()))}
             {maybe(move || {
                 let m = member.get()?;
                 let mine = state.my_role(&gid_manage);
@@ -334,26 +338,26 @@ fn MemberProfile(
                     view! {
                         <div class="row">
                             {(mine == 100).then(|| view! {
-                                <button data-testid="set-role" on:click=move |_| {
+                                <button data-testid="set-role" on:click=dynamic::click(move |_| {
                                     let (g, u) = (g1.clone(), u1.clone());
                                     state.run(async move {
                                         sdk().set_member_role(&g, &u, if promote { 60 } else { 20 }).await.map_err(DemoError::from)
                                     });
-                                }>{if promote { "Make admin" } else { "Make ordinary member" }}</button>
-                            })}
-                            <button data-testid="kick" on:click=move |_| {
+                                })>{if promote { "Make admin" } else { "Make ordinary member" }}</button>
+                            }.into_any())}
+                            <button data-testid="kick" on:click=dynamic::click(move |_| {
                                 let (g, u) = (g2.clone(), u2.clone());
                                 state.run(async move {
                                     sdk().kick(&g, std::slice::from_ref(&u), "").await?;
                                     profile.set(None);
                                     Ok(())
                                 });
-                            }>"Remove from group"</button>
+                            })>"Remove from group"</button>
                         </div>
                     }.into_any()
                 })
             })}
-            <button data-testid="profile-close" on:click=move |_| profile.set(None)>"Close"</button>
+            <button data-testid="profile-close" on:click=dynamic::click(move |_| profile.set(None))>"Close"</button>
         </div>
     }
 }
@@ -389,7 +393,7 @@ fn InviteDialog(state: AppState, group_id: String, open: RwSignal<bool>) -> impl
     };
     let invite2 = invite.clone();
     view! {
-        <div class="dialog" data-testid="invite-dialog" role="dialog" aria-label="Invite">
+        <div class="dialog" data-testid="invite-dialog" {attr("role", "dialog")} {attr("aria-label", "Invite")}>
             <h4>"Invite to the group"</h4>
             <ul>
                 {maybe(move || Some(candidates().into_iter().map(|u| {
@@ -397,17 +401,17 @@ fn InviteDialog(state: AppState, group_id: String, open: RwSignal<bool>) -> impl
                     let id = u.user_id.clone();
                     view! {
                         <li>
-                            <button data-testid=format!("invite-{}", u.user_id) on:click=move |_| invite(id.clone())>
+                            <button data-testid=format!("invite-{}", u.user_id) on:click=dynamic::click(move |_| invite(id.clone()))>
                                 "Invite " {u.nickname.clone()}
                             </button>
                         </li>
                     }
                 }).collect_view().into_any()))}
             </ul>
-            <form class="row" on:submit=move |ev| { ev.prevent_default(); invite2(typed.get_untracked()); }>
-                <input aria-label="User ID to invite" placeholder="User ID" data-testid="invite-id"
-                    prop:value=value(typed) on:input=move |ev| typed.set(event_target_value(&ev)) />
-                <button type="submit">"Invite"</button>
+            <form class="row" on:submit=dynamic::submit(move || { invite2(typed.get_untracked()); })>
+                <input {attr("aria-label", "User ID to invite")} {attr("placeholder", "User ID")} data-testid="invite-id"
+                    prop:value=value(typed) on:input=dynamic::input(typed) />
+                <button {attr("type", "submit")}>"Invite"</button>
             </form>
         </div>
     }
@@ -443,12 +447,12 @@ fn JoinQr(group_id: String) -> impl IntoView {
             let side = qr.size() + 8;
             view! {
                 <figure class="qr" data-testid="qr">
-                    <svg viewBox=format!("0 0 {side} {side}") width="200" height="200" role="img"
-                        aria-label="QR code of the join link" shape-rendering="crispEdges">
+                    <svg viewBox=format!("0 0 {side} {side}") width="200" height="200" {attr("role", "img")}
+                        {attr("aria-label", "QR code of the join link")} shape-rendering="crispEdges">
                         <rect width=side height=side fill="#fff"></rect>
                         <path d=qr.svg_path(4) fill="#000"></path>
                     </svg>
-                    <figcaption><a href=link.clone() data-testid="join-link">{link.clone()}</a></figcaption>
+                    <figcaption><a {attr_text("href", link.clone())} data-testid="join-link">{link.clone()}</a></figcaption>
                 </figure>
             }
             .into_any()
@@ -478,22 +482,22 @@ pub fn JoinBySearch(state: AppState) -> impl IntoView {
     };
     view! {
         <section class="join-search">
-            <form class="row" on:submit=move |ev| { ev.prevent_default(); search(); }>
-                <input aria-label="Group ID" placeholder="Find a group by ID" data-testid="join-search-input"
-                    prop:value=value(typed) on:input=move |ev| typed.set(event_target_value(&ev)) />
-                <button type="submit" data-testid="join-search">"Find"</button>
+            <form class="row" on:submit=dynamic::submit(move || { search(); })>
+                <input {attr("aria-label", "Group ID")} {attr("placeholder", "Find a group by ID")} data-testid="join-search-input"
+                    prop:value=value(typed) on:input=dynamic::input(typed) />
+                <button {attr("type", "submit")} data-testid="join-search">"Find"</button>
             </form>
             {maybe(move || found.get().map(|g| {
                 let joined = state.groups.with(|all| all.contains_key(&g.group_id));
                 let gid = g.group_id.clone();
                 view! {
                     <div class="found" data-testid="join-search-result">
-                        <strong>{g.name.clone()}</strong> " · " {g.member_count} " members"
+                        <strong>{g.name.clone()}</strong> " · " {g.member_count.to_string()} " members"
                         {if joined {
-                            view! { <a href=Route::Chat(format!("sg_{}", g.group_id)).hash()>"Open"</a> }.into_any()
+                            view! { <a {attr_text("href", Route::Chat(format!("sg_{}", g.group_id)).hash())}>"Open"</a> }.into_any()
                         } else {
                             view! {
-                                <button data-testid="join-search-confirm" on:click=move |_| {
+                                <button data-testid="join-search-confirm" on:click=dynamic::click(move |_| {
                                     let gid = gid.clone();
                                     state.run(async move {
                                         sdk().join_group(&gid, "", 3).await?;
@@ -501,7 +505,7 @@ pub fn JoinBySearch(state: AppState) -> impl IntoView {
                                         state.go(Route::Chat(format!("sg_{gid}")));
                                         Ok(())
                                     });
-                                }>"Join"</button>
+                                })>"Join"</button>
                             }.into_any()
                         }}
                     </div>
@@ -543,7 +547,7 @@ pub fn JoinPage(state: AppState, group_id: String, via_qr: bool) -> impl IntoVie
             <h2>"Join a group"</h2>
             <p>{text(move || found.get().map(|g| format!("{} · {} members", g.name, g.member_count)).unwrap_or_else(|| group_id.clone()))}</p>
             <p class="muted">{if via_qr { "Opened from the group's QR code." } else { "Opened from a join link." }}</p>
-            <button data-testid="join-confirm" on:click=join>"Join"</button>
+            <button data-testid="join-confirm" on:click=dynamic::click(join)>"Join"</button>
         </section>
     }
 }

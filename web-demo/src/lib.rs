@@ -15,6 +15,8 @@ mod util;
 
 use leptos::prelude::*;
 
+use crate::dynamic::attr;
+
 pub use state::{AppState, Route};
 
 /// The whole page.
@@ -22,7 +24,7 @@ pub use state::{AppState, Route};
 pub fn App() -> impl IntoView {
     let state = AppState::new();
     state.install();
-    let signed_in = Memo::new(move |_| state.user.get().is_some());
+    let signed_in = dynamic::memo_flag(move || state.user.get().is_some());
     view! {
         <div class="app" data-testid="app">
             {dynamic::maybe(move || Some(if signed_in.get() {
@@ -47,9 +49,9 @@ fn Shell(state: AppState) -> impl IntoView {
             <header class="topbar">
                 <span class="brand">"Chorus"</span>
                 <nav>
-                    <a href="#/chats" class:active=tab(Route::Chats) data-testid="nav-chats">"Chats"</a>
-                    <a href="#/friends" class:active=tab(Route::Friends) data-testid="nav-friends">"Friends"</a>
-                    <a href="#/profile" class:active=tab(Route::Profile) data-testid="nav-profile">
+                    <a {attr("href", "#/chats")} class:active=tab(Route::Chats) data-testid="nav-chats">"Chats"</a>
+                    <a {attr("href", "#/friends")} class:active=tab(Route::Friends) data-testid="nav-friends">"Friends"</a>
+                    <a {attr("href", "#/profile")} class:active=tab(Route::Profile) data-testid="nav-profile">
                         {dynamic::text(move || state.me.get().map(|u| u.display_name().to_owned()).unwrap_or_default())}
                     </a>
                 </nav>

@@ -3,7 +3,7 @@
 use chorus_core::model::ConversationId;
 use leptos::prelude::*;
 
-use crate::dynamic::{self, maybe, rows, text, value, Row};
+use crate::dynamic::{self, attr, attr_text, maybe, rows, text, value, Row};
 use crate::state::{sdk, AppState, Route};
 use crate::util::{self, DemoError};
 
@@ -41,23 +41,23 @@ pub fn FriendsPage(state: AppState) -> impl IntoView {
                                 <span class="avatar">{util::initials(f.display_name())}</span>
                                 <span class="friend-main">
                                     <strong data-testid="friend-name">{f.display_name().to_owned()}</strong>
-                                    {has_remark.then(|| view! { <small data-testid="friend-nickname">{f.user.display_name().to_owned()}</small> })}
+                                    {has_remark.then(|| view! { <small data-testid="friend-nickname">{f.user.display_name().to_owned()}</small> }.into_any())}
                                 </span>
-                                <a href=chat>"Message"</a>
-                                <button data-testid="remark-edit" on:click=move |_| editing.update(|e| *e = !*e)>
+                                <a {attr_text("href", chat)}>"Message"</a>
+                                <button data-testid="remark-edit" on:click=dynamic::toggle(editing)>
                                     {if has_remark { "Edit remark" } else { "Set remark" }}
                                 </button>
                                 {has_remark.then(|| {
                                     let save = save.clone();
-                                    view! { <button data-testid="remark-delete" on:click=move |_| save(String::new())>"Delete remark"</button> }
+                                    view! { <button data-testid="remark-delete" on:click=dynamic::click(move |_| save(String::new()))>"Delete remark"</button> }.into_any()
                                 })}
                                 {maybe(move || editing.get().then(|| {
                                     let save = save2.clone();
                                     view! {
-                                        <form class="row" on:submit=move |ev| { ev.prevent_default(); save(draft.get_untracked()); }>
-                                            <input aria-label="Remark" data-testid="remark-input" prop:value=value(draft)
-                                                on:input=move |ev| draft.set(event_target_value(&ev)) />
-                                            <button type="submit" data-testid="remark-save">"Save"</button>
+                                        <form class="row" on:submit=dynamic::submit(move || { save(draft.get_untracked()); })>
+                                            <input {attr("aria-label", "Remark")} data-testid="remark-input" prop:value=value(draft)
+                                                on:input=dynamic::input(draft) />
+                                            <button {attr("type", "submit")} data-testid="remark-save">"Save"</button>
                                         </form>
                                     }.into_any()
                                 }))}
@@ -103,14 +103,14 @@ pub fn ProfilePage(state: AppState) -> impl IntoView {
         <section class="profile" data-testid="profile">
             <h2>"Profile"</h2>
             <p>"User ID " <code data-testid="profile-user-id">{text(move || state.user.get().unwrap_or_default())}</code></p>
-            <form class="row" on:submit=move |ev| { ev.prevent_default(); save(); }>
-                <label for="nickname">"Nickname"</label>
-                <input id="nickname" data-testid="nickname-input" prop:value=value(draft)
-                    on:input=move |ev| draft.set(event_target_value(&ev)) />
-                <button type="submit" data-testid="nickname-save">"Save"</button>
+            <form class="row" on:submit=dynamic::submit(move || { save(); })>
+                <label {attr("for", "nickname")}>"Nickname"</label>
+                <input {attr("id", "nickname")} data-testid="nickname-input" prop:value=value(draft)
+                    on:input=dynamic::input(draft) />
+                <button {attr("type", "submit")} data-testid="nickname-save">"Save"</button>
             </form>
-            {maybe(move || saved.get().then(|| view! { <p role="status" data-testid="nickname-saved">"Saved."</p> }.into_any()))}
-            <button data-testid="sign-out" on:click=move |_| state.sign_out()>"Sign out"</button>
+            {maybe(move || saved.get().then(|| view! { <p {attr("role", "status")} data-testid="nickname-saved">"Saved."</p> }.into_any()))}
+            <button data-testid="sign-out" on:click=dynamic::click(move |_| state.sign_out())>"Sign out"</button>
         </section>
     }
 }

@@ -1,6 +1,5 @@
 //! The app's reactive state, fed by the SDK's events; routing; sign-in; the status bars.
 
-use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -12,8 +11,8 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen::JsValue;
 
-use crate::dynamic::{maybe, rows, text, value, Row};
-use crate::util::{self, DemoError};
+use crate::dynamic::{self, attr, attr_text, flag, maybe, rows, text, value, Row};
+use crate::util::{self, DemoError, IdMap};
 
 thread_local! {
     static SDK: Sdk = Sdk::new();
@@ -135,13 +134,13 @@ pub struct AppState {
     /// Conversations, newest first.
     pub conversations: RwSignal<Vec<Conversation>>,
     /// Joined groups by id.
-    pub groups: RwSignal<BTreeMap<String, Group>>,
+    pub groups: RwSignal<IdMap<Group>>,
     /// Members by group id.
-    pub members: RwSignal<BTreeMap<String, Vec<Member>>>,
+    pub members: RwSignal<IdMap<Vec<Member>>>,
     /// Friends.
     pub friends: RwSignal<Vec<Friend>>,
     /// Nicknames of other users looked up from the server.
-    pub names: RwSignal<BTreeMap<String, String>>,
+    pub names: RwSignal<IdMap<String>>,
     /// The seeded accounts (for sign-in and the invite dialog).
     pub demo_users: RwSignal<Vec<DemoUser>>,
     /// The open conversation's messages, oldest first.
@@ -164,10 +163,10 @@ impl AppState {
             conn: RwSignal::new(Conn::Idle),
             sync: RwSignal::new(None),
             conversations: RwSignal::new(Vec::new()),
-            groups: RwSignal::new(BTreeMap::new()),
-            members: RwSignal::new(BTreeMap::new()),
+            groups: RwSignal::new(IdMap::default()),
+            members: RwSignal::new(IdMap::default()),
             friends: RwSignal::new(Vec::new()),
-            names: RwSignal::new(BTreeMap::new()),
+            names: RwSignal::new(IdMap::default()),
             demo_users: RwSignal::new(Vec::new()),
             messages: RwSignal::new(Vec::new()),
             open: RwSignal::new(None),
@@ -275,8 +274,8 @@ impl AppState {
         self.user.set(None);
         self.me.set(None);
         self.conversations.set(Vec::new());
-        self.groups.set(BTreeMap::new());
-        self.members.set(BTreeMap::new());
+        self.groups.set(IdMap::default());
+        self.members.set(IdMap::default());
         self.friends.set(Vec::new());
         self.messages.set(Vec::new());
         self.open.set(None);
@@ -292,16 +291,15 @@ impl AppState {
         }
         self.conversations.set(sdk.conversations().await?);
         let groups = sdk.joined_groups().await?;
-        let mut members = BTreeMap::new();
+        let mut members = IdMap::default();
         for g in &groups {
             members.insert(g.group_id.clone(), sdk.members(&g.group_id).await?);
         }
-        self.groups.set(
-            groups
-                .into_iter()
-                .map(|g| (g.group_id.clone(), g))
-                .collect(),
-        );
+        let mut by_id = IdMap::default();
+        for g in groups {
+            by_id.insert(g.group_id.clone(), g);
+        }
+        self.groups.set(by_id);
         self.members.set(members);
         self.friends.set(sdk.friends().await?);
         self.lookup_names().await;
@@ -393,10 +391,15 @@ impl AppState {
                     None => all.push(c.clone()),
                 }
             }
-            all.sort_by_key(|c| {
-                let t = c.latest_message.as_ref().map_or(0, |m| m.send_time);
-                (std::cmp::Reverse(c.is_pinned), std::cmp::Reverse(t))
-            });
+            // Pinned first, then newest first.
+            let keys = all
+                .iter()
+                .map(|c| {
+                    let t = c.latest_message.as_ref().map_or(0, |m| m.send_time);
+                    [-i64::from(c.is_pinned), !t, 0]
+                })
+                .collect();
+            util::sort_by_keys(all, keys);
         });
     }
 
@@ -455,9 +458,8 @@ impl AppState {
                     .cloned()
                     .collect();
                 if !mine.is_empty() {
-                    self.messages
-                        .update(|list| util::merge_messages(list, mine));
-                    self.scroll_end.update(|n| *n += 1);
+                    self.add_messages(mine);
+                    self.scroll_to_end();
                     if let Some(id) = open {
                         spawn_local(async move {
                             let _ = sdk().mark_read(&id).await;
@@ -526,6 +528,16 @@ impl AppState {
             }
             _ => {}
         }
+    }
+
+    /// Adds or replaces messages of the open chat (see [`util::merge_messages`]).
+    pub fn add_messages(self, new: Vec<Message>) {
+        self.messages.update(|list| util::merge_messages(list, new));
+    }
+
+    /// Asks the open chat to scroll to its end.
+    pub fn scroll_to_end(self) {
+        self.scroll_end.update(|n| *n += 1);
     }
 
     fn refresh_conversations(self) {
@@ -668,7 +680,7 @@ pub fn SignIn(state: AppState) -> impl IntoView {
                                 <button
                                     class="demo-user"
                                     data-testid=format!("signin-{}", u.user_id)
-                                    on:click=move |_| state.sign_in(id.clone())
+                                    on:click=dynamic::click(move |_| state.sign_in(id.clone()))
                                 >
                                     <span class="avatar">{util::initials(&u.nickname)}</span>
                                     <span class="who">
@@ -681,14 +693,11 @@ pub fn SignIn(state: AppState) -> impl IntoView {
                     })
                 }).collect())}
             </ul>
-            <form class="row" on:submit=move |ev| {
-                ev.prevent_default();
-                state.sign_in(typed.get_untracked());
-            }>
-                <label for="signin-id">"User ID"</label>
-                <input id="signin-id" data-testid="signin-id" prop:value=value(typed)
-                    on:input=move |ev| typed.set(event_target_value(&ev)) />
-                <button type="submit" data-testid="signin-submit">"Sign in"</button>
+            <form class="row" on:submit=dynamic::submit(move || state.sign_in(typed.get_untracked()))>
+                <label {attr("for", "signin-id")}>"User ID"</label>
+                <input {attr("id", "signin-id")} data-testid="signin-id" prop:value=value(typed)
+                    on:input=dynamic::input(typed) />
+                <button {attr("type", "submit")} data-testid="signin-submit">"Sign in"</button>
             </form>
             <p class="note">
                 "Tokens come from POST /demo/token, which exists only on a server started with "
@@ -710,16 +719,13 @@ pub fn StatusBar(state: AppState) -> impl IntoView {
         (None, Conn::Idle) => "Starting…".to_owned(),
         (None, Conn::Failed(why)) => format!("Offline: {why}; retrying"),
     };
-    let class = move || match state.conn.get() {
-        Conn::Online => "status online",
-        Conn::Failed(_) => "status offline",
-        _ => "status",
-    };
+    let online = flag(move || state.conn.with(|c| *c == Conn::Online));
+    let offline = flag(move || state.conn.with(|c| matches!(c, Conn::Failed(_))));
     view! {
-        <div class=class data-testid="conn-status" role="status">
+        <div class="status" class:online=online class:offline=offline data-testid="conn-status" {attr("role", "status")}>
             <span>{text(status)}</span>
             {maybe(move || state.sync.get().map(|(done, total)| view! {
-                <progress data-testid="sync-progress" max=total.max(1) value=done></progress>
+                <progress data-testid="sync-progress" {attr_text("max", total.max(1).to_string())} {attr_text("value", done.to_string())}></progress>
             }.into_any()))}
         </div>
     }
@@ -731,9 +737,9 @@ pub fn ErrorBar(state: AppState) -> impl IntoView {
     maybe(move || {
         state.error.get().map(|e| {
             view! {
-                <div class="error" role="alert" data-testid="error">
+                <div class="error" {attr("role", "alert")} data-testid="error">
                     <span>{e}</span>
-                    <button aria-label="Dismiss" on:click=move |_| state.error.set(None)>"×"</button>
+                    <button {attr("aria-label", "Dismiss")} on:click=dynamic::click(move |_| state.error.set(None))>"×"</button>
                 </div>
             }
             .into_any()

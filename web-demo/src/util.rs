@@ -265,5 +265,144 @@ pub fn merge_messages(list: &mut Vec<Message>, new: Vec<Message>) {
             None => list.push(m),
         }
     }
-    list.sort_by_key(|m| (m.seq.0 == 0, m.seq.0, m.send_time));
+    // Unstored messages (seq 0) last; the seq's top bit flipped keeps its order as an i64.
+    let keys = list
+        .iter()
+        .map(|m| {
+            [
+                i64::from(m.seq.0 == 0),
+                (m.seq.0 ^ (1 << 63)) as i64,
+                m.send_time,
+            ]
+        })
+        .collect();
+    sort_by_keys(list, keys);
+}
+
+/// Stable order of `keys` (compared in order, smallest first): the indices of the items.
+/// One plain insertion sort serves every list of the demo (they hold at most a few hundred
+/// items), instead of one copy of the standard sort per item type.
+fn stable_order(keys: &[[i64; 3]]) -> Vec<usize> {
+    let mut order: Vec<usize> = Vec::with_capacity(keys.len());
+    for i in 0..keys.len() {
+        let mut at = order.len();
+        while at > 0 && keys[order[at - 1]] > keys[i] {
+            at -= 1;
+        }
+        order.insert(at, i);
+    }
+    order
+}
+
+/// Sorts `list` by `keys` (one key per item, compared in order, smallest first), keeping the
+/// order of items with equal keys.
+pub fn sort_by_keys<T>(list: &mut Vec<T>, keys: Vec<[i64; 3]>) {
+    let order = stable_order(&keys);
+    let mut items: Vec<Option<T>> = list.drain(..).map(Some).collect();
+    list.extend(order.into_iter().filter_map(|i| items[i].take()));
+}
+
+/// A map from ids to values for the few groups, member lists and names the demo keeps. The
+/// ids live in one list of strings, so finding one is the same code for every value type.
+#[derive(Debug, Clone)]
+pub struct IdMap<V> {
+    keys: Vec<String>,
+    values: Vec<V>,
+}
+
+impl<V> Default for IdMap<V> {
+    fn default() -> IdMap<V> {
+        IdMap {
+            keys: Vec::new(),
+            values: Vec::new(),
+        }
+    }
+}
+
+fn position(keys: &[String], key: &str) -> Option<usize> {
+    keys.iter().position(|k| k == key)
+}
+
+impl<V> IdMap<V> {
+    /// The value of `key`.
+    pub fn get(&self, key: &str) -> Option<&V> {
+        position(&self.keys, key).map(|i| &self.values[i])
+    }
+
+    /// Whether `key` has a value.
+    pub fn contains_key(&self, key: &str) -> bool {
+        position(&self.keys, key).is_some()
+    }
+
+    /// Sets the value of `key`, replacing the previous one.
+    pub fn insert(&mut self, key: String, value: V) {
+        match position(&self.keys, &key) {
+            Some(i) => self.values[i] = value,
+            None => {
+                self.keys.push(key);
+                self.values.push(value);
+            }
+        }
+    }
+
+    /// Forgets `key`.
+    pub fn remove(&mut self, key: &str) {
+        if let Some(i) = position(&self.keys, key) {
+            self.keys.remove(i);
+            self.values.remove(i);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    #[wasm_bindgen_test]
+    fn sort_by_keys_orders_like_a_stable_sort() {
+        // Items are (keys, original position); many equal keys check that ties keep their order.
+        let mut seed = 7u64;
+        for len in [0usize, 1, 2, 5, 40, 200] {
+            let items: Vec<([i64; 3], usize)> = (0..len)
+                .map(|i| {
+                    seed = seed
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
+                    let k = (seed >> 33) as i64;
+                    (
+                        [
+                            k % 3 - 1,
+                            (k / 3) % 4,
+                            if k % 5 == 0 { i64::MIN } else { i64::MAX },
+                        ],
+                        i,
+                    )
+                })
+                .collect();
+            let mut expected = items.clone();
+            expected.sort_by_key(|x| x.0);
+            let mut sorted = items.clone();
+            let keys = sorted.iter().map(|x| x.0).collect();
+            sort_by_keys(&mut sorted, keys);
+            assert_eq!(sorted, expected, "{len} items");
+        }
+    }
+
+    #[wasm_bindgen_test]
+    fn id_map_keeps_one_value_per_id() {
+        let mut map = IdMap::default();
+        map.insert("a".to_owned(), 1);
+        map.insert("b".to_owned(), 2);
+        map.insert("a".to_owned(), 3);
+        assert_eq!(map.get("a"), Some(&3));
+        assert_eq!(map.get("b"), Some(&2));
+        assert!(!map.contains_key("c"));
+        map.remove("a");
+        assert_eq!(map.get("a"), None);
+        assert_eq!(map.get("b"), Some(&2));
+        assert!(map.contains_key("b"));
+        map.remove("c");
+        assert_eq!(map.get("b"), Some(&2));
+    }
 }
