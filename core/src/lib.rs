@@ -32,6 +32,7 @@ pub mod model;
 pub mod outbox;
 pub mod platform;
 pub mod ranges;
+pub mod sort;
 pub mod store;
 pub mod sync;
 pub mod vec_map;

@@ -1191,7 +1191,7 @@ impl Sync {
     ) {
         for (id, pulled) in incoming.iter() {
             let mut wire: Vec<&MsgData> = pulled.msgs.iter().collect();
-            wire.sort_by_key(|m| m.seq);
+            crate::sort::sort_by(&mut wire, &|a, b| a.seq.cmp(&b.seq));
             let conv = self.convs.get_or_default(id.clone());
             let old = conv.state.clone();
             let mut known = old.as_ref().map(|s| s.known.clone()).unwrap_or_default();

@@ -8,7 +8,6 @@
 //! [`Store::load_cursors`](crate::Store::load_cursors) carry one.
 
 use std::borrow::Borrow;
-use std::cmp::Ordering;
 use std::fmt;
 use std::marker::PhantomData;
 
@@ -171,7 +170,7 @@ impl<K, V> VecMap<K, V> {
         }
         let order = {
             let fresh = &self.entries[start..];
-            stable_order(added, &|a, b| fresh[a].0.cmp(&fresh[b].0))
+            crate::sort::stable_order(added, &|a, b| fresh[a].0.cmp(&fresh[b].0))
         };
         let mut fresh: Vec<Option<(K, V)>> = self.entries.drain(start..).map(Some).collect();
         let old = std::mem::take(&mut self.entries);
@@ -248,13 +247,6 @@ impl<K, V> VecMap<K, V> {
 
 /// Up to this many new pairs, [`VecMap::extend`] inserts them one by one.
 const SMALL_BATCH: usize = 16;
-
-/// The indices `0..len` sorted stably by `cmp`; not generic, so the sort is compiled once.
-fn stable_order(len: usize, cmp: &dyn Fn(usize, usize) -> Ordering) -> Vec<usize> {
-    let mut order: Vec<usize> = (0..len).collect();
-    order.sort_by(|&a, &b| cmp(a, b));
-    order
-}
 
 /// `map[key]`: the value under `key`; panics when there is none, as `BTreeMap` does.
 impl<K, V, Q> std::ops::Index<&Q> for VecMap<K, V>

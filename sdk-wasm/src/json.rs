@@ -7,7 +7,7 @@ use chorus_proto::msgjson::{Json, Out, ToJson};
 /// An object with `members`, keys in byte order (the order `serde_json::Value` keeps them in,
 /// so request bodies keep the text they always had).
 pub fn object(mut members: Vec<(&str, Json)>) -> Json {
-    members.sort_by(|a, b| a.0.cmp(b.0));
+    chorus_core::sort::sort_by(&mut members, &|a, b| a.0.cmp(b.0));
     Json::Obj(
         members
             .into_iter()

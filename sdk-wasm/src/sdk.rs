@@ -680,14 +680,15 @@ impl Sdk {
     pub async fn conversations(&self) -> Result<Vec<Conversation>, SdkError> {
         let session = self.session()?;
         let mut list = session.store.conversations().await?;
-        list.sort_by_key(|c| {
+        let key = |c: &Conversation| {
             let time = c
                 .latest_message
                 .as_ref()
                 .map(|m| m.send_time)
                 .unwrap_or_default();
             (std::cmp::Reverse(c.is_pinned), std::cmp::Reverse(time))
-        });
+        };
+        chorus_core::sort::sort_by(&mut list, &|a, b| key(a).cmp(&key(b)));
         Ok(list)
     }
 

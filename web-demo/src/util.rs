@@ -279,25 +279,11 @@ pub fn merge_messages(list: &mut Vec<Message>, new: Vec<Message>) {
     sort_by_keys(list, keys);
 }
 
-/// Stable order of `keys` (compared in order, smallest first): the indices of the items.
-/// One plain insertion sort serves every list of the demo (they hold at most a few hundred
-/// items), instead of one copy of the standard sort per item type.
-fn stable_order(keys: &[[i64; 3]]) -> Vec<usize> {
-    let mut order: Vec<usize> = Vec::with_capacity(keys.len());
-    for i in 0..keys.len() {
-        let mut at = order.len();
-        while at > 0 && keys[order[at - 1]] > keys[i] {
-            at -= 1;
-        }
-        order.insert(at, i);
-    }
-    order
-}
-
 /// Sorts `list` by `keys` (one key per item, compared in order, smallest first), keeping the
-/// order of items with equal keys.
+/// order of items with equal keys. The sort is the SDK's shared one (`chorus_core::sort`), so
+/// the demo's lists add no copy of the standard sort of their own.
 pub fn sort_by_keys<T>(list: &mut Vec<T>, keys: Vec<[i64; 3]>) {
-    let order = stable_order(&keys);
+    let order = chorus_core::sort::stable_order(keys.len(), &|a, b| keys[a].cmp(&keys[b]));
     let mut items: Vec<Option<T>> = list.drain(..).map(Some).collect();
     list.extend(order.into_iter().filter_map(|i| items[i].take()));
 }

@@ -348,7 +348,7 @@ impl Store for IdbStore {
             .into_iter()
             .map(outbox_from_js)
             .collect::<Result<Vec<_>, _>>()?;
-        entries.sort_by(|a, b| {
+        chorus_core::sort::sort_by(&mut entries, &|a, b| {
             (a.created_at, &a.client_msg_id).cmp(&(b.created_at, &b.client_msg_id))
         });
         Ok(entries)
