@@ -1413,3 +1413,28 @@ async fn random_batches_match_the_memory_store() {
     }
     idb.close();
 }
+
+/// An integer a JavaScript number cannot hold exactly is refused before anything is written,
+/// and the error names its value.
+#[wasm_bindgen_test]
+async fn integers_beyond_2_pow_53_are_refused_with_their_value() {
+    let store = fresh("wide").await;
+    let mut changes = Changes::default();
+    changes.versions.push(VersionUpdate {
+        kind: VersionKind::Friends,
+        key: "u1".into(),
+        marker: Some(VersionMarker {
+            version_id: "65f0c0ffee0000000000abcd".into(),
+            version: u64::MAX,
+        }),
+    });
+    let err = store.save_changes(&changes).await.unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Backend(text) if text.contains("18446744073709551615")),
+        "{err:?}"
+    );
+    assert_eq!(
+        store.version(VersionKind::Friends, "u1").await.unwrap(),
+        None
+    );
+}
