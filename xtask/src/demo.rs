@@ -3,7 +3,7 @@
 //!
 //! Steps: the server (`cargo build --release -p chorus-server`); the web demo (release wasm32
 //! build of `chorus-web-demo` alone, as `pkg` builds the SDK alone → `wasm-bindgen --target web`
-//! → glue minified by terser and npm `wasm-opt -Oz` when available → `index.html`) into
+//! → glue minified by terser and npm `wasm-opt` with `pkg::WASM_OPT_FLAGS` when available → `index.html`) into
 //! `target/demo-dist/`; the data directory `target/demo-data/` (`--fresh` wipes it); then the server in single-port mode with
 //! `--seed-demo`. On Unix the server replaces this process, so Ctrl-C (and any other signal)
 //! reaches it directly and it shuts down gracefully. Writes nothing outside `target/`.
@@ -176,7 +176,7 @@ pub fn build_web_demo(repo: &Repo, dist: &Path) -> Result<()> {
     match pkg::wasm_opt(repo)? {
         Some(wasm_opt) => run::run(
             repo.command(wasm_opt)
-                .arg("-Oz")
+                .args(pkg::WASM_OPT_FLAGS)
                 .arg(&wasm)
                 .arg("-o")
                 .arg(&wasm),

@@ -29,7 +29,7 @@ commands:
                        browser tests (headless Chromium), official SDK e2e
                        (OpenIM's web SDK against chorus-server), node checks;
                        the last line is `tests: N passed, N failed`
-  pkg                  build the browser SDK into pkg/dist/ (wasm-bindgen, wasm-opt -Oz)
+  pkg                  build the browser SDK into pkg/dist/ (wasm-bindgen, terser, wasm-opt)
                        and print its sizes
   fuzz [--seconds N]   run every fuzz target of proto/fuzz/ for N seconds each (default 60;
                        needs a nightly toolchain)
