@@ -2159,7 +2159,13 @@ fn object_of(members: Vec<(&'static str, Json)>) -> Json {
 fn members_of(value: Json) -> Result<Fields, EntitiesError> {
     match value {
         Json::Null => Ok(Fields::new()),
-        Json::Obj(members) => Ok(members.into_iter().collect()),
+        Json::Obj(members) => {
+            let mut fields = Fields::new();
+            for (key, value) in members {
+                fields.insert(key, value);
+            }
+            Ok(fields)
+        }
         other => Err(EntitiesError::Json(JsonError::from_display(format!(
             "invalid type: {}, expected an object",
             other.kind()
