@@ -360,6 +360,27 @@ pub(crate) fn deserialize_message<'de, T: FromJson, D: Deserializer<'de>>(
     T::from_json(value).map_err(JsonError::into_serde)
 }
 
+/// The tag and the value of an externally tagged enum (serde's default form): `"Tag"` (a unit
+/// variant, value `null`) or `{"Tag": value}`; `what` names the enum in errors.
+pub fn variant(value: Json, what: &str) -> Result<(String, Json), JsonError> {
+    match value {
+        Json::Str(tag) => Ok((tag, Json::Null)),
+        Json::Obj(members) => {
+            let mut members = members.into_iter();
+            match (members.next(), members.next()) {
+                (Some(member), None) => Ok(member),
+                _ => Err(JsonError(format!(
+                    "expected enum {what}: an object with one member"
+                ))),
+            }
+        }
+        other => Err(JsonError(format!(
+            "invalid type: {}, expected enum {what}",
+            other.kind()
+        ))),
+    }
+}
+
 /// Parses JSON text into `T`.
 pub fn from_text<T: FromJson>(text: &str) -> Result<T, JsonError> {
     T::from_json(Json::parse(text)?)

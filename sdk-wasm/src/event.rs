@@ -10,7 +10,7 @@ use chorus_core::conn::DisconnectReason;
 use chorus_core::entities::{EntityEvent, RevokedInfo};
 use chorus_core::model::{Conversation, ConversationId, Friend, Group, Member, Message, User};
 use chorus_proto::msgjson::{
-    FieldSink, Fields, FromJson, Json, JsonError, Out, ToJson, WriteFields,
+    self, FieldSink, Fields, FromJson, Json, JsonError, Out, ToJson, WriteFields,
 };
 use serde::{Deserialize, Serialize};
 
@@ -368,18 +368,7 @@ impl WriteFields for VariantFields<'_> {
 /// `{name: data}`; absent fields of a struct variant read as zero values.
 impl FromJson for SdkEvent {
     fn from_json(value: Json) -> Result<Self, JsonError> {
-        let (tag, data) = match value {
-            Json::Str(tag) => (tag, Json::Null),
-            Json::Obj(mut members) if members.len() == 1 => members
-                .pop()
-                .ok_or_else(|| JsonError::from_display("an empty event"))?,
-            other => {
-                return Err(JsonError::from_display(format!(
-                    "invalid type: {}, expected an event",
-                    other.kind()
-                )))
-            }
-        };
+        let (tag, data) = msgjson::variant(value, "SdkEvent")?;
         if let Some(event) = SdkEvent::unit(&tag) {
             return match data {
                 Json::Null => Ok(event),

@@ -12,7 +12,7 @@
 
 use chorus_proto::constants::{AllowType, SessionType, UnknownValue};
 use chorus_proto::msgjson::{
-    FieldSink, Fields, FromJson, Json, JsonError, ListOut, Out, ToJson, WriteFields,
+    self, FieldSink, Fields, FromJson, Json, JsonError, ListOut, Out, ToJson, WriteFields,
 };
 
 use super::{
@@ -38,27 +38,6 @@ fn wire<T>(
 ) -> Result<T, JsonError> {
     let raw: i32 = fields.take(key)?;
     convert(raw).map_err(|err| JsonError::from_display(format!("{err} (field `{key}`)")))
-}
-
-/// The tag and the value of an externally tagged enum: `"Tag"` (a unit variant, value `null`)
-/// or `{"Tag": value}`.
-fn variant(value: Json, what: &str) -> Result<(String, Json), JsonError> {
-    match value {
-        Json::Str(tag) => Ok((tag, Json::Null)),
-        Json::Obj(members) => {
-            let mut members = members.into_iter();
-            match (members.next(), members.next()) {
-                (Some(member), None) => Ok(member),
-                _ => Err(JsonError::from_display(format!(
-                    "expected enum {what}: an object with one member"
-                ))),
-            }
-        }
-        other => Err(JsonError::from_display(format!(
-            "invalid type: {}, expected enum {what}",
-            other.kind()
-        ))),
-    }
 }
 
 /// The error of a tag that names no variant of `what`.
@@ -169,7 +148,7 @@ impl WriteFields for Content {
 
 impl FromJson for Content {
     fn from_json(value: Json) -> Result<Self, JsonError> {
-        let (tag, value) = variant(value, "Content")?;
+        let (tag, value) = msgjson::variant(value, "Content")?;
         match tag.as_str() {
             "Text" => String::from_json(value).map(Content::Text),
             "Raw" => byte_list(value).map(Content::Raw),
@@ -264,7 +243,7 @@ impl WriteFields for MessageStatus {
 
 impl FromJson for MessageStatus {
     fn from_json(value: Json) -> Result<Self, JsonError> {
-        let (tag, value) = variant(value, "MessageStatus")?;
+        let (tag, value) = msgjson::variant(value, "MessageStatus")?;
         Ok(match tag.as_str() {
             "Sending" => MessageStatus::Sending,
             "Sent" => MessageStatus::Sent,
