@@ -40,7 +40,7 @@ use crate::vec_map::VecMap;
 
 use chorus_proto::constants::{ContentType, GroupStatus, JoinSource, RoleLevel};
 use chorus_proto::content::{ContentError, Notification};
-use chorus_proto::msgjson::{FieldSink, FromJson, Json, JsonError, Out, ToJson, WriteFields};
+use chorus_proto::msgjson::{self, FieldSink, FromJson, Json, JsonError, Out, ToJson, WriteFields};
 use chorus_proto::pb::conversation::Conversation as PbConversation;
 use chorus_proto::pb::sdkws::{
     FriendInfo, GroupInfo, GroupMemberFullInfo, MarkAsReadTips, MsgData, RevokeMsgTips, UserInfo,
@@ -653,7 +653,7 @@ impl Entities {
         row.has_read_seq = max;
         let mut batch = EntityBatch::default();
         self.upsert_conversations(&mut batch, vec![row]);
-        let body = object_of(vec![
+        let body = msgjson::object(vec![
             ("conversationID", Json::Str(id.as_str().to_owned())),
             ("hasReadSeq", Json::U64(max.0)),
             ("seqs", Json::List(Vec::new())),
@@ -679,7 +679,7 @@ impl Entities {
             self.self_info_wanted = false;
             self.self_info_busy = true;
             let user_ids = Json::List(vec![Json::Str(self.user_id.clone())]);
-            let body = object_of(vec![("userIDs", user_ids)]);
+            let body = msgjson::object(vec![("userIDs", user_ids)]);
             return Some(self.issue(Call::SelfInfo, "/user/get_users_info", body));
         }
         for key in [
@@ -700,7 +700,7 @@ impl Entities {
                     ),
                 };
                 let (version_id, version) = self.marker_json(kind, &self.user_id);
-                let body = object_of(vec![
+                let body = msgjson::object(vec![
                     ("userID", Json::Str(self.user_id.clone())),
                     ("version", Json::U64(version)),
                     ("versionID", Json::Str(version_id)),
@@ -724,13 +724,13 @@ impl Entities {
         for gid in &groups {
             self.take_wanted(&ListKey::Members(gid.clone()));
             let (version_id, version) = self.marker_json(VersionKind::GroupMembers, gid);
-            req_list.push(object_of(vec![
+            req_list.push(msgjson::object(vec![
                 ("groupID", Json::Str(gid.clone())),
                 ("version", Json::U64(version)),
                 ("versionID", Json::Str(version_id)),
             ]));
         }
-        let body = object_of(vec![
+        let body = msgjson::object(vec![
             ("reqList", Json::List(req_list)),
             ("userID", Json::Str(self.user_id.clone())),
         ]);
@@ -1010,7 +1010,7 @@ impl Entities {
     }
 
     fn page_request(&mut self, key: &ListKey, page: u32) -> RestRequest {
-        let pagination = object_of(vec![
+        let pagination = msgjson::object(vec![
             ("pageNumber", Json::U64(page.into())),
             ("showNumber", Json::U64(Self::page_size(key).into())),
         ]);
@@ -1018,15 +1018,15 @@ impl Entities {
         let (path, body) = match key {
             ListKey::Friends => (
                 "/friend/get_friend_list",
-                object_of(vec![("pagination", pagination), ("userID", user_id)]),
+                msgjson::object(vec![("pagination", pagination), ("userID", user_id)]),
             ),
             ListKey::JoinedGroups => (
                 "/group/get_joined_group_list",
-                object_of(vec![("fromUserID", user_id), ("pagination", pagination)]),
+                msgjson::object(vec![("fromUserID", user_id), ("pagination", pagination)]),
             ),
             ListKey::Members(gid) => (
                 "/group/get_group_member_list",
-                object_of(vec![
+                msgjson::object(vec![
                     ("filter", Json::U64(0)),
                     ("groupID", Json::Str(gid.clone())),
                     ("keyword", Json::Str(String::new())),
@@ -1035,7 +1035,7 @@ impl Entities {
             ),
             ListKey::Conversations => (
                 "/conversation/get_owner_conversation",
-                object_of(vec![("pagination", pagination), ("userID", user_id)]),
+                msgjson::object(vec![("pagination", pagination), ("userID", user_id)]),
             ),
         };
         self.issue(Call::Page(key.clone()), path, body)
@@ -2143,17 +2143,6 @@ fn tips_member(info: Option<GroupMemberFullInfo>, group_id: &str) -> Option<Grou
 
 /// The members of a JSON object, by key.
 type Fields = VecMap<String, Json>;
-
-/// A JSON object of `members`, in the given order (request bodies list their keys sorted, as
-/// the engine always wrote them).
-fn object_of(members: Vec<(&'static str, Json)>) -> Json {
-    Json::Obj(
-        members
-            .into_iter()
-            .map(|(key, value)| (key.to_owned(), value))
-            .collect(),
-    )
-}
 
 /// The members of `value`, an object; `null` is the object with no members.
 fn members_of(value: Json) -> Result<Fields, EntitiesError> {

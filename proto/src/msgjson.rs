@@ -360,6 +360,16 @@ pub(crate) fn deserialize_message<'de, T: FromJson, D: Deserializer<'de>>(
     T::from_json(value).map_err(JsonError::into_serde)
 }
 
+/// A JSON object of `members`, keys in the given order.
+pub fn object(members: Vec<(&str, Json)>) -> Json {
+    Json::Obj(
+        members
+            .into_iter()
+            .map(|(key, value)| (key.to_owned(), value))
+            .collect(),
+    )
+}
+
 /// The tag and the value of an externally tagged enum (serde's default form): `"Tag"` (a unit
 /// variant, value `null`) or `{"Tag": value}`; `what` names the enum in errors.
 pub fn variant(value: Json, what: &str) -> Result<(String, Json), JsonError> {

@@ -8,12 +8,7 @@ use chorus_proto::msgjson::{Json, Out, ToJson};
 /// so request bodies keep the text they always had).
 pub fn object(mut members: Vec<(&str, Json)>) -> Json {
     chorus_core::sort::sort_by(&mut members, &|a, b| a.0.cmp(b.0));
-    Json::Obj(
-        members
-            .into_iter()
-            .map(|(key, value)| (key.to_owned(), value))
-            .collect(),
-    )
+    chorus_proto::msgjson::object(members)
 }
 
 /// A string value.
