@@ -38,6 +38,7 @@ pub fn main(repo: &Repo, args: &[String]) -> ExitCode {
         eprintln!("xtask test takes no arguments (got `{extra}`)");
         return ExitCode::from(2);
     }
+    warn_if_disk_is_short(repo);
     let mut tally = Tally::default();
     let mut timings: Vec<(&str, Duration, bool)> = Vec::new();
     let mut failure = None;
@@ -73,6 +74,36 @@ pub fn main(repo: &Repo, args: &[String]) -> ExitCode {
     // The closing line goes to stdout, alone, after everything else.
     println!("{tally}");
     code
+}
+
+/// What a run from a fresh clone writes (build directories, the pinned wasm-bindgen-cli's build,
+/// Chromium's profiles), rounded up.
+const DISK_NEEDED_GIB: u64 = 8;
+
+/// A full disk shows up late and far from its cause (a linker or `cargo install` failing with
+/// "No space left on device"), so say it first. Only a warning: an incremental run needs less.
+fn warn_if_disk_is_short(repo: &Repo) {
+    let dir = repo.target_dir();
+    let probe = if dir.exists() { dir } else { repo.path("") };
+    let Some(free) = free_kib(&probe) else {
+        return;
+    };
+    let free_gib = free / (1024 * 1024);
+    if free_gib < DISK_NEEDED_GIB {
+        eprintln!(
+            "warning: {free_gib} GiB free under {}; a run from a fresh clone needs about \
+             {DISK_NEEDED_GIB} GiB (free some space, or point CARGO_TARGET_DIR elsewhere)",
+            probe.display()
+        );
+    }
+}
+
+/// Free space of the filesystem holding `path`, from POSIX `df -Pk`.
+fn free_kib(path: &Path) -> Option<u64> {
+    let out = Command::new("df").arg("-Pk").arg(path).output().ok()?;
+    let text = String::from_utf8(out.stdout).ok()?;
+    // Second line: filesystem, 1024-blocks, used, available, capacity, mount point.
+    text.lines().nth(1)?.split_whitespace().nth(3)?.parse().ok()
 }
 
 fn format(repo: &Repo, _: &mut Tally) -> Result<()> {
