@@ -264,7 +264,7 @@ pub enum ClientError {
     /// `commit` without a batch handed out by `poll_changes`.
     #[error("no batch is waiting for commit")]
     NothingToCommit,
-    /// `commit` with a batch other than the one handed out.
+    /// `commit` of a message-sync batch whose cursors are not those handed out.
     #[error("the committed batch is not the one handed out")]
     NotTheBatch,
 }
@@ -304,12 +304,13 @@ enum EntityInput {
     MarkRead(ConversationId),
 }
 
-/// The batch handed out by `poll_changes`.
+/// What the batch handed out by `poll_changes` came from. The batch itself is the caller's
+/// until it comes back to [`Client::commit`]; an entity batch keeps its events here.
 #[derive(Debug)]
 enum Outstanding {
-    Sync(Changes),
+    Sync,
     Entity(EntityBatch),
-    Outbox(Changes),
+    Outbox,
 }
 
 /// The engine; see the module documentation.
@@ -602,8 +603,8 @@ impl Client {
                     self.entities.commit(batch);
                     self.drain_entity_events();
                 }
-                Ok(batch) => {
-                    let changes = batch.changes.clone();
+                Ok(mut batch) => {
+                    let changes = std::mem::take(&mut batch.changes);
                     self.outstanding = Some(Outstanding::Entity(batch));
                     return Some(changes);
                 }
@@ -614,11 +615,11 @@ impl Client {
         }
         // New messages are stored before anything else so that they leave soon.
         if let Some(changes) = self.outbox_ready.pop_front() {
-            self.outstanding = Some(Outstanding::Outbox(changes.clone()));
+            self.outstanding = Some(Outstanding::Outbox);
             return Some(changes);
         }
         if let Some(changes) = self.outbox.poll_changes() {
-            self.outstanding = Some(Outstanding::Outbox(changes.clone()));
+            self.outstanding = Some(Outstanding::Outbox);
             return Some(changes);
         }
         while let Some(input) = self.outbox_inputs.pop_front() {
@@ -643,7 +644,7 @@ impl Client {
                 }
             };
             if let Some(changes) = batch {
-                self.outstanding = Some(Outstanding::Outbox(changes.clone()));
+                self.outstanding = Some(Outstanding::Outbox);
                 return Some(changes);
             }
         }
@@ -655,45 +656,37 @@ impl Client {
         changes.conversations.extend(rows);
         // Echoes of sent messages leave the outbox in the batch that stores them with their seq.
         self.outbox.add_echo_removals(&mut changes);
-        self.outstanding = Some(Outstanding::Sync(changes.clone()));
+        self.outstanding = Some(Outstanding::Sync);
         self.pump();
         Some(changes)
     }
 
     /// The batch from [`Client::poll_changes`] is durable: memory moves on and its events follow.
-    pub fn commit(&mut self, changes: &Changes) -> Result<(), ClientError> {
+    /// `changes` is that batch, as handed out (the store may have read it, not changed it).
+    pub fn commit(&mut self, changes: Changes) -> Result<(), ClientError> {
         match self.outstanding.take() {
             None => Err(ClientError::NothingToCommit),
-            Some(Outstanding::Sync(out)) => {
-                if out != *changes {
-                    self.outstanding = Some(Outstanding::Sync(out));
+            Some(Outstanding::Sync) => {
+                // Message sync checks the batch's cursors against the ones it handed out.
+                if self.sync.commit(&changes).is_err() {
+                    self.outstanding = Some(Outstanding::Sync);
                     return Err(ClientError::NotTheBatch);
                 }
-                self.sync
-                    .commit(changes)
-                    .map_err(|_| ClientError::NotTheBatch)?;
-                self.entities.observe(changes);
-                self.outbox.commit(changes);
+                self.entities.observe(&changes);
+                self.outbox.commit(&changes);
                 self.pump();
                 Ok(())
             }
-            Some(Outstanding::Entity(batch)) => {
-                if batch.changes != *changes {
-                    self.outstanding = Some(Outstanding::Entity(batch));
-                    return Err(ClientError::NotTheBatch);
-                }
+            Some(Outstanding::Entity(mut batch)) => {
                 // A rewritten message (e.g. a revoke) may concern one waiting in the outbox.
-                self.outbox.commit(changes);
+                self.outbox.commit(&changes);
+                batch.changes = changes;
                 self.entities.commit(batch);
                 self.pump();
                 Ok(())
             }
-            Some(Outstanding::Outbox(out)) => {
-                if out != *changes {
-                    self.outstanding = Some(Outstanding::Outbox(out));
-                    return Err(ClientError::NotTheBatch);
-                }
-                self.outbox.commit(changes);
+            Some(Outstanding::Outbox) => {
+                self.outbox.commit(&changes);
                 self.pump();
                 Ok(())
             }
@@ -705,7 +698,7 @@ impl Client {
     /// them to [`Client::reload_cursors`].
     pub fn save_failed(&mut self, error: StoreError) -> bool {
         self.events.push_back(ClientEvent::StoreFailed { error });
-        matches!(self.outstanding.take(), Some(Outstanding::Sync(_)))
+        matches!(self.outstanding.take(), Some(Outstanding::Sync))
     }
 
     /// Restarts message sync from the stored cursors (after a failed save); when connected a
@@ -1099,8 +1092,8 @@ mod tests {
         fn commit_all(&mut self) -> Vec<Changes> {
             let mut batches = Vec::new();
             while let Some(changes) = self.client.poll_changes() {
-                self.client.commit(&changes).expect("commit");
-                batches.push(changes);
+                batches.push(changes.clone());
+                self.client.commit(changes).expect("commit");
             }
             self.drain_events();
             batches
@@ -1310,7 +1303,7 @@ mod tests {
             [OutboxChange::Put(e)] if e.client_msg_id == id.as_str()
         ));
         assert!(sends(&r.sent()).is_empty(), "still not committed");
-        r.client.commit(&stored).expect("commit");
+        r.client.commit(stored).expect("commit");
 
         // Committed: the 1003 leaves with the clientMsgID.
         let sent = r.sent();
@@ -1443,7 +1436,7 @@ mod tests {
         let changes = r.client.poll_changes().expect("the row batch");
         assert_eq!(changes.conversations.len(), 1);
         assert_eq!(changes.conversations[0].has_read_seq, Seq(2));
-        r.client.commit(&changes).expect("commit");
+        r.client.commit(changes).expect("commit");
         r.drain_events();
         assert!(r.events.contains(&ClientEvent::Entity(
             EntityEvent::OnTotalUnreadMessageCountChanged(0)
@@ -1468,10 +1461,35 @@ mod tests {
     }
 
     #[test]
+    fn commit_refuses_a_sync_batch_with_other_cursors_and_keeps_it_outstanding() {
+        let mut r = Rig::new();
+        r.client.connect(r.now);
+        r.client.poll_transmit();
+        r.client.handle_open(r.now);
+        r.client.handle_text(r.now, &HandshakeResult::ok().encode());
+        let sent = r.sent();
+        let mut max = GetMaxSeqResp::default();
+        max.max_seqs.insert(CONV.into(), 1);
+        r.answer(&sent[0], ResponsePayload::GetNewestSeq(max));
+        let mut checked = 0;
+        while let Some(changes) = r.client.poll_changes() {
+            if !changes.sync_states.is_empty() {
+                let mut other = changes.clone();
+                other.sync_states = VecMap::new();
+                assert_eq!(r.client.commit(other), Err(ClientError::NotTheBatch));
+                assert!(r.client.poll_changes().is_none(), "still outstanding");
+                checked += 1;
+            }
+            r.client.commit(changes).expect("the batch handed out");
+        }
+        assert!(checked > 0, "the round's plan is a batch with sync states");
+    }
+
+    #[test]
     fn commit_refuses_a_batch_it_did_not_hand_out() {
         let mut r = Rig::new();
         assert_eq!(
-            r.client.commit(&Changes::new()),
+            r.client.commit(Changes::new()),
             Err(ClientError::NothingToCommit)
         );
     }

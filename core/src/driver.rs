@@ -246,7 +246,7 @@ where
                 match store.save_changes(&changes).await {
                     // The batch is the one handed out, so commit cannot refuse it.
                     Ok(()) => {
-                        let _ = client.commit(&changes);
+                        let _ = client.commit(changes);
                     }
                     Err(error) => {
                         if client.save_failed(error) {

@@ -631,7 +631,11 @@ impl Sync {
             return None;
         }
         prepared.handed_out = true;
-        Some(prepared.changes.clone())
+        // The batch leaves whole; only its cursors are needed again, to check the batch at
+        // commit and to move memory on.
+        let changes = std::mem::take(&mut prepared.changes);
+        prepared.changes.sync_states = changes.sync_states.clone();
+        Some(changes)
     }
 
     /// The batch from [`Sync::poll_changes`] is durable: memory moves on and its events are

@@ -138,7 +138,7 @@ impl Rig {
             let mut progressed = false;
             while let Some(changes) = self.client.poll_changes() {
                 block_on(self.store.save_changes(&changes)).expect("save");
-                self.client.commit(&changes).expect("commit");
+                self.client.commit(changes).expect("commit");
                 progressed = true;
             }
             while let Some(event) = self.client.poll_event() {
