@@ -309,7 +309,7 @@ enum EntityInput {
 #[derive(Debug)]
 enum Outstanding {
     Sync,
-    Entity(EntityBatch),
+    Entity(Box<EntityBatch>),
     Outbox,
 }
 
@@ -605,7 +605,7 @@ impl Client {
                 }
                 Ok(mut batch) => {
                     let changes = std::mem::take(&mut batch.changes);
-                    self.outstanding = Some(Outstanding::Entity(batch));
+                    self.outstanding = Some(Outstanding::Entity(Box::new(batch)));
                     return Some(changes);
                 }
                 Err(e) => self.events.push_back(ClientEvent::EntitySyncFailed {
@@ -681,7 +681,7 @@ impl Client {
                 // A rewritten message (e.g. a revoke) may concern one waiting in the outbox.
                 self.outbox.commit(&changes);
                 batch.changes = changes;
-                self.entities.commit(batch);
+                self.entities.commit(*batch);
                 self.pump();
                 Ok(())
             }
