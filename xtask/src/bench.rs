@@ -87,13 +87,19 @@ pub fn main(repo: &Repo, args: &[String]) -> Result<()> {
     let launch_runs = number_list(json, "launch_runs")?;
     let launch_median = number(json, "launch_median_ms")?;
     let long_task = number(json, "max_long_task_ms")?;
+    // Where the settled runs' time goes, from the page asking for the package (medians).
+    let imported = number(json, "imported")?;
+    let ready = number(json, "ready")?;
+    let database = number(json, "databaseOpen")?;
     rows.push(Row {
         what: "SDK cold start: fetch + instantiate + IndexedDB open → `getSDK().ready` \
                (median of 5 fresh Chromium profiles, loopback; the page opens once the browser \
                has finished starting, and, for comparison, at once in a just-launched browser)"
             .into(),
         measured: format!(
-            "{median:.1} ms (runs: {}); just launched: {launch_median:.1} ms (runs: {})",
+            "{median:.1} ms (runs: {}); just launched: {launch_median:.1} ms (runs: {}); \
+             median steps: package imported {imported:.1} ms, wasm instantiated {ready:.1} ms, \
+             database open {database:.1} ms",
             list(&runs),
             list(&launch_runs)
         ),
