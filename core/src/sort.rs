@@ -20,6 +20,17 @@ pub fn sort_by<T>(list: &mut Vec<T>, cmp: &dyn Fn(&T, &T) -> Ordering) {
         return;
     }
     let order = stable_order(list.len(), &|a, b| cmp(&list[a], &list[b]));
+    reorder(list, order);
+}
+
+/// Puts `list` in `order`, a permutation of its indices (as [`stable_order`] returns): the item
+/// at `order[0]` first, and so on.
+pub fn reorder<T>(list: &mut Vec<T>, order: Vec<usize>) {
+    debug_assert_eq!(
+        order.len(),
+        list.len(),
+        "order is not a permutation of the list"
+    );
     let mut items: Vec<Option<T>> = list.drain(..).map(Some).collect();
     list.extend(order.into_iter().filter_map(|index| items[index].take()));
 }
@@ -48,5 +59,12 @@ mod tests {
             stable_order(keys.len(), &|a, b| keys[a].cmp(&keys[b])),
             vec![3, 1, 4, 0, 2]
         );
+    }
+
+    #[test]
+    fn reorder_puts_items_in_the_given_order() {
+        let mut list = vec!["a", "b", "c", "d"];
+        reorder(&mut list, vec![2, 0, 3, 1]);
+        assert_eq!(list, ["c", "a", "d", "b"]);
     }
 }

@@ -284,8 +284,7 @@ pub fn merge_messages(list: &mut Vec<Message>, new: Vec<Message>) {
 /// the demo's lists add no copy of the standard sort of their own.
 pub fn sort_by_keys<T>(list: &mut Vec<T>, keys: Vec<[i64; 3]>) {
     let order = chorus_core::sort::stable_order(keys.len(), &|a, b| keys[a].cmp(&keys[b]));
-    let mut items: Vec<Option<T>> = list.drain(..).map(Some).collect();
-    list.extend(order.into_iter().filter_map(|i| items[i].take()));
+    chorus_core::sort::reorder(list, order);
 }
 
 /// A map from ids to values for the few groups, member lists and names the demo keeps. The
