@@ -19,13 +19,13 @@ use chorus_core::store::StoreError;
 use chorus_proto::constants::SessionType;
 use chorus_proto::msgjson::{self, FromJson, Json, ToJson};
 use js_sys::{Array, Object, Reflect, Uint8Array};
-use rexie::KeyRange;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 
+use super::idb::{self, Failure};
 use crate::js_read::{
-    boolean, int32, int64, integer, list, object, opt, req, string, strings, uint32, uint64,
-    ReadError,
+    boolean, describe, int32, int64, integer, list, object, opt, req, string, strings, uint32,
+    uint64, ReadError,
 };
 
 /// Converts an entity (conversation, user, friend, group, member) for writing through its JSON
@@ -234,11 +234,9 @@ fn read_marker(value: &JsValue) -> Result<VersionMarker, ReadError> {
     })
 }
 
-/// A rexie failure while doing `what`.
-pub fn backend(what: &'static str) -> impl Fn(rexie::Error) -> StoreError {
-    // rexie's Display is only "idb error"; the Debug form names the failing operation and carries
-    // the browser's DOMException.
-    move |err| StoreError::Backend(format!("IndexedDB failed while {what}: {err:?}"))
+/// An IndexedDB failure while doing `what`.
+pub fn backend(what: &'static str) -> impl Fn(Failure) -> StoreError {
+    move |err| StoreError::Backend(format!("IndexedDB failed while {what}: {}", err.text()))
 }
 
 /// A seq as an IndexedDB key part. Keys are JavaScript numbers, exact up to 2^53.
@@ -286,7 +284,12 @@ impl MessageKey {
 
     /// Reads a key of the messages store.
     pub fn from_js(key: &JsValue) -> Result<MessageKey, StoreError> {
-        let corrupt = || StoreError::Corrupt(format!("message key {key:?} is not a message key"));
+        let corrupt = || {
+            StoreError::Corrupt(format!(
+                "message key {} is not a message key",
+                describe(key)
+            ))
+        };
         let parts = Array::from(key);
         let conversation_id = parts
             .get(0)
@@ -318,46 +321,54 @@ pub fn seq_range(
     conversation_id: &ConversationId,
     start: Seq,
     end: Seq,
-) -> Result<KeyRange, StoreError> {
+) -> Result<JsValue, StoreError> {
     let id = JsValue::from_str(conversation_id.as_str());
-    KeyRange::bound(
-        &Array::of2(&id, &seq_key(start)).into(),
-        &Array::of2(&id, &seq_key(end)).into(),
-        Some(false),
-        Some(false),
+    key_range(
+        Array::of2(&id, &seq_key(start)).into(),
+        Array::of2(&id, &seq_key(end)).into(),
+        false,
     )
-    .map_err(|err| StoreError::Backend(format!("invalid seq range {start}..={end}: {err:?}")))
 }
 
 /// The unsent messages of `conversation_id`: keys from `[conversationID, 0]` up to (excluding)
 /// `[conversationID, 1]`.
-pub fn unsent_range(conversation_id: &ConversationId) -> Result<KeyRange, StoreError> {
+pub fn unsent_range(conversation_id: &ConversationId) -> Result<JsValue, StoreError> {
     let id = JsValue::from_str(conversation_id.as_str());
-    KeyRange::bound(
-        &Array::of2(&id, &seq_key(Seq::ZERO)).into(),
-        &Array::of2(&id, &seq_key(Seq(1))).into(),
-        Some(false),
-        Some(true),
+    key_range(
+        Array::of2(&id, &seq_key(Seq::ZERO)).into(),
+        Array::of2(&id, &seq_key(Seq(1))).into(),
+        true,
     )
-    .map_err(|err| StoreError::Backend(format!("invalid unsent range: {err:?}")))
 }
 
 /// Every key `[first, …]` of an array-keyed store: `[first]` up to (excluding) `[first, []]`,
 /// since an array sorts after every number and string.
-pub fn prefix_range(first: &str) -> Result<KeyRange, StoreError> {
+pub fn prefix_range(first: &str) -> Result<JsValue, StoreError> {
     let first = JsValue::from_str(first);
-    KeyRange::bound(
-        &Array::of1(&first).into(),
-        &Array::of2(&first, &Array::new()).into(),
-        Some(false),
-        Some(true),
+    key_range(
+        Array::of1(&first).into(),
+        Array::of2(&first, &Array::new()).into(),
+        true,
     )
-    .map_err(|err| StoreError::Backend(format!("invalid key range: {err:?}")))
+}
+
+/// The keys from `lower` up to `upper`, which is left out when `upper_open`.
+fn key_range(lower: JsValue, upper: JsValue, upper_open: bool) -> Result<JsValue, StoreError> {
+    idb::bound(&lower, &upper, false, upper_open).map_err(|err| {
+        StoreError::Backend(format!(
+            "invalid key range {}..{}: {}",
+            describe(&lower),
+            describe(&upper),
+            err.text()
+        ))
+    })
 }
 
 /// The range holding exactly `key`.
-pub fn only(key: &JsValue) -> Result<KeyRange, StoreError> {
-    KeyRange::only(key).map_err(|err| StoreError::Backend(format!("invalid key {key:?}: {err:?}")))
+pub fn only(key: &JsValue) -> Result<JsValue, StoreError> {
+    idb::only(key).map_err(|err| {
+        StoreError::Backend(format!("invalid key {}: {}", describe(key), err.text()))
+    })
 }
 
 /// An array key of two strings.
@@ -372,10 +383,10 @@ pub fn version_key(kind: VersionKind, key: &str) -> Result<JsValue, StoreError> 
         VersionKind::JoinedGroups => "JoinedGroups",
         VersionKind::GroupMembers => "GroupMembers",
         VersionKind::Conversations => "Conversations",
-        other => {
-            return Err(StoreError::Backend(format!(
-                "cannot convert the version kind {other:?} for IndexedDB"
-            )))
+        _ => {
+            return Err(StoreError::Backend(
+                "cannot convert an unknown version kind for IndexedDB".into(),
+            ))
         }
     };
     Ok(Array::of2(&JsValue::from_str(kind), &JsValue::from_str(key)).into())
