@@ -282,7 +282,7 @@ async fn check(scope: &Scope, changes: &Changes) -> Result<Result<(), ChangesErr
             .filter(|m| m.seq != Seq::ZERO && m.conversation_id == *conversation_id)
             .map(|m| m.seq.get())
             .collect();
-        arriving.sort_unstable();
+        chorus_core::sort::sort_by(&mut arriving, &|a, b| a.cmp(b));
         arriving.dedup();
         for range in state.known.ranges() {
             // Seqs already known had their messages checked when they became known.
