@@ -24,8 +24,8 @@ use wasm_bindgen::{JsCast, JsValue};
 
 use super::idb::{self, Failure};
 use crate::js_read::{
-    boolean, describe, int32, int64, integer, list, object, opt, req, string, strings, uint32,
-    uint64, ReadError,
+    describe, int32, int64, integer, list, object, opt, req, string, strings, uint32, uint64,
+    ReadError,
 };
 
 /// Converts an entity (conversation, user, friend, group, member) for writing through its JSON
@@ -483,12 +483,49 @@ pub fn message_from_js(value: JsValue) -> Result<Message, StoreError> {
     let at_user_ids = strings(&at_user_ids, "at_user_ids").map_err(|_| invalid("at_user_ids"))?;
     let status = entity_from_js(get("status"), "message status")?;
     let options = entity_from_js(get("options"), "message options")?;
-    read_message(&value, client_msg_id, content, status, options, at_user_ids).map_err(|err| {
-        invalid(match err {
-            ReadError::Missing(field) | ReadError::Invalid(field, _) => field,
-        })
-    })
+    read_message(&value, client_msg_id, content, status, options, at_user_ids)
 }
+
+/// How a plain field of a stored message is read.
+#[derive(Clone, Copy)]
+enum Field {
+    /// A conversation id.
+    Conversation,
+    /// A session type.
+    Session,
+    /// A string.
+    Text,
+    /// An integer within `min..=max`.
+    Integer(f64, f64),
+    /// A boolean.
+    Flag,
+}
+
+/// The largest integer a JavaScript number holds exactly.
+const SAFE: f64 = 9_007_199_254_740_991.0;
+const INT32: Field = Field::Integer(i32::MIN as f64, i32::MAX as f64);
+const INT64: Field = Field::Integer(-SAFE, SAFE);
+
+/// The plain fields of a stored message, in the order they are checked.
+const MESSAGE_FIELDS: [(&str, Field); 17] = [
+    ("conversation_id", Field::Conversation),
+    ("session_type", Field::Session),
+    ("seq", Field::Integer(0.0, SAFE)),
+    ("server_msg_id", Field::Text),
+    ("send_id", Field::Text),
+    ("recv_id", Field::Text),
+    ("group_id", Field::Text),
+    ("sender_platform_id", INT32),
+    ("sender_nickname", Field::Text),
+    ("sender_face_url", Field::Text),
+    ("msg_from", INT32),
+    ("content_type", INT32),
+    ("send_time", INT64),
+    ("create_time", INT64),
+    ("is_read", Field::Flag),
+    ("attached_info", Field::Text),
+    ("ex", Field::Text),
+];
 
 /// The plain fields of a stored message; every one must be present and of its type.
 fn read_message(
@@ -498,37 +535,61 @@ fn read_message(
     status: MessageStatus,
     options: BTreeMap<String, bool>,
     at_user_ids: Vec<String>,
-) -> Result<Message, ReadError> {
-    const SAFE: f64 = 9_007_199_254_740_991.0;
-    let text = |key| req(value, key, string);
-    let int32 = |key| req(value, key, int32);
-    let int64 = |key| req(value, key, |v, key| integer(v, key, -SAFE, SAFE)).map(|n| n as i64);
-    let conversation_id = req(value, "conversation_id", conversation_id)?;
-    let session_type = SessionType::try_from(int32("session_type")?)
-        .map_err(|_| ReadError::Invalid("session_type", "a session type"))?;
+) -> Result<Message, StoreError> {
+    let mut conversation = None;
+    let mut session = None;
+    let mut texts = Vec::with_capacity(8);
+    let mut numbers = Vec::with_capacity(6);
+    let mut is_read = false;
+    for (key, kind) in MESSAGE_FIELDS {
+        let field = crate::js_read::field(value, key).ok_or_else(|| invalid(key))?;
+        let valid = match kind {
+            Field::Conversation => field
+                .as_string()
+                .and_then(|id| ConversationId::parse(id).ok())
+                .map(|id| conversation = Some(id)),
+            Field::Session => integer(&field, key, i32::MIN.into(), i32::MAX.into())
+                .ok()
+                .and_then(|n| SessionType::try_from(n as i32).ok())
+                .map(|kind| session = Some(kind)),
+            Field::Text => field.as_string().map(|text| texts.push(text)),
+            Field::Integer(min, max) => {
+                integer(&field, key, min, max).ok().map(|n| numbers.push(n))
+            }
+            Field::Flag => field.as_bool().map(|flag| is_read = flag),
+        };
+        valid.ok_or_else(|| invalid(key))?;
+    }
+    let (Some(conversation_id), Some(session_type)) = (conversation, session) else {
+        return Err(invalid("conversation_id"));
+    };
+    let mut texts = texts.into_iter();
+    let mut text = || texts.next().unwrap_or_default();
+    let mut numbers = numbers.into_iter();
+    let mut number = || numbers.next().unwrap_or_default();
     Ok(Message {
         conversation_id,
-        seq: Seq(req(value, "seq", |v, key| integer(v, key, 0.0, SAFE))? as u64),
+        seq: Seq(number() as u64),
         client_msg_id,
-        server_msg_id: text("server_msg_id")?,
-        send_id: text("send_id")?,
-        recv_id: text("recv_id")?,
-        group_id: text("group_id")?,
-        sender_platform_id: int32("sender_platform_id")?,
-        sender_nickname: text("sender_nickname")?,
-        sender_face_url: text("sender_face_url")?,
+        server_msg_id: text(),
+        send_id: text(),
+        recv_id: text(),
+        group_id: text(),
+        sender_platform_id: number() as i32,
+        sender_nickname: text(),
+        sender_face_url: text(),
         session_type,
-        msg_from: int32("msg_from")?,
-        content_type: int32("content_type")?,
+        msg_from: number() as i32,
+        content_type: number() as i32,
         content,
-        send_time: int64("send_time")?,
-        create_time: int64("create_time")?,
+        send_time: number() as i64,
+        create_time: number() as i64,
         status,
-        is_read: req(value, "is_read", boolean)?,
+        is_read,
         options,
         at_user_ids,
-        attached_info: text("attached_info")?,
-        ex: text("ex")?,
+        attached_info: text(),
+        ex: text(),
     })
 }
 
@@ -539,5 +600,9 @@ fn invalid(field: &str) -> StoreError {
 
 /// Stored messages, in the order given.
 pub fn messages_from_js(values: Vec<JsValue>) -> Result<Vec<Message>, StoreError> {
-    values.into_iter().map(message_from_js).collect()
+    let mut messages = Vec::with_capacity(values.len());
+    for value in values {
+        messages.push(message_from_js(value)?);
+    }
+    Ok(messages)
 }
