@@ -119,18 +119,23 @@ pub fn list(value: &JsValue, name: &'static str) -> Result<Vec<JsValue>, ReadErr
     if !value.is_object() {
         return Err(invalid);
     }
-    match js_sys::try_iter(value) {
-        Ok(Some(iter)) => iter.collect::<Result<Vec<_>, _>>().map_err(|_| invalid),
-        _ => Err(invalid),
+    let Ok(Some(iter)) = js_sys::try_iter(value) else {
+        return Err(invalid);
+    };
+    let mut items = Vec::new();
+    for item in iter {
+        items.push(item.map_err(|_| invalid.clone())?);
     }
+    Ok(items)
 }
 
 /// A list of strings.
 pub fn strings(value: &JsValue, name: &'static str) -> Result<Vec<String>, ReadError> {
-    list(value, name)?
-        .iter()
-        .map(|item| string(item, name))
-        .collect()
+    let mut strings = Vec::new();
+    for item in list(value, name)? {
+        strings.push(string(&item, name)?);
+    }
+    Ok(strings)
 }
 
 /// Required field `key` of `obj`, read with `read`.

@@ -128,17 +128,13 @@ fn conversation_id(value: &JsValue, name: &'static str) -> Result<ConversationId
 pub fn sync_state_to_js(state: &SyncState) -> Result<JsValue, StoreError> {
     let what = "a sync state";
     let seq = |seq: Seq| number(seq.get().into(), what);
-    let known = state
-        .known
-        .ranges()
-        .iter()
-        .map(|range| {
-            Ok(record(&[
-                ("start", seq(range.start)?),
-                ("end", seq(range.end)?),
-            ]))
-        })
-        .collect::<Result<Array, StoreError>>()?;
+    let known = Array::new();
+    for range in state.known.ranges() {
+        known.push(&record(&[
+            ("start", seq(range.start)?),
+            ("end", seq(range.end)?),
+        ]));
+    }
     Ok(record(&[
         ("floor", seq(state.floor)?),
         ("cursor", seq(state.cursor)?),
@@ -156,16 +152,14 @@ fn read_sync_state(value: &JsValue) -> Result<SyncState, ReadError> {
     let seq = |value: &JsValue, key| req(value, key, uint64).map(Seq);
     let floor = seq(value, "floor")?;
     let cursor = seq(value, "cursor")?;
-    let known = req(value, "known", list)?
-        .iter()
-        .map(|range| {
-            object(range, "known")?;
-            Ok(SeqRange {
-                start: seq(range, "start")?,
-                end: seq(range, "end")?,
-            })
-        })
-        .collect::<Result<Vec<_>, ReadError>>()?;
+    let mut known = Vec::new();
+    for range in req(value, "known", list)? {
+        object(&range, "known")?;
+        known.push(SeqRange {
+            start: seq(&range, "start")?,
+            end: seq(&range, "end")?,
+        });
+    }
     Ok(SyncState {
         floor,
         cursor,
