@@ -77,13 +77,6 @@ impl SdkError {
     }
 }
 
-impl From<rexie::Error> for SdkError {
-    fn from(err: rexie::Error) -> Self {
-        // rexie's Display is only "idb error"; the Debug form names the failing operation.
-        SdkError::Store(format!("{err:?}"))
-    }
-}
-
 impl From<StoreError> for SdkError {
     fn from(err: StoreError) -> Self {
         SdkError::Store(err.to_string())

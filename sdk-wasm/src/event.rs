@@ -480,7 +480,7 @@ fn describe(reason: &DisconnectReason) -> (i32, String) {
         DisconnectReason::Kicked => (0, "kicked".to_owned()),
         DisconnectReason::Token { code } => (code.code(), "token refused".to_owned()),
         DisconnectReason::Logout => (0, "logged out".to_owned()),
-        other => (0, format!("{other:?}")),
+        _ => (0, "disconnected".to_owned()),
     }
 }
 

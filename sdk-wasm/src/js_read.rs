@@ -26,6 +26,19 @@ pub enum ReadError {
 /// The largest integer a JavaScript number holds exactly (`Number.MAX_SAFE_INTEGER`).
 const MAX_SAFE: f64 = 9_007_199_254_740_991.0;
 
+/// A JavaScript value for an error message: a string as it is, anything else as its JSON text, or
+/// its type when it has none.
+pub fn describe(value: &JsValue) -> String {
+    if let Some(text) = value.as_string() {
+        return text;
+    }
+    js_sys::JSON::stringify(value)
+        .ok()
+        .and_then(|text| text.as_string())
+        .or_else(|| value.js_typeof().as_string())
+        .unwrap_or_default()
+}
+
 /// Checks that `value` is an object (not `null`); `name` is what an error calls it.
 pub fn object(value: &JsValue, name: &'static str) -> Result<(), ReadError> {
     if value.is_object() {
@@ -106,18 +119,23 @@ pub fn list(value: &JsValue, name: &'static str) -> Result<Vec<JsValue>, ReadErr
     if !value.is_object() {
         return Err(invalid);
     }
-    match js_sys::try_iter(value) {
-        Ok(Some(iter)) => iter.collect::<Result<Vec<_>, _>>().map_err(|_| invalid),
-        _ => Err(invalid),
+    let Ok(Some(iter)) = js_sys::try_iter(value) else {
+        return Err(invalid);
+    };
+    let mut items = Vec::new();
+    for item in iter {
+        items.push(item.map_err(|_| invalid.clone())?);
     }
+    Ok(items)
 }
 
 /// A list of strings.
 pub fn strings(value: &JsValue, name: &'static str) -> Result<Vec<String>, ReadError> {
-    list(value, name)?
-        .iter()
-        .map(|item| string(item, name))
-        .collect()
+    let mut strings = Vec::new();
+    for item in list(value, name)? {
+        strings.push(string(&item, name)?);
+    }
+    Ok(strings)
 }
 
 /// Required field `key` of `obj`, read with `read`.

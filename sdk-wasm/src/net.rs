@@ -84,7 +84,7 @@ fn js_text(value: &JsValue) -> String {
     if let Some(error) = value.dyn_ref::<js_sys::Error>() {
         return String::from(error.message());
     }
-    value.as_string().unwrap_or_else(|| format!("{value:?}"))
+    crate::js_read::describe(value)
 }
 
 impl Transport for BrowserTransport {

@@ -1,4 +1,4 @@
-//! IndexedDB persistence, through rexie: [`IdbStore`], the browser's
+//! IndexedDB persistence: [`IdbStore`], the browser's
 //! [`Store`](chorus_core::store::Store).
 //!
 //! One database holds one user's data; the caller picks its name (e.g. `chorus-<userID>`). Its
@@ -9,9 +9,11 @@
 //! knows nothing about the network or the sync protocol.
 //!
 //! * [`schema`] — object stores, keys, indexes and migrations;
+//! * `idb` — the IndexedDB calls, bound directly;
 //! * `record` — values and keys as IndexedDB holds them;
 //! * `save` — `save_changes`, one batch in one transaction.
 
+mod idb;
 mod record;
 mod save;
 pub mod schema;
@@ -23,11 +25,11 @@ use chorus_core::model::{Conversation, ConversationId, Friend, Group, Member, Me
 use chorus_core::store::{Direction, Store, StoreError};
 use chorus_core::VecMap;
 use chorus_proto::msgjson::{FromJson, ToJson};
-use futures::future::LocalBoxFuture;
-use rexie::{Rexie, TransactionMode};
+use js_sys::Array;
 use wasm_bindgen::JsValue;
 
 use crate::error::SdkError;
+use idb::{request, Database};
 use record::{
     backend, entity_from_js, entity_json, entity_to_js, marker_from_js, messages_from_js,
     outbox_from_js, prefix_range, seq_range, sync_state_from_js, version_key,
@@ -38,38 +40,59 @@ pub use schema::{
 };
 
 /// An open Chorus database: one user's messages, sync states, entities, outbox and settings.
-#[derive(Debug)]
 pub struct IdbStore {
-    rexie: Rexie,
+    db: Database,
+}
+
+impl std::fmt::Debug for IdbStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("IdbStore")
+    }
+}
+
+impl From<idb::Failure> for SdkError {
+    fn from(err: idb::Failure) -> Self {
+        SdkError::Store(err.text())
+    }
+}
+
+/// The values of a `getAll` or `getAllKeys` result.
+fn values(result: JsValue) -> Vec<JsValue> {
+    Array::from(&result).to_vec()
+}
+
+/// A `get` result: `None` for `undefined`.
+fn found(result: JsValue) -> Option<JsValue> {
+    (!result.is_undefined()).then_some(result)
 }
 
 impl IdbStore {
     /// Opens the database called `db_name`, creating it or upgrading it to [`SCHEMA_VERSION`] as
     /// needed (the upgrade keeps every stored value).
     pub async fn open(db_name: &str) -> Result<IdbStore, SdkError> {
-        let rexie = schema::builder(db_name, SCHEMA_VERSION).build().await?;
-        Ok(IdbStore { rexie })
+        let db = idb::open(db_name, SCHEMA_VERSION).await?;
+        Ok(IdbStore { db })
     }
 
     /// Deletes the database called `db_name` with everything in it. Open connections of other
     /// tabs close themselves; the deletion completes once they have.
     pub async fn delete(db_name: &str) -> Result<(), SdkError> {
-        Ok(Rexie::delete(db_name).await?)
+        Ok(idb::delete(db_name).await?)
     }
 
     /// The database name.
     pub fn name(&self) -> String {
-        self.rexie.name()
+        self.db.name()
     }
 
     /// The object stores that exist, sorted (IndexedDB lists them in order).
     pub fn store_names(&self) -> Vec<String> {
-        self.rexie.store_names()
+        self.db.store_names()
     }
 
     /// Closes the connection; transactions already started still complete.
     pub fn close(self) {
-        self.rexie.close();
+        self.db.close();
     }
 
     /// Stores `value` under `key` in [`META`] in its JSON form (see [`ToJson`]), replacing any
@@ -77,13 +100,9 @@ impl IdbStore {
     pub async fn put_meta(&self, key: &str, value: &dyn ToJson) -> Result<(), SdkError> {
         let value =
             entity_to_js(value, "a setting").map_err(|e| SdkError::Convert(e.to_string()))?;
-        let tx = self
-            .rexie
-            .transaction(&[META], TransactionMode::ReadWrite)?;
-        tx.store(META)?
-            .put(&value, Some(&JsValue::from_str(key)))
-            .await?;
-        if !tx.done().await?.is_committed() {
+        let tx = self.db.transaction(&[META], true)?;
+        request(tx.store(META)?.put(&value, &JsValue::from_str(key))).await?;
+        if !tx.done().await {
             return Err(SdkError::Store(format!("writing {META}/{key} was aborted")));
         }
         Ok(())
@@ -92,9 +111,7 @@ impl IdbStore {
     /// The value stored under `key` in [`META`], if any, read from its JSON form (see
     /// [`FromJson`]); values stored with serde-wasm-bindgen read as well.
     pub async fn get_meta<T: FromJson>(&self, key: &str) -> Result<Option<T>, SdkError> {
-        let tx = self.rexie.transaction(&[META], TransactionMode::ReadOnly)?;
-        let found = tx.store(META)?.get(JsValue::from_str(key)).await?;
-        let Some(value) = found else {
+        let Some(value) = self.meta(key).await? else {
             return Ok(None);
         };
         let convert = |e: &dyn std::fmt::Display| SdkError::Convert(format!("{META}/{key}: {e}"));
@@ -102,13 +119,19 @@ impl IdbStore {
         T::from_json(json).map(Some).map_err(|e| convert(&e))
     }
 
+    /// The record under `key` in [`META`], if any.
+    async fn meta(&self, key: &str) -> Result<Option<JsValue>, SdkError> {
+        let tx = self.db.transaction(&[META], false)?;
+        Ok(found(
+            request(tx.store(META)?.get(&JsValue::from_str(key))).await?,
+        ))
+    }
+
     /// Removes the value stored under `key` in [`META`], if any.
     pub async fn delete_meta(&self, key: &str) -> Result<(), SdkError> {
-        let tx = self
-            .rexie
-            .transaction(&[META], TransactionMode::ReadWrite)?;
-        tx.store(META)?.delete(JsValue::from_str(key)).await?;
-        if !tx.done().await?.is_committed() {
+        let tx = self.db.transaction(&[META], true)?;
+        request(tx.store(META)?.delete(&JsValue::from_str(key))).await?;
+        if !tx.done().await {
             return Err(SdkError::Store(format!(
                 "deleting {META}/{key} was aborted"
             )));
@@ -117,39 +140,35 @@ impl IdbStore {
     }
 
     /// A read-only handle on one object store.
-    fn read(&self, name: &'static str) -> Result<rexie::Store, StoreError> {
-        self.rexie
-            .transaction(&[name], TransactionMode::ReadOnly)
+    fn read(&self, name: &'static str) -> Result<idb::Store, StoreError> {
+        self.db
+            .transaction(&[name], false)
             .and_then(|tx| tx.store(name))
             .map_err(backend("starting a read transaction"))
     }
 
-    /// The record under `key` in `store`: one future type for every object store.
-    fn get_record(
+    /// The record under `key` in `store`.
+    async fn get_record(
         &self,
         store: &'static str,
         key: JsValue,
-    ) -> LocalBoxFuture<'_, Result<Option<JsValue>, StoreError>> {
-        Box::pin(async move {
-            self.read(store)?
-                .get(key)
-                .await
-                .map_err(backend("reading a value"))
-        })
+    ) -> Result<Option<JsValue>, StoreError> {
+        let result = request(self.read(store)?.get(&key))
+            .await
+            .map_err(backend("reading a value"))?;
+        Ok(found(result))
     }
 
-    /// Every record in `store` within `range` (everything when `None`), in key order.
-    fn get_records(
+    /// Every record in `store` within `range` (everything when `undefined`), in key order.
+    async fn get_records(
         &self,
         store: &'static str,
-        range: Option<rexie::KeyRange>,
-    ) -> LocalBoxFuture<'_, Result<Vec<JsValue>, StoreError>> {
-        Box::pin(async move {
-            self.read(store)?
-                .get_all(range, None)
-                .await
-                .map_err(backend("reading values"))
-        })
+        range: JsValue,
+    ) -> Result<Vec<JsValue>, StoreError> {
+        let result = request(self.read(store)?.get_all(&range, None))
+            .await
+            .map_err(backend("reading values"))?;
+        Ok(values(result))
     }
 
     /// The entity under `key` in `store` (see [`entity_from_js`]).
@@ -174,18 +193,18 @@ impl IdbStore {
         found.map(sync_state_from_js).transpose()
     }
 
-    /// Every entity in `store` within `range` (everything when `None`), in key order.
+    /// Every entity in `store` within `range` (everything when `undefined`), in key order.
     async fn get_all<T: FromJson>(
         &self,
         store: &'static str,
-        range: Option<rexie::KeyRange>,
+        range: JsValue,
         what: &str,
     ) -> Result<Vec<T>, StoreError> {
-        let values = self.get_records(store, range).await?;
-        values
-            .into_iter()
-            .map(|v| entity_from_js(v, what))
-            .collect()
+        let mut entities = Vec::new();
+        for value in self.get_records(store, range).await? {
+            entities.push(entity_from_js(value, what)?);
+        }
+        Ok(entities)
     }
 }
 
@@ -195,7 +214,7 @@ impl IdbStore {
 /// this finds the highest stored seq, reads the window of `limit` seqs below it at once, and
 /// repeats below the window while gaps left it short.
 async fn newest_first(
-    store: &rexie::Store,
+    store: &idb::Store,
     conversation_id: &ConversationId,
     start: Seq,
     end: Seq,
@@ -205,26 +224,21 @@ async fn newest_first(
     let mut values = Vec::new();
     let mut high = end;
     while values.len() < limit as usize {
-        let top = store
-            .scan(
-                Some(seq_range(conversation_id, start, high)?),
-                Some(1),
-                None,
-                Some(rexie::Direction::Prev),
-            )
+        let range = seq_range(conversation_id, start, high)?;
+        let cursor = request(store.open_cursor(&range, "prev"))
             .await
             .map_err(&read)?;
-        let Some((key, _)) = top.first() else {
+        if cursor.is_null() || cursor.is_undefined() {
             break;
-        };
-        let top = record::MessageKey::from_js(key)?.seq();
+        }
+        let key = js_sys::Reflect::get(&cursor, &JsValue::from_str("key")).unwrap_or_default();
+        let top = record::MessageKey::from_js(&key)?.seq();
         let wanted = (limit as usize - values.len()) as u64;
         let low = Seq(top.get().saturating_sub(wanted - 1)).max(start);
-        let window = store
-            .get_all(Some(seq_range(conversation_id, low, top)?), None)
+        let window = request(store.get_all(&seq_range(conversation_id, low, top)?, None))
             .await
             .map_err(&read)?;
-        values.extend(window.into_iter().rev());
+        values.extend(self::values(window).into_iter().rev());
         if low <= start {
             break;
         }
@@ -235,34 +249,47 @@ async fn newest_first(
 
 impl Store for IdbStore {
     async fn save_changes(&self, changes: &Changes) -> Result<(), StoreError> {
-        save::save_changes(&self.rexie, changes).await
+        save::save_changes(&self.db, changes).await
     }
 
     async fn load_cursors(&self) -> Result<VecMap<ConversationId, SyncState>, StoreError> {
         let store = self.read(CURSORS)?;
-        let (keys, values) =
-            futures::join!(store.get_all_keys(None, None), store.get_all(None, None));
-        let keys = keys.map_err(backend("reading sync state keys"))?;
-        let values = values.map_err(backend("reading sync states"))?;
-        if keys.len() != values.len() {
+        let all = JsValue::UNDEFINED;
+        // Both requests are issued before either is waited for.
+        let keys = idb::Pending::new(store.get_all_keys(&all, None));
+        let records = idb::Pending::new(store.get_all(&all, None));
+        let keys = values(
+            keys.map_err(backend("reading sync state keys"))?
+                .wait()
+                .await
+                .map_err(backend("reading sync state keys"))?,
+        );
+        let records = values(
+            records
+                .map_err(backend("reading sync states"))?
+                .wait()
+                .await
+                .map_err(backend("reading sync states"))?,
+        );
+        if keys.len() != records.len() {
             return Err(StoreError::Backend(
                 "sync state keys and values differ in number".into(),
             ));
         }
-        keys.into_iter()
-            .zip(values)
-            .map(|(key, value)| {
-                let id = key
-                    .as_string()
-                    .and_then(|id| ConversationId::parse(id).ok())
-                    .ok_or_else(|| {
-                        StoreError::Corrupt(format!(
-                            "sync state key {key:?} is not a conversation id"
-                        ))
-                    })?;
-                Ok((id, sync_state_from_js(value)?))
-            })
-            .collect()
+        let mut cursors = VecMap::new();
+        for (key, value) in keys.into_iter().zip(records) {
+            let id = key
+                .as_string()
+                .and_then(|id| ConversationId::parse(id).ok())
+                .ok_or_else(|| {
+                    StoreError::Corrupt(format!(
+                        "sync state key {} is not a conversation id",
+                        crate::js_read::describe(&key)
+                    ))
+                })?;
+            cursors.insert(id, sync_state_from_js(value)?);
+        }
+        Ok(cursors)
     }
 
     async fn messages(
@@ -280,10 +307,11 @@ impl Store for IdbStore {
         let limit = u32::try_from(limit).unwrap_or(u32::MAX);
         let store = self.read(MESSAGES)?;
         let values = match direction {
-            Direction::Ascending => store
-                .get_all(Some(seq_range(conversation_id, start, end)?), Some(limit))
-                .await
-                .map_err(backend("reading messages"))?,
+            Direction::Ascending => values(
+                request(store.get_all(&seq_range(conversation_id, start, end)?, Some(limit)))
+                    .await
+                    .map_err(backend("reading messages"))?,
+            ),
             Direction::Descending => {
                 newest_first(&store, conversation_id, start, end, limit).await?
             }
@@ -298,18 +326,19 @@ impl Store for IdbStore {
         if client_msg_id.is_empty() {
             return Ok(None);
         }
-        let found = self
+        let index = self
             .read(MESSAGES)?
             .index(schema::BY_CLIENT_ID)
-            .map_err(backend("opening the clientMsgID index"))?
-            .get(JsValue::from_str(client_msg_id))
+            .map_err(backend("opening the clientMsgID index"))?;
+        let result = request(index.get(&JsValue::from_str(client_msg_id)))
             .await
             .map_err(backend("reading a message by clientMsgID"))?;
-        found.map(record::message_from_js).transpose()
+        found(result).map(record::message_from_js).transpose()
     }
 
     async fn conversations(&self) -> Result<Vec<Conversation>, StoreError> {
-        self.get_all(CONVERSATIONS, None, "conversation").await
+        self.get_all(CONVERSATIONS, JsValue::UNDEFINED, "conversation")
+            .await
     }
 
     async fn conversation(
@@ -325,7 +354,7 @@ impl Store for IdbStore {
     }
 
     async fn friends(&self) -> Result<Vec<Friend>, StoreError> {
-        self.get_all(FRIENDS, None, "friend").await
+        self.get_all(FRIENDS, JsValue::UNDEFINED, "friend").await
     }
 
     async fn group(&self, group_id: &str) -> Result<Option<Group>, StoreError> {
@@ -333,21 +362,19 @@ impl Store for IdbStore {
     }
 
     async fn groups(&self) -> Result<Vec<Group>, StoreError> {
-        self.get_all(GROUPS, None, "group").await
+        self.get_all(GROUPS, JsValue::UNDEFINED, "group").await
     }
 
     async fn members(&self, group_id: &str) -> Result<Vec<Member>, StoreError> {
-        self.get_all(MEMBERS, Some(prefix_range(group_id)?), "member")
+        self.get_all(MEMBERS, prefix_range(group_id)?, "member")
             .await
     }
 
     async fn outbox(&self) -> Result<Vec<OutboxEntry>, StoreError> {
-        let mut entries = self
-            .get_records(OUTBOX, None)
-            .await?
-            .into_iter()
-            .map(outbox_from_js)
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut entries = Vec::new();
+        for value in self.get_records(OUTBOX, JsValue::UNDEFINED).await? {
+            entries.push(outbox_from_js(value)?);
+        }
         chorus_core::sort::sort_by(&mut entries, &|a, b| {
             (a.created_at, &a.client_msg_id).cmp(&(b.created_at, &b.client_msg_id))
         });

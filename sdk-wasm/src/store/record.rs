@@ -19,12 +19,12 @@ use chorus_core::store::StoreError;
 use chorus_proto::constants::SessionType;
 use chorus_proto::msgjson::{self, FromJson, Json, ToJson};
 use js_sys::{Array, Object, Reflect, Uint8Array};
-use rexie::KeyRange;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 
+use super::idb::{self, Failure};
 use crate::js_read::{
-    boolean, int32, int64, integer, list, object, opt, req, string, strings, uint32, uint64,
+    describe, int32, int64, integer, list, object, opt, req, string, strings, uint32, uint64,
     ReadError,
 };
 
@@ -128,17 +128,13 @@ fn conversation_id(value: &JsValue, name: &'static str) -> Result<ConversationId
 pub fn sync_state_to_js(state: &SyncState) -> Result<JsValue, StoreError> {
     let what = "a sync state";
     let seq = |seq: Seq| number(seq.get().into(), what);
-    let known = state
-        .known
-        .ranges()
-        .iter()
-        .map(|range| {
-            Ok(record(&[
-                ("start", seq(range.start)?),
-                ("end", seq(range.end)?),
-            ]))
-        })
-        .collect::<Result<Array, StoreError>>()?;
+    let known = Array::new();
+    for range in state.known.ranges() {
+        known.push(&record(&[
+            ("start", seq(range.start)?),
+            ("end", seq(range.end)?),
+        ]));
+    }
     Ok(record(&[
         ("floor", seq(state.floor)?),
         ("cursor", seq(state.cursor)?),
@@ -156,16 +152,14 @@ fn read_sync_state(value: &JsValue) -> Result<SyncState, ReadError> {
     let seq = |value: &JsValue, key| req(value, key, uint64).map(Seq);
     let floor = seq(value, "floor")?;
     let cursor = seq(value, "cursor")?;
-    let known = req(value, "known", list)?
-        .iter()
-        .map(|range| {
-            object(range, "known")?;
-            Ok(SeqRange {
-                start: seq(range, "start")?,
-                end: seq(range, "end")?,
-            })
-        })
-        .collect::<Result<Vec<_>, ReadError>>()?;
+    let mut known = Vec::new();
+    for range in req(value, "known", list)? {
+        object(&range, "known")?;
+        known.push(SeqRange {
+            start: seq(&range, "start")?,
+            end: seq(&range, "end")?,
+        });
+    }
     Ok(SyncState {
         floor,
         cursor,
@@ -234,11 +228,9 @@ fn read_marker(value: &JsValue) -> Result<VersionMarker, ReadError> {
     })
 }
 
-/// A rexie failure while doing `what`.
-pub fn backend(what: &'static str) -> impl Fn(rexie::Error) -> StoreError {
-    // rexie's Display is only "idb error"; the Debug form names the failing operation and carries
-    // the browser's DOMException.
-    move |err| StoreError::Backend(format!("IndexedDB failed while {what}: {err:?}"))
+/// An IndexedDB failure while doing `what`.
+pub fn backend(what: &'static str) -> impl Fn(Failure) -> StoreError {
+    move |err| StoreError::Backend(format!("IndexedDB failed while {what}: {}", err.text()))
 }
 
 /// A seq as an IndexedDB key part. Keys are JavaScript numbers, exact up to 2^53.
@@ -286,7 +278,12 @@ impl MessageKey {
 
     /// Reads a key of the messages store.
     pub fn from_js(key: &JsValue) -> Result<MessageKey, StoreError> {
-        let corrupt = || StoreError::Corrupt(format!("message key {key:?} is not a message key"));
+        let corrupt = || {
+            StoreError::Corrupt(format!(
+                "message key {} is not a message key",
+                describe(key)
+            ))
+        };
         let parts = Array::from(key);
         let conversation_id = parts
             .get(0)
@@ -318,46 +315,54 @@ pub fn seq_range(
     conversation_id: &ConversationId,
     start: Seq,
     end: Seq,
-) -> Result<KeyRange, StoreError> {
+) -> Result<JsValue, StoreError> {
     let id = JsValue::from_str(conversation_id.as_str());
-    KeyRange::bound(
-        &Array::of2(&id, &seq_key(start)).into(),
-        &Array::of2(&id, &seq_key(end)).into(),
-        Some(false),
-        Some(false),
+    key_range(
+        Array::of2(&id, &seq_key(start)).into(),
+        Array::of2(&id, &seq_key(end)).into(),
+        false,
     )
-    .map_err(|err| StoreError::Backend(format!("invalid seq range {start}..={end}: {err:?}")))
 }
 
 /// The unsent messages of `conversation_id`: keys from `[conversationID, 0]` up to (excluding)
 /// `[conversationID, 1]`.
-pub fn unsent_range(conversation_id: &ConversationId) -> Result<KeyRange, StoreError> {
+pub fn unsent_range(conversation_id: &ConversationId) -> Result<JsValue, StoreError> {
     let id = JsValue::from_str(conversation_id.as_str());
-    KeyRange::bound(
-        &Array::of2(&id, &seq_key(Seq::ZERO)).into(),
-        &Array::of2(&id, &seq_key(Seq(1))).into(),
-        Some(false),
-        Some(true),
+    key_range(
+        Array::of2(&id, &seq_key(Seq::ZERO)).into(),
+        Array::of2(&id, &seq_key(Seq(1))).into(),
+        true,
     )
-    .map_err(|err| StoreError::Backend(format!("invalid unsent range: {err:?}")))
 }
 
 /// Every key `[first, …]` of an array-keyed store: `[first]` up to (excluding) `[first, []]`,
 /// since an array sorts after every number and string.
-pub fn prefix_range(first: &str) -> Result<KeyRange, StoreError> {
+pub fn prefix_range(first: &str) -> Result<JsValue, StoreError> {
     let first = JsValue::from_str(first);
-    KeyRange::bound(
-        &Array::of1(&first).into(),
-        &Array::of2(&first, &Array::new()).into(),
-        Some(false),
-        Some(true),
+    key_range(
+        Array::of1(&first).into(),
+        Array::of2(&first, &Array::new()).into(),
+        true,
     )
-    .map_err(|err| StoreError::Backend(format!("invalid key range: {err:?}")))
+}
+
+/// The keys from `lower` up to `upper`, which is left out when `upper_open`.
+fn key_range(lower: JsValue, upper: JsValue, upper_open: bool) -> Result<JsValue, StoreError> {
+    idb::bound(&lower, &upper, false, upper_open).map_err(|err| {
+        StoreError::Backend(format!(
+            "invalid key range {}..{}: {}",
+            describe(&lower),
+            describe(&upper),
+            err.text()
+        ))
+    })
 }
 
 /// The range holding exactly `key`.
-pub fn only(key: &JsValue) -> Result<KeyRange, StoreError> {
-    KeyRange::only(key).map_err(|err| StoreError::Backend(format!("invalid key {key:?}: {err:?}")))
+pub fn only(key: &JsValue) -> Result<JsValue, StoreError> {
+    idb::only(key).map_err(|err| {
+        StoreError::Backend(format!("invalid key {}: {}", describe(key), err.text()))
+    })
 }
 
 /// An array key of two strings.
@@ -372,10 +377,10 @@ pub fn version_key(kind: VersionKind, key: &str) -> Result<JsValue, StoreError> 
         VersionKind::JoinedGroups => "JoinedGroups",
         VersionKind::GroupMembers => "GroupMembers",
         VersionKind::Conversations => "Conversations",
-        other => {
-            return Err(StoreError::Backend(format!(
-                "cannot convert the version kind {other:?} for IndexedDB"
-            )))
+        _ => {
+            return Err(StoreError::Backend(
+                "cannot convert an unknown version kind for IndexedDB".into(),
+            ))
         }
     };
     Ok(Array::of2(&JsValue::from_str(kind), &JsValue::from_str(key)).into())
@@ -472,12 +477,49 @@ pub fn message_from_js(value: JsValue) -> Result<Message, StoreError> {
     let at_user_ids = strings(&at_user_ids, "at_user_ids").map_err(|_| invalid("at_user_ids"))?;
     let status = entity_from_js(get("status"), "message status")?;
     let options = entity_from_js(get("options"), "message options")?;
-    read_message(&value, client_msg_id, content, status, options, at_user_ids).map_err(|err| {
-        invalid(match err {
-            ReadError::Missing(field) | ReadError::Invalid(field, _) => field,
-        })
-    })
+    read_message(&value, client_msg_id, content, status, options, at_user_ids)
 }
+
+/// How a plain field of a stored message is read.
+#[derive(Clone, Copy)]
+enum Field {
+    /// A conversation id.
+    Conversation,
+    /// A session type.
+    Session,
+    /// A string.
+    Text,
+    /// An integer within `min..=max`.
+    Integer(f64, f64),
+    /// A boolean.
+    Flag,
+}
+
+/// The largest integer a JavaScript number holds exactly.
+const SAFE: f64 = 9_007_199_254_740_991.0;
+const INT32: Field = Field::Integer(i32::MIN as f64, i32::MAX as f64);
+const INT64: Field = Field::Integer(-SAFE, SAFE);
+
+/// The plain fields of a stored message, in the order they are checked.
+const MESSAGE_FIELDS: [(&str, Field); 17] = [
+    ("conversation_id", Field::Conversation),
+    ("session_type", Field::Session),
+    ("seq", Field::Integer(0.0, SAFE)),
+    ("server_msg_id", Field::Text),
+    ("send_id", Field::Text),
+    ("recv_id", Field::Text),
+    ("group_id", Field::Text),
+    ("sender_platform_id", INT32),
+    ("sender_nickname", Field::Text),
+    ("sender_face_url", Field::Text),
+    ("msg_from", INT32),
+    ("content_type", INT32),
+    ("send_time", INT64),
+    ("create_time", INT64),
+    ("is_read", Field::Flag),
+    ("attached_info", Field::Text),
+    ("ex", Field::Text),
+];
 
 /// The plain fields of a stored message; every one must be present and of its type.
 fn read_message(
@@ -487,37 +529,61 @@ fn read_message(
     status: MessageStatus,
     options: BTreeMap<String, bool>,
     at_user_ids: Vec<String>,
-) -> Result<Message, ReadError> {
-    const SAFE: f64 = 9_007_199_254_740_991.0;
-    let text = |key| req(value, key, string);
-    let int32 = |key| req(value, key, int32);
-    let int64 = |key| req(value, key, |v, key| integer(v, key, -SAFE, SAFE)).map(|n| n as i64);
-    let conversation_id = req(value, "conversation_id", conversation_id)?;
-    let session_type = SessionType::try_from(int32("session_type")?)
-        .map_err(|_| ReadError::Invalid("session_type", "a session type"))?;
+) -> Result<Message, StoreError> {
+    let mut conversation = None;
+    let mut session = None;
+    let mut texts = Vec::with_capacity(8);
+    let mut numbers = Vec::with_capacity(6);
+    let mut is_read = false;
+    for (key, kind) in MESSAGE_FIELDS {
+        let field = crate::js_read::field(value, key).ok_or_else(|| invalid(key))?;
+        let valid = match kind {
+            Field::Conversation => field
+                .as_string()
+                .and_then(|id| ConversationId::parse(id).ok())
+                .map(|id| conversation = Some(id)),
+            Field::Session => integer(&field, key, i32::MIN.into(), i32::MAX.into())
+                .ok()
+                .and_then(|n| SessionType::try_from(n as i32).ok())
+                .map(|kind| session = Some(kind)),
+            Field::Text => field.as_string().map(|text| texts.push(text)),
+            Field::Integer(min, max) => {
+                integer(&field, key, min, max).ok().map(|n| numbers.push(n))
+            }
+            Field::Flag => field.as_bool().map(|flag| is_read = flag),
+        };
+        valid.ok_or_else(|| invalid(key))?;
+    }
+    let (Some(conversation_id), Some(session_type)) = (conversation, session) else {
+        return Err(invalid("conversation_id"));
+    };
+    let mut texts = texts.into_iter();
+    let mut text = || texts.next().unwrap_or_default();
+    let mut numbers = numbers.into_iter();
+    let mut number = || numbers.next().unwrap_or_default();
     Ok(Message {
         conversation_id,
-        seq: Seq(req(value, "seq", |v, key| integer(v, key, 0.0, SAFE))? as u64),
+        seq: Seq(number() as u64),
         client_msg_id,
-        server_msg_id: text("server_msg_id")?,
-        send_id: text("send_id")?,
-        recv_id: text("recv_id")?,
-        group_id: text("group_id")?,
-        sender_platform_id: int32("sender_platform_id")?,
-        sender_nickname: text("sender_nickname")?,
-        sender_face_url: text("sender_face_url")?,
+        server_msg_id: text(),
+        send_id: text(),
+        recv_id: text(),
+        group_id: text(),
+        sender_platform_id: number() as i32,
+        sender_nickname: text(),
+        sender_face_url: text(),
         session_type,
-        msg_from: int32("msg_from")?,
-        content_type: int32("content_type")?,
+        msg_from: number() as i32,
+        content_type: number() as i32,
         content,
-        send_time: int64("send_time")?,
-        create_time: int64("create_time")?,
+        send_time: number() as i64,
+        create_time: number() as i64,
         status,
-        is_read: req(value, "is_read", boolean)?,
+        is_read,
         options,
         at_user_ids,
-        attached_info: text("attached_info")?,
-        ex: text("ex")?,
+        attached_info: text(),
+        ex: text(),
     })
 }
 
@@ -528,5 +594,9 @@ fn invalid(field: &str) -> StoreError {
 
 /// Stored messages, in the order given.
 pub fn messages_from_js(values: Vec<JsValue>) -> Result<Vec<Message>, StoreError> {
-    values.into_iter().map(message_from_js).collect()
+    let mut messages = Vec::with_capacity(values.len());
+    for value in values {
+        messages.push(message_from_js(value)?);
+    }
+    Ok(messages)
 }

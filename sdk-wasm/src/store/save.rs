@@ -15,16 +15,17 @@
 //! messages thus costs a handful of awaited requests, not one per message.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use chorus_core::changes::{Changes, ChangesError, MessageRewrite, OutboxChange, SyncState};
 use chorus_core::model::{Conversation, ConversationId, Message, Seq};
 use chorus_core::ranges::SeqRange;
 use chorus_core::store::StoreError;
 use chorus_proto::msgjson::ToJson;
-use futures::future::{join_all, LocalBoxFuture};
-use rexie::{Rexie, Store, Transaction, TransactionMode};
+use js_sys::Array;
 use wasm_bindgen::JsValue;
 
+use super::idb::{request, Database, Failure, Pending, Request, Store, Transaction};
 use super::record::{
     backend, entity_from_js, entity_to_js, marker_to_js, message_from_js, message_to_js, only,
     outbox_to_js, pair_key, prefix_range, seq_range, sync_state_from_js, sync_state_to_js,
@@ -35,50 +36,72 @@ use super::schema::{
     USERS, VERSIONS,
 };
 
-/// One issued write.
-type Op<'s> = LocalBoxFuture<'s, Result<(), rexie::Error>>;
-
-fn put<'s>(store: &'s Store, value: JsValue, key: Option<JsValue>) -> Op<'s> {
-    Box::pin(async move { store.put(&value, key.as_ref()).await.map(drop) })
+/// The writes of one step, issued at once and waited for together.
+struct Step {
+    /// What the step does, for its errors.
+    what: &'static str,
+    pending: Vec<Pending>,
 }
 
-/// Puts every record in order, waiting only for the last: IndexedDB completes the requests of a
-/// transaction in order, and a failed one aborts the transaction, which fails the last as well.
-fn put_all<'s>(store: &'s Store, records: Vec<(JsValue, Option<JsValue>)>) -> Op<'s> {
-    Box::pin(async move { store.put_all(records.into_iter()).await })
+impl Step {
+    fn new(what: &'static str) -> Step {
+        Step {
+            what,
+            pending: Vec::new(),
+        }
+    }
+
+    /// Waits for `request` with the step (the error when issuing it threw).
+    fn issue(&mut self, request: Result<Request, JsValue>) -> Result<(), StoreError> {
+        self.pending
+            .push(Pending::new(request).map_err(backend(self.what))?);
+        Ok(())
+    }
+
+    /// Puts `value` under `key` (`undefined` for inline keys).
+    fn put(&mut self, store: &Store, value: &JsValue, key: &JsValue) -> Result<(), StoreError> {
+        self.issue(store.put(value, key))
+    }
+
+    /// Puts every record in order, waiting only for the last: IndexedDB completes the requests
+    /// of a transaction in order, and a failed one aborts the transaction, which fails the last
+    /// as well.
+    fn put_all(&mut self, store: &Store, records: &[(JsValue, JsValue)]) -> Result<(), StoreError> {
+        let Some(((last_value, last_key), earlier)) = records.split_last() else {
+            return Ok(());
+        };
+        for (value, key) in earlier {
+            store
+                .put(value, key)
+                .map_err(|err| backend(self.what)(Failure(err)))?;
+        }
+        self.put(store, last_value, last_key)
+    }
+
+    /// Deletes the record under `key`, or every record in the key range `key`.
+    fn delete(&mut self, store: &Store, key: &JsValue) -> Result<(), StoreError> {
+        self.issue(store.delete(key))
+    }
+
+    /// Waits for every write of the step, in order.
+    async fn run(self) -> Result<(), StoreError> {
+        for pending in self.pending {
+            pending.wait().await.map_err(backend(self.what))?;
+        }
+        Ok(())
+    }
 }
 
-/// The records of the entities `values` (inline keys), or nothing when there are none.
-fn put_values<'s, T: ToJson>(
-    scope: &'s Scope,
-    name: &'static str,
+/// The records of the entities `values` (inline keys).
+fn entity_records<T: ToJson>(
     values: &[T],
     what: &str,
-) -> Result<Option<Op<'s>>, StoreError> {
-    if values.is_empty() {
-        return Ok(None);
+) -> Result<Vec<(JsValue, JsValue)>, StoreError> {
+    let mut records = Vec::with_capacity(values.len());
+    for value in values {
+        records.push((entity_to_js(value, what)?, JsValue::UNDEFINED));
     }
-    let records = values
-        .iter()
-        .map(|value| Ok((entity_to_js(value, what)?, None)))
-        .collect::<Result<Vec<_>, StoreError>>()?;
-    Ok(Some(put_all(scope.get(name)?, records)))
-}
-
-fn delete<'s>(store: &'s Store, key: JsValue) -> Op<'s> {
-    Box::pin(async move { store.delete(key).await })
-}
-
-fn clear(store: &Store) -> Op<'_> {
-    Box::pin(async move { store.clear().await })
-}
-
-/// Issues `ops` in order and waits for all of them.
-async fn run(ops: Vec<Op<'_>>, what: &'static str) -> Result<(), StoreError> {
-    for result in join_all(ops).await {
-        result.map_err(backend(what))?;
-    }
-    Ok(())
+    Ok(records)
 }
 
 /// The object stores of one write transaction.
@@ -88,14 +111,11 @@ struct Scope {
 
 impl Scope {
     fn open(tx: &Transaction, names: &[&'static str]) -> Result<Scope, StoreError> {
-        let stores = names
-            .iter()
-            .map(|&name| {
-                tx.store(name)
-                    .map(|store| (name, store))
-                    .map_err(backend("opening an object store"))
-            })
-            .collect::<Result<_, _>>()?;
+        let mut stores = Vec::with_capacity(names.len());
+        for &name in names {
+            let store = tx.store(name).map_err(backend("opening an object store"))?;
+            stores.push((name, store));
+        }
         Ok(Scope { stores })
     }
 
@@ -172,27 +192,27 @@ enum Lookup {
 }
 
 /// Checks and applies `changes` in one transaction.
-pub async fn save_changes(rexie: &Rexie, changes: &Changes) -> Result<(), StoreError> {
+pub async fn save_changes(db: &Database, changes: &Changes) -> Result<(), StoreError> {
     changes.validate()?;
-    match attempt(rexie, changes, Lookup::UnsentRows).await {
+    match attempt(db, changes, Lookup::UnsentRows).await {
         Err(StoreError::Backend(_))
             if changes.messages.iter().any(|m| !m.client_msg_id.is_empty()) =>
         {
-            attempt(rexie, changes, Lookup::EveryClientId).await
+            attempt(db, changes, Lookup::EveryClientId).await
         }
         outcome => outcome,
     }
 }
 
 /// One transaction applying `changes`.
-async fn attempt(rexie: &Rexie, changes: &Changes, lookup: Lookup) -> Result<(), StoreError> {
+async fn attempt(db: &Database, changes: &Changes, lookup: Lookup) -> Result<(), StoreError> {
     let names = touched(changes);
     if names.is_empty() {
         // Nothing to store (e.g. only gap events).
         return Ok(());
     }
-    let tx = rexie
-        .transaction(&names, TransactionMode::ReadWrite)
+    let tx = db
+        .transaction(&names, true)
         .map_err(backend("starting the write transaction"))?;
     let scope = Scope::open(&tx, &names)?;
     let outcome = match check(&scope, changes).await {
@@ -204,7 +224,7 @@ async fn attempt(rexie: &Rexie, changes: &Changes, lookup: Lookup) -> Result<(),
     if let Err(err) = outcome {
         // Nothing of a rejected batch was written; after a failed request the browser has
         // aborted already. Either way the abort's own outcome adds nothing to `err`.
-        let _aborted = tx.abort().await;
+        tx.abort().await;
         return Err(match err {
             StoreError::Backend(text) => StoreError::Backend(format!(
                 "{text}; the write transaction was aborted and nothing of the batch was saved"
@@ -212,11 +232,7 @@ async fn attempt(rexie: &Rexie, changes: &Changes, lookup: Lookup) -> Result<(),
             other => other,
         });
     }
-    let result = tx
-        .done()
-        .await
-        .map_err(backend("committing the write transaction"))?;
-    if result.is_committed() {
+    if tx.done().await {
         Ok(())
     } else {
         Err(StoreError::Backend(
@@ -241,15 +257,15 @@ async fn check(scope: &Scope, changes: &Changes) -> Result<Result<(), ChangesErr
         .keys()
         .filter(|id| !deleted.contains(id))
         .collect();
-    let stored = join_all(
-        surviving
-            .iter()
-            .map(|id| cursors.get(JsValue::from_str(id.as_str()))),
-    )
-    .await;
+    let read = backend("reading sync states");
+    let mut stored = Vec::with_capacity(surviving.len());
+    for id in &surviving {
+        stored.push(Pending::new(cursors.get(&JsValue::from_str(id.as_str()))).map_err(&read)?);
+    }
     let mut old_states: Vec<(&ConversationId, SyncState)> = Vec::new();
     for (id, value) in surviving.into_iter().zip(stored) {
-        if let Some(value) = value.map_err(backend("reading sync states"))? {
+        let value = value.wait().await.map_err(&read)?;
+        if !value.is_undefined() {
             old_states.push((id, sync_state_from_js(value)?));
         }
     }
@@ -267,7 +283,7 @@ async fn check(scope: &Scope, changes: &Changes) -> Result<Result<(), ChangesErr
             .filter(|m| m.seq != Seq::ZERO && m.conversation_id == *conversation_id)
             .map(|m| m.seq.get())
             .collect();
-        arriving.sort_unstable();
+        chorus_core::sort::sort_by(&mut arriving, &|a, b| a.cmp(b));
         arriving.dedup();
         for range in state.known.ranges() {
             // Seqs already known had their messages checked when they became known.
@@ -326,20 +342,19 @@ async fn first_missing(
     start: Seq,
     end: Seq,
 ) -> Result<Option<Seq>, StoreError> {
-    let count = messages
-        .count(Some(seq_range(conversation_id, start, end)?))
+    let range = seq_range(conversation_id, start, end)?;
+    let count = request(messages.count(&range))
         .await
         .map_err(backend("counting stored messages"))?;
-    if u64::from(count) == end.get() - start.get() + 1 {
+    if count.as_f64() == Some((end.get() - start.get() + 1) as f64) {
         return Ok(None);
     }
-    let keys = messages
-        .get_all_keys(Some(seq_range(conversation_id, start, end)?), None)
+    let keys = request(messages.get_all_keys(&range, None))
         .await
         .map_err(backend("reading message keys"))?;
     let mut expected = start;
-    for key in &keys {
-        if MessageKey::from_js(key)?.seq() != expected {
+    for key in Array::from(&keys).iter() {
+        if MessageKey::from_js(&key)?.seq() != expected {
             return Ok(Some(expected));
         }
         expected = expected.next();
@@ -349,72 +364,71 @@ async fn first_missing(
 
 /// Applies a checked batch.
 async fn apply(scope: &Scope, changes: &Changes, lookup: Lookup) -> Result<(), StoreError> {
-    let mut ops: Vec<Op<'_>> = Vec::new();
+    let mut step = Step::new("deleting");
 
     // Clears.
     if changes.clear_friends {
-        ops.push(clear(scope.get(FRIENDS)?));
+        step.issue(scope.get(FRIENDS)?.clear())?;
     }
     if changes.clear_groups {
-        ops.push(clear(scope.get(GROUPS)?));
-        ops.push(clear(scope.get(MEMBERS)?));
+        step.issue(scope.get(GROUPS)?.clear())?;
+        step.issue(scope.get(MEMBERS)?.clear())?;
     }
     for group_id in &changes.clear_members_of {
-        ops.push(delete(scope.get(MEMBERS)?, prefix_range(group_id)?.into()));
+        step.delete(scope.get(MEMBERS)?, &prefix_range(group_id)?)?;
     }
     // Deletes.
     for conversation_id in &changes.conversation_deletes {
         let id = conversation_id.as_str();
-        ops.push(delete(scope.get(MESSAGES)?, prefix_range(id)?.into()));
-        ops.push(delete(scope.get(CONVERSATIONS)?, JsValue::from_str(id)));
-        ops.push(delete(scope.get(CURSORS)?, JsValue::from_str(id)));
+        step.delete(scope.get(MESSAGES)?, &prefix_range(id)?)?;
+        step.delete(scope.get(CONVERSATIONS)?, &JsValue::from_str(id))?;
+        step.delete(scope.get(CURSORS)?, &JsValue::from_str(id))?;
     }
     for user_id in &changes.friend_deletes {
-        ops.push(delete(scope.get(FRIENDS)?, JsValue::from_str(user_id)));
+        step.delete(scope.get(FRIENDS)?, &JsValue::from_str(user_id))?;
     }
     for group_id in &changes.group_deletes {
-        ops.push(delete(scope.get(GROUPS)?, JsValue::from_str(group_id)));
-        ops.push(delete(scope.get(MEMBERS)?, prefix_range(group_id)?.into()));
+        step.delete(scope.get(GROUPS)?, &JsValue::from_str(group_id))?;
+        step.delete(scope.get(MEMBERS)?, &prefix_range(group_id)?)?;
     }
     for key in &changes.member_deletes {
-        ops.push(delete(
-            scope.get(MEMBERS)?,
-            pair_key(&key.group_id, &key.user_id),
-        ));
+        step.delete(scope.get(MEMBERS)?, &pair_key(&key.group_id, &key.user_id))?;
     }
-    run(ops, "deleting").await?;
+    step.run().await?;
 
     // Upserts.
-    let mut ops = Vec::new();
+    let mut step = Step::new("writing the batch");
     if !changes.messages.is_empty() {
-        ops = write_messages(scope.get(MESSAGES)?, &changes.messages, lookup).await?;
+        write_messages(&mut step, scope.get(MESSAGES)?, &changes.messages, lookup).await?;
     }
-    let entity_puts = [
-        put_values(
-            scope,
+    let entities = [
+        (
             CONVERSATIONS,
-            &changes.conversations,
-            "a conversation",
-        )?,
-        put_values(scope, USERS, &changes.users, "a user")?,
-        put_values(scope, FRIENDS, &changes.friends, "a friend")?,
-        put_values(scope, GROUPS, &changes.groups, "a group")?,
-        put_values(scope, MEMBERS, &changes.members, "a member")?,
+            entity_records(&changes.conversations, "a conversation")?,
+        ),
+        (USERS, entity_records(&changes.users, "a user")?),
+        (FRIENDS, entity_records(&changes.friends, "a friend")?),
+        (GROUPS, entity_records(&changes.groups, "a group")?),
+        (MEMBERS, entity_records(&changes.members, "a member")?),
     ];
-    ops.extend(entity_puts.into_iter().flatten());
+    for (name, records) in &entities {
+        if !records.is_empty() {
+            step.put_all(scope.get(name)?, records)?;
+        }
+    }
     for change in &changes.outbox {
         let outbox = scope.get(OUTBOX)?;
         match change {
             OutboxChange::Put(entry) => {
-                ops.push(put(outbox, outbox_to_js(entry)?, None));
+                step.put(outbox, &outbox_to_js(entry)?, &JsValue::UNDEFINED)?;
             }
             OutboxChange::Remove { client_msg_id } => {
-                ops.push(delete(outbox, JsValue::from_str(client_msg_id)));
+                step.delete(outbox, &JsValue::from_str(client_msg_id))?;
             }
-            other => {
-                return Err(StoreError::Backend(format!(
-                    "unsupported outbox change {other:?}"
-                )))
+            _ => {
+                return Err(StoreError::Backend(
+                    "cannot store an unknown kind of outbox change".into(),
+                ))
             }
         }
     }
@@ -422,13 +436,11 @@ async fn apply(scope: &Scope, changes: &Changes, lookup: Lookup) -> Result<(), S
         let key = version_key(update.kind, &update.key)?;
         let versions = scope.get(VERSIONS)?;
         match &update.marker {
-            Some(marker) => {
-                ops.push(put(versions, marker_to_js(marker)?, Some(key)));
-            }
-            None => ops.push(delete(versions, key)),
+            Some(marker) => step.put(versions, &marker_to_js(marker)?, &key)?,
+            None => step.delete(versions, &key)?,
         }
     }
-    run(ops, "writing the batch").await?;
+    step.run().await?;
 
     // Message rewrites, in order, each seeing the writes before it.
     for rewrite in &changes.message_rewrites {
@@ -436,18 +448,18 @@ async fn apply(scope: &Scope, changes: &Changes, lookup: Lookup) -> Result<(), S
     }
 
     // Sync states last: they describe the messages written above.
-    let mut ops = Vec::new();
+    let mut step = Step::new("writing sync states");
     for (conversation_id, state) in &changes.sync_states {
-        ops.push(put(
+        step.put(
             scope.get(CURSORS)?,
-            sync_state_to_js(state)?,
-            Some(JsValue::from_str(conversation_id.as_str())),
-        ));
+            &sync_state_to_js(state)?,
+            &JsValue::from_str(conversation_id.as_str()),
+        )?;
     }
-    run(ops, "writing sync states").await
+    step.run().await
 }
 
-/// The writes of the batch's message upserts.
+/// Issues the writes of the batch's message upserts into `step`.
 ///
 /// A message replaces whatever has its key, and the row that held its clientMsgID elsewhere
 /// (typically the unsent row of an echo) is deleted. Where each clientMsgID of the batch lives is
@@ -456,25 +468,25 @@ async fn apply(scope: &Scope, changes: &Changes, lookup: Lookup) -> Result<(), S
 /// The writes keep the batch's order; with [`Lookup::UnsentRows`] they replay the batch step by
 /// step, so a clientMsgID stored in a row that was not read makes the unique index refuse the
 /// put at the very step where the row would have been deleted.
-async fn write_messages<'s>(
-    store: &'s Store,
+async fn write_messages(
+    step: &mut Step,
+    store: &Store,
     messages: &[Message],
     lookup: Lookup,
-) -> Result<Vec<Op<'s>>, StoreError> {
+) -> Result<(), StoreError> {
     let found = match lookup {
         Lookup::UnsentRows => unsent_rows(store, messages).await?,
         Lookup::EveryClientId => client_id_rows(store, messages).await?,
     };
     // clientMsgID → the key holding it, and back.
-    let mut location: HashMap<String, MessageKey> = HashMap::new();
-    let mut holder: HashMap<MessageKey, String> = HashMap::new();
+    let mut location: HashMap<String, MessageKey, Quick> = HashMap::default();
+    let mut holder: HashMap<MessageKey, String, Quick> = HashMap::default();
     for (client_id, key) in found {
         location.insert(client_id.clone(), key.clone());
         holder.insert(key, client_id);
     }
 
     // The writes in batch order: runs of puts, each issued at once, between the deletes.
-    let mut ops = Vec::new();
     let mut run_of_puts = Vec::new();
     for message in messages {
         let key = MessageKey::of(message);
@@ -483,10 +495,9 @@ async fn write_messages<'s>(
             if let Some(old) = location.remove(client_id) {
                 holder.remove(&old);
                 if old != key {
-                    if !run_of_puts.is_empty() {
-                        ops.push(put_all(store, std::mem::take(&mut run_of_puts)));
-                    }
-                    ops.push(delete(store, old.to_js()));
+                    step.put_all(store, &run_of_puts)?;
+                    run_of_puts.clear();
+                    step.delete(store, &old.to_js())?;
                 }
             }
         }
@@ -494,16 +505,57 @@ async fn write_messages<'s>(
         if let Some(previous) = holder.remove(&key) {
             location.remove(&previous);
         }
-        run_of_puts.push((message_to_js(message)?, Some(key.to_js())));
+        run_of_puts.push((message_to_js(message)?, key.to_js()));
         if !client_id.is_empty() {
             location.insert(client_id.clone(), key.clone());
             holder.insert(key, client_id.clone());
         }
     }
-    if !run_of_puts.is_empty() {
-        ops.push(put_all(store, run_of_puts));
+    step.put_all(store, &run_of_puts)
+}
+
+/// Issues one read per query in `queries` and waits for each: `getAllKeys(query, limit)` of
+/// `source`, the keys of each.
+async fn keys_of(
+    source: &Store,
+    queries: &[JsValue],
+    limit: Option<u32>,
+    what: &'static str,
+) -> Result<Vec<Vec<JsValue>>, StoreError> {
+    let mut pending = Vec::with_capacity(queries.len());
+    for query in queries {
+        pending.push(Pending::new(source.get_all_keys(query, limit)).map_err(backend(what))?);
     }
-    Ok(ops)
+    let mut keys = Vec::with_capacity(pending.len());
+    for request in pending {
+        let found = request.wait().await.map_err(backend(what))?;
+        keys.push(Array::from(&found).to_vec());
+    }
+    Ok(keys)
+}
+
+/// The hasher of the batch's lookup tables: a multiply-rotate hash, far less code than the
+/// standard SipHash. The keys are the batch's own clientMsgIDs and message keys.
+type Quick = BuildHasherDefault<QuickHasher>;
+
+/// See [`Quick`].
+#[derive(Default)]
+struct QuickHasher(u64);
+
+impl Hasher for QuickHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.write_u64(byte.into());
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 /// The unsent rows of the conversations of `messages`, with their clientMsgIDs.
@@ -517,19 +569,13 @@ async fn unsent_rows(
             conversations.push(&message.conversation_id);
         }
     }
-    let ranges = conversations
-        .into_iter()
-        .map(unsent_range)
-        .collect::<Result<Vec<_>, _>>()?;
-    let found = join_all(
-        ranges
-            .into_iter()
-            .map(|range| store.get_all_keys(Some(range), None)),
-    )
-    .await;
+    let mut ranges = Vec::with_capacity(conversations.len());
+    for conversation_id in conversations {
+        ranges.push(unsent_range(conversation_id)?);
+    }
     let mut rows = Vec::new();
-    for keys in found {
-        for key in keys.map_err(backend("reading unsent messages"))? {
+    for keys in keys_of(store, &ranges, None, "reading unsent messages").await? {
+        for key in keys {
             if let MessageKey::Unsent(conversation_id, client_id) = MessageKey::from_js(&key)? {
                 rows.push((
                     client_id.clone(),
@@ -556,19 +602,13 @@ async fn client_id_rows(
             client_ids.push(id);
         }
     }
-    let ranges = client_ids
-        .iter()
-        .map(|id| only(&JsValue::from_str(id)))
-        .collect::<Result<Vec<_>, _>>()?;
-    let found = join_all(
-        ranges
-            .into_iter()
-            .map(|range| index.get_all_keys(Some(range), Some(1))),
-    )
-    .await;
+    let mut ranges = Vec::with_capacity(client_ids.len());
+    for id in &client_ids {
+        ranges.push(only(&JsValue::from_str(id))?);
+    }
+    let found = keys_of(&index, &ranges, Some(1), "looking up clientMsgIDs").await?;
     let mut rows = Vec::new();
     for (client_id, keys) in client_ids.into_iter().zip(found) {
-        let keys = keys.map_err(backend("looking up clientMsgIDs"))?;
         if let Some(key) = keys.first() {
             rows.push((client_id.to_owned(), MessageKey::from_js(key)?));
         }
@@ -581,38 +621,37 @@ async fn client_id_rows(
 async fn rewrite_messages(scope: &Scope, rewrite: &MessageRewrite) -> Result<(), StoreError> {
     let store = scope.get(MESSAGES)?;
     let conversation_id = rewrite.conversation_id();
-    let read = backend("reading messages to rewrite");
-    let candidates: Vec<JsValue> = match rewrite {
-        MessageRewrite::SenderProfile { user_id, .. } => store
-            .index(BY_SENDER)
-            .map_err(backend("opening the sender index"))?
-            .get_all(
-                Some(only(&pair_key(conversation_id.as_str(), user_id))?),
-                None,
-            )
-            .await
-            .map_err(read)?,
-        MessageRewrite::Revoke { seq, .. } if *seq != Seq::ZERO => store
-            .get(MessageKey::Sent(conversation_id.clone(), *seq).to_js())
-            .await
-            .map_err(read)?
-            .into_iter()
-            .collect(),
-        MessageRewrite::Revoke { client_msg_id, .. } if !client_msg_id.is_empty() => store
-            .index(BY_CLIENT_ID)
-            .map_err(backend("opening the clientMsgID index"))?
-            .get_all(Some(only(&JsValue::from_str(client_msg_id))?), None)
-            .await
-            .map_err(read)?,
-        MessageRewrite::Revoke { .. } => Vec::new(),
+    let (source, query) = match rewrite {
+        MessageRewrite::SenderProfile { user_id, .. } => (
+            store
+                .index(BY_SENDER)
+                .map_err(backend("opening the sender index"))?,
+            only(&pair_key(conversation_id.as_str(), user_id))?,
+        ),
+        MessageRewrite::Revoke { seq, .. } if *seq != Seq::ZERO => (
+            store.clone(),
+            MessageKey::Sent(conversation_id.clone(), *seq).to_js(),
+        ),
+        MessageRewrite::Revoke { client_msg_id, .. } if !client_msg_id.is_empty() => (
+            store
+                .index(BY_CLIENT_ID)
+                .map_err(backend("opening the clientMsgID index"))?,
+            only(&JsValue::from_str(client_msg_id))?,
+        ),
+        MessageRewrite::Revoke { .. } => (store.clone(), JsValue::NULL),
         // Any other rewrite: every message of the conversation, filtered by `matches`.
-        _ => store
-            .get_all(Some(prefix_range(conversation_id.as_str())?), None)
+        _ => (store.clone(), prefix_range(conversation_id.as_str())?),
+    };
+    let candidates = if query.is_null() {
+        Vec::new()
+    } else {
+        let found = request(source.get_all(&query, None))
             .await
-            .map_err(read)?,
+            .map_err(backend("reading messages to rewrite"))?;
+        Array::from(&found).to_vec()
     };
 
-    let mut ops = Vec::new();
+    let mut rewritten_messages = Vec::new();
     for value in candidates {
         let message = message_from_js(value)?;
         if rewrite.matches(&message) {
@@ -620,31 +659,34 @@ async fn rewrite_messages(scope: &Scope, rewrite: &MessageRewrite) -> Result<(),
             rewrite.apply(&mut rewritten);
             if rewritten != message {
                 let key = MessageKey::of(&rewritten).to_js();
-                ops.push(put(store, message_to_js(&rewritten)?, Some(key)));
+                rewritten_messages.push((message_to_js(&rewritten)?, key));
             }
         }
     }
 
     let conversations = scope.get(CONVERSATIONS)?;
-    let stored = conversations
-        .get(JsValue::from_str(conversation_id.as_str()))
+    let stored = request(conversations.get(&JsValue::from_str(conversation_id.as_str())))
         .await
         .map_err(backend("reading a conversation to rewrite"))?;
-    if let Some(value) = stored {
-        let mut conversation: Conversation = entity_from_js(value, "conversation")?;
+    let mut step = Step::new("rewriting messages");
+    for (value, key) in &rewritten_messages {
+        step.put(store, value, key)?;
+    }
+    if !stored.is_undefined() {
+        let mut conversation: Conversation = entity_from_js(stored, "conversation")?;
         if let Some(latest) = conversation.latest_message.as_mut() {
             if rewrite.matches(latest) {
                 let before = latest.clone();
                 rewrite.apply(latest);
                 if *latest != before {
-                    ops.push(put(
+                    step.put(
                         conversations,
-                        entity_to_js(&conversation, "a conversation")?,
-                        None,
-                    ));
+                        &entity_to_js(&conversation, "a conversation")?,
+                        &JsValue::UNDEFINED,
+                    )?;
                 }
             }
         }
     }
-    run(ops, "rewriting messages").await
+    step.run().await
 }
