@@ -317,13 +317,13 @@ impl Sdk {
         }
         if !(params.ws_addr.starts_with("ws://") || params.ws_addr.starts_with("wss://")) {
             return Err(SdkError::InvalidArgument(format!(
-                "wsAddr must start with ws:// or wss://, got {:?}",
+                "wsAddr must start with ws:// or wss://, got `{}`",
                 params.ws_addr
             )));
         }
         if !(params.api_addr.starts_with("http://") || params.api_addr.starts_with("https://")) {
             return Err(SdkError::InvalidArgument(format!(
-                "apiAddr must start with http:// or https://, got {:?}",
+                "apiAddr must start with http:// or https://, got `{}`",
                 params.api_addr
             )));
         }
@@ -981,10 +981,10 @@ impl Sdk {
         let (group, to) = match &recipient {
             Recipient::Group(g) => (true, g.clone()),
             Recipient::User(u) => (false, u.clone()),
-            other => {
-                return Err(SdkError::InvalidArgument(format!(
-                    "cannot send to {other:?}"
-                )))
+            _ => {
+                return Err(SdkError::InvalidArgument(
+                    "messages go to a user or a group".to_owned(),
+                ))
             }
         };
         let client_msg_id = self
@@ -1049,7 +1049,7 @@ impl Sdk {
             })?;
         if message.conversation_id != *conversation_id {
             return Err(SdkError::InvalidArgument(format!(
-                "message {client_msg_id} is not in {conversation_id:?}"
+                "message {client_msg_id} is not in conversation {conversation_id}"
             )));
         }
         self.api(

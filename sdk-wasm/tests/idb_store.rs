@@ -17,8 +17,9 @@ use chorus_core::ranges::SeqRanges;
 use chorus_core::store::{Direction, Store, StoreError};
 use chorus_core::{MemoryStore, VecMap};
 use chorus_proto::msgjson::{Fields, FromJson, Json, JsonError};
+use chorus_sdk_wasm::store::schema::{Key, MIGRATIONS};
 use chorus_sdk_wasm::store::{schema, IdbStore, META, SCHEMA_VERSION};
-use rexie::{ObjectStore, Rexie, TransactionMode};
+use rexie::{Index, ObjectStore, Rexie, RexieBuilder, TransactionMode};
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::*;
@@ -27,6 +28,47 @@ wasm_bindgen_test_configure!(run_in_browser);
 
 thread_local! {
     static NEXT_DB: Cell<u32> = const { Cell::new(0) };
+}
+
+/// A rexie builder that opens `name` at `version` with the schema of every migration up to it:
+/// a second, independent way into the store's databases, to write and read raw records.
+fn builder(name: &str, version: u32) -> RexieBuilder {
+    // In the order first declared; IndexedDB keeps object stores sorted by name anyway.
+    let mut stores: Vec<(&str, ObjectStore)> = Vec::new();
+    for migration in MIGRATIONS.iter().filter(|m| m.version <= version) {
+        for def in migration.stores {
+            let store = ObjectStore::new(def.name);
+            let store = match def.key {
+                Key::OutOfLine => store,
+                Key::Path(path) => store.key_path(path),
+                Key::Paths(paths) => store.key_path_array(paths.iter().copied()),
+            };
+            match stores.iter_mut().find(|(name, _)| *name == def.name) {
+                Some(entry) => entry.1 = store,
+                None => stores.push((def.name, store)),
+            }
+        }
+        for def in migration.indexes {
+            let index = match def.key {
+                Key::Path(path) => Index::new(def.name, path),
+                Key::Paths(paths) => Index::new_array(def.name, paths.iter().copied()),
+                // An index always has a key path; out-of-line is not an index key.
+                Key::OutOfLine => continue,
+            }
+            .unique(def.unique)
+            .multi_entry(false);
+            if let Some(at) = stores.iter().position(|(name, _)| *name == def.store) {
+                let (name, store) = stores.remove(at);
+                stores.insert(at, (name, store.add_index(index)));
+            }
+        }
+    }
+    stores
+        .into_iter()
+        .map(|(_, store)| store)
+        .fold(Rexie::builder(name).version(version), |builder, store| {
+            builder.add_object_store(store)
+        })
 }
 
 /// A database name no other test of this run uses.
@@ -609,10 +651,7 @@ async fn entity_records_are_the_serde_json_form() {
     let changes = varied_entities();
     store.save_changes(&changes).await.unwrap();
 
-    let raw = schema::builder(&name, SCHEMA_VERSION)
-        .build()
-        .await
-        .unwrap();
+    let raw = builder(&name, SCHEMA_VERSION).build().await.unwrap();
     let names = [
         schema::CONVERSATIONS,
         schema::USERS,
@@ -661,10 +700,7 @@ async fn entity_records_are_the_serde_json_form() {
     let older = unique_name("serde-json-older");
     IdbStore::delete(&older).await.unwrap();
     let store = IdbStore::open(&older).await.unwrap();
-    let raw = schema::builder(&older, SCHEMA_VERSION)
-        .build()
-        .await
-        .unwrap();
+    let raw = builder(&older, SCHEMA_VERSION).build().await.unwrap();
     let tx = raw.transaction(&names, TransactionMode::ReadWrite).unwrap();
     let put = |store_name: &'static str, records: Vec<JsValue>| {
         let store = tx.store(store_name).unwrap();
@@ -735,10 +771,7 @@ async fn entities_written_with_serde_wasm_bindgen_still_read() {
     hidden.history_for_new_members = None;
     changes.groups.push(hidden);
 
-    let raw = schema::builder(&name, SCHEMA_VERSION)
-        .build()
-        .await
-        .unwrap();
+    let raw = builder(&name, SCHEMA_VERSION).build().await.unwrap();
     let names = [
         schema::CONVERSATIONS,
         schema::USERS,
@@ -826,10 +859,7 @@ async fn small_records_keep_their_serde_wasm_bindgen_form() {
         version: 3,
     };
 
-    let raw = schema::builder(&name, SCHEMA_VERSION)
-        .build()
-        .await
-        .unwrap();
+    let raw = builder(&name, SCHEMA_VERSION).build().await.unwrap();
     let names = [schema::CURSORS, schema::OUTBOX, schema::VERSIONS];
     let tx = raw.transaction(&names, TransactionMode::ReadWrite).unwrap();
     let cursors = tx.store(schema::CURSORS).unwrap();
@@ -905,10 +935,7 @@ async fn malformed_small_records_are_corrupt() {
     let name = unique_name("bad-records");
     IdbStore::delete(&name).await.unwrap();
     let store = IdbStore::open(&name).await.unwrap();
-    let raw = schema::builder(&name, SCHEMA_VERSION)
-        .build()
-        .await
-        .unwrap();
+    let raw = builder(&name, SCHEMA_VERSION).build().await.unwrap();
     let json = |text: &str| JSON::parse(text).unwrap();
     let write = |store_name: &'static str, value: JsValue, key: Option<JsValue>| {
         let raw = &raw;
@@ -981,10 +1008,7 @@ async fn malformed_message_records_name_the_field() {
     let mut changes = rewrites(Vec::new());
     changes.messages = vec![text(&g1, 1, "c-1")];
     store.save_changes(&changes).await.unwrap();
-    let raw = schema::builder(&name, SCHEMA_VERSION)
-        .build()
-        .await
-        .unwrap();
+    let raw = builder(&name, SCHEMA_VERSION).build().await.unwrap();
     let key: JsValue = Array::of2(&"sg_g1".into(), &JsValue::from_f64(1.0)).into();
     let tx = raw
         .transaction(&[schema::MESSAGES], TransactionMode::ReadOnly)
@@ -1050,10 +1074,7 @@ async fn message_records_keep_their_layout() {
     changes.messages = vec![picture.clone(), no_id.clone()];
     store.save_changes(&changes).await.unwrap();
 
-    let raw = schema::builder(&name, SCHEMA_VERSION)
-        .build()
-        .await
-        .unwrap();
+    let raw = builder(&name, SCHEMA_VERSION).build().await.unwrap();
     let tx = raw
         .transaction(&[schema::MESSAGES], TransactionMode::ReadOnly)
         .unwrap();

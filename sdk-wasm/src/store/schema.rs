@@ -6,8 +6,6 @@
 //! new version appends one entry to [`MIGRATIONS`] and bumps [`SCHEMA_VERSION`]; it never edits an
 //! older entry (a store or index declared earlier stays declared, so it is never dropped).
 
-use rexie::{Index, ObjectStore, Rexie, RexieBuilder};
-
 /// The schema version passed to `indexedDB.open`.
 pub const SCHEMA_VERSION: u32 = 2;
 
@@ -147,43 +145,3 @@ pub const MIGRATIONS: &[Migration] = &[
         ],
     },
 ];
-
-/// The builder that opens `name` at `version` with the schema of every migration up to it.
-pub fn builder(name: &str, version: u32) -> RexieBuilder {
-    // In the order first declared; IndexedDB keeps object stores sorted by name anyway.
-    let mut stores: Vec<(&str, ObjectStore)> = Vec::new();
-    for migration in MIGRATIONS.iter().filter(|m| m.version <= version) {
-        for def in migration.stores {
-            let store = ObjectStore::new(def.name);
-            let store = match def.key {
-                Key::OutOfLine => store,
-                Key::Path(path) => store.key_path(path),
-                Key::Paths(paths) => store.key_path_array(paths.iter().copied()),
-            };
-            match stores.iter_mut().find(|(name, _)| *name == def.name) {
-                Some(entry) => entry.1 = store,
-                None => stores.push((def.name, store)),
-            }
-        }
-        for def in migration.indexes {
-            let index = match def.key {
-                Key::Path(path) => Index::new(def.name, path),
-                Key::Paths(paths) => Index::new_array(def.name, paths.iter().copied()),
-                // An index always has a key path; out-of-line is not an index key.
-                Key::OutOfLine => continue,
-            }
-            .unique(def.unique)
-            .multi_entry(false);
-            if let Some(at) = stores.iter().position(|(name, _)| *name == def.store) {
-                let (name, store) = stores.remove(at);
-                stores.insert(at, (name, store.add_index(index)));
-            }
-        }
-    }
-    stores
-        .into_iter()
-        .map(|(_, store)| store)
-        .fold(Rexie::builder(name).version(version), |builder, store| {
-            builder.add_object_store(store)
-        })
-}
