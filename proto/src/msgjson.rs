@@ -272,27 +272,60 @@ impl<T: FromJson> FromJson for Option<T> {
     }
 }
 
+/// Passes each item of a list (`null` is empty) to `each`, stopping at the first error.
+fn list_items(
+    value: Json,
+    each: &mut dyn FnMut(Json) -> Result<(), JsonError>,
+) -> Result<(), JsonError> {
+    match value {
+        Json::Null => Ok(()),
+        Json::List(items) => {
+            for item in items {
+                each(item)?;
+            }
+            Ok(())
+        }
+        other => Err(JsonError::invalid_type(&other, "a list")),
+    }
+}
+
 impl<T: FromJson> FromJson for Vec<T> {
     fn from_json(value: Json) -> Result<Self, JsonError> {
-        match value {
-            Json::Null => Ok(Vec::new()),
-            Json::List(items) => items.into_iter().map(T::from_json).collect(),
-            other => Err(JsonError::invalid_type(&other, "a list")),
+        let mut out = Vec::new();
+        list_items(value, &mut |item| {
+            out.push(T::from_json(item)?);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+}
+
+/// Passes each member of a map (`null` is empty) to `each`, stopping at the first error.
+fn map_members(
+    value: Json,
+    each: &mut dyn FnMut(String, Json) -> Result<(), JsonError>,
+) -> Result<(), JsonError> {
+    match value {
+        Json::Null => Ok(()),
+        Json::Obj(members) => {
+            for (key, value) in members {
+                each(key, value)?;
+            }
+            Ok(())
         }
+        other => Err(JsonError::invalid_type(&other, "a map")),
     }
 }
 
 impl<T: FromJson> FromJson for BTreeMap<String, T> {
     fn from_json(value: Json) -> Result<Self, JsonError> {
-        match value {
-            Json::Null => Ok(BTreeMap::new()),
-            // A repeated key: the last value wins, as when serde fills a map.
-            Json::Obj(members) => members
-                .into_iter()
-                .map(|(key, value)| T::from_json(value).map(|value| (key, value)))
-                .collect(),
-            other => Err(JsonError::invalid_type(&other, "a map")),
-        }
+        let mut out = BTreeMap::new();
+        // A repeated key: the last value wins, as when serde fills a map.
+        map_members(value, &mut |key, value| {
+            out.insert(key, T::from_json(value)?);
+            Ok(())
+        })?;
+        Ok(out)
     }
 }
 
@@ -347,6 +380,58 @@ impl Fields {
         let value = self.raw(key)?;
         bytes_from_json(value).map_err(|e| e.in_field(key))
     }
+}
+
+/// A place that one field of a struct is read into; see [`read_struct`].
+pub trait Slot {
+    /// Replaces the value in the place with the one read from `value`.
+    fn set(&mut self, value: Json) -> Result<(), JsonError>;
+}
+
+impl<T: FromJson> Slot for T {
+    fn set(&mut self, value: Json) -> Result<(), JsonError> {
+        *self = T::from_json(value)?;
+        Ok(())
+    }
+}
+
+/// A place read with `read`, for field types without a [`FromJson`] impl of their own (a
+/// `bytes` field, a wire enum stored as its integer).
+#[allow(missing_debug_implementations)]
+pub struct With<'a, T> {
+    /// The field.
+    pub slot: &'a mut T,
+    /// Reads the field's value.
+    pub read: fn(Json) -> Result<T, JsonError>,
+}
+
+impl<T> Slot for With<'_, T> {
+    fn set(&mut self, value: Json) -> Result<(), JsonError> {
+        *self.slot = (self.read)(value)?;
+        Ok(())
+    }
+}
+
+/// Reads the members of an object into the fields of a struct: `slots[i]` gets the value of
+/// `keys[i]`, in that order, each as [`Fields::take`] would read it (`null` when absent; a key
+/// given twice is an error; an error names its field). `null` reads as an object without
+/// members, so every slot reads `null`; anything else but an object is an error.
+pub fn read_struct(
+    value: Json,
+    keys: &[&str],
+    slots: &mut [&mut dyn Slot],
+) -> Result<(), JsonError> {
+    let mut fields = match value {
+        Json::Null => Fields(Vec::new()),
+        Json::Obj(members) => Fields(members),
+        other => return Err(JsonError::invalid_type(&other, "an object")),
+    };
+    debug_assert_eq!(keys.len(), slots.len());
+    for (key, slot) in keys.iter().zip(slots) {
+        let value = fields.raw(key)?;
+        slot.set(value).map_err(|e| e.in_field(key))?;
+    }
+    Ok(())
 }
 
 /// Reads a message (or wrapper) from any deserializer: a message must be an object, not `null`.
@@ -477,6 +562,25 @@ pub trait WriteFields {
     fn field_count(&self) -> usize;
     /// Passes each field to `sink`, in output order.
     fn write_fields(&self, sink: &mut dyn FieldSink);
+}
+
+/// Passes `values[i]` to `sink` under `keys[i]`, in order: the body of a
+/// [`WriteFields::write_fields`] that lists its fields.
+pub fn write_each(sink: &mut dyn FieldSink, keys: &[&'static str], values: &[&dyn ToJson]) {
+    debug_assert_eq!(keys.len(), values.len());
+    for (key, value) in keys.iter().zip(values) {
+        sink.field(key, value.to_out());
+    }
+}
+
+/// Bytes written as one padded base64 string (a `bytes` field).
+#[allow(missing_debug_implementations)]
+pub struct Base64<'a>(pub &'a [u8]);
+
+impl ToJson for Base64<'_> {
+    fn to_out(&self) -> Out<'_> {
+        Out::Bytes(self.0)
+    }
 }
 
 /// Receives the fields of a message.
