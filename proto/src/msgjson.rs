@@ -215,13 +215,15 @@ impl FromJson for bool {
     }
 }
 
-/// An integer in the range of `T`, as serde's primitive visitors accept it.
-fn integer<T: TryFrom<i64> + TryFrom<u64> + Default>(value: Json) -> Result<T, JsonError> {
-    let out_of_range = |n: &dyn fmt::Display| JsonError(format!("integer {n} out of range"));
+/// An integer in `min..=max`, as serde's primitive visitors accept it, as the bits of a `u64`
+/// (two's complement for negative values) for the caller to cast to its type.
+fn integer(value: Json, min: i64, max: u64) -> Result<u64, JsonError> {
     match value {
-        Json::Null => Ok(T::default()),
-        Json::I64(n) => T::try_from(n).map_err(|_| out_of_range(&n)),
-        Json::U64(n) => T::try_from(n).map_err(|_| out_of_range(&n)),
+        Json::Null => Ok(0),
+        Json::I64(n) if n >= min && (n < 0 || n as u64 <= max) => Ok(n as u64),
+        Json::U64(n) if n <= max => Ok(n),
+        Json::I64(n) => Err(JsonError(format!("integer {n} out of range"))),
+        Json::U64(n) => Err(JsonError(format!("integer {n} out of range"))),
         other => Err(JsonError::invalid_type(&other, "an integer")),
     }
 }
@@ -230,7 +232,8 @@ macro_rules! integer_from_json {
     ($($t:ty),*) => {$(
         impl FromJson for $t {
             fn from_json(value: Json) -> Result<Self, JsonError> {
-                integer(value)
+                // In range, so the cast keeps the value.
+                integer(value, <$t>::MIN as i64, <$t>::MAX as u64).map(|n| n as $t)
             }
         }
     )*};
@@ -371,8 +374,16 @@ impl Fields {
 
     /// Reads the field `key`.
     pub fn take<T: FromJson>(&mut self, key: &str) -> Result<T, JsonError> {
+        let mut slot = Taken(None);
+        self.take_into(key, &mut slot)?;
+        slot.0
+            .ok_or_else(|| JsonError::from_display("no value read"))
+    }
+
+    /// Reads the field `key` into `slot`.
+    fn take_into(&mut self, key: &str, slot: &mut dyn Slot) -> Result<(), JsonError> {
         let value = self.raw(key)?;
-        T::from_json(value).map_err(|e| e.in_field(key))
+        slot.set(value).map_err(|e| e.in_field(key))
     }
 
     /// Reads the `bytes` field `key`.
@@ -412,6 +423,16 @@ impl<T> Slot for With<'_, T> {
     }
 }
 
+/// The place of [`Fields::take`]: empty until the value is read.
+struct Taken<T>(Option<T>);
+
+impl<T: FromJson> Slot for Taken<T> {
+    fn set(&mut self, value: Json) -> Result<(), JsonError> {
+        self.0 = Some(T::from_json(value)?);
+        Ok(())
+    }
+}
+
 /// Reads the members of an object into the fields of a struct: `slots[i]` gets the value of
 /// `keys[i]`, in that order, each as [`Fields::take`] would read it (`null` when absent; a key
 /// given twice is an error; an error names its field). `null` reads as an object without
@@ -428,8 +449,7 @@ pub fn read_struct(
     };
     debug_assert_eq!(keys.len(), slots.len());
     for (key, slot) in keys.iter().zip(slots) {
-        let value = fields.raw(key)?;
-        slot.set(value).map_err(|e| e.in_field(key))?;
+        fields.take_into(key, *slot)?;
     }
     Ok(())
 }
@@ -447,12 +467,11 @@ pub(crate) fn deserialize_message<'de, T: FromJson, D: Deserializer<'de>>(
 
 /// A JSON object of `members`, keys in the given order.
 pub fn object(members: Vec<(&str, Json)>) -> Json {
-    Json::Obj(
-        members
-            .into_iter()
-            .map(|(key, value)| (key.to_owned(), value))
-            .collect(),
-    )
+    let mut out = Vec::with_capacity(members.len());
+    for (key, value) in members {
+        out.push((key.to_owned(), value));
+    }
+    Json::Obj(out)
 }
 
 /// The tag and the value of an externally tagged enum (serde's default form): `"Tag"` (a unit
@@ -740,5 +759,73 @@ pub(crate) fn serialize_message<S: Serializer>(
     match sink.failed {
         Some(err) => Err(err),
         None => out.end(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Reads `text` as `T` here and with serde_json: both accept it with the same value, or
+    /// both refuse it.
+    fn same_integer<T>(text: &str) -> Result<(), TestCaseError>
+    where
+        T: FromJson + serde::de::DeserializeOwned + PartialEq + fmt::Debug,
+    {
+        let ours = from_text::<T>(text);
+        let theirs = serde_json::from_str::<T>(text);
+        match (ours, theirs) {
+            (Ok(ours), Ok(theirs)) => prop_assert_eq!(ours, theirs),
+            (Err(_), Err(_)) => {}
+            (ours, theirs) => prop_assert!(false, "{text}: ours {ours:?}, serde {theirs:?}"),
+        }
+        Ok(())
+    }
+
+    fn edge() -> impl Strategy<Value = i128> {
+        let edges = [
+            i128::from(i64::MIN),
+            i128::from(i32::MIN),
+            0,
+            i128::from(i32::MAX),
+            i128::from(u32::MAX),
+            i128::from(i64::MAX),
+            i128::from(u64::MAX),
+        ];
+        prop_oneof![
+            prop::sample::select(edges.to_vec()),
+            (prop::sample::select(edges.to_vec()), -2i128..=2).prop_map(|(edge, step)| edge + step),
+            any::<i64>().prop_map(i128::from),
+            any::<u64>().prop_map(i128::from),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn integers_fit_their_width_as_with_serde(n in edge()) {
+            let text = n.to_string();
+            same_integer::<i32>(&text)?;
+            same_integer::<u32>(&text)?;
+            same_integer::<i64>(&text)?;
+            same_integer::<u64>(&text)?;
+        }
+    }
+
+    #[test]
+    fn integer_errors_name_the_value() {
+        let err = from_text::<u32>("-1").unwrap_err();
+        assert_eq!(err.to_string(), "integer -1 out of range");
+        let err = from_text::<i32>("2147483648").unwrap_err();
+        assert_eq!(err.to_string(), "integer 2147483648 out of range");
+        let err = from_text::<i64>("9223372036854775808").unwrap_err();
+        assert_eq!(err.to_string(), "integer 9223372036854775808 out of range");
+        let err = from_text::<u64>("1.5").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid type: floating point, expected an integer"
+        );
+        assert_eq!(from_text::<i32>("null"), Ok(0));
     }
 }

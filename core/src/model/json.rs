@@ -125,13 +125,14 @@ fn byte_list(value: Json) -> Result<Vec<u8>, JsonError> {
             )))
         }
     };
-    items
-        .into_iter()
-        .map(|item| {
-            let n = u32::from_json(item)?;
-            u8::try_from(n).map_err(|_| JsonError::from_display(format!("byte {n} out of range")))
-        })
-        .collect()
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        let n = u32::from_json(item)?;
+        let byte = u8::try_from(n)
+            .map_err(|_| JsonError::from_display(format!("byte {n} out of range")))?;
+        out.push(byte);
+    }
+    Ok(out)
 }
 
 impl ToJson for Content {
