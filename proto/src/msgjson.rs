@@ -374,10 +374,8 @@ impl Fields {
 
     /// Reads the field `key`.
     pub fn take<T: FromJson>(&mut self, key: &str) -> Result<T, JsonError> {
-        let mut slot = Taken(None);
-        self.take_into(key, &mut slot)?;
-        slot.0
-            .ok_or_else(|| JsonError::from_display("no value read"))
+        let value = self.raw(key)?;
+        T::from_json(value).map_err(|e| e.in_field(key))
     }
 
     /// Reads the field `key` into `slot`.
@@ -419,16 +417,6 @@ pub struct With<'a, T> {
 impl<T> Slot for With<'_, T> {
     fn set(&mut self, value: Json) -> Result<(), JsonError> {
         *self.slot = (self.read)(value)?;
-        Ok(())
-    }
-}
-
-/// The place of [`Fields::take`]: empty until the value is read.
-struct Taken<T>(Option<T>);
-
-impl<T: FromJson> Slot for Taken<T> {
-    fn set(&mut self, value: Json) -> Result<(), JsonError> {
-        self.0 = Some(T::from_json(value)?);
         Ok(())
     }
 }
