@@ -467,15 +467,12 @@ pub fn object(members: Vec<(&str, Json)>) -> Json {
 pub fn variant(value: Json, what: &str) -> Result<(String, Json), JsonError> {
     match value {
         Json::Str(tag) => Ok((tag, Json::Null)),
-        Json::Obj(members) => {
-            let mut members = members.into_iter();
-            match (members.next(), members.next()) {
-                (Some(member), None) => Ok(member),
-                _ => Err(JsonError(format!(
-                    "expected enum {what}: an object with one member"
-                ))),
-            }
-        }
+        Json::Obj(mut members) => match members.pop() {
+            Some(member) if members.is_empty() => Ok(member),
+            _ => Err(JsonError(format!(
+                "expected enum {what}: an object with one member"
+            ))),
+        },
         other => Err(JsonError(format!(
             "invalid type: {}, expected enum {what}",
             other.kind()
