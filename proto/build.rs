@@ -120,34 +120,33 @@ fn message_json_impls(
         return Err(format!("{}: oneof fields are not supported", message.full_name()).into());
     }
     let name = type_name(message)?;
+    let mut keys = String::new();
     let mut writes = String::new();
     let mut reads = String::new();
     let mut count = 0usize;
     for field in message.fields() {
         let key = field.name();
         let rust = field_name(&field);
-        let bytes = field_is_bytes(&field)?;
         count += 1;
-        if bytes {
-            writeln!(
-                writes,
-                "        w.field({key:?}, J::Out::Bytes(&self.{rust}));"
+        write!(keys, "{key:?}, ")?;
+        if field_is_bytes(&field)? {
+            write!(writes, "&J::Base64(&self.{rust}), ")?;
+            write!(
+                reads,
+                "&mut J::With {{ slot: &mut m.{rust}, read: J::bytes_from_json }}, "
             )?;
-            writeln!(reads, "            {rust}: o.bytes({key:?})?,")?;
         } else {
-            writeln!(
-                writes,
-                "        w.field({key:?}, J::ToJson::to_out(&self.{rust}));"
-            )?;
-            writeln!(reads, "            {rust}: o.take({key:?})?,")?;
+            write!(writes, "&self.{rust}, ")?;
+            write!(reads, "&mut m.{rust}, ")?;
         }
     }
-    let fields = if count == 0 { "_o" } else { "mut o" };
     write!(
         code,
         r#"
 const _: () = {{
     use crate::msgjson as J;
+
+    const KEYS: &[&str] = &[{keys}];
 
     impl ::serde::Serialize for {name} {{
         fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {{
@@ -172,18 +171,17 @@ const _: () = {{
             {count}
         }}
 
-        #[allow(unused_variables)]
         fn write_fields(&self, w: &mut dyn J::FieldSink) {{
-{writes}        }}
+            J::write_each(w, KEYS, &[{writes}]);
+        }}
     }}
 
     impl J::FromJson for {name} {{
         fn from_json(value: J::Json) -> Result<Self, J::JsonError> {{
-            let Some({fields}) = J::Fields::open(value)? else {{
-                return Ok(Self::default());
-            }};
-            Ok(Self {{
-{reads}            }})
+            #[allow(unused_mut)]
+            let mut m = Self::default();
+            J::read_struct(value, KEYS, &mut [{reads}])?;
+            Ok(m)
         }}
     }}
 }};

@@ -215,13 +215,15 @@ impl FromJson for bool {
     }
 }
 
-/// An integer in the range of `T`, as serde's primitive visitors accept it.
-fn integer<T: TryFrom<i64> + TryFrom<u64> + Default>(value: Json) -> Result<T, JsonError> {
-    let out_of_range = |n: &dyn fmt::Display| JsonError(format!("integer {n} out of range"));
+/// An integer in `min..=max`, as serde's primitive visitors accept it, as the bits of a `u64`
+/// (two's complement for negative values) for the caller to cast to its type.
+fn integer(value: Json, min: i64, max: u64) -> Result<u64, JsonError> {
     match value {
-        Json::Null => Ok(T::default()),
-        Json::I64(n) => T::try_from(n).map_err(|_| out_of_range(&n)),
-        Json::U64(n) => T::try_from(n).map_err(|_| out_of_range(&n)),
+        Json::Null => Ok(0),
+        Json::I64(n) if n >= min && (n < 0 || n as u64 <= max) => Ok(n as u64),
+        Json::U64(n) if n <= max => Ok(n),
+        Json::I64(n) => Err(JsonError(format!("integer {n} out of range"))),
+        Json::U64(n) => Err(JsonError(format!("integer {n} out of range"))),
         other => Err(JsonError::invalid_type(&other, "an integer")),
     }
 }
@@ -230,7 +232,8 @@ macro_rules! integer_from_json {
     ($($t:ty),*) => {$(
         impl FromJson for $t {
             fn from_json(value: Json) -> Result<Self, JsonError> {
-                integer(value)
+                // In range, so the cast keeps the value.
+                integer(value, <$t>::MIN as i64, <$t>::MAX as u64).map(|n| n as $t)
             }
         }
     )*};
@@ -272,27 +275,60 @@ impl<T: FromJson> FromJson for Option<T> {
     }
 }
 
+/// Passes each item of a list (`null` is empty) to `each`, stopping at the first error.
+fn list_items(
+    value: Json,
+    each: &mut dyn FnMut(Json) -> Result<(), JsonError>,
+) -> Result<(), JsonError> {
+    match value {
+        Json::Null => Ok(()),
+        Json::List(items) => {
+            for item in items {
+                each(item)?;
+            }
+            Ok(())
+        }
+        other => Err(JsonError::invalid_type(&other, "a list")),
+    }
+}
+
 impl<T: FromJson> FromJson for Vec<T> {
     fn from_json(value: Json) -> Result<Self, JsonError> {
-        match value {
-            Json::Null => Ok(Vec::new()),
-            Json::List(items) => items.into_iter().map(T::from_json).collect(),
-            other => Err(JsonError::invalid_type(&other, "a list")),
+        let mut out = Vec::new();
+        list_items(value, &mut |item| {
+            out.push(T::from_json(item)?);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+}
+
+/// Passes each member of a map (`null` is empty) to `each`, stopping at the first error.
+fn map_members(
+    value: Json,
+    each: &mut dyn FnMut(String, Json) -> Result<(), JsonError>,
+) -> Result<(), JsonError> {
+    match value {
+        Json::Null => Ok(()),
+        Json::Obj(members) => {
+            for (key, value) in members {
+                each(key, value)?;
+            }
+            Ok(())
         }
+        other => Err(JsonError::invalid_type(&other, "a map")),
     }
 }
 
 impl<T: FromJson> FromJson for BTreeMap<String, T> {
     fn from_json(value: Json) -> Result<Self, JsonError> {
-        match value {
-            Json::Null => Ok(BTreeMap::new()),
-            // A repeated key: the last value wins, as when serde fills a map.
-            Json::Obj(members) => members
-                .into_iter()
-                .map(|(key, value)| T::from_json(value).map(|value| (key, value)))
-                .collect(),
-            other => Err(JsonError::invalid_type(&other, "a map")),
-        }
+        let mut out = BTreeMap::new();
+        // A repeated key: the last value wins, as when serde fills a map.
+        map_members(value, &mut |key, value| {
+            out.insert(key, T::from_json(value)?);
+            Ok(())
+        })?;
+        Ok(out)
     }
 }
 
@@ -342,11 +378,68 @@ impl Fields {
         T::from_json(value).map_err(|e| e.in_field(key))
     }
 
+    /// Reads the field `key` into `slot`.
+    fn take_into(&mut self, key: &str, slot: &mut dyn Slot) -> Result<(), JsonError> {
+        let value = self.raw(key)?;
+        slot.set(value).map_err(|e| e.in_field(key))
+    }
+
     /// Reads the `bytes` field `key`.
     pub fn bytes(&mut self, key: &str) -> Result<Vec<u8>, JsonError> {
         let value = self.raw(key)?;
         bytes_from_json(value).map_err(|e| e.in_field(key))
     }
+}
+
+/// A place that one field of a struct is read into; see [`read_struct`].
+pub trait Slot {
+    /// Replaces the value in the place with the one read from `value`.
+    fn set(&mut self, value: Json) -> Result<(), JsonError>;
+}
+
+impl<T: FromJson> Slot for T {
+    fn set(&mut self, value: Json) -> Result<(), JsonError> {
+        *self = T::from_json(value)?;
+        Ok(())
+    }
+}
+
+/// A place read with `read`, for field types without a [`FromJson`] impl of their own (a
+/// `bytes` field, a wire enum stored as its integer).
+#[allow(missing_debug_implementations)]
+pub struct With<'a, T> {
+    /// The field.
+    pub slot: &'a mut T,
+    /// Reads the field's value.
+    pub read: fn(Json) -> Result<T, JsonError>,
+}
+
+impl<T> Slot for With<'_, T> {
+    fn set(&mut self, value: Json) -> Result<(), JsonError> {
+        *self.slot = (self.read)(value)?;
+        Ok(())
+    }
+}
+
+/// Reads the members of an object into the fields of a struct: `slots[i]` gets the value of
+/// `keys[i]`, in that order, each as [`Fields::take`] would read it (`null` when absent; a key
+/// given twice is an error; an error names its field). `null` reads as an object without
+/// members, so every slot reads `null`; anything else but an object is an error.
+pub fn read_struct(
+    value: Json,
+    keys: &[&str],
+    slots: &mut [&mut dyn Slot],
+) -> Result<(), JsonError> {
+    let mut fields = match value {
+        Json::Null => Fields(Vec::new()),
+        Json::Obj(members) => Fields(members),
+        other => return Err(JsonError::invalid_type(&other, "an object")),
+    };
+    debug_assert_eq!(keys.len(), slots.len());
+    for (key, slot) in keys.iter().zip(slots) {
+        fields.take_into(key, *slot)?;
+    }
+    Ok(())
 }
 
 /// Reads a message (or wrapper) from any deserializer: a message must be an object, not `null`.
@@ -362,12 +455,11 @@ pub(crate) fn deserialize_message<'de, T: FromJson, D: Deserializer<'de>>(
 
 /// A JSON object of `members`, keys in the given order.
 pub fn object(members: Vec<(&str, Json)>) -> Json {
-    Json::Obj(
-        members
-            .into_iter()
-            .map(|(key, value)| (key.to_owned(), value))
-            .collect(),
-    )
+    let mut out = Vec::with_capacity(members.len());
+    for (key, value) in members {
+        out.push((key.to_owned(), value));
+    }
+    Json::Obj(out)
 }
 
 /// The tag and the value of an externally tagged enum (serde's default form): `"Tag"` (a unit
@@ -375,15 +467,12 @@ pub fn object(members: Vec<(&str, Json)>) -> Json {
 pub fn variant(value: Json, what: &str) -> Result<(String, Json), JsonError> {
     match value {
         Json::Str(tag) => Ok((tag, Json::Null)),
-        Json::Obj(members) => {
-            let mut members = members.into_iter();
-            match (members.next(), members.next()) {
-                (Some(member), None) => Ok(member),
-                _ => Err(JsonError(format!(
-                    "expected enum {what}: an object with one member"
-                ))),
-            }
-        }
+        Json::Obj(mut members) => match members.pop() {
+            Some(member) if members.is_empty() => Ok(member),
+            _ => Err(JsonError(format!(
+                "expected enum {what}: an object with one member"
+            ))),
+        },
         other => Err(JsonError(format!(
             "invalid type: {}, expected enum {what}",
             other.kind()
@@ -477,6 +566,25 @@ pub trait WriteFields {
     fn field_count(&self) -> usize;
     /// Passes each field to `sink`, in output order.
     fn write_fields(&self, sink: &mut dyn FieldSink);
+}
+
+/// Passes `values[i]` to `sink` under `keys[i]`, in order: the body of a
+/// [`WriteFields::write_fields`] that lists its fields.
+pub fn write_each(sink: &mut dyn FieldSink, keys: &[&'static str], values: &[&dyn ToJson]) {
+    debug_assert_eq!(keys.len(), values.len());
+    for (key, value) in keys.iter().zip(values) {
+        sink.field(key, value.to_out());
+    }
+}
+
+/// Bytes written as one padded base64 string (a `bytes` field).
+#[allow(missing_debug_implementations)]
+pub struct Base64<'a>(pub &'a [u8]);
+
+impl ToJson for Base64<'_> {
+    fn to_out(&self) -> Out<'_> {
+        Out::Bytes(self.0)
+    }
 }
 
 /// Receives the fields of a message.
@@ -636,5 +744,73 @@ pub(crate) fn serialize_message<S: Serializer>(
     match sink.failed {
         Some(err) => Err(err),
         None => out.end(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Reads `text` as `T` here and with serde_json: both accept it with the same value, or
+    /// both refuse it.
+    fn same_integer<T>(text: &str) -> Result<(), TestCaseError>
+    where
+        T: FromJson + serde::de::DeserializeOwned + PartialEq + fmt::Debug,
+    {
+        let ours = from_text::<T>(text);
+        let theirs = serde_json::from_str::<T>(text);
+        match (ours, theirs) {
+            (Ok(ours), Ok(theirs)) => prop_assert_eq!(ours, theirs),
+            (Err(_), Err(_)) => {}
+            (ours, theirs) => prop_assert!(false, "{text}: ours {ours:?}, serde {theirs:?}"),
+        }
+        Ok(())
+    }
+
+    fn edge() -> impl Strategy<Value = i128> {
+        let edges = [
+            i128::from(i64::MIN),
+            i128::from(i32::MIN),
+            0,
+            i128::from(i32::MAX),
+            i128::from(u32::MAX),
+            i128::from(i64::MAX),
+            i128::from(u64::MAX),
+        ];
+        prop_oneof![
+            prop::sample::select(edges.to_vec()),
+            (prop::sample::select(edges.to_vec()), -2i128..=2).prop_map(|(edge, step)| edge + step),
+            any::<i64>().prop_map(i128::from),
+            any::<u64>().prop_map(i128::from),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn integers_fit_their_width_as_with_serde(n in edge()) {
+            let text = n.to_string();
+            same_integer::<i32>(&text)?;
+            same_integer::<u32>(&text)?;
+            same_integer::<i64>(&text)?;
+            same_integer::<u64>(&text)?;
+        }
+    }
+
+    #[test]
+    fn integer_errors_name_the_value() {
+        let err = from_text::<u32>("-1").unwrap_err();
+        assert_eq!(err.to_string(), "integer -1 out of range");
+        let err = from_text::<i32>("2147483648").unwrap_err();
+        assert_eq!(err.to_string(), "integer 2147483648 out of range");
+        let err = from_text::<i64>("9223372036854775808").unwrap_err();
+        assert_eq!(err.to_string(), "integer 9223372036854775808 out of range");
+        let err = from_text::<u64>("1.5").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid type: floating point, expected an integer"
+        );
+        assert_eq!(from_text::<i32>("null"), Ok(0));
     }
 }

@@ -11,8 +11,10 @@
 //! enum value or an invalid conversation id is an error, as with the derives.
 
 use chorus_proto::constants::{AllowType, SessionType, UnknownValue};
+use std::collections::BTreeMap;
+
 use chorus_proto::msgjson::{
-    self, FieldSink, Fields, FromJson, Json, JsonError, ListOut, Out, ToJson, WriteFields,
+    self, FieldSink, Fields, FromJson, Json, JsonError, ListOut, Out, ToJson, With, WriteFields,
 };
 
 use super::{
@@ -31,13 +33,18 @@ pub(crate) fn members(value: Json) -> Result<Fields, JsonError> {
 }
 
 /// A wire enum stored as its integer (what the derives' `wire_i32` writes).
-fn wire<T>(
-    fields: &mut Fields,
-    key: &str,
-    convert: fn(i32) -> Result<T, UnknownValue>,
-) -> Result<T, JsonError> {
-    let raw: i32 = fields.take(key)?;
-    convert(raw).map_err(|err| JsonError::from_display(format!("{err} (field `{key}`)")))
+fn wire<T>(value: Json, convert: fn(i32) -> Result<T, UnknownValue>) -> Result<T, JsonError> {
+    convert(i32::from_json(value)?).map_err(JsonError::from_display)
+}
+
+/// A [`SessionType`] stored as its integer.
+fn session_type(value: Json) -> Result<SessionType, JsonError> {
+    wire(value, SessionType::try_from)
+}
+
+/// An [`AllowType`] stored as its integer.
+fn allow_type(value: Json) -> Result<AllowType, JsonError> {
+    wire(value, AllowType::try_from)
 }
 
 /// The error of a tag that names no variant of `what`.
@@ -118,13 +125,14 @@ fn byte_list(value: Json) -> Result<Vec<u8>, JsonError> {
             )))
         }
     };
-    items
-        .into_iter()
-        .map(|item| {
-            let n = u32::from_json(item)?;
-            u8::try_from(n).map_err(|_| JsonError::from_display(format!("byte {n} out of range")))
-        })
-        .collect()
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        let n = u32::from_json(item)?;
+        let byte = u8::try_from(n)
+            .map_err(|_| JsonError::from_display(format!("byte {n} out of range")))?;
+        out.push(byte);
+    }
+    Ok(out)
 }
 
 impl ToJson for Content {
@@ -250,18 +258,23 @@ impl FromJson for MessageStatus {
             "Deleted" => MessageStatus::Deleted,
             "Filtered" => MessageStatus::Filtered,
             "Failed" => {
-                let mut f = members(value)?;
-                MessageStatus::Failed {
-                    code: f.take("code")?,
-                }
+                let mut code: i32 = 0;
+                msgjson::read_struct(value, &["code"], &mut [&mut code])?;
+                MessageStatus::Failed { code }
             }
             "Revoked" => {
-                let mut f = members(value)?;
+                let (mut by, mut role, mut nickname, mut time) =
+                    (String::new(), 0i32, String::new(), 0i64);
+                msgjson::read_struct(
+                    value,
+                    &["by", "role", "nickname", "time"],
+                    &mut [&mut by, &mut role, &mut nickname, &mut time],
+                )?;
                 MessageStatus::Revoked {
-                    by: f.take("by")?,
-                    role: f.take("role")?,
-                    nickname: f.take("nickname")?,
-                    time: f.take("time")?,
+                    by,
+                    role,
+                    nickname,
+                    time,
                 }
             }
             _ => {
@@ -275,297 +288,539 @@ impl FromJson for MessageStatus {
     }
 }
 
+/// The keys of [`Message`], in declaration order.
+const MESSAGE_KEYS: &[&str] = &[
+    "conversation_id",
+    "seq",
+    "client_msg_id",
+    "server_msg_id",
+    "send_id",
+    "recv_id",
+    "group_id",
+    "sender_platform_id",
+    "sender_nickname",
+    "sender_face_url",
+    "session_type",
+    "msg_from",
+    "content_type",
+    "content",
+    "send_time",
+    "create_time",
+    "status",
+    "is_read",
+    "options",
+    "at_user_ids",
+    "attached_info",
+    "ex",
+];
+
 impl WriteFields for Message {
     fn field_count(&self) -> usize {
-        22
+        MESSAGE_KEYS.len()
     }
 
     fn write_fields(&self, sink: &mut dyn FieldSink) {
-        sink.field("conversation_id", self.conversation_id.to_out());
-        sink.field("seq", self.seq.to_out());
-        sink.field("client_msg_id", Out::Str(&self.client_msg_id));
-        sink.field("server_msg_id", Out::Str(&self.server_msg_id));
-        sink.field("send_id", Out::Str(&self.send_id));
-        sink.field("recv_id", Out::Str(&self.recv_id));
-        sink.field("group_id", Out::Str(&self.group_id));
-        sink.field("sender_platform_id", Out::I32(self.sender_platform_id));
-        sink.field("sender_nickname", Out::Str(&self.sender_nickname));
-        sink.field("sender_face_url", Out::Str(&self.sender_face_url));
-        sink.field("session_type", Out::I32(self.session_type.as_i32()));
-        sink.field("msg_from", Out::I32(self.msg_from));
-        sink.field("content_type", Out::I32(self.content_type));
-        sink.field("content", self.content.to_out());
-        sink.field("send_time", Out::I64(self.send_time));
-        sink.field("create_time", Out::I64(self.create_time));
-        sink.field("status", self.status.to_out());
-        sink.field("is_read", Out::Bool(self.is_read));
-        sink.field("options", self.options.to_out());
-        sink.field("at_user_ids", self.at_user_ids.to_out());
-        sink.field("attached_info", Out::Str(&self.attached_info));
-        sink.field("ex", Out::Str(&self.ex));
+        msgjson::write_each(
+            sink,
+            MESSAGE_KEYS,
+            &[
+                &self.conversation_id,
+                &self.seq,
+                &self.client_msg_id,
+                &self.server_msg_id,
+                &self.send_id,
+                &self.recv_id,
+                &self.group_id,
+                &self.sender_platform_id,
+                &self.sender_nickname,
+                &self.sender_face_url,
+                &self.session_type.as_i32(),
+                &self.msg_from,
+                &self.content_type,
+                &self.content,
+                &self.send_time,
+                &self.create_time,
+                &self.status,
+                &self.is_read,
+                &self.options,
+                &self.at_user_ids,
+                &self.attached_info,
+                &self.ex,
+            ],
+        );
     }
 }
 
 impl FromJson for Message {
     fn from_json(value: Json) -> Result<Self, JsonError> {
-        let mut f = members(value)?;
-        Ok(Message {
-            conversation_id: f.take("conversation_id")?,
-            seq: f.take("seq")?,
-            client_msg_id: f.take("client_msg_id")?,
-            server_msg_id: f.take("server_msg_id")?,
-            send_id: f.take("send_id")?,
-            recv_id: f.take("recv_id")?,
-            group_id: f.take("group_id")?,
-            sender_platform_id: f.take("sender_platform_id")?,
-            sender_nickname: f.take("sender_nickname")?,
-            sender_face_url: f.take("sender_face_url")?,
-            session_type: wire(&mut f, "session_type", SessionType::try_from)?,
-            msg_from: f.take("msg_from")?,
-            content_type: f.take("content_type")?,
-            content: f.take("content")?,
-            send_time: f.take("send_time")?,
-            create_time: f.take("create_time")?,
-            status: f.take("status")?,
-            is_read: f.take("is_read")?,
-            options: f.take("options")?,
-            at_user_ids: f.take("at_user_ids")?,
-            attached_info: f.take("attached_info")?,
-            ex: f.take("ex")?,
-        })
+        // Every field is overwritten below (or the read fails).
+        let mut m = Message {
+            conversation_id: ConversationId(String::new()),
+            seq: Seq(0),
+            client_msg_id: String::new(),
+            server_msg_id: String::new(),
+            send_id: String::new(),
+            recv_id: String::new(),
+            group_id: String::new(),
+            sender_platform_id: 0,
+            sender_nickname: String::new(),
+            sender_face_url: String::new(),
+            session_type: SessionType::Single,
+            msg_from: 0,
+            content_type: 0,
+            content: Content::Raw(Vec::new()),
+            send_time: 0,
+            create_time: 0,
+            status: MessageStatus::Sending,
+            is_read: false,
+            options: BTreeMap::new(),
+            at_user_ids: Vec::new(),
+            attached_info: String::new(),
+            ex: String::new(),
+        };
+        msgjson::read_struct(
+            value,
+            MESSAGE_KEYS,
+            &mut [
+                &mut m.conversation_id,
+                &mut m.seq,
+                &mut m.client_msg_id,
+                &mut m.server_msg_id,
+                &mut m.send_id,
+                &mut m.recv_id,
+                &mut m.group_id,
+                &mut m.sender_platform_id,
+                &mut m.sender_nickname,
+                &mut m.sender_face_url,
+                &mut With {
+                    slot: &mut m.session_type,
+                    read: session_type,
+                },
+                &mut m.msg_from,
+                &mut m.content_type,
+                &mut m.content,
+                &mut m.send_time,
+                &mut m.create_time,
+                &mut m.status,
+                &mut m.is_read,
+                &mut m.options,
+                &mut m.at_user_ids,
+                &mut m.attached_info,
+                &mut m.ex,
+            ],
+        )?;
+        Ok(m)
     }
 }
 
+/// The keys of [`Conversation`], in declaration order.
+const CONVERSATION_KEYS: &[&str] = &[
+    "id",
+    "conversation_type",
+    "user_id",
+    "group_id",
+    "recv_msg_opt",
+    "is_pinned",
+    "is_private_chat",
+    "burn_duration",
+    "group_at_type",
+    "attached_info",
+    "ex",
+    "min_seq",
+    "max_seq",
+    "has_read_seq",
+    "latest_message",
+];
+
 impl WriteFields for Conversation {
     fn field_count(&self) -> usize {
-        15
+        CONVERSATION_KEYS.len()
     }
 
     fn write_fields(&self, sink: &mut dyn FieldSink) {
-        sink.field("id", self.id.to_out());
-        sink.field(
-            "conversation_type",
-            Out::I32(self.conversation_type.as_i32()),
+        msgjson::write_each(
+            sink,
+            CONVERSATION_KEYS,
+            &[
+                &self.id,
+                &self.conversation_type.as_i32(),
+                &self.user_id,
+                &self.group_id,
+                &self.recv_msg_opt,
+                &self.is_pinned,
+                &self.is_private_chat,
+                &self.burn_duration,
+                &self.group_at_type,
+                &self.attached_info,
+                &self.ex,
+                &self.min_seq,
+                &self.max_seq,
+                &self.has_read_seq,
+                &self.latest_message,
+            ],
         );
-        sink.field("user_id", Out::Str(&self.user_id));
-        sink.field("group_id", Out::Str(&self.group_id));
-        sink.field("recv_msg_opt", Out::I32(self.recv_msg_opt));
-        sink.field("is_pinned", Out::Bool(self.is_pinned));
-        sink.field("is_private_chat", Out::Bool(self.is_private_chat));
-        sink.field("burn_duration", Out::I32(self.burn_duration));
-        sink.field("group_at_type", Out::I32(self.group_at_type));
-        sink.field("attached_info", Out::Str(&self.attached_info));
-        sink.field("ex", Out::Str(&self.ex));
-        sink.field("min_seq", self.min_seq.to_out());
-        sink.field("max_seq", self.max_seq.to_out());
-        sink.field("has_read_seq", self.has_read_seq.to_out());
-        sink.field("latest_message", self.latest_message.to_out());
     }
 }
 
 impl FromJson for Conversation {
     fn from_json(value: Json) -> Result<Self, JsonError> {
-        let mut f = members(value)?;
-        Ok(Conversation {
-            id: f.take("id")?,
-            conversation_type: wire(&mut f, "conversation_type", SessionType::try_from)?,
-            user_id: f.take("user_id")?,
-            group_id: f.take("group_id")?,
-            recv_msg_opt: f.take("recv_msg_opt")?,
-            is_pinned: f.take("is_pinned")?,
-            is_private_chat: f.take("is_private_chat")?,
-            burn_duration: f.take("burn_duration")?,
-            group_at_type: f.take("group_at_type")?,
-            attached_info: f.take("attached_info")?,
-            ex: f.take("ex")?,
-            min_seq: f.take("min_seq")?,
-            max_seq: f.take("max_seq")?,
-            has_read_seq: f.take("has_read_seq")?,
-            latest_message: f.take("latest_message")?,
-        })
+        // Every field is overwritten below (or the read fails).
+        let mut m = Conversation {
+            id: ConversationId(String::new()),
+            conversation_type: SessionType::Single,
+            user_id: String::new(),
+            group_id: String::new(),
+            recv_msg_opt: 0,
+            is_pinned: false,
+            is_private_chat: false,
+            burn_duration: 0,
+            group_at_type: 0,
+            attached_info: String::new(),
+            ex: String::new(),
+            min_seq: Seq(0),
+            max_seq: Seq(0),
+            has_read_seq: Seq(0),
+            latest_message: None,
+        };
+        msgjson::read_struct(
+            value,
+            CONVERSATION_KEYS,
+            &mut [
+                &mut m.id,
+                &mut With {
+                    slot: &mut m.conversation_type,
+                    read: session_type,
+                },
+                &mut m.user_id,
+                &mut m.group_id,
+                &mut m.recv_msg_opt,
+                &mut m.is_pinned,
+                &mut m.is_private_chat,
+                &mut m.burn_duration,
+                &mut m.group_at_type,
+                &mut m.attached_info,
+                &mut m.ex,
+                &mut m.min_seq,
+                &mut m.max_seq,
+                &mut m.has_read_seq,
+                &mut m.latest_message,
+            ],
+        )?;
+        Ok(m)
     }
 }
 
+/// The keys of [`User`], in declaration order.
+const USER_KEYS: &[&str] = &[
+    "user_id",
+    "nickname",
+    "face_url",
+    "ex",
+    "create_time",
+    "app_manager_level",
+    "global_recv_msg_opt",
+];
+
 impl WriteFields for User {
     fn field_count(&self) -> usize {
-        7
+        USER_KEYS.len()
     }
 
     fn write_fields(&self, sink: &mut dyn FieldSink) {
-        sink.field("user_id", Out::Str(&self.user_id));
-        sink.field("nickname", Out::Str(&self.nickname));
-        sink.field("face_url", Out::Str(&self.face_url));
-        sink.field("ex", Out::Str(&self.ex));
-        sink.field("create_time", Out::I64(self.create_time));
-        sink.field("app_manager_level", Out::I32(self.app_manager_level));
-        sink.field("global_recv_msg_opt", Out::I32(self.global_recv_msg_opt));
+        msgjson::write_each(
+            sink,
+            USER_KEYS,
+            &[
+                &self.user_id,
+                &self.nickname,
+                &self.face_url,
+                &self.ex,
+                &self.create_time,
+                &self.app_manager_level,
+                &self.global_recv_msg_opt,
+            ],
+        );
     }
 }
 
 impl FromJson for User {
     fn from_json(value: Json) -> Result<Self, JsonError> {
-        let mut f = members(value)?;
-        Ok(User {
-            user_id: f.take("user_id")?,
-            nickname: f.take("nickname")?,
-            face_url: f.take("face_url")?,
-            ex: f.take("ex")?,
-            create_time: f.take("create_time")?,
-            app_manager_level: f.take("app_manager_level")?,
-            global_recv_msg_opt: f.take("global_recv_msg_opt")?,
-        })
+        // Every field is overwritten below (or the read fails).
+        let mut m = User::default();
+        msgjson::read_struct(
+            value,
+            USER_KEYS,
+            &mut [
+                &mut m.user_id,
+                &mut m.nickname,
+                &mut m.face_url,
+                &mut m.ex,
+                &mut m.create_time,
+                &mut m.app_manager_level,
+                &mut m.global_recv_msg_opt,
+            ],
+        )?;
+        Ok(m)
     }
 }
 
+/// The keys of [`Friend`], in declaration order.
+const FRIEND_KEYS: &[&str] = &[
+    "owner_user_id",
+    "user",
+    "remark",
+    "create_time",
+    "add_source",
+    "operator_user_id",
+    "ex",
+    "is_pinned",
+];
+
 impl WriteFields for Friend {
     fn field_count(&self) -> usize {
-        8
+        FRIEND_KEYS.len()
     }
 
     fn write_fields(&self, sink: &mut dyn FieldSink) {
-        sink.field("owner_user_id", Out::Str(&self.owner_user_id));
-        sink.field("user", self.user.to_out());
-        sink.field("remark", Out::Str(&self.remark));
-        sink.field("create_time", Out::I64(self.create_time));
-        sink.field("add_source", Out::I32(self.add_source));
-        sink.field("operator_user_id", Out::Str(&self.operator_user_id));
-        sink.field("ex", Out::Str(&self.ex));
-        sink.field("is_pinned", Out::Bool(self.is_pinned));
+        msgjson::write_each(
+            sink,
+            FRIEND_KEYS,
+            &[
+                &self.owner_user_id,
+                &self.user,
+                &self.remark,
+                &self.create_time,
+                &self.add_source,
+                &self.operator_user_id,
+                &self.ex,
+                &self.is_pinned,
+            ],
+        );
     }
 }
 
 impl FromJson for Friend {
     fn from_json(value: Json) -> Result<Self, JsonError> {
-        let mut f = members(value)?;
-        Ok(Friend {
-            owner_user_id: f.take("owner_user_id")?,
-            user: f.take("user")?,
-            remark: f.take("remark")?,
-            create_time: f.take("create_time")?,
-            add_source: f.take("add_source")?,
-            operator_user_id: f.take("operator_user_id")?,
-            ex: f.take("ex")?,
-            is_pinned: f.take("is_pinned")?,
-        })
+        // Every field is overwritten below (or the read fails).
+        let mut m = Friend::default();
+        msgjson::read_struct(
+            value,
+            FRIEND_KEYS,
+            &mut [
+                &mut m.owner_user_id,
+                &mut m.user,
+                &mut m.remark,
+                &mut m.create_time,
+                &mut m.add_source,
+                &mut m.operator_user_id,
+                &mut m.ex,
+                &mut m.is_pinned,
+            ],
+        )?;
+        Ok(m)
     }
 }
 
+/// The keys of [`Announcement`], in declaration order.
+const ANNOUNCEMENT_KEYS: &[&str] = &["text", "editor_user_id", "updated_at"];
+
 impl WriteFields for Announcement {
     fn field_count(&self) -> usize {
-        3
+        ANNOUNCEMENT_KEYS.len()
     }
 
     fn write_fields(&self, sink: &mut dyn FieldSink) {
-        sink.field("text", Out::Str(&self.text));
-        sink.field("editor_user_id", Out::Str(&self.editor_user_id));
-        sink.field("updated_at", Out::I64(self.updated_at));
+        msgjson::write_each(
+            sink,
+            ANNOUNCEMENT_KEYS,
+            &[&self.text, &self.editor_user_id, &self.updated_at],
+        );
     }
 }
 
 impl FromJson for Announcement {
     fn from_json(value: Json) -> Result<Self, JsonError> {
-        let mut f = members(value)?;
-        Ok(Announcement {
-            text: f.take("text")?,
-            editor_user_id: f.take("editor_user_id")?,
-            updated_at: f.take("updated_at")?,
-        })
+        // Every field is overwritten below (or the read fails).
+        let mut m = Announcement::default();
+        msgjson::read_struct(
+            value,
+            ANNOUNCEMENT_KEYS,
+            &mut [&mut m.text, &mut m.editor_user_id, &mut m.updated_at],
+        )?;
+        Ok(m)
     }
 }
 
+/// The keys of [`Group`], in declaration order.
+const GROUP_KEYS: &[&str] = &[
+    "group_id",
+    "name",
+    "announcement",
+    "introduction",
+    "face_url",
+    "owner_user_id",
+    "creator_user_id",
+    "create_time",
+    "member_count",
+    "ex",
+    "status",
+    "group_type",
+    "need_verification",
+    "look_member_info",
+    "apply_member_friend",
+    "history_for_new_members",
+];
+
 impl WriteFields for Group {
     fn field_count(&self) -> usize {
-        16
+        GROUP_KEYS.len()
     }
 
     fn write_fields(&self, sink: &mut dyn FieldSink) {
-        sink.field("group_id", Out::Str(&self.group_id));
-        sink.field("name", Out::Str(&self.name));
-        sink.field("announcement", self.announcement.to_out());
-        sink.field("introduction", Out::Str(&self.introduction));
-        sink.field("face_url", Out::Str(&self.face_url));
-        sink.field("owner_user_id", Out::Str(&self.owner_user_id));
-        sink.field("creator_user_id", Out::Str(&self.creator_user_id));
-        sink.field("create_time", Out::I64(self.create_time));
-        sink.field("member_count", Out::U32(self.member_count));
-        sink.field("ex", Out::Str(&self.ex));
-        sink.field("status", Out::I32(self.status));
-        sink.field("group_type", Out::I32(self.group_type));
-        sink.field("need_verification", Out::I32(self.need_verification));
-        sink.field("look_member_info", Out::I32(self.look_member_info.as_i32()));
-        sink.field(
-            "apply_member_friend",
-            Out::I32(self.apply_member_friend.as_i32()),
-        );
-        sink.field(
-            "history_for_new_members",
-            self.history_for_new_members.to_out(),
+        msgjson::write_each(
+            sink,
+            GROUP_KEYS,
+            &[
+                &self.group_id,
+                &self.name,
+                &self.announcement,
+                &self.introduction,
+                &self.face_url,
+                &self.owner_user_id,
+                &self.creator_user_id,
+                &self.create_time,
+                &self.member_count,
+                &self.ex,
+                &self.status,
+                &self.group_type,
+                &self.need_verification,
+                &self.look_member_info.as_i32(),
+                &self.apply_member_friend.as_i32(),
+                &self.history_for_new_members,
+            ],
         );
     }
 }
 
 impl FromJson for Group {
     fn from_json(value: Json) -> Result<Self, JsonError> {
-        let mut f = members(value)?;
-        Ok(Group {
-            group_id: f.take("group_id")?,
-            name: f.take("name")?,
-            announcement: f.take("announcement")?,
-            introduction: f.take("introduction")?,
-            face_url: f.take("face_url")?,
-            owner_user_id: f.take("owner_user_id")?,
-            creator_user_id: f.take("creator_user_id")?,
-            create_time: f.take("create_time")?,
-            member_count: f.take("member_count")?,
-            ex: f.take("ex")?,
-            status: f.take("status")?,
-            group_type: f.take("group_type")?,
-            need_verification: f.take("need_verification")?,
-            look_member_info: wire(&mut f, "look_member_info", AllowType::try_from)?,
-            apply_member_friend: wire(&mut f, "apply_member_friend", AllowType::try_from)?,
-            history_for_new_members: f.take("history_for_new_members")?,
-        })
+        // Every field is overwritten below (or the read fails).
+        let mut m = Group {
+            group_id: String::new(),
+            name: String::new(),
+            announcement: Announcement::default(),
+            introduction: String::new(),
+            face_url: String::new(),
+            owner_user_id: String::new(),
+            creator_user_id: String::new(),
+            create_time: 0,
+            member_count: 0,
+            ex: String::new(),
+            status: 0,
+            group_type: 0,
+            need_verification: 0,
+            look_member_info: AllowType::Allowed,
+            apply_member_friend: AllowType::Allowed,
+            history_for_new_members: None,
+        };
+        msgjson::read_struct(
+            value,
+            GROUP_KEYS,
+            &mut [
+                &mut m.group_id,
+                &mut m.name,
+                &mut m.announcement,
+                &mut m.introduction,
+                &mut m.face_url,
+                &mut m.owner_user_id,
+                &mut m.creator_user_id,
+                &mut m.create_time,
+                &mut m.member_count,
+                &mut m.ex,
+                &mut m.status,
+                &mut m.group_type,
+                &mut m.need_verification,
+                &mut With {
+                    slot: &mut m.look_member_info,
+                    read: allow_type,
+                },
+                &mut With {
+                    slot: &mut m.apply_member_friend,
+                    read: allow_type,
+                },
+                &mut m.history_for_new_members,
+            ],
+        )?;
+        Ok(m)
     }
 }
 
+/// The keys of [`Member`], in declaration order.
+const MEMBER_KEYS: &[&str] = &[
+    "group_id",
+    "user_id",
+    "role_level",
+    "join_time",
+    "nickname",
+    "face_url",
+    "app_manager_level",
+    "join_source",
+    "operator_user_id",
+    "inviter_user_id",
+    "ex",
+    "mute_end_time",
+];
+
 impl WriteFields for Member {
     fn field_count(&self) -> usize {
-        12
+        MEMBER_KEYS.len()
     }
 
     fn write_fields(&self, sink: &mut dyn FieldSink) {
-        sink.field("group_id", Out::Str(&self.group_id));
-        sink.field("user_id", Out::Str(&self.user_id));
-        sink.field("role_level", Out::I32(self.role_level));
-        sink.field("join_time", Out::I64(self.join_time));
-        sink.field("nickname", Out::Str(&self.nickname));
-        sink.field("face_url", Out::Str(&self.face_url));
-        sink.field("app_manager_level", Out::I32(self.app_manager_level));
-        sink.field("join_source", Out::I32(self.join_source));
-        sink.field("operator_user_id", Out::Str(&self.operator_user_id));
-        sink.field("inviter_user_id", Out::Str(&self.inviter_user_id));
-        sink.field("ex", Out::Str(&self.ex));
-        sink.field("mute_end_time", Out::I64(self.mute_end_time));
+        msgjson::write_each(
+            sink,
+            MEMBER_KEYS,
+            &[
+                &self.group_id,
+                &self.user_id,
+                &self.role_level,
+                &self.join_time,
+                &self.nickname,
+                &self.face_url,
+                &self.app_manager_level,
+                &self.join_source,
+                &self.operator_user_id,
+                &self.inviter_user_id,
+                &self.ex,
+                &self.mute_end_time,
+            ],
+        );
     }
 }
 
 impl FromJson for Member {
     fn from_json(value: Json) -> Result<Self, JsonError> {
-        let mut f = members(value)?;
-        Ok(Member {
-            group_id: f.take("group_id")?,
-            user_id: f.take("user_id")?,
-            role_level: f.take("role_level")?,
-            join_time: f.take("join_time")?,
-            nickname: f.take("nickname")?,
-            face_url: f.take("face_url")?,
-            app_manager_level: f.take("app_manager_level")?,
-            join_source: f.take("join_source")?,
-            operator_user_id: f.take("operator_user_id")?,
-            inviter_user_id: f.take("inviter_user_id")?,
-            ex: f.take("ex")?,
-            mute_end_time: f.take("mute_end_time")?,
-        })
+        // Every field is overwritten below (or the read fails).
+        let mut m = Member::default();
+        msgjson::read_struct(
+            value,
+            MEMBER_KEYS,
+            &mut [
+                &mut m.group_id,
+                &mut m.user_id,
+                &mut m.role_level,
+                &mut m.join_time,
+                &mut m.nickname,
+                &mut m.face_url,
+                &mut m.app_manager_level,
+                &mut m.join_source,
+                &mut m.operator_user_id,
+                &mut m.inviter_user_id,
+                &mut m.ex,
+                &mut m.mute_end_time,
+            ],
+        )?;
+        Ok(m)
     }
 }
 
