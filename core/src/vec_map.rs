@@ -153,45 +153,31 @@ impl<K, V> VecMap<K, V> {
     }
 
     /// Sets every pair of `items`, in order (a later pair for the same key wins), as repeated
-    /// [`VecMap::insert`] calls would, in O((n + m) log m) for m new pairs.
+    /// [`VecMap::insert`] calls would, with one stable sort of the indices of the old entries
+    /// (already one sorted run) and the new pairs.
     pub fn extend(&mut self, items: impl IntoIterator<Item = (K, V)>)
     where
         K: Ord,
     {
         let start = self.entries.len();
         self.entries.extend(items);
-        let added = self.entries.len() - start;
-        if added <= SMALL_BATCH {
-            let tail = self.entries.split_off(start);
-            for (key, value) in tail {
-                self.insert(key, value);
-            }
+        if self.entries.len() == start {
             return;
         }
+        // Old entries come first and the sort is stable, so among equal keys the old entry
+        // leads and then the batch in order; the last of each run wins.
         let order = {
-            let fresh = &self.entries[start..];
-            crate::sort::stable_order(added, &|a, b| fresh[a].0.cmp(&fresh[b].0))
+            let entries = &self.entries;
+            crate::sort::stable_order(entries.len(), &|a, b| entries[a].0.cmp(&entries[b].0))
         };
-        let mut fresh: Vec<Option<(K, V)>> = self.entries.drain(start..).map(Some).collect();
-        let old = std::mem::take(&mut self.entries);
-        let mut merged: Vec<(K, V)> = Vec::with_capacity(old.len() + added);
-        let mut old = old.into_iter().peekable();
-        for index in order {
-            let Some((key, value)) = fresh[index].take() else {
-                continue;
-            };
-            while let Some(entry) = old.next_if(|(k, _)| *k < key) {
-                merged.push(entry);
+        crate::sort::reorder(&mut self.entries, order);
+        self.entries.dedup_by(|later, kept| {
+            let same = later.0 == kept.0;
+            if same {
+                std::mem::swap(&mut later.1, &mut kept.1);
             }
-            old.next_if(|(k, _)| *k == key);
-            match merged.last_mut() {
-                // The same key earlier in the batch: the later pair wins.
-                Some(last) if last.0 == key => last.1 = value,
-                _ => merged.push((key, value)),
-            }
-        }
-        merged.extend(old);
-        self.entries = merged;
+            same
+        });
     }
 
     /// Adds `V::default()` under each of `keys` that has no value yet, in one merge pass when
@@ -244,9 +230,6 @@ impl<K, V> VecMap<K, V> {
         &mut self.entries[i].1
     }
 }
-
-/// Up to this many new pairs, [`VecMap::extend`] inserts them one by one.
-const SMALL_BATCH: usize = 16;
 
 /// `map[key]`: the value under `key`; panics when there is none, as `BTreeMap` does.
 impl<K, V, Q> std::ops::Index<&Q> for VecMap<K, V>
