@@ -180,38 +180,32 @@ impl<K, V> VecMap<K, V> {
         });
     }
 
-    /// Adds `V::default()` under each of `keys` that has no value yet, in one merge pass when
-    /// the keys come in ascending order (O(n + m) moves for m new keys, where inserting them one
-    /// by one moves up to n entries each); a key out of order is inserted on its own.
+    /// Adds `V::default()` under each of `keys` that has no value yet, with one stable sort of
+    /// the indices of the old entries (already one sorted run) and the new keys.
     pub fn add_defaults(&mut self, keys: impl IntoIterator<Item = K>)
     where
         K: Ord,
         V: Default,
     {
-        let mut fresh: Vec<K> = Vec::new();
+        let start = self.entries.len();
         for key in keys {
-            if fresh.last().is_some_and(|last| *last >= key) {
-                if fresh.binary_search(&key).is_err() {
-                    self.get_or_default(key);
-                }
-            } else if self.search(&key).is_err() {
-                fresh.push(key);
+            if self.entries[..start]
+                .binary_search_by(|(k, _)| k.cmp(&key))
+                .is_err()
+            {
+                self.entries.push((key, V::default()));
             }
         }
-        if fresh.is_empty() {
+        if self.entries.len() == start {
             return;
         }
-        let old = std::mem::take(&mut self.entries);
-        let mut merged = Vec::with_capacity(old.len() + fresh.len());
-        let mut fresh = fresh.into_iter().peekable();
-        for entry in old {
-            while let Some(key) = fresh.next_if(|key| *key < entry.0) {
-                merged.push((key, V::default()));
-            }
-            merged.push(entry);
-        }
-        merged.extend(fresh.map(|key| (key, V::default())));
-        self.entries = merged;
+        let order = {
+            let entries = &self.entries;
+            crate::sort::stable_order(entries.len(), &|a, b| entries[a].0.cmp(&entries[b].0))
+        };
+        crate::sort::reorder(&mut self.entries, order);
+        // A key given twice: both copies hold the default.
+        self.entries.dedup_by(|later, kept| later.0 == kept.0);
     }
 
     /// The value under `key`, inserting `V::default()` first when there is none.
