@@ -344,7 +344,47 @@ impl Changes {
 
     /// Whether the batch changes nothing.
     pub fn is_empty(&self) -> bool {
-        self == &Changes::default()
+        // Every field named, so a new one cannot be forgotten here.
+        let Changes {
+            messages,
+            conversations,
+            conversation_deletes,
+            sync_states,
+            gaps_opened,
+            gaps_closed,
+            users,
+            clear_friends,
+            friends,
+            friend_deletes,
+            clear_groups,
+            groups,
+            group_deletes,
+            clear_members_of,
+            members,
+            member_deletes,
+            outbox,
+            versions,
+            message_rewrites,
+        } = self;
+        !clear_friends
+            && !clear_groups
+            && messages.is_empty()
+            && conversations.is_empty()
+            && conversation_deletes.is_empty()
+            && sync_states.is_empty()
+            && gaps_opened.is_empty()
+            && gaps_closed.is_empty()
+            && users.is_empty()
+            && friends.is_empty()
+            && friend_deletes.is_empty()
+            && groups.is_empty()
+            && group_deletes.is_empty()
+            && clear_members_of.is_empty()
+            && members.is_empty()
+            && member_deletes.is_empty()
+            && outbox.is_empty()
+            && versions.is_empty()
+            && message_rewrites.is_empty()
     }
 
     /// Adds a message upsert.
