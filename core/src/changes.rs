@@ -470,6 +470,36 @@ mod tests {
     }
 
     #[test]
+    fn a_batch_with_any_change_is_not_empty() {
+        assert!(Changes::default().is_empty());
+        let changed = [
+            Changes {
+                clear_friends: true,
+                ..Changes::default()
+            },
+            Changes {
+                clear_groups: true,
+                ..Changes::default()
+            },
+            Changes {
+                friend_deletes: vec!["u1".to_owned()],
+                ..Changes::default()
+            },
+            Changes {
+                clear_members_of: vec!["g1".to_owned()],
+                ..Changes::default()
+            },
+            Changes::default().sync_state(
+                ConversationId::parse("si_a_b".to_owned()).expect("valid id"),
+                SyncState::from_known(Seq(1), known(&[1])),
+            ),
+        ];
+        for changes in changed {
+            assert!(!changes.is_empty());
+        }
+    }
+
+    #[test]
     fn cursor_follows_the_run_from_the_floor() {
         let state = SyncState::from_known(Seq(1), known(&[1, 2, 3, 7]));
         assert_eq!(state.cursor, Seq(3));
