@@ -363,6 +363,7 @@ async fn first_missing(
 }
 
 /// Applies a checked batch.
+#[allow(clippy::vec_init_then_push)] // see the entity upserts
 async fn apply(scope: &Scope, changes: &Changes, lookup: Lookup) -> Result<(), StoreError> {
     let mut step = Step::new("deleting");
 
@@ -401,16 +402,17 @@ async fn apply(scope: &Scope, changes: &Changes, lookup: Lookup) -> Result<(), S
     if !changes.messages.is_empty() {
         write_messages(&mut step, scope.get(MESSAGES)?, &changes.messages, lookup).await?;
     }
-    let entities = [
-        (
-            CONVERSATIONS,
-            entity_records(&changes.conversations, "a conversation")?,
-        ),
-        (USERS, entity_records(&changes.users, "a user")?),
-        (FRIENDS, entity_records(&changes.friends, "a friend")?),
-        (GROUPS, entity_records(&changes.groups, "a group")?),
-        (MEMBERS, entity_records(&changes.members, "a member")?),
-    ];
+    // All converted before any is put. Pushed one by one, so that a failed conversion drops
+    // one list rather than each converted part on its own.
+    let mut entities = Vec::with_capacity(5);
+    entities.push((
+        CONVERSATIONS,
+        entity_records(&changes.conversations, "a conversation")?,
+    ));
+    entities.push((USERS, entity_records(&changes.users, "a user")?));
+    entities.push((FRIENDS, entity_records(&changes.friends, "a friend")?));
+    entities.push((GROUPS, entity_records(&changes.groups, "a group")?));
+    entities.push((MEMBERS, entity_records(&changes.members, "a member")?));
     for (name, records) in &entities {
         if !records.is_empty() {
             step.put_all(scope.get(name)?, records)?;
