@@ -173,10 +173,13 @@ fn touched(changes: &Changes) -> Vec<&'static str> {
         (OUTBOX, !c.outbox.is_empty()),
         (VERSIONS, !c.versions.is_empty()),
     ];
-    uses.into_iter()
-        .filter(|(_, used)| *used)
-        .map(|(name, _)| name)
-        .collect()
+    let mut names = Vec::with_capacity(uses.len());
+    for (name, used) in uses {
+        if used {
+            names.push(name);
+        }
+    }
+    names
 }
 
 /// How a batch finds where its messages' clientMsgIDs are stored.
@@ -252,11 +255,12 @@ async fn check(scope: &Scope, changes: &Changes) -> Result<Result<(), ChangesErr
     let deleted = &changes.conversation_deletes;
 
     // The stored states of the surviving conversations, read together.
-    let surviving: Vec<&ConversationId> = changes
-        .sync_states
-        .keys()
-        .filter(|id| !deleted.contains(id))
-        .collect();
+    let mut surviving: Vec<&ConversationId> = Vec::new();
+    for id in changes.sync_states.keys() {
+        if !deleted.contains(id) {
+            surviving.push(id);
+        }
+    }
     let read = backend("reading sync states");
     let mut stored = Vec::with_capacity(surviving.len());
     for id in &surviving {
@@ -277,12 +281,12 @@ async fn check(scope: &Scope, changes: &Changes) -> Result<Result<(), ChangesErr
             .find(|(id, _)| *id == conversation_id)
             .map(|(_, s)| &s.known);
         // The seqs of the batch's messages in this conversation, ascending.
-        let mut arriving: Vec<u64> = changes
-            .messages
-            .iter()
-            .filter(|m| m.seq != Seq::ZERO && m.conversation_id == *conversation_id)
-            .map(|m| m.seq.get())
-            .collect();
+        let mut arriving: Vec<u64> = Vec::new();
+        for m in &changes.messages {
+            if m.seq != Seq::ZERO && m.conversation_id == *conversation_id {
+                arriving.push(m.seq.get());
+            }
+        }
         chorus_core::sort::sort_by(&mut arriving, &|a, b| a.cmp(b));
         arriving.dedup();
         for range in state.known.ranges() {
