@@ -23,7 +23,11 @@ pub fn text(value: &str) -> Json {
 
 /// A list of strings.
 pub fn texts(values: &[String]) -> Json {
-    Json::List(values.iter().map(|v| text(v)).collect())
+    let mut list = Vec::with_capacity(values.len());
+    for value in values {
+        list.push(text(value));
+    }
+    Json::List(list)
 }
 
 /// An integer value.

@@ -241,10 +241,13 @@ pub async fn delete(name: &str) -> Result<()> {
 
 /// The strings of a `DOMStringList`, in order.
 fn strings(list: &JsValue) -> Vec<String> {
-    Array::from(list)
-        .iter()
-        .filter_map(|name| name.as_string())
-        .collect()
+    let mut strings = Vec::new();
+    for name in Array::from(list).iter() {
+        if let Some(name) = name.as_string() {
+            strings.push(name);
+        }
+    }
+    strings
 }
 
 impl Database {

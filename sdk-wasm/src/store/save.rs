@@ -321,11 +321,11 @@ fn runs_without(arriving: &[u64], part: SeqRange) -> Vec<(Seq, Seq)> {
     // The first seq not yet covered; `None` once the end of the part is covered.
     let mut next = Some(part.start);
     let first = arriving.partition_point(|&seq| seq < part.start.get());
-    let inside = arriving[first..]
-        .iter()
-        .map(|&seq| Seq(seq))
-        .take_while(|&seq| seq <= part.end);
-    for seq in inside {
+    for &seq in &arriving[first..] {
+        let seq = Seq(seq);
+        if seq > part.end {
+            break;
+        }
         if let Some(from) = next {
             if seq > from {
                 runs.push((from, seq.prev()));
