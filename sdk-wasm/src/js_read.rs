@@ -110,23 +110,23 @@ pub fn uint64(value: &JsValue, name: &'static str) -> Result<u64, ReadError> {
     integer(value, name, 0.0, MAX_SAFE).map(|n| n as u64)
 }
 
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    /// `Array.from(value)`: the items of an iterable, or the exception iterating it threw.
+    #[wasm_bindgen(catch, js_namespace = Array, js_name = from)]
+    fn array_from(value: &JsValue) -> Result<Array, JsValue>;
+}
+
 /// The elements of an array or of another iterable object.
 pub fn list(value: &JsValue, name: &'static str) -> Result<Vec<JsValue>, ReadError> {
-    let invalid = ReadError::Invalid(name, "a list");
-    if Array::is_array(value) {
-        return Ok(Array::from(value).to_vec());
+    let iterable = Array::is_array(value)
+        || (value.is_object()
+            && Reflect::get(value, &js_sys::Symbol::iterator())
+                .is_ok_and(|iterate| iterate.is_function()));
+    match iterable.then(|| array_from(value)) {
+        Some(Ok(items)) => Ok(items.to_vec()),
+        _ => Err(ReadError::Invalid(name, "a list")),
     }
-    if !value.is_object() {
-        return Err(invalid);
-    }
-    let Ok(Some(iter)) = js_sys::try_iter(value) else {
-        return Err(invalid);
-    };
-    let mut items = Vec::new();
-    for item in iter {
-        items.push(item.map_err(|_| invalid.clone())?);
-    }
-    Ok(items)
 }
 
 /// A list of strings.

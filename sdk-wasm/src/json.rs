@@ -6,9 +6,14 @@ use chorus_proto::msgjson::{Json, Out, ToJson};
 
 /// An object with `members`, keys in byte order (the order `serde_json::Value` keeps them in,
 /// so request bodies keep the text they always had).
-pub fn object(mut members: Vec<(&str, Json)>) -> Json {
-    chorus_core::sort::sort_by(&mut members, &|a, b| a.0.cmp(b.0));
-    chorus_proto::msgjson::object(members)
+/// Members with equal keys keep their order.
+pub fn object(members: Vec<(&str, Json)>) -> Json {
+    let mut sorted: Vec<(String, Json)> = Vec::with_capacity(members.len());
+    for (key, value) in members {
+        let at = sorted.partition_point(|(k, _)| k.as_str() <= key);
+        sorted.insert(at, (key.to_owned(), value));
+    }
+    Json::Obj(sorted)
 }
 
 /// A string value.
@@ -18,7 +23,11 @@ pub fn text(value: &str) -> Json {
 
 /// A list of strings.
 pub fn texts(values: &[String]) -> Json {
-    Json::List(values.iter().map(|v| text(v)).collect())
+    let mut list = Vec::with_capacity(values.len());
+    for value in values {
+        list.push(text(value));
+    }
+    Json::List(list)
 }
 
 /// An integer value.

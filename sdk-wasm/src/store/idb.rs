@@ -241,10 +241,13 @@ pub async fn delete(name: &str) -> Result<()> {
 
 /// The strings of a `DOMStringList`, in order.
 fn strings(list: &JsValue) -> Vec<String> {
-    Array::from(list)
-        .iter()
-        .filter_map(|name| name.as_string())
-        .collect()
+    let mut strings = Vec::new();
+    for name in Array::from(list).iter() {
+        if let Some(name) = name.as_string() {
+            strings.push(name);
+        }
+    }
+    strings
 }
 
 impl Database {
@@ -333,10 +336,13 @@ fn options(fields: &[(&str, JsValue)]) -> std::result::Result<Object, JsValue> {
 
 /// Brings the database being upgraded to the schema of the migrations up to `version`.
 fn apply_schema(db: &Database, tx: &Transaction, version: u32) -> std::result::Result<(), JsValue> {
-    let migrations = || MIGRATIONS.iter().filter(move |m| m.version <= version);
     let existing = db.store_names();
     let mut declared: Vec<&str> = Vec::new();
-    for def in migrations().flat_map(|m| m.stores) {
+    for def in MIGRATIONS
+        .iter()
+        .filter(|m| m.version <= version)
+        .flat_map(|m| m.stores)
+    {
         if declared.contains(&def.name) {
             continue;
         }
@@ -344,36 +350,38 @@ fn apply_schema(db: &Database, tx: &Transaction, version: u32) -> std::result::R
         let store = if existing.iter().any(|name| name == def.name) {
             tx.raw_object_store(def.name)?
         } else {
-            let fields: Vec<_> = key_path(def.key)
-                .map(|path| ("keyPath", path))
-                .into_iter()
-                .collect();
-            db.create_object_store(def.name, &options(&fields)?)?
+            let params = match key_path(def.key) {
+                Some(path) => options(&[("keyPath", path)])?,
+                None => options(&[])?,
+            };
+            db.create_object_store(def.name, &params)?
         };
         let mut indexes: Vec<&str> = Vec::new();
-        for index in migrations()
-            .flat_map(|m| m.indexes)
-            .filter(|index| index.store == def.name)
-        {
-            // An index always has a key path; out-of-line is not an index key.
-            let Some(path) = key_path(index.key) else {
+        for migration in MIGRATIONS {
+            if migration.version > version {
                 continue;
-            };
-            indexes.push(index.name);
-            if let Ok(found) = store.raw_index(index.name) {
-                let same = describe(&found.key_path()) == describe(&path)
-                    && found.unique() == index.unique
-                    && !found.multi_entry();
-                if same {
-                    continue;
-                }
-                store.delete_index(index.name)?;
             }
-            let params = options(&[
-                ("unique", JsValue::from_bool(index.unique)),
-                ("multiEntry", JsValue::FALSE),
-            ])?;
-            store.create_index(index.name, &path, &params)?;
+            for index in migration.indexes {
+                // An index always has a key path; out-of-line is not an index key.
+                let Some(path) = key_path(index.key).filter(|_| index.store == def.name) else {
+                    continue;
+                };
+                indexes.push(index.name);
+                if let Ok(found) = store.raw_index(index.name) {
+                    let same = describe(&found.key_path()) == describe(&path)
+                        && found.unique() == index.unique
+                        && !found.multi_entry();
+                    if same {
+                        continue;
+                    }
+                    store.delete_index(index.name)?;
+                }
+                let params = options(&[
+                    ("unique", JsValue::from_bool(index.unique)),
+                    ("multiEntry", JsValue::FALSE),
+                ])?;
+                store.create_index(index.name, &path, &params)?;
+            }
         }
         for name in strings(&store.index_names()) {
             if !indexes.contains(&name.as_str()) {

@@ -24,15 +24,15 @@ use chorus_core::changes::{Changes, OutboxEntry, SyncState, VersionKind, Version
 use chorus_core::model::{Conversation, ConversationId, Friend, Group, Member, Message, Seq, User};
 use chorus_core::store::{Direction, Store, StoreError};
 use chorus_core::VecMap;
-use chorus_proto::msgjson::{FromJson, ToJson};
+use chorus_proto::msgjson::{FromJson, Json, ToJson};
 use js_sys::Array;
 use wasm_bindgen::JsValue;
 
 use crate::error::SdkError;
 use idb::{request, Database};
 use record::{
-    backend, entity_from_js, entity_json, entity_to_js, marker_from_js, messages_from_js,
-    outbox_from_js, prefix_range, seq_range, sync_state_from_js, version_key,
+    backend, entities_from_json, entity_from_json, entity_json, entity_to_js, marker_from_js,
+    messages_from_js, outbox_from_js, prefix_range, seq_range, sync_state_from_js, version_key,
 };
 pub use schema::{
     CONVERSATIONS, CURSORS, FRIENDS, GROUPS, MEMBERS, MESSAGES, META, OUTBOX, SCHEMA_VERSION,
@@ -171,15 +171,17 @@ impl IdbStore {
         Ok(values(result))
     }
 
-    /// The entity under `key` in `store` (see [`entity_from_js`]).
-    async fn get<T: FromJson>(
+    /// The JSON tree of the entity under `key` in `store` (see [`entity_json`]).
+    async fn get_json(
         &self,
         store: &'static str,
         key: JsValue,
         what: &str,
-    ) -> Result<Option<T>, StoreError> {
-        let found = self.get_record(store, key).await?;
-        found.map(|value| entity_from_js(value, what)).transpose()
+    ) -> Result<Option<Json>, StoreError> {
+        match self.get_record(store, key).await? {
+            Some(value) => Ok(Some(entity_json(&value, what)?)),
+            None => Ok(None),
+        }
     }
 
     /// The committed sync state of one conversation, if any: one record, where
@@ -193,18 +195,19 @@ impl IdbStore {
         found.map(sync_state_from_js).transpose()
     }
 
-    /// Every entity in `store` within `range` (everything when `undefined`), in key order.
-    async fn get_all<T: FromJson>(
+    /// The JSON trees of every entity in `store` within `range` (everything when `undefined`),
+    /// in key order.
+    async fn get_all_json(
         &self,
         store: &'static str,
         range: JsValue,
         what: &str,
-    ) -> Result<Vec<T>, StoreError> {
-        let mut entities = Vec::new();
+    ) -> Result<Vec<Json>, StoreError> {
+        let mut trees = Vec::new();
         for value in self.get_records(store, range).await? {
-            entities.push(entity_from_js(value, what)?);
+            trees.push(entity_json(&value, what)?);
         }
-        Ok(entities)
+        Ok(trees)
     }
 }
 
@@ -337,8 +340,10 @@ impl Store for IdbStore {
     }
 
     async fn conversations(&self) -> Result<Vec<Conversation>, StoreError> {
-        self.get_all(CONVERSATIONS, JsValue::UNDEFINED, "conversation")
-            .await
+        let trees = self
+            .get_all_json(CONVERSATIONS, JsValue::UNDEFINED, "conversation")
+            .await?;
+        entities_from_json(trees, "conversation")
     }
 
     async fn conversation(
@@ -346,28 +351,43 @@ impl Store for IdbStore {
         conversation_id: &ConversationId,
     ) -> Result<Option<Conversation>, StoreError> {
         let key = JsValue::from_str(conversation_id.as_str());
-        self.get(CONVERSATIONS, key, "conversation").await
+        let tree = self.get_json(CONVERSATIONS, key, "conversation").await?;
+        entity_from_json(tree, "conversation")
     }
 
     async fn user(&self, user_id: &str) -> Result<Option<User>, StoreError> {
-        self.get(USERS, JsValue::from_str(user_id), "user").await
+        let tree = self
+            .get_json(USERS, JsValue::from_str(user_id), "user")
+            .await?;
+        entity_from_json(tree, "user")
     }
 
     async fn friends(&self) -> Result<Vec<Friend>, StoreError> {
-        self.get_all(FRIENDS, JsValue::UNDEFINED, "friend").await
+        let trees = self
+            .get_all_json(FRIENDS, JsValue::UNDEFINED, "friend")
+            .await?;
+        entities_from_json(trees, "friend")
     }
 
     async fn group(&self, group_id: &str) -> Result<Option<Group>, StoreError> {
-        self.get(GROUPS, JsValue::from_str(group_id), "group").await
+        let tree = self
+            .get_json(GROUPS, JsValue::from_str(group_id), "group")
+            .await?;
+        entity_from_json(tree, "group")
     }
 
     async fn groups(&self) -> Result<Vec<Group>, StoreError> {
-        self.get_all(GROUPS, JsValue::UNDEFINED, "group").await
+        let trees = self
+            .get_all_json(GROUPS, JsValue::UNDEFINED, "group")
+            .await?;
+        entities_from_json(trees, "group")
     }
 
     async fn members(&self, group_id: &str) -> Result<Vec<Member>, StoreError> {
-        self.get_all(MEMBERS, prefix_range(group_id)?, "member")
-            .await
+        let trees = self
+            .get_all_json(MEMBERS, prefix_range(group_id)?, "member")
+            .await?;
+        entities_from_json(trees, "member")
     }
 
     async fn outbox(&self) -> Result<Vec<OutboxEntry>, StoreError> {

@@ -49,6 +49,32 @@ pub fn entity_from_js<T: FromJson>(value: JsValue, what: &str) -> Result<T, Stor
     T::from_json(entity_json(&value, what)?).map_err(|err| unreadable_json(what, &err))
 }
 
+/// Reads a stored entity from its JSON tree (see [`entity_json`]), if there is one.
+pub fn entity_from_json<T: FromJson>(
+    tree: Option<Json>,
+    what: &str,
+) -> Result<Option<T>, StoreError> {
+    match tree {
+        Some(tree) => match T::from_json(tree) {
+            Ok(entity) => Ok(Some(entity)),
+            Err(err) => Err(unreadable_json(what, &err)),
+        },
+        None => Ok(None),
+    }
+}
+
+/// Reads stored entities from their JSON trees (see [`entity_json`]), in order.
+pub fn entities_from_json<T: FromJson>(trees: Vec<Json>, what: &str) -> Result<Vec<T>, StoreError> {
+    let mut entities = Vec::with_capacity(trees.len());
+    for tree in trees {
+        match T::from_json(tree) {
+            Ok(entity) => entities.push(entity),
+            Err(err) => return Err(unreadable_json(what, &err)),
+        }
+    }
+    Ok(entities)
+}
+
 /// The JSON tree of a stored value (see [`json_text`]).
 pub fn entity_json(value: &JsValue, what: &str) -> Result<Json, StoreError> {
     let text = record_text(value, what)?;

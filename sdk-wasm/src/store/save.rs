@@ -173,10 +173,13 @@ fn touched(changes: &Changes) -> Vec<&'static str> {
         (OUTBOX, !c.outbox.is_empty()),
         (VERSIONS, !c.versions.is_empty()),
     ];
-    uses.into_iter()
-        .filter(|(_, used)| *used)
-        .map(|(name, _)| name)
-        .collect()
+    let mut names = Vec::with_capacity(uses.len());
+    for (name, used) in uses {
+        if used {
+            names.push(name);
+        }
+    }
+    names
 }
 
 /// How a batch finds where its messages' clientMsgIDs are stored.
@@ -252,11 +255,12 @@ async fn check(scope: &Scope, changes: &Changes) -> Result<Result<(), ChangesErr
     let deleted = &changes.conversation_deletes;
 
     // The stored states of the surviving conversations, read together.
-    let surviving: Vec<&ConversationId> = changes
-        .sync_states
-        .keys()
-        .filter(|id| !deleted.contains(id))
-        .collect();
+    let mut surviving: Vec<&ConversationId> = Vec::new();
+    for id in changes.sync_states.keys() {
+        if !deleted.contains(id) {
+            surviving.push(id);
+        }
+    }
     let read = backend("reading sync states");
     let mut stored = Vec::with_capacity(surviving.len());
     for id in &surviving {
@@ -277,12 +281,12 @@ async fn check(scope: &Scope, changes: &Changes) -> Result<Result<(), ChangesErr
             .find(|(id, _)| *id == conversation_id)
             .map(|(_, s)| &s.known);
         // The seqs of the batch's messages in this conversation, ascending.
-        let mut arriving: Vec<u64> = changes
-            .messages
-            .iter()
-            .filter(|m| m.seq != Seq::ZERO && m.conversation_id == *conversation_id)
-            .map(|m| m.seq.get())
-            .collect();
+        let mut arriving: Vec<u64> = Vec::new();
+        for m in &changes.messages {
+            if m.seq != Seq::ZERO && m.conversation_id == *conversation_id {
+                arriving.push(m.seq.get());
+            }
+        }
         chorus_core::sort::sort_by(&mut arriving, &|a, b| a.cmp(b));
         arriving.dedup();
         for range in state.known.ranges() {
@@ -317,11 +321,11 @@ fn runs_without(arriving: &[u64], part: SeqRange) -> Vec<(Seq, Seq)> {
     // The first seq not yet covered; `None` once the end of the part is covered.
     let mut next = Some(part.start);
     let first = arriving.partition_point(|&seq| seq < part.start.get());
-    let inside = arriving[first..]
-        .iter()
-        .map(|&seq| Seq(seq))
-        .take_while(|&seq| seq <= part.end);
-    for seq in inside {
+    for &seq in &arriving[first..] {
+        let seq = Seq(seq);
+        if seq > part.end {
+            break;
+        }
         if let Some(from) = next {
             if seq > from {
                 runs.push((from, seq.prev()));
@@ -363,6 +367,7 @@ async fn first_missing(
 }
 
 /// Applies a checked batch.
+#[allow(clippy::vec_init_then_push)] // see the entity upserts
 async fn apply(scope: &Scope, changes: &Changes, lookup: Lookup) -> Result<(), StoreError> {
     let mut step = Step::new("deleting");
 
@@ -401,16 +406,17 @@ async fn apply(scope: &Scope, changes: &Changes, lookup: Lookup) -> Result<(), S
     if !changes.messages.is_empty() {
         write_messages(&mut step, scope.get(MESSAGES)?, &changes.messages, lookup).await?;
     }
-    let entities = [
-        (
-            CONVERSATIONS,
-            entity_records(&changes.conversations, "a conversation")?,
-        ),
-        (USERS, entity_records(&changes.users, "a user")?),
-        (FRIENDS, entity_records(&changes.friends, "a friend")?),
-        (GROUPS, entity_records(&changes.groups, "a group")?),
-        (MEMBERS, entity_records(&changes.members, "a member")?),
-    ];
+    // All converted before any is put. Pushed one by one, so that a failed conversion drops
+    // one list rather than each converted part on its own.
+    let mut entities = Vec::with_capacity(5);
+    entities.push((
+        CONVERSATIONS,
+        entity_records(&changes.conversations, "a conversation")?,
+    ));
+    entities.push((USERS, entity_records(&changes.users, "a user")?));
+    entities.push((FRIENDS, entity_records(&changes.friends, "a friend")?));
+    entities.push((GROUPS, entity_records(&changes.groups, "a group")?));
+    entities.push((MEMBERS, entity_records(&changes.members, "a member")?));
     for (name, records) in &entities {
         if !records.is_empty() {
             step.put_all(scope.get(name)?, records)?;
