@@ -816,11 +816,11 @@ impl Entities {
     }
 
     fn dispatch(&mut self, call: &Call, envelope: &str) -> Result<EntityBatch, EntitiesError> {
-        let data = parse_envelope(envelope)?;
+        let mut data = parse_envelope(envelope)?;
         match call {
             Call::SelfInfo => {
                 self.self_info_busy = false;
-                let users: Vec<UserInfo> = list(&data, "usersInfo")?;
+                let users: Vec<UserInfo> = list(&mut data, "usersInfo")?;
                 let mut batch = EntityBatch::default();
                 for info in users {
                     if info.user_id == self.user_id {
@@ -863,12 +863,12 @@ impl Entities {
     fn on_incremental(
         &mut self,
         key: &ListKey,
-        data: Fields,
+        mut data: Fields,
     ) -> Result<EntityBatch, EntitiesError> {
         let mut batch = EntityBatch::default();
         match key {
             ListKey::Friends => {
-                let delta = Incremental::<FriendInfo>::read(&data)?;
+                let delta = Incremental::<FriendInfo>::read(&mut data)?;
                 if delta.full {
                     self.start_full(key, delta.marker());
                     return Ok(batch);
@@ -887,7 +887,7 @@ impl Entities {
                 self.set_marker(&mut batch.changes, key, marker);
             }
             ListKey::JoinedGroups => {
-                let delta = Incremental::<GroupInfo>::read(&data)?;
+                let delta = Incremental::<GroupInfo>::read(&mut data)?;
                 if delta.full {
                     self.start_full(key, delta.marker());
                     return Ok(batch);
@@ -910,7 +910,7 @@ impl Entities {
                 }
             }
             ListKey::Conversations => {
-                let delta = Incremental::<PbConversation>::read(&data)?;
+                let delta = Incremental::<PbConversation>::read(&mut data)?;
                 if delta.full {
                     self.start_full(key, delta.marker());
                     return Ok(batch);
@@ -944,7 +944,7 @@ impl Entities {
         let entries = members_of(data.remove("respList").unwrap_or(Json::Null))?;
         let mut respond: VecMap<String, Incremental<GroupMemberFullInfo>> = VecMap::new();
         for (gid, entry) in entries {
-            respond.insert(gid, Incremental::read(&members_of(entry)?)?);
+            respond.insert(gid, Incremental::read(&mut members_of(entry)?)?);
         }
         let mut batch = EntityBatch::default();
         for gid in groups {
@@ -1041,8 +1041,8 @@ impl Entities {
         self.issue(Call::Page(key.clone()), path, body)
     }
 
-    fn on_page(&mut self, key: &ListKey, data: Fields) -> Result<EntityBatch, EntitiesError> {
-        let total: i64 = field(&data, "total")?;
+    fn on_page(&mut self, key: &ListKey, mut data: Fields) -> Result<EntityBatch, EntitiesError> {
+        let total: i64 = field(&mut data, "total")?;
         let fetched;
         let Some(mut full) = self.lists.get_mut(key).and_then(|s| s.full.take()) else {
             self.finish(key);
@@ -1050,28 +1050,28 @@ impl Entities {
         };
         match &mut full.rows {
             Rows::Friends(rows) => {
-                let page: Vec<FriendInfo> = list(&data, "friendsInfo")?;
+                let page: Vec<FriendInfo> = list(&mut data, "friendsInfo")?;
                 fetched = page.len();
                 for info in page {
                     rows.push(Friend::try_from(info)?);
                 }
             }
             Rows::Groups(rows) => {
-                let page: Vec<GroupInfo> = list(&data, "groups")?;
+                let page: Vec<GroupInfo> = list(&mut data, "groups")?;
                 fetched = page.len();
                 for info in page {
                     rows.push(self.merged_group(info)?);
                 }
             }
             Rows::Members(rows) => {
-                let page: Vec<GroupMemberFullInfo> = list(&data, "members")?;
+                let page: Vec<GroupMemberFullInfo> = list(&mut data, "members")?;
                 fetched = page.len();
                 for info in page {
                     rows.push(Member::try_from(info)?);
                 }
             }
             Rows::Conversations(rows) => {
-                let page: Vec<PbConversation> = list(&data, "conversations")?;
+                let page: Vec<PbConversation> = list(&mut data, "conversations")?;
                 fetched = page.len();
                 for pb in page {
                     rows.push(self.merged_conversation(pb)?);
@@ -2167,15 +2167,15 @@ fn object(text: &str) -> Result<Fields, EntitiesError> {
     members_of(Json::parse(text).map_err(EntitiesError::Json)?)
 }
 
-/// The member `name` of `fields`; absent or `null` is the type's zero value.
-fn field<T: FromJson>(fields: &Fields, name: &str) -> Result<T, EntitiesError> {
-    let value = fields.get(name).cloned().unwrap_or(Json::Null);
+/// Takes the member `name` out of `fields`; absent or `null` is the type's zero value.
+fn field<T: FromJson>(fields: &mut Fields, name: &str) -> Result<T, EntitiesError> {
+    let value = fields.remove(name).unwrap_or(Json::Null);
     T::from_json(value).map_err(|err| EntitiesError::Json(in_member(err, name)))
 }
 
 /// The list member `name` of `fields`; absent or `null` is empty, `null` elements are zero
 /// values.
-fn list<T: FromJson>(fields: &Fields, name: &str) -> Result<Vec<T>, EntitiesError> {
+fn list<T: FromJson>(fields: &mut Fields, name: &str) -> Result<Vec<T>, EntitiesError> {
     field(fields, name)
 }
 
@@ -2187,11 +2187,11 @@ fn in_member(err: JsonError, name: &str) -> JsonError {
 /// The envelope's `data` object; an error code other than 0 is a server error.
 fn parse_envelope(envelope: &str) -> Result<Fields, EntitiesError> {
     let mut envelope = object(envelope)?;
-    let code: i32 = field(&envelope, "errCode")?;
+    let code: i32 = field(&mut envelope, "errCode")?;
     if code != 0 {
         return Err(EntitiesError::Server {
             code,
-            message: field(&envelope, "errMsg")?,
+            message: field(&mut envelope, "errMsg")?,
         });
     }
     // `data` is omitted for empty answers; read it as an object with every field absent.
@@ -2212,7 +2212,7 @@ struct Incremental<T> {
 }
 
 impl<T: FromJson> Incremental<T> {
-    fn read(fields: &Fields) -> Result<Self, EntitiesError> {
+    fn read(fields: &mut Fields) -> Result<Self, EntitiesError> {
         let mut rows = list(fields, "insert")?;
         rows.extend(list(fields, "update")?);
         // `null` is no group (not a group with every field zero).
@@ -2312,19 +2312,19 @@ mod tests {
         let data = parse_envelope(r#"{"errCode":null,"errMsg":null,"extra":[1],"data":null}"#)
             .expect("envelope");
         assert!(data.is_empty());
-        let data = parse_envelope(
+        let mut data = parse_envelope(
             r#"{"data":{"total":null,"x":{"y":1},"groups":[null,{"groupID":"g"}]}}"#,
         )
         .expect("envelope");
-        assert_eq!(field::<i64>(&data, "total").expect("total"), 0);
-        let groups: Vec<GroupInfo> = list(&data, "groups").expect("groups");
+        assert_eq!(field::<i64>(&mut data, "total").expect("total"), 0);
+        let groups: Vec<GroupInfo> = list(&mut data, "groups").expect("groups");
         assert_eq!(groups.len(), 2);
         assert_eq!(groups[0], GroupInfo::default());
         assert_eq!(groups[1].group_id, "g");
-        assert!(list::<GroupInfo>(&data, "members")
+        assert!(list::<GroupInfo>(&mut data, "members")
             .expect("absent")
             .is_empty());
-        let delta = Incremental::<GroupMemberFullInfo>::read(&object(
+        let delta = Incremental::<GroupMemberFullInfo>::read(&mut object(
             r#"{"version":3,"versionID":"v","insert":[{"userID":"a"}],"update":[{"userID":"b"}],"group":null}"#,
         ).expect("object"))
         .expect("delta");
@@ -2340,7 +2340,8 @@ mod tests {
             Err(EntitiesError::Server { code: 5, ref message }) if message == "no"
         ));
         assert!(matches!(
-            parse_envelope(r#"{"data":{"total":"x"}}"#).and_then(|d| field::<i64>(&d, "total")),
+            parse_envelope(r#"{"data":{"total":"x"}}"#)
+                .and_then(|mut d| field::<i64>(&mut d, "total")),
             Err(EntitiesError::Json(_))
         ));
     }
@@ -2576,11 +2577,12 @@ mod tests {
                 "{text}"
             );
         }
-        let data = parse_envelope(r#"{"data":{"total":1,"total":2,"insert":[{"userID":5}]}}"#)
+        let mut data = parse_envelope(r#"{"data":{"total":1,"total":2,"insert":[{"userID":5}]}}"#)
             .expect("envelope");
         // A repeated member keeps its last value.
-        assert_eq!(field::<i64>(&data, "total").expect("total"), 2);
-        let err = list::<GroupMemberFullInfo>(&data, "insert").expect_err("a number for a string");
+        assert_eq!(field::<i64>(&mut data, "total").expect("total"), 2);
+        let err =
+            list::<GroupMemberFullInfo>(&mut data, "insert").expect_err("a number for a string");
         assert!(err.to_string().contains("insert"), "{err}");
     }
 
