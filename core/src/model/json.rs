@@ -465,23 +465,7 @@ impl WriteFields for Conversation {
 impl FromJson for Conversation {
     fn from_json(value: Json) -> Result<Self, JsonError> {
         // Every field is overwritten below (or the read fails).
-        let mut m = Conversation {
-            id: ConversationId(String::new()),
-            conversation_type: SessionType::Single,
-            user_id: String::new(),
-            group_id: String::new(),
-            recv_msg_opt: 0,
-            is_pinned: false,
-            is_private_chat: false,
-            burn_duration: 0,
-            group_at_type: 0,
-            attached_info: String::new(),
-            ex: String::new(),
-            min_seq: Seq(0),
-            max_seq: Seq(0),
-            has_read_seq: Seq(0),
-            latest_message: None,
-        };
+        let mut m = Conversation::new(ConversationId(String::new()));
         msgjson::read_struct(
             value,
             CONVERSATION_KEYS,
