@@ -166,11 +166,7 @@ impl<K, V> VecMap<K, V> {
         }
         // Old entries come first and the sort is stable, so among equal keys the old entry
         // leads and then the batch in order; the last of each run wins.
-        let order = {
-            let entries = &self.entries;
-            crate::sort::stable_order(entries.len(), &|a, b| entries[a].0.cmp(&entries[b].0))
-        };
-        crate::sort::reorder(&mut self.entries, order);
+        crate::sort::sort_by(&mut self.entries, &|a, b| a.0.cmp(&b.0));
         self.entries.dedup_by(|later, kept| {
             let same = later.0 == kept.0;
             if same {
@@ -199,11 +195,7 @@ impl<K, V> VecMap<K, V> {
         if self.entries.len() == start {
             return;
         }
-        let order = {
-            let entries = &self.entries;
-            crate::sort::stable_order(entries.len(), &|a, b| entries[a].0.cmp(&entries[b].0))
-        };
-        crate::sort::reorder(&mut self.entries, order);
+        crate::sort::sort_by(&mut self.entries, &|a, b| a.0.cmp(&b.0));
         // A key given twice: both copies hold the default.
         self.entries.dedup_by(|later, kept| later.0 == kept.0);
     }
