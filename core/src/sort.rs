@@ -25,14 +25,31 @@ pub fn sort_by<T>(list: &mut Vec<T>, cmp: &dyn Fn(&T, &T) -> Ordering) {
 
 /// Puts `list` in `order`, a permutation of its indices (as [`stable_order`] returns): the item
 /// at `order[0]` first, and so on.
-pub fn reorder<T>(list: &mut Vec<T>, order: Vec<usize>) {
+pub fn reorder<T>(list: &mut [T], order: Vec<usize>) {
     debug_assert_eq!(
         order.len(),
         list.len(),
         "order is not a permutation of the list"
     );
-    let mut items: Vec<Option<T>> = list.drain(..).map(Some).collect();
-    list.extend(order.into_iter().filter_map(|index| items[index].take()));
+    permute(order, &mut |a, b| list.swap(a, b));
+}
+
+/// Carries out the permutation `order` (position `k` gets the item at `order[k]`) as a series of
+/// `swap(a, b)` calls, one cycle of the permutation after the other.
+fn permute(mut order: Vec<usize>, swap: &mut dyn FnMut(usize, usize)) {
+    for start in 0..order.len() {
+        // Along a cycle, the item first at `start` travels forward one swap at a time while each
+        // position it leaves receives its final item; a visited position points at itself.
+        let mut pos = start;
+        loop {
+            let next = std::mem::replace(&mut order[pos], pos);
+            if next == start || next == pos {
+                break;
+            }
+            swap(pos, next);
+            pos = next;
+        }
+    }
 }
 
 #[cfg(test)]
@@ -48,6 +65,17 @@ mod tests {
             expected.sort_by_key(|a| a.0);
             let mut ours = items;
             sort_by(&mut ours, &|a, b| a.0.cmp(&b.0));
+            prop_assert_eq!(ours, expected);
+        }
+
+        #[test]
+        fn reorder_takes_each_item_from_its_index(
+            order in (0usize..40).prop_flat_map(|n| Just((0..n).collect::<Vec<usize>>()).prop_shuffle())
+        ) {
+            let list: Vec<String> = (0..order.len()).map(|i| format!("item {i}")).collect();
+            let expected: Vec<String> = order.iter().map(|&i| list[i].clone()).collect();
+            let mut ours = list;
+            reorder(&mut ours, order);
             prop_assert_eq!(ours, expected);
         }
     }
