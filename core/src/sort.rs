@@ -23,6 +23,44 @@ pub fn sort_by<T>(list: &mut Vec<T>, cmp: &dyn Fn(&T, &T) -> Ordering) {
     reorder(list, order);
 }
 
+/// Sorts `list` stably by `cmp` and keeps one item of each run of equal items: the last of the
+/// run when `keep_last`, else the first.
+pub fn sort_dedup<T>(list: &mut Vec<T>, cmp: &dyn Fn(&T, &T) -> Ordering, keep_last: bool) {
+    if list.len() < 2 {
+        return;
+    }
+    let (order, kept) = unique_order(list.len(), &|a, b| cmp(&list[a], &list[b]), keep_last);
+    reorder(list, order);
+    list.truncate(kept);
+}
+
+/// The stable order of `0..len` by `cmp` with the kept item of each run of equal items (see
+/// [`sort_dedup`]) in front, in order, and the others behind; and how many are kept.
+fn unique_order(
+    len: usize,
+    cmp: &dyn Fn(usize, usize) -> Ordering,
+    keep_last: bool,
+) -> (Vec<usize>, usize) {
+    let order = stable_order(len, cmp);
+    let mut kept = Vec::with_capacity(len);
+    let mut dropped = Vec::new();
+    for (k, &index) in order.iter().enumerate() {
+        let other = if keep_last {
+            order.get(k + 1)
+        } else {
+            k.checked_sub(1).map(|before| &order[before])
+        };
+        if other.is_some_and(|&other| cmp(index, other) == Ordering::Equal) {
+            dropped.push(index);
+        } else {
+            kept.push(index);
+        }
+    }
+    let count = kept.len();
+    kept.extend(dropped);
+    (kept, count)
+}
+
 /// Puts `list` in `order`, a permutation of its indices (as [`stable_order`] returns): the item
 /// at `order[0]` first, and so on.
 pub fn reorder<T>(list: &mut [T], order: Vec<usize>) {
@@ -66,6 +104,29 @@ mod tests {
             let mut ours = items;
             sort_by(&mut ours, &|a, b| a.0.cmp(&b.0));
             prop_assert_eq!(ours, expected);
+        }
+
+        #[test]
+        fn sort_dedup_keeps_the_first_or_last_of_each_run(
+            items in proptest::collection::vec((0u8..8, any::<u16>()), 0..60),
+            keep_last in any::<bool>(),
+        ) {
+            let mut expected = items.clone();
+            expected.sort_by_key(|a| a.0);
+            let mut runs: Vec<(u8, u16)> = Vec::new();
+            for item in expected {
+                match runs.last_mut() {
+                    Some(last) if last.0 == item.0 => {
+                        if keep_last {
+                            *last = item;
+                        }
+                    }
+                    _ => runs.push(item),
+                }
+            }
+            let mut ours = items;
+            sort_dedup(&mut ours, &|a, b| a.0.cmp(&b.0), keep_last);
+            prop_assert_eq!(ours, runs);
         }
 
         #[test]

@@ -154,7 +154,8 @@ impl<K, V> VecMap<K, V> {
 
     /// Sets every pair of `items`, in order (a later pair for the same key wins), as repeated
     /// [`VecMap::insert`] calls would, with one stable sort of the indices of the old entries
-    /// (already one sorted run) and the new pairs.
+    /// (already one sorted run) and the new pairs. The pair kept for a key is the last one, key
+    /// included (`insert` keeps the old key; keys that compare equal are taken to be the same).
     pub fn extend(&mut self, items: impl IntoIterator<Item = (K, V)>)
     where
         K: Ord,
@@ -166,14 +167,7 @@ impl<K, V> VecMap<K, V> {
         }
         // Old entries come first and the sort is stable, so among equal keys the old entry
         // leads and then the batch in order; the last of each run wins.
-        crate::sort::sort_by(&mut self.entries, &|a, b| a.0.cmp(&b.0));
-        self.entries.dedup_by(|later, kept| {
-            let same = later.0 == kept.0;
-            if same {
-                std::mem::swap(&mut later.1, &mut kept.1);
-            }
-            same
-        });
+        crate::sort::sort_dedup(&mut self.entries, &|a, b| a.0.cmp(&b.0), true);
     }
 
     /// Adds `V::default()` under each of `keys` that has no value yet, with one stable sort of
@@ -195,9 +189,8 @@ impl<K, V> VecMap<K, V> {
         if self.entries.len() == start {
             return;
         }
-        crate::sort::sort_by(&mut self.entries, &|a, b| a.0.cmp(&b.0));
         // A key given twice: both copies hold the default.
-        self.entries.dedup_by(|later, kept| later.0 == kept.0);
+        crate::sort::sort_dedup(&mut self.entries, &|a, b| a.0.cmp(&b.0), false);
     }
 
     /// The value under `key`, inserting `V::default()` first when there is none.
