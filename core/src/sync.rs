@@ -1031,8 +1031,8 @@ impl Sync {
                 round,
                 data,
             } => {
-                let incoming = self.incoming(data, &mut p.events);
-                self.build(&incoming, MessageSource::Pull, &mut p);
+                let mut incoming = self.incoming(data, &mut p.events);
+                self.build(&mut incoming, MessageSource::Pull, &mut p);
                 let mut seqs = 0u64;
                 for (id, r) in &ranges {
                     seqs = seqs.saturating_add(r.len());
@@ -1073,8 +1073,8 @@ impl Sync {
                     .into_iter()
                     .chain(push.notification_msgs)
                     .collect();
-                let incoming = self.incoming(data, &mut p.events);
-                self.build(&incoming, MessageSource::Push, &mut p);
+                let mut incoming = self.incoming(data, &mut p.events);
+                self.build(&mut incoming, MessageSource::Push, &mut p);
             }
             Item::History {
                 id,
@@ -1187,15 +1187,17 @@ impl Sync {
     }
 
     /// Adds the new messages of `incoming` to the batch with each conversation's new state.
+    /// The messages are sorted by seq and taken out: each one used leaves an empty message with
+    /// only its seq behind.
     fn build(
         &mut self,
-        incoming: &VecMap<ConversationId, PullMsgs>,
+        incoming: &mut VecMap<ConversationId, PullMsgs>,
         source: MessageSource,
         p: &mut Prepared,
     ) {
-        for (id, pulled) in incoming.iter() {
-            let mut wire: Vec<&MsgData> = pulled.msgs.iter().collect();
-            crate::sort::sort_by(&mut wire, &|a, b| a.seq.cmp(&b.seq));
+        for (id, pulled) in incoming.iter_mut() {
+            let wire = &mut pulled.msgs;
+            crate::sort::sort_by(wire, &|a, b| a.seq.cmp(&b.seq));
             let conv = self.convs.get_or_default(id.clone());
             let old = conv.state.clone();
             let mut known = old.as_ref().map(|s| s.known.clone()).unwrap_or_default();
@@ -1205,7 +1207,7 @@ impl Sync {
                     if source == MessageSource::Push {
                         p.events.push(SyncEvent::TransientNotification {
                             conversation_id: id.clone(),
-                            msg: Box::new(m.clone()),
+                            msg: Box::new(std::mem::take(m)),
                         });
                     } else {
                         p.events.push(SyncEvent::Dropped {
@@ -1224,7 +1226,10 @@ impl Sync {
                 if known.contains(seq) {
                     continue;
                 }
-                match Message::from_wire(id.clone(), m.clone()) {
+                let wire_seq = m.seq;
+                let taken = std::mem::take(m);
+                m.seq = wire_seq;
+                match Message::from_wire(id.clone(), taken) {
                     Ok(message) => {
                         known.insert(seq);
                         messages.push(message);
@@ -1408,7 +1413,7 @@ impl Sync {
             }));
             return;
         };
-        let incoming = self.incoming(data, &mut p.events);
+        let mut incoming = self.incoming(data, &mut p.events);
         if let Some(pulled) = incoming.get(&conversation_id) {
             // Descending order: isEnd says the request reached the first visible seq, endSeq.
             if pulled.is_end {
@@ -1418,7 +1423,7 @@ impl Sync {
                 }
             }
         }
-        self.build(&incoming, MessageSource::History, p);
+        self.build(&mut incoming, MessageSource::History, p);
         let lowest = self
             .convs
             .get(&conversation_id)

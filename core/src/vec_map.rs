@@ -65,6 +65,11 @@ impl<K, V> VecMap<K, V> {
         self.entries.iter().map(|(k, v)| (k, v))
     }
 
+    /// The entries in key order, values mutably.
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (&K, &mut V)> {
+        self.entries.iter_mut().map(|(k, v)| (&*k, v))
+    }
+
     /// The keys in order.
     pub fn keys(&self) -> impl Iterator<Item = &K> {
         self.entries.iter().map(|(k, _)| k)
@@ -439,7 +444,11 @@ mod tests {
         assert!(map.contains_key("b"));
         assert!(!map.contains_key("c"));
         *map.get_mut("b").unwrap() = 5;
-        assert_eq!(map.values().copied().collect::<Vec<_>>(), vec![1, 5]);
+        for (key, value) in map.iter_mut() {
+            *value += i32::from(key == "a") * 10;
+        }
+        assert_eq!(map["a"], 11);
+        assert_eq!(map.values().copied().collect::<Vec<_>>(), vec![11, 5]);
         assert_eq!(map.keys().cloned().collect::<Vec<_>>(), vec!["a", "b"]);
     }
 
