@@ -942,14 +942,16 @@ impl Entities {
         mut data: Fields,
     ) -> Result<EntityBatch, EntitiesError> {
         let entries = members_of(data.remove("respList").unwrap_or(Json::Null))?;
-        let mut respond: VecMap<String, Incremental<GroupMemberFullInfo>> = VecMap::new();
+        // The entries' keys are unique (they come from one object), so a list does.
+        let mut respond: Vec<(String, Incremental<GroupMemberFullInfo>)> = Vec::new();
         for (gid, entry) in entries {
-            respond.insert(gid, Incremental::read(&mut members_of(entry)?)?);
+            respond.push((gid, Incremental::read(&mut members_of(entry)?)?));
         }
         let mut batch = EntityBatch::default();
         for gid in groups {
             let key = ListKey::Members(gid.clone());
-            let Some(delta) = respond.remove(gid) else {
+            let found = respond.iter().position(|(key, _)| key == gid);
+            let Some((_, delta)) = found.map(|i| respond.swap_remove(i)) else {
                 self.finish(&key);
                 continue;
             };
