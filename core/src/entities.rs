@@ -1498,28 +1498,22 @@ impl Entities {
             }
             Notification::MemberQuit(tips) => {
                 let gid = group_id_of(tips.group.as_ref(), msg);
-                let users: Vec<String> = tips.quit_user.iter().map(|u| u.user_id.clone()).collect();
                 self.member_leave_tip(
                     &mut batch,
                     &gid,
                     tips.group,
-                    &users,
+                    tips.quit_user.as_slice(),
                     &tips.group_member_version_id,
                     tips.group_member_version,
                 )?;
             }
             Notification::MemberKicked(tips) => {
                 let gid = group_id_of(tips.group.as_ref(), msg);
-                let users: Vec<String> = tips
-                    .kicked_user_list
-                    .iter()
-                    .map(|u| u.user_id.clone())
-                    .collect();
                 self.member_leave_tip(
                     &mut batch,
                     &gid,
                     tips.group,
-                    &users,
+                    &tips.kicked_user_list,
                     &tips.group_member_version_id,
                     tips.group_member_version,
                 )?;
@@ -1924,7 +1918,7 @@ impl Entities {
         batch: &mut EntityBatch,
         group_id: &str,
         group: Option<GroupInfo>,
-        users: &[String],
+        users: &[GroupMemberFullInfo],
         version_id: &str,
         version: u64,
     ) -> Result<(), EntitiesError> {
@@ -1935,7 +1929,7 @@ impl Entities {
         if check == VersionCheck::Stale {
             return Ok(());
         }
-        let self_left = users.iter().any(|u| u == &self.user_id);
+        let self_left = users.iter().any(|u| u.user_id == self.user_id);
         if self_left {
             self.leave_group(batch, group_id, false);
             return Ok(());
@@ -1944,8 +1938,8 @@ impl Entities {
             let group = self.merged_group(info)?;
             self.upsert_group_if_joined(batch, group);
         }
-        for user_id in users {
-            self.delete_member(batch, group_id, user_id);
+        for user in users {
+            self.delete_member(batch, group_id, &user.user_id);
         }
         self.after_member_tip(batch, group_id, check, version_id, version);
         Ok(())
