@@ -311,8 +311,6 @@ struct Pending {
     message: Message,
     payload: Vec<u8>,
     state: State,
-    /// Position in sending order.
-    order: u64,
 }
 
 /// The sans-IO outbox. See the [module docs](self).
@@ -320,9 +318,8 @@ pub struct Outbox {
     config: OutboxConfig,
     ids: Box<dyn MsgIdSource>,
     pending: VecMap<String, Pending>,
-    /// Sending order → clientMsgID.
-    order: VecMap<u64, String>,
-    next_order: u64,
+    /// The clientMsgIDs of `pending`, in sending order.
+    order: Vec<String>,
     /// The newest `created_at` handed out, so that entries keep their order across restarts
     /// even when several are created in the same millisecond.
     last_created_at: i64,
@@ -348,8 +345,7 @@ impl Outbox {
             config,
             ids,
             pending: VecMap::new(),
-            order: VecMap::new(),
-            next_order: 0,
+            order: Vec::new(),
             last_created_at: i64::MIN,
             connected: false,
             events: VecDeque::new(),
@@ -386,7 +382,7 @@ impl Outbox {
     /// The waiting messages, in sending order.
     pub fn pending_ids(&self) -> Vec<ClientMsgId> {
         self.order
-            .values()
+            .iter()
             .map(|id| ClientMsgId::new(id.clone()))
             .collect()
     }
@@ -526,26 +522,23 @@ impl Outbox {
                 message,
                 payload,
                 state,
-                order: 0,
             });
         }
         cleanup
     }
 
-    fn insert(&mut self, mut pending: Pending) {
+    fn insert(&mut self, pending: Pending) {
         let id = pending.entry.client_msg_id.clone();
         if self.pending.contains_key(&id) {
             return;
         }
-        pending.order = self.next_order;
-        self.next_order += 1;
-        self.order.insert(pending.order, id.clone());
+        self.order.push(id.clone());
         self.pending.insert(id, pending);
     }
 
     fn forget(&mut self, client_msg_id: &str) -> Option<Pending> {
         let pending = self.pending.remove(client_msg_id)?;
-        self.order.remove(&pending.order);
+        self.order.retain(|id| id != client_msg_id);
         Some(pending)
     }
 
@@ -586,7 +579,7 @@ impl Outbox {
         }
         let id = self
             .order
-            .values()
+            .iter()
             .find(|id| {
                 self.pending
                     .get(*id)
@@ -782,7 +775,6 @@ impl Outbox {
                         message: message.clone(),
                         payload,
                         state: State::Queued,
-                        order: 0,
                     });
                 }
                 OutboxChange::Remove { client_msg_id } => {
