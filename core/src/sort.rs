@@ -8,9 +8,47 @@
 use std::cmp::Ordering;
 
 /// The indices `0..len` sorted stably by `cmp` (items that compare equal keep their order).
+///
+/// A natural merge sort: the ascending runs already in the input are found first and then
+/// merged pairwise, so input made of a few sorted runs (the usual case here) costs little.
 pub fn stable_order(len: usize, cmp: &dyn Fn(usize, usize) -> Ordering) -> Vec<usize> {
     let mut order: Vec<usize> = (0..len).collect();
-    order.sort_by(|&a, &b| cmp(a, b));
+    // Where each run starts, then `len`.
+    let mut runs = vec![0];
+    for i in 1..len {
+        if cmp(i - 1, i) == Ordering::Greater {
+            runs.push(i);
+        }
+    }
+    runs.push(len);
+    while runs.len() > 2 {
+        let mut merged = Vec::with_capacity(len);
+        let mut next_runs = vec![0];
+        for pair in runs.windows(3).step_by(2) {
+            let (mid, end) = (pair[1], pair[2]);
+            let (mut a, mut b) = (pair[0], mid);
+            while a < mid && b < end {
+                // Ties take the left run first: that keeps the sort stable.
+                if cmp(order[b], order[a]) == Ordering::Less {
+                    merged.push(order[b]);
+                    b += 1;
+                } else {
+                    merged.push(order[a]);
+                    a += 1;
+                }
+            }
+            merged.extend_from_slice(&order[a..mid]);
+            merged.extend_from_slice(&order[b..end]);
+            next_runs.push(end);
+        }
+        // An odd run out keeps its place at the end.
+        if runs.len() % 2 == 0 {
+            merged.extend_from_slice(&order[runs[runs.len() - 2]..]);
+            next_runs.push(len);
+        }
+        order = merged;
+        runs = next_runs;
+    }
     order
 }
 
@@ -127,6 +165,20 @@ mod tests {
             let mut ours = items;
             sort_dedup(&mut ours, &|a, b| a.0.cmp(&b.0), keep_last);
             prop_assert_eq!(ours, runs);
+        }
+
+        #[test]
+        fn stable_order_matches_the_standard_stable_sort(
+            keys in proptest::collection::vec(0u8..12, 0..300),
+            presorted in 0usize..300,
+        ) {
+            // A sorted prefix of any length, then arbitrary keys: runs of every shape.
+            let mut keys = keys;
+            let cut = presorted.min(keys.len());
+            keys[..cut].sort_unstable();
+            let mut expected: Vec<usize> = (0..keys.len()).collect();
+            expected.sort_by_key(|&i| keys[i]);
+            prop_assert_eq!(stable_order(keys.len(), &|a, b| keys[a].cmp(&keys[b])), expected);
         }
 
         #[test]
