@@ -486,7 +486,9 @@ impl Entities {
     pub fn commit(&mut self, batch: EntityBatch) {
         let before = self.total_unread();
         self.apply_to_view(&batch.changes);
-        self.events.extend(batch.events);
+        for event in batch.events {
+            self.events.push_back(event);
+        }
         for id in batch.seen {
             if self.seen.len() >= SEEN_CAPACITY {
                 self.seen.pop_front();

@@ -101,7 +101,9 @@ fn unique_order(
 
 /// Puts `list` in `order`, a permutation of its indices (as [`stable_order`] returns): the item
 /// at `order[0]` first, and so on.
-pub fn reorder<T>(list: &mut [T], order: Vec<usize>) {
+// A `Vec`, not a slice, is what callers hold and what this has always taken.
+#[allow(clippy::ptr_arg)]
+pub fn reorder<T>(list: &mut Vec<T>, order: Vec<usize>) {
     debug_assert_eq!(
         order.len(),
         list.len(),

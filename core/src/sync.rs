@@ -947,7 +947,9 @@ impl Sync {
             self.convs.get_or_default(id.clone()).state = Some(state);
             touched.insert(id, ());
         }
-        self.events.extend(prepared.events);
+        for event in prepared.events {
+            self.events.push_back(event);
+        }
         for effect in prepared.effects {
             match effect {
                 Effect::Release(id, r) => {
