@@ -21,7 +21,10 @@ use wasm_bindgen::prelude::*;
 use crate::error::SdkError;
 use crate::event::SdkEvent;
 use crate::net::now_millis;
-use crate::sdk::{GroupUpdate, LoginParams, Sdk};
+use crate::sdk::{
+    group_info_change, invite_change, kick_change, member_role_change, GroupUpdate, LoginParams,
+    Sdk, ServerChange,
+};
 use convert::{
     conversation_items, friend_item, from_js, group_item, member_filter, member_item, message_item,
     message_items, public_user_item, require, require_ids, revoked_item, self_user_info,
@@ -316,17 +319,6 @@ async fn run(
         }
         // `getSelfUserInfo()` → `SelfUserInfo`.
         "getSelfUserInfo" => to_js(&self_user_info(&sdk.self_info().await?)),
-        // `setSelfInfo({nickname?, faceURL?})` → `''`.
-        "setSelfInfo" => {
-            let p: convert::SelfInfoIn = from_js(&method, params)?;
-            if p.nickname.is_none() && p.face_url.is_none() {
-                return Err(SdkError::InvalidArgument(
-                    "give nickname and/or faceURL".into(),
-                ));
-            }
-            sdk.set_self_info(p.nickname, p.face_url).await?;
-            done()
-        }
         // `getUsersInfo(userIDs)` → `PublicUserItem[]`.
         "getUsersInfo" => {
             let ids: Vec<String> = from_js(&method, params)?;
@@ -345,31 +337,6 @@ async fn run(
             require_ids("groupIDs", &ids)?;
             let groups = sdk.groups_info(&ids).await?;
             to_js(&groups.iter().map(group_item).collect::<Vec<_>>())
-        }
-        // `setGroupInfo({groupID, groupName?, notification?, introduction?, lookMemberInfo?,
-        // applyMemberFriend?, enableHistoryForNewMembers?})` → `''`.
-        "setGroupInfo" => {
-            let p: convert::GroupInfoIn = from_js(&method, params)?;
-            require("groupID", &p.group_id)?;
-            let update = GroupUpdate {
-                group_id: p.group_id,
-                name: p.group_name,
-                announcement: p.notification,
-                introduction: p.introduction,
-                look_member_info: p.look_member_info,
-                apply_member_friend: p.apply_member_friend,
-                history_for_new_members: p.enable_history_for_new_members,
-            };
-            if update
-                == (GroupUpdate {
-                    group_id: update.group_id.clone(),
-                    ..GroupUpdate::default()
-                })
-            {
-                return Err(SdkError::InvalidArgument("nothing to change".into()));
-            }
-            sdk.set_group_info(update).await?;
-            done()
         }
         // `getGroupMemberList({groupID, filter, offset, count})` → `GroupMemberItem[]`.
         "getGroupMemberList" => {
@@ -393,59 +360,6 @@ async fn run(
             require_ids("userIDList", &p.user_id_list)?;
             let members = sdk.members_info(&p.group_id, &p.user_id_list).await?;
             to_js(&members.iter().map(member_item).collect::<Vec<_>>())
-        }
-        // `inviteUserToGroup({groupID, reason, userIDList})` → `''`.
-        "inviteUserToGroup" => {
-            let p: convert::GroupUsersIn = from_js(&method, params)?;
-            require("groupID", &p.group_id)?;
-            require_ids("userIDList", &p.user_id_list)?;
-            sdk.invite(&p.group_id, &p.user_id_list, &p.reason).await?;
-            done()
-        }
-        // `joinGroup({groupID, reqMsg, joinSource})` → `''`.
-        "joinGroup" => {
-            let p: convert::JoinGroupIn = from_js(&method, params)?;
-            require("groupID", &p.group_id)?;
-            if !(2..=4).contains(&p.join_source) {
-                return Err(SdkError::InvalidArgument(
-                    "joinSource must be 2 (invitation), 3 (search) or 4 (QR code)".into(),
-                ));
-            }
-            sdk.join_group(&p.group_id, &p.req_msg, p.join_source)
-                .await?;
-            done()
-        }
-        // `kickGroupMember({groupID, reason, userIDList})` → `''`.
-        "kickGroupMember" => {
-            let p: convert::GroupUsersIn = from_js(&method, params)?;
-            require("groupID", &p.group_id)?;
-            require_ids("userIDList", &p.user_id_list)?;
-            sdk.kick(&p.group_id, &p.user_id_list, &p.reason).await?;
-            done()
-        }
-        // `quitGroup(groupID)` → `''`.
-        "quitGroup" => {
-            let group_id: String = from_js(&method, params)?;
-            require("groupID", &group_id)?;
-            sdk.quit_group(&group_id).await?;
-            done()
-        }
-        // `setGroupMemberInfo({groupID, userID, roleLevel})` → `''`.
-        "setGroupMemberInfo" => {
-            let p: convert::MemberInfoIn = from_js(&method, params)?;
-            require("groupID", &p.group_id)?;
-            require("userID", &p.user_id)?;
-            let role = match p.role_level {
-                Some(role @ (20 | 60)) => role,
-                Some(other) => {
-                    return Err(SdkError::InvalidArgument(format!(
-                        "roleLevel must be 20 (member) or 60 (admin), got {other}"
-                    )))
-                }
-                None => return Err(SdkError::InvalidArgument("roleLevel is missing".into())),
-            };
-            sdk.set_member_role(&p.group_id, &p.user_id, role).await?;
-            done()
         }
         // `createGroup({memberUserIDs, adminUserIDs, ownerUserID?, groupInfo: {groupName}})` →
         // `GroupItem`.
@@ -478,20 +392,116 @@ async fn run(
             let friends = sdk.friends().await?;
             to_js(&friends.iter().map(friend_item).collect::<Vec<_>>())
         }
+        // Methods that make one REST call changing server state, and resolve with `''`.
+        "setSelfInfo" | "setGroupInfo" | "inviteUserToGroup" | "joinGroup" | "kickGroupMember"
+        | "quitGroup" | "setGroupMemberInfo" | "addFriend" | "updateFriends" => {
+            sdk.apply(server_change(&sdk, &method, params)?).await?;
+            done()
+        }
+        _ => Err(no_method(&method)),
+    }
+}
+
+/// The REST call of one of the methods that only change server state.
+fn server_change(sdk: &Sdk, method: &str, params: JsValue) -> Result<ServerChange, SdkError> {
+    match method {
+        // `setSelfInfo({nickname?, faceURL?})` → `''`.
+        "setSelfInfo" => {
+            let p: convert::SelfInfoIn = from_js(method, params)?;
+            if p.nickname.is_none() && p.face_url.is_none() {
+                return Err(SdkError::InvalidArgument(
+                    "give nickname and/or faceURL".into(),
+                ));
+            }
+            sdk.self_info_change(p.nickname, p.face_url)
+        }
+        // `setGroupInfo({groupID, groupName?, notification?, introduction?, lookMemberInfo?,
+        // applyMemberFriend?, enableHistoryForNewMembers?})` → `''`.
+        "setGroupInfo" => {
+            let p: convert::GroupInfoIn = from_js(method, params)?;
+            require("groupID", &p.group_id)?;
+            let update = GroupUpdate {
+                group_id: p.group_id,
+                name: p.group_name,
+                announcement: p.notification,
+                introduction: p.introduction,
+                look_member_info: p.look_member_info,
+                apply_member_friend: p.apply_member_friend,
+                history_for_new_members: p.enable_history_for_new_members,
+            };
+            if update
+                == (GroupUpdate {
+                    group_id: update.group_id.clone(),
+                    ..GroupUpdate::default()
+                })
+            {
+                return Err(SdkError::InvalidArgument("nothing to change".into()));
+            }
+            group_info_change(update)
+        }
+        // `inviteUserToGroup({groupID, reason, userIDList})` → `''`.
+        "inviteUserToGroup" => {
+            let p: convert::GroupUsersIn = from_js(method, params)?;
+            require("groupID", &p.group_id)?;
+            require_ids("userIDList", &p.user_id_list)?;
+            Ok(invite_change(&p.group_id, &p.user_id_list, &p.reason))
+        }
+        // `joinGroup({groupID, reqMsg, joinSource})` → `''`.
+        "joinGroup" => {
+            let p: convert::JoinGroupIn = from_js(method, params)?;
+            require("groupID", &p.group_id)?;
+            if !(2..=4).contains(&p.join_source) {
+                return Err(SdkError::InvalidArgument(
+                    "joinSource must be 2 (invitation), 3 (search) or 4 (QR code)".into(),
+                ));
+            }
+            sdk.join_group_change(&p.group_id, &p.req_msg, p.join_source)
+        }
+        // `kickGroupMember({groupID, reason, userIDList})` → `''`.
+        "kickGroupMember" => {
+            let p: convert::GroupUsersIn = from_js(method, params)?;
+            require("groupID", &p.group_id)?;
+            require_ids("userIDList", &p.user_id_list)?;
+            Ok(kick_change(&p.group_id, &p.user_id_list, &p.reason))
+        }
+        // `quitGroup(groupID)` → `''`.
+        "quitGroup" => {
+            let group_id: String = from_js(method, params)?;
+            require("groupID", &group_id)?;
+            sdk.quit_group_change(&group_id)
+        }
+        // `setGroupMemberInfo({groupID, userID, roleLevel})` → `''`.
+        "setGroupMemberInfo" => {
+            let p: convert::MemberInfoIn = from_js(method, params)?;
+            require("groupID", &p.group_id)?;
+            require("userID", &p.user_id)?;
+            let role = match p.role_level {
+                Some(role @ (20 | 60)) => role,
+                Some(other) => {
+                    return Err(SdkError::InvalidArgument(format!(
+                        "roleLevel must be 20 (member) or 60 (admin), got {other}"
+                    )))
+                }
+                None => return Err(SdkError::InvalidArgument("roleLevel is missing".into())),
+            };
+            Ok(member_role_change(&p.group_id, &p.user_id, role))
+        }
         // `addFriend({toUserID, reqMsg})` → `''`.
         "addFriend" => {
-            let p: convert::AddFriendIn = from_js(&method, params)?;
+            let p: convert::AddFriendIn = from_js(method, params)?;
             require("toUserID", &p.to_user_id)?;
-            sdk.add_friend(&p.to_user_id, &p.req_msg).await?;
-            done()
+            sdk.add_friend_change(&p.to_user_id, &p.req_msg)
         }
         // `updateFriends({friendUserIDs, remark})` → `''` (an empty remark deletes it).
         "updateFriends" => {
-            let p: convert::UpdateFriendsIn = from_js(&method, params)?;
+            let p: convert::UpdateFriendsIn = from_js(method, params)?;
             require_ids("friendUserIDs", &p.friend_user_ids)?;
-            sdk.set_friend_remark(&p.friend_user_ids, &p.remark).await?;
-            done()
+            sdk.friend_remark_change(&p.friend_user_ids, &p.remark)
         }
-        _ => Err(SdkError::InvalidArgument(format!("no method {method}"))),
+        _ => Err(no_method(method)),
     }
+}
+
+fn no_method(method: &str) -> SdkError {
+    SdkError::InvalidArgument(format!("no method {method}"))
 }
