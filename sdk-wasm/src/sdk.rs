@@ -864,11 +864,12 @@ impl Sdk {
         let data = self
             .api(PATH, object(vec![("userIDs", texts(user_ids))]))
             .await?;
-        let users: Vec<UserInfo> = answer_field(PATH, data, "usersInfo")?;
-        users
-            .into_iter()
-            .map(|u| User::try_from(u).map_err(|e| SdkError::Convert(e.to_string())))
-            .collect()
+        let infos: Vec<UserInfo> = answer_field(PATH, data, "usersInfo")?;
+        let mut users = Vec::with_capacity(infos.len());
+        for info in infos {
+            users.push(User::try_from(info).map_err(|e| SdkError::Convert(e.to_string()))?);
+        }
+        Ok(users)
     }
 
     /// The groups the user is in.
@@ -922,11 +923,12 @@ impl Sdk {
                 ]),
             )
             .await?;
-        let members: Vec<GroupMemberFullInfo> = answer_field(PATH, data, "members")?;
-        members
-            .into_iter()
-            .map(|m| Member::try_from(m).map_err(|e| SdkError::Convert(e.to_string())))
-            .collect()
+        let infos: Vec<GroupMemberFullInfo> = answer_field(PATH, data, "members")?;
+        let mut members = Vec::with_capacity(infos.len());
+        for info in infos {
+            members.push(Member::try_from(info).map_err(|e| SdkError::Convert(e.to_string()))?);
+        }
+        Ok(members)
     }
 
     /// The friend list from the local database.
