@@ -107,6 +107,21 @@ fn learn_names(event: &SdkEvent, names: &mut Names) {
     }
 }
 
+/// Remembers the names of the stored groups and friends; both are read, and the first failed
+/// read is the error.
+async fn learn_stored_names(sdk: &Sdk, names: &RefCell<Names>) -> Result<(), SdkError> {
+    let groups = sdk.joined_groups().await;
+    let friends = sdk.friends().await;
+    let mut names = names.borrow_mut();
+    if let Ok(groups) = &groups {
+        groups.iter().for_each(|g| names.group(g));
+    }
+    if let Ok(friends) = &friends {
+        friends.iter().for_each(|f| names.friend(f));
+    }
+    groups.and(friends).map(drop)
+}
+
 /// Runs `work` inside a promise; its error becomes the `{errCode, errMsg}` rejection.
 fn promise<F>(work: F) -> Promise
 where
@@ -210,11 +225,7 @@ async fn run(
             names.borrow_mut().set_self(&user_id);
             // Names for the conversations of events raised before the app lists them; the
             // stored groups and friends are enough, and failing to read them changes nothing.
-            let groups = sdk.joined_groups().await.unwrap_or_default();
-            let friends = sdk.friends().await.unwrap_or_default();
-            let mut names = names.borrow_mut();
-            groups.iter().for_each(|g| names.group(g));
-            friends.iter().for_each(|f| names.friend(f));
+            let _ = learn_stored_names(&sdk, &names).await;
             done()
         }
         // `logout()` → `''`.
@@ -228,13 +239,10 @@ async fn run(
         // `getAllConversationList()` → `ConversationItem[]`.
         "getAllConversationList" => {
             let list = sdk.conversations().await?;
-            let groups = sdk.joined_groups().await?;
-            let friends = sdk.friends().await?;
+            learn_stored_names(&sdk, &names).await?;
             let missing: Vec<String> = {
                 let mut names = names.borrow_mut();
                 names.set_self(&sdk.user_id().unwrap_or_default());
-                groups.iter().for_each(|g| names.group(g));
-                friends.iter().for_each(|f| names.friend(f));
                 list.iter()
                     .map(|c| names.peer(c))
                     .filter(|peer| !peer.is_empty() && !names.knows_user(peer))
