@@ -14,7 +14,7 @@ use chorus_core::model::{
     Content, Conversation, Friend, Group, Member, Message, MessageStatus, User,
 };
 use chorus_proto::constants::{ContentType, SessionType};
-use chorus_proto::msgjson::{self, FieldSink, Json, Out, ToJson, WriteFields};
+use chorus_proto::msgjson::{self, FieldSink, Json, ListOut, Out, ToJson, WriteFields};
 use wasm_bindgen::JsValue;
 
 use crate::error::SdkError;
@@ -621,257 +621,341 @@ js_object!(HistoryResult {
 
 // ----- Users, friends, groups, members -----
 
-/// `SelfUserInfo`.
-#[derive(Debug, Clone)]
-#[cfg_attr(test, derive(serde::Serialize))]
-#[cfg_attr(test, serde(rename_all = "camelCase"))]
-pub struct SelfUserInfo {
-    #[cfg_attr(test, serde(rename = "userID"))]
-    user_id: String,
-    nickname: String,
-    #[cfg_attr(test, serde(rename = "faceURL"))]
-    face_url: String,
-    ex: String,
-    create_time: i64,
-    global_recv_msg_opt: i32,
-    app_manager_level: i32,
+/// How an official shape is written from a model value: its field count and a function
+/// passing its fields, with the official names, in order.
+#[derive(Debug)]
+pub struct Shape<T: 'static> {
+    fields: usize,
+    write: fn(&T, &mut dyn FieldSink),
 }
 
-js_object!(SelfUserInfo {
-    "userID": user_id,
-    "nickname": nickname,
-    "faceURL": face_url,
-    "ex": ex,
-    "createTime": create_time,
-    "globalRecvMsgOpt": global_recv_msg_opt,
-    "appManagerLevel": app_manager_level,
-});
+/// A model value written as an official shape (the value is borrowed, not copied).
+#[derive(Debug)]
+pub struct Item<'a, T: 'static>(pub &'a T, pub &'static Shape<T>);
+
+impl<T> WriteFields for Item<'_, T> {
+    fn field_count(&self) -> usize {
+        self.1.fields
+    }
+
+    fn write_fields(&self, sink: &mut dyn FieldSink) {
+        (self.1.write)(self.0, sink)
+    }
+}
+
+impl<T> ToJson for Item<'_, T> {
+    fn to_out(&self) -> Out<'_> {
+        Out::Msg(self)
+    }
+}
+
+/// Model values written as a list of one official shape.
+#[derive(Debug)]
+pub struct Items<'a, T: 'static>(pub &'a [T], pub &'static Shape<T>);
+
+impl<T> ListOut for Items<'_, T> {
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    fn each(&self, f: &mut dyn FnMut(Out<'_>)) {
+        for value in self.0 {
+            f(Out::Msg(&Item(value, self.1)));
+        }
+    }
+}
+
+impl<T> ToJson for Items<'_, T> {
+    fn to_out(&self) -> Out<'_> {
+        Out::List(self)
+    }
+}
 
 /// The logged-in user as `SelfUserInfo`.
-pub fn self_user_info(u: &User) -> SelfUserInfo {
-    SelfUserInfo {
-        user_id: u.user_id.clone(),
-        nickname: u.nickname.clone(),
-        face_url: u.face_url.clone(),
-        ex: u.ex.clone(),
-        create_time: u.create_time,
-        global_recv_msg_opt: u.global_recv_msg_opt,
-        app_manager_level: u.app_manager_level,
-    }
-}
-
-/// `PublicUserItem`.
-#[derive(Debug, Clone)]
-#[cfg_attr(test, derive(serde::Serialize))]
-#[cfg_attr(test, serde(rename_all = "camelCase"))]
-pub struct PublicUserItem {
-    #[cfg_attr(test, serde(rename = "userID"))]
-    user_id: String,
-    nickname: String,
-    #[cfg_attr(test, serde(rename = "faceURL"))]
-    face_url: String,
-    ex: String,
-}
-
-js_object!(PublicUserItem {
-    "userID": user_id,
-    "nickname": nickname,
-    "faceURL": face_url,
-    "ex": ex,
-});
+pub static SELF_USER_INFO: Shape<User> = Shape {
+    fields: 7,
+    write: |u, sink| {
+        sink.field("userID", Out::Str(&u.user_id));
+        sink.field("nickname", Out::Str(&u.nickname));
+        sink.field("faceURL", Out::Str(&u.face_url));
+        sink.field("ex", Out::Str(&u.ex));
+        sink.field("createTime", Out::I64(u.create_time));
+        sink.field("globalRecvMsgOpt", Out::I32(u.global_recv_msg_opt));
+        sink.field("appManagerLevel", Out::I32(u.app_manager_level));
+    },
+};
 
 /// A profile as `PublicUserItem`.
-pub fn public_user_item(u: &User) -> PublicUserItem {
-    PublicUserItem {
-        user_id: u.user_id.clone(),
-        nickname: u.nickname.clone(),
-        face_url: u.face_url.clone(),
-        ex: u.ex.clone(),
-    }
-}
-
-/// `FriendUserItem`.
-#[derive(Debug, Clone)]
-#[cfg_attr(test, derive(serde::Serialize))]
-#[cfg_attr(test, serde(rename_all = "camelCase"))]
-pub struct FriendUserItem {
-    #[cfg_attr(test, serde(rename = "ownerUserID"))]
-    owner_user_id: String,
-    #[cfg_attr(test, serde(rename = "userID"))]
-    user_id: String,
-    nickname: String,
-    #[cfg_attr(test, serde(rename = "faceURL"))]
-    face_url: String,
-    remark: String,
-    add_source: i32,
-    create_time: i64,
-    #[cfg_attr(test, serde(rename = "operatorUserID"))]
-    operator_user_id: String,
-    ex: String,
-    is_pinned: bool,
-    attached_info: String,
-}
-
-js_object!(FriendUserItem {
-    "ownerUserID": owner_user_id,
-    "userID": user_id,
-    "nickname": nickname,
-    "faceURL": face_url,
-    "remark": remark,
-    "addSource": add_source,
-    "createTime": create_time,
-    "operatorUserID": operator_user_id,
-    "ex": ex,
-    "isPinned": is_pinned,
-    "attachedInfo": attached_info,
-});
+pub static PUBLIC_USER_ITEM: Shape<User> = Shape {
+    fields: 4,
+    write: |u, sink| {
+        sink.field("userID", Out::Str(&u.user_id));
+        sink.field("nickname", Out::Str(&u.nickname));
+        sink.field("faceURL", Out::Str(&u.face_url));
+        sink.field("ex", Out::Str(&u.ex));
+    },
+};
 
 /// A friend as `FriendUserItem`.
-pub fn friend_item(f: &Friend) -> FriendUserItem {
-    FriendUserItem {
-        owner_user_id: f.owner_user_id.clone(),
-        user_id: f.user.user_id.clone(),
-        nickname: f.user.nickname.clone(),
-        face_url: f.user.face_url.clone(),
-        remark: f.remark.clone(),
-        add_source: f.add_source,
-        create_time: f.create_time,
-        operator_user_id: f.operator_user_id.clone(),
-        ex: f.ex.clone(),
-        is_pinned: f.is_pinned,
-        attached_info: String::new(),
-    }
-}
-
-/// `GroupItem`.
-#[derive(Debug, Clone)]
-#[cfg_attr(test, derive(serde::Serialize))]
-#[cfg_attr(test, serde(rename_all = "camelCase"))]
-pub struct GroupItem {
-    #[cfg_attr(test, serde(rename = "groupID"))]
-    group_id: String,
-    group_name: String,
-    notification: String,
-    #[cfg_attr(test, serde(rename = "notificationUserID"))]
-    notification_user_id: String,
-    notification_update_time: i64,
-    introduction: String,
-    #[cfg_attr(test, serde(rename = "faceURL"))]
-    face_url: String,
-    #[cfg_attr(test, serde(rename = "ownerUserID"))]
-    owner_user_id: String,
-    create_time: i64,
-    member_count: u32,
-    status: i32,
-    #[cfg_attr(test, serde(rename = "creatorUserID"))]
-    creator_user_id: String,
-    group_type: i32,
-    need_verification: i32,
-    ex: String,
-    apply_member_friend: i32,
-    look_member_info: i32,
-    display_is_read: bool,
-    enable_history_for_new_members: bool,
-}
-
-js_object!(GroupItem {
-    "groupID": group_id,
-    "groupName": group_name,
-    "notification": notification,
-    "notificationUserID": notification_user_id,
-    "notificationUpdateTime": notification_update_time,
-    "introduction": introduction,
-    "faceURL": face_url,
-    "ownerUserID": owner_user_id,
-    "createTime": create_time,
-    "memberCount": member_count,
-    "status": status,
-    "creatorUserID": creator_user_id,
-    "groupType": group_type,
-    "needVerification": need_verification,
-    "ex": ex,
-    "applyMemberFriend": apply_member_friend,
-    "lookMemberInfo": look_member_info,
-    "displayIsRead": display_is_read,
-    "enableHistoryForNewMembers": enable_history_for_new_members,
-});
+pub static FRIEND_USER_ITEM: Shape<Friend> = Shape {
+    fields: 11,
+    write: |f, sink| {
+        sink.field("ownerUserID", Out::Str(&f.owner_user_id));
+        sink.field("userID", Out::Str(&f.user.user_id));
+        sink.field("nickname", Out::Str(&f.user.nickname));
+        sink.field("faceURL", Out::Str(&f.user.face_url));
+        sink.field("remark", Out::Str(&f.remark));
+        sink.field("addSource", Out::I32(f.add_source));
+        sink.field("createTime", Out::I64(f.create_time));
+        sink.field("operatorUserID", Out::Str(&f.operator_user_id));
+        sink.field("ex", Out::Str(&f.ex));
+        sink.field("isPinned", Out::Bool(f.is_pinned));
+        sink.field("attachedInfo", Out::Str(""));
+    },
+};
 
 /// A group as `GroupItem`.
-pub fn group_item(g: &Group) -> GroupItem {
-    GroupItem {
-        group_id: g.group_id.clone(),
-        group_name: g.name.clone(),
-        notification: g.announcement.text.clone(),
-        notification_user_id: g.announcement.editor_user_id.clone(),
-        notification_update_time: g.announcement.updated_at,
-        introduction: g.introduction.clone(),
-        face_url: g.face_url.clone(),
-        owner_user_id: g.owner_user_id.clone(),
-        create_time: g.create_time,
-        member_count: g.member_count,
-        status: g.status,
-        creator_user_id: g.creator_user_id.clone(),
-        group_type: g.group_type,
-        need_verification: g.need_verification,
-        ex: g.ex.clone(),
-        apply_member_friend: g.apply_member_friend.as_i32(),
-        look_member_info: g.look_member_info.as_i32(),
-        display_is_read: false,
-        enable_history_for_new_members: g.history_for_new_members.unwrap_or(true),
-    }
-}
-
-/// `GroupMemberItem`.
-#[derive(Debug, Clone)]
-#[cfg_attr(test, derive(serde::Serialize))]
-#[cfg_attr(test, serde(rename_all = "camelCase"))]
-pub struct GroupMemberItem {
-    #[cfg_attr(test, serde(rename = "groupID"))]
-    group_id: String,
-    #[cfg_attr(test, serde(rename = "userID"))]
-    user_id: String,
-    nickname: String,
-    #[cfg_attr(test, serde(rename = "faceURL"))]
-    face_url: String,
-    role_level: i32,
-    mute_end_time: i64,
-    join_time: i64,
-    join_source: i32,
-    #[cfg_attr(test, serde(rename = "inviterUserID"))]
-    inviter_user_id: String,
-    #[cfg_attr(test, serde(rename = "operatorUserID"))]
-    operator_user_id: String,
-    ex: String,
-}
-
-js_object!(GroupMemberItem {
-    "groupID": group_id,
-    "userID": user_id,
-    "nickname": nickname,
-    "faceURL": face_url,
-    "roleLevel": role_level,
-    "muteEndTime": mute_end_time,
-    "joinTime": join_time,
-    "joinSource": join_source,
-    "inviterUserID": inviter_user_id,
-    "operatorUserID": operator_user_id,
-    "ex": ex,
-});
+pub static GROUP_ITEM: Shape<Group> = Shape {
+    fields: 19,
+    write: |g, sink| {
+        sink.field("groupID", Out::Str(&g.group_id));
+        sink.field("groupName", Out::Str(&g.name));
+        sink.field("notification", Out::Str(&g.announcement.text));
+        sink.field(
+            "notificationUserID",
+            Out::Str(&g.announcement.editor_user_id),
+        );
+        sink.field(
+            "notificationUpdateTime",
+            Out::I64(g.announcement.updated_at),
+        );
+        sink.field("introduction", Out::Str(&g.introduction));
+        sink.field("faceURL", Out::Str(&g.face_url));
+        sink.field("ownerUserID", Out::Str(&g.owner_user_id));
+        sink.field("createTime", Out::I64(g.create_time));
+        sink.field("memberCount", Out::U32(g.member_count));
+        sink.field("status", Out::I32(g.status));
+        sink.field("creatorUserID", Out::Str(&g.creator_user_id));
+        sink.field("groupType", Out::I32(g.group_type));
+        sink.field("needVerification", Out::I32(g.need_verification));
+        sink.field("ex", Out::Str(&g.ex));
+        sink.field(
+            "applyMemberFriend",
+            Out::I32(g.apply_member_friend.as_i32()),
+        );
+        sink.field("lookMemberInfo", Out::I32(g.look_member_info.as_i32()));
+        sink.field("displayIsRead", Out::Bool(false));
+        sink.field(
+            "enableHistoryForNewMembers",
+            Out::Bool(g.history_for_new_members.unwrap_or(true)),
+        );
+    },
+};
 
 /// A member as `GroupMemberItem`.
-pub fn member_item(m: &Member) -> GroupMemberItem {
-    GroupMemberItem {
-        group_id: m.group_id.clone(),
-        user_id: m.user_id.clone(),
-        nickname: m.nickname.clone(),
-        face_url: m.face_url.clone(),
-        role_level: m.role_level,
-        mute_end_time: m.mute_end_time,
-        join_time: m.join_time,
-        join_source: m.join_source,
-        inviter_user_id: m.inviter_user_id.clone(),
-        operator_user_id: m.operator_user_id.clone(),
-        ex: m.ex.clone(),
+pub static GROUP_MEMBER_ITEM: Shape<Member> = Shape {
+    fields: 11,
+    write: |m, sink| {
+        sink.field("groupID", Out::Str(&m.group_id));
+        sink.field("userID", Out::Str(&m.user_id));
+        sink.field("nickname", Out::Str(&m.nickname));
+        sink.field("faceURL", Out::Str(&m.face_url));
+        sink.field("roleLevel", Out::I32(m.role_level));
+        sink.field("muteEndTime", Out::I64(m.mute_end_time));
+        sink.field("joinTime", Out::I64(m.join_time));
+        sink.field("joinSource", Out::I32(m.join_source));
+        sink.field("inviterUserID", Out::Str(&m.inviter_user_id));
+        sink.field("operatorUserID", Out::Str(&m.operator_user_id));
+        sink.field("ex", Out::Str(&m.ex));
+    },
+};
+
+/// The shapes above as serde wrote them from copied structs: the reference the tests compare
+/// [`Item`]s with.
+#[cfg(test)]
+mod reference {
+    use super::*;
+
+    /// `SelfUserInfo`.
+    #[derive(Debug, Clone, serde::Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct SelfUserInfo {
+        #[serde(rename = "userID")]
+        user_id: String,
+        nickname: String,
+        #[serde(rename = "faceURL")]
+        face_url: String,
+        ex: String,
+        create_time: i64,
+        global_recv_msg_opt: i32,
+        app_manager_level: i32,
+    }
+
+    /// The logged-in user as `SelfUserInfo`.
+    pub fn self_user_info(u: &User) -> SelfUserInfo {
+        SelfUserInfo {
+            user_id: u.user_id.clone(),
+            nickname: u.nickname.clone(),
+            face_url: u.face_url.clone(),
+            ex: u.ex.clone(),
+            create_time: u.create_time,
+            global_recv_msg_opt: u.global_recv_msg_opt,
+            app_manager_level: u.app_manager_level,
+        }
+    }
+
+    /// `PublicUserItem`.
+    #[derive(Debug, Clone, serde::Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct PublicUserItem {
+        #[serde(rename = "userID")]
+        user_id: String,
+        nickname: String,
+        #[serde(rename = "faceURL")]
+        face_url: String,
+        ex: String,
+    }
+
+    /// A profile as `PublicUserItem`.
+    pub fn public_user_item(u: &User) -> PublicUserItem {
+        PublicUserItem {
+            user_id: u.user_id.clone(),
+            nickname: u.nickname.clone(),
+            face_url: u.face_url.clone(),
+            ex: u.ex.clone(),
+        }
+    }
+
+    /// `FriendUserItem`.
+    #[derive(Debug, Clone, serde::Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct FriendUserItem {
+        #[serde(rename = "ownerUserID")]
+        owner_user_id: String,
+        #[serde(rename = "userID")]
+        user_id: String,
+        nickname: String,
+        #[serde(rename = "faceURL")]
+        face_url: String,
+        remark: String,
+        add_source: i32,
+        create_time: i64,
+        #[serde(rename = "operatorUserID")]
+        operator_user_id: String,
+        ex: String,
+        is_pinned: bool,
+        attached_info: String,
+    }
+
+    /// A friend as `FriendUserItem`.
+    pub fn friend_item(f: &Friend) -> FriendUserItem {
+        FriendUserItem {
+            owner_user_id: f.owner_user_id.clone(),
+            user_id: f.user.user_id.clone(),
+            nickname: f.user.nickname.clone(),
+            face_url: f.user.face_url.clone(),
+            remark: f.remark.clone(),
+            add_source: f.add_source,
+            create_time: f.create_time,
+            operator_user_id: f.operator_user_id.clone(),
+            ex: f.ex.clone(),
+            is_pinned: f.is_pinned,
+            attached_info: String::new(),
+        }
+    }
+
+    /// `GroupItem`.
+    #[derive(Debug, Clone, serde::Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct GroupItem {
+        #[serde(rename = "groupID")]
+        group_id: String,
+        group_name: String,
+        notification: String,
+        #[serde(rename = "notificationUserID")]
+        notification_user_id: String,
+        notification_update_time: i64,
+        introduction: String,
+        #[serde(rename = "faceURL")]
+        face_url: String,
+        #[serde(rename = "ownerUserID")]
+        owner_user_id: String,
+        create_time: i64,
+        member_count: u32,
+        status: i32,
+        #[serde(rename = "creatorUserID")]
+        creator_user_id: String,
+        group_type: i32,
+        need_verification: i32,
+        ex: String,
+        apply_member_friend: i32,
+        look_member_info: i32,
+        display_is_read: bool,
+        enable_history_for_new_members: bool,
+    }
+
+    /// A group as `GroupItem`.
+    pub fn group_item(g: &Group) -> GroupItem {
+        GroupItem {
+            group_id: g.group_id.clone(),
+            group_name: g.name.clone(),
+            notification: g.announcement.text.clone(),
+            notification_user_id: g.announcement.editor_user_id.clone(),
+            notification_update_time: g.announcement.updated_at,
+            introduction: g.introduction.clone(),
+            face_url: g.face_url.clone(),
+            owner_user_id: g.owner_user_id.clone(),
+            create_time: g.create_time,
+            member_count: g.member_count,
+            status: g.status,
+            creator_user_id: g.creator_user_id.clone(),
+            group_type: g.group_type,
+            need_verification: g.need_verification,
+            ex: g.ex.clone(),
+            apply_member_friend: g.apply_member_friend.as_i32(),
+            look_member_info: g.look_member_info.as_i32(),
+            display_is_read: false,
+            enable_history_for_new_members: g.history_for_new_members.unwrap_or(true),
+        }
+    }
+
+    /// `GroupMemberItem`.
+    #[derive(Debug, Clone, serde::Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct GroupMemberItem {
+        #[serde(rename = "groupID")]
+        group_id: String,
+        #[serde(rename = "userID")]
+        user_id: String,
+        nickname: String,
+        #[serde(rename = "faceURL")]
+        face_url: String,
+        role_level: i32,
+        mute_end_time: i64,
+        join_time: i64,
+        join_source: i32,
+        #[serde(rename = "inviterUserID")]
+        inviter_user_id: String,
+        #[serde(rename = "operatorUserID")]
+        operator_user_id: String,
+        ex: String,
+    }
+
+    /// A member as `GroupMemberItem`.
+    pub fn member_item(m: &Member) -> GroupMemberItem {
+        GroupMemberItem {
+            group_id: m.group_id.clone(),
+            user_id: m.user_id.clone(),
+            nickname: m.nickname.clone(),
+            face_url: m.face_url.clone(),
+            role_level: m.role_level,
+            mute_end_time: m.mute_end_time,
+            join_time: m.join_time,
+            join_source: m.join_source,
+            inviter_user_id: m.inviter_user_id.clone(),
+            operator_user_id: m.operator_user_id.clone(),
+            ex: m.ex.clone(),
+        }
     }
 }
 
@@ -1208,6 +1292,7 @@ from_js_object!(UpdateFriendsIn, "the update friends parameter", {
 
 #[cfg(test)]
 mod tests {
+    use super::reference::*;
     use super::*;
     use chorus_core::model::{msg, ConversationId};
     use js_sys::Reflect;
@@ -1305,6 +1390,12 @@ mod tests {
         fn same<T: ToJson + serde::Serialize>(item: &T) {
             assert_eq!(msgjson::to_text(item), serde_json::to_string(item).unwrap());
         }
+        fn same_as<T: serde::Serialize>(item: &dyn ToJson, reference: &T) {
+            assert_eq!(
+                msgjson::to_text(item),
+                serde_json::to_string(reference).unwrap()
+            );
+        }
         let messages = sample_messages();
         for m in &messages {
             same(&message_item(m));
@@ -1320,12 +1411,13 @@ mod tests {
             ..User::default()
         };
         same(&text_draft("draft", Some(&user), 5));
-        same(&self_user_info(&user));
-        same(&public_user_item(&user));
-        same(&vec![
-            public_user_item(&user),
-            public_user_item(&User::default()),
-        ]);
+        same_as(&Item(&user, &SELF_USER_INFO), &self_user_info(&user));
+        same_as(&Item(&user, &PUBLIC_USER_ITEM), &public_user_item(&user));
+        same_as(
+            &Items(&[user.clone(), User::default()], &PUBLIC_USER_ITEM),
+            &vec![public_user_item(&user), public_user_item(&User::default())],
+        );
+        same_as(&Items(&[], &GROUP_ITEM), &Vec::<GroupItem>::new());
         let friend = Friend {
             owner_user_id: "u0".into(),
             user: user.clone(),
@@ -1333,7 +1425,7 @@ mod tests {
             is_pinned: true,
             ..Friend::default()
         };
-        same(&friend_item(&friend));
+        same_as(&Item(&friend, &FRIEND_USER_ITEM), &friend_item(&friend));
         let group = Group::try_from(chorus_proto::pb::sdkws::GroupInfo {
             group_id: "g1".into(),
             group_name: "Team \"A\"".into(),
@@ -1342,7 +1434,7 @@ mod tests {
             ..Default::default()
         })
         .unwrap();
-        same(&group_item(&group));
+        same_as(&Item(&group, &GROUP_ITEM), &group_item(&group));
         let member = Member {
             group_id: "g1".into(),
             user_id: "u2".into(),
@@ -1350,7 +1442,11 @@ mod tests {
             mute_end_time: i64::MIN,
             ..Member::default()
         };
-        same(&member_item(&member));
+        same_as(&Item(&member, &GROUP_MEMBER_ITEM), &member_item(&member));
+        same_as(
+            &Items(&[member.clone(), Member::default()], &GROUP_MEMBER_ITEM),
+            &vec![member_item(&member), member_item(&Member::default())],
+        );
         same(&revoked_item(&RevokedInfo {
             conversation_id: ConversationId::single("a", "b"),
             seq: chorus_core::model::Seq(9),

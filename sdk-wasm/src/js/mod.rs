@@ -26,9 +26,9 @@ use crate::sdk::{
     Sdk, ServerChange,
 };
 use convert::{
-    conversation_items, friend_item, from_js, group_item, member_filter, member_item, message_item,
-    message_items, public_user_item, require, require_ids, revoked_item, self_user_info,
-    text_draft, to_js, HistoryResult, Names,
+    conversation_items, from_js, member_filter, message_item, message_items, require, require_ids,
+    revoked_item, text_draft, to_js, HistoryResult, Item, Items, Names, FRIEND_USER_ITEM,
+    GROUP_ITEM, GROUP_MEMBER_ITEM, PUBLIC_USER_ITEM, SELF_USER_INFO,
 };
 
 /// The error object JavaScript sees: `{errCode, errMsg}`.
@@ -76,17 +76,19 @@ fn event_payload(event: &SdkEvent, names: &Names) -> Result<(JsValue, i32, Strin
         SdkEvent::TotalUnreadMessageCountChanged(n) => {
             (JsValue::from_f64(*n as f64), 0, String::new())
         }
-        SdkEvent::SelfInfoUpdated(user) => (to_js(&self_user_info(user))?, 0, String::new()),
+        SdkEvent::SelfInfoUpdated(user) => (to_js(&Item(user, &SELF_USER_INFO))?, 0, String::new()),
         SdkEvent::FriendAdded(f) | SdkEvent::FriendDeleted(f) | SdkEvent::FriendInfoChanged(f) => {
-            (to_js(&friend_item(f))?, 0, String::new())
+            (to_js(&Item(f, &FRIEND_USER_ITEM))?, 0, String::new())
         }
         SdkEvent::JoinedGroupAdded(g)
         | SdkEvent::JoinedGroupDeleted(g)
         | SdkEvent::GroupInfoChanged(g)
-        | SdkEvent::GroupDismissed(g) => (to_js(&group_item(g))?, 0, String::new()),
+        | SdkEvent::GroupDismissed(g) => (to_js(&Item(g, &GROUP_ITEM))?, 0, String::new()),
         SdkEvent::GroupMemberAdded(m)
         | SdkEvent::GroupMemberDeleted(m)
-        | SdkEvent::GroupMemberInfoChanged(m) => (to_js(&member_item(m))?, 0, String::new()),
+        | SdkEvent::GroupMemberInfoChanged(m) => {
+            (to_js(&Item(m, &GROUP_MEMBER_ITEM))?, 0, String::new())
+        }
         _ => (empty(), 0, String::new()),
     })
 }
@@ -326,25 +328,25 @@ async fn run(
             done()
         }
         // `getSelfUserInfo()` → `SelfUserInfo`.
-        "getSelfUserInfo" => to_js(&self_user_info(&sdk.self_info().await?)),
+        "getSelfUserInfo" => to_js(&Item(&sdk.self_info().await?, &SELF_USER_INFO)),
         // `getUsersInfo(userIDs)` → `PublicUserItem[]`.
         "getUsersInfo" => {
             let ids: Vec<String> = from_js(&method, params)?;
             require_ids("userIDs", &ids)?;
             let users = sdk.users_info(&ids).await?;
-            to_js(&users.iter().map(public_user_item).collect::<Vec<_>>())
+            to_js(&Items(&users, &PUBLIC_USER_ITEM))
         }
         // `getJoinedGroupList()` → `GroupItem[]`.
         "getJoinedGroupList" => {
             let groups = sdk.joined_groups().await?;
-            to_js(&groups.iter().map(group_item).collect::<Vec<_>>())
+            to_js(&Items(&groups, &GROUP_ITEM))
         }
         // `getSpecifiedGroupsInfo(groupIDs)` → `GroupItem[]`.
         "getSpecifiedGroupsInfo" => {
             let ids: Vec<String> = from_js(&method, params)?;
             require_ids("groupIDs", &ids)?;
             let groups = sdk.groups_info(&ids).await?;
-            to_js(&groups.iter().map(group_item).collect::<Vec<_>>())
+            to_js(&Items(&groups, &GROUP_ITEM))
         }
         // `getGroupMemberList({groupID, filter, offset, count})` → `GroupMemberItem[]`.
         "getGroupMemberList" => {
@@ -353,13 +355,12 @@ async fn run(
             let keep = member_filter(p.filter)?;
             let members = sdk.members(&p.group_id).await?;
             let page: Vec<_> = members
-                .iter()
+                .into_iter()
                 .filter(|m| keep(m.role_level))
                 .skip(p.offset as usize)
                 .take(p.count as usize)
-                .map(member_item)
                 .collect();
-            to_js(&page)
+            to_js(&Items(&page, &GROUP_MEMBER_ITEM))
         }
         // `getSpecifiedGroupMembersInfo({groupID, userIDList})` → `GroupMemberItem[]`.
         "getSpecifiedGroupMembersInfo" => {
@@ -367,7 +368,7 @@ async fn run(
             require("groupID", &p.group_id)?;
             require_ids("userIDList", &p.user_id_list)?;
             let members = sdk.members_info(&p.group_id, &p.user_id_list).await?;
-            to_js(&members.iter().map(member_item).collect::<Vec<_>>())
+            to_js(&Items(&members, &GROUP_MEMBER_ITEM))
         }
         // `createGroup({memberUserIDs, adminUserIDs, ownerUserID?, groupInfo: {groupName}})` →
         // `GroupItem`.
@@ -393,12 +394,12 @@ async fn run(
                     &p.admin_user_ids,
                 )
                 .await?;
-            to_js(&group_item(&group))
+            to_js(&Item(&group, &GROUP_ITEM))
         }
         // `getFriendList()` → `FriendUserItem[]`.
         "getFriendList" => {
             let friends = sdk.friends().await?;
-            to_js(&friends.iter().map(friend_item).collect::<Vec<_>>())
+            to_js(&Items(&friends, &FRIEND_USER_ITEM))
         }
         // Methods that make one REST call changing server state, and resolve with `''`.
         "setSelfInfo" | "setGroupInfo" | "inviteUserToGroup" | "joinGroup" | "kickGroupMember"
