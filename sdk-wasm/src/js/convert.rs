@@ -170,13 +170,13 @@ impl Names {
         );
     }
 
-    fn of(&self, conversation: &Conversation, peer: &str) -> (String, String) {
+    fn of(&self, conversation: &Conversation, peer: &str) -> (&str, &str) {
         let found = if conversation.group_id.is_empty() {
             self.users.get(peer)
         } else {
             self.groups.get(&conversation.group_id)
         };
-        found.cloned().unwrap_or_default()
+        found.map_or(("", ""), |(name, face)| (name.as_str(), face.as_str()))
     }
 }
 
@@ -493,105 +493,98 @@ pub fn revoked_item(info: &RevokedInfo) -> RevokedItem {
 
 // ----- Conversations -----
 
-/// `ConversationItem`.
-#[derive(Debug, Clone)]
-#[cfg_attr(test, derive(serde::Serialize))]
-#[cfg_attr(test, serde(rename_all = "camelCase"))]
-pub struct ConversationItem {
-    #[cfg_attr(test, serde(rename = "conversationID"))]
-    conversation_id: String,
-    conversation_type: i32,
-    #[cfg_attr(test, serde(rename = "userID"))]
+/// `ConversationItem`: a conversation as the official SDK shows it, written from the stored
+/// conversation (`latestMsg` is a `MessageItem` JSON string).
+#[derive(Debug)]
+pub struct ConversationItem<'a> {
+    c: &'a Conversation,
     user_id: String,
-    #[cfg_attr(test, serde(rename = "groupID"))]
-    group_id: String,
-    show_name: String,
-    #[cfg_attr(test, serde(rename = "faceURL"))]
-    face_url: String,
-    recv_msg_opt: i32,
-    unread_count: u64,
-    group_at_type: i32,
+    show_name: &'a str,
+    face_url: &'a str,
     latest_msg: String,
-    latest_msg_send_time: i64,
-    draft_text: String,
-    draft_text_time: i64,
-    burn_duration: i32,
-    msg_destruct_time: i64,
-    is_pinned: bool,
-    is_not_in_group: bool,
-    is_private_chat: bool,
-    is_msg_destruct: bool,
-    is_marked: bool,
-    attached_info: String,
-    ex: String,
 }
 
-/// A conversation as the official SDK shows it (`latestMsg` is a `MessageItem` JSON string).
-pub fn conversation_item(c: &Conversation, names: &Names) -> ConversationItem {
+/// A conversation as the official SDK shows it, with its display name from `names`.
+pub fn conversation_item<'a>(c: &'a Conversation, names: &'a Names) -> ConversationItem<'a> {
     let user_id = names.peer(c);
     let (show_name, face_url) = names.of(c, &user_id);
-    let latest = c.latest_message.as_ref().map(message_item);
     ConversationItem {
-        conversation_id: c.id.as_str().to_owned(),
-        conversation_type: c.conversation_type.as_i32(),
-        user_id,
-        group_id: c.group_id.clone(),
+        c,
         show_name,
         face_url,
-        recv_msg_opt: c.recv_msg_opt,
-        unread_count: c.unread_count(),
-        group_at_type: c.group_at_type,
-        latest_msg: latest
-            .as_ref()
-            .map(|m| msgjson::to_text(m))
-            .unwrap_or_default(),
-        latest_msg_send_time: c
+        latest_msg: c
             .latest_message
             .as_ref()
-            .map(|m| m.send_time)
+            .map(|m| msgjson::to_text(&message_item(m)))
             .unwrap_or_default(),
-        draft_text: String::new(),
-        draft_text_time: 0,
-        burn_duration: c.burn_duration,
-        msg_destruct_time: 0,
-        is_pinned: c.is_pinned,
-        is_not_in_group: false,
-        is_private_chat: c.is_private_chat,
-        is_msg_destruct: false,
-        is_marked: false,
-        attached_info: c.attached_info.clone(),
-        ex: c.ex.clone(),
+        user_id,
     }
 }
 
-js_object!(ConversationItem {
-    "conversationID": conversation_id,
-    "conversationType": conversation_type,
-    "userID": user_id,
-    "groupID": group_id,
-    "showName": show_name,
-    "faceURL": face_url,
-    "recvMsgOpt": recv_msg_opt,
-    "unreadCount": unread_count,
-    "groupAtType": group_at_type,
-    "latestMsg": latest_msg,
-    "latestMsgSendTime": latest_msg_send_time,
-    "draftText": draft_text,
-    "draftTextTime": draft_text_time,
-    "burnDuration": burn_duration,
-    "msgDestructTime": msg_destruct_time,
-    "isPinned": is_pinned,
-    "isNotInGroup": is_not_in_group,
-    "isPrivateChat": is_private_chat,
-    "isMsgDestruct": is_msg_destruct,
-    "isMarked": is_marked,
-    "attachedInfo": attached_info,
-    "ex": ex,
-});
+impl WriteFields for ConversationItem<'_> {
+    fn field_count(&self) -> usize {
+        22
+    }
+
+    fn write_fields(&self, sink: &mut dyn FieldSink) {
+        let c = self.c;
+        sink.field("conversationID", Out::Str(c.id.as_str()));
+        sink.field("conversationType", Out::I32(c.conversation_type.as_i32()));
+        sink.field("userID", Out::Str(&self.user_id));
+        sink.field("groupID", Out::Str(&c.group_id));
+        sink.field("showName", Out::Str(self.show_name));
+        sink.field("faceURL", Out::Str(self.face_url));
+        sink.field("recvMsgOpt", Out::I32(c.recv_msg_opt));
+        sink.field("unreadCount", Out::U64(c.unread_count()));
+        sink.field("groupAtType", Out::I32(c.group_at_type));
+        sink.field("latestMsg", Out::Str(&self.latest_msg));
+        let sent = c.latest_message.as_ref().map_or(0, |m| m.send_time);
+        sink.field("latestMsgSendTime", Out::I64(sent));
+        sink.field("draftText", Out::Str(""));
+        sink.field("draftTextTime", Out::I64(0));
+        sink.field("burnDuration", Out::I32(c.burn_duration));
+        sink.field("msgDestructTime", Out::I64(0));
+        sink.field("isPinned", Out::Bool(c.is_pinned));
+        sink.field("isNotInGroup", Out::Bool(false));
+        sink.field("isPrivateChat", Out::Bool(c.is_private_chat));
+        sink.field("isMsgDestruct", Out::Bool(false));
+        sink.field("isMarked", Out::Bool(false));
+        sink.field("attachedInfo", Out::Str(&c.attached_info));
+        sink.field("ex", Out::Str(&c.ex));
+    }
+}
+
+impl ToJson for ConversationItem<'_> {
+    fn to_out(&self) -> Out<'_> {
+        Out::Msg(self)
+    }
+}
+
+/// Conversations as `ConversationItem[]` (each item is made as it is written).
+#[derive(Debug)]
+pub struct ConversationItems<'a>(&'a [Conversation], &'a Names);
+
+impl ListOut for ConversationItems<'_> {
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    fn each(&self, f: &mut dyn FnMut(Out<'_>)) {
+        for c in self.0 {
+            f(Out::Msg(&conversation_item(c, self.1)));
+        }
+    }
+}
+
+impl ToJson for ConversationItems<'_> {
+    fn to_out(&self) -> Out<'_> {
+        Out::List(self)
+    }
+}
 
 /// Conversations as `ConversationItem[]`.
-pub fn conversation_items(list: &[Conversation], names: &Names) -> Vec<ConversationItem> {
-    list.iter().map(|c| conversation_item(c, names)).collect()
+pub fn conversation_items<'a>(list: &'a [Conversation], names: &'a Names) -> ConversationItems<'a> {
+    ConversationItems(list, names)
 }
 
 /// The result of `getAdvancedHistoryMessageList`.
@@ -955,6 +948,76 @@ mod reference {
             inviter_user_id: m.inviter_user_id.clone(),
             operator_user_id: m.operator_user_id.clone(),
             ex: m.ex.clone(),
+        }
+    }
+
+    /// `ConversationItem`.
+    #[derive(Debug, Clone, serde::Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct ConversationItemCopy {
+        #[serde(rename = "conversationID")]
+        conversation_id: String,
+        conversation_type: i32,
+        #[serde(rename = "userID")]
+        user_id: String,
+        #[serde(rename = "groupID")]
+        group_id: String,
+        show_name: String,
+        #[serde(rename = "faceURL")]
+        face_url: String,
+        recv_msg_opt: i32,
+        unread_count: u64,
+        group_at_type: i32,
+        latest_msg: String,
+        latest_msg_send_time: i64,
+        draft_text: String,
+        draft_text_time: i64,
+        burn_duration: i32,
+        msg_destruct_time: i64,
+        is_pinned: bool,
+        is_not_in_group: bool,
+        is_private_chat: bool,
+        is_msg_destruct: bool,
+        is_marked: bool,
+        attached_info: String,
+        ex: String,
+    }
+
+    /// A conversation copied into a `ConversationItem` struct.
+    pub fn conversation_item_copy(c: &Conversation, names: &Names) -> ConversationItemCopy {
+        let user_id = names.peer(c);
+        let (show_name, face_url) = names.of(c, &user_id);
+        let latest = c.latest_message.as_ref().map(message_item);
+        ConversationItemCopy {
+            conversation_id: c.id.as_str().to_owned(),
+            conversation_type: c.conversation_type.as_i32(),
+            user_id,
+            group_id: c.group_id.clone(),
+            show_name: show_name.to_owned(),
+            face_url: face_url.to_owned(),
+            recv_msg_opt: c.recv_msg_opt,
+            unread_count: c.unread_count(),
+            group_at_type: c.group_at_type,
+            latest_msg: latest
+                .as_ref()
+                .map(|m| msgjson::to_text(m))
+                .unwrap_or_default(),
+            latest_msg_send_time: c
+                .latest_message
+                .as_ref()
+                .map(|m| m.send_time)
+                .unwrap_or_default(),
+            draft_text: String::new(),
+            draft_text_time: 0,
+            burn_duration: c.burn_duration,
+            msg_destruct_time: 0,
+            is_pinned: c.is_pinned,
+            is_not_in_group: false,
+            is_private_chat: c.is_private_chat,
+            is_msg_destruct: false,
+            is_marked: false,
+            attached_info: c.attached_info.clone(),
+            ex: c.ex.clone(),
         }
     }
 }
@@ -1463,11 +1526,18 @@ mod tests {
         let mut conversation = Conversation::new(ConversationId::single("a", "b"));
         conversation.latest_message = messages.first().cloned();
         conversation.is_pinned = true;
-        same(&conversation_item(&conversation, &names));
-        same(&conversation_items(
-            &[conversation, Conversation::new(ConversationId::group("g1"))],
-            &names,
-        ));
+        same_as(
+            &conversation_item(&conversation, &names),
+            &conversation_item_copy(&conversation, &names),
+        );
+        let list = [conversation, Conversation::new(ConversationId::group("g1"))];
+        same_as(
+            &conversation_items(&list, &names),
+            &list
+                .iter()
+                .map(|c| conversation_item_copy(c, &names))
+                .collect::<Vec<_>>(),
+        );
         same(&HistoryResult {
             message_list: message_items(&messages),
             is_end: true,
