@@ -37,8 +37,8 @@ pub fn to_js(value: &dyn ToJson) -> Result<JsValue, SdkError> {
 /// Implements [`ToJson`] for an outgoing struct: an object with the members `key: field`, in
 /// this order.
 macro_rules! js_object {
-    ($ty:ident { $($key:literal: $field:ident),* $(,)? }) => {
-        impl WriteFields for $ty {
+    ($ty:ident $(<$lt:lifetime>)? { $($key:literal: $field:ident),* $(,)? }) => {
+        impl$(<$lt>)? WriteFields for $ty$(<$lt>)? {
             fn field_count(&self) -> usize {
                 [$($key),*].len()
             }
@@ -48,7 +48,7 @@ macro_rules! js_object {
             }
         }
 
-        impl ToJson for $ty {
+        impl$(<$lt>)? ToJson for $ty$(<$lt>)? {
             fn to_out(&self) -> Out<'_> {
                 Out::Msg(self)
             }
@@ -202,32 +202,32 @@ pub struct NotificationElem {
 #[derive(Debug, Clone)]
 #[cfg_attr(test, derive(serde::Serialize))]
 #[cfg_attr(test, serde(rename_all = "camelCase"))]
-pub struct MessageItem {
+pub struct MessageItem<'a> {
     #[cfg_attr(test, serde(rename = "clientMsgID"))]
-    client_msg_id: String,
+    client_msg_id: &'a str,
     #[cfg_attr(test, serde(rename = "serverMsgID"))]
-    server_msg_id: String,
+    server_msg_id: &'a str,
     create_time: i64,
     send_time: i64,
     session_type: i32,
     #[cfg_attr(test, serde(rename = "sendID"))]
-    send_id: String,
+    send_id: &'a str,
     #[cfg_attr(test, serde(rename = "recvID"))]
-    recv_id: String,
+    recv_id: &'a str,
     msg_from: i32,
     content_type: i32,
     #[cfg_attr(test, serde(rename = "senderPlatformID"))]
     sender_platform_id: i32,
-    sender_nickname: String,
-    sender_face_url: String,
+    sender_nickname: &'a str,
+    sender_face_url: &'a str,
     #[cfg_attr(test, serde(rename = "groupID"))]
-    group_id: String,
+    group_id: &'a str,
     content: String,
     seq: u64,
     is_read: bool,
     status: i32,
-    ex: String,
-    attached_info: String,
+    ex: &'a str,
+    attached_info: &'a str,
     #[cfg_attr(test, serde(skip_serializing_if = "Option::is_none"))]
     text_elem: Option<TextElem>,
     #[cfg_attr(test, serde(skip_serializing_if = "Option::is_none"))]
@@ -238,23 +238,23 @@ pub struct MessageItem {
 #[derive(Debug, Clone)]
 #[cfg_attr(test, derive(serde::Serialize))]
 #[cfg_attr(test, serde(rename_all = "camelCase"))]
-pub struct RevokedItem {
+pub struct RevokedItem<'a> {
     #[cfg_attr(test, serde(rename = "revokerID"))]
-    revoker_id: String,
+    revoker_id: &'a str,
     revoker_role: i32,
     #[cfg_attr(test, serde(rename = "clientMsgID"))]
-    client_msg_id: String,
-    revoker_nickname: String,
+    client_msg_id: &'a str,
+    revoker_nickname: &'a str,
     revoke_time: i64,
     source_message_send_time: i64,
     #[cfg_attr(test, serde(rename = "sourceMessageSendID"))]
-    source_message_send_id: String,
-    source_message_sender_nickname: String,
+    source_message_send_id: &'a str,
+    source_message_sender_nickname: &'a str,
     session_type: i32,
     seq: u64,
-    ex: String,
+    ex: &'a str,
     #[cfg_attr(test, serde(rename = "conversationID"))]
-    conversation_id: String,
+    conversation_id: &'a str,
     is_admin_revoke: bool,
 }
 
@@ -262,31 +262,31 @@ js_object!(TextElem { "content": content });
 
 js_object!(NotificationElem { "detail": detail });
 
-impl WriteFields for MessageItem {
+impl WriteFields for MessageItem<'_> {
     fn field_count(&self) -> usize {
         19 + usize::from(self.text_elem.is_some()) + usize::from(self.notification_elem.is_some())
     }
 
     fn write_fields(&self, sink: &mut dyn FieldSink) {
-        sink.field("clientMsgID", Out::Str(&self.client_msg_id));
-        sink.field("serverMsgID", Out::Str(&self.server_msg_id));
+        sink.field("clientMsgID", Out::Str(self.client_msg_id));
+        sink.field("serverMsgID", Out::Str(self.server_msg_id));
         sink.field("createTime", Out::I64(self.create_time));
         sink.field("sendTime", Out::I64(self.send_time));
         sink.field("sessionType", Out::I32(self.session_type));
-        sink.field("sendID", Out::Str(&self.send_id));
-        sink.field("recvID", Out::Str(&self.recv_id));
+        sink.field("sendID", Out::Str(self.send_id));
+        sink.field("recvID", Out::Str(self.recv_id));
         sink.field("msgFrom", Out::I32(self.msg_from));
         sink.field("contentType", Out::I32(self.content_type));
         sink.field("senderPlatformID", Out::I32(self.sender_platform_id));
-        sink.field("senderNickname", Out::Str(&self.sender_nickname));
-        sink.field("senderFaceUrl", Out::Str(&self.sender_face_url));
-        sink.field("groupID", Out::Str(&self.group_id));
+        sink.field("senderNickname", Out::Str(self.sender_nickname));
+        sink.field("senderFaceUrl", Out::Str(self.sender_face_url));
+        sink.field("groupID", Out::Str(self.group_id));
         sink.field("content", Out::Str(&self.content));
         sink.field("seq", Out::U64(self.seq));
         sink.field("isRead", Out::Bool(self.is_read));
         sink.field("status", Out::I32(self.status));
-        sink.field("ex", Out::Str(&self.ex));
-        sink.field("attachedInfo", Out::Str(&self.attached_info));
+        sink.field("ex", Out::Str(self.ex));
+        sink.field("attachedInfo", Out::Str(self.attached_info));
         // Absent elements are left out, not written as `null`.
         if let Some(elem) = &self.text_elem {
             sink.field("textElem", Out::Msg(elem));
@@ -297,27 +297,45 @@ impl WriteFields for MessageItem {
     }
 }
 
-impl ToJson for MessageItem {
+impl ToJson for MessageItem<'_> {
     fn to_out(&self) -> Out<'_> {
         Out::Msg(self)
     }
 }
 
-js_object!(RevokedItem {
-    "revokerID": revoker_id,
-    "revokerRole": revoker_role,
-    "clientMsgID": client_msg_id,
-    "revokerNickname": revoker_nickname,
-    "revokeTime": revoke_time,
-    "sourceMessageSendTime": source_message_send_time,
-    "sourceMessageSendID": source_message_send_id,
-    "sourceMessageSenderNickname": source_message_sender_nickname,
-    "sessionType": session_type,
-    "seq": seq,
-    "ex": ex,
-    "conversationID": conversation_id,
-    "isAdminRevoke": is_admin_revoke,
-});
+impl WriteFields for RevokedItem<'_> {
+    fn field_count(&self) -> usize {
+        13
+    }
+
+    fn write_fields(&self, sink: &mut dyn FieldSink) {
+        sink.field("revokerID", Out::Str(self.revoker_id));
+        sink.field("revokerRole", Out::I32(self.revoker_role));
+        sink.field("clientMsgID", Out::Str(self.client_msg_id));
+        sink.field("revokerNickname", Out::Str(self.revoker_nickname));
+        sink.field("revokeTime", Out::I64(self.revoke_time));
+        sink.field(
+            "sourceMessageSendTime",
+            Out::I64(self.source_message_send_time),
+        );
+        sink.field("sourceMessageSendID", Out::Str(self.source_message_send_id));
+        sink.field(
+            "sourceMessageSenderNickname",
+            Out::Str(self.source_message_sender_nickname),
+        );
+        sink.field("sessionType", Out::I32(self.session_type));
+        sink.field("seq", Out::U64(self.seq));
+        sink.field("ex", Out::Str(self.ex));
+        sink.field("conversationID", Out::Str(self.conversation_id));
+        sink.field("isAdminRevoke", Out::Bool(self.is_admin_revoke));
+    }
+}
+
+impl ToJson for RevokedItem<'_> {
+    fn to_out(&self) -> Out<'_> {
+        Out::Msg(self)
+    }
+}
 
 /// The official `MessageStatus`: 1 sending, 2 sent, 3 failed (4 deleted).
 fn status_code(status: &MessageStatus) -> i32 {
@@ -331,27 +349,27 @@ fn status_code(status: &MessageStatus) -> i32 {
 
 /// A message as the official SDK shows it; revoked ones become content type 2101 with the
 /// revocation as `notificationElem.detail`.
-pub fn message_item(m: &Message) -> MessageItem {
+pub fn message_item(m: &Message) -> MessageItem<'_> {
     let mut item = MessageItem {
-        client_msg_id: m.client_msg_id.clone(),
-        server_msg_id: m.server_msg_id.clone(),
+        client_msg_id: &m.client_msg_id,
+        server_msg_id: &m.server_msg_id,
         create_time: m.create_time,
         send_time: m.send_time,
         session_type: m.session_type.as_i32(),
-        send_id: m.send_id.clone(),
-        recv_id: m.recv_id.clone(),
+        send_id: &m.send_id,
+        recv_id: &m.recv_id,
         msg_from: m.msg_from,
         content_type: m.content_type,
         sender_platform_id: m.sender_platform_id,
-        sender_nickname: m.sender_nickname.clone(),
-        sender_face_url: m.sender_face_url.clone(),
-        group_id: m.group_id.clone(),
+        sender_nickname: &m.sender_nickname,
+        sender_face_url: &m.sender_face_url,
+        group_id: &m.group_id,
         content: String::new(),
         seq: m.seq.0,
         is_read: m.is_read,
         status: status_code(&m.status),
-        ex: m.ex.clone(),
-        attached_info: m.attached_info.clone(),
+        ex: &m.ex,
+        attached_info: &m.attached_info,
         text_elem: None,
         notification_elem: None,
     };
@@ -363,18 +381,18 @@ pub fn message_item(m: &Message) -> MessageItem {
     } = &m.status
     {
         let detail = RevokedItem {
-            revoker_id: by.clone(),
+            revoker_id: by,
             revoker_role: *role,
-            client_msg_id: m.client_msg_id.clone(),
-            revoker_nickname: nickname.clone(),
+            client_msg_id: &m.client_msg_id,
+            revoker_nickname: nickname,
             revoke_time: *time,
             source_message_send_time: m.send_time,
-            source_message_send_id: m.send_id.clone(),
-            source_message_sender_nickname: m.sender_nickname.clone(),
+            source_message_send_id: &m.send_id,
+            source_message_sender_nickname: &m.sender_nickname,
             session_type: m.session_type.as_i32(),
             seq: m.seq.0,
-            ex: String::new(),
-            conversation_id: m.conversation_id.as_str().to_owned(),
+            ex: "",
+            conversation_id: m.conversation_id.as_str(),
             is_admin_revoke: false,
         };
         let detail = msgjson::to_text(&detail);
@@ -432,35 +450,35 @@ fn notification_detail(content: &str) -> String {
 }
 
 /// Messages as `MessageItem[]`.
-pub fn message_items(messages: &[Message]) -> Vec<MessageItem> {
+pub fn message_items(messages: &[Message]) -> Vec<MessageItem<'_>> {
     messages.iter().map(message_item).collect()
 }
 
 /// A text message not sent yet (`createTextMessage`): no clientMsgID, seq or send time.
-pub fn text_draft(text: &str, self_user: Option<&User>, now: i64) -> MessageItem {
+pub fn text_draft<'a>(text: &str, self_user: Option<&'a User>, now: i64) -> MessageItem<'a> {
     let (send_id, nickname, face_url) = self_user
-        .map(|u| (u.user_id.clone(), u.nickname.clone(), u.face_url.clone()))
+        .map(|u| (u.user_id.as_str(), u.nickname.as_str(), u.face_url.as_str()))
         .unwrap_or_default();
     MessageItem {
-        client_msg_id: String::new(),
-        server_msg_id: String::new(),
+        client_msg_id: "",
+        server_msg_id: "",
         create_time: now,
         send_time: 0,
         session_type: 0,
         send_id,
-        recv_id: String::new(),
+        recv_id: "",
         msg_from: 100,
         content_type: TEXT,
         sender_platform_id: 5,
         sender_nickname: nickname,
         sender_face_url: face_url,
-        group_id: String::new(),
+        group_id: "",
         content: text_content(text),
         seq: 0,
         is_read: false,
         status: 1,
-        ex: String::new(),
-        attached_info: String::new(),
+        ex: "",
+        attached_info: "",
         text_elem: Some(TextElem {
             content: text.to_owned(),
         }),
@@ -469,24 +487,24 @@ pub fn text_draft(text: &str, self_user: Option<&User>, now: i64) -> MessageItem
 }
 
 /// A revocation as `RevokedInfo`.
-pub fn revoked_item(info: &RevokedInfo) -> RevokedItem {
+pub fn revoked_item(info: &RevokedInfo) -> RevokedItem<'_> {
     RevokedItem {
-        revoker_id: info.revoker_user_id.clone(),
+        revoker_id: &info.revoker_user_id,
         revoker_role: info.revoker_role,
-        client_msg_id: info.client_msg_id.clone(),
-        revoker_nickname: info.revoker_nickname.clone(),
+        client_msg_id: &info.client_msg_id,
+        revoker_nickname: &info.revoker_nickname,
         revoke_time: info.revoke_time,
         source_message_send_time: 0,
-        source_message_send_id: String::new(),
-        source_message_sender_nickname: String::new(),
+        source_message_send_id: "",
+        source_message_sender_nickname: "",
         session_type: info
             .conversation_id
             .kind()
             .session_type()
             .map_or(0, |t| t.as_i32()),
         seq: info.seq.0,
-        ex: String::new(),
-        conversation_id: info.conversation_id.as_str().to_owned(),
+        ex: "",
+        conversation_id: info.conversation_id.as_str(),
         is_admin_revoke: info.is_admin_revoke,
     }
 }
@@ -591,9 +609,9 @@ pub fn conversation_items<'a>(list: &'a [Conversation], names: &'a Names) -> Con
 #[derive(Debug, Clone)]
 #[cfg_attr(test, derive(serde::Serialize))]
 #[cfg_attr(test, serde(rename_all = "camelCase"))]
-pub struct HistoryResult {
+pub struct HistoryResult<'a> {
     /// The page, oldest first.
-    pub message_list: Vec<MessageItem>,
+    pub message_list: Vec<MessageItem<'a>>,
     /// No older message exists.
     pub is_end: bool,
     /// The lowest seq of the page.
@@ -604,7 +622,7 @@ pub struct HistoryResult {
     pub err_msg: String,
 }
 
-js_object!(HistoryResult {
+js_object!(HistoryResult<'a> {
     "messageList": message_list,
     "isEnd": is_end,
     "lastMinSeq": last_min_seq,
