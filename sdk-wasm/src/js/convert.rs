@@ -449,9 +449,38 @@ fn notification_detail(content: &str) -> String {
     detail.unwrap_or_else(|| content.to_owned())
 }
 
+/// Messages as `MessageItem[]` (each item is made as it is written).
+#[derive(Debug, Clone, Copy)]
+pub struct MessageItems<'a>(&'a [Message]);
+
+impl ListOut for MessageItems<'_> {
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    fn each(&self, f: &mut dyn FnMut(Out<'_>)) {
+        for m in self.0 {
+            f(Out::Msg(&message_item(m)));
+        }
+    }
+}
+
+impl ToJson for MessageItems<'_> {
+    fn to_out(&self) -> Out<'_> {
+        Out::List(self)
+    }
+}
+
+#[cfg(test)]
+impl serde::Serialize for MessageItems<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(message_item))
+    }
+}
+
 /// Messages as `MessageItem[]`.
-pub fn message_items(messages: &[Message]) -> Vec<MessageItem<'_>> {
-    messages.iter().map(message_item).collect()
+pub fn message_items(messages: &[Message]) -> MessageItems<'_> {
+    MessageItems(messages)
 }
 
 /// A text message not sent yet (`createTextMessage`): no clientMsgID, seq or send time.
@@ -611,7 +640,7 @@ pub fn conversation_items<'a>(list: &'a [Conversation], names: &'a Names) -> Con
 #[cfg_attr(test, serde(rename_all = "camelCase"))]
 pub struct HistoryResult<'a> {
     /// The page, oldest first.
-    pub message_list: Vec<MessageItem<'a>>,
+    pub message_list: MessageItems<'a>,
     /// No older message exists.
     pub is_end: bool,
     /// The lowest seq of the page.
@@ -1482,6 +1511,10 @@ mod tests {
             same(&message_item(m));
         }
         same(&message_items(&messages));
+        same_as(
+            &message_items(&messages),
+            &messages.iter().map(message_item).collect::<Vec<_>>(),
+        );
         same(&text_draft("draft \u{0}", None, 5));
         let user = User {
             user_id: "u1".into(),
