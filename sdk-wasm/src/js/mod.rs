@@ -203,6 +203,86 @@ impl ChorusSdk {
     }
 }
 
+/// The official methods [`ChorusSdk::call`] runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Method {
+    Login,
+    Logout,
+    GetLoginStatus,
+    GetAllConversationList,
+    GetAdvancedHistoryMessageList,
+    CreateTextMessage,
+    SendMessage,
+    RevokeMessage,
+    MarkConversationMessageAsRead,
+    GetSelfUserInfo,
+    GetUsersInfo,
+    GetJoinedGroupList,
+    GetSpecifiedGroupsInfo,
+    GetGroupMemberList,
+    GetSpecifiedGroupMembersInfo,
+    CreateGroup,
+    GetFriendList,
+    SetSelfInfo,
+    SetGroupInfo,
+    InviteUserToGroup,
+    JoinGroup,
+    KickGroupMember,
+    QuitGroup,
+    SetGroupMemberInfo,
+    AddFriend,
+    UpdateFriends,
+}
+
+/// Every method under its official name.
+const METHODS: [(&str, Method); 26] = [
+    ("login", Method::Login),
+    ("logout", Method::Logout),
+    ("getLoginStatus", Method::GetLoginStatus),
+    ("getAllConversationList", Method::GetAllConversationList),
+    (
+        "getAdvancedHistoryMessageList",
+        Method::GetAdvancedHistoryMessageList,
+    ),
+    ("createTextMessage", Method::CreateTextMessage),
+    ("sendMessage", Method::SendMessage),
+    ("revokeMessage", Method::RevokeMessage),
+    (
+        "markConversationMessageAsRead",
+        Method::MarkConversationMessageAsRead,
+    ),
+    ("getSelfUserInfo", Method::GetSelfUserInfo),
+    ("getUsersInfo", Method::GetUsersInfo),
+    ("getJoinedGroupList", Method::GetJoinedGroupList),
+    ("getSpecifiedGroupsInfo", Method::GetSpecifiedGroupsInfo),
+    ("getGroupMemberList", Method::GetGroupMemberList),
+    (
+        "getSpecifiedGroupMembersInfo",
+        Method::GetSpecifiedGroupMembersInfo,
+    ),
+    ("createGroup", Method::CreateGroup),
+    ("getFriendList", Method::GetFriendList),
+    ("setSelfInfo", Method::SetSelfInfo),
+    ("setGroupInfo", Method::SetGroupInfo),
+    ("inviteUserToGroup", Method::InviteUserToGroup),
+    ("joinGroup", Method::JoinGroup),
+    ("kickGroupMember", Method::KickGroupMember),
+    ("quitGroup", Method::QuitGroup),
+    ("setGroupMemberInfo", Method::SetGroupMemberInfo),
+    ("addFriend", Method::AddFriend),
+    ("updateFriends", Method::UpdateFriends),
+];
+
+impl Method {
+    /// The method with the official name `name`.
+    fn named(name: &str) -> Option<Method> {
+        METHODS
+            .iter()
+            .find(|(official, _)| *official == name)
+            .map(|(_, method)| *method)
+    }
+}
+
 /// One official method: `status` is the login status when it was called.
 async fn run(
     sdk: Sdk,
@@ -211,9 +291,12 @@ async fn run(
     params: JsValue,
     status: i32,
 ) -> Result<JsValue, SdkError> {
-    match method.as_str() {
+    let Some(which) = Method::named(&method) else {
+        return Err(no_method(&method));
+    };
+    match which {
         // `login({userID, token, platformID, apiAddr, wsAddr})` → `''`.
-        "login" => {
+        Method::Login => {
             let p: convert::LoginIn = from_js(&method, params)?;
             let user_id = p.user_id.clone();
             sdk.login(LoginParams {
@@ -231,15 +314,15 @@ async fn run(
             done()
         }
         // `logout()` → `''`.
-        "logout" => {
+        Method::Logout => {
             sdk.logout().await?;
             *names.borrow_mut() = Names::default();
             done()
         }
         // `getLoginStatus()` → 1 logged out, 2 logging in, 3 logged in.
-        "getLoginStatus" => Ok(JsValue::from(status)),
+        Method::GetLoginStatus => Ok(JsValue::from(status)),
         // `getAllConversationList()` → `ConversationItem[]`.
-        "getAllConversationList" => {
+        Method::GetAllConversationList => {
             let list = sdk.conversations().await?;
             learn_stored_names(&sdk, &names).await?;
             let missing: Vec<String> = {
@@ -262,7 +345,7 @@ async fn run(
             to_js(&conversation_items(&list, &names.borrow()))
         }
         // `getAdvancedHistoryMessageList({conversationID, count, startClientMsgID})`.
-        "getAdvancedHistoryMessageList" => {
+        Method::GetAdvancedHistoryMessageList => {
             let p: convert::HistoryIn = from_js(&method, params)?;
             if p.count == 0 {
                 return Err(SdkError::InvalidArgument("count must be at least 1".into()));
@@ -280,7 +363,7 @@ async fn run(
             })
         }
         // `createTextMessage(text)` → a draft `MessageItem` (its clientMsgID is assigned on send).
-        "createTextMessage" => {
+        Method::CreateTextMessage => {
             let text: String = from_js(&method, params)?;
             if text.is_empty() {
                 return Err(SdkError::InvalidArgument("the text is empty".into()));
@@ -289,7 +372,7 @@ async fn run(
             to_js(&text_draft(&text, me.as_ref(), now_millis() as i64))
         }
         // `sendMessage({recvID, groupID, message})` → the sent `MessageItem`.
-        "sendMessage" => {
+        Method::SendMessage => {
             let p: convert::SendIn = from_js(&method, params)?;
             if p.message.content_type != 101 {
                 return Err(SdkError::InvalidArgument(format!(
@@ -314,7 +397,7 @@ async fn run(
             to_js(&message_item(&sent))
         }
         // `revokeMessage({conversationID, clientMsgID})` → `''`.
-        "revokeMessage" => {
+        Method::RevokeMessage => {
             let p: convert::RevokeIn = from_js(&method, params)?;
             require("clientMsgID", &p.client_msg_id)?;
             sdk.revoke(&conversation_id(p.conversation_id)?, &p.client_msg_id)
@@ -322,34 +405,34 @@ async fn run(
             done()
         }
         // `markConversationMessageAsRead(conversationID)` → `''`.
-        "markConversationMessageAsRead" => {
+        Method::MarkConversationMessageAsRead => {
             let id: String = from_js(&method, params)?;
             sdk.mark_read(&conversation_id(id)?).await?;
             done()
         }
         // `getSelfUserInfo()` → `SelfUserInfo`.
-        "getSelfUserInfo" => to_js(&Item(&sdk.self_info().await?, &SELF_USER_INFO)),
+        Method::GetSelfUserInfo => to_js(&Item(&sdk.self_info().await?, &SELF_USER_INFO)),
         // `getUsersInfo(userIDs)` → `PublicUserItem[]`.
-        "getUsersInfo" => {
+        Method::GetUsersInfo => {
             let ids: Vec<String> = from_js(&method, params)?;
             require_ids("userIDs", &ids)?;
             let users = sdk.users_info(&ids).await?;
             to_js(&Items(&users, &PUBLIC_USER_ITEM))
         }
         // `getJoinedGroupList()` → `GroupItem[]`.
-        "getJoinedGroupList" => {
+        Method::GetJoinedGroupList => {
             let groups = sdk.joined_groups().await?;
             to_js(&Items(&groups, &GROUP_ITEM))
         }
         // `getSpecifiedGroupsInfo(groupIDs)` → `GroupItem[]`.
-        "getSpecifiedGroupsInfo" => {
+        Method::GetSpecifiedGroupsInfo => {
             let ids: Vec<String> = from_js(&method, params)?;
             require_ids("groupIDs", &ids)?;
             let groups = sdk.groups_info(&ids).await?;
             to_js(&Items(&groups, &GROUP_ITEM))
         }
         // `getGroupMemberList({groupID, filter, offset, count})` → `GroupMemberItem[]`.
-        "getGroupMemberList" => {
+        Method::GetGroupMemberList => {
             let p: convert::MemberListIn = from_js(&method, params)?;
             require("groupID", &p.group_id)?;
             let keep = member_filter(p.filter)?;
@@ -363,7 +446,7 @@ async fn run(
             to_js(&Items(&page, &GROUP_MEMBER_ITEM))
         }
         // `getSpecifiedGroupMembersInfo({groupID, userIDList})` → `GroupMemberItem[]`.
-        "getSpecifiedGroupMembersInfo" => {
+        Method::GetSpecifiedGroupMembersInfo => {
             let p: convert::MembersInfoIn = from_js(&method, params)?;
             require("groupID", &p.group_id)?;
             require_ids("userIDList", &p.user_id_list)?;
@@ -372,7 +455,7 @@ async fn run(
         }
         // `createGroup({memberUserIDs, adminUserIDs, ownerUserID?, groupInfo: {groupName}})` →
         // `GroupItem`.
-        "createGroup" => {
+        Method::CreateGroup => {
             let p: convert::CreateGroupIn = from_js(&method, params)?;
             require("groupInfo.groupName", &p.group_info.group_name)?;
             if let Some(kind) = p.group_info.group_type.filter(|t| *t != 2) {
@@ -397,25 +480,37 @@ async fn run(
             to_js(&Item(&group, &GROUP_ITEM))
         }
         // `getFriendList()` → `FriendUserItem[]`.
-        "getFriendList" => {
+        Method::GetFriendList => {
             let friends = sdk.friends().await?;
             to_js(&Items(&friends, &FRIEND_USER_ITEM))
         }
         // Methods that make one REST call changing server state, and resolve with `''`.
-        "setSelfInfo" | "setGroupInfo" | "inviteUserToGroup" | "joinGroup" | "kickGroupMember"
-        | "quitGroup" | "setGroupMemberInfo" | "addFriend" | "updateFriends" => {
-            sdk.apply(server_change(&sdk, &method, params)?).await?;
+        Method::SetSelfInfo
+        | Method::SetGroupInfo
+        | Method::InviteUserToGroup
+        | Method::JoinGroup
+        | Method::KickGroupMember
+        | Method::QuitGroup
+        | Method::SetGroupMemberInfo
+        | Method::AddFriend
+        | Method::UpdateFriends => {
+            sdk.apply(server_change(&sdk, which, &method, params)?)
+                .await?;
             done()
         }
-        _ => Err(no_method(&method)),
     }
 }
 
 /// The REST call of one of the methods that only change server state.
-fn server_change(sdk: &Sdk, method: &str, params: JsValue) -> Result<ServerChange, SdkError> {
-    match method {
+fn server_change(
+    sdk: &Sdk,
+    which: Method,
+    method: &str,
+    params: JsValue,
+) -> Result<ServerChange, SdkError> {
+    match which {
         // `setSelfInfo({nickname?, faceURL?})` → `''`.
-        "setSelfInfo" => {
+        Method::SetSelfInfo => {
             let p: convert::SelfInfoIn = from_js(method, params)?;
             if p.nickname.is_none() && p.face_url.is_none() {
                 return Err(SdkError::InvalidArgument(
@@ -426,7 +521,7 @@ fn server_change(sdk: &Sdk, method: &str, params: JsValue) -> Result<ServerChang
         }
         // `setGroupInfo({groupID, groupName?, notification?, introduction?, lookMemberInfo?,
         // applyMemberFriend?, enableHistoryForNewMembers?})` → `''`.
-        "setGroupInfo" => {
+        Method::SetGroupInfo => {
             let p: convert::GroupInfoIn = from_js(method, params)?;
             require("groupID", &p.group_id)?;
             let update = GroupUpdate {
@@ -449,14 +544,14 @@ fn server_change(sdk: &Sdk, method: &str, params: JsValue) -> Result<ServerChang
             group_info_change(update)
         }
         // `inviteUserToGroup({groupID, reason, userIDList})` → `''`.
-        "inviteUserToGroup" => {
+        Method::InviteUserToGroup => {
             let p: convert::GroupUsersIn = from_js(method, params)?;
             require("groupID", &p.group_id)?;
             require_ids("userIDList", &p.user_id_list)?;
             Ok(invite_change(&p.group_id, &p.user_id_list, &p.reason))
         }
         // `joinGroup({groupID, reqMsg, joinSource})` → `''`.
-        "joinGroup" => {
+        Method::JoinGroup => {
             let p: convert::JoinGroupIn = from_js(method, params)?;
             require("groupID", &p.group_id)?;
             if !(2..=4).contains(&p.join_source) {
@@ -467,20 +562,20 @@ fn server_change(sdk: &Sdk, method: &str, params: JsValue) -> Result<ServerChang
             sdk.join_group_change(&p.group_id, &p.req_msg, p.join_source)
         }
         // `kickGroupMember({groupID, reason, userIDList})` → `''`.
-        "kickGroupMember" => {
+        Method::KickGroupMember => {
             let p: convert::GroupUsersIn = from_js(method, params)?;
             require("groupID", &p.group_id)?;
             require_ids("userIDList", &p.user_id_list)?;
             Ok(kick_change(&p.group_id, &p.user_id_list, &p.reason))
         }
         // `quitGroup(groupID)` → `''`.
-        "quitGroup" => {
+        Method::QuitGroup => {
             let group_id: String = from_js(method, params)?;
             require("groupID", &group_id)?;
             sdk.quit_group_change(&group_id)
         }
         // `setGroupMemberInfo({groupID, userID, roleLevel})` → `''`.
-        "setGroupMemberInfo" => {
+        Method::SetGroupMemberInfo => {
             let p: convert::MemberInfoIn = from_js(method, params)?;
             require("groupID", &p.group_id)?;
             require("userID", &p.user_id)?;
@@ -496,13 +591,13 @@ fn server_change(sdk: &Sdk, method: &str, params: JsValue) -> Result<ServerChang
             Ok(member_role_change(&p.group_id, &p.user_id, role))
         }
         // `addFriend({toUserID, reqMsg})` → `''`.
-        "addFriend" => {
+        Method::AddFriend => {
             let p: convert::AddFriendIn = from_js(method, params)?;
             require("toUserID", &p.to_user_id)?;
             sdk.add_friend_change(&p.to_user_id, &p.req_msg)
         }
         // `updateFriends({friendUserIDs, remark})` → `''` (an empty remark deletes it).
-        "updateFriends" => {
+        Method::UpdateFriends => {
             let p: convert::UpdateFriendsIn = from_js(method, params)?;
             require_ids("friendUserIDs", &p.friend_user_ids)?;
             sdk.friend_remark_change(&p.friend_user_ids, &p.remark)
@@ -513,4 +608,55 @@ fn server_change(sdk: &Sdk, method: &str, params: JsValue) -> Result<ServerChang
 
 fn no_method(method: &str) -> SdkError {
     SdkError::InvalidArgument(format!("no method {method}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_bindgen_test::*;
+
+    wasm_bindgen_test_configure!(run_in_browser);
+
+    #[wasm_bindgen_test]
+    fn methods_are_found_by_their_official_names_only() {
+        for (at, (name, method)) in METHODS.iter().enumerate() {
+            assert_eq!(Method::named(name), Some(*method), "{name}");
+            assert!(
+                METHODS[..at].iter().all(|(n, m)| n != name && m != method),
+                "{name} is listed twice"
+            );
+        }
+        assert_eq!(Method::named("quitgroup"), None);
+        assert_eq!(Method::named(""), None);
+        let err =
+            server_change(&Sdk::new(), Method::Login, "login", JsValue::UNDEFINED).unwrap_err();
+        assert_eq!(
+            (err.code(), err.to_string()),
+            (10001, "invalid argument: no method login".to_owned())
+        );
+    }
+
+    #[wasm_bindgen_test]
+    fn server_changes_check_parameters_before_the_session() {
+        let sdk = Sdk::new();
+        let err = server_change(&sdk, Method::QuitGroup, "quitGroup", JsValue::from_str(" "))
+            .unwrap_err();
+        assert_eq!(err.to_string(), "invalid argument: groupID is empty");
+        let err = server_change(
+            &sdk,
+            Method::QuitGroup,
+            "quitGroup",
+            JsValue::from_str("g1"),
+        )
+        .unwrap_err();
+        assert_eq!(err.code(), 10005);
+        let params = js_sys::JSON::parse(r#"{"groupID":"g1","userIDList":["u2"]}"#).unwrap();
+        let change =
+            server_change(&sdk, Method::KickGroupMember, "kickGroupMember", params).unwrap();
+        assert_eq!(change.path, "/group/kick_group");
+        assert_eq!(
+            change.body.to_text(),
+            r#"{"groupID":"g1","kickedUserIDs":["u2"],"reason":""}"#
+        );
+    }
 }
