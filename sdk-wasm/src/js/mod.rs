@@ -615,8 +615,6 @@ mod tests {
     use super::*;
     use wasm_bindgen_test::*;
 
-    wasm_bindgen_test_configure!(run_in_browser);
-
     #[wasm_bindgen_test]
     fn methods_are_found_by_their_official_names_only() {
         for (at, (name, method)) in METHODS.iter().enumerate() {
