@@ -54,43 +54,50 @@ impl Default for ChorusSdk {
     }
 }
 
-/// An event's `data`, `errCode` and `errMsg` (`data` is `''` for events that carry nothing).
-fn event_payload(event: &SdkEvent, names: &Names) -> Result<(JsValue, i32, String), SdkError> {
-    let empty = || JsValue::from_str("");
-    Ok(match event {
-        SdkEvent::ConnectFailed { code, message } => (empty(), *code, message.clone()),
-        SdkEvent::UserTokenInvalid { code } => (empty(), *code, "token refused".to_owned()),
+/// An event's `data` (`''` for events that carry nothing).
+fn event_data(event: &SdkEvent, names: &Names) -> Result<JsValue, SdkError> {
+    match event {
         SdkEvent::SyncServerProgress { done, total } => {
             let percent = if *total == 0 {
                 100
             } else {
                 (done.saturating_mul(100) / total).min(100)
             };
-            (JsValue::from_f64(percent as f64), 0, String::new())
+            Ok(JsValue::from_f64(percent as f64))
         }
-        SdkEvent::RecvNewMessages(messages) => (to_js(&message_items(messages))?, 0, String::new()),
-        SdkEvent::NewRecvMessageRevoked(info) => (to_js(&revoked_item(info))?, 0, String::new()),
+        SdkEvent::RecvNewMessages(messages) => to_js(&message_items(messages)),
+        SdkEvent::NewRecvMessageRevoked(info) => to_js(&revoked_item(info)),
         SdkEvent::ConversationChanged(list) | SdkEvent::NewConversation(list) => {
-            (to_js(&conversation_items(list, names))?, 0, String::new())
+            to_js(&conversation_items(list, names))
         }
-        SdkEvent::TotalUnreadMessageCountChanged(n) => {
-            (JsValue::from_f64(*n as f64), 0, String::new())
-        }
-        SdkEvent::SelfInfoUpdated(user) => (to_js(&Item(user, &SELF_USER_INFO))?, 0, String::new()),
+        SdkEvent::TotalUnreadMessageCountChanged(n) => Ok(JsValue::from_f64(*n as f64)),
+        SdkEvent::SelfInfoUpdated(user) => to_js(&Item(user, &SELF_USER_INFO)),
         SdkEvent::FriendAdded(f) | SdkEvent::FriendDeleted(f) | SdkEvent::FriendInfoChanged(f) => {
-            (to_js(&Item(f, &FRIEND_USER_ITEM))?, 0, String::new())
+            to_js(&Item(f, &FRIEND_USER_ITEM))
         }
         SdkEvent::JoinedGroupAdded(g)
         | SdkEvent::JoinedGroupDeleted(g)
         | SdkEvent::GroupInfoChanged(g)
-        | SdkEvent::GroupDismissed(g) => (to_js(&Item(g, &GROUP_ITEM))?, 0, String::new()),
+        | SdkEvent::GroupDismissed(g) => to_js(&Item(g, &GROUP_ITEM)),
         SdkEvent::GroupMemberAdded(m)
         | SdkEvent::GroupMemberDeleted(m)
-        | SdkEvent::GroupMemberInfoChanged(m) => {
-            (to_js(&Item(m, &GROUP_MEMBER_ITEM))?, 0, String::new())
-        }
-        _ => (empty(), 0, String::new()),
-    })
+        | SdkEvent::GroupMemberInfoChanged(m) => to_js(&Item(m, &GROUP_MEMBER_ITEM)),
+        _ => Ok(JsValue::from_str("")),
+    }
+}
+
+/// An event's `data`, `errCode` and `errMsg`; a `data` that cannot be made is reported as the
+/// error instead.
+fn event_payload(event: &SdkEvent, names: &Names) -> (JsValue, i32, String) {
+    let (code, message) = match event {
+        SdkEvent::ConnectFailed { code, message } => (*code, message.as_str()),
+        SdkEvent::UserTokenInvalid { code } => (*code, "token refused"),
+        _ => (0, ""),
+    };
+    match event_data(event, names) {
+        Ok(data) => (data, code, message.to_owned()),
+        Err(e) => (JsValue::from_str(""), e.code(), e.to_string()),
+    }
 }
 
 /// Keeps conversation display names current from events.
@@ -159,10 +166,7 @@ impl ChorusSdk {
                 let Some(callback) = listener.borrow().clone() else {
                     return;
                 };
-                let (data, code, message) = match event_payload(event, &names.borrow()) {
-                    Ok(payload) => payload,
-                    Err(e) => (JsValue::from_str(""), e.code(), e.to_string()),
-                };
+                let (data, code, message) = event_payload(event, &names.borrow());
                 let args = js_sys::Array::of4(
                     &name.into(),
                     &data,
