@@ -383,6 +383,19 @@ impl FromJson for SdkEvent {
                 JsonError::from_display(format!("invalid type: null, expected variant {tag}"))
             })
         };
+        // Variants carrying the same type: the data is read once, then wrapped.
+        if let Some(wrap) = wrapper(&tag, &CONVERSATIONS) {
+            return Ok(wrap(FromJson::from_json(data)?));
+        }
+        if let Some(wrap) = wrapper(&tag, &FRIENDS) {
+            return Ok(wrap(FromJson::from_json(data)?));
+        }
+        if let Some(wrap) = wrapper(&tag, &GROUPS) {
+            return Ok(wrap(FromJson::from_json(data)?));
+        }
+        if let Some(wrap) = wrapper(&tag, &MEMBERS) {
+            return Ok(wrap(FromJson::from_json(data)?));
+        }
         Ok(match tag.as_str() {
             "ConnectFailed" => {
                 let mut f = fields(data)?;
@@ -424,27 +437,52 @@ impl FromJson for SdkEvent {
             }
             "RecvNewMessages" => SdkEvent::RecvNewMessages(FromJson::from_json(data)?),
             "NewRecvMessageRevoked" => SdkEvent::NewRecvMessageRevoked(FromJson::from_json(data)?),
-            "ConversationChanged" => SdkEvent::ConversationChanged(FromJson::from_json(data)?),
-            "NewConversation" => SdkEvent::NewConversation(FromJson::from_json(data)?),
             "TotalUnreadMessageCountChanged" => {
                 SdkEvent::TotalUnreadMessageCountChanged(FromJson::from_json(data)?)
             }
             "SelfInfoUpdated" => SdkEvent::SelfInfoUpdated(FromJson::from_json(data)?),
-            "FriendAdded" => SdkEvent::FriendAdded(FromJson::from_json(data)?),
-            "FriendDeleted" => SdkEvent::FriendDeleted(FromJson::from_json(data)?),
-            "FriendInfoChanged" => SdkEvent::FriendInfoChanged(FromJson::from_json(data)?),
-            "JoinedGroupAdded" => SdkEvent::JoinedGroupAdded(FromJson::from_json(data)?),
-            "JoinedGroupDeleted" => SdkEvent::JoinedGroupDeleted(FromJson::from_json(data)?),
-            "GroupInfoChanged" => SdkEvent::GroupInfoChanged(FromJson::from_json(data)?),
-            "GroupDismissed" => SdkEvent::GroupDismissed(FromJson::from_json(data)?),
-            "GroupMemberAdded" => SdkEvent::GroupMemberAdded(FromJson::from_json(data)?),
-            "GroupMemberDeleted" => SdkEvent::GroupMemberDeleted(FromJson::from_json(data)?),
-            "GroupMemberInfoChanged" => {
-                SdkEvent::GroupMemberInfoChanged(FromJson::from_json(data)?)
-            }
             _ => return Err(JsonError::from_display(format!("unknown variant `{tag}`"))),
         })
     }
+}
+
+/// A variant carrying a `T`: its name and its constructor.
+type Variant<T> = (&'static str, fn(T) -> SdkEvent);
+
+/// The variants carrying conversations, by name.
+const CONVERSATIONS: [Variant<Vec<Conversation>>; 2] = [
+    ("ConversationChanged", SdkEvent::ConversationChanged),
+    ("NewConversation", SdkEvent::NewConversation),
+];
+
+/// The variants carrying a friend, by name.
+const FRIENDS: [Variant<Friend>; 3] = [
+    ("FriendAdded", SdkEvent::FriendAdded),
+    ("FriendDeleted", SdkEvent::FriendDeleted),
+    ("FriendInfoChanged", SdkEvent::FriendInfoChanged),
+];
+
+/// The variants carrying a group, by name.
+const GROUPS: [Variant<Group>; 4] = [
+    ("JoinedGroupAdded", SdkEvent::JoinedGroupAdded),
+    ("JoinedGroupDeleted", SdkEvent::JoinedGroupDeleted),
+    ("GroupInfoChanged", SdkEvent::GroupInfoChanged),
+    ("GroupDismissed", SdkEvent::GroupDismissed),
+];
+
+/// The variants carrying a member, by name.
+const MEMBERS: [Variant<Member>; 3] = [
+    ("GroupMemberAdded", SdkEvent::GroupMemberAdded),
+    ("GroupMemberDeleted", SdkEvent::GroupMemberDeleted),
+    ("GroupMemberInfoChanged", SdkEvent::GroupMemberInfoChanged),
+];
+
+/// The constructor of the variant named `tag` among `table`.
+fn wrapper<T>(tag: &str, table: &[Variant<T>]) -> Option<fn(T) -> SdkEvent> {
+    table
+        .iter()
+        .find(|(name, _)| *name == tag)
+        .map(|(_, wrap)| *wrap)
 }
 
 fn from_entity(event: EntityEvent) -> Vec<SdkEvent> {

@@ -864,11 +864,12 @@ impl Sdk {
         let data = self
             .api(PATH, object(vec![("userIDs", texts(user_ids))]))
             .await?;
-        let users: Vec<UserInfo> = answer_field(PATH, data, "usersInfo")?;
-        users
-            .into_iter()
-            .map(|u| User::try_from(u).map_err(|e| SdkError::Convert(e.to_string())))
-            .collect()
+        let infos: Vec<UserInfo> = answer_field(PATH, data, "usersInfo")?;
+        let mut users = Vec::with_capacity(infos.len());
+        for info in infos {
+            users.push(User::try_from(info).map_err(|e| SdkError::Convert(e.to_string()))?);
+        }
+        Ok(users)
     }
 
     /// The groups the user is in.
@@ -922,11 +923,12 @@ impl Sdk {
                 ]),
             )
             .await?;
-        let members: Vec<GroupMemberFullInfo> = answer_field(PATH, data, "members")?;
-        members
-            .into_iter()
-            .map(|m| Member::try_from(m).map_err(|e| SdkError::Convert(e.to_string())))
-            .collect()
+        let infos: Vec<GroupMemberFullInfo> = answer_field(PATH, data, "members")?;
+        let mut members = Vec::with_capacity(infos.len());
+        for info in infos {
+            members.push(Member::try_from(info).map_err(|e| SdkError::Convert(e.to_string()))?);
+        }
+        Ok(members)
     }
 
     /// The friend list from the local database.
@@ -1083,6 +1085,15 @@ impl Sdk {
         nickname: Option<String>,
         face_url: Option<String>,
     ) -> Result<(), SdkError> {
+        self.apply(self.self_info_change(nickname, face_url)?).await
+    }
+
+    /// The REST call of [`Sdk::set_self_info`].
+    pub fn self_info_change(
+        &self,
+        nickname: Option<String>,
+        face_url: Option<String>,
+    ) -> Result<ServerChange, SdkError> {
         let session = self.session()?;
         let mut info = vec![("userID", text(&session.params.user_id))];
         if let Some(nickname) = nickname {
@@ -1096,19 +1107,15 @@ impl Sdk {
         if let Some(face_url) = face_url {
             info.push(("faceURL", Json::Str(face_url)));
         }
-        self.api(
+        Ok(ServerChange::new(
             "/user/update_user_info_ex",
-            object(vec![("userInfo", object(info))]),
-        )
-        .await?;
-        Ok(())
+            vec![("userInfo", object(info))],
+        ))
     }
 
     /// Changes group settings (owner or admin).
     pub async fn set_group_info(&self, update: GroupUpdate) -> Result<(), SdkError> {
-        self.api("/group/set_group_info_ex", group_info_body(update)?)
-            .await?;
-        Ok(())
+        self.apply(group_info_change(update)?).await
     }
 
     /// Creates a work group owned by the user; resolves with the group.
@@ -1152,16 +1159,7 @@ impl Sdk {
         user_ids: &[String],
         reason: &str,
     ) -> Result<(), SdkError> {
-        self.api(
-            "/group/invite_user_to_group",
-            object(vec![
-                ("groupID", text(group_id)),
-                ("invitedUserIDs", texts(user_ids)),
-                ("reason", text(reason)),
-            ]),
-        )
-        .await?;
-        Ok(())
+        self.apply(invite_change(group_id, user_ids, reason)).await
     }
 
     /// Joins a group; `join_source` 3 = found by search, 4 = scanned QR code.
@@ -1171,24 +1169,33 @@ impl Sdk {
         reason: &str,
         join_source: i32,
     ) -> Result<(), SdkError> {
+        self.apply(self.join_group_change(group_id, reason, join_source)?)
+            .await
+    }
+
+    /// The REST call of [`Sdk::join_group`].
+    pub fn join_group_change(
+        &self,
+        group_id: &str,
+        reason: &str,
+        join_source: i32,
+    ) -> Result<ServerChange, SdkError> {
         let session = self.session()?;
         if !(2..=4).contains(&join_source) {
             return Err(SdkError::InvalidArgument(
                 "joinSource must be 2 (invitation), 3 (search) or 4 (QR code)".to_owned(),
             ));
         }
-        self.api(
+        Ok(ServerChange::new(
             "/group/join_group",
-            object(vec![
+            vec![
                 ("groupID", text(group_id)),
                 ("reqMessage", text(reason)),
                 ("joinSource", int(join_source.into())),
                 ("inviterUserID", text(&session.params.user_id)),
                 ("ex", text("")),
-            ]),
-        )
-        .await?;
-        Ok(())
+            ],
+        ))
     }
 
     /// Removes members from a group.
@@ -1198,30 +1205,24 @@ impl Sdk {
         user_ids: &[String],
         reason: &str,
     ) -> Result<(), SdkError> {
-        self.api(
-            "/group/kick_group",
-            object(vec![
-                ("groupID", text(group_id)),
-                ("kickedUserIDs", texts(user_ids)),
-                ("reason", text(reason)),
-            ]),
-        )
-        .await?;
-        Ok(())
+        self.apply(kick_change(group_id, user_ids, reason)).await
     }
 
     /// Leaves a group.
     pub async fn quit_group(&self, group_id: &str) -> Result<(), SdkError> {
+        self.apply(self.quit_group_change(group_id)?).await
+    }
+
+    /// The REST call of [`Sdk::quit_group`].
+    pub fn quit_group_change(&self, group_id: &str) -> Result<ServerChange, SdkError> {
         let session = self.session()?;
-        self.api(
+        Ok(ServerChange::new(
             "/group/quit_group",
-            object(vec![
+            vec![
                 ("groupID", text(group_id)),
                 ("userID", text(&session.params.user_id)),
-            ]),
-        )
-        .await?;
-        Ok(())
+            ],
+        ))
     }
 
     /// Sets a member's role level (60 admin, 20 ordinary member).
@@ -1231,33 +1232,31 @@ impl Sdk {
         user_id: &str,
         role_level: i32,
     ) -> Result<(), SdkError> {
-        let member = object(vec![
-            ("groupID", text(group_id)),
-            ("userID", text(user_id)),
-            ("roleLevel", int(role_level.into())),
-        ]);
-        self.api(
-            "/group/set_group_member_info",
-            object(vec![("members", Json::List(vec![member]))]),
-        )
-        .await?;
-        Ok(())
+        self.apply(member_role_change(group_id, user_id, role_level))
+            .await
     }
 
     /// Sends a friend request.
     pub async fn add_friend(&self, user_id: &str, message: &str) -> Result<(), SdkError> {
+        self.apply(self.add_friend_change(user_id, message)?).await
+    }
+
+    /// The REST call of [`Sdk::add_friend`].
+    pub fn add_friend_change(
+        &self,
+        user_id: &str,
+        message: &str,
+    ) -> Result<ServerChange, SdkError> {
         let session = self.session()?;
-        self.api(
+        Ok(ServerChange::new(
             "/friend/add_friend",
-            object(vec![
+            vec![
                 ("fromUserID", text(&session.params.user_id)),
                 ("toUserID", text(user_id)),
                 ("reqMsg", text(message)),
                 ("ex", text("")),
-            ]),
-        )
-        .await?;
-        Ok(())
+            ],
+        ))
     }
 
     /// Sets the remark of friends; an empty remark deletes it (the nickname shows again, on
@@ -1267,19 +1266,32 @@ impl Sdk {
         friend_user_ids: &[String],
         remark: &str,
     ) -> Result<(), SdkError> {
+        self.apply(self.friend_remark_change(friend_user_ids, remark)?)
+            .await
+    }
+
+    /// The REST call of [`Sdk::set_friend_remark`].
+    pub fn friend_remark_change(
+        &self,
+        friend_user_ids: &[String],
+        remark: &str,
+    ) -> Result<ServerChange, SdkError> {
         let session = self.session()?;
-        self.api(
+        Ok(ServerChange::new(
             "/friend/update_friends",
-            object(vec![
+            vec![
                 ("ownerUserID", text(&session.params.user_id)),
                 ("friendUserIDs", texts(friend_user_ids)),
                 ("remark", text(remark)),
-            ]),
-        )
-        .await?;
-        Ok(())
+            ],
+        ))
     }
 
+    /// Makes a REST call that changes server state and answers nothing the SDK reads.
+    pub async fn apply(&self, change: ServerChange) -> Result<(), SdkError> {
+        self.api(change.path, change.body).await?;
+        Ok(())
+    }
     /// A REST call with the session's token: the envelope's `data` (`null` when absent) on
     /// `errCode` 0. `body` is the request's JSON object.
     pub async fn api(&self, path: &str, body: Json) -> Result<Json, SdkError> {
@@ -1306,8 +1318,64 @@ impl Sdk {
     }
 }
 
-/// The body of `/group/set_group_info_ex`: the group and the settings `update` changes.
-fn group_info_body(update: GroupUpdate) -> Result<Json, SdkError> {
+/// A REST call that changes server state: its path and JSON body (see [`Sdk::apply`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServerChange {
+    /// The REST path, e.g. `/group/kick_group`.
+    pub path: &'static str,
+    /// The request's JSON object.
+    pub body: Json,
+}
+
+impl ServerChange {
+    /// A call of `path` with an object of `members` (keys in byte order) as its body.
+    pub fn new(path: &'static str, members: Vec<(&str, Json)>) -> ServerChange {
+        ServerChange {
+            path,
+            body: object(members),
+        }
+    }
+}
+
+/// The REST call of [`Sdk::invite`].
+pub fn invite_change(group_id: &str, user_ids: &[String], reason: &str) -> ServerChange {
+    ServerChange::new(
+        "/group/invite_user_to_group",
+        vec![
+            ("groupID", text(group_id)),
+            ("invitedUserIDs", texts(user_ids)),
+            ("reason", text(reason)),
+        ],
+    )
+}
+
+/// The REST call of [`Sdk::kick`].
+pub fn kick_change(group_id: &str, user_ids: &[String], reason: &str) -> ServerChange {
+    ServerChange::new(
+        "/group/kick_group",
+        vec![
+            ("groupID", text(group_id)),
+            ("kickedUserIDs", texts(user_ids)),
+            ("reason", text(reason)),
+        ],
+    )
+}
+
+/// The REST call of [`Sdk::set_member_role`].
+pub fn member_role_change(group_id: &str, user_id: &str, role_level: i32) -> ServerChange {
+    let member = object(vec![
+        ("groupID", text(group_id)),
+        ("userID", text(user_id)),
+        ("roleLevel", int(role_level.into())),
+    ]);
+    ServerChange::new(
+        "/group/set_group_member_info",
+        vec![("members", Json::List(vec![member]))],
+    )
+}
+
+/// The REST call of [`Sdk::set_group_info`]: the group and the settings `update` changes.
+pub fn group_info_change(update: GroupUpdate) -> Result<ServerChange, SdkError> {
     let mut body = vec![("groupID", Json::Str(update.group_id))];
     if let Some(name) = update.name {
         body.push(("groupName", Json::Str(name)));
@@ -1332,7 +1400,7 @@ fn group_info_body(update: GroupUpdate) -> Result<Json, SdkError> {
     if let Some(history) = update.history_for_new_members {
         body.push(("enableHistoryForNewMembers", Json::Bool(history)));
     }
-    Ok(object(body))
+    Ok(ServerChange::new("/group/set_group_info_ex", body))
 }
 
 /// The members of an answer's `data` object (`null` is not one).
@@ -1679,6 +1747,28 @@ mod tests {
             assert_eq!(body.to_text(), expected.to_string());
         }
 
+        let changes = [
+            (
+                invite_change("g1", &ids, "hi"),
+                "/group/invite_user_to_group",
+                json!({ "groupID": "g1", "invitedUserIDs": ids, "reason": "hi" }),
+            ),
+            (
+                kick_change("g1", &ids, ""),
+                "/group/kick_group",
+                json!({ "groupID": "g1", "kickedUserIDs": ids, "reason": "" }),
+            ),
+            (
+                member_role_change("g1", "u2", 60),
+                "/group/set_group_member_info",
+                json!({ "members": [{ "groupID": "g1", "userID": "u2", "roleLevel": 60 }] }),
+            ),
+        ];
+        for (change, path, expected) in changes {
+            assert_eq!(change.path, path);
+            assert_eq!(change.body.to_text(), expected.to_string());
+        }
+
         let update = GroupUpdate {
             group_id: "g1".into(),
             name: Some("New \n name".into()),
@@ -1697,7 +1787,7 @@ mod tests {
             "enableHistoryForNewMembers": false,
         });
         assert_eq!(
-            group_info_body(update).unwrap().to_text(),
+            group_info_change(update).unwrap().body.to_text(),
             expected.to_string()
         );
         let only_id = GroupUpdate {
@@ -1705,7 +1795,7 @@ mod tests {
             ..GroupUpdate::default()
         };
         assert_eq!(
-            group_info_body(only_id).unwrap().to_text(),
+            group_info_change(only_id).unwrap().body.to_text(),
             json!({ "groupID": "g2" }).to_string()
         );
         let bad = GroupUpdate {
@@ -1713,7 +1803,7 @@ mod tests {
             ..GroupUpdate::default()
         };
         assert!(matches!(
-            group_info_body(bad),
+            group_info_change(bad),
             Err(SdkError::InvalidArgument(_))
         ));
     }

@@ -14,7 +14,7 @@ use chorus_core::model::{
     Content, Conversation, Friend, Group, Member, Message, MessageStatus, User,
 };
 use chorus_proto::constants::{ContentType, SessionType};
-use chorus_proto::msgjson::{self, FieldSink, Json, Out, ToJson, WriteFields};
+use chorus_proto::msgjson::{self, FieldSink, Json, ListOut, Out, ToJson, WriteFields};
 use wasm_bindgen::JsValue;
 
 use crate::error::SdkError;
@@ -37,8 +37,8 @@ pub fn to_js(value: &dyn ToJson) -> Result<JsValue, SdkError> {
 /// Implements [`ToJson`] for an outgoing struct: an object with the members `key: field`, in
 /// this order.
 macro_rules! js_object {
-    ($ty:ident { $($key:literal: $field:ident),* $(,)? }) => {
-        impl WriteFields for $ty {
+    ($ty:ident $(<$lt:lifetime>)? { $($key:literal: $field:ident),* $(,)? }) => {
+        impl$(<$lt>)? WriteFields for $ty$(<$lt>)? {
             fn field_count(&self) -> usize {
                 [$($key),*].len()
             }
@@ -48,7 +48,7 @@ macro_rules! js_object {
             }
         }
 
-        impl ToJson for $ty {
+        impl$(<$lt>)? ToJson for $ty$(<$lt>)? {
             fn to_out(&self) -> Out<'_> {
                 Out::Msg(self)
             }
@@ -170,13 +170,13 @@ impl Names {
         );
     }
 
-    fn of(&self, conversation: &Conversation, peer: &str) -> (String, String) {
+    fn of(&self, conversation: &Conversation, peer: &str) -> (&str, &str) {
         let found = if conversation.group_id.is_empty() {
             self.users.get(peer)
         } else {
             self.groups.get(&conversation.group_id)
         };
-        found.cloned().unwrap_or_default()
+        found.map_or(("", ""), |(name, face)| (name.as_str(), face.as_str()))
     }
 }
 
@@ -202,32 +202,32 @@ pub struct NotificationElem {
 #[derive(Debug, Clone)]
 #[cfg_attr(test, derive(serde::Serialize))]
 #[cfg_attr(test, serde(rename_all = "camelCase"))]
-pub struct MessageItem {
+pub struct MessageItem<'a> {
     #[cfg_attr(test, serde(rename = "clientMsgID"))]
-    client_msg_id: String,
+    client_msg_id: &'a str,
     #[cfg_attr(test, serde(rename = "serverMsgID"))]
-    server_msg_id: String,
+    server_msg_id: &'a str,
     create_time: i64,
     send_time: i64,
     session_type: i32,
     #[cfg_attr(test, serde(rename = "sendID"))]
-    send_id: String,
+    send_id: &'a str,
     #[cfg_attr(test, serde(rename = "recvID"))]
-    recv_id: String,
+    recv_id: &'a str,
     msg_from: i32,
     content_type: i32,
     #[cfg_attr(test, serde(rename = "senderPlatformID"))]
     sender_platform_id: i32,
-    sender_nickname: String,
-    sender_face_url: String,
+    sender_nickname: &'a str,
+    sender_face_url: &'a str,
     #[cfg_attr(test, serde(rename = "groupID"))]
-    group_id: String,
+    group_id: &'a str,
     content: String,
     seq: u64,
     is_read: bool,
     status: i32,
-    ex: String,
-    attached_info: String,
+    ex: &'a str,
+    attached_info: &'a str,
     #[cfg_attr(test, serde(skip_serializing_if = "Option::is_none"))]
     text_elem: Option<TextElem>,
     #[cfg_attr(test, serde(skip_serializing_if = "Option::is_none"))]
@@ -238,23 +238,23 @@ pub struct MessageItem {
 #[derive(Debug, Clone)]
 #[cfg_attr(test, derive(serde::Serialize))]
 #[cfg_attr(test, serde(rename_all = "camelCase"))]
-pub struct RevokedItem {
+pub struct RevokedItem<'a> {
     #[cfg_attr(test, serde(rename = "revokerID"))]
-    revoker_id: String,
+    revoker_id: &'a str,
     revoker_role: i32,
     #[cfg_attr(test, serde(rename = "clientMsgID"))]
-    client_msg_id: String,
-    revoker_nickname: String,
+    client_msg_id: &'a str,
+    revoker_nickname: &'a str,
     revoke_time: i64,
     source_message_send_time: i64,
     #[cfg_attr(test, serde(rename = "sourceMessageSendID"))]
-    source_message_send_id: String,
-    source_message_sender_nickname: String,
+    source_message_send_id: &'a str,
+    source_message_sender_nickname: &'a str,
     session_type: i32,
     seq: u64,
-    ex: String,
+    ex: &'a str,
     #[cfg_attr(test, serde(rename = "conversationID"))]
-    conversation_id: String,
+    conversation_id: &'a str,
     is_admin_revoke: bool,
 }
 
@@ -262,31 +262,31 @@ js_object!(TextElem { "content": content });
 
 js_object!(NotificationElem { "detail": detail });
 
-impl WriteFields for MessageItem {
+impl WriteFields for MessageItem<'_> {
     fn field_count(&self) -> usize {
         19 + usize::from(self.text_elem.is_some()) + usize::from(self.notification_elem.is_some())
     }
 
     fn write_fields(&self, sink: &mut dyn FieldSink) {
-        sink.field("clientMsgID", Out::Str(&self.client_msg_id));
-        sink.field("serverMsgID", Out::Str(&self.server_msg_id));
+        sink.field("clientMsgID", Out::Str(self.client_msg_id));
+        sink.field("serverMsgID", Out::Str(self.server_msg_id));
         sink.field("createTime", Out::I64(self.create_time));
         sink.field("sendTime", Out::I64(self.send_time));
         sink.field("sessionType", Out::I32(self.session_type));
-        sink.field("sendID", Out::Str(&self.send_id));
-        sink.field("recvID", Out::Str(&self.recv_id));
+        sink.field("sendID", Out::Str(self.send_id));
+        sink.field("recvID", Out::Str(self.recv_id));
         sink.field("msgFrom", Out::I32(self.msg_from));
         sink.field("contentType", Out::I32(self.content_type));
         sink.field("senderPlatformID", Out::I32(self.sender_platform_id));
-        sink.field("senderNickname", Out::Str(&self.sender_nickname));
-        sink.field("senderFaceUrl", Out::Str(&self.sender_face_url));
-        sink.field("groupID", Out::Str(&self.group_id));
+        sink.field("senderNickname", Out::Str(self.sender_nickname));
+        sink.field("senderFaceUrl", Out::Str(self.sender_face_url));
+        sink.field("groupID", Out::Str(self.group_id));
         sink.field("content", Out::Str(&self.content));
         sink.field("seq", Out::U64(self.seq));
         sink.field("isRead", Out::Bool(self.is_read));
         sink.field("status", Out::I32(self.status));
-        sink.field("ex", Out::Str(&self.ex));
-        sink.field("attachedInfo", Out::Str(&self.attached_info));
+        sink.field("ex", Out::Str(self.ex));
+        sink.field("attachedInfo", Out::Str(self.attached_info));
         // Absent elements are left out, not written as `null`.
         if let Some(elem) = &self.text_elem {
             sink.field("textElem", Out::Msg(elem));
@@ -297,27 +297,45 @@ impl WriteFields for MessageItem {
     }
 }
 
-impl ToJson for MessageItem {
+impl ToJson for MessageItem<'_> {
     fn to_out(&self) -> Out<'_> {
         Out::Msg(self)
     }
 }
 
-js_object!(RevokedItem {
-    "revokerID": revoker_id,
-    "revokerRole": revoker_role,
-    "clientMsgID": client_msg_id,
-    "revokerNickname": revoker_nickname,
-    "revokeTime": revoke_time,
-    "sourceMessageSendTime": source_message_send_time,
-    "sourceMessageSendID": source_message_send_id,
-    "sourceMessageSenderNickname": source_message_sender_nickname,
-    "sessionType": session_type,
-    "seq": seq,
-    "ex": ex,
-    "conversationID": conversation_id,
-    "isAdminRevoke": is_admin_revoke,
-});
+impl WriteFields for RevokedItem<'_> {
+    fn field_count(&self) -> usize {
+        13
+    }
+
+    fn write_fields(&self, sink: &mut dyn FieldSink) {
+        sink.field("revokerID", Out::Str(self.revoker_id));
+        sink.field("revokerRole", Out::I32(self.revoker_role));
+        sink.field("clientMsgID", Out::Str(self.client_msg_id));
+        sink.field("revokerNickname", Out::Str(self.revoker_nickname));
+        sink.field("revokeTime", Out::I64(self.revoke_time));
+        sink.field(
+            "sourceMessageSendTime",
+            Out::I64(self.source_message_send_time),
+        );
+        sink.field("sourceMessageSendID", Out::Str(self.source_message_send_id));
+        sink.field(
+            "sourceMessageSenderNickname",
+            Out::Str(self.source_message_sender_nickname),
+        );
+        sink.field("sessionType", Out::I32(self.session_type));
+        sink.field("seq", Out::U64(self.seq));
+        sink.field("ex", Out::Str(self.ex));
+        sink.field("conversationID", Out::Str(self.conversation_id));
+        sink.field("isAdminRevoke", Out::Bool(self.is_admin_revoke));
+    }
+}
+
+impl ToJson for RevokedItem<'_> {
+    fn to_out(&self) -> Out<'_> {
+        Out::Msg(self)
+    }
+}
 
 /// The official `MessageStatus`: 1 sending, 2 sent, 3 failed (4 deleted).
 fn status_code(status: &MessageStatus) -> i32 {
@@ -331,27 +349,27 @@ fn status_code(status: &MessageStatus) -> i32 {
 
 /// A message as the official SDK shows it; revoked ones become content type 2101 with the
 /// revocation as `notificationElem.detail`.
-pub fn message_item(m: &Message) -> MessageItem {
+pub fn message_item(m: &Message) -> MessageItem<'_> {
     let mut item = MessageItem {
-        client_msg_id: m.client_msg_id.clone(),
-        server_msg_id: m.server_msg_id.clone(),
+        client_msg_id: &m.client_msg_id,
+        server_msg_id: &m.server_msg_id,
         create_time: m.create_time,
         send_time: m.send_time,
         session_type: m.session_type.as_i32(),
-        send_id: m.send_id.clone(),
-        recv_id: m.recv_id.clone(),
+        send_id: &m.send_id,
+        recv_id: &m.recv_id,
         msg_from: m.msg_from,
         content_type: m.content_type,
         sender_platform_id: m.sender_platform_id,
-        sender_nickname: m.sender_nickname.clone(),
-        sender_face_url: m.sender_face_url.clone(),
-        group_id: m.group_id.clone(),
+        sender_nickname: &m.sender_nickname,
+        sender_face_url: &m.sender_face_url,
+        group_id: &m.group_id,
         content: String::new(),
         seq: m.seq.0,
         is_read: m.is_read,
         status: status_code(&m.status),
-        ex: m.ex.clone(),
-        attached_info: m.attached_info.clone(),
+        ex: &m.ex,
+        attached_info: &m.attached_info,
         text_elem: None,
         notification_elem: None,
     };
@@ -363,18 +381,18 @@ pub fn message_item(m: &Message) -> MessageItem {
     } = &m.status
     {
         let detail = RevokedItem {
-            revoker_id: by.clone(),
+            revoker_id: by,
             revoker_role: *role,
-            client_msg_id: m.client_msg_id.clone(),
-            revoker_nickname: nickname.clone(),
+            client_msg_id: &m.client_msg_id,
+            revoker_nickname: nickname,
             revoke_time: *time,
             source_message_send_time: m.send_time,
-            source_message_send_id: m.send_id.clone(),
-            source_message_sender_nickname: m.sender_nickname.clone(),
+            source_message_send_id: &m.send_id,
+            source_message_sender_nickname: &m.sender_nickname,
             session_type: m.session_type.as_i32(),
             seq: m.seq.0,
-            ex: String::new(),
-            conversation_id: m.conversation_id.as_str().to_owned(),
+            ex: "",
+            conversation_id: m.conversation_id.as_str(),
             is_admin_revoke: false,
         };
         let detail = msgjson::to_text(&detail);
@@ -431,36 +449,65 @@ fn notification_detail(content: &str) -> String {
     detail.unwrap_or_else(|| content.to_owned())
 }
 
+/// Messages as `MessageItem[]` (each item is made as it is written).
+#[derive(Debug, Clone, Copy)]
+pub struct MessageItems<'a>(&'a [Message]);
+
+impl ListOut for MessageItems<'_> {
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    fn each(&self, f: &mut dyn FnMut(Out<'_>)) {
+        for m in self.0 {
+            f(Out::Msg(&message_item(m)));
+        }
+    }
+}
+
+impl ToJson for MessageItems<'_> {
+    fn to_out(&self) -> Out<'_> {
+        Out::List(self)
+    }
+}
+
+#[cfg(test)]
+impl serde::Serialize for MessageItems<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(message_item))
+    }
+}
+
 /// Messages as `MessageItem[]`.
-pub fn message_items(messages: &[Message]) -> Vec<MessageItem> {
-    messages.iter().map(message_item).collect()
+pub fn message_items(messages: &[Message]) -> MessageItems<'_> {
+    MessageItems(messages)
 }
 
 /// A text message not sent yet (`createTextMessage`): no clientMsgID, seq or send time.
-pub fn text_draft(text: &str, self_user: Option<&User>, now: i64) -> MessageItem {
+pub fn text_draft<'a>(text: &str, self_user: Option<&'a User>, now: i64) -> MessageItem<'a> {
     let (send_id, nickname, face_url) = self_user
-        .map(|u| (u.user_id.clone(), u.nickname.clone(), u.face_url.clone()))
+        .map(|u| (u.user_id.as_str(), u.nickname.as_str(), u.face_url.as_str()))
         .unwrap_or_default();
     MessageItem {
-        client_msg_id: String::new(),
-        server_msg_id: String::new(),
+        client_msg_id: "",
+        server_msg_id: "",
         create_time: now,
         send_time: 0,
         session_type: 0,
         send_id,
-        recv_id: String::new(),
+        recv_id: "",
         msg_from: 100,
         content_type: TEXT,
         sender_platform_id: 5,
         sender_nickname: nickname,
         sender_face_url: face_url,
-        group_id: String::new(),
+        group_id: "",
         content: text_content(text),
         seq: 0,
         is_read: false,
         status: 1,
-        ex: String::new(),
-        attached_info: String::new(),
+        ex: "",
+        attached_info: "",
         text_elem: Some(TextElem {
             content: text.to_owned(),
         }),
@@ -469,138 +516,131 @@ pub fn text_draft(text: &str, self_user: Option<&User>, now: i64) -> MessageItem
 }
 
 /// A revocation as `RevokedInfo`.
-pub fn revoked_item(info: &RevokedInfo) -> RevokedItem {
+pub fn revoked_item(info: &RevokedInfo) -> RevokedItem<'_> {
     RevokedItem {
-        revoker_id: info.revoker_user_id.clone(),
+        revoker_id: &info.revoker_user_id,
         revoker_role: info.revoker_role,
-        client_msg_id: info.client_msg_id.clone(),
-        revoker_nickname: info.revoker_nickname.clone(),
+        client_msg_id: &info.client_msg_id,
+        revoker_nickname: &info.revoker_nickname,
         revoke_time: info.revoke_time,
         source_message_send_time: 0,
-        source_message_send_id: String::new(),
-        source_message_sender_nickname: String::new(),
+        source_message_send_id: "",
+        source_message_sender_nickname: "",
         session_type: info
             .conversation_id
             .kind()
             .session_type()
             .map_or(0, |t| t.as_i32()),
         seq: info.seq.0,
-        ex: String::new(),
-        conversation_id: info.conversation_id.as_str().to_owned(),
+        ex: "",
+        conversation_id: info.conversation_id.as_str(),
         is_admin_revoke: info.is_admin_revoke,
     }
 }
 
 // ----- Conversations -----
 
-/// `ConversationItem`.
-#[derive(Debug, Clone)]
-#[cfg_attr(test, derive(serde::Serialize))]
-#[cfg_attr(test, serde(rename_all = "camelCase"))]
-pub struct ConversationItem {
-    #[cfg_attr(test, serde(rename = "conversationID"))]
-    conversation_id: String,
-    conversation_type: i32,
-    #[cfg_attr(test, serde(rename = "userID"))]
+/// `ConversationItem`: a conversation as the official SDK shows it, written from the stored
+/// conversation (`latestMsg` is a `MessageItem` JSON string).
+#[derive(Debug)]
+pub struct ConversationItem<'a> {
+    c: &'a Conversation,
     user_id: String,
-    #[cfg_attr(test, serde(rename = "groupID"))]
-    group_id: String,
-    show_name: String,
-    #[cfg_attr(test, serde(rename = "faceURL"))]
-    face_url: String,
-    recv_msg_opt: i32,
-    unread_count: u64,
-    group_at_type: i32,
+    show_name: &'a str,
+    face_url: &'a str,
     latest_msg: String,
-    latest_msg_send_time: i64,
-    draft_text: String,
-    draft_text_time: i64,
-    burn_duration: i32,
-    msg_destruct_time: i64,
-    is_pinned: bool,
-    is_not_in_group: bool,
-    is_private_chat: bool,
-    is_msg_destruct: bool,
-    is_marked: bool,
-    attached_info: String,
-    ex: String,
 }
 
-/// A conversation as the official SDK shows it (`latestMsg` is a `MessageItem` JSON string).
-pub fn conversation_item(c: &Conversation, names: &Names) -> ConversationItem {
+/// A conversation as the official SDK shows it, with its display name from `names`.
+pub fn conversation_item<'a>(c: &'a Conversation, names: &'a Names) -> ConversationItem<'a> {
     let user_id = names.peer(c);
     let (show_name, face_url) = names.of(c, &user_id);
-    let latest = c.latest_message.as_ref().map(message_item);
     ConversationItem {
-        conversation_id: c.id.as_str().to_owned(),
-        conversation_type: c.conversation_type.as_i32(),
-        user_id,
-        group_id: c.group_id.clone(),
+        c,
         show_name,
         face_url,
-        recv_msg_opt: c.recv_msg_opt,
-        unread_count: c.unread_count(),
-        group_at_type: c.group_at_type,
-        latest_msg: latest
-            .as_ref()
-            .map(|m| msgjson::to_text(m))
-            .unwrap_or_default(),
-        latest_msg_send_time: c
+        latest_msg: c
             .latest_message
             .as_ref()
-            .map(|m| m.send_time)
+            .map(|m| msgjson::to_text(&message_item(m)))
             .unwrap_or_default(),
-        draft_text: String::new(),
-        draft_text_time: 0,
-        burn_duration: c.burn_duration,
-        msg_destruct_time: 0,
-        is_pinned: c.is_pinned,
-        is_not_in_group: false,
-        is_private_chat: c.is_private_chat,
-        is_msg_destruct: false,
-        is_marked: false,
-        attached_info: c.attached_info.clone(),
-        ex: c.ex.clone(),
+        user_id,
     }
 }
 
-js_object!(ConversationItem {
-    "conversationID": conversation_id,
-    "conversationType": conversation_type,
-    "userID": user_id,
-    "groupID": group_id,
-    "showName": show_name,
-    "faceURL": face_url,
-    "recvMsgOpt": recv_msg_opt,
-    "unreadCount": unread_count,
-    "groupAtType": group_at_type,
-    "latestMsg": latest_msg,
-    "latestMsgSendTime": latest_msg_send_time,
-    "draftText": draft_text,
-    "draftTextTime": draft_text_time,
-    "burnDuration": burn_duration,
-    "msgDestructTime": msg_destruct_time,
-    "isPinned": is_pinned,
-    "isNotInGroup": is_not_in_group,
-    "isPrivateChat": is_private_chat,
-    "isMsgDestruct": is_msg_destruct,
-    "isMarked": is_marked,
-    "attachedInfo": attached_info,
-    "ex": ex,
-});
+impl WriteFields for ConversationItem<'_> {
+    fn field_count(&self) -> usize {
+        22
+    }
+
+    fn write_fields(&self, sink: &mut dyn FieldSink) {
+        let c = self.c;
+        sink.field("conversationID", Out::Str(c.id.as_str()));
+        sink.field("conversationType", Out::I32(c.conversation_type.as_i32()));
+        sink.field("userID", Out::Str(&self.user_id));
+        sink.field("groupID", Out::Str(&c.group_id));
+        sink.field("showName", Out::Str(self.show_name));
+        sink.field("faceURL", Out::Str(self.face_url));
+        sink.field("recvMsgOpt", Out::I32(c.recv_msg_opt));
+        sink.field("unreadCount", Out::U64(c.unread_count()));
+        sink.field("groupAtType", Out::I32(c.group_at_type));
+        sink.field("latestMsg", Out::Str(&self.latest_msg));
+        let sent = c.latest_message.as_ref().map_or(0, |m| m.send_time);
+        sink.field("latestMsgSendTime", Out::I64(sent));
+        sink.field("draftText", Out::Str(""));
+        sink.field("draftTextTime", Out::I64(0));
+        sink.field("burnDuration", Out::I32(c.burn_duration));
+        sink.field("msgDestructTime", Out::I64(0));
+        sink.field("isPinned", Out::Bool(c.is_pinned));
+        sink.field("isNotInGroup", Out::Bool(false));
+        sink.field("isPrivateChat", Out::Bool(c.is_private_chat));
+        sink.field("isMsgDestruct", Out::Bool(false));
+        sink.field("isMarked", Out::Bool(false));
+        sink.field("attachedInfo", Out::Str(&c.attached_info));
+        sink.field("ex", Out::Str(&c.ex));
+    }
+}
+
+impl ToJson for ConversationItem<'_> {
+    fn to_out(&self) -> Out<'_> {
+        Out::Msg(self)
+    }
+}
+
+/// Conversations as `ConversationItem[]` (each item is made as it is written).
+#[derive(Debug)]
+pub struct ConversationItems<'a>(&'a [Conversation], &'a Names);
+
+impl ListOut for ConversationItems<'_> {
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    fn each(&self, f: &mut dyn FnMut(Out<'_>)) {
+        for c in self.0 {
+            f(Out::Msg(&conversation_item(c, self.1)));
+        }
+    }
+}
+
+impl ToJson for ConversationItems<'_> {
+    fn to_out(&self) -> Out<'_> {
+        Out::List(self)
+    }
+}
 
 /// Conversations as `ConversationItem[]`.
-pub fn conversation_items(list: &[Conversation], names: &Names) -> Vec<ConversationItem> {
-    list.iter().map(|c| conversation_item(c, names)).collect()
+pub fn conversation_items<'a>(list: &'a [Conversation], names: &'a Names) -> ConversationItems<'a> {
+    ConversationItems(list, names)
 }
 
 /// The result of `getAdvancedHistoryMessageList`.
 #[derive(Debug, Clone)]
 #[cfg_attr(test, derive(serde::Serialize))]
 #[cfg_attr(test, serde(rename_all = "camelCase"))]
-pub struct HistoryResult {
+pub struct HistoryResult<'a> {
     /// The page, oldest first.
-    pub message_list: Vec<MessageItem>,
+    pub message_list: MessageItems<'a>,
     /// No older message exists.
     pub is_end: bool,
     /// The lowest seq of the page.
@@ -611,7 +651,7 @@ pub struct HistoryResult {
     pub err_msg: String,
 }
 
-js_object!(HistoryResult {
+js_object!(HistoryResult<'a> {
     "messageList": message_list,
     "isEnd": is_end,
     "lastMinSeq": last_min_seq,
@@ -621,257 +661,411 @@ js_object!(HistoryResult {
 
 // ----- Users, friends, groups, members -----
 
-/// `SelfUserInfo`.
-#[derive(Debug, Clone)]
-#[cfg_attr(test, derive(serde::Serialize))]
-#[cfg_attr(test, serde(rename_all = "camelCase"))]
-pub struct SelfUserInfo {
-    #[cfg_attr(test, serde(rename = "userID"))]
-    user_id: String,
-    nickname: String,
-    #[cfg_attr(test, serde(rename = "faceURL"))]
-    face_url: String,
-    ex: String,
-    create_time: i64,
-    global_recv_msg_opt: i32,
-    app_manager_level: i32,
+/// How an official shape is written from a model value: its field count and a function
+/// passing its fields, with the official names, in order.
+#[derive(Debug)]
+pub struct Shape<T: 'static> {
+    fields: usize,
+    write: fn(&T, &mut dyn FieldSink),
 }
 
-js_object!(SelfUserInfo {
-    "userID": user_id,
-    "nickname": nickname,
-    "faceURL": face_url,
-    "ex": ex,
-    "createTime": create_time,
-    "globalRecvMsgOpt": global_recv_msg_opt,
-    "appManagerLevel": app_manager_level,
-});
+/// A model value written as an official shape (the value is borrowed, not copied).
+#[derive(Debug)]
+pub struct Item<'a, T: 'static>(pub &'a T, pub &'static Shape<T>);
+
+impl<T> WriteFields for Item<'_, T> {
+    fn field_count(&self) -> usize {
+        self.1.fields
+    }
+
+    fn write_fields(&self, sink: &mut dyn FieldSink) {
+        (self.1.write)(self.0, sink)
+    }
+}
+
+impl<T> ToJson for Item<'_, T> {
+    fn to_out(&self) -> Out<'_> {
+        Out::Msg(self)
+    }
+}
+
+/// Model values written as a list of one official shape.
+#[derive(Debug)]
+pub struct Items<'a, T: 'static>(pub &'a [T], pub &'static Shape<T>);
+
+impl<T> ListOut for Items<'_, T> {
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    fn each(&self, f: &mut dyn FnMut(Out<'_>)) {
+        for value in self.0 {
+            f(Out::Msg(&Item(value, self.1)));
+        }
+    }
+}
+
+impl<T> ToJson for Items<'_, T> {
+    fn to_out(&self) -> Out<'_> {
+        Out::List(self)
+    }
+}
 
 /// The logged-in user as `SelfUserInfo`.
-pub fn self_user_info(u: &User) -> SelfUserInfo {
-    SelfUserInfo {
-        user_id: u.user_id.clone(),
-        nickname: u.nickname.clone(),
-        face_url: u.face_url.clone(),
-        ex: u.ex.clone(),
-        create_time: u.create_time,
-        global_recv_msg_opt: u.global_recv_msg_opt,
-        app_manager_level: u.app_manager_level,
-    }
-}
-
-/// `PublicUserItem`.
-#[derive(Debug, Clone)]
-#[cfg_attr(test, derive(serde::Serialize))]
-#[cfg_attr(test, serde(rename_all = "camelCase"))]
-pub struct PublicUserItem {
-    #[cfg_attr(test, serde(rename = "userID"))]
-    user_id: String,
-    nickname: String,
-    #[cfg_attr(test, serde(rename = "faceURL"))]
-    face_url: String,
-    ex: String,
-}
-
-js_object!(PublicUserItem {
-    "userID": user_id,
-    "nickname": nickname,
-    "faceURL": face_url,
-    "ex": ex,
-});
+pub static SELF_USER_INFO: Shape<User> = Shape {
+    fields: 7,
+    write: |u, sink| {
+        sink.field("userID", Out::Str(&u.user_id));
+        sink.field("nickname", Out::Str(&u.nickname));
+        sink.field("faceURL", Out::Str(&u.face_url));
+        sink.field("ex", Out::Str(&u.ex));
+        sink.field("createTime", Out::I64(u.create_time));
+        sink.field("globalRecvMsgOpt", Out::I32(u.global_recv_msg_opt));
+        sink.field("appManagerLevel", Out::I32(u.app_manager_level));
+    },
+};
 
 /// A profile as `PublicUserItem`.
-pub fn public_user_item(u: &User) -> PublicUserItem {
-    PublicUserItem {
-        user_id: u.user_id.clone(),
-        nickname: u.nickname.clone(),
-        face_url: u.face_url.clone(),
-        ex: u.ex.clone(),
-    }
-}
-
-/// `FriendUserItem`.
-#[derive(Debug, Clone)]
-#[cfg_attr(test, derive(serde::Serialize))]
-#[cfg_attr(test, serde(rename_all = "camelCase"))]
-pub struct FriendUserItem {
-    #[cfg_attr(test, serde(rename = "ownerUserID"))]
-    owner_user_id: String,
-    #[cfg_attr(test, serde(rename = "userID"))]
-    user_id: String,
-    nickname: String,
-    #[cfg_attr(test, serde(rename = "faceURL"))]
-    face_url: String,
-    remark: String,
-    add_source: i32,
-    create_time: i64,
-    #[cfg_attr(test, serde(rename = "operatorUserID"))]
-    operator_user_id: String,
-    ex: String,
-    is_pinned: bool,
-    attached_info: String,
-}
-
-js_object!(FriendUserItem {
-    "ownerUserID": owner_user_id,
-    "userID": user_id,
-    "nickname": nickname,
-    "faceURL": face_url,
-    "remark": remark,
-    "addSource": add_source,
-    "createTime": create_time,
-    "operatorUserID": operator_user_id,
-    "ex": ex,
-    "isPinned": is_pinned,
-    "attachedInfo": attached_info,
-});
+pub static PUBLIC_USER_ITEM: Shape<User> = Shape {
+    fields: 4,
+    write: |u, sink| {
+        sink.field("userID", Out::Str(&u.user_id));
+        sink.field("nickname", Out::Str(&u.nickname));
+        sink.field("faceURL", Out::Str(&u.face_url));
+        sink.field("ex", Out::Str(&u.ex));
+    },
+};
 
 /// A friend as `FriendUserItem`.
-pub fn friend_item(f: &Friend) -> FriendUserItem {
-    FriendUserItem {
-        owner_user_id: f.owner_user_id.clone(),
-        user_id: f.user.user_id.clone(),
-        nickname: f.user.nickname.clone(),
-        face_url: f.user.face_url.clone(),
-        remark: f.remark.clone(),
-        add_source: f.add_source,
-        create_time: f.create_time,
-        operator_user_id: f.operator_user_id.clone(),
-        ex: f.ex.clone(),
-        is_pinned: f.is_pinned,
-        attached_info: String::new(),
-    }
-}
-
-/// `GroupItem`.
-#[derive(Debug, Clone)]
-#[cfg_attr(test, derive(serde::Serialize))]
-#[cfg_attr(test, serde(rename_all = "camelCase"))]
-pub struct GroupItem {
-    #[cfg_attr(test, serde(rename = "groupID"))]
-    group_id: String,
-    group_name: String,
-    notification: String,
-    #[cfg_attr(test, serde(rename = "notificationUserID"))]
-    notification_user_id: String,
-    notification_update_time: i64,
-    introduction: String,
-    #[cfg_attr(test, serde(rename = "faceURL"))]
-    face_url: String,
-    #[cfg_attr(test, serde(rename = "ownerUserID"))]
-    owner_user_id: String,
-    create_time: i64,
-    member_count: u32,
-    status: i32,
-    #[cfg_attr(test, serde(rename = "creatorUserID"))]
-    creator_user_id: String,
-    group_type: i32,
-    need_verification: i32,
-    ex: String,
-    apply_member_friend: i32,
-    look_member_info: i32,
-    display_is_read: bool,
-    enable_history_for_new_members: bool,
-}
-
-js_object!(GroupItem {
-    "groupID": group_id,
-    "groupName": group_name,
-    "notification": notification,
-    "notificationUserID": notification_user_id,
-    "notificationUpdateTime": notification_update_time,
-    "introduction": introduction,
-    "faceURL": face_url,
-    "ownerUserID": owner_user_id,
-    "createTime": create_time,
-    "memberCount": member_count,
-    "status": status,
-    "creatorUserID": creator_user_id,
-    "groupType": group_type,
-    "needVerification": need_verification,
-    "ex": ex,
-    "applyMemberFriend": apply_member_friend,
-    "lookMemberInfo": look_member_info,
-    "displayIsRead": display_is_read,
-    "enableHistoryForNewMembers": enable_history_for_new_members,
-});
+pub static FRIEND_USER_ITEM: Shape<Friend> = Shape {
+    fields: 11,
+    write: |f, sink| {
+        sink.field("ownerUserID", Out::Str(&f.owner_user_id));
+        sink.field("userID", Out::Str(&f.user.user_id));
+        sink.field("nickname", Out::Str(&f.user.nickname));
+        sink.field("faceURL", Out::Str(&f.user.face_url));
+        sink.field("remark", Out::Str(&f.remark));
+        sink.field("addSource", Out::I32(f.add_source));
+        sink.field("createTime", Out::I64(f.create_time));
+        sink.field("operatorUserID", Out::Str(&f.operator_user_id));
+        sink.field("ex", Out::Str(&f.ex));
+        sink.field("isPinned", Out::Bool(f.is_pinned));
+        sink.field("attachedInfo", Out::Str(""));
+    },
+};
 
 /// A group as `GroupItem`.
-pub fn group_item(g: &Group) -> GroupItem {
-    GroupItem {
-        group_id: g.group_id.clone(),
-        group_name: g.name.clone(),
-        notification: g.announcement.text.clone(),
-        notification_user_id: g.announcement.editor_user_id.clone(),
-        notification_update_time: g.announcement.updated_at,
-        introduction: g.introduction.clone(),
-        face_url: g.face_url.clone(),
-        owner_user_id: g.owner_user_id.clone(),
-        create_time: g.create_time,
-        member_count: g.member_count,
-        status: g.status,
-        creator_user_id: g.creator_user_id.clone(),
-        group_type: g.group_type,
-        need_verification: g.need_verification,
-        ex: g.ex.clone(),
-        apply_member_friend: g.apply_member_friend.as_i32(),
-        look_member_info: g.look_member_info.as_i32(),
-        display_is_read: false,
-        enable_history_for_new_members: g.history_for_new_members.unwrap_or(true),
-    }
-}
-
-/// `GroupMemberItem`.
-#[derive(Debug, Clone)]
-#[cfg_attr(test, derive(serde::Serialize))]
-#[cfg_attr(test, serde(rename_all = "camelCase"))]
-pub struct GroupMemberItem {
-    #[cfg_attr(test, serde(rename = "groupID"))]
-    group_id: String,
-    #[cfg_attr(test, serde(rename = "userID"))]
-    user_id: String,
-    nickname: String,
-    #[cfg_attr(test, serde(rename = "faceURL"))]
-    face_url: String,
-    role_level: i32,
-    mute_end_time: i64,
-    join_time: i64,
-    join_source: i32,
-    #[cfg_attr(test, serde(rename = "inviterUserID"))]
-    inviter_user_id: String,
-    #[cfg_attr(test, serde(rename = "operatorUserID"))]
-    operator_user_id: String,
-    ex: String,
-}
-
-js_object!(GroupMemberItem {
-    "groupID": group_id,
-    "userID": user_id,
-    "nickname": nickname,
-    "faceURL": face_url,
-    "roleLevel": role_level,
-    "muteEndTime": mute_end_time,
-    "joinTime": join_time,
-    "joinSource": join_source,
-    "inviterUserID": inviter_user_id,
-    "operatorUserID": operator_user_id,
-    "ex": ex,
-});
+pub static GROUP_ITEM: Shape<Group> = Shape {
+    fields: 19,
+    write: |g, sink| {
+        sink.field("groupID", Out::Str(&g.group_id));
+        sink.field("groupName", Out::Str(&g.name));
+        sink.field("notification", Out::Str(&g.announcement.text));
+        sink.field(
+            "notificationUserID",
+            Out::Str(&g.announcement.editor_user_id),
+        );
+        sink.field(
+            "notificationUpdateTime",
+            Out::I64(g.announcement.updated_at),
+        );
+        sink.field("introduction", Out::Str(&g.introduction));
+        sink.field("faceURL", Out::Str(&g.face_url));
+        sink.field("ownerUserID", Out::Str(&g.owner_user_id));
+        sink.field("createTime", Out::I64(g.create_time));
+        sink.field("memberCount", Out::U32(g.member_count));
+        sink.field("status", Out::I32(g.status));
+        sink.field("creatorUserID", Out::Str(&g.creator_user_id));
+        sink.field("groupType", Out::I32(g.group_type));
+        sink.field("needVerification", Out::I32(g.need_verification));
+        sink.field("ex", Out::Str(&g.ex));
+        sink.field(
+            "applyMemberFriend",
+            Out::I32(g.apply_member_friend.as_i32()),
+        );
+        sink.field("lookMemberInfo", Out::I32(g.look_member_info.as_i32()));
+        sink.field("displayIsRead", Out::Bool(false));
+        sink.field(
+            "enableHistoryForNewMembers",
+            Out::Bool(g.history_for_new_members.unwrap_or(true)),
+        );
+    },
+};
 
 /// A member as `GroupMemberItem`.
-pub fn member_item(m: &Member) -> GroupMemberItem {
-    GroupMemberItem {
-        group_id: m.group_id.clone(),
-        user_id: m.user_id.clone(),
-        nickname: m.nickname.clone(),
-        face_url: m.face_url.clone(),
-        role_level: m.role_level,
-        mute_end_time: m.mute_end_time,
-        join_time: m.join_time,
-        join_source: m.join_source,
-        inviter_user_id: m.inviter_user_id.clone(),
-        operator_user_id: m.operator_user_id.clone(),
-        ex: m.ex.clone(),
+pub static GROUP_MEMBER_ITEM: Shape<Member> = Shape {
+    fields: 11,
+    write: |m, sink| {
+        sink.field("groupID", Out::Str(&m.group_id));
+        sink.field("userID", Out::Str(&m.user_id));
+        sink.field("nickname", Out::Str(&m.nickname));
+        sink.field("faceURL", Out::Str(&m.face_url));
+        sink.field("roleLevel", Out::I32(m.role_level));
+        sink.field("muteEndTime", Out::I64(m.mute_end_time));
+        sink.field("joinTime", Out::I64(m.join_time));
+        sink.field("joinSource", Out::I32(m.join_source));
+        sink.field("inviterUserID", Out::Str(&m.inviter_user_id));
+        sink.field("operatorUserID", Out::Str(&m.operator_user_id));
+        sink.field("ex", Out::Str(&m.ex));
+    },
+};
+
+/// The shapes above as serde wrote them from copied structs: the reference the tests compare
+/// [`Item`]s with.
+#[cfg(test)]
+mod reference {
+    use super::*;
+
+    /// `SelfUserInfo`.
+    #[derive(Debug, Clone, serde::Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct SelfUserInfo {
+        #[serde(rename = "userID")]
+        user_id: String,
+        nickname: String,
+        #[serde(rename = "faceURL")]
+        face_url: String,
+        ex: String,
+        create_time: i64,
+        global_recv_msg_opt: i32,
+        app_manager_level: i32,
+    }
+
+    /// The logged-in user as `SelfUserInfo`.
+    pub fn self_user_info(u: &User) -> SelfUserInfo {
+        SelfUserInfo {
+            user_id: u.user_id.clone(),
+            nickname: u.nickname.clone(),
+            face_url: u.face_url.clone(),
+            ex: u.ex.clone(),
+            create_time: u.create_time,
+            global_recv_msg_opt: u.global_recv_msg_opt,
+            app_manager_level: u.app_manager_level,
+        }
+    }
+
+    /// `PublicUserItem`.
+    #[derive(Debug, Clone, serde::Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct PublicUserItem {
+        #[serde(rename = "userID")]
+        user_id: String,
+        nickname: String,
+        #[serde(rename = "faceURL")]
+        face_url: String,
+        ex: String,
+    }
+
+    /// A profile as `PublicUserItem`.
+    pub fn public_user_item(u: &User) -> PublicUserItem {
+        PublicUserItem {
+            user_id: u.user_id.clone(),
+            nickname: u.nickname.clone(),
+            face_url: u.face_url.clone(),
+            ex: u.ex.clone(),
+        }
+    }
+
+    /// `FriendUserItem`.
+    #[derive(Debug, Clone, serde::Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct FriendUserItem {
+        #[serde(rename = "ownerUserID")]
+        owner_user_id: String,
+        #[serde(rename = "userID")]
+        user_id: String,
+        nickname: String,
+        #[serde(rename = "faceURL")]
+        face_url: String,
+        remark: String,
+        add_source: i32,
+        create_time: i64,
+        #[serde(rename = "operatorUserID")]
+        operator_user_id: String,
+        ex: String,
+        is_pinned: bool,
+        attached_info: String,
+    }
+
+    /// A friend as `FriendUserItem`.
+    pub fn friend_item(f: &Friend) -> FriendUserItem {
+        FriendUserItem {
+            owner_user_id: f.owner_user_id.clone(),
+            user_id: f.user.user_id.clone(),
+            nickname: f.user.nickname.clone(),
+            face_url: f.user.face_url.clone(),
+            remark: f.remark.clone(),
+            add_source: f.add_source,
+            create_time: f.create_time,
+            operator_user_id: f.operator_user_id.clone(),
+            ex: f.ex.clone(),
+            is_pinned: f.is_pinned,
+            attached_info: String::new(),
+        }
+    }
+
+    /// `GroupItem`.
+    #[derive(Debug, Clone, serde::Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct GroupItem {
+        #[serde(rename = "groupID")]
+        group_id: String,
+        group_name: String,
+        notification: String,
+        #[serde(rename = "notificationUserID")]
+        notification_user_id: String,
+        notification_update_time: i64,
+        introduction: String,
+        #[serde(rename = "faceURL")]
+        face_url: String,
+        #[serde(rename = "ownerUserID")]
+        owner_user_id: String,
+        create_time: i64,
+        member_count: u32,
+        status: i32,
+        #[serde(rename = "creatorUserID")]
+        creator_user_id: String,
+        group_type: i32,
+        need_verification: i32,
+        ex: String,
+        apply_member_friend: i32,
+        look_member_info: i32,
+        display_is_read: bool,
+        enable_history_for_new_members: bool,
+    }
+
+    /// A group as `GroupItem`.
+    pub fn group_item(g: &Group) -> GroupItem {
+        GroupItem {
+            group_id: g.group_id.clone(),
+            group_name: g.name.clone(),
+            notification: g.announcement.text.clone(),
+            notification_user_id: g.announcement.editor_user_id.clone(),
+            notification_update_time: g.announcement.updated_at,
+            introduction: g.introduction.clone(),
+            face_url: g.face_url.clone(),
+            owner_user_id: g.owner_user_id.clone(),
+            create_time: g.create_time,
+            member_count: g.member_count,
+            status: g.status,
+            creator_user_id: g.creator_user_id.clone(),
+            group_type: g.group_type,
+            need_verification: g.need_verification,
+            ex: g.ex.clone(),
+            apply_member_friend: g.apply_member_friend.as_i32(),
+            look_member_info: g.look_member_info.as_i32(),
+            display_is_read: false,
+            enable_history_for_new_members: g.history_for_new_members.unwrap_or(true),
+        }
+    }
+
+    /// `GroupMemberItem`.
+    #[derive(Debug, Clone, serde::Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct GroupMemberItem {
+        #[serde(rename = "groupID")]
+        group_id: String,
+        #[serde(rename = "userID")]
+        user_id: String,
+        nickname: String,
+        #[serde(rename = "faceURL")]
+        face_url: String,
+        role_level: i32,
+        mute_end_time: i64,
+        join_time: i64,
+        join_source: i32,
+        #[serde(rename = "inviterUserID")]
+        inviter_user_id: String,
+        #[serde(rename = "operatorUserID")]
+        operator_user_id: String,
+        ex: String,
+    }
+
+    /// A member as `GroupMemberItem`.
+    pub fn member_item(m: &Member) -> GroupMemberItem {
+        GroupMemberItem {
+            group_id: m.group_id.clone(),
+            user_id: m.user_id.clone(),
+            nickname: m.nickname.clone(),
+            face_url: m.face_url.clone(),
+            role_level: m.role_level,
+            mute_end_time: m.mute_end_time,
+            join_time: m.join_time,
+            join_source: m.join_source,
+            inviter_user_id: m.inviter_user_id.clone(),
+            operator_user_id: m.operator_user_id.clone(),
+            ex: m.ex.clone(),
+        }
+    }
+
+    /// `ConversationItem`.
+    #[derive(Debug, Clone, serde::Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct ConversationItemCopy {
+        #[serde(rename = "conversationID")]
+        conversation_id: String,
+        conversation_type: i32,
+        #[serde(rename = "userID")]
+        user_id: String,
+        #[serde(rename = "groupID")]
+        group_id: String,
+        show_name: String,
+        #[serde(rename = "faceURL")]
+        face_url: String,
+        recv_msg_opt: i32,
+        unread_count: u64,
+        group_at_type: i32,
+        latest_msg: String,
+        latest_msg_send_time: i64,
+        draft_text: String,
+        draft_text_time: i64,
+        burn_duration: i32,
+        msg_destruct_time: i64,
+        is_pinned: bool,
+        is_not_in_group: bool,
+        is_private_chat: bool,
+        is_msg_destruct: bool,
+        is_marked: bool,
+        attached_info: String,
+        ex: String,
+    }
+
+    /// A conversation copied into a `ConversationItem` struct.
+    pub fn conversation_item_copy(c: &Conversation, names: &Names) -> ConversationItemCopy {
+        let user_id = names.peer(c);
+        let (show_name, face_url) = names.of(c, &user_id);
+        let latest = c.latest_message.as_ref().map(message_item);
+        ConversationItemCopy {
+            conversation_id: c.id.as_str().to_owned(),
+            conversation_type: c.conversation_type.as_i32(),
+            user_id,
+            group_id: c.group_id.clone(),
+            show_name: show_name.to_owned(),
+            face_url: face_url.to_owned(),
+            recv_msg_opt: c.recv_msg_opt,
+            unread_count: c.unread_count(),
+            group_at_type: c.group_at_type,
+            latest_msg: latest
+                .as_ref()
+                .map(|m| msgjson::to_text(m))
+                .unwrap_or_default(),
+            latest_msg_send_time: c
+                .latest_message
+                .as_ref()
+                .map(|m| m.send_time)
+                .unwrap_or_default(),
+            draft_text: String::new(),
+            draft_text_time: 0,
+            burn_duration: c.burn_duration,
+            msg_destruct_time: 0,
+            is_pinned: c.is_pinned,
+            is_not_in_group: false,
+            is_private_chat: c.is_private_chat,
+            is_msg_destruct: false,
+            is_marked: false,
+            attached_info: c.attached_info.clone(),
+            ex: c.ex.clone(),
+        }
     }
 }
 
@@ -1208,6 +1402,7 @@ from_js_object!(UpdateFriendsIn, "the update friends parameter", {
 
 #[cfg(test)]
 mod tests {
+    use super::reference::*;
     use super::*;
     use chorus_core::model::{msg, ConversationId};
     use js_sys::Reflect;
@@ -1305,11 +1500,21 @@ mod tests {
         fn same<T: ToJson + serde::Serialize>(item: &T) {
             assert_eq!(msgjson::to_text(item), serde_json::to_string(item).unwrap());
         }
+        fn same_as<T: serde::Serialize>(item: &dyn ToJson, reference: &T) {
+            assert_eq!(
+                msgjson::to_text(item),
+                serde_json::to_string(reference).unwrap()
+            );
+        }
         let messages = sample_messages();
         for m in &messages {
             same(&message_item(m));
         }
         same(&message_items(&messages));
+        same_as(
+            &message_items(&messages),
+            &messages.iter().map(message_item).collect::<Vec<_>>(),
+        );
         same(&text_draft("draft \u{0}", None, 5));
         let user = User {
             user_id: "u1".into(),
@@ -1320,12 +1525,13 @@ mod tests {
             ..User::default()
         };
         same(&text_draft("draft", Some(&user), 5));
-        same(&self_user_info(&user));
-        same(&public_user_item(&user));
-        same(&vec![
-            public_user_item(&user),
-            public_user_item(&User::default()),
-        ]);
+        same_as(&Item(&user, &SELF_USER_INFO), &self_user_info(&user));
+        same_as(&Item(&user, &PUBLIC_USER_ITEM), &public_user_item(&user));
+        same_as(
+            &Items(&[user.clone(), User::default()], &PUBLIC_USER_ITEM),
+            &vec![public_user_item(&user), public_user_item(&User::default())],
+        );
+        same_as(&Items(&[], &GROUP_ITEM), &Vec::<GroupItem>::new());
         let friend = Friend {
             owner_user_id: "u0".into(),
             user: user.clone(),
@@ -1333,7 +1539,7 @@ mod tests {
             is_pinned: true,
             ..Friend::default()
         };
-        same(&friend_item(&friend));
+        same_as(&Item(&friend, &FRIEND_USER_ITEM), &friend_item(&friend));
         let group = Group::try_from(chorus_proto::pb::sdkws::GroupInfo {
             group_id: "g1".into(),
             group_name: "Team \"A\"".into(),
@@ -1342,7 +1548,7 @@ mod tests {
             ..Default::default()
         })
         .unwrap();
-        same(&group_item(&group));
+        same_as(&Item(&group, &GROUP_ITEM), &group_item(&group));
         let member = Member {
             group_id: "g1".into(),
             user_id: "u2".into(),
@@ -1350,7 +1556,11 @@ mod tests {
             mute_end_time: i64::MIN,
             ..Member::default()
         };
-        same(&member_item(&member));
+        same_as(&Item(&member, &GROUP_MEMBER_ITEM), &member_item(&member));
+        same_as(
+            &Items(&[member.clone(), Member::default()], &GROUP_MEMBER_ITEM),
+            &vec![member_item(&member), member_item(&Member::default())],
+        );
         same(&revoked_item(&RevokedInfo {
             conversation_id: ConversationId::single("a", "b"),
             seq: chorus_core::model::Seq(9),
@@ -1367,11 +1577,18 @@ mod tests {
         let mut conversation = Conversation::new(ConversationId::single("a", "b"));
         conversation.latest_message = messages.first().cloned();
         conversation.is_pinned = true;
-        same(&conversation_item(&conversation, &names));
-        same(&conversation_items(
-            &[conversation, Conversation::new(ConversationId::group("g1"))],
-            &names,
-        ));
+        same_as(
+            &conversation_item(&conversation, &names),
+            &conversation_item_copy(&conversation, &names),
+        );
+        let list = [conversation, Conversation::new(ConversationId::group("g1"))];
+        same_as(
+            &conversation_items(&list, &names),
+            &list
+                .iter()
+                .map(|c| conversation_item_copy(c, &names))
+                .collect::<Vec<_>>(),
+        );
         same(&HistoryResult {
             message_list: message_items(&messages),
             is_end: true,

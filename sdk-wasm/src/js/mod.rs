@@ -21,11 +21,14 @@ use wasm_bindgen::prelude::*;
 use crate::error::SdkError;
 use crate::event::SdkEvent;
 use crate::net::now_millis;
-use crate::sdk::{GroupUpdate, LoginParams, Sdk};
+use crate::sdk::{
+    group_info_change, invite_change, kick_change, member_role_change, GroupUpdate, LoginParams,
+    Sdk, ServerChange,
+};
 use convert::{
-    conversation_items, friend_item, from_js, group_item, member_filter, member_item, message_item,
-    message_items, public_user_item, require, require_ids, revoked_item, self_user_info,
-    text_draft, to_js, HistoryResult, Names,
+    conversation_items, from_js, member_filter, message_item, message_items, require, require_ids,
+    revoked_item, text_draft, to_js, HistoryResult, Item, Items, Names, FRIEND_USER_ITEM,
+    GROUP_ITEM, GROUP_MEMBER_ITEM, PUBLIC_USER_ITEM, SELF_USER_INFO,
 };
 
 /// The error object JavaScript sees: `{errCode, errMsg}`.
@@ -51,41 +54,50 @@ impl Default for ChorusSdk {
     }
 }
 
-/// An event's `data`, `errCode` and `errMsg` (`data` is `''` for events that carry nothing).
-fn event_payload(event: &SdkEvent, names: &Names) -> Result<(JsValue, i32, String), SdkError> {
-    let empty = || JsValue::from_str("");
-    Ok(match event {
-        SdkEvent::ConnectFailed { code, message } => (empty(), *code, message.clone()),
-        SdkEvent::UserTokenInvalid { code } => (empty(), *code, "token refused".to_owned()),
+/// An event's `data` (`''` for events that carry nothing).
+fn event_data(event: &SdkEvent, names: &Names) -> Result<JsValue, SdkError> {
+    match event {
         SdkEvent::SyncServerProgress { done, total } => {
             let percent = if *total == 0 {
                 100
             } else {
                 (done.saturating_mul(100) / total).min(100)
             };
-            (JsValue::from_f64(percent as f64), 0, String::new())
+            Ok(JsValue::from_f64(percent as f64))
         }
-        SdkEvent::RecvNewMessages(messages) => (to_js(&message_items(messages))?, 0, String::new()),
-        SdkEvent::NewRecvMessageRevoked(info) => (to_js(&revoked_item(info))?, 0, String::new()),
+        SdkEvent::RecvNewMessages(messages) => to_js(&message_items(messages)),
+        SdkEvent::NewRecvMessageRevoked(info) => to_js(&revoked_item(info)),
         SdkEvent::ConversationChanged(list) | SdkEvent::NewConversation(list) => {
-            (to_js(&conversation_items(list, names))?, 0, String::new())
+            to_js(&conversation_items(list, names))
         }
-        SdkEvent::TotalUnreadMessageCountChanged(n) => {
-            (JsValue::from_f64(*n as f64), 0, String::new())
-        }
-        SdkEvent::SelfInfoUpdated(user) => (to_js(&self_user_info(user))?, 0, String::new()),
+        SdkEvent::TotalUnreadMessageCountChanged(n) => Ok(JsValue::from_f64(*n as f64)),
+        SdkEvent::SelfInfoUpdated(user) => to_js(&Item(user, &SELF_USER_INFO)),
         SdkEvent::FriendAdded(f) | SdkEvent::FriendDeleted(f) | SdkEvent::FriendInfoChanged(f) => {
-            (to_js(&friend_item(f))?, 0, String::new())
+            to_js(&Item(f, &FRIEND_USER_ITEM))
         }
         SdkEvent::JoinedGroupAdded(g)
         | SdkEvent::JoinedGroupDeleted(g)
         | SdkEvent::GroupInfoChanged(g)
-        | SdkEvent::GroupDismissed(g) => (to_js(&group_item(g))?, 0, String::new()),
+        | SdkEvent::GroupDismissed(g) => to_js(&Item(g, &GROUP_ITEM)),
         SdkEvent::GroupMemberAdded(m)
         | SdkEvent::GroupMemberDeleted(m)
-        | SdkEvent::GroupMemberInfoChanged(m) => (to_js(&member_item(m))?, 0, String::new()),
-        _ => (empty(), 0, String::new()),
-    })
+        | SdkEvent::GroupMemberInfoChanged(m) => to_js(&Item(m, &GROUP_MEMBER_ITEM)),
+        _ => Ok(JsValue::from_str("")),
+    }
+}
+
+/// An event's `data`, `errCode` and `errMsg`; a `data` that cannot be made is reported as the
+/// error instead.
+fn event_payload(event: &SdkEvent, names: &Names) -> (JsValue, i32, String) {
+    let (code, message) = match event {
+        SdkEvent::ConnectFailed { code, message } => (*code, message.as_str()),
+        SdkEvent::UserTokenInvalid { code } => (*code, "token refused"),
+        _ => (0, ""),
+    };
+    match event_data(event, names) {
+        Ok(data) => (data, code, message.to_owned()),
+        Err(e) => (JsValue::from_str(""), e.code(), e.to_string()),
+    }
 }
 
 /// Keeps conversation display names current from events.
@@ -102,6 +114,21 @@ fn learn_names(event: &SdkEvent, names: &mut Names) {
         }
         _ => {}
     }
+}
+
+/// Remembers the names of the stored groups and friends; both are read, and the first failed
+/// read is the error.
+async fn learn_stored_names(sdk: &Sdk, names: &RefCell<Names>) -> Result<(), SdkError> {
+    let groups = sdk.joined_groups().await;
+    let friends = sdk.friends().await;
+    let mut names = names.borrow_mut();
+    if let Ok(groups) = &groups {
+        groups.iter().for_each(|g| names.group(g));
+    }
+    if let Ok(friends) = &friends {
+        friends.iter().for_each(|f| names.friend(f));
+    }
+    groups.and(friends).map(drop)
 }
 
 /// Runs `work` inside a promise; its error becomes the `{errCode, errMsg}` rejection.
@@ -139,10 +166,7 @@ impl ChorusSdk {
                 let Some(callback) = listener.borrow().clone() else {
                     return;
                 };
-                let (data, code, message) = match event_payload(event, &names.borrow()) {
-                    Ok(payload) => payload,
-                    Err(e) => (JsValue::from_str(""), e.code(), e.to_string()),
-                };
+                let (data, code, message) = event_payload(event, &names.borrow());
                 let args = js_sys::Array::of4(
                     &name.into(),
                     &data,
@@ -183,6 +207,86 @@ impl ChorusSdk {
     }
 }
 
+/// The official methods [`ChorusSdk::call`] runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Method {
+    Login,
+    Logout,
+    GetLoginStatus,
+    GetAllConversationList,
+    GetAdvancedHistoryMessageList,
+    CreateTextMessage,
+    SendMessage,
+    RevokeMessage,
+    MarkConversationMessageAsRead,
+    GetSelfUserInfo,
+    GetUsersInfo,
+    GetJoinedGroupList,
+    GetSpecifiedGroupsInfo,
+    GetGroupMemberList,
+    GetSpecifiedGroupMembersInfo,
+    CreateGroup,
+    GetFriendList,
+    SetSelfInfo,
+    SetGroupInfo,
+    InviteUserToGroup,
+    JoinGroup,
+    KickGroupMember,
+    QuitGroup,
+    SetGroupMemberInfo,
+    AddFriend,
+    UpdateFriends,
+}
+
+/// Every method under its official name.
+const METHODS: [(&str, Method); 26] = [
+    ("login", Method::Login),
+    ("logout", Method::Logout),
+    ("getLoginStatus", Method::GetLoginStatus),
+    ("getAllConversationList", Method::GetAllConversationList),
+    (
+        "getAdvancedHistoryMessageList",
+        Method::GetAdvancedHistoryMessageList,
+    ),
+    ("createTextMessage", Method::CreateTextMessage),
+    ("sendMessage", Method::SendMessage),
+    ("revokeMessage", Method::RevokeMessage),
+    (
+        "markConversationMessageAsRead",
+        Method::MarkConversationMessageAsRead,
+    ),
+    ("getSelfUserInfo", Method::GetSelfUserInfo),
+    ("getUsersInfo", Method::GetUsersInfo),
+    ("getJoinedGroupList", Method::GetJoinedGroupList),
+    ("getSpecifiedGroupsInfo", Method::GetSpecifiedGroupsInfo),
+    ("getGroupMemberList", Method::GetGroupMemberList),
+    (
+        "getSpecifiedGroupMembersInfo",
+        Method::GetSpecifiedGroupMembersInfo,
+    ),
+    ("createGroup", Method::CreateGroup),
+    ("getFriendList", Method::GetFriendList),
+    ("setSelfInfo", Method::SetSelfInfo),
+    ("setGroupInfo", Method::SetGroupInfo),
+    ("inviteUserToGroup", Method::InviteUserToGroup),
+    ("joinGroup", Method::JoinGroup),
+    ("kickGroupMember", Method::KickGroupMember),
+    ("quitGroup", Method::QuitGroup),
+    ("setGroupMemberInfo", Method::SetGroupMemberInfo),
+    ("addFriend", Method::AddFriend),
+    ("updateFriends", Method::UpdateFriends),
+];
+
+impl Method {
+    /// The method with the official name `name`.
+    fn named(name: &str) -> Option<Method> {
+        METHODS
+            .iter()
+            .find(|(official, _)| *official == name)
+            .map(|(_, method)| *method)
+    }
+}
+
 /// One official method: `status` is the login status when it was called.
 async fn run(
     sdk: Sdk,
@@ -191,9 +295,12 @@ async fn run(
     params: JsValue,
     status: i32,
 ) -> Result<JsValue, SdkError> {
-    match method.as_str() {
+    let Some(which) = Method::named(&method) else {
+        return Err(no_method(&method));
+    };
+    match which {
         // `login({userID, token, platformID, apiAddr, wsAddr})` → `''`.
-        "login" => {
+        Method::Login => {
             let p: convert::LoginIn = from_js(&method, params)?;
             let user_id = p.user_id.clone();
             sdk.login(LoginParams {
@@ -207,31 +314,24 @@ async fn run(
             names.borrow_mut().set_self(&user_id);
             // Names for the conversations of events raised before the app lists them; the
             // stored groups and friends are enough, and failing to read them changes nothing.
-            let groups = sdk.joined_groups().await.unwrap_or_default();
-            let friends = sdk.friends().await.unwrap_or_default();
-            let mut names = names.borrow_mut();
-            groups.iter().for_each(|g| names.group(g));
-            friends.iter().for_each(|f| names.friend(f));
+            let _ = learn_stored_names(&sdk, &names).await;
             done()
         }
         // `logout()` → `''`.
-        "logout" => {
+        Method::Logout => {
             sdk.logout().await?;
             *names.borrow_mut() = Names::default();
             done()
         }
         // `getLoginStatus()` → 1 logged out, 2 logging in, 3 logged in.
-        "getLoginStatus" => Ok(JsValue::from(status)),
+        Method::GetLoginStatus => Ok(JsValue::from(status)),
         // `getAllConversationList()` → `ConversationItem[]`.
-        "getAllConversationList" => {
+        Method::GetAllConversationList => {
             let list = sdk.conversations().await?;
-            let groups = sdk.joined_groups().await?;
-            let friends = sdk.friends().await?;
+            learn_stored_names(&sdk, &names).await?;
             let missing: Vec<String> = {
                 let mut names = names.borrow_mut();
                 names.set_self(&sdk.user_id().unwrap_or_default());
-                groups.iter().for_each(|g| names.group(g));
-                friends.iter().for_each(|f| names.friend(f));
                 list.iter()
                     .map(|c| names.peer(c))
                     .filter(|peer| !peer.is_empty() && !names.knows_user(peer))
@@ -249,7 +349,7 @@ async fn run(
             to_js(&conversation_items(&list, &names.borrow()))
         }
         // `getAdvancedHistoryMessageList({conversationID, count, startClientMsgID})`.
-        "getAdvancedHistoryMessageList" => {
+        Method::GetAdvancedHistoryMessageList => {
             let p: convert::HistoryIn = from_js(&method, params)?;
             if p.count == 0 {
                 return Err(SdkError::InvalidArgument("count must be at least 1".into()));
@@ -267,16 +367,25 @@ async fn run(
             })
         }
         // `createTextMessage(text)` → a draft `MessageItem` (its clientMsgID is assigned on send).
-        "createTextMessage" => {
-            let text: String = from_js(&method, params)?;
-            if text.is_empty() {
-                return Err(SdkError::InvalidArgument("the text is empty".into()));
+        // `getSelfUserInfo()` → `SelfUserInfo`.
+        Method::CreateTextMessage | Method::GetSelfUserInfo => {
+            let draft = if which == Method::CreateTextMessage {
+                let text: String = from_js(&method, params)?;
+                if text.is_empty() {
+                    return Err(SdkError::InvalidArgument("the text is empty".into()));
+                }
+                Some(text)
+            } else {
+                None
+            };
+            let me = sdk.self_info().await;
+            match draft {
+                Some(text) => to_js(&text_draft(&text, me.as_ref().ok(), now_millis() as i64)),
+                None => to_js(&Item(&me?, &SELF_USER_INFO)),
             }
-            let me = sdk.self_info().await.ok();
-            to_js(&text_draft(&text, me.as_ref(), now_millis() as i64))
         }
         // `sendMessage({recvID, groupID, message})` → the sent `MessageItem`.
-        "sendMessage" => {
+        Method::SendMessage => {
             let p: convert::SendIn = from_js(&method, params)?;
             if p.message.content_type != 101 {
                 return Err(SdkError::InvalidArgument(format!(
@@ -301,7 +410,7 @@ async fn run(
             to_js(&message_item(&sent))
         }
         // `revokeMessage({conversationID, clientMsgID})` → `''`.
-        "revokeMessage" => {
+        Method::RevokeMessage => {
             let p: convert::RevokeIn = from_js(&method, params)?;
             require("clientMsgID", &p.client_msg_id)?;
             sdk.revoke(&conversation_id(p.conversation_id)?, &p.client_msg_id)
@@ -309,147 +418,55 @@ async fn run(
             done()
         }
         // `markConversationMessageAsRead(conversationID)` → `''`.
-        "markConversationMessageAsRead" => {
+        Method::MarkConversationMessageAsRead => {
             let id: String = from_js(&method, params)?;
             sdk.mark_read(&conversation_id(id)?).await?;
             done()
         }
-        // `getSelfUserInfo()` → `SelfUserInfo`.
-        "getSelfUserInfo" => to_js(&self_user_info(&sdk.self_info().await?)),
-        // `setSelfInfo({nickname?, faceURL?})` → `''`.
-        "setSelfInfo" => {
-            let p: convert::SelfInfoIn = from_js(&method, params)?;
-            if p.nickname.is_none() && p.face_url.is_none() {
-                return Err(SdkError::InvalidArgument(
-                    "give nickname and/or faceURL".into(),
-                ));
-            }
-            sdk.set_self_info(p.nickname, p.face_url).await?;
-            done()
-        }
         // `getUsersInfo(userIDs)` → `PublicUserItem[]`.
-        "getUsersInfo" => {
+        Method::GetUsersInfo => {
             let ids: Vec<String> = from_js(&method, params)?;
             require_ids("userIDs", &ids)?;
             let users = sdk.users_info(&ids).await?;
-            to_js(&users.iter().map(public_user_item).collect::<Vec<_>>())
+            to_js(&Items(&users, &PUBLIC_USER_ITEM))
         }
         // `getJoinedGroupList()` → `GroupItem[]`.
-        "getJoinedGroupList" => {
+        Method::GetJoinedGroupList => {
             let groups = sdk.joined_groups().await?;
-            to_js(&groups.iter().map(group_item).collect::<Vec<_>>())
+            to_js(&Items(&groups, &GROUP_ITEM))
         }
         // `getSpecifiedGroupsInfo(groupIDs)` → `GroupItem[]`.
-        "getSpecifiedGroupsInfo" => {
+        Method::GetSpecifiedGroupsInfo => {
             let ids: Vec<String> = from_js(&method, params)?;
             require_ids("groupIDs", &ids)?;
             let groups = sdk.groups_info(&ids).await?;
-            to_js(&groups.iter().map(group_item).collect::<Vec<_>>())
-        }
-        // `setGroupInfo({groupID, groupName?, notification?, introduction?, lookMemberInfo?,
-        // applyMemberFriend?, enableHistoryForNewMembers?})` → `''`.
-        "setGroupInfo" => {
-            let p: convert::GroupInfoIn = from_js(&method, params)?;
-            require("groupID", &p.group_id)?;
-            let update = GroupUpdate {
-                group_id: p.group_id,
-                name: p.group_name,
-                announcement: p.notification,
-                introduction: p.introduction,
-                look_member_info: p.look_member_info,
-                apply_member_friend: p.apply_member_friend,
-                history_for_new_members: p.enable_history_for_new_members,
-            };
-            if update
-                == (GroupUpdate {
-                    group_id: update.group_id.clone(),
-                    ..GroupUpdate::default()
-                })
-            {
-                return Err(SdkError::InvalidArgument("nothing to change".into()));
-            }
-            sdk.set_group_info(update).await?;
-            done()
+            to_js(&Items(&groups, &GROUP_ITEM))
         }
         // `getGroupMemberList({groupID, filter, offset, count})` → `GroupMemberItem[]`.
-        "getGroupMemberList" => {
+        Method::GetGroupMemberList => {
             let p: convert::MemberListIn = from_js(&method, params)?;
             require("groupID", &p.group_id)?;
             let keep = member_filter(p.filter)?;
             let members = sdk.members(&p.group_id).await?;
             let page: Vec<_> = members
-                .iter()
+                .into_iter()
                 .filter(|m| keep(m.role_level))
                 .skip(p.offset as usize)
                 .take(p.count as usize)
-                .map(member_item)
                 .collect();
-            to_js(&page)
+            to_js(&Items(&page, &GROUP_MEMBER_ITEM))
         }
         // `getSpecifiedGroupMembersInfo({groupID, userIDList})` → `GroupMemberItem[]`.
-        "getSpecifiedGroupMembersInfo" => {
+        Method::GetSpecifiedGroupMembersInfo => {
             let p: convert::MembersInfoIn = from_js(&method, params)?;
             require("groupID", &p.group_id)?;
             require_ids("userIDList", &p.user_id_list)?;
             let members = sdk.members_info(&p.group_id, &p.user_id_list).await?;
-            to_js(&members.iter().map(member_item).collect::<Vec<_>>())
-        }
-        // `inviteUserToGroup({groupID, reason, userIDList})` → `''`.
-        "inviteUserToGroup" => {
-            let p: convert::GroupUsersIn = from_js(&method, params)?;
-            require("groupID", &p.group_id)?;
-            require_ids("userIDList", &p.user_id_list)?;
-            sdk.invite(&p.group_id, &p.user_id_list, &p.reason).await?;
-            done()
-        }
-        // `joinGroup({groupID, reqMsg, joinSource})` → `''`.
-        "joinGroup" => {
-            let p: convert::JoinGroupIn = from_js(&method, params)?;
-            require("groupID", &p.group_id)?;
-            if !(2..=4).contains(&p.join_source) {
-                return Err(SdkError::InvalidArgument(
-                    "joinSource must be 2 (invitation), 3 (search) or 4 (QR code)".into(),
-                ));
-            }
-            sdk.join_group(&p.group_id, &p.req_msg, p.join_source)
-                .await?;
-            done()
-        }
-        // `kickGroupMember({groupID, reason, userIDList})` → `''`.
-        "kickGroupMember" => {
-            let p: convert::GroupUsersIn = from_js(&method, params)?;
-            require("groupID", &p.group_id)?;
-            require_ids("userIDList", &p.user_id_list)?;
-            sdk.kick(&p.group_id, &p.user_id_list, &p.reason).await?;
-            done()
-        }
-        // `quitGroup(groupID)` → `''`.
-        "quitGroup" => {
-            let group_id: String = from_js(&method, params)?;
-            require("groupID", &group_id)?;
-            sdk.quit_group(&group_id).await?;
-            done()
-        }
-        // `setGroupMemberInfo({groupID, userID, roleLevel})` → `''`.
-        "setGroupMemberInfo" => {
-            let p: convert::MemberInfoIn = from_js(&method, params)?;
-            require("groupID", &p.group_id)?;
-            require("userID", &p.user_id)?;
-            let role = match p.role_level {
-                Some(role @ (20 | 60)) => role,
-                Some(other) => {
-                    return Err(SdkError::InvalidArgument(format!(
-                        "roleLevel must be 20 (member) or 60 (admin), got {other}"
-                    )))
-                }
-                None => return Err(SdkError::InvalidArgument("roleLevel is missing".into())),
-            };
-            sdk.set_member_role(&p.group_id, &p.user_id, role).await?;
-            done()
+            to_js(&Items(&members, &GROUP_MEMBER_ITEM))
         }
         // `createGroup({memberUserIDs, adminUserIDs, ownerUserID?, groupInfo: {groupName}})` →
         // `GroupItem`.
-        "createGroup" => {
+        Method::CreateGroup => {
             let p: convert::CreateGroupIn = from_js(&method, params)?;
             require("groupInfo.groupName", &p.group_info.group_name)?;
             if let Some(kind) = p.group_info.group_type.filter(|t| *t != 2) {
@@ -471,27 +488,184 @@ async fn run(
                     &p.admin_user_ids,
                 )
                 .await?;
-            to_js(&group_item(&group))
+            to_js(&Item(&group, &GROUP_ITEM))
         }
         // `getFriendList()` → `FriendUserItem[]`.
-        "getFriendList" => {
+        Method::GetFriendList => {
             let friends = sdk.friends().await?;
-            to_js(&friends.iter().map(friend_item).collect::<Vec<_>>())
+            to_js(&Items(&friends, &FRIEND_USER_ITEM))
+        }
+        // Methods that make one REST call changing server state, and resolve with `''`.
+        Method::SetSelfInfo
+        | Method::SetGroupInfo
+        | Method::InviteUserToGroup
+        | Method::JoinGroup
+        | Method::KickGroupMember
+        | Method::QuitGroup
+        | Method::SetGroupMemberInfo
+        | Method::AddFriend
+        | Method::UpdateFriends => {
+            sdk.apply(server_change(&sdk, which, &method, params)?)
+                .await?;
+            done()
+        }
+    }
+}
+
+/// The REST call of one of the methods that only change server state.
+fn server_change(
+    sdk: &Sdk,
+    which: Method,
+    method: &str,
+    params: JsValue,
+) -> Result<ServerChange, SdkError> {
+    match which {
+        // `setSelfInfo({nickname?, faceURL?})` → `''`.
+        Method::SetSelfInfo => {
+            let p: convert::SelfInfoIn = from_js(method, params)?;
+            if p.nickname.is_none() && p.face_url.is_none() {
+                return Err(SdkError::InvalidArgument(
+                    "give nickname and/or faceURL".into(),
+                ));
+            }
+            sdk.self_info_change(p.nickname, p.face_url)
+        }
+        // `setGroupInfo({groupID, groupName?, notification?, introduction?, lookMemberInfo?,
+        // applyMemberFriend?, enableHistoryForNewMembers?})` → `''`.
+        Method::SetGroupInfo => {
+            let p: convert::GroupInfoIn = from_js(method, params)?;
+            require("groupID", &p.group_id)?;
+            let update = GroupUpdate {
+                group_id: p.group_id,
+                name: p.group_name,
+                announcement: p.notification,
+                introduction: p.introduction,
+                look_member_info: p.look_member_info,
+                apply_member_friend: p.apply_member_friend,
+                history_for_new_members: p.enable_history_for_new_members,
+            };
+            if update
+                == (GroupUpdate {
+                    group_id: update.group_id.clone(),
+                    ..GroupUpdate::default()
+                })
+            {
+                return Err(SdkError::InvalidArgument("nothing to change".into()));
+            }
+            group_info_change(update)
+        }
+        // `inviteUserToGroup({groupID, reason, userIDList})` → `''`.
+        Method::InviteUserToGroup => {
+            let p: convert::GroupUsersIn = from_js(method, params)?;
+            require("groupID", &p.group_id)?;
+            require_ids("userIDList", &p.user_id_list)?;
+            Ok(invite_change(&p.group_id, &p.user_id_list, &p.reason))
+        }
+        // `joinGroup({groupID, reqMsg, joinSource})` → `''`.
+        Method::JoinGroup => {
+            let p: convert::JoinGroupIn = from_js(method, params)?;
+            require("groupID", &p.group_id)?;
+            if !(2..=4).contains(&p.join_source) {
+                return Err(SdkError::InvalidArgument(
+                    "joinSource must be 2 (invitation), 3 (search) or 4 (QR code)".into(),
+                ));
+            }
+            sdk.join_group_change(&p.group_id, &p.req_msg, p.join_source)
+        }
+        // `kickGroupMember({groupID, reason, userIDList})` → `''`.
+        Method::KickGroupMember => {
+            let p: convert::GroupUsersIn = from_js(method, params)?;
+            require("groupID", &p.group_id)?;
+            require_ids("userIDList", &p.user_id_list)?;
+            Ok(kick_change(&p.group_id, &p.user_id_list, &p.reason))
+        }
+        // `quitGroup(groupID)` → `''`.
+        Method::QuitGroup => {
+            let group_id: String = from_js(method, params)?;
+            require("groupID", &group_id)?;
+            sdk.quit_group_change(&group_id)
+        }
+        // `setGroupMemberInfo({groupID, userID, roleLevel})` → `''`.
+        Method::SetGroupMemberInfo => {
+            let p: convert::MemberInfoIn = from_js(method, params)?;
+            require("groupID", &p.group_id)?;
+            require("userID", &p.user_id)?;
+            let role = match p.role_level {
+                Some(role @ (20 | 60)) => role,
+                Some(other) => {
+                    return Err(SdkError::InvalidArgument(format!(
+                        "roleLevel must be 20 (member) or 60 (admin), got {other}"
+                    )))
+                }
+                None => return Err(SdkError::InvalidArgument("roleLevel is missing".into())),
+            };
+            Ok(member_role_change(&p.group_id, &p.user_id, role))
         }
         // `addFriend({toUserID, reqMsg})` → `''`.
-        "addFriend" => {
-            let p: convert::AddFriendIn = from_js(&method, params)?;
+        Method::AddFriend => {
+            let p: convert::AddFriendIn = from_js(method, params)?;
             require("toUserID", &p.to_user_id)?;
-            sdk.add_friend(&p.to_user_id, &p.req_msg).await?;
-            done()
+            sdk.add_friend_change(&p.to_user_id, &p.req_msg)
         }
         // `updateFriends({friendUserIDs, remark})` → `''` (an empty remark deletes it).
-        "updateFriends" => {
-            let p: convert::UpdateFriendsIn = from_js(&method, params)?;
+        Method::UpdateFriends => {
+            let p: convert::UpdateFriendsIn = from_js(method, params)?;
             require_ids("friendUserIDs", &p.friend_user_ids)?;
-            sdk.set_friend_remark(&p.friend_user_ids, &p.remark).await?;
-            done()
+            sdk.friend_remark_change(&p.friend_user_ids, &p.remark)
         }
-        _ => Err(SdkError::InvalidArgument(format!("no method {method}"))),
+        _ => Err(no_method(method)),
+    }
+}
+
+fn no_method(method: &str) -> SdkError {
+    SdkError::InvalidArgument(format!("no method {method}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_bindgen_test::*;
+
+    #[wasm_bindgen_test]
+    fn methods_are_found_by_their_official_names_only() {
+        for (at, (name, method)) in METHODS.iter().enumerate() {
+            assert_eq!(Method::named(name), Some(*method), "{name}");
+            assert!(
+                METHODS[..at].iter().all(|(n, m)| n != name && m != method),
+                "{name} is listed twice"
+            );
+        }
+        assert_eq!(Method::named("quitgroup"), None);
+        assert_eq!(Method::named(""), None);
+        let err =
+            server_change(&Sdk::new(), Method::Login, "login", JsValue::UNDEFINED).unwrap_err();
+        assert_eq!(
+            (err.code(), err.to_string()),
+            (10001, "invalid argument: no method login".to_owned())
+        );
+    }
+
+    #[wasm_bindgen_test]
+    fn server_changes_check_parameters_before_the_session() {
+        let sdk = Sdk::new();
+        let err = server_change(&sdk, Method::QuitGroup, "quitGroup", JsValue::from_str(" "))
+            .unwrap_err();
+        assert_eq!(err.to_string(), "invalid argument: groupID is empty");
+        let err = server_change(
+            &sdk,
+            Method::QuitGroup,
+            "quitGroup",
+            JsValue::from_str("g1"),
+        )
+        .unwrap_err();
+        assert_eq!(err.code(), 10005);
+        let params = js_sys::JSON::parse(r#"{"groupID":"g1","userIDList":["u2"]}"#).unwrap();
+        let change =
+            server_change(&sdk, Method::KickGroupMember, "kickGroupMember", params).unwrap();
+        assert_eq!(change.path, "/group/kick_group");
+        assert_eq!(
+            change.body.to_text(),
+            r#"{"groupID":"g1","kickedUserIDs":["u2"],"reason":""}"#
+        );
     }
 }
