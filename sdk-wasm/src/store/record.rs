@@ -265,7 +265,7 @@ fn seq_key(seq: Seq) -> JsValue {
 }
 
 /// Where a message lives in the messages store.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum MessageKey {
     /// `[conversationID, seq]`: a message with a seq.
     Sent(ConversationId, Seq),
