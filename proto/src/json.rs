@@ -84,7 +84,7 @@ pub mod base64_bytes {
 
     /// Writes the bytes as one base64 string.
     pub fn serialize<S: Serializer>(bytes: &[u8], serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&base64::engine::general_purpose::STANDARD.encode(bytes))
+        serializer.serialize_str(&encode_base64(bytes))
     }
 
     /// Reads a base64 string or `null`.
@@ -94,6 +94,32 @@ pub mod base64_bytes {
             Some(text) => decode_base64(&text).map_err(de::Error::custom),
         }
     }
+}
+
+/// Appends `bytes` to `out` as standard padded base64 (RFC 4648 §4), the text Go's `[]byte` JSON
+/// encoding writes.
+pub(crate) fn encode_base64_into(bytes: &[u8], out: &mut String) {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    out.reserve(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = |i: usize| chunk.get(i).map_or(0, |&b| u32::from(b));
+        let group = (b(0) << 16) | (b(1) << 8) | b(2);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                let index = (group >> (18 - 6 * i)) & 63;
+                out.push(char::from(ALPHABET[index as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+}
+
+/// `bytes` as standard padded base64 (see [`encode_base64_into`]).
+pub(crate) fn encode_base64(bytes: &[u8]) -> String {
+    let mut out = String::new();
+    encode_base64_into(bytes, &mut out);
+    out
 }
 
 /// Decodes standard padded base64 the way Go's `[]byte` JSON decoding does (it drops `\r` and `\n`).
@@ -252,5 +278,42 @@ impl serde_json::ser::Formatter for GoFormatter {
             start = index + ch.len_utf8();
         }
         writer.write_all(&fragment.as_bytes()[start..])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use base64::Engine as _;
+
+    use super::{decode_base64, encode_base64, encode_base64_into};
+
+    #[test]
+    fn base64_is_the_standard_padded_text() {
+        let engine = &base64::engine::general_purpose::STANDARD;
+        assert_eq!(encode_base64(b""), "");
+        assert_eq!(encode_base64(b"f"), "Zg==");
+        assert_eq!(encode_base64(b"fo"), "Zm8=");
+        assert_eq!(encode_base64(b"foo"), "Zm9v");
+        assert_eq!(encode_base64(b"foobar"), "Zm9vYmFy");
+        assert_eq!(encode_base64(&[0xfb, 0xff, 0xbf]), "+/+/");
+        // Every length up to a few groups, with every byte value somewhere.
+        for len in 0..=70usize {
+            let bytes: Vec<u8> = (0..len)
+                .map(|i| {
+                    (i as u8)
+                        .wrapping_mul(37)
+                        .wrapping_add((len as u8).wrapping_mul(11))
+                })
+                .collect();
+            let text = encode_base64(&bytes);
+            assert_eq!(text, engine.encode(&bytes), "{len}");
+            assert_eq!(decode_base64(&text).unwrap(), bytes);
+        }
+        let every: Vec<u8> = (0..=255).collect();
+        assert_eq!(encode_base64(&every), engine.encode(&every));
+        // Appending keeps what the text already holds.
+        let mut out = String::from("\"");
+        encode_base64_into(b"hi", &mut out);
+        assert_eq!(out, "\"aGk=");
     }
 }

@@ -16,8 +16,6 @@
 //!
 //! Nothing here performs I/O or panics on input.
 
-use base64::Engine as _;
-
 use crate::msgjson::{FieldSink, Json, JsonError, Out};
 
 mod float;
@@ -513,7 +511,7 @@ impl Writer {
             Out::F32(_) | Out::F64(_) | Out::Opt(None) => self.out.push_str("null"),
             Out::Bytes(bytes) => {
                 self.out.push('"');
-                base64::engine::general_purpose::STANDARD.encode_string(bytes, &mut self.out);
+                crate::json::encode_base64_into(bytes, &mut self.out);
                 self.out.push('"');
             }
             Out::Msg(message) => {

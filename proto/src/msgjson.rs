@@ -18,7 +18,6 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use base64::Engine as _;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, SerializeStruct, Serializer};
 
@@ -682,7 +681,7 @@ impl Serialize for Out<'_> {
             Out::Bool(v) => s.serialize_bool(v),
             Out::F32(v) => s.serialize_f32(v),
             Out::F64(v) => s.serialize_f64(v),
-            Out::Bytes(v) => s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(v)),
+            Out::Bytes(v) => s.serialize_str(&crate::json::encode_base64(v)),
             Out::Msg(message) => serialize_message(message, s),
             Out::Opt(None) => s.serialize_none(),
             Out::Opt(Some(value)) => s.serialize_some(&value.to_out()),

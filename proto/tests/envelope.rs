@@ -738,3 +738,62 @@ fn payloads_are_typed_by_req_identifier() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn every_payload_kind_decodes_into_its_own_message() {
+    let requests = [
+        (1001, "GetMaxSeqReq"),
+        (1002, "PullMessageBySeqsReq"),
+        (1003, "MsgData"),
+        (1005, "GetSeqMessageReq"),
+        (1006, "GetConversationsHasReadAndMaxSeqReq"),
+        (1007, "GetLastMessageReq"),
+        (2003, "DelUserPushTokenReq"),
+        (2004, "SetAppBackgroundStatusReq"),
+        (2005, "SubUserOnlineStatus"),
+    ];
+    for (id, name) in requests {
+        // Empty data is the message's default, carried under the same id.
+        let payload = decode_request_payload(id, &[]).unwrap();
+        assert_eq!(payload.req_identifier(), id);
+        assert!(payload.encode_to_vec().is_empty(), "{id}");
+        // A truncated field names the message the id requires.
+        match decode_request_payload(id, &[0x0a, 0x05, b'u']) {
+            Err(DecodeError::Protobuf { message, .. }) => assert_eq!(message, name),
+            other => panic!("{id}: {other:?}"),
+        }
+    }
+    let responses = [
+        (1001, "GetMaxSeqResp"),
+        (1002, "PullMessageBySeqsResp"),
+        (1003, "SendMsgResp"),
+        (1005, "GetSeqMessageResp"),
+        (1006, "GetConversationsHasReadAndMaxSeqResp"),
+        (1007, "GetLastMessageResp"),
+        (2001, "PushMessages"),
+        (2003, "DelUserPushTokenResp"),
+        (2004, "SetAppBackgroundStatusResp"),
+        (2005, "SubUserOnlineStatusTips"),
+    ];
+    for (id, name) in responses {
+        let payload = decode_response_payload(id, &[]).unwrap();
+        assert_eq!(payload.req_identifier(), id);
+        assert!(payload.encode_to_vec().is_empty(), "{id}");
+        match decode_response_payload(id, &[0x0a, 0x05, b'u']) {
+            Err(DecodeError::Protobuf { message, .. }) => assert_eq!(message, name),
+            other => panic!("{id}: {other:?}"),
+        }
+    }
+    // A field that is set survives the shared decode path into the boxed kind.
+    let ack = msg::SendMsgResp {
+        server_msg_id: "s1".into(),
+        client_msg_id: "c1".into(),
+        send_time: 7,
+        ..Default::default()
+    };
+    let bytes = ResponsePayload::SendMsg(Box::new(ack.clone())).encode_to_vec();
+    assert_eq!(
+        decode_response_payload(1003, &bytes).unwrap(),
+        ResponsePayload::SendMsg(Box::new(ack))
+    );
+}

@@ -65,7 +65,7 @@ fn decode_data(data: Option<String>) -> Result<Vec<u8>, DecodeError> {
 }
 
 fn encode_data(data: &[u8]) -> Option<String> {
-    (!data.is_empty()).then(|| STANDARD.encode(data))
+    (!data.is_empty()).then(|| crate::json::encode_base64(data))
 }
 
 /// Compact JSON of an envelope.

@@ -58,11 +58,39 @@ pub enum ResponsePayload {
     SubUserOnlineStatus(sdkws::SubUserOnlineStatusTips),
 }
 
-fn decode<M: Message + Default>(name: &'static str, data: &[u8]) -> Result<M, DecodeError> {
-    M::decode(data).map_err(|source| DecodeError::Protobuf {
-        message: name,
-        source,
-    })
+/// A protobuf message to decode into, reached through a trait object so that every payload kind
+/// shares the code around its own field decoding.
+trait Body {
+    /// Merges the fields encoded in `data` into `self`, as [`Message::merge`] does.
+    fn merge_from(&mut self, data: &[u8]) -> Result<(), prost::DecodeError>;
+}
+
+impl<M: Message> Body for M {
+    fn merge_from(&mut self, data: &[u8]) -> Result<(), prost::DecodeError> {
+        self.merge(data)
+    }
+}
+
+/// A protobuf message to encode, reached through a trait object so that every payload kind
+/// shares the code around its own field encoding.
+trait Encode {
+    /// The protobuf bytes of `self`, as [`Message::encode_to_vec`] writes them.
+    fn to_vec(&self) -> Vec<u8>;
+}
+
+impl<M: Message> Encode for M {
+    fn to_vec(&self) -> Vec<u8> {
+        self.encode_to_vec()
+    }
+}
+
+/// Decodes `data` into `body` (a default message, so the outcome is that of [`Message::decode`]).
+fn decode_into(body: &mut dyn Body, name: &'static str, data: &[u8]) -> Result<(), DecodeError> {
+    body.merge_from(data)
+        .map_err(|source| DecodeError::Protobuf {
+            message: name,
+            source,
+        })
 }
 
 fn known(req_identifier: i32) -> Result<ReqIdentifier, DecodeError> {
@@ -76,31 +104,42 @@ pub fn decode_request_payload(
     data: &[u8],
 ) -> Result<RequestPayload, DecodeError> {
     use RequestPayload as P;
-    Ok(match known(req_identifier)? {
-        ReqIdentifier::GetNewestSeq => P::GetNewestSeq(decode("GetMaxSeqReq", data)?),
-        ReqIdentifier::PullMsgByRange => P::PullMsgByRange(decode("PullMessageBySeqsReq", data)?),
-        ReqIdentifier::SendMsg => P::SendMsg(Box::new(decode("MsgData", data)?)),
-        ReqIdentifier::PullMsgBySeqList => P::PullMsgBySeqList(decode("GetSeqMessageReq", data)?),
-        ReqIdentifier::GetConvMaxReadSeq => {
-            P::GetConvMaxReadSeq(decode("GetConversationsHasReadAndMaxSeqReq", data)?)
+    let (mut payload, name) = match known(req_identifier)? {
+        ReqIdentifier::GetNewestSeq => (P::GetNewestSeq(Default::default()), "GetMaxSeqReq"),
+        ReqIdentifier::PullMsgByRange => (
+            P::PullMsgByRange(Default::default()),
+            "PullMessageBySeqsReq",
+        ),
+        ReqIdentifier::SendMsg => (P::SendMsg(Default::default()), "MsgData"),
+        ReqIdentifier::PullMsgBySeqList => {
+            (P::PullMsgBySeqList(Default::default()), "GetSeqMessageReq")
         }
-        ReqIdentifier::PullConvLastMessage => {
-            P::PullConvLastMessage(decode("GetLastMessageReq", data)?)
-        }
-        ReqIdentifier::LogoutMsg => P::Logout(decode("DelUserPushTokenReq", data)?),
-        ReqIdentifier::SetBackgroundStatus => {
-            P::SetBackgroundStatus(decode("SetAppBackgroundStatusReq", data)?)
-        }
-        ReqIdentifier::SubUserOnlineStatus => {
-            P::SubUserOnlineStatus(decode("SubUserOnlineStatus", data)?)
-        }
+        ReqIdentifier::GetConvMaxReadSeq => (
+            P::GetConvMaxReadSeq(Default::default()),
+            "GetConversationsHasReadAndMaxSeqReq",
+        ),
+        ReqIdentifier::PullConvLastMessage => (
+            P::PullConvLastMessage(Default::default()),
+            "GetLastMessageReq",
+        ),
+        ReqIdentifier::LogoutMsg => (P::Logout(Default::default()), "DelUserPushTokenReq"),
+        ReqIdentifier::SetBackgroundStatus => (
+            P::SetBackgroundStatus(Default::default()),
+            "SetAppBackgroundStatusReq",
+        ),
+        ReqIdentifier::SubUserOnlineStatus => (
+            P::SubUserOnlineStatus(Default::default()),
+            "SubUserOnlineStatus",
+        ),
         ReqIdentifier::SendSignalMsg
         | ReqIdentifier::PushMsg
         | ReqIdentifier::KickOnlineMsg
         | ReqIdentifier::DataError => {
             return Err(DecodeError::UnknownReqIdentifier(req_identifier))
         }
-    })
+    };
+    decode_into(payload.body_mut(), name, data)?;
+    Ok(payload)
 }
 
 /// Decodes a response's or push's `data` as the message its `reqIdentifier` carries.
@@ -109,30 +148,43 @@ pub fn decode_response_payload(
     data: &[u8],
 ) -> Result<ResponsePayload, DecodeError> {
     use ResponsePayload as P;
-    Ok(match known(req_identifier)? {
-        ReqIdentifier::GetNewestSeq => P::GetNewestSeq(decode("GetMaxSeqResp", data)?),
-        ReqIdentifier::PullMsgByRange => P::PullMsgByRange(decode("PullMessageBySeqsResp", data)?),
-        ReqIdentifier::SendMsg => P::SendMsg(Box::new(decode("SendMsgResp", data)?)),
-        ReqIdentifier::PullMsgBySeqList => P::PullMsgBySeqList(decode("GetSeqMessageResp", data)?),
-        ReqIdentifier::GetConvMaxReadSeq => {
-            P::GetConvMaxReadSeq(decode("GetConversationsHasReadAndMaxSeqResp", data)?)
+    let (mut payload, name) = match known(req_identifier)? {
+        ReqIdentifier::GetNewestSeq => (P::GetNewestSeq(Default::default()), "GetMaxSeqResp"),
+        ReqIdentifier::PullMsgByRange => (
+            P::PullMsgByRange(Default::default()),
+            "PullMessageBySeqsResp",
+        ),
+        ReqIdentifier::SendMsg => (P::SendMsg(Default::default()), "SendMsgResp"),
+        ReqIdentifier::PullMsgBySeqList => {
+            (P::PullMsgBySeqList(Default::default()), "GetSeqMessageResp")
         }
-        ReqIdentifier::PullConvLastMessage => {
-            P::PullConvLastMessage(decode("GetLastMessageResp", data)?)
-        }
-        ReqIdentifier::PushMsg => P::PushMsg(decode("PushMessages", data)?),
-        ReqIdentifier::KickOnlineMsg => P::KickOnline,
-        ReqIdentifier::LogoutMsg => P::Logout(decode("DelUserPushTokenResp", data)?),
-        ReqIdentifier::SetBackgroundStatus => {
-            P::SetBackgroundStatus(decode("SetAppBackgroundStatusResp", data)?)
-        }
-        ReqIdentifier::SubUserOnlineStatus => {
-            P::SubUserOnlineStatus(decode("SubUserOnlineStatusTips", data)?)
-        }
+        ReqIdentifier::GetConvMaxReadSeq => (
+            P::GetConvMaxReadSeq(Default::default()),
+            "GetConversationsHasReadAndMaxSeqResp",
+        ),
+        ReqIdentifier::PullConvLastMessage => (
+            P::PullConvLastMessage(Default::default()),
+            "GetLastMessageResp",
+        ),
+        ReqIdentifier::PushMsg => (P::PushMsg(Default::default()), "PushMessages"),
+        ReqIdentifier::KickOnlineMsg => return Ok(P::KickOnline),
+        ReqIdentifier::LogoutMsg => (P::Logout(Default::default()), "DelUserPushTokenResp"),
+        ReqIdentifier::SetBackgroundStatus => (
+            P::SetBackgroundStatus(Default::default()),
+            "SetAppBackgroundStatusResp",
+        ),
+        ReqIdentifier::SubUserOnlineStatus => (
+            P::SubUserOnlineStatus(Default::default()),
+            "SubUserOnlineStatusTips",
+        ),
         ReqIdentifier::SendSignalMsg | ReqIdentifier::DataError => {
             return Err(DecodeError::UnknownReqIdentifier(req_identifier))
         }
-    })
+    };
+    if let Some(body) = payload.body_mut() {
+        decode_into(body, name, data)?;
+    }
+    Ok(payload)
 }
 
 impl RequestPayload {
@@ -154,16 +206,36 @@ impl RequestPayload {
 
     /// The protobuf bytes for the envelope's `data`.
     pub fn encode_to_vec(&self) -> Vec<u8> {
+        self.body().to_vec()
+    }
+
+    /// The message this payload carries.
+    fn body(&self) -> &dyn Encode {
         match self {
-            Self::GetNewestSeq(m) => m.encode_to_vec(),
-            Self::PullMsgByRange(m) => m.encode_to_vec(),
-            Self::SendMsg(m) => m.encode_to_vec(),
-            Self::PullMsgBySeqList(m) => m.encode_to_vec(),
-            Self::GetConvMaxReadSeq(m) => m.encode_to_vec(),
-            Self::PullConvLastMessage(m) => m.encode_to_vec(),
-            Self::Logout(m) => m.encode_to_vec(),
-            Self::SetBackgroundStatus(m) => m.encode_to_vec(),
-            Self::SubUserOnlineStatus(m) => m.encode_to_vec(),
+            Self::GetNewestSeq(m) => m,
+            Self::PullMsgByRange(m) => m,
+            Self::SendMsg(m) => &**m,
+            Self::PullMsgBySeqList(m) => m,
+            Self::GetConvMaxReadSeq(m) => m,
+            Self::PullConvLastMessage(m) => m,
+            Self::Logout(m) => m,
+            Self::SetBackgroundStatus(m) => m,
+            Self::SubUserOnlineStatus(m) => m,
+        }
+    }
+
+    /// The message this payload carries, to decode into.
+    fn body_mut(&mut self) -> &mut dyn Body {
+        match self {
+            Self::GetNewestSeq(m) => m,
+            Self::PullMsgByRange(m) => m,
+            Self::SendMsg(m) => &mut **m,
+            Self::PullMsgBySeqList(m) => m,
+            Self::GetConvMaxReadSeq(m) => m,
+            Self::PullConvLastMessage(m) => m,
+            Self::Logout(m) => m,
+            Self::SetBackgroundStatus(m) => m,
+            Self::SubUserOnlineStatus(m) => m,
         }
     }
 
@@ -202,6 +274,7 @@ impl ResponsePayload {
     /// The protobuf bytes for the envelope's `data` (empty for a kick and for empty messages).
     pub fn encode_to_vec(&self) -> Vec<u8> {
         match self {
+            Self::KickOnline => Vec::new(),
             Self::GetNewestSeq(m) => m.encode_to_vec(),
             Self::PullMsgByRange(m) => m.encode_to_vec(),
             Self::SendMsg(m) => m.encode_to_vec(),
@@ -209,11 +282,27 @@ impl ResponsePayload {
             Self::GetConvMaxReadSeq(m) => m.encode_to_vec(),
             Self::PullConvLastMessage(m) => m.encode_to_vec(),
             Self::PushMsg(m) => m.encode_to_vec(),
-            Self::KickOnline => Vec::new(),
             Self::Logout(m) => m.encode_to_vec(),
             Self::SetBackgroundStatus(m) => m.encode_to_vec(),
             Self::SubUserOnlineStatus(m) => m.encode_to_vec(),
         }
+    }
+
+    /// The message this payload carries, to decode into (`None` for a kick).
+    fn body_mut(&mut self) -> Option<&mut dyn Body> {
+        Some(match self {
+            Self::KickOnline => return None,
+            Self::GetNewestSeq(m) => m,
+            Self::PullMsgByRange(m) => m,
+            Self::SendMsg(m) => &mut **m,
+            Self::PullMsgBySeqList(m) => m,
+            Self::GetConvMaxReadSeq(m) => m,
+            Self::PullConvLastMessage(m) => m,
+            Self::PushMsg(m) => m,
+            Self::Logout(m) => m,
+            Self::SetBackgroundStatus(m) => m,
+            Self::SubUserOnlineStatus(m) => m,
+        })
     }
 
     /// A successful response (or push, with an empty `msg_incr`) carrying this payload.

@@ -132,8 +132,13 @@ fn number(value: i128, what: &str) -> Result<JsValue, StoreError> {
     if (-SAFE..=SAFE).contains(&value) {
         Ok(JsValue::from_f64(value as f64))
     } else {
+        // Every value converted here is an i64 or a u64: written with their formatting.
+        let text = match i64::try_from(value) {
+            Ok(value) => value.to_string(),
+            Err(_) => (value as u64).to_string(),
+        };
         Err(StoreError::Backend(format!(
-            "cannot convert {what} for IndexedDB: {value} can't be represented as a JavaScript \
+            "cannot convert {what} for IndexedDB: {text} can't be represented as a JavaScript \
              number"
         )))
     }
@@ -265,7 +270,7 @@ fn seq_key(seq: Seq) -> JsValue {
 }
 
 /// Where a message lives in the messages store.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum MessageKey {
     /// `[conversationID, seq]`: a message with a seq.
     Sent(ConversationId, Seq),

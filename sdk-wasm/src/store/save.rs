@@ -14,13 +14,11 @@
 //! saved again in a new transaction that looks up every clientMsgID. A catch-up batch of new
 //! messages thus costs a handful of awaited requests, not one per message.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
-
 use chorus_core::changes::{Changes, ChangesError, MessageRewrite, OutboxChange, SyncState};
 use chorus_core::model::{Conversation, ConversationId, Message, Seq};
 use chorus_core::ranges::SeqRange;
 use chorus_core::store::StoreError;
+use chorus_core::vec_map::VecMap;
 use chorus_proto::msgjson::ToJson;
 use js_sys::Array;
 use wasm_bindgen::JsValue;
@@ -485,8 +483,8 @@ async fn write_messages(
         Lookup::EveryClientId => client_id_rows(store, messages).await?,
     };
     // clientMsgID → the key holding it, and back.
-    let mut location: HashMap<String, MessageKey, Quick> = HashMap::default();
-    let mut holder: HashMap<MessageKey, String, Quick> = HashMap::default();
+    let mut location: VecMap<String, MessageKey> = VecMap::new();
+    let mut holder: VecMap<MessageKey, String> = VecMap::new();
     for (client_id, key) in found {
         location.insert(client_id.clone(), key.clone());
         holder.insert(key, client_id);
@@ -538,30 +536,6 @@ async fn keys_of(
         keys.push(Array::from(&found).to_vec());
     }
     Ok(keys)
-}
-
-/// The hasher of the batch's lookup tables: a multiply-rotate hash, far less code than the
-/// standard SipHash. The keys are the batch's own clientMsgIDs and message keys.
-type Quick = BuildHasherDefault<QuickHasher>;
-
-/// See [`Quick`].
-#[derive(Default)]
-struct QuickHasher(u64);
-
-impl Hasher for QuickHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for &byte in bytes {
-            self.write_u64(byte.into());
-        }
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
 }
 
 /// The unsent rows of the conversations of `messages`, with their clientMsgIDs.
