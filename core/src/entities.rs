@@ -75,7 +75,7 @@ const SEEN_CAPACITY: usize = 512;
 #[non_exhaustive]
 pub enum EntitiesError {
     /// A response for a request this state machine did not issue (or already answered).
-    #[error("no REST request with tag {0:?} is in flight")]
+    #[error("no REST request with tag RestTag({}) is in flight", .0.0)]
     UnknownTag(RestTag),
     /// The server answered with a non-zero `errCode`.
     #[error("server error {code}: {message}")]

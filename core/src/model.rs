@@ -33,7 +33,7 @@ pub(crate) use json::members as json_members;
 #[non_exhaustive]
 pub enum ModelError {
     /// The string is not a conversation id of a known form (`si_`, `sg_`, `g_`, `sn_`, `n_`).
-    #[error("invalid conversation id {0:?}")]
+    #[error("invalid conversation id {}", Quoted(.0))]
     ConversationId(String),
     /// A field the domain value needs is empty or absent.
     #[error("missing field {0}")]
@@ -223,6 +223,17 @@ impl ConversationId {
         } else {
             chat.notification_twin()
         })
+    }
+}
+
+/// Displays a string between double quotes, as written (no escaping).
+pub(crate) struct Quoted<'a>(pub(crate) &'a str);
+
+impl fmt::Display for Quoted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("\"")?;
+        f.write_str(self.0)?;
+        f.write_str("\"")
     }
 }
 
@@ -1054,6 +1065,13 @@ mod tests {
     use super::*;
     use chorus_proto::content::encode_revoked_content;
     use chorus_proto::pb::sdkws::MessageRevokedContent;
+
+    #[test]
+    fn invalid_conversation_id_is_shown_between_quotes() {
+        let err = ConversationId::parse("x_1".to_owned()).unwrap_err();
+        assert_eq!(err.to_string(), "invalid conversation id \"x_1\"");
+        assert_eq!(Quoted("").to_string(), "\"\"");
+    }
 
     #[test]
     fn conversation_ids_have_kinds_and_twins() {

@@ -58,7 +58,7 @@ use chorus_proto::pb::sdkws::{
 use thiserror::Error;
 
 use crate::changes::{Changes, GapChange, SyncState};
-use crate::model::{Conversation, ConversationId, ConversationKind, Message, Seq};
+use crate::model::{Conversation, ConversationId, ConversationKind, Message, Quoted, Seq};
 use crate::ranges::{SeqRange, SeqRanges};
 
 /// `PullOrder` ascending (1002 round pulls).
@@ -1020,8 +1020,10 @@ impl Sync {
                         }
                         _ => p.events.push(SyncEvent::Dropped {
                             detail: format!(
-                                "read state of {key:?}: max {} has-read {}",
-                                seqs.max_seq, seqs.has_read_seq
+                                "read state of {}: max {} has-read {}",
+                                Quoted(&key),
+                                seqs.max_seq,
+                                seqs.has_read_seq
                             ),
                         }),
                     }
@@ -1294,7 +1296,7 @@ impl Sync {
             let (Ok(id), Ok(seq)) = (ConversationId::parse(key.clone()), Seq::try_from(value))
             else {
                 p.events.push(SyncEvent::Dropped {
-                    detail: format!("max/min seq {value} of {key:?}"),
+                    detail: format!("max/min seq {value} of {}", Quoted(&key)),
                 });
                 continue;
             };
