@@ -405,7 +405,7 @@ impl MessageStatus {
 }
 
 /// A message of one conversation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Message {
     /// The conversation.
     pub conversation_id: ConversationId,
@@ -452,6 +452,37 @@ pub struct Message {
     pub attached_info: String,
     /// Extension field.
     pub ex: String,
+}
+
+/// Written out (not derived) so that the one compiled copy in this crate serves every crate
+/// that clones a message.
+impl Clone for Message {
+    fn clone(&self) -> Self {
+        Message {
+            conversation_id: self.conversation_id.clone(),
+            seq: self.seq,
+            client_msg_id: self.client_msg_id.clone(),
+            server_msg_id: self.server_msg_id.clone(),
+            send_id: self.send_id.clone(),
+            recv_id: self.recv_id.clone(),
+            group_id: self.group_id.clone(),
+            sender_platform_id: self.sender_platform_id,
+            sender_nickname: self.sender_nickname.clone(),
+            sender_face_url: self.sender_face_url.clone(),
+            session_type: self.session_type,
+            msg_from: self.msg_from,
+            content_type: self.content_type,
+            content: self.content.clone(),
+            send_time: self.send_time,
+            create_time: self.create_time,
+            status: self.status.clone(),
+            is_read: self.is_read,
+            options: self.options.clone(),
+            at_user_ids: self.at_user_ids.clone(),
+            attached_info: self.attached_info.clone(),
+            ex: self.ex.clone(),
+        }
+    }
 }
 
 impl Message {
@@ -1141,6 +1172,21 @@ mod tests {
             ConversationId::for_msg_data(&unknown),
             Err(ModelError::Unknown(_))
         ));
+    }
+
+    #[test]
+    fn a_cloned_message_equals_the_original() {
+        let mut msg = Message::text(ConversationId::group("g1"), Seq(5), "c1", "hi");
+        msg.send_id = "u1".into();
+        msg.sender_platform_id = 5;
+        msg.send_time = 7;
+        msg.is_read = true;
+        msg.options.insert("history".into(), false);
+        msg.at_user_ids.push("u2".into());
+        msg.ex = "ex".into();
+        let copy = msg.clone();
+        assert_eq!(copy, msg);
+        assert_eq!(copy.at_user_ids, ["u2"]);
     }
 
     #[test]
