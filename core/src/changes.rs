@@ -223,13 +223,20 @@ impl MessageRewrite {
     ///
     /// A revocation gives the message the form servers give revoked messages: content type 2101
     /// with the revocation as content, and [`MessageStatus::Revoked`].
-    pub fn apply(&self, message: &mut Message) {
+    ///
+    /// Returns whether `message` changed: false when it already showed this sender profile or
+    /// was already revoked.
+    pub fn apply(&self, message: &mut Message) -> bool {
         match self {
             MessageRewrite::SenderProfile {
                 nickname, face_url, ..
             } => {
+                if message.sender_nickname == *nickname && message.sender_face_url == *face_url {
+                    return false;
+                }
                 message.sender_nickname.clone_from(nickname);
                 message.sender_face_url.clone_from(face_url);
+                true
             }
             MessageRewrite::Revoke {
                 by,
@@ -240,7 +247,7 @@ impl MessageRewrite {
             } => {
                 if matches!(message.status, MessageStatus::Revoked { .. }) {
                     // Already revoked (the first revocation wins, as on the server).
-                    return;
+                    return false;
                 }
                 let revoked = MessageRevokedContent {
                     revoker_id: by.clone(),
@@ -266,6 +273,7 @@ impl MessageRewrite {
                     nickname: nickname.clone(),
                     time: *time,
                 };
+                true
             }
         }
     }
@@ -544,5 +552,49 @@ mod tests {
         assert_eq!(fine.validate(), Ok(()));
         assert!(!fine.is_empty());
         assert!(Changes::new().is_empty());
+    }
+
+    #[test]
+    fn apply_reports_whether_the_message_changed() {
+        let conversation_id = ConversationId::group("g1");
+        let profile = MessageRewrite::SenderProfile {
+            conversation_id: conversation_id.clone(),
+            user_id: "u1".to_owned(),
+            nickname: "New".to_owned(),
+            face_url: "https://face/new".to_owned(),
+        };
+        let mut message = crate::model::msg()
+            .conv("sg_g1")
+            .seq(7)
+            .from("u1", "Old")
+            .build();
+        assert!(profile.matches(&message));
+        assert!(profile.apply(&mut message));
+        assert_eq!(message.sender_nickname, "New");
+        assert_eq!(message.sender_face_url, "https://face/new");
+        let shown = message.clone();
+        assert!(!profile.apply(&mut message));
+        assert_eq!(message, shown);
+
+        // Only the face differs: still a change.
+        message.sender_face_url = "https://face/old".to_owned();
+        assert!(profile.apply(&mut message));
+        assert_eq!(message, shown);
+
+        let revoke = MessageRewrite::Revoke {
+            conversation_id,
+            seq: Seq(7),
+            client_msg_id: String::new(),
+            by: "admin".to_owned(),
+            role: 100,
+            nickname: "Admin".to_owned(),
+            time: 1_700_000_000_000,
+        };
+        assert!(revoke.matches(&message));
+        assert!(revoke.apply(&mut message));
+        assert!(matches!(message.status, MessageStatus::Revoked { .. }));
+        let revoked = message.clone();
+        assert!(!revoke.apply(&mut message));
+        assert_eq!(message, revoked);
     }
 }

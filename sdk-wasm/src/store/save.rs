@@ -633,14 +633,10 @@ async fn rewrite_messages(scope: &Scope, rewrite: &MessageRewrite) -> Result<(),
 
     let mut rewritten_messages = Vec::new();
     for value in candidates {
-        let message = message_from_js(value)?;
-        if rewrite.matches(&message) {
-            let mut rewritten = message.clone();
-            rewrite.apply(&mut rewritten);
-            if rewritten != message {
-                let key = MessageKey::of(&rewritten).to_js();
-                rewritten_messages.push((message_to_js(&rewritten)?, key));
-            }
+        let mut message = message_from_js(value)?;
+        if rewrite.matches(&message) && rewrite.apply(&mut message) {
+            let key = MessageKey::of(&message).to_js();
+            rewritten_messages.push((message_to_js(&message)?, key));
         }
     }
 
@@ -655,16 +651,12 @@ async fn rewrite_messages(scope: &Scope, rewrite: &MessageRewrite) -> Result<(),
     if !stored.is_undefined() {
         let mut conversation: Conversation = entity_from_js(stored, "conversation")?;
         if let Some(latest) = conversation.latest_message.as_mut() {
-            if rewrite.matches(latest) {
-                let before = latest.clone();
-                rewrite.apply(latest);
-                if *latest != before {
-                    step.put(
-                        conversations,
-                        &entity_to_js(&conversation, "a conversation")?,
-                        &JsValue::UNDEFINED,
-                    )?;
-                }
+            if rewrite.matches(latest) && rewrite.apply(latest) {
+                step.put(
+                    conversations,
+                    &entity_to_js(&conversation, "a conversation")?,
+                    &JsValue::UNDEFINED,
+                )?;
             }
         }
     }
