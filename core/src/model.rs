@@ -18,6 +18,7 @@ use chorus_proto::constants::{
     UnknownValue,
 };
 use chorus_proto::content::{decode_revoked_content, ContentError, TextElem};
+use chorus_proto::error::Quoted;
 use chorus_proto::pb::conversation::Conversation as PbConversation;
 use chorus_proto::pb::sdkws::{
     FriendInfo, GroupInfo, GroupMemberFullInfo, MsgData, PublicUserInfo, UserInfo,
@@ -223,17 +224,6 @@ impl ConversationId {
         } else {
             chat.notification_twin()
         })
-    }
-}
-
-/// Displays a string between double quotes, as written (no escaping).
-pub(crate) struct Quoted<'a>(pub(crate) &'a str);
-
-impl fmt::Display for Quoted<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("\"")?;
-        f.write_str(self.0)?;
-        f.write_str("\"")
     }
 }
 

@@ -58,8 +58,9 @@ use chorus_proto::pb::sdkws::{
 use thiserror::Error;
 
 use crate::changes::{Changes, GapChange, SyncState};
-use crate::model::{Conversation, ConversationId, ConversationKind, Message, Quoted, Seq};
+use crate::model::{Conversation, ConversationId, ConversationKind, Message, Seq};
 use crate::ranges::{SeqRange, SeqRanges};
+use chorus_proto::error::Quoted;
 
 /// `PullOrder` ascending (1002 round pulls).
 const ORDER_ASC: i32 = 0;

@@ -46,10 +46,10 @@ pub enum DecodeError {
     #[error("field {field}: invalid UTF-8")]
     InvalidUtf8 { field: &'static str },
     /// A field holds a value outside its allowed set (bad bool, unknown `sdkType`, bad percent-escape…).
-    #[error("field {field}: invalid value {value:?}")]
+    #[error("field {field}: invalid value {}", Quoted(.value))]
     InvalidValue { field: &'static str, value: String },
     /// A text frame whose `type` is neither `ping` nor `pong`.
-    #[error("unknown text frame type {0:?}")]
+    #[error("unknown text frame type {}", Quoted(.0))]
     UnknownTextFrameType(String),
     /// A `reqIdentifier` this protocol version does not define (or not in the direction it was used).
     #[error("unknown reqIdentifier {0}")]
@@ -67,6 +67,18 @@ pub enum DecodeError {
 
 /// An `i128` in its `Display` form: 64-bit values through their formatting, wider ones digit
 /// by digit (without the 128-bit division and formatting code).
+/// Displays a string between double quotes, as written (no escaping): how error texts name a
+/// value or key.
+pub struct Quoted<'a>(pub &'a str);
+
+impl fmt::Display for Quoted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("\"")?;
+        f.write_str(self.0)?;
+        f.write_str("\"")
+    }
+}
+
 struct Wide(i128);
 
 impl fmt::Display for Wide {
@@ -166,7 +178,7 @@ impl fmt::Display for GobErrorKind {
             Self::NotAStruct(id) => write!(f, "top-level value of type {id} is not a struct"),
             Self::MissingValue => f.write_str("stream holds no value"),
             Self::TrailingData => f.write_str("trailing data"),
-            Self::DuplicateField(name) => write!(f, "field {name:?} declared twice"),
+            Self::DuplicateField(name) => write!(f, "field {} declared twice", Quoted(name)),
         }
     }
 }
@@ -191,7 +203,7 @@ pub enum EncodeError {
 
 #[cfg(test)]
 mod tests {
-    use super::{DecodeError, Wide};
+    use super::{DecodeError, GobErrorKind, Wide};
 
     #[test]
     fn wide_integers_are_written_like_i128_display() {
@@ -232,5 +244,18 @@ mod tests {
             .to_string(),
             format!("field ReqIdentifier: value {} out of range", -(1i128 << 70))
         );
+    }
+
+    #[test]
+    fn values_and_keys_are_named_between_quotes() {
+        let invalid = DecodeError::InvalidValue {
+            field: "sdkType",
+            value: "go".to_owned(),
+        };
+        assert_eq!(invalid.to_string(), "field sdkType: invalid value \"go\"");
+        let frame = DecodeError::UnknownTextFrameType(String::new());
+        assert_eq!(frame.to_string(), "unknown text frame type \"\"");
+        let twice = GobErrorKind::DuplicateField("Data".to_owned());
+        assert_eq!(twice.to_string(), "field \"Data\" declared twice");
     }
 }
