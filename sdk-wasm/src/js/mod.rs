@@ -296,17 +296,11 @@ async fn run(
     match which {
         // `login({userID, token, platformID, apiAddr, wsAddr})` → `''`.
         Method::Login => {
-            let p: convert::LoginIn = from_js(&method, params)?;
-            let user_id = p.user_id.clone();
-            sdk.login(LoginParams {
-                user_id: p.user_id,
-                token: p.token,
-                api_addr: p.api_addr,
-                ws_addr: p.ws_addr,
-                platform_id: p.platform_id,
-            })
-            .await?;
-            names.borrow_mut().set_self(&user_id);
+            let p: LoginParams = from_js(&method, params)?;
+            sdk.login(p).await?;
+            names
+                .borrow_mut()
+                .set_self(&sdk.user_id().unwrap_or_default());
             // Names for the conversations of events raised before the app lists them; the
             // stored groups and friends are enough, and failing to read them changes nothing.
             let _ = learn_stored_names(&sdk, &names).await;
