@@ -219,39 +219,17 @@ impl SdkEvent {
 }
 
 impl SdkEvent {
-    /// The variant's name, its tag in the JSON form.
+    /// The variant's name, its tag in the JSON form: the official callback name without its
+    /// `On`, for the events that have one.
     fn tag(&self) -> &'static str {
-        match self {
-            SdkEvent::Connecting => "Connecting",
-            SdkEvent::ConnectSuccess => "ConnectSuccess",
-            SdkEvent::ConnectFailed { .. } => "ConnectFailed",
-            SdkEvent::KickedOffline => "KickedOffline",
-            SdkEvent::UserTokenExpired => "UserTokenExpired",
-            SdkEvent::UserTokenInvalid { .. } => "UserTokenInvalid",
-            SdkEvent::LoggedOut => "LoggedOut",
-            SdkEvent::SyncServerStart => "SyncServerStart",
-            SdkEvent::SyncServerProgress { .. } => "SyncServerProgress",
-            SdkEvent::SyncServerFinish => "SyncServerFinish",
-            SdkEvent::SyncServerFailed => "SyncServerFailed",
-            SdkEvent::RecvNewMessages(_) => "RecvNewMessages",
-            SdkEvent::NewRecvMessageRevoked(_) => "NewRecvMessageRevoked",
-            SdkEvent::ConversationChanged(_) => "ConversationChanged",
-            SdkEvent::NewConversation(_) => "NewConversation",
-            SdkEvent::TotalUnreadMessageCountChanged(_) => "TotalUnreadMessageCountChanged",
-            SdkEvent::SelfInfoUpdated(_) => "SelfInfoUpdated",
-            SdkEvent::FriendAdded(_) => "FriendAdded",
-            SdkEvent::FriendDeleted(_) => "FriendDeleted",
-            SdkEvent::FriendInfoChanged(_) => "FriendInfoChanged",
-            SdkEvent::JoinedGroupAdded(_) => "JoinedGroupAdded",
-            SdkEvent::JoinedGroupDeleted(_) => "JoinedGroupDeleted",
-            SdkEvent::GroupInfoChanged(_) => "GroupInfoChanged",
-            SdkEvent::GroupDismissed(_) => "GroupDismissed",
-            SdkEvent::GroupMemberAdded(_) => "GroupMemberAdded",
-            SdkEvent::GroupMemberDeleted(_) => "GroupMemberDeleted",
-            SdkEvent::GroupMemberInfoChanged(_) => "GroupMemberInfoChanged",
-            SdkEvent::MessageSent { .. } => "MessageSent",
-            SdkEvent::MessageFailed { .. } => "MessageFailed",
-            SdkEvent::HistoryLoaded { .. } => "HistoryLoaded",
+        match self.official_name() {
+            Some(name) => &name[2..],
+            None => match self {
+                SdkEvent::LoggedOut => "LoggedOut",
+                SdkEvent::MessageSent { .. } => "MessageSent",
+                SdkEvent::MessageFailed { .. } => "MessageFailed",
+                _ => "HistoryLoaded",
+            },
         }
     }
 
@@ -275,7 +253,17 @@ impl SdkEvent {
 /// other as `{name: data}`.
 impl ToJson for SdkEvent {
     fn to_out(&self) -> Out<'_> {
-        if SdkEvent::unit(self.tag()).is_some() {
+        if matches!(
+            self,
+            SdkEvent::Connecting
+                | SdkEvent::ConnectSuccess
+                | SdkEvent::KickedOffline
+                | SdkEvent::UserTokenExpired
+                | SdkEvent::LoggedOut
+                | SdkEvent::SyncServerStart
+                | SdkEvent::SyncServerFinish
+                | SdkEvent::SyncServerFailed
+        ) {
             Out::Str(self.tag())
         } else {
             Out::Msg(self)

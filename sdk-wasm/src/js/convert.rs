@@ -1092,20 +1092,8 @@ pub fn member_filter(filter: u32) -> Result<fn(i32) -> bool, SdkError> {
 
 // ----- Parameters -----
 
-/// `login`'s parameter.
-#[derive(Debug)]
-pub struct LoginIn {
-    /// The user.
-    pub user_id: String,
-    /// The token.
-    pub token: String,
-    /// The platform (5 = web).
-    pub platform_id: i32,
-    /// REST base address.
-    pub api_addr: String,
-    /// Gateway address.
-    pub ws_addr: String,
-}
+/// `login`'s parameter: what [`crate::sdk::Sdk::login`] takes.
+pub type LoginIn = crate::sdk::LoginParams;
 
 /// `getAdvancedHistoryMessageList`'s parameter.
 #[derive(Debug)]

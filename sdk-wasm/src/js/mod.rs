@@ -88,15 +88,15 @@ fn event_data(event: &SdkEvent, names: &Names) -> Result<JsValue, SdkError> {
 
 /// An event's `data`, `errCode` and `errMsg`; a `data` that cannot be made is reported as the
 /// error instead.
-fn event_payload(event: &SdkEvent, names: &Names) -> (JsValue, i32, String) {
+fn event_payload(event: &SdkEvent, names: &Names) -> (JsValue, i32, JsValue) {
     let (code, message) = match event {
         SdkEvent::ConnectFailed { code, message } => (*code, message.as_str()),
         SdkEvent::UserTokenInvalid { code } => (*code, "token refused"),
         _ => (0, ""),
     };
     match event_data(event, names) {
-        Ok(data) => (data, code, message.to_owned()),
-        Err(e) => (JsValue::from_str(""), e.code(), e.to_string()),
+        Ok(data) => (data, code, JsValue::from_str(message)),
+        Err(e) => (JsValue::from_str(""), e.code(), e.to_string().into()),
     }
 }
 
@@ -167,12 +167,7 @@ impl ChorusSdk {
                     return;
                 };
                 let (data, code, message) = event_payload(event, &names.borrow());
-                let args = js_sys::Array::of4(
-                    &name.into(),
-                    &data,
-                    &code.into(),
-                    &JsValue::from_str(&message),
-                );
+                let args = js_sys::Array::of4(&name.into(), &data, &code.into(), &message);
                 // A throwing handler must not stop the SDK; the wrapper reports its errors.
                 let _ = callback.apply(&JsValue::NULL, &args);
             });
@@ -301,17 +296,11 @@ async fn run(
     match which {
         // `login({userID, token, platformID, apiAddr, wsAddr})` → `''`.
         Method::Login => {
-            let p: convert::LoginIn = from_js(&method, params)?;
-            let user_id = p.user_id.clone();
-            sdk.login(LoginParams {
-                user_id: p.user_id,
-                token: p.token,
-                api_addr: p.api_addr,
-                ws_addr: p.ws_addr,
-                platform_id: p.platform_id,
-            })
-            .await?;
-            names.borrow_mut().set_self(&user_id);
+            let p: LoginParams = from_js(&method, params)?;
+            sdk.login(p).await?;
+            names
+                .borrow_mut()
+                .set_self(&sdk.user_id().unwrap_or_default());
             // Names for the conversations of events raised before the app lists them; the
             // stored groups and friends are enough, and failing to read them changes nothing.
             let _ = learn_stored_names(&sdk, &names).await;
