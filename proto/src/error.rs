@@ -65,10 +65,9 @@ pub enum DecodeError {
     Unsupported(&'static str),
 }
 
-/// An `i128` in its `Display` form: 64-bit values through their formatting, wider ones digit
-/// by digit (without the 128-bit division and formatting code).
 /// Displays a string between double quotes, as written (no escaping): how error texts name a
 /// value or key.
+#[derive(Debug)]
 pub struct Quoted<'a>(pub &'a str);
 
 impl fmt::Display for Quoted<'_> {
@@ -79,6 +78,8 @@ impl fmt::Display for Quoted<'_> {
     }
 }
 
+/// An `i128` in its `Display` form: 64-bit values through their formatting, wider ones digit
+/// by digit (without the 128-bit division and formatting code).
 struct Wide(i128);
 
 impl fmt::Display for Wide {
