@@ -222,14 +222,13 @@ impl SdkEvent {
     /// The variant's name, its tag in the JSON form: the official callback name without its
     /// `On`, for the events that have one.
     fn tag(&self) -> &'static str {
-        match self.official_name() {
-            Some(name) => &name[2..],
-            None => match self {
-                SdkEvent::LoggedOut => "LoggedOut",
-                SdkEvent::MessageSent { .. } => "MessageSent",
-                SdkEvent::MessageFailed { .. } => "MessageFailed",
-                _ => "HistoryLoaded",
-            },
+        match self {
+            SdkEvent::LoggedOut => "LoggedOut",
+            SdkEvent::MessageSent { .. } => "MessageSent",
+            SdkEvent::MessageFailed { .. } => "MessageFailed",
+            SdkEvent::HistoryLoaded { .. } => "HistoryLoaded",
+            // Every other event has an official name: `On` and its tag.
+            other => other.official_name().map_or("", |name| &name[2..]),
         }
     }
 
@@ -253,17 +252,7 @@ impl SdkEvent {
 /// other as `{name: data}`.
 impl ToJson for SdkEvent {
     fn to_out(&self) -> Out<'_> {
-        if matches!(
-            self,
-            SdkEvent::Connecting
-                | SdkEvent::ConnectSuccess
-                | SdkEvent::KickedOffline
-                | SdkEvent::UserTokenExpired
-                | SdkEvent::LoggedOut
-                | SdkEvent::SyncServerStart
-                | SdkEvent::SyncServerFinish
-                | SdkEvent::SyncServerFailed
-        ) {
+        if SdkEvent::unit(self.tag()).is_some() {
             Out::Str(self.tag())
         } else {
             Out::Msg(self)
