@@ -80,7 +80,8 @@ impl fmt::Display for Quoted<'_> {
 
 /// An `i128` in its `Display` form: 64-bit values through their formatting, wider ones digit
 /// by digit (without the 128-bit division and formatting code).
-struct Wide(i128);
+#[derive(Debug, Clone, Copy)]
+pub struct Wide(pub i128);
 
 impl fmt::Display for Wide {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

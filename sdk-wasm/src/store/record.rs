@@ -17,6 +17,7 @@ use chorus_core::model::{Content, ConversationId, Message, MessageStatus, Seq};
 use chorus_core::ranges::{SeqRange, SeqRanges};
 use chorus_core::store::StoreError;
 use chorus_proto::constants::SessionType;
+use chorus_proto::error::Wide;
 use chorus_proto::msgjson::{self, FromJson, Json, ToJson};
 use js_sys::{Array, Object, Reflect, Uint8Array};
 use wasm_bindgen::closure::Closure;
@@ -132,14 +133,10 @@ fn number(value: i128, what: &str) -> Result<JsValue, StoreError> {
     if (-SAFE..=SAFE).contains(&value) {
         Ok(JsValue::from_f64(value as f64))
     } else {
-        // Every value converted here is an i64 or a u64: written with their formatting.
-        let text = match i64::try_from(value) {
-            Ok(value) => value.to_string(),
-            Err(_) => (value as u64).to_string(),
-        };
         Err(StoreError::Backend(format!(
-            "cannot convert {what} for IndexedDB: {text} can't be represented as a JavaScript \
-             number"
+            "cannot convert {what} for IndexedDB: {} can't be represented as a JavaScript \
+             number",
+            Wide(value)
         )))
     }
 }
