@@ -601,34 +601,37 @@ async fn client_id_rows(
 async fn rewrite_messages(scope: &Scope, rewrite: &MessageRewrite) -> Result<(), StoreError> {
     let store = scope.get(MESSAGES)?;
     let conversation_id = rewrite.conversation_id();
-    let (source, query) = match rewrite {
-        MessageRewrite::SenderProfile { user_id, .. } => (
+    // Where the candidates are read from, and which of its keys; none for a revocation that
+    // names no message.
+    let source = match rewrite {
+        MessageRewrite::SenderProfile { user_id, .. } => Some((
             store
                 .index(BY_SENDER)
                 .map_err(backend("opening the sender index"))?,
             only(&pair_key(conversation_id.as_str(), user_id))?,
-        ),
-        MessageRewrite::Revoke { seq, .. } if *seq != Seq::ZERO => (
+        )),
+        MessageRewrite::Revoke { seq, .. } if *seq != Seq::ZERO => Some((
             store.clone(),
             MessageKey::Sent(conversation_id.clone(), *seq).to_js(),
-        ),
-        MessageRewrite::Revoke { client_msg_id, .. } if !client_msg_id.is_empty() => (
+        )),
+        MessageRewrite::Revoke { client_msg_id, .. } if !client_msg_id.is_empty() => Some((
             store
                 .index(BY_CLIENT_ID)
                 .map_err(backend("opening the clientMsgID index"))?,
             only(&JsValue::from_str(client_msg_id))?,
-        ),
-        MessageRewrite::Revoke { .. } => (store.clone(), JsValue::NULL),
+        )),
+        MessageRewrite::Revoke { .. } => None,
         // Any other rewrite: every message of the conversation, filtered by `matches`.
-        _ => (store.clone(), prefix_range(conversation_id.as_str())?),
+        _ => Some((store.clone(), prefix_range(conversation_id.as_str())?)),
     };
-    let candidates = if query.is_null() {
-        Vec::new()
-    } else {
-        let found = request(source.get_all(&query, None))
-            .await
-            .map_err(backend("reading messages to rewrite"))?;
-        Array::from(&found).to_vec()
+    let candidates = match source {
+        Some((source, query)) => {
+            let found = request(source.get_all(&query, None))
+                .await
+                .map_err(backend("reading messages to rewrite"))?;
+            Array::from(&found).to_vec()
+        }
+        None => Vec::new(),
     };
 
     let mut rewritten_messages = Vec::new();
