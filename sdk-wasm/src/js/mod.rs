@@ -356,23 +356,16 @@ async fn run(
             })
         }
         // `createTextMessage(text)` → a draft `MessageItem` (its clientMsgID is assigned on send).
-        // `getSelfUserInfo()` → `SelfUserInfo`.
-        Method::CreateTextMessage | Method::GetSelfUserInfo => {
-            let draft = if which == Method::CreateTextMessage {
-                let text: String = from_js(&method, params)?;
-                if text.is_empty() {
-                    return Err(SdkError::InvalidArgument("the text is empty".into()));
-                }
-                Some(text)
-            } else {
-                None
-            };
-            let me = sdk.self_info().await;
-            match draft {
-                Some(text) => to_js(&text_draft(&text, me.as_ref().ok(), now_millis() as i64)),
-                None => to_js(&Item(&me?, &SELF_USER_INFO)),
+        Method::CreateTextMessage => {
+            let text: String = from_js(&method, params)?;
+            if text.is_empty() {
+                return Err(SdkError::InvalidArgument("the text is empty".into()));
             }
+            let me = sdk.self_info().await.ok();
+            to_js(&text_draft(&text, me.as_ref(), now_millis() as i64))
         }
+        // `getSelfUserInfo()` → `SelfUserInfo`.
+        Method::GetSelfUserInfo => to_js(&Item(&sdk.self_info().await?, &SELF_USER_INFO)),
         // `sendMessage({recvID, groupID, message})` → the sent `MessageItem`.
         Method::SendMessage => {
             let p: convert::SendIn = from_js(&method, params)?;
