@@ -1180,12 +1180,13 @@ impl Sdk {
         reason: &str,
         join_source: i32,
     ) -> Result<ServerChange, SdkError> {
-        let session = self.session()?;
+        // The argument is checked before the session, as the other parameters are.
         if !(2..=4).contains(&join_source) {
             return Err(SdkError::InvalidArgument(
                 "joinSource must be 2 (invitation), 3 (search) or 4 (QR code)".to_owned(),
             ));
         }
+        let session = self.session()?;
         Ok(ServerChange::new(
             "/group/join_group",
             vec![
@@ -1292,6 +1293,7 @@ impl Sdk {
         self.api(change.path, change.body).await?;
         Ok(())
     }
+
     /// A REST call with the session's token: the envelope's `data` (`null` when absent) on
     /// `errCode` 0. `body` is the request's JSON object.
     pub async fn api(&self, path: &str, body: Json) -> Result<Json, SdkError> {

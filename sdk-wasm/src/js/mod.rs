@@ -547,11 +547,6 @@ fn server_change(
         Method::JoinGroup => {
             let p: convert::JoinGroupIn = from_js(method, params)?;
             require("groupID", &p.group_id)?;
-            if !(2..=4).contains(&p.join_source) {
-                return Err(SdkError::InvalidArgument(
-                    "joinSource must be 2 (invitation), 3 (search) or 4 (QR code)".into(),
-                ));
-            }
             sdk.join_group_change(&p.group_id, &p.req_msg, p.join_source)
         }
         // `kickGroupMember({groupID, reason, userIDList})` → `''`.
@@ -641,6 +636,18 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(err.code(), 10005);
+        let join = |source: i32| {
+            let params = js_sys::JSON::parse(&format!(
+                r#"{{"groupID":"g1","reqMsg":"","joinSource":{source}}}"#
+            ))
+            .unwrap();
+            server_change(&sdk, Method::JoinGroup, "joinGroup", params).unwrap_err()
+        };
+        assert_eq!(
+            join(9).to_string(),
+            "invalid argument: joinSource must be 2 (invitation), 3 (search) or 4 (QR code)"
+        );
+        assert_eq!(join(3).code(), 10005);
         let params = js_sys::JSON::parse(r#"{"groupID":"g1","userIDList":["u2"]}"#).unwrap();
         let change =
             server_change(&sdk, Method::KickGroupMember, "kickGroupMember", params).unwrap();
