@@ -14,9 +14,8 @@
 //! This module only converts values; it performs no I/O.
 
 use std::collections::BTreeMap;
-use std::io;
+use std::{fmt, io};
 
-use base64::Engine as _;
 use serde::de::{self, Deserializer};
 use serde::ser::Serializer;
 use serde::{Deserialize, Serialize};
@@ -123,14 +122,71 @@ pub(crate) fn encode_base64(bytes: &[u8]) -> String {
 }
 
 /// Decodes standard padded base64 the way Go's `[]byte` JSON decoding does (it drops `\r` and `\n`).
-pub(crate) fn decode_base64(text: &str) -> Result<Vec<u8>, base64::DecodeError> {
-    let engine = &base64::engine::general_purpose::STANDARD;
+pub(crate) fn decode_base64(text: &str) -> Result<Vec<u8>, Base64Error> {
     if text.contains(['\r', '\n']) {
-        let cleaned: String = text.chars().filter(|c| !matches!(c, '\r' | '\n')).collect();
-        engine.decode(cleaned)
+        let cleaned: Vec<u8> = text
+            .bytes()
+            .filter(|b| !matches!(b, b'\r' | b'\n'))
+            .collect();
+        decode_base64_strict(&cleaned)
     } else {
-        engine.decode(text)
+        decode_base64_strict(text.as_bytes())
     }
+}
+
+/// Why a base64 text was refused, and at which byte.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Base64Error {
+    /// What is wrong.
+    pub(crate) what: &'static str,
+    /// Byte offset in the text (after dropped line breaks).
+    pub(crate) offset: usize,
+}
+
+impl fmt::Display for Base64Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} at offset {}", self.what, self.offset)
+    }
+}
+
+/// Decodes standard padded base64 (RFC 4648 §4) in its canonical form only: the length is a
+/// multiple of four, `=` pads only the last group and only as far as needed, and the bits the
+/// padding leaves over are zero.
+pub(crate) fn decode_base64_strict(text: &[u8]) -> Result<Vec<u8>, Base64Error> {
+    let fail = |what, offset| Err(Base64Error { what, offset });
+    if !text.len().is_multiple_of(4) {
+        return fail("length is not a multiple of 4", text.len());
+    }
+    let mut out = Vec::with_capacity(text.len() / 4 * 3);
+    for (group_index, group) in text.chunks(4).enumerate() {
+        let start = group_index * 4;
+        let last = start + 4 == text.len();
+        // Padding: at most two `=`, only at the end of the last group.
+        let pad = group.iter().rev().take_while(|&&b| b == b'=').count();
+        if pad > 2 || (pad > 0 && !last) {
+            return fail("misplaced padding", start + 4 - pad);
+        }
+        let mut bits = 0u32;
+        for (i, &symbol) in group[..4 - pad].iter().enumerate() {
+            let value = match symbol {
+                b'A'..=b'Z' => symbol - b'A',
+                b'a'..=b'z' => symbol - b'a' + 26,
+                b'0'..=b'9' => symbol - b'0' + 52,
+                b'+' => 62,
+                b'/' => 63,
+                _ => return fail("invalid symbol", start + i),
+            };
+            bits = (bits << 6) | u32::from(value);
+        }
+        bits <<= 6 * pad;
+        let bytes = bits.to_be_bytes();
+        let keep = 3 - pad;
+        if bytes[1 + keep..].iter().any(|&b| b != 0) {
+            return fail("nonzero bits after the last byte", start + 3 - pad);
+        }
+        out.extend_from_slice(&bytes[1..1 + keep]);
+    }
+    Ok(out)
 }
 
 /// Wrapper messages are written as their bare scalar and read from it, each with its reader.
@@ -285,7 +341,7 @@ impl serde_json::ser::Formatter for GoFormatter {
 mod tests {
     use base64::Engine as _;
 
-    use super::{decode_base64, encode_base64, encode_base64_into};
+    use super::{decode_base64, decode_base64_strict, encode_base64, encode_base64_into};
 
     #[test]
     fn base64_is_the_standard_padded_text() {
@@ -315,5 +371,58 @@ mod tests {
         let mut out = String::from("\"");
         encode_base64_into(b"hi", &mut out);
         assert_eq!(out, "\"aGk=");
+    }
+
+    /// Our decoder accepts exactly what the base64 crate's standard engine accepts (canonical
+    /// padding, no leftover bits) and yields the same bytes: every text of up to six symbols over
+    /// an alphabet that hits each rule, and every eight-symbol text over a smaller one.
+    #[test]
+    fn base64_decoding_agrees_with_the_standard_engine() {
+        let engine = &base64::engine::general_purpose::STANDARD;
+        fn each(alphabet: &[u8], len: usize, text: &mut Vec<u8>, check: &mut dyn FnMut(&[u8])) {
+            if text.len() == len {
+                return check(text);
+            }
+            for &symbol in alphabet {
+                text.push(symbol);
+                each(alphabet, len, text, check);
+                text.pop();
+            }
+        }
+        let (mut accepted, mut refused) = (0, 0);
+        let mut check = |text: &[u8]| match (decode_base64_strict(text), engine.decode(text)) {
+            (Ok(ours), Ok(theirs)) => {
+                assert_eq!(ours, theirs, "{:?}", String::from_utf8_lossy(text));
+                accepted += 1;
+            }
+            (Err(_), Err(_)) => refused += 1,
+            (ours, theirs) => panic!(
+                "{:?}: {ours:?} vs {theirs:?}",
+                String::from_utf8_lossy(text)
+            ),
+        };
+        for len in 0..=6 {
+            each(b"AQgw/+=!", len, &mut Vec::new(), &mut check);
+        }
+        each(b"AQw=-", 8, &mut Vec::new(), &mut check);
+        assert!(accepted > 1000 && refused > 1000, "{accepted} {refused}");
+
+        // Line breaks are dropped only by the JSON `[]byte` reader, as Go does.
+        assert_eq!(decode_base64("Zm9v\r\nYmFy").unwrap(), b"foobar");
+        assert!(decode_base64_strict(b"Zm9v\r\nYmFy").is_err());
+        let error = decode_base64("Zm9v!mFy").unwrap_err();
+        assert_eq!(error.to_string(), "invalid symbol at offset 4");
+        assert_eq!(
+            decode_base64("Zg=").unwrap_err().to_string(),
+            "length is not a multiple of 4 at offset 3"
+        );
+        assert_eq!(
+            decode_base64("Zh==").unwrap_err().to_string(),
+            "nonzero bits after the last byte at offset 1"
+        );
+        assert_eq!(
+            decode_base64("Zg==Zg==").unwrap_err().to_string(),
+            "misplaced padding at offset 2"
+        );
     }
 }

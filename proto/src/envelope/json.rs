@@ -6,9 +6,6 @@
 //! Encoding writes every key in the Go struct's order, with `data` `null` when empty. Reading and
 //! writing share the code of the generated messages' JSON impls. No I/O, no panics on input.
 
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine as _;
-
 use crate::error::DecodeError;
 use crate::jsontext;
 use crate::msgjson::{FieldSink, Fields, FromJson, Out, ToJson, WriteFields};
@@ -55,12 +52,12 @@ fn not_an_object() -> DecodeError {
 fn decode_data(data: Option<String>) -> Result<Vec<u8>, DecodeError> {
     match data {
         None => Ok(Vec::new()),
-        Some(s) => STANDARD
-            .decode(s.as_bytes())
-            .map_err(|e| DecodeError::Base64 {
+        Some(s) => {
+            crate::json::decode_base64_strict(s.as_bytes()).map_err(|e| DecodeError::Base64 {
                 field: "data",
                 detail: e.to_string(),
-            }),
+            })
+        }
     }
 }
 
