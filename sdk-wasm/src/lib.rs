@@ -37,3 +37,12 @@ pub use store::IdbStore;
 pub fn version() -> String {
     env!("CARGO_PKG_VERSION").to_owned()
 }
+
+/// The module's heap allocator: talc, which takes less code than the standard library's dlmalloc.
+/// It grows linear memory as needed and reuses freed blocks.
+#[cfg(target_arch = "wasm32")]
+#[global_allocator]
+// SAFETY: `new_global` requires a single-threaded wasm runtime. The module is built without wasm
+// threads or shared memory, so the browser runs it on one thread.
+#[allow(unsafe_code)]
+static ALLOCATOR: talc::TalckWasm = unsafe { talc::TalckWasm::new_global() };
