@@ -228,7 +228,9 @@ impl SdkEvent {
             SdkEvent::MessageFailed { .. } => "MessageFailed",
             SdkEvent::HistoryLoaded { .. } => "HistoryLoaded",
             // Every other event has an official name: `On` and its tag.
-            other => other.official_name().map_or("", |name| &name[2..]),
+            other => other
+                .official_name()
+                .map_or("", |name| name.strip_prefix("On").unwrap_or(name)),
         }
     }
 
