@@ -27,13 +27,14 @@ export const TEXT = 101;
 export { CHROMIUM_ARGS, withTimeout };
 
 /**
- * Fails with a clear message unless the package was built: pkg/index.js (hand-written entry) and
- * the wasm-bindgen output in pkg/dist/. Returns the files that make up the package.
+ * Fails with a clear message unless the package was built: its entry pkg/index.js (minified from
+ * pkg/src/index.js) and the wasm-bindgen output in pkg/dist/, both written by `cargo xtask pkg`.
+ * Returns the files that make up the package.
  */
 export function requirePackage() {
   const entry = path.join(REPO, 'pkg', 'index.js');
   const dist = path.join(REPO, 'pkg', 'dist');
-  assert.ok(fs.existsSync(entry), `${entry} is missing: the package's hand-written entry (pkg/index.js) is required`);
+  assert.ok(fs.existsSync(entry), `${entry} is missing: build the package first with \`cargo xtask pkg\` (from the repository root)`);
   assert.ok(
     fs.existsSync(dist),
     `${dist} is missing: build the package first with \`cargo xtask pkg\` (from the repository root)`,

@@ -1,10 +1,11 @@
-//! `cargo xtask pkg`: the browser SDK as ES module + wasm in `pkg/dist/` (git-ignored), which
-//! `pkg/package.json` publishes.
+//! `cargo xtask pkg`: the browser SDK as ES module + wasm in `pkg/dist/`, and the package's entry
+//! `pkg/index.js` (both git-ignored), which `pkg/package.json` publishes.
 //!
 //! Pipeline: cargo release build for wasm32 → `wasm-bindgen --target web` → the glue minified
-//! by terser ([`minify_js`]; without Node.js only comments and indentation go) → `wasm-opt`
-//! with [`WASM_OPT_FLAGS`] (npm binaryen, when Node is available) → size report. Never touches
-//! files outside `pkg/dist/` and `target/`.
+//! by terser ([`minify_js`]; without Node.js only comments and indentation go) → the entry's
+//! source `pkg/src/index.js` minified the same way into `pkg/index.js` → `wasm-opt` with
+//! [`WASM_OPT_FLAGS`] (npm binaryen, when Node is available) → size report. Writes nothing but
+//! `pkg/dist/`, `pkg/index.js` and `target/`.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -46,6 +47,9 @@ pub fn main(repo: &Repo, args: &[String]) -> Result<()> {
     }
     let glue = dist.join(format!("{}.js", SDK.replace('-', "_")));
     minify_js(repo, &glue)?;
+    let entry = repo.path("pkg/index.js");
+    fs::copy(repo.path("pkg/src/index.js"), &entry).context("copying pkg/src/index.js")?;
+    minify_js(repo, &entry)?;
 
     let mut sizes = vec![("cargo output".to_owned(), size(&built)?)];
     sizes.push(("after wasm-bindgen".to_owned(), size(&wasm)?));
@@ -81,6 +85,8 @@ pub fn main(repo: &Repo, args: &[String]) -> Result<()> {
         let name = file.file_name().unwrap_or_default().to_string_lossy();
         println!("  {name:<28} {raw:>10} {:>10}", show(gz));
     }
+    let (raw, gz) = size(&entry)?;
+    println!("{}: {raw} bytes, gzip -9 {}", entry.display(), show(gz));
     Ok(())
 }
 

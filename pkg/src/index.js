@@ -1,5 +1,8 @@
 // @chorus/sdk: the official OpenIM web SDK's API over the Chorus WebAssembly engine.
 //
+// This is the source of the package entry: `cargo xtask pkg` writes it, minified, to pkg/index.js,
+// so the paths below are relative to pkg/.
+//
 // `getSDK()` returns at once; the wasm module is fetched and instantiated once per page, and
 // every method waits for it. The engine's JavaScript glue is imported by the first `getSDK()`
 // while the wasm downloads and compiles, so neither waits for the other. Methods resolve with
