@@ -7,12 +7,11 @@
 //! value of the wrong type becomes [`SdkError::InvalidArgument`] (`errCode` 10001) before
 //! anything is changed.
 
-use std::collections::BTreeMap;
-
 use chorus_core::entities::RevokedInfo;
 use chorus_core::model::{
     Content, Conversation, Friend, Group, Member, Message, MessageStatus, User,
 };
+use chorus_core::vec_map::VecMap;
 use chorus_proto::constants::{ContentType, SessionType};
 use chorus_proto::msgjson::{self, FieldSink, Json, ListOut, Out, ToJson, WriteFields};
 use wasm_bindgen::JsValue;
@@ -107,18 +106,24 @@ pub fn require_ids(field: &str, ids: &[String]) -> Result<(), SdkError> {
 // ----- Display names of conversations -----
 
 /// Names and avatars of users and groups, for `ConversationItem.showName`/`faceURL`.
+///
+/// Lists are learnt in one sorted merge each ([`Names::friends`], [`Names::groups`],
+/// [`Names::users`]), so learning thousands of names never shifts the maps once per name.
 #[derive(Debug, Default)]
 pub struct Names {
     self_id: String,
-    users: BTreeMap<String, (String, String)>,
-    groups: BTreeMap<String, (String, String)>,
+    users: VecMap<String, (String, String)>,
+    groups: VecMap<String, (String, String)>,
 }
 
 impl Names {
-    /// Remembers a user's display name (a friend's remark wins over the nickname).
-    pub fn user(&mut self, user_id: &str, name: &str, face_url: &str) {
-        self.users
-            .insert(user_id.to_owned(), (name.to_owned(), face_url.to_owned()));
+    /// Remembers users' display names; a later entry for the same user wins.
+    pub fn users<'a>(&mut self, users: impl IntoIterator<Item = (&'a str, &'a str, &'a str)>) {
+        self.users.extend(
+            users
+                .into_iter()
+                .map(|(id, name, face)| (id.to_owned(), (name.to_owned(), face.to_owned()))),
+        );
     }
 
     /// Sets the logged-in user (to tell the peer of a single chat).
@@ -153,20 +158,21 @@ impl Names {
             .to_owned()
     }
 
-    /// Remembers a friend.
-    pub fn friend(&mut self, friend: &Friend) {
-        self.user(
-            friend.user_id(),
-            friend.display_name(),
-            &friend.user.face_url,
+    /// Remembers friends under their display names (a remark wins over the nickname).
+    pub fn friends<'a>(&mut self, friends: impl IntoIterator<Item = &'a Friend>) {
+        self.users(
+            friends
+                .into_iter()
+                .map(|f| (f.user_id(), f.display_name(), f.user.face_url.as_str())),
         );
     }
 
-    /// Remembers a group.
-    pub fn group(&mut self, group: &Group) {
-        self.groups.insert(
-            group.group_id.clone(),
-            (group.name.clone(), group.face_url.clone()),
+    /// Remembers groups.
+    pub fn groups<'a>(&mut self, groups: impl IntoIterator<Item = &'a Group>) {
+        self.groups.extend(
+            groups
+                .into_iter()
+                .map(|g| (g.group_id.clone(), (g.name.clone(), g.face_url.clone()))),
         );
     }
 
@@ -1561,7 +1567,7 @@ mod tests {
         }));
         let mut names = Names::default();
         names.set_self("a");
-        names.user("b", "Bee", "");
+        names.users([("b", "Bee", "")]);
         let mut conversation = Conversation::new(ConversationId::single("a", "b"));
         conversation.latest_message = messages.first().cloned();
         conversation.is_pinned = true;
@@ -1628,7 +1634,7 @@ mod tests {
         let conversation = Conversation::new(id);
         let mut names = Names::default();
         names.set_self("me_1");
-        names.user("you_2", "You", "https://example.invalid/y.png");
+        names.users([("you_2", "You", "https://example.invalid/y.png")]);
         let item = to_js(&conversation_item(&conversation, &names)).unwrap();
         assert_eq!(field(&item, "userID").as_string().as_deref(), Some("you_2"));
         assert_eq!(field(&item, "showName").as_string().as_deref(), Some("You"));

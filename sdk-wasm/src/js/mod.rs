@@ -103,14 +103,21 @@ fn event_payload(event: &SdkEvent, names: &Names) -> (JsValue, i32, JsValue) {
 /// Keeps conversation display names current from events.
 fn learn_names(event: &SdkEvent, names: &mut Names) {
     match event {
-        SdkEvent::FriendAdded(f) | SdkEvent::FriendInfoChanged(f) => names.friend(f),
-        SdkEvent::JoinedGroupAdded(g) | SdkEvent::GroupInfoChanged(g) => names.group(g),
+        SdkEvent::FriendAdded(f) | SdkEvent::FriendInfoChanged(f) => names.friends([f]),
+        SdkEvent::JoinedGroupAdded(g) | SdkEvent::GroupInfoChanged(g) => names.groups([g]),
         SdkEvent::RecvNewMessages(messages) => {
-            for m in messages.iter().filter(|m| m.group_id.is_empty()) {
-                if !m.sender_nickname.is_empty() {
-                    names.user(&m.send_id, &m.sender_nickname, &m.sender_face_url);
-                }
-            }
+            names.users(
+                messages
+                    .iter()
+                    .filter(|m| m.group_id.is_empty() && !m.sender_nickname.is_empty())
+                    .map(|m| {
+                        (
+                            m.send_id.as_str(),
+                            m.sender_nickname.as_str(),
+                            m.sender_face_url.as_str(),
+                        )
+                    }),
+            );
         }
         _ => {}
     }
@@ -123,10 +130,10 @@ async fn learn_stored_names(sdk: &Sdk, names: &RefCell<Names>) -> Result<(), Sdk
     let friends = sdk.friends().await;
     let mut names = names.borrow_mut();
     if let Ok(groups) = &groups {
-        groups.iter().for_each(|g| names.group(g));
+        names.groups(groups);
     }
     if let Ok(friends) = &friends {
-        friends.iter().for_each(|f| names.friend(f));
+        names.friends(friends);
     }
     groups.and(friends).map(drop)
 }
@@ -329,10 +336,11 @@ async fn run(
             if !missing.is_empty() {
                 // Names are a nicety: the list is still right without them.
                 if let Ok(users) = sdk.users_info(&missing).await {
-                    let mut names = names.borrow_mut();
-                    for u in &users {
-                        names.user(&u.user_id, u.display_name(), &u.face_url);
-                    }
+                    names.borrow_mut().users(
+                        users
+                            .iter()
+                            .map(|u| (u.user_id.as_str(), u.display_name(), u.face_url.as_str())),
+                    );
                 }
             }
             to_js(&conversation_items(&list, &names.borrow()))
