@@ -2,7 +2,8 @@
 //!
 //! `protox` (a pure-Rust compiler) turns the `.proto` files into a descriptor set. Walking its
 //! descriptors we write, per package, the Rust types (`<package>.rs`: plain structs, and an impl of
-//! `crate::pb::wire::Fields` per message that lists the fields by number and calls the shared,
+//! `crate::pb::wire::Fields` (decoding) and of `EncodeFields` per message that list the fields by
+//! number and call the shared,
 //! non-generic codec in `src/pb/wire.rs`). Names, field types and derives are the ones `prost-build`
 //! gives the same schema; `prost-build` itself still writes a copy under `OUT_DIR/prost/`, which
 //! only the crate's unit tests compile, to compare both codecs byte for byte.
@@ -191,7 +192,7 @@ fn value_type(kind: &Kind) -> Result<String, Box<dyn Error>> {
     })
 }
 
-/// Appends a message's struct and its `Fields` impl.
+/// Appends a message's struct and its `Fields`, `EncodeFields` and `Message` impls.
 fn message_type(code: &mut String, message: &MessageDescriptor) -> Result<(), Box<dyn Error>> {
     let name = type_name(message)?;
     let mut derives = String::from("Clone, ");
@@ -339,7 +340,9 @@ impl crate::pb::wire::Fields for {name} {{
 {merges}            _ => r.skip(wire_type, tag),
         }}
     }}
+}}
 
+impl crate::pb::wire::EncodeFields for {name} {{
     #[allow(clippy::cast_sign_loss)]
     fn encode_raw(&self, {out_name}: &mut ::std::vec::Vec<u8>) {{
         #[allow(unused_imports)]

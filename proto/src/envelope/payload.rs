@@ -20,7 +20,7 @@
 
 use crate::constants::ReqIdentifier;
 use crate::error::DecodeError;
-use crate::pb::wire::{self, Fields};
+use crate::pb::wire::{self, EncodeFields, Fields};
 use crate::pb::{msg, push, sdkws};
 
 use super::{Req, Resp};
@@ -183,7 +183,7 @@ impl RequestPayload {
     }
 
     /// The message this payload carries.
-    fn body(&self) -> &dyn Fields {
+    fn body(&self) -> &dyn EncodeFields {
         match self {
             Self::GetNewestSeq(m) => m,
             Self::PullMsgByRange(m) => m,
@@ -253,7 +253,7 @@ impl ResponsePayload {
     }
 
     /// The message this payload carries (`None` for a kick).
-    fn body(&self) -> Option<&dyn Fields> {
+    fn body(&self) -> Option<&dyn EncodeFields> {
         Some(match self {
             Self::KickOnline => return None,
             Self::GetNewestSeq(m) => m,

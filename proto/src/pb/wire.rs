@@ -1,10 +1,11 @@
 //! The protobuf binary format, as the generated message types use it.
 //!
-//! Each generated message implements [`Fields`]: `merge_field` maps a field number to one call of a
-//! [`Reader`] method, `encode_raw` writes its fields in ascending number order through the free
-//! functions of this module. The per-type code is only that list; everything else (varints, length
-//! prefixes, UTF-8 checks, packed lists, map entries, unknown fields, the nesting limit) lives here
-//! once, reached through `&mut dyn Fields` / `&dyn Fields`.
+//! Each generated message implements [`Fields`], whose `merge_field` maps a field number to one
+//! call of a [`Reader`] method, and [`EncodeFields`], whose `encode_raw` writes its fields in
+//! ascending number order through the free functions of this module. The per-type code is only
+//! that list; everything else (varints, length prefixes, UTF-8 checks, packed lists, map entries,
+//! unknown fields, the nesting limit) lives here once, reached through `&mut dyn Fields` /
+//! `&dyn EncodeFields`.
 //!
 //! Encoding is canonical: proto3 defaults are left out, repeated integers are packed, a present
 //! message field is written even when empty, and a map entry leaves out a default key or value.
@@ -50,7 +51,7 @@ const BAD_VARINT: DecodeError = DecodeError("invalid varint");
 const BAD_WIRE_TYPE: DecodeError = DecodeError("invalid wire type");
 const BAD_END_GROUP: DecodeError = DecodeError("unexpected end group tag");
 
-/// The fields of one message type: what the generated code implements.
+/// Decoding the fields of one message type (generated per message).
 pub trait Fields {
     /// Reads the value of field `tag`, whose key had `wire_type`, from `r` into `self`; unknown
     /// field numbers are skipped.
@@ -60,13 +61,17 @@ pub trait Fields {
         wire_type: u8,
         r: &mut Reader<'_>,
     ) -> Result<(), DecodeError>;
+}
 
+/// Encoding the fields of one message type (generated per message). Separate from [`Fields`] so
+/// that a program which only decodes a type does not contain its encoder.
+pub trait EncodeFields {
     /// Appends the encoding of every non-default field, in ascending field number order.
     fn encode_raw(&self, out: &mut Vec<u8>);
 }
 
 /// A protobuf message: decoding from and encoding to bytes.
-pub trait Message: Fields + Default {
+pub trait Message: Fields + EncodeFields + Default {
     /// Decodes a message from `buf`.
     fn decode(buf: &[u8]) -> Result<Self, DecodeError> {
         let mut message = Self::default();
@@ -92,7 +97,7 @@ pub trait Message: Fields + Default {
 }
 
 /// The encoding of `message`.
-pub fn to_vec(message: &dyn Fields) -> Vec<u8> {
+pub fn to_vec(message: &dyn EncodeFields) -> Vec<u8> {
     let mut out = Vec::new();
     message.encode_raw(&mut out);
     out
@@ -379,11 +384,14 @@ fn expect(wire_type: u8, expected: u8) -> Result<(), DecodeError> {
     }
 }
 
-/// A map value type: field 2 of a map entry.
+/// A map value type: field 2 of a map entry, decoding.
 pub trait Value {
     /// Reads the entry's value field.
     fn merge_value(&mut self, wire_type: u8, r: &mut Reader<'_>) -> Result<(), DecodeError>;
+}
 
+/// A map value type: field 2 of a map entry, encoding.
+pub trait EncodeValue {
     /// Writes the entry's value field.
     fn encode_value(&self, out: &mut Vec<u8>);
 }
@@ -392,7 +400,9 @@ impl Value for i32 {
     fn merge_value(&mut self, wire_type: u8, r: &mut Reader<'_>) -> Result<(), DecodeError> {
         r.int32(wire_type, self)
     }
+}
 
+impl EncodeValue for i32 {
     fn encode_value(&self, out: &mut Vec<u8>) {
         varint(out, 2, *self as u64);
     }
@@ -402,7 +412,9 @@ impl Value for i64 {
     fn merge_value(&mut self, wire_type: u8, r: &mut Reader<'_>) -> Result<(), DecodeError> {
         r.int64(wire_type, self)
     }
+}
 
+impl EncodeValue for i64 {
     fn encode_value(&self, out: &mut Vec<u8>) {
         varint(out, 2, *self as u64);
     }
@@ -412,7 +424,9 @@ impl Value for bool {
     fn merge_value(&mut self, wire_type: u8, r: &mut Reader<'_>) -> Result<(), DecodeError> {
         r.bool(wire_type, self)
     }
+}
 
+impl EncodeValue for bool {
     fn encode_value(&self, out: &mut Vec<u8>) {
         varint(out, 2, u64::from(*self));
     }
@@ -422,7 +436,9 @@ impl Value for String {
     fn merge_value(&mut self, wire_type: u8, r: &mut Reader<'_>) -> Result<(), DecodeError> {
         r.string(wire_type, self)
     }
+}
 
+impl EncodeValue for String {
     fn encode_value(&self, out: &mut Vec<u8>) {
         string(out, 2, self);
     }
@@ -432,7 +448,9 @@ impl<M: Message> Value for M {
     fn merge_value(&mut self, wire_type: u8, r: &mut Reader<'_>) -> Result<(), DecodeError> {
         r.message(wire_type, self)
     }
+}
 
+impl<M: Message> EncodeValue for M {
     fn encode_value(&self, out: &mut Vec<u8>) {
         message(out, 2, self);
     }
@@ -456,11 +474,6 @@ impl Fields for Entry<'_> {
             2 => self.value.merge_value(wire_type, r),
             _ => r.skip(wire_type, tag),
         }
-    }
-
-    fn encode_raw(&self, out: &mut Vec<u8>) {
-        string(out, 1, self.key);
-        self.value.encode_value(out);
     }
 }
 
@@ -534,7 +547,7 @@ pub fn strings(out: &mut Vec<u8>, tag: u32, values: &[String]) {
 }
 
 /// Writes a message field (present, so even when it has no fields set).
-pub fn message(out: &mut Vec<u8>, tag: u32, value: &dyn Fields) {
+pub fn message(out: &mut Vec<u8>, tag: u32, value: &dyn EncodeFields) {
     put_key(out, tag, LEN);
     let start = out.len();
     value.encode_raw(out);
@@ -565,14 +578,18 @@ pub fn packed_int64(out: &mut Vec<u8>, tag: u32, values: &[i64]) {
 
 /// Writes a map field: one entry per key, in key order; a default key or value is left out of its
 /// entry.
-pub fn map<V: Value + Default + PartialEq>(out: &mut Vec<u8>, tag: u32, map: &BTreeMap<String, V>) {
+pub fn map<V: EncodeValue + Default + PartialEq>(
+    out: &mut Vec<u8>,
+    tag: u32,
+    map: &BTreeMap<String, V>,
+) {
     let default = V::default();
     for (key, value) in map {
         entry(out, tag, key, (*value != default).then_some(value));
     }
 }
 
-fn entry(out: &mut Vec<u8>, tag: u32, key: &str, value: Option<&dyn Value>) {
+fn entry(out: &mut Vec<u8>, tag: u32, key: &str, value: Option<&dyn EncodeValue>) {
     put_key(out, tag, LEN);
     let start = out.len();
     string(out, 1, key);
