@@ -1,18 +1,19 @@
 //! Generates the protobuf types of `proto/*.proto` without a system `protoc`.
 //!
 //! `protox` (a pure-Rust compiler) turns the `.proto` files into a descriptor set. Walking its
-//! descriptors we write, per package, the Rust types (`<package>.rs`: plain structs, and an impl of
-//! `crate::pb::wire::Fields` (decoding) and of `EncodeFields` per message that list the fields by
-//! number and call the shared,
-//! non-generic codec in `src/pb/wire.rs`). Names, field types and derives are the ones `prost-build`
-//! gives the same schema; `prost-build` itself still writes a copy under `OUT_DIR/prost/`, which
-//! only the crate's unit tests compile, to compare both codecs byte for byte.
+//! descriptors we write, per package:
 //!
-//! We also write, per package, the serde impls
-//! of every message (`<package>.json.rs`), so the generated types read and write the JSON that Go's
-//! `encoding/json` produces for OpenIM's generated Go structs: keys are the proto field names
-//! exactly as written, every field is present, `null` means "absent". The impls only list the
-//! fields; the shared code they call lives in `src/msgjson.rs`.
+//! * `<package>.rs`: the Rust types, with the names, field types and derives `prost-build` gives
+//!   the same schema, and per message an impl of `crate::pb::wire::Fields` (decoding) and of
+//!   `EncodeFields` that list the fields by number and call the shared, non-generic codec in
+//!   `src/pb/wire.rs`;
+//! * `<package>.json.rs`: the serde impls of every message, so the generated types read and write
+//!   the JSON that Go's `encoding/json` produces for OpenIM's generated Go structs: keys are the
+//!   proto field names exactly as written, every field is present, `null` means "absent". The
+//!   impls only list the fields; the shared code they call lives in `src/msgjson.rs`.
+//!
+//! `prost-build` writes a second copy of the types under `OUT_DIR/prost/`, which only the crate's
+//! unit tests compile, to compare both codecs byte for byte (`prost_pairs.rs` lists the pairs).
 //!
 //! The descriptor set is also written to `OUT_DIR` (without source info) so the crate can expose it
 //! for tests that need to walk every message.
@@ -192,6 +193,27 @@ fn value_type(kind: &Kind) -> Result<String, Box<dyn Error>> {
     })
 }
 
+/// The schema's leading comment of the element at `path` in `file`, as doc comment lines.
+fn doc_comment(
+    file: &protox::prost_reflect::prost_types::FileDescriptorProto,
+    path: &[i32],
+    indent: &str,
+) -> String {
+    let mut doc = String::new();
+    let comment = file
+        .source_code_info
+        .as_ref()
+        .and_then(|info| info.location.iter().find(|l| l.path == path))
+        .and_then(|l| l.leading_comments.as_deref());
+    for line in comment.unwrap_or_default().trim_end().lines() {
+        doc.push_str(indent);
+        doc.push_str("///");
+        doc.push_str(line);
+        doc.push('\n');
+    }
+    doc
+}
+
 /// Appends a message's struct and its `Fields`, `EncodeFields` and `Message` impls.
 fn message_type(code: &mut String, message: &MessageDescriptor) -> Result<(), Box<dyn Error>> {
     let name = type_name(message)?;
@@ -313,16 +335,22 @@ fn message_type(code: &mut String, message: &MessageDescriptor) -> Result<(), Bo
                 .replace("{f}", &rust);
             encodes.push((number, format!("        {encode}\n")));
         }
+        members.push_str(&doc_comment(
+            message.parent_file_descriptor_proto(),
+            field.path(),
+            "    ",
+        ));
         writeln!(members, "    pub {rust}: {ty},")?;
     }
     // Encoding writes fields in ascending number order, whatever the declaration order.
     encodes.sort_by_key(|(number, _)| *number);
     let encodes: String = encodes.into_iter().map(|(_, e)| e).collect();
     let out_name = if members.is_empty() { "_out" } else { "out" };
+    let doc = doc_comment(message.parent_file_descriptor_proto(), message.path(), "");
     write!(
         code,
         r#"
-#[derive({derives})]
+{doc}#[derive({derives})]
 pub struct {name} {{
 {members}}}
 
