@@ -58,7 +58,7 @@ pub enum DecodeError {
     #[error("protobuf {message}: {source}")]
     Protobuf {
         message: &'static str,
-        source: prost::DecodeError,
+        source: crate::pb::DecodeError,
     },
     /// The frame needs a codec this build leaves out (see the crate's `gob` and `gzip` features).
     #[error("{0} is not supported by this build")]

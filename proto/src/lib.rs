@@ -3,8 +3,9 @@
 //! This crate only converts between bytes and values. It performs no I/O, reads no clock and
 //! never panics on input: every decoder returns a value or a typed error.
 //!
-//! * [`pb`] — prost types generated from our own `.proto` files (`proto/proto/`), package names and
-//!   field numbers as OpenIM defines them, with Go `encoding/json` compatible serde impls.
+//! * [`pb`] — types generated from our own `.proto` files (`proto/proto/`), package names and
+//!   field numbers as OpenIM defines them, with their protobuf codec ([`pb::Message`]) and Go
+//!   `encoding/json` compatible serde impls.
 //! * [`constants`] — content types, session types, join sources, role levels, platforms, error codes.
 //! * [`json`] — helpers that make serde speak Go `encoding/json` (null as absent, base64 bytes,
 //!   wrapper types as plain scalars).

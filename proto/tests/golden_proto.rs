@@ -11,6 +11,7 @@ use std::path::PathBuf;
 
 use base64::Engine as _;
 use chorus_proto::pb::{self, msg, push, sdkws};
+use pb::Message as _;
 use prost::Message;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -398,7 +399,7 @@ impl Walk<'_> {
 /// Decodes with `T`, returning our JSON, the re-encoded bytes and whether JSON round-trips.
 fn decode_as<T>(bytes: &[u8]) -> (Value, Vec<u8>)
 where
-    T: Message + Default + Serialize + DeserializeOwned + PartialEq + std::fmt::Debug,
+    T: pb::Message + Default + Serialize + DeserializeOwned + PartialEq + std::fmt::Debug,
 {
     let value = T::decode(bytes).expect("captured bytes decode");
     let json = serde_json::to_value(&value).unwrap();

@@ -461,7 +461,7 @@ mod tests {
     }
 
     fn online_pushes(q: &mut ConnQueue) -> Vec<SubUserOnlineStatusTips> {
-        use prost::Message as _;
+        use chorus_proto::pb::Message as _;
         let mut out = Vec::new();
         while let Ok(o) = q.rx.try_recv() {
             if let Outbound::Frame(r) = o {

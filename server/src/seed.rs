@@ -26,7 +26,7 @@ use axum::Router;
 use chorus_proto::constants::{JoinSource, PlatformId};
 use chorus_proto::content::TextElem;
 use chorus_proto::pb::sdkws::MsgData;
-use prost::Message as _;
+use chorus_proto::pb::Message as _;
 use rusqlite::{params, Connection};
 use serde_json::{json, Value};
 use tower::ServiceExt as _;

@@ -18,7 +18,7 @@ use chorus_proto::pb::msg::SendMsgResp;
 use chorus_proto::pb::sdkws::{
     GetMaxSeqReq, GetMaxSeqResp, PullMessageBySeqsReq, PullMessageBySeqsResp, SeqRange,
 };
-use prost::Message as _;
+use chorus_proto::pb::Message as _;
 use serde_json::{json, Value};
 use support::ws::{self, Mode, WsClient};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

@@ -16,8 +16,8 @@ use chorus_proto::pb::sdkws::{
     GetMaxSeqReq, GetMaxSeqResp, MsgData, PullMessageBySeqsReq, PullMessageBySeqsResp, SeqRange,
     SetAppBackgroundStatusReq, SubUserOnlineStatus, SubUserOnlineStatusTips,
 };
+use chorus_proto::pb::Message as _;
 use chorus_server::auth;
-use prost::Message as _;
 use support::ws::{self, Mode, WsClient};
 use support::TestServer;
 

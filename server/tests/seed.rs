@@ -5,10 +5,10 @@ mod support;
 
 use chorus_proto::content::{notification_detail, TextElem};
 use chorus_proto::pb::sdkws::{MsgData, PullMessageBySeqsReq, SeqRange};
+use chorus_proto::pb::Message as _;
 use chorus_server::seed::{self, Seeded, ANNOUNCEMENT, GROUP_ID, GROUP_NAME, HISTORY_MESSAGES};
 use chorus_server::store::Store;
 use chorus_server::{msg, now_ms, AppState};
-use prost::Message as _;
 use serde_json::{json, Value};
 use support::seed::demo_config;
 use support::TestServer;

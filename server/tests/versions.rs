@@ -6,8 +6,8 @@
 mod support;
 
 use chorus_proto::pb::sdkws::PushMessages;
+use chorus_proto::pb::Message as _;
 use chorus_server::hub::{ConnQueue, Outbound};
-use prost::Message as _;
 use serde_json::{json, Value};
 use support::group_users::GroupUsers;
 

@@ -55,7 +55,7 @@ struct Entry {
     empty: fn() -> Result<Value, String>,
 }
 
-fn encode_json<T: prost::Message + serde::de::DeserializeOwned>(
+fn encode_json<T: chorus_proto::pb::Message + serde::de::DeserializeOwned>(
     json: &Value,
 ) -> Result<Vec<u8>, String> {
     let value: T = serde_json::from_value(json.clone())
@@ -63,7 +63,7 @@ fn encode_json<T: prost::Message + serde::de::DeserializeOwned>(
     Ok(value.encode_to_vec())
 }
 
-fn decode_json<T: prost::Message + Default + serde::Serialize>(
+fn decode_json<T: chorus_proto::pb::Message + Default + serde::Serialize>(
     bytes: &[u8],
 ) -> Result<Value, String> {
     let value = T::decode(bytes).map_err(|err| format!("protobuf does not decode: {err}"))?;

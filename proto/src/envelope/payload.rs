@@ -18,10 +18,9 @@
 //! 3001 is never sent). Empty `data` decodes to the message's default, as protobuf defines. No I/O, no
 //! panics on input.
 
-use prost::Message;
-
 use crate::constants::ReqIdentifier;
 use crate::error::DecodeError;
+use crate::pb::wire::{self, EncodeFields, Fields};
 use crate::pb::{msg, push, sdkws};
 
 use super::{Req, Resp};
@@ -58,39 +57,13 @@ pub enum ResponsePayload {
     SubUserOnlineStatus(sdkws::SubUserOnlineStatusTips),
 }
 
-/// A protobuf message to decode into, reached through a trait object so that every payload kind
-/// shares the code around its own field decoding.
-trait Body {
-    /// Merges the fields encoded in `data` into `self`, as [`Message::merge`] does.
-    fn merge_from(&mut self, data: &[u8]) -> Result<(), prost::DecodeError>;
-}
-
-impl<M: Message> Body for M {
-    fn merge_from(&mut self, data: &[u8]) -> Result<(), prost::DecodeError> {
-        self.merge(data)
-    }
-}
-
-/// A protobuf message to encode, reached through a trait object so that every payload kind
-/// shares the code around its own field encoding.
-trait Encode {
-    /// The protobuf bytes of `self`, as [`Message::encode_to_vec`] writes them.
-    fn to_vec(&self) -> Vec<u8>;
-}
-
-impl<M: Message> Encode for M {
-    fn to_vec(&self) -> Vec<u8> {
-        self.encode_to_vec()
-    }
-}
-
-/// Decodes `data` into `body` (a default message, so the outcome is that of [`Message::decode`]).
-fn decode_into(body: &mut dyn Body, name: &'static str, data: &[u8]) -> Result<(), DecodeError> {
-    body.merge_from(data)
-        .map_err(|source| DecodeError::Protobuf {
-            message: name,
-            source,
-        })
+/// Decodes `data` into `body` (a default message, so the outcome is that of
+/// [`crate::pb::Message::decode`]).
+fn decode_into(body: &mut dyn Fields, name: &'static str, data: &[u8]) -> Result<(), DecodeError> {
+    wire::merge(body, data).map_err(|source| DecodeError::Protobuf {
+        message: name,
+        source,
+    })
 }
 
 fn known(req_identifier: i32) -> Result<ReqIdentifier, DecodeError> {
@@ -206,11 +179,11 @@ impl RequestPayload {
 
     /// The protobuf bytes for the envelope's `data`.
     pub fn encode_to_vec(&self) -> Vec<u8> {
-        self.body().to_vec()
+        wire::to_vec(self.body())
     }
 
     /// The message this payload carries.
-    fn body(&self) -> &dyn Encode {
+    fn body(&self) -> &dyn EncodeFields {
         match self {
             Self::GetNewestSeq(m) => m,
             Self::PullMsgByRange(m) => m,
@@ -225,7 +198,7 @@ impl RequestPayload {
     }
 
     /// The message this payload carries, to decode into.
-    fn body_mut(&mut self) -> &mut dyn Body {
+    fn body_mut(&mut self) -> &mut dyn Fields {
         match self {
             Self::GetNewestSeq(m) => m,
             Self::PullMsgByRange(m) => m,
@@ -273,23 +246,31 @@ impl ResponsePayload {
 
     /// The protobuf bytes for the envelope's `data` (empty for a kick and for empty messages).
     pub fn encode_to_vec(&self) -> Vec<u8> {
-        match self {
-            Self::KickOnline => Vec::new(),
-            Self::GetNewestSeq(m) => m.encode_to_vec(),
-            Self::PullMsgByRange(m) => m.encode_to_vec(),
-            Self::SendMsg(m) => m.encode_to_vec(),
-            Self::PullMsgBySeqList(m) => m.encode_to_vec(),
-            Self::GetConvMaxReadSeq(m) => m.encode_to_vec(),
-            Self::PullConvLastMessage(m) => m.encode_to_vec(),
-            Self::PushMsg(m) => m.encode_to_vec(),
-            Self::Logout(m) => m.encode_to_vec(),
-            Self::SetBackgroundStatus(m) => m.encode_to_vec(),
-            Self::SubUserOnlineStatus(m) => m.encode_to_vec(),
+        match self.body() {
+            Some(body) => wire::to_vec(body),
+            None => Vec::new(),
         }
     }
 
+    /// The message this payload carries (`None` for a kick).
+    fn body(&self) -> Option<&dyn EncodeFields> {
+        Some(match self {
+            Self::KickOnline => return None,
+            Self::GetNewestSeq(m) => m,
+            Self::PullMsgByRange(m) => m,
+            Self::SendMsg(m) => &**m,
+            Self::PullMsgBySeqList(m) => m,
+            Self::GetConvMaxReadSeq(m) => m,
+            Self::PullConvLastMessage(m) => m,
+            Self::PushMsg(m) => m,
+            Self::Logout(m) => m,
+            Self::SetBackgroundStatus(m) => m,
+            Self::SubUserOnlineStatus(m) => m,
+        })
+    }
+
     /// The message this payload carries, to decode into (`None` for a kick).
-    fn body_mut(&mut self) -> Option<&mut dyn Body> {
+    fn body_mut(&mut self) -> Option<&mut dyn Fields> {
         Some(match self {
             Self::KickOnline => return None,
             Self::GetNewestSeq(m) => m,

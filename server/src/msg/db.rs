@@ -7,7 +7,7 @@
 use chorus_proto::constants::ContentType;
 use chorus_proto::pb::conversation::Conversation;
 use chorus_proto::pb::sdkws::{MessageRevokedContent, MsgData};
-use prost::Message as _;
+use chorus_proto::pb::Message as _;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
 

@@ -9,7 +9,7 @@ use chorus_proto::constants::{ContentType, ErrorCode, RoleLevel};
 use chorus_proto::pb::sdkws::{
     ClearConversationTips, DeleteMsgsTips, MarkAsReadTips, MsgData, RevokeMsgTips,
 };
-use prost::Message as _;
+use chorus_proto::pb::Message as _;
 use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
 

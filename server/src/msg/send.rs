@@ -10,7 +10,7 @@ use chorus_proto::constants::{option_keys, ErrorCode, RoleLevel};
 use chorus_proto::envelope::Resp;
 use chorus_proto::pb::msg::SendMsgResp;
 use chorus_proto::pb::sdkws::{MsgData, NotificationElem, PullMsgs, PushMessages};
-use prost::Message as _;
+use chorus_proto::pb::Message as _;
 use rusqlite::{params, OptionalExtension};
 
 use super::{db, ids, Notification};

@@ -4,10 +4,10 @@
 
 use chorus_proto::envelope::Resp;
 use chorus_proto::pb::sdkws::{MsgData, PushMessages};
+use chorus_proto::pb::Message as _;
 use chorus_server::hub::{ConnHandle, ConnQueue, Outbound};
 use chorus_server::store::rusqlite::{params, OptionalExtension};
 use chorus_server::AppState;
-use prost::Message as _;
 
 /// Creates group `gid` (status 0) with `members` as `(userID, roleLevel)`, each with a `sg_`
 /// row, as the group service does at creation.

@@ -3,8 +3,8 @@
 
 use chorus_proto::envelope::Resp;
 use chorus_proto::pb::sdkws::{MsgData, PushMessages};
+use chorus_proto::pb::Message;
 use chorus_server::hub::Outbound;
-use prost::Message;
 use serde_json::{json, Value};
 
 use super::msg::FakeConn;

@@ -18,8 +18,8 @@ use chorus_proto::envelope::{
 };
 use chorus_proto::pb::msg::SendMsgResp;
 use chorus_proto::pb::sdkws::{MsgData, PushMessages};
+use chorus_proto::pb::Message as _;
 use futures::{SinkExt, StreamExt};
-use prost::Message as _;
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -181,7 +181,7 @@ impl WsClient {
     }
 
     /// A request envelope from this user with fresh `msgIncr` and `operationID`.
-    pub fn req<M: prost::Message>(&mut self, req_identifier: i32, payload: &M) -> Req {
+    pub fn req<M: chorus_proto::pb::Message>(&mut self, req_identifier: i32, payload: &M) -> Req {
         let (msg_incr, operation_id) = self.next_ids();
         Req {
             req_identifier,
@@ -195,7 +195,11 @@ impl WsClient {
 
     /// Sends a request and waits for the response with its `msgIncr`; frames received
     /// meanwhile are kept for [`WsClient::next_push`].
-    pub async fn request<M: prost::Message>(&mut self, req_identifier: i32, payload: &M) -> Resp {
+    pub async fn request<M: chorus_proto::pb::Message>(
+        &mut self,
+        req_identifier: i32,
+        payload: &M,
+    ) -> Resp {
         let req = self.req(req_identifier, payload);
         self.send_req(&req).await;
         self.response_to(&req).await
@@ -220,7 +224,7 @@ impl WsClient {
     }
 
     /// Sends a request, asserts errCode 0 and decodes the response data as `R`.
-    pub async fn call<M: prost::Message, R: prost::Message + Default>(
+    pub async fn call<M: chorus_proto::pb::Message, R: chorus_proto::pb::Message + Default>(
         &mut self,
         req_identifier: i32,
         payload: &M,
