@@ -228,6 +228,7 @@ fn message_type(code: &mut String, message: &MessageDescriptor) -> Result<(), Bo
     derives.push_str("Default, Debug");
     let mut members = String::new();
     let mut merges = String::new();
+    let mut finishes = String::new();
     let mut encodes: Vec<(u32, String)> = Vec::new();
     for field in message.fields() {
         let field = &field;
@@ -252,13 +253,14 @@ fn message_type(code: &mut String, message: &MessageDescriptor) -> Result<(), Bo
                 return Err(format!("{what}: map value type is not supported").into());
             }
             ty = format!(
-                "::std::collections::BTreeMap<::std::string::String, {}>",
+                "crate::pb::Map<::std::string::String, {}>",
                 value_type(&value.kind())?
             );
             writeln!(
                 merges,
                 "            {number} => r.map(wire_type, &mut self.{rust}),"
             )?;
+            writeln!(finishes, "        self.{rust}.sort();")?;
             encodes.push((
                 number,
                 format!("        W::map(out, {number}, &self.{rust});\n"),
@@ -346,6 +348,11 @@ fn message_type(code: &mut String, message: &MessageDescriptor) -> Result<(), Bo
     encodes.sort_by_key(|(number, _)| *number);
     let encodes: String = encodes.into_iter().map(|(_, e)| e).collect();
     let out_name = if members.is_empty() { "_out" } else { "out" };
+    let finish = if finishes.is_empty() {
+        String::new()
+    } else {
+        format!("\n    fn finish(&mut self) {{\n{finishes}    }}\n")
+    };
     let doc = doc_comment(message.parent_file_descriptor_proto(), message.path(), "");
     write!(
         code,
@@ -368,7 +375,7 @@ impl crate::pb::wire::Fields for {name} {{
 {merges}            _ => r.skip(wire_type, tag),
         }}
     }}
-}}
+{finish}}}
 
 impl crate::pb::wire::EncodeFields for {name} {{
     #[allow(clippy::cast_sign_loss)]

@@ -10,7 +10,6 @@
 //!
 //! This module holds data only: no I/O, no clock, no network.
 
-use std::collections::BTreeMap;
 use std::fmt;
 
 use chorus_proto::constants::{
@@ -435,7 +434,7 @@ pub struct Message {
     /// Read flag as delivered.
     pub is_read: bool,
     /// Message options (a missing key means true).
-    pub options: BTreeMap<String, bool>,
+    pub options: chorus_proto::pb::Map<String, bool>,
     /// Mentioned user ids.
     pub at_user_ids: Vec<String>,
     /// Attached info JSON.
@@ -599,7 +598,7 @@ impl Message {
             create_time: 0,
             status: MessageStatus::Sent,
             is_read: false,
-            options: BTreeMap::new(),
+            options: chorus_proto::pb::Map::new(),
             at_user_ids: Vec::new(),
             attached_info: String::new(),
             ex: String::new(),

@@ -27,7 +27,7 @@
 //! This module never performs I/O, never reads a clock (`now` is passed in) and never draws
 //! ambient randomness (ids come from the injected [`MsgIdSource`]).
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 
 use crate::vec_map::VecMap;
 use std::fmt;
@@ -150,7 +150,7 @@ pub struct Draft {
     /// Mentioned user ids.
     pub at_user_ids: Vec<String>,
     /// Message options (a missing key means true).
-    pub options: BTreeMap<String, bool>,
+    pub options: chorus_proto::pb::Map<String, bool>,
     /// Extension field.
     pub ex: String,
 }
@@ -172,7 +172,7 @@ impl Draft {
             content_type,
             content,
             at_user_ids: Vec::new(),
-            options: BTreeMap::new(),
+            options: chorus_proto::pb::Map::new(),
             ex: String::new(),
         }
     }

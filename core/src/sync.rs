@@ -1519,7 +1519,7 @@ fn chunk_from_top(missing: &SeqRanges, size: u64) -> Vec<SeqRange> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::BTreeMap;
+    use chorus_proto::pb::Map;
 
     fn set(seqs: &[u64]) -> SeqRanges {
         seqs.iter().map(|&s| Seq(s)).collect()
@@ -1555,7 +1555,7 @@ mod tests {
                         Ok(RequestPayload::GetNewestSeq(_)) => {
                             ResponsePayload::GetNewestSeq(GetMaxSeqResp {
                                 max_seqs: [(conv.to_owned(), hi as i64)].into(),
-                                min_seqs: BTreeMap::new(),
+                                min_seqs: Map::new(),
                             })
                         }
                         Ok(RequestPayload::PullMsgByRange(req)) => {
@@ -1631,7 +1631,7 @@ mod tests {
         let max = || {
             ResponsePayload::GetNewestSeq(GetMaxSeqResp {
                 max_seqs: [("sg_g".to_owned(), 3)].into(),
-                min_seqs: BTreeMap::new(),
+                min_seqs: Map::new(),
             })
         };
         // Off (the engine's default): no 1006.

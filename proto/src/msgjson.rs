@@ -331,6 +331,20 @@ impl<T: FromJson> FromJson for BTreeMap<String, T> {
     }
 }
 
+impl<T: FromJson> FromJson for crate::pb::Map<String, T> {
+    fn from_json(value: Json) -> Result<Self, JsonError> {
+        let mut out = crate::pb::Map::new();
+        // Appended in document order; sorting keeps the last value of a repeated key.
+        let read = map_members(value, &mut |key, value| {
+            out.push_unsorted(key, T::from_json(value)?);
+            Ok(())
+        });
+        out.sort();
+        read?;
+        Ok(out)
+    }
+}
+
 /// Standard padded base64 of a `bytes` value; `null` is empty.
 pub fn bytes_from_json(value: Json) -> Result<Vec<u8>, JsonError> {
     match value {
@@ -665,6 +679,24 @@ impl<T: ToJson> MapOut for BTreeMap<String, T> {
 }
 
 impl<T: ToJson> ToJson for BTreeMap<String, T> {
+    fn to_out(&self) -> Out<'_> {
+        Out::Map(self)
+    }
+}
+
+impl<T: ToJson> MapOut for crate::pb::Map<String, T> {
+    fn len(&self) -> usize {
+        crate::pb::Map::len(self)
+    }
+
+    fn each(&self, f: &mut dyn FnMut(&str, Out<'_>)) {
+        for (key, value) in self {
+            f(key, value.to_out());
+        }
+    }
+}
+
+impl<T: ToJson> ToJson for crate::pb::Map<String, T> {
     fn to_out(&self) -> Out<'_> {
         Out::Map(self)
     }

@@ -16,8 +16,10 @@
 //!
 //! This module holds data types and their codecs only; it performs no I/O.
 
+pub mod map;
 pub mod wire;
 
+pub use map::Map;
 pub use wire::{DecodeError, Message};
 
 /// `openim.sdkws`: messages, gateway payloads, entities and notification tips.

@@ -1,7 +1,7 @@
 //! Go `encoding/json` shape of the generated types, notification content in two JSON layers,
 //! revoked-message content, and the typed constants.
 
-use std::collections::BTreeMap;
+use chorus_proto::pb::Map;
 
 use chorus_proto::constants::{
     AllowType, ContentType, ErrorCode, GroupStatus, GroupType, JoinSource, MsgFrom, MsgStatus,
@@ -75,7 +75,7 @@ fn msg_data_values_use_go_forms() {
         send_id: "u1".into(),
         content: br#"{"content":"hi"}"#.to_vec(),
         seq: i64::MAX,
-        options: BTreeMap::from([("history".to_string(), false), ("a".to_string(), true)]),
+        options: Map::from([("history".to_string(), false), ("a".to_string(), true)]),
         offline_push_info: Some(OfflinePushInfo {
             i_os_push_sound: "+1".into(),
             i_os_badge_count: true,
@@ -283,7 +283,7 @@ fn a_message_is_read_from_an_object_only() {
 
 #[test]
 fn maps_of_messages_and_numbers_round_trip() {
-    let mut msgs = BTreeMap::new();
+    let mut msgs = Map::new();
     msgs.insert(
         "si_u1_u2".to_string(),
         PullMsgs {
@@ -298,7 +298,7 @@ fn maps_of_messages_and_numbers_round_trip() {
     );
     let resp = chorus_proto::pb::sdkws::PullMessageBySeqsResp {
         msgs,
-        notification_msgs: BTreeMap::new(),
+        notification_msgs: Map::new(),
     };
     let value = serde_json::to_value(&resp).unwrap();
     assert_eq!(value["msgs"]["si_u1_u2"]["Msgs"][0]["content"], "AP8=");

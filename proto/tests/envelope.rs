@@ -1,7 +1,7 @@
 //! Envelope codecs: the JSON session of the protocol description (§10.1), gzip framing, size limits, text
 //! ping/pong, the handshake frame, the connection query, and typed payloads.
 
-use std::collections::BTreeMap;
+use chorus_proto::pb::Map;
 
 use chorus_proto::envelope::{
     decode_request_payload, decode_response_payload, gunzip, gzip, Compression, ConnectParams,
@@ -58,7 +58,7 @@ fn section_10_1_get_newest_seq() {
         r#"{"reqIdentifier":1001,"msgIncr":"u1_1","operationID":"op-2","errCode":0,"errMsg":"","data":"CggKBHNnXzEQBQ=="}"#,
     );
     let expected = sdkws::GetMaxSeqResp {
-        max_seqs: BTreeMap::from([("sg_1".into(), 5)]),
+        max_seqs: Map::from([("sg_1".into(), 5)]),
         ..Default::default()
     };
     assert_eq!(
@@ -119,7 +119,7 @@ fn section_10_1_described_frames() {
     };
     echoed.seq = 6;
     let push = ResponsePayload::PushMsg(sdkws::PushMessages {
-        msgs: BTreeMap::from([(
+        msgs: Map::from([(
             "sg_1".into(),
             sdkws::PullMsgs {
                 msgs: vec![*echoed],

@@ -41,14 +41,14 @@ fn get_max_seq_req_from_spec_roundtrips() {
 fn get_max_seq_resp_from_spec_roundtrips() {
     let bytes = B64.decode("CggKBHNnXzEQBQ==").unwrap();
     let resp = sdkws::GetMaxSeqResp::decode(bytes.as_slice()).unwrap();
-    let expected: BTreeMap<String, i64> = [("sg_1".to_string(), 5)].into();
+    let expected: pb::Map<String, i64> = [("sg_1".to_string(), 5)].into();
     assert_eq!(resp.max_seqs, expected);
     assert!(resp.min_seqs.is_empty());
     assert_eq!(resp.encode_to_vec(), bytes);
 
     let built = sdkws::GetMaxSeqResp {
         max_seqs: expected,
-        min_seqs: BTreeMap::new(),
+        min_seqs: pb::Map::new(),
     };
     assert_eq!(B64.encode(built.encode_to_vec()), "CggKBHNnXzEQBQ==");
 }
@@ -581,7 +581,7 @@ fn pull_msgs_json_uses_capital_msgs_key() {
             },
         )]
         .into(),
-        notification_msgs: BTreeMap::new(),
+        notification_msgs: pb::Map::new(),
     };
     let json = serde_json::to_value(&resp).unwrap();
     assert_eq!(json["msgs"]["sg_1"]["Msgs"][0]["seq"], 6);

@@ -11,7 +11,6 @@
 //! enum value or an invalid conversation id is an error, as with the derives.
 
 use chorus_proto::constants::{AllowType, SessionType, UnknownValue};
-use std::collections::BTreeMap;
 
 use chorus_proto::msgjson::{
     self, FieldSink, Fields, FromJson, Json, JsonError, ListOut, Out, ToJson, With, WriteFields,
@@ -373,7 +372,7 @@ impl FromJson for Message {
             create_time: 0,
             status: MessageStatus::Sending,
             is_read: false,
-            options: BTreeMap::new(),
+            options: chorus_proto::pb::Map::new(),
             at_user_ids: Vec::new(),
             attached_info: String::new(),
             ex: String::new(),
@@ -810,7 +809,7 @@ impl FromJson for Member {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
+    use chorus_proto::pb::Map;
 
     use chorus_proto::msgjson::{from_text, to_text, FromJson, ToJson};
     use proptest::prelude::*;
@@ -901,7 +900,8 @@ mod tests {
             Message {
                 conversation_id, seq, client_msg_id, server_msg_id, send_id, recv_id, group_id,
                 sender_platform_id, sender_nickname, sender_face_url, session_type, msg_from,
-                content_type, content, send_time, create_time, status, is_read, options,
+                content_type, content, send_time, create_time, status, is_read,
+                options: options.into_iter().collect(),
                 at_user_ids, attached_info, ex,
             }
         }
@@ -1087,7 +1087,7 @@ mod tests {
         assert_eq!(ours.content, Content::Raw(b"{}".to_vec()));
         assert_eq!(
             ours.options,
-            BTreeMap::from([("a".to_owned(), true), ("x".to_owned(), false)])
+            Map::from([("a".to_owned(), true), ("x".to_owned(), false)])
         );
         for (text, status) in [
             (r#""Sending""#, MessageStatus::Sending),

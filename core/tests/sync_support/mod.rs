@@ -42,7 +42,7 @@ pub fn wire_message(conv: &str, seq: u64, text: &str) -> MsgData {
     } else {
         (3, rest.to_owned(), rest.to_owned())
     };
-    let mut options = BTreeMap::new();
+    let mut options = chorus_proto::pb::Map::new();
     if notification {
         options.insert("isNotNotification".to_owned(), false);
     }

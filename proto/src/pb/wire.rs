@@ -13,8 +13,9 @@
 //! keeps the last value of a repeated singular field, merges repeated occurrences of a message field,
 //! and reads a map entry's missing key or value as the default.
 
-use std::collections::BTreeMap;
 use std::fmt;
+
+use super::Map;
 
 /// How deep messages (and groups of unknown fields) may nest before decoding gives up.
 const RECURSION_LIMIT: u32 = 100;
@@ -61,6 +62,10 @@ pub trait Fields {
         wire_type: u8,
         r: &mut Reader<'_>,
     ) -> Result<(), DecodeError>;
+
+    /// Called once the fields of one encoding have been read (or reading failed): puts map fields
+    /// back in key order.
+    fn finish(&mut self) {}
 }
 
 /// Encoding the fields of one message type (generated per message). Separate from [`Fields`] so
@@ -168,11 +173,14 @@ impl<'a> Reader<'a> {
 
     /// Reads fields into `message` until the bytes run out.
     fn fields(&mut self, message: &mut dyn Fields) -> Result<(), DecodeError> {
-        while !self.buf.is_empty() {
-            let (tag, wire_type) = self.key()?;
-            message.merge_field(tag, wire_type, self)?;
+        let mut result = Ok(());
+        while result.is_ok() && !self.buf.is_empty() {
+            result = self
+                .key()
+                .and_then(|(tag, wire_type)| message.merge_field(tag, wire_type, self));
         }
-        Ok(())
+        message.finish();
+        result
     }
 
     /// Reads a length-delimited message into `message`, one level deeper.
@@ -356,11 +364,12 @@ impl<'a> Reader<'a> {
         self.varints(wire_type, &mut |v| list.push(v as i64))
     }
 
-    /// Reads one entry of a map field.
+    /// Reads one entry of a map field. The entry is appended; the message's [`Fields::finish`]
+    /// restores the key order (a repeated key: the last entry wins).
     pub fn map<V: Value + Default>(
         &mut self,
         wire_type: u8,
-        map: &mut BTreeMap<String, V>,
+        map: &mut Map<String, V>,
     ) -> Result<(), DecodeError> {
         let mut key = String::new();
         let mut value = V::default();
@@ -371,7 +380,7 @@ impl<'a> Reader<'a> {
                 value: &mut value,
             },
         )?;
-        map.insert(key, value);
+        map.push_unsorted(key, value);
         Ok(())
     }
 }
@@ -581,7 +590,7 @@ pub fn packed_int64(out: &mut Vec<u8>, tag: u32, values: &[i64]) {
 pub fn map<V: EncodeValue + Default + PartialEq>(
     out: &mut Vec<u8>,
     tag: u32,
-    map: &BTreeMap<String, V>,
+    map: &Map<String, V>,
 ) {
     let default = V::default();
     for (key, value) in map {

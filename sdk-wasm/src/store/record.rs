@@ -10,8 +10,6 @@
 //! one `Uint8Array` instead of an array of numbers, and an empty clientMsgID is left out, so that
 //! only messages with one enter the unique clientMsgID index.
 
-use std::collections::BTreeMap;
-
 use chorus_core::changes::{OutboxEntry, SyncState, VersionKind, VersionMarker};
 use chorus_core::model::{Content, ConversationId, Message, MessageStatus, Seq};
 use chorus_core::ranges::{SeqRange, SeqRanges};
@@ -555,7 +553,7 @@ fn read_message(
     client_msg_id: String,
     content: Content,
     status: MessageStatus,
-    options: BTreeMap<String, bool>,
+    options: chorus_proto::pb::Map<String, bool>,
     at_user_ids: Vec<String>,
 ) -> Result<Message, StoreError> {
     let mut conversation = None;

@@ -2,7 +2,7 @@
 //! 1006 read state, 1007 last messages. Every answer is clipped to the caller's window
 //! (spec §4.3); nothing here writes.
 
-use std::collections::BTreeMap;
+use chorus_proto::pb::Map;
 
 use chorus_proto::pb::msg::{
     GetConversationsHasReadAndMaxSeqReq, GetConversationsHasReadAndMaxSeqResp, GetLastMessageReq,
@@ -26,7 +26,7 @@ const ORDER_DESC: i32 = 1;
 /// for former group members, as their `sg_` rows are) and the user's own `n_<uid>_<uid>`; zeros
 /// are omitted.
 pub fn max_seqs(conn: &Connection, user: &str) -> rusqlite::Result<GetMaxSeqResp> {
-    let mut max_seqs = BTreeMap::new();
+    let mut max_seqs = Map::new();
     for row in db::conv_rows(conn, user)? {
         let hi = db::row_window(&row, db::conv_bounds(conn, &row.conversation_id)?).hi;
         if hi > 0 {
@@ -61,7 +61,7 @@ pub fn max_seqs(conn: &Connection, user: &str) -> rusqlite::Result<GetMaxSeqResp
     }
     Ok(GetMaxSeqResp {
         max_seqs,
-        min_seqs: BTreeMap::new(),
+        min_seqs: Map::new(),
     })
 }
 

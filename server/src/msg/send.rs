@@ -4,7 +4,7 @@
 //! sender's read mark), commit, and only then push. Nothing is pushed for a rolled-back message,
 //! and the hub never blocks (slow connections are closed and pull what they missed by seq).
 
-use std::collections::BTreeMap;
+use chorus_proto::pb::Map;
 
 use chorus_proto::constants::{option_keys, ErrorCode, RoleLevel};
 use chorus_proto::envelope::Resp;
@@ -290,7 +290,7 @@ pub(crate) async fn notify(state: &AppState, n: Notification) -> ApiResult<()> {
     })
     .map_err(ApiError::internal)?;
     let now = now_ms();
-    let mut options = BTreeMap::new();
+    let mut options = Map::new();
     options.insert(option_keys::IS_NOT_NOTIFICATION.to_owned(), false);
     options.insert(option_keys::IS_SEND_MSG.to_owned(), n.is_send_msg);
     options.insert(option_keys::HISTORY.to_owned(), n.reliable);
@@ -323,7 +323,7 @@ pub(crate) async fn notify(state: &AppState, n: Notification) -> ApiResult<()> {
         let mut clone = original.clone();
         clone.server_msg_id = ids::random_id();
         // A fresh options map: the clone is an ordinary (visible, counted) chat message.
-        clone.options = BTreeMap::from([
+        clone.options = Map::from([
             (option_keys::OFFLINE_PUSH.to_owned(), false),
             (option_keys::UNREAD_COUNT.to_owned(), true),
         ]);
