@@ -32,7 +32,8 @@ pub mod model;
 pub mod outbox;
 pub mod platform;
 pub mod ranges;
-pub mod sort;
+// Stable sorting through one compiled copy; it lives in proto, whose `pb::Map` sorts too.
+pub use chorus_proto::sort;
 pub mod store;
 pub mod sync;
 pub mod vec_map;

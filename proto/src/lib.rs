@@ -14,6 +14,7 @@
 //! * [`msgjson`] — a JSON value tree with its reader and writer, and the traits the generated
 //!   messages (and hand-written types elsewhere) use to convert to and from it.
 //! * `gob` — a Go `encoding/gob` reader/writer sufficient for the gateway envelopes.
+//! * [`sort`] — stable sorting through one compiled copy (used here by [`pb::Map`] and by core).
 //!
 //! Cargo features (both default): `gob` (the gob envelope of the Go SDK, `sdkType=go`) and `gzip`
 //! (`compression=gzip` framing). A browser build leaves both out; its frames are JSON, uncompressed.
@@ -29,5 +30,6 @@ pub mod json;
 mod jsontext;
 pub mod msgjson;
 pub mod pb;
+pub mod sort;
 
 pub use error::{DecodeError, EncodeError};

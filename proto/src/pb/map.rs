@@ -2,8 +2,8 @@
 //!
 //! A vector of `(key, value)` pairs kept sorted by key, keys unique. Iteration is in key order,
 //! as a `BTreeMap`'s, so encodings and JSON text list entries in the same order. Lookups are binary
-//! searches; the ordering work (searching, sorting, dropping repeated keys) is done by functions
-//! that only see keys through `&dyn Fn`, so it exists once in a program whatever the value types.
+//! searches through a function that only sees keys through `&dyn Fn`, and sorting goes through
+//! [`crate::sort`], so that work exists once in a program whatever the value types.
 
 use std::borrow::Borrow;
 use std::fmt;
@@ -148,13 +148,11 @@ impl<K: Borrow<str>, V> Map<K, V> {
     /// Restores the order after [`Map::push_unsorted`]: entries sorted by key and, of entries
     /// with the same key, only the one pushed last kept.
     pub(crate) fn sort(&mut self) {
-        let entries = &self.entries;
-        let Some((order, keep)) = plan(entries.len(), &|i| entries[i].0.borrow()) else {
-            return;
-        };
-        let entries = &mut self.entries;
-        arrange(order, &mut |a, b| entries.swap(a, b));
-        entries.truncate(keep);
+        crate::sort::sort_dedup(
+            &mut self.entries,
+            &|a, b| a.0.borrow().cmp(b.0.borrow()),
+            true,
+        );
     }
 }
 
@@ -171,79 +169,6 @@ fn search<'a>(len: usize, key: &str, key_at: &dyn Fn(usize) -> &'a str) -> Resul
         }
     }
     Err(low)
-}
-
-/// The order `len` keys read through `key_at` have to be put in, or `None` when they are already
-/// strictly increasing: the indices of the entries to keep in key order (of equal keys, the
-/// last one), followed by the indices of those to drop; and how many are kept.
-fn plan<'a>(len: usize, key_at: &dyn Fn(usize) -> &'a str) -> Option<(Vec<usize>, usize)> {
-    if (1..len).all(|i| key_at(i - 1) < key_at(i)) {
-        return None;
-    }
-    // Stable, so that entries with equal keys stay in the order they were pushed.
-    let order = merge_sort(len, &|a, b| key_at(a) < key_at(b));
-    let mut kept = Vec::with_capacity(len);
-    let mut dropped = Vec::new();
-    for (n, &i) in order.iter().enumerate() {
-        let last_of_key = order
-            .get(n + 1)
-            .is_none_or(|&next| key_at(next) != key_at(i));
-        if last_of_key {
-            kept.push(i);
-        } else {
-            dropped.push(i);
-        }
-    }
-    let keep = kept.len();
-    kept.append(&mut dropped);
-    Some((kept, keep))
-}
-
-/// The indices `0..len` sorted stably by `less` (bottom-up merge sort, n·log n comparisons).
-fn merge_sort(len: usize, less: &dyn Fn(usize, usize) -> bool) -> Vec<usize> {
-    let mut from: Vec<usize> = (0..len).collect();
-    let mut to = vec![0; len];
-    let mut width = 1;
-    while width < len {
-        let mut start = 0;
-        while start < len {
-            let mid = (start + width).min(len);
-            let end = (start + 2 * width).min(len);
-            let (mut i, mut j) = (start, mid);
-            for slot in &mut to[start..end] {
-                // The right run's element goes first only when strictly smaller.
-                if j < end && (i >= mid || less(from[j], from[i])) {
-                    *slot = from[j];
-                    j += 1;
-                } else {
-                    *slot = from[i];
-                    i += 1;
-                }
-            }
-            start = end;
-        }
-        std::mem::swap(&mut from, &mut to);
-        width *= 2;
-    }
-    from
-}
-
-/// Moves the entry at index `order[j]` to index `j`, for every `j`, with `swap`.
-fn arrange(order: Vec<usize>, swap: &mut dyn FnMut(usize, usize)) {
-    // at[p]: the original index of the entry now at p; place[i]: where original entry i is now.
-    let mut at: Vec<usize> = (0..order.len()).collect();
-    let mut place = at.clone();
-    for (j, &wanted) in order.iter().enumerate() {
-        let p = place[wanted];
-        if p != j {
-            swap(j, p);
-            let moved = at[j];
-            at[p] = moved;
-            place[moved] = p;
-            at[j] = wanted;
-            place[wanted] = j;
-        }
-    }
 }
 
 impl<K: Borrow<str>, V> std::ops::Index<&str> for Map<K, V> {

@@ -64,7 +64,8 @@ pub fn sort_by<T>(list: &mut Vec<T>, cmp: &dyn Fn(&T, &T) -> Ordering) {
 /// Sorts `list` stably by `cmp` and keeps one item of each run of equal items: the last of the
 /// run when `keep_last`, else the first.
 pub fn sort_dedup<T>(list: &mut Vec<T>, cmp: &dyn Fn(&T, &T) -> Ordering, keep_last: bool) {
-    if list.len() < 2 {
+    // Already strictly increasing (also fewer than two items): nothing to move or drop.
+    if (1..list.len()).all(|i| cmp(&list[i - 1], &list[i]) == Ordering::Less) {
         return;
     }
     let (order, kept) = unique_order(list.len(), &|a, b| cmp(&list[a], &list[b]), keep_last);
