@@ -26,18 +26,18 @@ fn pair<A: Message, B: prost::Message + Default>(
 /// Every message of the schema by full name (`openim.sdkws.MsgData`).
 const PAIRS: &[(&str, Pair)] = include!(concat!(env!("OUT_DIR"), "/prost_pairs.rs"));
 
-/// A xorshift generator: deterministic, so a failure reproduces.
-struct Rng(u64);
+/// A xorshift generator: deterministic, so a failure reproduces. Also used by `map`'s tests.
+pub(super) struct Rng(pub(super) u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub(super) fn next(&mut self) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
         self.0
     }
 
-    fn below(&mut self, n: u64) -> u64 {
+    pub(super) fn below(&mut self, n: u64) -> u64 {
         self.next() % n
     }
 

@@ -4,22 +4,9 @@
 use std::collections::BTreeMap;
 
 use super::Map;
-
-/// A small deterministic pseudo-random generator (xorshift).
-struct Rng(u64);
+use crate::pb::tests::Rng;
 
 impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
     /// A key from a small alphabet, so that keys repeat often.
     fn key(&mut self) -> String {
         let len = self.below(3);
