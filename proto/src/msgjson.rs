@@ -15,7 +15,6 @@
 //!
 //! This module only converts values; it performs no I/O.
 
-use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -316,18 +315,6 @@ fn map_members(
             Ok(())
         }
         other => Err(JsonError::invalid_type(&other, "a map")),
-    }
-}
-
-impl<T: FromJson> FromJson for BTreeMap<String, T> {
-    fn from_json(value: Json) -> Result<Self, JsonError> {
-        let mut out = BTreeMap::new();
-        // A repeated key: the last value wins, as when serde fills a map.
-        map_members(value, &mut |key, value| {
-            out.insert(key, T::from_json(value)?);
-            Ok(())
-        })?;
-        Ok(out)
     }
 }
 
@@ -663,24 +650,6 @@ impl<T: ToJson> ListOut for Vec<T> {
 impl<T: ToJson> ToJson for Vec<T> {
     fn to_out(&self) -> Out<'_> {
         Out::List(self)
-    }
-}
-
-impl<T: ToJson> MapOut for BTreeMap<String, T> {
-    fn len(&self) -> usize {
-        BTreeMap::len(self)
-    }
-
-    fn each(&self, f: &mut dyn FnMut(&str, Out<'_>)) {
-        for (key, value) in self {
-            f(key, value.to_out());
-        }
-    }
-}
-
-impl<T: ToJson> ToJson for BTreeMap<String, T> {
-    fn to_out(&self) -> Out<'_> {
-        Out::Map(self)
     }
 }
 

@@ -414,7 +414,7 @@ fn other_values_are_written_as_serde_json_writes_them() {
     assert_eq!(to_text(&None::<i32>), "null");
     assert_eq!(to_text(&Some(-5i32)), "-5");
     assert_eq!(to_text(&Vec::<u32>::new()), "[]");
-    let map: std::collections::BTreeMap<String, bool> = [("b\"".to_owned(), true)].into();
+    let map: crate::pb::Map<String, bool> = [("b\"".to_owned(), true)].into();
     assert_eq!(to_text(&map), r#"{"b\"":true}"#);
     assert_eq!(to_text(&map), serde_json::to_string(&map).unwrap());
 }
