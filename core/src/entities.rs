@@ -39,12 +39,10 @@ use std::collections::VecDeque;
 use crate::vec_map::VecMap;
 
 use chorus_proto::constants::{ContentType, GroupStatus, JoinSource, RoleLevel};
-use chorus_proto::content::{ContentError, Notification};
+use chorus_proto::content::ContentError;
 use chorus_proto::msgjson::{self, FieldSink, FromJson, Json, JsonError, Out, ToJson, WriteFields};
 use chorus_proto::pb::conversation::Conversation as PbConversation;
-use chorus_proto::pb::sdkws::{
-    FriendInfo, GroupInfo, GroupMemberFullInfo, MarkAsReadTips, MsgData, RevokeMsgTips, UserInfo,
-};
+use chorus_proto::pb::sdkws::{FriendInfo, GroupInfo, GroupMemberFullInfo, MsgData, UserInfo};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -57,6 +55,10 @@ use crate::model::{
 };
 use crate::store::{Store, StoreError};
 use crate::sync::ReadState;
+
+mod tips;
+
+use tips::Tips;
 
 /// Page size of the friend, joined-group and member lists (what the official SDK uses).
 pub const LIST_PAGE_SIZE: u32 = 100;
@@ -1389,14 +1391,23 @@ impl Entities {
             }
             batch.seen.push(msg.client_msg_id.clone());
         }
-        let notification = Notification::decode(msg.content_type, &msg.content)?;
+        let Ok(kind) = ContentType::try_from(msg.content_type) else {
+            return Ok(batch);
+        };
+        if !applies(kind) {
+            return Ok(batch);
+        }
+        // None: a revoked message's rewritten content, which changes no entity.
+        let Some(tips) = Tips::read(msg.content_type, &msg.content)? else {
+            return Ok(batch);
+        };
         let when = [msg.send_time, msg.create_time, now]
             .into_iter()
             .find(|t| *t > 0)
             .unwrap_or(0);
-        match notification {
+        match kind {
             // ----- groups
-            Notification::GroupCreated(tips) => {
+            ContentType::GroupCreatedNotification => {
                 let gid = group_id_of(tips.group.as_ref(), msg);
                 let check = self.member_check(
                     &gid,
@@ -1435,7 +1446,7 @@ impl Entities {
                     tips.group_member_version,
                 );
             }
-            Notification::GroupInfoSet(tips) => {
+            ContentType::GroupInfoSetNotification => {
                 self.group_info_tip(
                     &mut batch,
                     tips.group,
@@ -1444,7 +1455,7 @@ impl Entities {
                     None,
                 )?;
             }
-            Notification::GroupInfoSetName(tips) => {
+            ContentType::GroupInfoSetNameNotification => {
                 self.group_info_tip(
                     &mut batch,
                     tips.group,
@@ -1453,7 +1464,7 @@ impl Entities {
                     None,
                 )?;
             }
-            Notification::GroupInfoSetAnnouncement(tips) => {
+            ContentType::GroupInfoSetAnnouncementNotification => {
                 let editor = tips
                     .op_user
                     .as_ref()
@@ -1468,7 +1479,7 @@ impl Entities {
                     Some((editor, when)),
                 )?;
             }
-            Notification::GroupMuted(tips) => {
+            ContentType::GroupMutedNotification => {
                 let group = tips.group.map(|mut g| {
                     g.status = GroupStatus::Muted.as_i32();
                     g
@@ -1481,7 +1492,7 @@ impl Entities {
                     None,
                 )?;
             }
-            Notification::GroupCancelMuted(tips) => {
+            ContentType::GroupCancelMutedNotification => {
                 let group = tips.group.map(|mut g| {
                     g.status = GroupStatus::Ok.as_i32();
                     g
@@ -1494,11 +1505,11 @@ impl Entities {
                     None,
                 )?;
             }
-            Notification::GroupDismissed(tips) => {
+            ContentType::GroupDismissedNotification => {
                 let gid = group_id_of(tips.group.as_ref(), msg);
                 self.leave_group(&mut batch, &gid, true);
             }
-            Notification::MemberQuit(tips) => {
+            ContentType::MemberQuitNotification => {
                 let gid = group_id_of(tips.group.as_ref(), msg);
                 self.member_leave_tip(
                     &mut batch,
@@ -1509,7 +1520,7 @@ impl Entities {
                     tips.group_member_version,
                 )?;
             }
-            Notification::MemberKicked(tips) => {
+            ContentType::MemberKickedNotification => {
                 let gid = group_id_of(tips.group.as_ref(), msg);
                 self.member_leave_tip(
                     &mut batch,
@@ -1520,7 +1531,7 @@ impl Entities {
                     tips.group_member_version,
                 )?;
             }
-            Notification::MemberInvited(tips) => {
+            ContentType::MemberInvitedNotification => {
                 let gid = group_id_of(tips.group.as_ref(), msg);
                 let inviter = tips
                     .inviter_user
@@ -1550,7 +1561,7 @@ impl Entities {
                     tips.group_member_version,
                 )?;
             }
-            Notification::MemberEnter(tips) => {
+            ContentType::MemberEnterNotification => {
                 let gid = group_id_of(tips.group.as_ref(), msg);
                 let entrants = tips.entrant_user.into_iter().collect();
                 self.member_enter_tip(
@@ -1563,10 +1574,10 @@ impl Entities {
                 )?;
             }
             // The applicant learns it joined; the lists bring the group and its members.
-            Notification::GroupApplicationAccepted(tips) if tips.receiver_as == 0 => {
+            ContentType::GroupApplicationAcceptedNotification if tips.receiver_as == 0 => {
                 self.want(ListKey::JoinedGroups);
             }
-            Notification::GroupOwnerTransferred(tips) => {
+            ContentType::GroupOwnerTransferredNotification => {
                 let gid = group_id_of(tips.group.as_ref(), msg);
                 let check = self.member_check(
                     &gid,
@@ -1616,7 +1627,7 @@ impl Entities {
                     tips.group_member_version,
                 );
             }
-            Notification::GroupMemberMuted(tips) => {
+            ContentType::GroupMemberMutedNotification => {
                 let gid = group_id_of(tips.group.as_ref(), msg);
                 let end = when.saturating_add(i64::from(tips.muted_seconds) * 1000);
                 self.member_info_tip(
@@ -1632,7 +1643,7 @@ impl Entities {
                     },
                 )?;
             }
-            Notification::GroupMemberCancelMuted(tips) => {
+            ContentType::GroupMemberCancelMutedNotification => {
                 let gid = group_id_of(tips.group.as_ref(), msg);
                 self.member_info_tip(
                     &mut batch,
@@ -1645,13 +1656,13 @@ impl Entities {
                     },
                 )?;
             }
-            Notification::GroupMemberInfoSet(tips)
-            | Notification::GroupMemberSetToAdmin(tips)
-            | Notification::GroupMemberSetToOrdinaryUser(tips) => {
+            ContentType::GroupMemberInfoSetNotification
+            | ContentType::GroupMemberSetToAdminNotification
+            | ContentType::GroupMemberSetToOrdinaryUserNotification => {
                 let gid = group_id_of(tips.group.as_ref(), msg);
-                let role = match ContentType::try_from(msg.content_type) {
-                    Ok(ContentType::GroupMemberSetToAdminNotification) => Some(RoleLevel::Admin),
-                    Ok(ContentType::GroupMemberSetToOrdinaryUserNotification) => {
+                let role = match kind {
+                    ContentType::GroupMemberSetToAdminNotification => Some(RoleLevel::Admin),
+                    ContentType::GroupMemberSetToOrdinaryUserNotification => {
                         Some(RoleLevel::Ordinary)
                     }
                     _ => None,
@@ -1672,7 +1683,7 @@ impl Entities {
                 )?;
             }
             // ----- friends and users
-            Notification::FriendAdded(tips) => {
+            ContentType::FriendAddedNotification => {
                 let check = self.friend_check(&tips.friend_version_id, tips.friend_version);
                 if check == VersionCheck::Stale {
                     return Ok(batch);
@@ -1693,7 +1704,7 @@ impl Entities {
                     _ => self.want(ListKey::Friends),
                 }
             }
-            Notification::FriendDeleted(tips) => {
+            ContentType::FriendDeletedNotification => {
                 let check = self.friend_check(&tips.friend_version_id, tips.friend_version);
                 if check == VersionCheck::Stale {
                     return Ok(batch);
@@ -1714,7 +1725,7 @@ impl Entities {
                     self.want(ListKey::Friends);
                 }
             }
-            Notification::FriendRemarkSet(tips) => {
+            ContentType::FriendRemarkSetNotification => {
                 // The tip names the change but not the new remark; the delta carries it.
                 let owner = tips
                     .from_to_user_id
@@ -1727,34 +1738,34 @@ impl Entities {
                     self.want(ListKey::Friends);
                 }
             }
-            Notification::FriendsInfoUpdate(tips)
+            ContentType::FriendsInfoUpdateNotification
                 if self.friend_check(&tips.friend_version_id, tips.friend_version)
                     != VersionCheck::Stale =>
             {
                 self.want(ListKey::Friends);
             }
-            Notification::FriendApplicationApproved(tips)
+            ContentType::FriendApplicationApprovedNotification
                 if self.friend_check(&tips.friend_version_id, tips.friend_version)
                     != VersionCheck::Stale =>
             {
                 self.want(ListKey::Friends);
             }
-            Notification::FriendInfoUpdated(_) => self.want(ListKey::Friends),
-            Notification::UserInfoUpdated(tips)
+            ContentType::FriendInfoUpdatedNotification => self.want(ListKey::Friends),
+            ContentType::UserInfoUpdatedNotification
                 if tips.user_id == self.user_id || tips.user_id.is_empty() =>
             {
                 self.self_info_wanted = true;
             }
             // ----- conversations
-            Notification::ConversationChange(_) => self.want(ListKey::Conversations),
-            Notification::ConversationPrivateChat(tips) => {
+            ContentType::ConversationChangeNotification => self.want(ListKey::Conversations),
+            ContentType::ConversationPrivateChatNotification => {
                 if let Ok(id) = ConversationId::parse(tips.conversation_id.as_str()) {
                     let mut conversation = self.conversation_or_new(&id);
                     conversation.is_private_chat = tips.is_private;
                     self.upsert_conversations(&mut batch, vec![conversation]);
                 }
             }
-            Notification::ConversationUnread(tips)
+            ContentType::ConversationUnreadNotification
                 if tips.user_id == self.user_id || tips.user_id.is_empty() =>
             {
                 if let Ok(id) = ConversationId::parse(tips.conversation_id.as_str()) {
@@ -1764,8 +1775,8 @@ impl Entities {
                     self.upsert_conversations(&mut batch, vec![conversation]);
                 }
             }
-            Notification::HasReadReceipt(tips) => self.mark_as_read(&mut batch, &tips),
-            Notification::MsgRevoke(tips) => self.revoke(&mut batch, msg, &tips)?,
+            ContentType::HasReadReceipt => self.mark_as_read(&mut batch, &tips),
+            ContentType::MsgRevokeNotification => self.revoke(&mut batch, msg, &tips)?,
             _ => {}
         }
         Ok(batch)
@@ -2020,7 +2031,7 @@ impl Entities {
     }
 
     /// 2200: the user's own devices marked a conversation read up to a seq.
-    fn mark_as_read(&self, batch: &mut EntityBatch, tips: &MarkAsReadTips) {
+    fn mark_as_read(&self, batch: &mut EntityBatch, tips: &Tips) {
         // A peer's receipt in a single chat is not a change of this user's has-read seq.
         if tips.mark_as_read_user_id != self.user_id {
             return;
@@ -2050,7 +2061,7 @@ impl Entities {
         &self,
         batch: &mut EntityBatch,
         msg: &MsgData,
-        tips: &RevokeMsgTips,
+        tips: &Tips,
     ) -> Result<(), EntitiesError> {
         let conversation_id = ConversationId::parse(tips.conversation_id.as_str())?;
         let seq = Seq::try_from(tips.seq)?;
@@ -2110,6 +2121,45 @@ impl Entities {
             }));
         Ok(())
     }
+}
+
+/// Whether the view applies notifications of content type `kind` (see
+/// [`Entities::apply_notification`]).
+fn applies(kind: ContentType) -> bool {
+    use ContentType as C;
+    matches!(
+        kind,
+        C::GroupCreatedNotification
+            | C::GroupInfoSetNotification
+            | C::GroupInfoSetNameNotification
+            | C::GroupInfoSetAnnouncementNotification
+            | C::GroupMutedNotification
+            | C::GroupCancelMutedNotification
+            | C::GroupDismissedNotification
+            | C::MemberQuitNotification
+            | C::MemberKickedNotification
+            | C::MemberInvitedNotification
+            | C::MemberEnterNotification
+            | C::GroupApplicationAcceptedNotification
+            | C::GroupOwnerTransferredNotification
+            | C::GroupMemberMutedNotification
+            | C::GroupMemberCancelMutedNotification
+            | C::GroupMemberInfoSetNotification
+            | C::GroupMemberSetToAdminNotification
+            | C::GroupMemberSetToOrdinaryUserNotification
+            | C::FriendAddedNotification
+            | C::FriendDeletedNotification
+            | C::FriendRemarkSetNotification
+            | C::FriendsInfoUpdateNotification
+            | C::FriendApplicationApprovedNotification
+            | C::FriendInfoUpdatedNotification
+            | C::UserInfoUpdatedNotification
+            | C::ConversationChangeNotification
+            | C::ConversationPrivateChatNotification
+            | C::ConversationUnreadNotification
+            | C::HasReadReceipt
+            | C::MsgRevokeNotification
+    )
 }
 
 /// The group a tip is about: its group's id, else the notification message's groupID.
