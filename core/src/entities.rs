@@ -303,6 +303,17 @@ enum Call {
     MarkRead,
 }
 
+/// How a member tip changes the row it carries before it is stored.
+#[derive(Debug, Clone, Copy)]
+enum MemberEdit {
+    /// Muted until this time (ms), unless the row names an end.
+    MuteUntil(i64),
+    /// No longer muted.
+    Unmute,
+    /// This role level, unless the row names one (0: the row's role as it is).
+    Role(i32),
+}
+
 /// Outcome of comparing a tip's version with the local marker.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum VersionCheck {
@@ -1625,11 +1636,7 @@ impl Entities {
                     tips.muted_user,
                     &tips.group_member_version_id,
                     tips.group_member_version,
-                    |m| {
-                        if m.mute_end_time <= 0 {
-                            m.mute_end_time = end;
-                        }
-                    },
+                    MemberEdit::MuteUntil(end),
                 )?;
             }
             Notification::GroupMemberCancelMuted(tips) => {
@@ -1640,21 +1647,20 @@ impl Entities {
                     tips.muted_user,
                     &tips.group_member_version_id,
                     tips.group_member_version,
-                    |m| {
-                        m.mute_end_time = 0;
-                    },
+                    MemberEdit::Unmute,
                 )?;
             }
             Notification::GroupMemberInfoSet(tips)
             | Notification::GroupMemberSetToAdmin(tips)
             | Notification::GroupMemberSetToOrdinaryUser(tips) => {
                 let gid = group_id_of(tips.group.as_ref(), msg);
+                // 0: the row's role as it is.
                 let role = match ContentType::try_from(msg.content_type) {
-                    Ok(ContentType::GroupMemberSetToAdminNotification) => Some(RoleLevel::Admin),
+                    Ok(ContentType::GroupMemberSetToAdminNotification) => RoleLevel::Admin.as_i32(),
                     Ok(ContentType::GroupMemberSetToOrdinaryUserNotification) => {
-                        Some(RoleLevel::Ordinary)
+                        RoleLevel::Ordinary.as_i32()
                     }
-                    _ => None,
+                    _ => 0,
                 };
                 self.member_info_tip(
                     &mut batch,
@@ -1662,13 +1668,7 @@ impl Entities {
                     tips.changed_user,
                     &tips.group_member_version_id,
                     tips.group_member_version,
-                    |m| {
-                        if let Some(role) = role {
-                            if m.role_level == 0 {
-                                m.role_level = role.as_i32();
-                            }
-                        }
-                    },
+                    MemberEdit::Role(role),
                 )?;
             }
             // ----- friends and users
@@ -2001,7 +2001,7 @@ impl Entities {
         changed: Option<GroupMemberFullInfo>,
         version_id: &str,
         version: u64,
-        adjust: impl FnOnce(&mut Member),
+        edit: MemberEdit,
     ) -> Result<(), EntitiesError> {
         if group_id.is_empty() {
             return Ok(());
@@ -2012,7 +2012,14 @@ impl Entities {
         }
         if let Some(info) = changed.filter(|m| !m.user_id.is_empty()) {
             let mut member = Member::try_from(with_group(info, group_id))?;
-            adjust(&mut member);
+            match edit {
+                MemberEdit::MuteUntil(end) if member.mute_end_time <= 0 => {
+                    member.mute_end_time = end;
+                }
+                MemberEdit::Unmute => member.mute_end_time = 0,
+                MemberEdit::Role(role) if member.role_level == 0 => member.role_level = role,
+                _ => {}
+            }
             self.upsert_member(batch, member, true);
         }
         self.after_member_tip(batch, group_id, check, version_id, version);
@@ -2210,9 +2217,25 @@ struct Incremental<T> {
 }
 
 impl<T: FromJson> Incremental<T> {
+    /// Reads the rows (`insert`, then `update`), then the members every answer shares.
     fn read(fields: &mut Fields) -> Result<Self, EntitiesError> {
         let mut rows = list(fields, "insert")?;
         rows.extend(list(fields, "update")?);
+        let shared = Incremental::read_shared(fields)?;
+        Ok(Incremental {
+            version: shared.version,
+            version_id: shared.version_id,
+            full: shared.full,
+            delete: shared.delete,
+            rows,
+            group: shared.group,
+        })
+    }
+}
+
+impl Incremental<()> {
+    /// The members of an answer that do not depend on the row type; no rows.
+    fn read_shared(fields: &mut Fields) -> Result<Self, EntitiesError> {
         // `null` is no group (not a group with every field zero).
         let group: Option<GroupInfo> = field(fields, "group")?;
         Ok(Incremental {
@@ -2220,7 +2243,7 @@ impl<T: FromJson> Incremental<T> {
             version_id: field(fields, "versionID")?,
             full: field(fields, "full")?,
             delete: list(fields, "delete")?,
-            rows,
+            rows: Vec::new(),
             group,
         })
     }
