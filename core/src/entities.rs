@@ -954,7 +954,7 @@ impl Entities {
         groups: &[String],
         mut data: Fields,
     ) -> Result<EntityBatch, EntitiesError> {
-        let entries = members_of(data.remove("respList").unwrap_or(Json::Null))?;
+        let entries = members_of(take(&mut data, "respList"))?;
         // The entries' keys are unique (they come from one object), so a list does.
         let mut respond: Vec<(String, Incremental<GroupMemberFullInfo>)> = Vec::new();
         for (gid, entry) in entries {
@@ -2174,8 +2174,12 @@ fn object(text: &str) -> Result<Fields, EntitiesError> {
 
 /// Takes the member `name` out of `fields`; absent or `null` is the type's zero value.
 fn field<T: FromJson>(fields: &mut Fields, name: &str) -> Result<T, EntitiesError> {
-    let value = fields.remove(name).unwrap_or(Json::Null);
-    T::from_json(value).map_err(|err| EntitiesError::Json(in_member(err, name)))
+    T::from_json(take(fields, name)).map_err(|err| in_member(err, name))
+}
+
+/// Takes the member `name` out of `fields`; absent is `null`.
+fn take(fields: &mut Fields, name: &str) -> Json {
+    fields.remove(name).unwrap_or(Json::Null)
 }
 
 /// The list member `name` of `fields`; absent or `null` is empty, `null` elements are zero
@@ -2185,8 +2189,8 @@ fn list<T: FromJson>(fields: &mut Fields, name: &str) -> Result<Vec<T>, Entities
 }
 
 /// `err`, saying which member it is about.
-fn in_member(err: JsonError, name: &str) -> JsonError {
-    JsonError::from_display(format!("{err} (member `{name}`)"))
+fn in_member(err: JsonError, name: &str) -> EntitiesError {
+    EntitiesError::Json(JsonError::from_display(format!("{err} (member `{name}`)")))
 }
 
 /// The envelope's `data` object; an error code other than 0 is a server error.
@@ -2200,7 +2204,7 @@ fn parse_envelope(envelope: &str) -> Result<Fields, EntitiesError> {
         });
     }
     // `data` is omitted for empty answers; read it as an object with every field absent.
-    members_of(envelope.remove("data").unwrap_or(Json::Null))
+    members_of(take(&mut envelope, "data"))
 }
 
 /// An incremental sync answer (`get_incremental_*`, one entry of the member batch).
