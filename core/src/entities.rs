@@ -213,7 +213,7 @@ pub enum EntityEvent {
 }
 
 /// Changes to persist and the events they raise once committed.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 #[must_use = "save `changes`, then pass the batch to `Entities::commit`"]
 pub struct EntityBatch {
     /// The batch to persist.
@@ -222,6 +222,18 @@ pub struct EntityBatch {
     pub events: Vec<EntityEvent>,
     /// Notification clientMsgIDs to remember as applied.
     seen: Vec<String>,
+}
+
+/// The empty batch. One compiled copy serves every caller (the batch has many fields).
+impl Default for EntityBatch {
+    #[inline(never)]
+    fn default() -> Self {
+        EntityBatch {
+            changes: Changes::default(),
+            events: Vec::new(),
+            seen: Vec::new(),
+        }
+    }
 }
 
 impl EntityBatch {
