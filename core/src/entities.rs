@@ -215,7 +215,7 @@ pub enum EntityEvent {
 }
 
 /// Changes to persist and the events they raise once committed.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 #[must_use = "save `changes`, then pass the batch to `Entities::commit`"]
 pub struct EntityBatch {
     /// The batch to persist.
@@ -224,6 +224,18 @@ pub struct EntityBatch {
     pub events: Vec<EntityEvent>,
     /// Notification clientMsgIDs to remember as applied.
     seen: Vec<String>,
+}
+
+/// The empty batch. One compiled copy serves every caller (the batch has many fields).
+impl Default for EntityBatch {
+    #[inline(never)]
+    fn default() -> Self {
+        EntityBatch {
+            changes: Changes::default(),
+            events: Vec::new(),
+            seen: Vec::new(),
+        }
+    }
 }
 
 impl EntityBatch {
@@ -303,6 +315,17 @@ enum Call {
     SelfInfo,
     /// `/msg/mark_conversation_as_read`: its answer changes nothing locally.
     MarkRead,
+}
+
+/// How a member tip changes the row it carries before it is stored.
+#[derive(Debug, Clone, Copy)]
+enum MemberEdit {
+    /// Muted until this time (ms), unless the row names an end.
+    MuteUntil(i64),
+    /// No longer muted.
+    Unmute,
+    /// This role level, unless the row names one (0: the row's role as it is).
+    Role(i32),
 }
 
 /// Outcome of comparing a tip's version with the local marker.
@@ -945,7 +968,7 @@ impl Entities {
         groups: &[String],
         mut data: Fields,
     ) -> Result<EntityBatch, EntitiesError> {
-        let entries = members_of(data.remove("respList").unwrap_or(Json::Null))?;
+        let entries = members_of(take(&mut data, "respList"))?;
         // The entries' keys are unique (they come from one object), so a list does.
         let mut respond: Vec<(String, Incremental<GroupMemberFullInfo>)> = Vec::new();
         for (gid, entry) in entries {
@@ -1636,11 +1659,7 @@ impl Entities {
                     tips.muted_user,
                     &tips.group_member_version_id,
                     tips.group_member_version,
-                    |m| {
-                        if m.mute_end_time <= 0 {
-                            m.mute_end_time = end;
-                        }
-                    },
+                    MemberEdit::MuteUntil(end),
                 )?;
             }
             ContentType::GroupMemberCancelMutedNotification => {
@@ -1651,21 +1670,20 @@ impl Entities {
                     tips.muted_user,
                     &tips.group_member_version_id,
                     tips.group_member_version,
-                    |m| {
-                        m.mute_end_time = 0;
-                    },
+                    MemberEdit::Unmute,
                 )?;
             }
             ContentType::GroupMemberInfoSetNotification
             | ContentType::GroupMemberSetToAdminNotification
             | ContentType::GroupMemberSetToOrdinaryUserNotification => {
                 let gid = group_id_of(tips.group.as_ref(), msg);
+                // 0: the row's role as it is.
                 let role = match kind {
-                    ContentType::GroupMemberSetToAdminNotification => Some(RoleLevel::Admin),
+                    ContentType::GroupMemberSetToAdminNotification => RoleLevel::Admin.as_i32(),
                     ContentType::GroupMemberSetToOrdinaryUserNotification => {
-                        Some(RoleLevel::Ordinary)
+                        RoleLevel::Ordinary.as_i32()
                     }
-                    _ => None,
+                    _ => 0,
                 };
                 self.member_info_tip(
                     &mut batch,
@@ -1673,13 +1691,7 @@ impl Entities {
                     tips.changed_user,
                     &tips.group_member_version_id,
                     tips.group_member_version,
-                    |m| {
-                        if let Some(role) = role {
-                            if m.role_level == 0 {
-                                m.role_level = role.as_i32();
-                            }
-                        }
-                    },
+                    MemberEdit::Role(role),
                 )?;
             }
             // ----- friends and users
@@ -2012,7 +2024,7 @@ impl Entities {
         changed: Option<GroupMemberFullInfo>,
         version_id: &str,
         version: u64,
-        adjust: impl FnOnce(&mut Member),
+        edit: MemberEdit,
     ) -> Result<(), EntitiesError> {
         if group_id.is_empty() {
             return Ok(());
@@ -2023,7 +2035,14 @@ impl Entities {
         }
         if let Some(info) = changed.filter(|m| !m.user_id.is_empty()) {
             let mut member = Member::try_from(with_group(info, group_id))?;
-            adjust(&mut member);
+            match edit {
+                MemberEdit::MuteUntil(end) if member.mute_end_time <= 0 => {
+                    member.mute_end_time = end;
+                }
+                MemberEdit::Unmute => member.mute_end_time = 0,
+                MemberEdit::Role(role) if member.role_level == 0 => member.role_level = role,
+                _ => {}
+            }
             self.upsert_member(batch, member, true);
         }
         self.after_member_tip(batch, group_id, check, version_id, version);
@@ -2217,8 +2236,12 @@ fn object(text: &str) -> Result<Fields, EntitiesError> {
 
 /// Takes the member `name` out of `fields`; absent or `null` is the type's zero value.
 fn field<T: FromJson>(fields: &mut Fields, name: &str) -> Result<T, EntitiesError> {
-    let value = fields.remove(name).unwrap_or(Json::Null);
-    T::from_json(value).map_err(|err| EntitiesError::Json(in_member(err, name)))
+    T::from_json(take(fields, name)).map_err(|err| in_member(err, name))
+}
+
+/// Takes the member `name` out of `fields`; absent is `null`.
+fn take(fields: &mut Fields, name: &str) -> Json {
+    fields.remove(name).unwrap_or(Json::Null)
 }
 
 /// The list member `name` of `fields`; absent or `null` is empty, `null` elements are zero
@@ -2228,8 +2251,8 @@ fn list<T: FromJson>(fields: &mut Fields, name: &str) -> Result<Vec<T>, Entities
 }
 
 /// `err`, saying which member it is about.
-fn in_member(err: JsonError, name: &str) -> JsonError {
-    JsonError::from_display(format!("{err} (member `{name}`)"))
+fn in_member(err: JsonError, name: &str) -> EntitiesError {
+    EntitiesError::Json(JsonError::from_display(format!("{err} (member `{name}`)")))
 }
 
 /// The envelope's `data` object; an error code other than 0 is a server error.
@@ -2243,7 +2266,7 @@ fn parse_envelope(envelope: &str) -> Result<Fields, EntitiesError> {
         });
     }
     // `data` is omitted for empty answers; read it as an object with every field absent.
-    members_of(envelope.remove("data").unwrap_or(Json::Null))
+    members_of(take(&mut envelope, "data"))
 }
 
 /// An incremental sync answer (`get_incremental_*`, one entry of the member batch).
@@ -2260,9 +2283,25 @@ struct Incremental<T> {
 }
 
 impl<T: FromJson> Incremental<T> {
+    /// Reads the rows (`insert`, then `update`), then the members every answer shares.
     fn read(fields: &mut Fields) -> Result<Self, EntitiesError> {
         let mut rows = list(fields, "insert")?;
         rows.extend(list(fields, "update")?);
+        let shared = Incremental::read_shared(fields)?;
+        Ok(Incremental {
+            version: shared.version,
+            version_id: shared.version_id,
+            full: shared.full,
+            delete: shared.delete,
+            rows,
+            group: shared.group,
+        })
+    }
+}
+
+impl Incremental<()> {
+    /// The members of an answer that do not depend on the row type; no rows.
+    fn read_shared(fields: &mut Fields) -> Result<Self, EntitiesError> {
         // `null` is no group (not a group with every field zero).
         let group: Option<GroupInfo> = field(fields, "group")?;
         Ok(Incremental {
@@ -2270,7 +2309,7 @@ impl<T: FromJson> Incremental<T> {
             version_id: field(fields, "versionID")?,
             full: field(fields, "full")?,
             delete: list(fields, "delete")?,
-            rows,
+            rows: Vec::new(),
             group,
         })
     }
