@@ -244,16 +244,6 @@ fn read_detail<T: FromJson>(detail: &str, content_type: Option<i32>) -> Result<T
     })
 }
 
-/// Reads a tips message: the detail is parsed by one shared (non-generic) function, and only the
-/// small per-message field mapping depends on `T`.
-fn parse_tips<T: FromJson>(detail: &str, content_type: Option<i32>) -> Result<T, ContentError> {
-    let tree = parse_tree(detail, content_type)?;
-    T::from_json(tree).map_err(|source| ContentError::Detail {
-        content_type,
-        source,
-    })
-}
-
 /// The JSON tree of a detail string.
 fn parse_tree(detail: &str, content_type: Option<i32>) -> Result<Json, ContentError> {
     Json::parse(detail).map_err(|source| ContentError::Detail {
@@ -303,14 +293,22 @@ macro_rules! notifications {
 
             /// Decodes the inner layer: the `detail` string of a notification.
             pub fn from_detail(content_type: i32, detail: String) -> Result<Notification, ContentError> {
+                let kind = match ContentType::try_from(content_type) {
+                    Ok(ContentType::MsgRevokeNotification) => return decode_revoke(detail),
+                    Ok(kind @ ($(ContentType::$content_type)|+)) => kind,
+                    _ => return Ok(Notification::Other { content_type, detail }),
+                };
                 let known = Some(content_type);
-                match ContentType::try_from(content_type) {
-                    Ok(ContentType::MsgRevokeNotification) => decode_revoke(detail),
-                    $(Ok(ContentType::$content_type) => {
-                        parse_tips(&detail, known).map(Notification::$variant)
-                    })+
-                    _ => Ok(Notification::Other { content_type, detail }),
-                }
+                let tree = parse_tree(&detail, known)?;
+                let read = match kind {
+                    $(ContentType::$content_type => <$tips>::from_json(tree).map(Notification::$variant),)+
+                    // Not reached: `kind` is one of the content types above.
+                    _ => return Ok(Notification::Other { content_type, detail }),
+                };
+                read.map_err(|source| ContentError::Detail {
+                    content_type: known,
+                    source,
+                })
             }
 
             /// The content type this notification is sent with.

@@ -18,6 +18,8 @@ pub enum DecodeError {
     #[error("decompressed frame exceeds the limit of {limit} bytes")]
     DecompressedTooLarge { limit: usize },
     /// The gzip stream is malformed: bad header, bad deflate data, CRC or length mismatch, truncation.
+    /// (Only with the `gzip` feature, which is the only code that reads gzip.)
+    #[cfg(feature = "gzip")]
     #[error("gzip: {detail}")]
     Gzip { detail: String },
     /// The bytes are not the expected JSON (syntax error, wrong JSON type for a key, not an object…).
@@ -26,7 +28,9 @@ pub enum DecodeError {
     /// A base64 string (JSON encoding of Go `[]byte`) is malformed.
     #[error("invalid base64 in {field}: {detail}")]
     Base64 { field: &'static str, detail: String },
-    /// The gob stream is malformed or uses something this reader does not support.
+    /// The gob stream is malformed or uses something this reader does not support. (Only with the
+    /// `gob` feature, which is the only code that reads gob.)
+    #[cfg(feature = "gob")]
     #[error("gob: {kind} at offset {offset}")]
     Gob { offset: usize, kind: GobErrorKind },
     /// A field that must be present (and non-zero) is absent.
@@ -117,6 +121,7 @@ impl fmt::Display for Wide {
 }
 
 /// What exactly went wrong inside a gob stream; carried by [`DecodeError::Gob`] with the offset.
+#[cfg(feature = "gob")]
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum GobErrorKind {
@@ -152,6 +157,7 @@ pub enum GobErrorKind {
     DuplicateField(String),
 }
 
+#[cfg(feature = "gob")]
 impl fmt::Display for GobErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -205,7 +211,7 @@ pub enum EncodeError {
 
 #[cfg(test)]
 mod tests {
-    use super::{DecodeError, GobErrorKind, Wide};
+    use super::{DecodeError, Wide};
 
     #[test]
     fn wide_integers_are_written_like_i128_display() {
@@ -257,7 +263,20 @@ mod tests {
         assert_eq!(invalid.to_string(), "field sdkType: invalid value \"go\"");
         let frame = DecodeError::UnknownTextFrameType(String::new());
         assert_eq!(frame.to_string(), "unknown text frame type \"\"");
-        let twice = GobErrorKind::DuplicateField("Data".to_owned());
+    }
+
+    #[cfg(feature = "gob")]
+    #[test]
+    fn gob_field_names_are_between_quotes() {
+        let twice = super::GobErrorKind::DuplicateField("Data".to_owned());
         assert_eq!(twice.to_string(), "field \"Data\" declared twice");
+        let gob = DecodeError::Gob {
+            offset: 7,
+            kind: twice,
+        };
+        assert_eq!(
+            gob.to_string(),
+            "gob: field \"Data\" declared twice at offset 7"
+        );
     }
 }

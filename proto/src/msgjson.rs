@@ -379,7 +379,7 @@ impl Fields {
     }
 
     /// Reads the field `key` into `slot`.
-    fn take_into(&mut self, key: &str, slot: &mut dyn Slot) -> Result<(), JsonError> {
+    pub(crate) fn take_into(&mut self, key: &str, slot: &mut dyn Slot) -> Result<(), JsonError> {
         let value = self.raw(key)?;
         slot.set(value).map_err(|e| e.in_field(key))
     }

@@ -64,22 +64,26 @@ pub fn sort_by<T>(list: &mut Vec<T>, cmp: &dyn Fn(&T, &T) -> Ordering) {
 /// Sorts `list` stably by `cmp` and keeps one item of each run of equal items: the last of the
 /// run when `keep_last`, else the first.
 pub fn sort_dedup<T>(list: &mut Vec<T>, cmp: &dyn Fn(&T, &T) -> Ordering, keep_last: bool) {
-    // Already strictly increasing (also fewer than two items): nothing to move or drop.
-    if (1..list.len()).all(|i| cmp(&list[i - 1], &list[i]) == Ordering::Less) {
+    let Some((order, kept)) = unique_order(list.len(), &|a, b| cmp(&list[a], &list[b]), keep_last)
+    else {
         return;
-    }
-    let (order, kept) = unique_order(list.len(), &|a, b| cmp(&list[a], &list[b]), keep_last);
+    };
     reorder(list, order);
     list.truncate(kept);
 }
 
 /// The stable order of `0..len` by `cmp` with the kept item of each run of equal items (see
-/// [`sort_dedup`]) in front, in order, and the others behind; and how many are kept.
+/// [`sort_dedup`]) in front, in order, and the others behind; and how many are kept. `None` when
+/// the items are already strictly increasing (also when there are fewer than two): nothing to
+/// move or drop.
 fn unique_order(
     len: usize,
     cmp: &dyn Fn(usize, usize) -> Ordering,
     keep_last: bool,
-) -> (Vec<usize>, usize) {
+) -> Option<(Vec<usize>, usize)> {
+    if (1..len).all(|i| cmp(i - 1, i) == Ordering::Less) {
+        return None;
+    }
     let order = stable_order(len, cmp);
     let mut kept = Vec::with_capacity(len);
     let mut dropped = Vec::new();
@@ -97,7 +101,7 @@ fn unique_order(
     }
     let count = kept.len();
     kept.extend(dropped);
-    (kept, count)
+    Some((kept, count))
 }
 
 /// Puts `list` in `order`, a permutation of its indices (as [`stable_order`] returns): the item

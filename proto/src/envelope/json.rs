@@ -8,7 +8,7 @@
 
 use crate::error::DecodeError;
 use crate::jsontext;
-use crate::msgjson::{FieldSink, Fields, FromJson, Out, ToJson, WriteFields};
+use crate::msgjson::{FieldSink, Fields, Out, Slot, ToJson, WriteFields};
 
 use super::{Req, Resp};
 
@@ -34,12 +34,21 @@ impl Object {
         }
     }
 
-    /// The value of `key`: `null` or absent is the zero value; a wrong type or a repeated key is
-    /// [`DecodeError::Json`].
-    pub(super) fn take<T: FromJson>(&mut self, key: &str) -> Result<T, DecodeError> {
-        self.0.take(key).map_err(|e| DecodeError::Json {
-            detail: e.to_string(),
-        })
+    /// Reads the value of `keys[i]` into `slots[i]`, in order: `null` or absent is the zero value;
+    /// a wrong type or a repeated key is [`DecodeError::Json`].
+    pub(super) fn read(
+        &mut self,
+        keys: &[&str],
+        slots: &mut [&mut dyn Slot],
+    ) -> Result<(), DecodeError> {
+        for (key, slot) in keys.iter().zip(slots) {
+            self.0
+                .take_into(key, *slot)
+                .map_err(|e| DecodeError::Json {
+                    detail: e.to_string(),
+                })?;
+        }
+        Ok(())
     }
 }
 
@@ -115,15 +124,27 @@ impl WriteFields for RespOut<'_> {
 impl Req {
     /// Decodes a JSON request envelope.
     pub fn decode_json(bytes: &[u8]) -> Result<Self, DecodeError> {
-        let mut r = Object::parse(bytes)?;
-        let req = Self {
-            req_identifier: r.take("reqIdentifier")?,
-            token: r.take("token")?,
-            send_id: r.take("sendID")?,
-            operation_id: r.take("operationID")?,
-            msg_incr: r.take("msgIncr")?,
-            data: decode_data(r.take("data")?)?,
-        };
+        let mut req = Self::default();
+        let mut data = None;
+        Object::parse(bytes)?.read(
+            &[
+                "reqIdentifier",
+                "token",
+                "sendID",
+                "operationID",
+                "msgIncr",
+                "data",
+            ],
+            &mut [
+                &mut req.req_identifier,
+                &mut req.token,
+                &mut req.send_id,
+                &mut req.operation_id,
+                &mut req.msg_incr,
+                &mut data,
+            ],
+        )?;
+        req.data = decode_data(data)?;
         if req.req_identifier == 0 {
             return Err(DecodeError::MissingField("reqIdentifier"));
         }
@@ -142,15 +163,27 @@ impl Req {
 impl Resp {
     /// Decodes a JSON response or push envelope.
     pub fn decode_json(bytes: &[u8]) -> Result<Self, DecodeError> {
-        let mut r = Object::parse(bytes)?;
-        let resp = Self {
-            req_identifier: r.take("reqIdentifier")?,
-            msg_incr: r.take("msgIncr")?,
-            operation_id: r.take("operationID")?,
-            err_code: r.take("errCode")?,
-            err_msg: r.take("errMsg")?,
-            data: decode_data(r.take("data")?)?,
-        };
+        let mut resp = Self::default();
+        let mut data = None;
+        Object::parse(bytes)?.read(
+            &[
+                "reqIdentifier",
+                "msgIncr",
+                "operationID",
+                "errCode",
+                "errMsg",
+                "data",
+            ],
+            &mut [
+                &mut resp.req_identifier,
+                &mut resp.msg_incr,
+                &mut resp.operation_id,
+                &mut resp.err_code,
+                &mut resp.err_msg,
+                &mut data,
+            ],
+        )?;
+        resp.data = decode_data(data)?;
         if resp.req_identifier == 0 {
             return Err(DecodeError::MissingField("reqIdentifier"));
         }

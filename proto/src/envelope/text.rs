@@ -155,12 +155,12 @@ impl HandshakeResult {
 
     /// Parses the frame (or HTTP body); absent or `null` keys are zero, unknown keys (`data`) ignored.
     pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
-        let mut h = super::json::Object::parse(bytes)?;
-        Ok(Self {
-            err_code: h.take("errCode")?,
-            err_msg: h.take("errMsg")?,
-            err_dlt: h.take("errDlt")?,
-        })
+        let mut h = Self::default();
+        super::json::Object::parse(bytes)?.read(
+            &["errCode", "errMsg", "errDlt"],
+            &mut [&mut h.err_code, &mut h.err_msg, &mut h.err_dlt],
+        )?;
+        Ok(h)
     }
 
     /// The frame's text, keys in the order the gateway writes them.
