@@ -21,7 +21,7 @@ use js_sys::{Array, Object, Reflect, Uint8Array};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 
-use super::idb::{self, Failure};
+use super::idb;
 use crate::js_read::{
     describe, int32, int64, integer, list, object, opt, req, string, strings, uint32, uint64,
     ReadError,
@@ -252,11 +252,6 @@ fn read_marker(value: &JsValue) -> Result<VersionMarker, ReadError> {
         version_id: req(value, "version_id", string)?,
         version: req(value, "version", uint64)?,
     })
-}
-
-/// An IndexedDB failure while doing `what`.
-pub fn backend(what: &'static str) -> impl Fn(Failure) -> StoreError {
-    move |err| StoreError::Backend(format!("IndexedDB failed while {what}: {}", err.text()))
 }
 
 /// A seq as an IndexedDB key part. Keys are JavaScript numbers, exact up to 2^53.
