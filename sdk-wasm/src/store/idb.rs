@@ -7,6 +7,11 @@
 //! differ are created again, and stores and indexes no migration declares are deleted. An open
 //! connection closes itself when another tab upgrades or deletes the database.
 
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use chorus_core::store::StoreError;
 use js_sys::{Array, Function, Object, Promise, Reflect};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::wasm_bindgen;
@@ -164,7 +169,8 @@ impl Failure {
 /// A result of the bindings above.
 pub type Result<T, E = Failure> = std::result::Result<T, E>;
 
-/// An issued request and the promise its outcome settles.
+/// An issued request and the promise its outcome settles; awaiting it gives the request's
+/// result, or its error.
 pub struct Pending {
     request: Request,
     settled: JsFuture,
@@ -183,19 +189,79 @@ impl Pending {
             settled: JsFuture::from(settled),
         })
     }
+}
 
-    /// The request's result, or its error.
-    pub async fn wait(self) -> Result<JsValue> {
-        match self.settled.await {
-            Ok(_) => Ok(self.request.result()),
-            Err(_) => Err(Failure(self.request.error())),
-        }
+impl Future for Pending {
+    type Output = Result<JsValue>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<JsValue>> {
+        let this = self.get_mut();
+        Pin::new(&mut this.settled)
+            .poll(cx)
+            .map(|settled| match settled {
+                Ok(_) => Ok(this.request.result()),
+                Err(_) => Err(Failure(this.request.error())),
+            })
     }
 }
 
-/// Issues `request` and waits for its result.
-pub async fn request(request: std::result::Result<Request, JsValue>) -> Result<JsValue> {
-    Pending::new(request)?.wait().await
+/// An IndexedDB failure while doing `what`.
+pub fn backend(what: &'static str) -> impl Fn(Failure) -> StoreError {
+    move |err| StoreError::Backend(format!("IndexedDB failed while {what}: {}", err.text()))
+}
+
+/// Requests issued together and waited for in the order they were issued; awaiting the batch
+/// gives their results in that order, or the first failure as a [`StoreError::Backend`] naming
+/// what the failed request was doing.
+#[derive(Default)]
+pub struct Batch {
+    pending: Vec<(Pending, &'static str)>,
+    results: Vec<JsValue>,
+}
+
+impl Batch {
+    /// A batch of the one request `request`, which is doing `what`.
+    pub fn one(
+        request: std::result::Result<Request, JsValue>,
+        what: &'static str,
+    ) -> std::result::Result<Batch, StoreError> {
+        let mut batch = Batch::default();
+        batch.issue(request, what)?;
+        Ok(batch)
+    }
+
+    /// Adds `request`, issued just now and doing `what`, to the batch (the error when issuing it
+    /// threw).
+    pub fn issue(
+        &mut self,
+        request: std::result::Result<Request, JsValue>,
+        what: &'static str,
+    ) -> std::result::Result<(), StoreError> {
+        self.pending
+            .push((Pending::new(request).map_err(backend(what))?, what));
+        Ok(())
+    }
+}
+
+impl Future for Batch {
+    type Output = std::result::Result<Vec<JsValue>, StoreError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        while let Some((pending, what)) = this.pending.get_mut(this.results.len()) {
+            match Pin::new(pending).poll(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Ok(result)) => this.results.push(result),
+                Poll::Ready(Err(err)) => return Poll::Ready(Err(backend(what)(err))),
+            }
+        }
+        Poll::Ready(Ok(std::mem::take(&mut this.results)))
+    }
+}
+
+/// The result of a one-request batch (`undefined` for none).
+pub fn single(results: Vec<JsValue>) -> JsValue {
+    results.into_iter().next().unwrap_or_default()
 }
 
 /// The `indexedDB` of this window or worker.
@@ -223,7 +289,7 @@ pub async fn open(name: &str, version: u32) -> Result<Database> {
         request.set_onupgradeneeded(upgrade.as_ref().unchecked_ref());
         upgrade
     });
-    let db: Database = request(opening).await?.unchecked_into();
+    let db: Database = Pending::new(opening)?.await?.unchecked_into();
     drop(upgrade);
     // `versionchange` reaches an open connection when another tab upgrades or deletes the
     // database: closing lets that go ahead.
@@ -236,7 +302,9 @@ pub async fn open(name: &str, version: u32) -> Result<Database> {
 
 /// Deletes the database `name`; completes once every connection to it has closed.
 pub async fn delete(name: &str) -> Result<()> {
-    request(factory()?.delete_database(name)).await.map(drop)
+    Pending::new(factory()?.delete_database(name))?
+        .await
+        .map(drop)
 }
 
 /// The strings of a `DOMStringList`, in order.
@@ -270,21 +338,19 @@ impl Transaction {
         self.raw_object_store(name).map_err(Failure)
     }
 
-    /// Waits until the transaction has finished: `true` when it committed, `false` when it was
-    /// aborted.
-    pub async fn done(&self) -> bool {
+    /// Settles once the transaction has finished: resolved when it committed, rejected when it
+    /// was aborted.
+    pub fn done(&self) -> JsFuture {
         let finished = Promise::new(&mut |resolve, reject| {
             self.set_oncomplete(&resolve);
             self.set_onabort(&reject);
         });
-        JsFuture::from(finished).await.is_ok()
+        JsFuture::from(finished)
     }
 
-    /// Aborts the transaction and waits for the abort; nothing when it has finished already.
-    pub async fn abort(&self) {
-        if self.raw_abort().is_ok() {
-            self.done().await;
-        }
+    /// Aborts the transaction: `false` when it has finished already.
+    pub fn abort(&self) -> bool {
+        self.raw_abort().is_ok()
     }
 }
 

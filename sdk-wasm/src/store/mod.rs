@@ -18,7 +18,10 @@ mod record;
 mod save;
 pub mod schema;
 
+use std::future::Future;
 use std::ops::RangeInclusive;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
 use chorus_core::changes::{Changes, OutboxEntry, SyncState, VersionKind, VersionMarker};
 use chorus_core::model::{Conversation, ConversationId, Friend, Group, Member, Message, Seq, User};
@@ -29,9 +32,9 @@ use js_sys::Array;
 use wasm_bindgen::JsValue;
 
 use crate::error::SdkError;
-use idb::{request, Database};
+use idb::{backend, single, Batch, Database, Pending};
 use record::{
-    backend, entities_from_json, entity_from_json, entity_json, entity_to_js, marker_from_js,
+    entities_from_json, entity_from_json, entity_json, entity_to_js, marker_from_js,
     messages_from_js, outbox_from_js, prefix_range, seq_range, sync_state_from_js, version_key,
 };
 pub use schema::{
@@ -64,6 +67,41 @@ fn values(result: JsValue) -> Vec<JsValue> {
 /// A `get` result: `None` for `undefined`.
 fn found(result: JsValue) -> Option<JsValue> {
     (!result.is_undefined()).then_some(result)
+}
+
+/// A read in flight: the requests of one [`Batch`] (or why they could not be issued) and how
+/// their results become the answer. The requests are issued when the read is made.
+struct Read<T> {
+    batch: Result<Batch, Option<StoreError>>,
+    finish: fn(Vec<JsValue>) -> Result<T, StoreError>,
+}
+
+impl<T> Read<T> {
+    fn new(
+        batch: Result<Batch, StoreError>,
+        finish: fn(Vec<JsValue>) -> Result<T, StoreError>,
+    ) -> Read<T> {
+        Read {
+            batch: batch.map_err(Some),
+            finish,
+        }
+    }
+}
+
+impl<T> Future for Read<T> {
+    type Output = Result<T, StoreError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        match &mut this.batch {
+            Ok(batch) => Pin::new(batch)
+                .poll(cx)
+                .map(|found| found.and_then(this.finish)),
+            Err(err) => Poll::Ready(Err(err
+                .take()
+                .unwrap_or_else(|| StoreError::Backend("a read was polled again".into())))),
+        }
+    }
 }
 
 impl IdbStore {
@@ -101,8 +139,8 @@ impl IdbStore {
         let value =
             entity_to_js(value, "a setting").map_err(|e| SdkError::Convert(e.to_string()))?;
         let tx = self.db.transaction(&[META], true)?;
-        request(tx.store(META)?.put(&value, &JsValue::from_str(key))).await?;
-        if !tx.done().await {
+        Pending::new(tx.store(META)?.put(&value, &JsValue::from_str(key)))?.await?;
+        if tx.done().await.is_err() {
             return Err(SdkError::Store(format!("writing {META}/{key} was aborted")));
         }
         Ok(())
@@ -123,15 +161,15 @@ impl IdbStore {
     async fn meta(&self, key: &str) -> Result<Option<JsValue>, SdkError> {
         let tx = self.db.transaction(&[META], false)?;
         Ok(found(
-            request(tx.store(META)?.get(&JsValue::from_str(key))).await?,
+            Pending::new(tx.store(META)?.get(&JsValue::from_str(key)))?.await?,
         ))
     }
 
     /// Removes the value stored under `key` in [`META`], if any.
     pub async fn delete_meta(&self, key: &str) -> Result<(), SdkError> {
         let tx = self.db.transaction(&[META], true)?;
-        request(tx.store(META)?.delete(&JsValue::from_str(key))).await?;
-        if !tx.done().await {
+        Pending::new(tx.store(META)?.delete(&JsValue::from_str(key)))?.await?;
+        if tx.done().await.is_err() {
             return Err(SdkError::Store(format!(
                 "deleting {META}/{key} was aborted"
             )));
@@ -147,107 +185,45 @@ impl IdbStore {
             .map_err(backend("starting a read transaction"))
     }
 
-    /// The record under `key` in `store`.
-    async fn get_record(
-        &self,
-        store: &'static str,
-        key: JsValue,
-    ) -> Result<Option<JsValue>, StoreError> {
-        let result = request(self.read(store)?.get(&key))
-            .await
-            .map_err(backend("reading a value"))?;
-        Ok(found(result))
+    /// Reads the record under `key` in `store` (`undefined` when there is none).
+    fn get(&self, store: &'static str, key: &JsValue) -> Result<Batch, StoreError> {
+        Batch::one(self.read(store)?.get(key), "reading a value")
     }
 
-    /// Every record in `store` within `range` (everything when `undefined`), in key order.
-    async fn get_records(
-        &self,
-        store: &'static str,
-        range: JsValue,
-    ) -> Result<Vec<JsValue>, StoreError> {
-        let result = request(self.read(store)?.get_all(&range, None))
-            .await
-            .map_err(backend("reading values"))?;
-        Ok(values(result))
-    }
-
-    /// The JSON tree of the entity under `key` in `store` (see [`entity_json`]).
-    async fn get_json(
-        &self,
-        store: &'static str,
-        key: JsValue,
-        what: &str,
-    ) -> Result<Option<Json>, StoreError> {
-        match self.get_record(store, key).await? {
-            Some(value) => Ok(Some(entity_json(&value, what)?)),
-            None => Ok(None),
-        }
+    /// Reads every record in `store` within `range` (everything when `undefined`), in key order,
+    /// as one array.
+    fn get_all(&self, store: &'static str, range: &JsValue) -> Result<Batch, StoreError> {
+        Batch::one(self.read(store)?.get_all(range, None), "reading values")
     }
 
     /// The committed sync state of one conversation, if any: one record, where
     /// `load_cursors` reads every conversation's.
-    pub async fn sync_state(
+    pub fn sync_state(
         &self,
         conversation_id: &ConversationId,
-    ) -> Result<Option<SyncState>, StoreError> {
+    ) -> impl Future<Output = Result<Option<SyncState>, StoreError>> {
         let key = JsValue::from_str(conversation_id.as_str());
-        let found = self.get_record(CURSORS, key).await?;
-        found.map(sync_state_from_js).transpose()
-    }
-
-    /// The JSON trees of every entity in `store` within `range` (everything when `undefined`),
-    /// in key order.
-    async fn get_all_json(
-        &self,
-        store: &'static str,
-        range: JsValue,
-        what: &str,
-    ) -> Result<Vec<Json>, StoreError> {
-        let mut trees = Vec::new();
-        for value in self.get_records(store, range).await? {
-            trees.push(entity_json(&value, what)?);
-        }
-        Ok(trees)
+        Read::new(self.get(CURSORS, &key), |result| {
+            found(single(result)).map(sync_state_from_js).transpose()
+        })
     }
 }
 
-/// Up to `limit` records of `start..=end`, highest seq first.
-///
-/// IndexedDB reads ranges in ascending order only (a cursor moves one record per request), so
-/// this finds the highest stored seq, reads the window of `limit` seqs below it at once, and
-/// repeats below the window while gaps left it short.
-async fn newest_first(
-    store: &idb::Store,
-    conversation_id: &ConversationId,
-    start: Seq,
-    end: Seq,
-    limit: u32,
-) -> Result<Vec<JsValue>, StoreError> {
-    let read = backend("reading messages");
-    let mut values = Vec::new();
-    let mut high = end;
-    while values.len() < limit as usize {
-        let range = seq_range(conversation_id, start, high)?;
-        let cursor = request(store.open_cursor(&range, "prev"))
-            .await
-            .map_err(&read)?;
-        if cursor.is_null() || cursor.is_undefined() {
-            break;
-        }
-        let key = js_sys::Reflect::get(&cursor, &JsValue::from_str("key")).unwrap_or_default();
-        let top = record::MessageKey::from_js(&key)?.seq();
-        let wanted = (limit as usize - values.len()) as u64;
-        let low = Seq(top.get().saturating_sub(wanted - 1)).max(start);
-        let window = request(store.get_all(&seq_range(conversation_id, low, top)?, None))
-            .await
-            .map_err(&read)?;
-        values.extend(self::values(window).into_iter().rev());
-        if low <= start {
-            break;
-        }
-        high = low.prev();
+/// The JSON tree of the entity `value` (`undefined` when there is none; see [`entity_json`]).
+fn json_of(value: Vec<JsValue>, what: &str) -> Result<Option<Json>, StoreError> {
+    match found(single(value)) {
+        Some(value) => Ok(Some(entity_json(&value, what)?)),
+        None => Ok(None),
     }
-    Ok(values)
+}
+
+/// The JSON trees of the entities of a `getAll` result, in order.
+fn jsons_of(result: Vec<JsValue>, what: &str) -> Result<Vec<Json>, StoreError> {
+    let mut trees = Vec::new();
+    for value in values(single(result)) {
+        trees.push(entity_json(&value, what)?);
+    }
+    Ok(trees)
 }
 
 impl Store for IdbStore {
@@ -255,46 +231,24 @@ impl Store for IdbStore {
         save::save_changes(&self.db, changes).await
     }
 
-    async fn load_cursors(&self) -> Result<VecMap<ConversationId, SyncState>, StoreError> {
-        let store = self.read(CURSORS)?;
-        let all = JsValue::UNDEFINED;
-        // Both requests are issued before either is waited for.
-        let keys = idb::Pending::new(store.get_all_keys(&all, None));
-        let records = idb::Pending::new(store.get_all(&all, None));
-        let keys = values(
-            keys.map_err(backend("reading sync state keys"))?
-                .wait()
-                .await
-                .map_err(backend("reading sync state keys"))?,
-        );
-        let records = values(
-            records
-                .map_err(backend("reading sync states"))?
-                .wait()
-                .await
-                .map_err(backend("reading sync states"))?,
-        );
-        if keys.len() != records.len() {
-            return Err(StoreError::Backend(
-                "sync state keys and values differ in number".into(),
-            ));
-        }
-        let mut cursors = VecMap::new();
-        for (key, value) in keys.into_iter().zip(records) {
-            let id = key
-                .as_string()
-                .and_then(|id| ConversationId::parse(id).ok())
-                .ok_or_else(|| {
-                    StoreError::Corrupt(format!(
-                        "sync state key {} is not a conversation id",
-                        crate::js_read::describe(&key)
-                    ))
-                })?;
-            cursors.insert(id, sync_state_from_js(value)?);
-        }
-        Ok(cursors)
+    fn load_cursors(
+        &self,
+    ) -> impl Future<Output = Result<VecMap<ConversationId, SyncState>, StoreError>> {
+        let read = || {
+            let store = self.read(CURSORS)?;
+            let all = JsValue::UNDEFINED;
+            // Both requests are issued before either is waited for.
+            let mut reads = Batch::default();
+            reads.issue(store.get_all_keys(&all, None), "reading sync state keys")?;
+            reads.issue(store.get_all(&all, None), "reading sync states")?;
+            Ok(reads)
+        };
+        Read::new(read(), cursors_of)
     }
 
+    /// Descending reads find the highest stored seq, read the window of `limit` seqs below it
+    /// at once, and repeat below the window while gaps left it short: IndexedDB reads ranges in
+    /// ascending order only (a cursor moves one record per request).
     async fn messages(
         &self,
         conversation_id: &ConversationId,
@@ -309,104 +263,161 @@ impl Store for IdbStore {
         }
         let limit = u32::try_from(limit).unwrap_or(u32::MAX);
         let store = self.read(MESSAGES)?;
-        let values = match direction {
-            Direction::Ascending => values(
-                request(store.get_all(&seq_range(conversation_id, start, end)?, Some(limit)))
-                    .await
-                    .map_err(backend("reading messages"))?,
-            ),
-            Direction::Descending => {
-                newest_first(&store, conversation_id, start, end, limit).await?
+        let read = "reading messages";
+        let mut found = Vec::new();
+        let mut high = end;
+        while found.len() < limit as usize {
+            let mut low = start;
+            if direction == Direction::Descending {
+                let range = seq_range(conversation_id, start, high)?;
+                let cursor = single(Batch::one(store.open_cursor(&range, "prev"), read)?.await?);
+                if cursor.is_null() || cursor.is_undefined() {
+                    break;
+                }
+                let key =
+                    js_sys::Reflect::get(&cursor, &JsValue::from_str("key")).unwrap_or_default();
+                high = record::MessageKey::from_js(&key)?.seq();
+                let wanted = (limit as usize - found.len()) as u64;
+                low = Seq(high.get().saturating_sub(wanted - 1)).max(start);
             }
-        };
-        messages_from_js(values)
+            let range = seq_range(conversation_id, low, high)?;
+            let count = (direction == Direction::Ascending).then_some(limit);
+            let window = values(single(
+                Batch::one(store.get_all(&range, count), read)?.await?,
+            ));
+            if direction == Direction::Ascending {
+                found = window;
+                break;
+            }
+            found.extend(window.into_iter().rev());
+            if low <= start {
+                break;
+            }
+            high = low.prev();
+        }
+        messages_from_js(found)
     }
 
-    async fn message_by_client_id(
+    fn message_by_client_id(
         &self,
         client_msg_id: &str,
-    ) -> Result<Option<Message>, StoreError> {
-        if client_msg_id.is_empty() {
-            return Ok(None);
-        }
-        let index = self
-            .read(MESSAGES)?
-            .index(schema::BY_CLIENT_ID)
-            .map_err(backend("opening the clientMsgID index"))?;
-        let result = request(index.get(&JsValue::from_str(client_msg_id)))
-            .await
-            .map_err(backend("reading a message by clientMsgID"))?;
-        found(result).map(record::message_from_js).transpose()
+    ) -> impl Future<Output = Result<Option<Message>, StoreError>> {
+        let read = || {
+            let index = self
+                .read(MESSAGES)?
+                .index(schema::BY_CLIENT_ID)
+                .map_err(backend("opening the clientMsgID index"))?;
+            Batch::one(
+                index.get(&JsValue::from_str(client_msg_id)),
+                "reading a message by clientMsgID",
+            )
+        };
+        // No message has an empty clientMsgID: nothing to read.
+        let batch = match client_msg_id.is_empty() {
+            true => Ok(Batch::default()),
+            false => read(),
+        };
+        Read::new(batch, |result| {
+            found(single(result))
+                .map(record::message_from_js)
+                .transpose()
+        })
     }
 
-    async fn conversations(&self) -> Result<Vec<Conversation>, StoreError> {
-        let trees = self
-            .get_all_json(CONVERSATIONS, JsValue::UNDEFINED, "conversation")
-            .await?;
-        entities_from_json(trees, "conversation")
+    fn conversations(&self) -> impl Future<Output = Result<Vec<Conversation>, StoreError>> {
+        Read::new(self.get_all(CONVERSATIONS, &JsValue::UNDEFINED), |found| {
+            entities_from_json(jsons_of(found, "conversation")?, "conversation")
+        })
     }
 
-    async fn conversation(
+    fn conversation(
         &self,
         conversation_id: &ConversationId,
-    ) -> Result<Option<Conversation>, StoreError> {
+    ) -> impl Future<Output = Result<Option<Conversation>, StoreError>> {
         let key = JsValue::from_str(conversation_id.as_str());
-        let tree = self.get_json(CONVERSATIONS, key, "conversation").await?;
-        entity_from_json(tree, "conversation")
+        Read::new(self.get(CONVERSATIONS, &key), |found| {
+            entity_from_json(json_of(found, "conversation")?, "conversation")
+        })
     }
 
-    async fn user(&self, user_id: &str) -> Result<Option<User>, StoreError> {
-        let tree = self
-            .get_json(USERS, JsValue::from_str(user_id), "user")
-            .await?;
-        entity_from_json(tree, "user")
+    fn user(&self, user_id: &str) -> impl Future<Output = Result<Option<User>, StoreError>> {
+        Read::new(self.get(USERS, &JsValue::from_str(user_id)), |found| {
+            entity_from_json(json_of(found, "user")?, "user")
+        })
     }
 
-    async fn friends(&self) -> Result<Vec<Friend>, StoreError> {
-        let trees = self
-            .get_all_json(FRIENDS, JsValue::UNDEFINED, "friend")
-            .await?;
-        entities_from_json(trees, "friend")
+    fn friends(&self) -> impl Future<Output = Result<Vec<Friend>, StoreError>> {
+        Read::new(self.get_all(FRIENDS, &JsValue::UNDEFINED), |found| {
+            entities_from_json(jsons_of(found, "friend")?, "friend")
+        })
     }
 
-    async fn group(&self, group_id: &str) -> Result<Option<Group>, StoreError> {
-        let tree = self
-            .get_json(GROUPS, JsValue::from_str(group_id), "group")
-            .await?;
-        entity_from_json(tree, "group")
+    fn group(&self, group_id: &str) -> impl Future<Output = Result<Option<Group>, StoreError>> {
+        Read::new(self.get(GROUPS, &JsValue::from_str(group_id)), |found| {
+            entity_from_json(json_of(found, "group")?, "group")
+        })
     }
 
-    async fn groups(&self) -> Result<Vec<Group>, StoreError> {
-        let trees = self
-            .get_all_json(GROUPS, JsValue::UNDEFINED, "group")
-            .await?;
-        entities_from_json(trees, "group")
+    fn groups(&self) -> impl Future<Output = Result<Vec<Group>, StoreError>> {
+        Read::new(self.get_all(GROUPS, &JsValue::UNDEFINED), |found| {
+            entities_from_json(jsons_of(found, "group")?, "group")
+        })
     }
 
-    async fn members(&self, group_id: &str) -> Result<Vec<Member>, StoreError> {
-        let trees = self
-            .get_all_json(MEMBERS, prefix_range(group_id)?, "member")
-            .await?;
-        entities_from_json(trees, "member")
+    fn members(&self, group_id: &str) -> impl Future<Output = Result<Vec<Member>, StoreError>> {
+        let batch = prefix_range(group_id).and_then(|range| self.get_all(MEMBERS, &range));
+        Read::new(batch, |found| {
+            entities_from_json(jsons_of(found, "member")?, "member")
+        })
     }
 
-    async fn outbox(&self) -> Result<Vec<OutboxEntry>, StoreError> {
-        let mut entries = Vec::new();
-        for value in self.get_records(OUTBOX, JsValue::UNDEFINED).await? {
-            entries.push(outbox_from_js(value)?);
-        }
-        chorus_core::sort::sort_by(&mut entries, &|a, b| {
-            (a.created_at, &a.client_msg_id).cmp(&(b.created_at, &b.client_msg_id))
-        });
-        Ok(entries)
+    fn outbox(&self) -> impl Future<Output = Result<Vec<OutboxEntry>, StoreError>> {
+        Read::new(self.get_all(OUTBOX, &JsValue::UNDEFINED), |found| {
+            let mut entries = Vec::new();
+            for value in values(single(found)) {
+                entries.push(outbox_from_js(value)?);
+            }
+            chorus_core::sort::sort_by(&mut entries, &|a, b| {
+                (a.created_at, &a.client_msg_id).cmp(&(b.created_at, &b.client_msg_id))
+            });
+            Ok(entries)
+        })
     }
 
-    async fn version(
+    fn version(
         &self,
         kind: VersionKind,
         key: &str,
-    ) -> Result<Option<VersionMarker>, StoreError> {
-        let found = self.get_record(VERSIONS, version_key(kind, key)?).await?;
-        found.map(marker_from_js).transpose()
+    ) -> impl Future<Output = Result<Option<VersionMarker>, StoreError>> {
+        let batch = version_key(kind, key).and_then(|key| self.get(VERSIONS, &key));
+        Read::new(batch, |result| {
+            found(single(result)).map(marker_from_js).transpose()
+        })
     }
+}
+
+/// The sync states of a `getAllKeys` and a `getAll` result of [`CURSORS`].
+fn cursors_of(found: Vec<JsValue>) -> Result<VecMap<ConversationId, SyncState>, StoreError> {
+    let mut found = found.into_iter().map(values);
+    let keys = found.next().unwrap_or_default();
+    let records = found.next().unwrap_or_default();
+    if keys.len() != records.len() {
+        return Err(StoreError::Backend(
+            "sync state keys and values differ in number".into(),
+        ));
+    }
+    let mut cursors = VecMap::new();
+    for (key, value) in keys.into_iter().zip(records) {
+        let id = key
+            .as_string()
+            .and_then(|id| ConversationId::parse(id).ok())
+            .ok_or_else(|| {
+                StoreError::Corrupt(format!(
+                    "sync state key {} is not a conversation id",
+                    crate::js_read::describe(&key)
+                ))
+            })?;
+        cursors.insert(id, sync_state_from_js(value)?);
+    }
+    Ok(cursors)
 }

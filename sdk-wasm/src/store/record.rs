@@ -21,7 +21,7 @@ use js_sys::{Array, Object, Reflect, Uint8Array};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 
-use super::idb::{self, Failure};
+use super::idb;
 use crate::js_read::{
     describe, int32, int64, integer, list, object, opt, req, string, strings, uint32, uint64,
     ReadError,
@@ -254,11 +254,6 @@ fn read_marker(value: &JsValue) -> Result<VersionMarker, ReadError> {
     })
 }
 
-/// An IndexedDB failure while doing `what`.
-pub fn backend(what: &'static str) -> impl Fn(Failure) -> StoreError {
-    move |err| StoreError::Backend(format!("IndexedDB failed while {what}: {}", err.text()))
-}
-
 /// A seq as an IndexedDB key part. Keys are JavaScript numbers, exact up to 2^53.
 fn seq_key(seq: Seq) -> JsValue {
     JsValue::from_f64(seq.get() as f64)
@@ -476,34 +471,33 @@ pub fn message_to_js(message: &Message) -> Result<JsValue, StoreError> {
 
 /// A stored message (see [`message_to_js`]).
 pub fn message_from_js(value: JsValue) -> Result<Message, StoreError> {
-    let get = |key: &str| Reflect::get(&value, &JsValue::from_str(key)).unwrap_or_default();
-    let content = get("content");
-    let content = if let Some(text) = Reflect::get(&content, &JsValue::from_str("Text"))
-        .ok()
-        .filter(|v| !v.is_undefined())
-    {
-        Content::Text(text.as_string().ok_or_else(|| invalid("content"))?)
-    } else if let Some(bytes) = Reflect::get(&content, &JsValue::from_str("Raw"))
-        .ok()
-        .filter(|v| v.is_instance_of::<Uint8Array>() || Array::is_array(v))
-    {
-        Content::Raw(Uint8Array::new(&bytes).to_vec())
-    } else {
-        let other = Reflect::get(&content, &JsValue::from_str("Other")).unwrap_or_default();
-        entity_from_js(other, "message content")?
+    // Every field is overwritten by `read_message` (or the read fails).
+    let mut message = Message {
+        conversation_id: ConversationId::group(""),
+        seq: Seq::ZERO,
+        client_msg_id: String::new(),
+        server_msg_id: String::new(),
+        send_id: String::new(),
+        recv_id: String::new(),
+        group_id: String::new(),
+        sender_platform_id: 0,
+        sender_nickname: String::new(),
+        sender_face_url: String::new(),
+        session_type: SessionType::Single,
+        msg_from: 0,
+        content_type: 0,
+        content: Content::Raw(Vec::new()),
+        send_time: 0,
+        create_time: 0,
+        status: MessageStatus::Sending,
+        is_read: false,
+        options: chorus_proto::pb::Map::new(),
+        at_user_ids: Vec::new(),
+        attached_info: String::new(),
+        ex: String::new(),
     };
-    let client_msg_id = match get("client_msg_id") {
-        id if id.is_undefined() => String::new(),
-        id => id.as_string().ok_or_else(|| invalid("client_msg_id"))?,
-    };
-    let at_user_ids = get("at_user_ids");
-    if !Array::is_array(&at_user_ids) {
-        return Err(invalid("at_user_ids"));
-    }
-    let at_user_ids = strings(&at_user_ids, "at_user_ids").map_err(|_| invalid("at_user_ids"))?;
-    let status = entity_from_js(get("status"), "message status")?;
-    let options = entity_from_js(get("options"), "message options")?;
-    read_message(&value, client_msg_id, content, status, options, at_user_ids)
+    read_message(&value, &mut message)?;
+    Ok(message)
 }
 
 /// How a plain field of a stored message is read.
@@ -547,70 +541,98 @@ const MESSAGE_FIELDS: [(&str, Field); 17] = [
     ("ex", Field::Text),
 ];
 
-/// The plain fields of a stored message; every one must be present and of its type.
-fn read_message(
-    value: &JsValue,
-    client_msg_id: String,
-    content: Content,
-    status: MessageStatus,
-    options: chorus_proto::pb::Map<String, bool>,
-    at_user_ids: Vec<String>,
-) -> Result<Message, StoreError> {
-    let mut conversation = None;
-    let mut session = None;
-    let mut texts = Vec::with_capacity(8);
-    let mut numbers = Vec::with_capacity(6);
-    let mut is_read = false;
+/// Reads the fields of a stored message into `message`; every plain field must be present and
+/// of its type.
+fn read_message(value: &JsValue, message: &mut Message) -> Result<(), StoreError> {
+    let get = |key: &str| Reflect::get(value, &JsValue::from_str(key)).unwrap_or_default();
+    let content = get("content");
+    message.content = if let Some(text) = Reflect::get(&content, &JsValue::from_str("Text"))
+        .ok()
+        .filter(|v| !v.is_undefined())
+    {
+        Content::Text(text.as_string().ok_or_else(|| invalid("content"))?)
+    } else if let Some(bytes) = Reflect::get(&content, &JsValue::from_str("Raw"))
+        .ok()
+        .filter(|v| v.is_instance_of::<Uint8Array>() || Array::is_array(v))
+    {
+        Content::Raw(Uint8Array::new(&bytes).to_vec())
+    } else {
+        let other = Reflect::get(&content, &JsValue::from_str("Other")).unwrap_or_default();
+        entity_from_js(other, "message content")?
+    };
+    let client_msg_id = get("client_msg_id");
+    if !client_msg_id.is_undefined() {
+        message.client_msg_id = client_msg_id
+            .as_string()
+            .ok_or_else(|| invalid("client_msg_id"))?;
+    }
+    let at_user_ids = get("at_user_ids");
+    if !Array::is_array(&at_user_ids) {
+        return Err(invalid("at_user_ids"));
+    }
+    message.at_user_ids =
+        strings(&at_user_ids, "at_user_ids").map_err(|_| invalid("at_user_ids"))?;
+    message.status = entity_from_js(get("status"), "message status")?;
+    message.options = entity_from_js(get("options"), "message options")?;
+
+    let Message {
+        conversation_id,
+        session_type,
+        is_read,
+        server_msg_id,
+        send_id,
+        recv_id,
+        group_id,
+        sender_nickname,
+        sender_face_url,
+        attached_info,
+        ex,
+        ..
+    } = message;
+    let mut texts = [
+        server_msg_id,
+        send_id,
+        recv_id,
+        group_id,
+        sender_nickname,
+        sender_face_url,
+        attached_info,
+        ex,
+    ]
+    .into_iter();
+    let mut numbers = [0.0; 6];
+    let mut next_number = numbers.iter_mut();
     for (key, kind) in MESSAGE_FIELDS {
         let field = crate::js_read::field(value, key).ok_or_else(|| invalid(key))?;
         let valid = match kind {
             Field::Conversation => field
                 .as_string()
                 .and_then(|id| ConversationId::parse(id).ok())
-                .map(|id| conversation = Some(id)),
+                .map(|id| *conversation_id = id),
             Field::Session => integer(&field, key, i32::MIN.into(), i32::MAX.into())
                 .ok()
                 .and_then(|n| SessionType::try_from(n as i32).ok())
-                .map(|kind| session = Some(kind)),
-            Field::Text => field.as_string().map(|text| texts.push(text)),
-            Field::Integer(min, max) => {
-                integer(&field, key, min, max).ok().map(|n| numbers.push(n))
-            }
-            Field::Flag => field.as_bool().map(|flag| is_read = flag),
+                .map(|kind| *session_type = kind),
+            Field::Text => field
+                .as_string()
+                .zip(texts.next())
+                .map(|(text, slot)| *slot = text),
+            Field::Integer(min, max) => integer(&field, key, min, max)
+                .ok()
+                .zip(next_number.next())
+                .map(|(n, slot)| *slot = n),
+            Field::Flag => field.as_bool().map(|flag| *is_read = flag),
         };
         valid.ok_or_else(|| invalid(key))?;
     }
-    let (Some(conversation_id), Some(session_type)) = (conversation, session) else {
-        return Err(invalid("conversation_id"));
-    };
-    let mut texts = texts.into_iter();
-    let mut text = || texts.next().unwrap_or_default();
-    let mut numbers = numbers.into_iter();
-    let mut number = || numbers.next().unwrap_or_default();
-    Ok(Message {
-        conversation_id,
-        seq: Seq(number() as u64),
-        client_msg_id,
-        server_msg_id: text(),
-        send_id: text(),
-        recv_id: text(),
-        group_id: text(),
-        sender_platform_id: number() as i32,
-        sender_nickname: text(),
-        sender_face_url: text(),
-        session_type,
-        msg_from: number() as i32,
-        content_type: number() as i32,
-        content,
-        send_time: number() as i64,
-        create_time: number() as i64,
-        status,
-        is_read,
-        options,
-        at_user_ids,
-        attached_info: text(),
-        ex: text(),
-    })
+    let [seq, sender_platform_id, msg_from, content_type, send_time, create_time] = numbers;
+    message.seq = Seq(seq as u64);
+    message.sender_platform_id = sender_platform_id as i32;
+    message.msg_from = msg_from as i32;
+    message.content_type = content_type as i32;
+    message.send_time = send_time as i64;
+    message.create_time = create_time as i64;
+    Ok(())
 }
 
 /// A stored message whose `field` is missing or of the wrong type.

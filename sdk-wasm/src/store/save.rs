@@ -23,37 +23,35 @@ use chorus_proto::msgjson::ToJson;
 use js_sys::Array;
 use wasm_bindgen::JsValue;
 
-use super::idb::{request, Database, Failure, Pending, Request, Store, Transaction};
+use super::idb::{backend, single, Batch, Database, Failure, Request, Store, Transaction};
 use super::record::{
-    backend, entity_from_js, entity_to_js, marker_to_js, message_from_js, message_to_js, only,
-    outbox_to_js, pair_key, prefix_range, seq_range, sync_state_from_js, sync_state_to_js,
-    unsent_range, version_key, MessageKey,
+    entity_from_js, entity_to_js, marker_to_js, message_from_js, message_to_js, only, outbox_to_js,
+    pair_key, prefix_range, seq_range, sync_state_from_js, sync_state_to_js, unsent_range,
+    version_key, MessageKey,
 };
 use super::schema::{
     BY_CLIENT_ID, BY_SENDER, CONVERSATIONS, CURSORS, FRIENDS, GROUPS, MEMBERS, MESSAGES, OUTBOX,
     USERS, VERSIONS,
 };
 
-/// The writes of one step, issued at once and waited for together.
+/// The writes of one step, issued at once and waited for together (by awaiting `batch`).
 struct Step {
     /// What the step does, for its errors.
     what: &'static str,
-    pending: Vec<Pending>,
+    batch: Batch,
 }
 
 impl Step {
     fn new(what: &'static str) -> Step {
         Step {
             what,
-            pending: Vec::new(),
+            batch: Batch::default(),
         }
     }
 
     /// Waits for `request` with the step (the error when issuing it threw).
     fn issue(&mut self, request: Result<Request, JsValue>) -> Result<(), StoreError> {
-        self.pending
-            .push(Pending::new(request).map_err(backend(self.what))?);
-        Ok(())
+        self.batch.issue(request, self.what)
     }
 
     /// Puts `value` under `key` (`undefined` for inline keys).
@@ -79,14 +77,6 @@ impl Step {
     /// Deletes the record under `key`, or every record in the key range `key`.
     fn delete(&mut self, store: &Store, key: &JsValue) -> Result<(), StoreError> {
         self.issue(store.delete(key))
-    }
-
-    /// Waits for every write of the step, in order.
-    async fn run(self) -> Result<(), StoreError> {
-        for pending in self.pending {
-            pending.wait().await.map_err(backend(self.what))?;
-        }
-        Ok(())
     }
 }
 
@@ -195,13 +185,17 @@ enum Lookup {
 /// Checks and applies `changes` in one transaction.
 pub async fn save_changes(db: &Database, changes: &Changes) -> Result<(), StoreError> {
     changes.validate()?;
-    match attempt(db, changes, Lookup::UnsentRows).await {
-        Err(StoreError::Backend(_))
-            if changes.messages.iter().any(|m| !m.client_msg_id.is_empty()) =>
-        {
-            attempt(db, changes, Lookup::EveryClientId).await
+    let mut lookup = Lookup::UnsentRows;
+    loop {
+        match attempt(db, changes, lookup).await {
+            Err(StoreError::Backend(_))
+                if lookup == Lookup::UnsentRows
+                    && changes.messages.iter().any(|m| !m.client_msg_id.is_empty()) =>
+            {
+                lookup = Lookup::EveryClientId;
+            }
+            outcome => return outcome,
         }
-        outcome => outcome,
     }
 }
 
@@ -215,161 +209,101 @@ async fn attempt(db: &Database, changes: &Changes, lookup: Lookup) -> Result<(),
     let tx = db
         .transaction(&names, true)
         .map_err(backend("starting the write transaction"))?;
-    let scope = Scope::open(&tx, &names)?;
-    let outcome = match check(&scope, changes).await {
-        Ok(Ok(())) => apply(&scope, changes, lookup).await,
-        Ok(Err(rejected)) => Err(StoreError::Rejected(rejected)),
-        Err(err) => Err(err),
-    };
-    drop(scope);
-    if let Err(err) = outcome {
-        // Nothing of a rejected batch was written; after a failed request the browser has
-        // aborted already. Either way the abort's own outcome adds nothing to `err`.
-        tx.abort().await;
-        return Err(match err {
-            StoreError::Backend(text) => StoreError::Backend(format!(
-                "{text}; the write transaction was aborted and nothing of the batch was saved"
-            )),
-            other => other,
-        });
+    let failed = write(&tx, &names, changes, lookup).await.err();
+    // Nothing of a rejected batch was written; after a failed request the browser has aborted
+    // already. Either way the abort's own outcome adds nothing to the error.
+    let mut committed = false;
+    if failed.is_none() || tx.abort() {
+        committed = tx.done().await.is_ok();
     }
-    if tx.done().await {
-        Ok(())
-    } else {
-        Err(StoreError::Backend(
+    match failed {
+        Some(StoreError::Backend(text)) => Err(StoreError::Backend(format!(
+            "{text}; the write transaction was aborted and nothing of the batch was saved"
+        ))),
+        Some(other) => Err(other),
+        None if committed => Ok(()),
+        None => Err(StoreError::Backend(
             "IndexedDB aborted the write transaction; nothing of the batch was saved".into(),
-        ))
+        )),
     }
 }
 
-/// The store-dependent check: every seq a sync state newly marks as known has a message once
-/// the batch is applied. `Ok(Err(_))` is a rejection.
-async fn check(scope: &Scope, changes: &Changes) -> Result<Result<(), ChangesError>, StoreError> {
-    if changes.sync_states.is_empty() {
-        return Ok(Ok(()));
-    }
-    let messages = scope.get(MESSAGES)?;
-    let cursors = scope.get(CURSORS)?;
-    let deleted = &changes.conversation_deletes;
+/// Checks `changes` against the stored data and applies them, in the transaction `tx` over the
+/// object stores `names`.
+///
+/// The store-dependent check comes first: every seq a sync state newly marks as known has a
+/// message once the batch is applied (a batch failing it is [`StoreError::Rejected`]). Then
+/// the parts are applied in order, each step's writes issued together and awaited together.
+#[allow(clippy::vec_init_then_push)] // see the entity upserts
+async fn write(
+    tx: &Transaction,
+    names: &[&'static str],
+    changes: &Changes,
+    lookup: Lookup,
+) -> Result<(), StoreError> {
+    let scope = Scope::open(tx, names)?;
 
-    // The stored states of the surviving conversations, read together.
-    let mut surviving: Vec<&ConversationId> = Vec::new();
-    for id in changes.sync_states.keys() {
-        if !deleted.contains(id) {
-            surviving.push(id);
-        }
-    }
-    let read = backend("reading sync states");
-    let mut stored = Vec::with_capacity(surviving.len());
-    for id in &surviving {
-        stored.push(Pending::new(cursors.get(&JsValue::from_str(id.as_str()))).map_err(&read)?);
-    }
-    let mut old_states: Vec<(&ConversationId, SyncState)> = Vec::new();
-    for (id, value) in surviving.into_iter().zip(stored) {
-        let value = value.wait().await.map_err(&read)?;
-        if !value.is_undefined() {
-            old_states.push((id, sync_state_from_js(value)?));
-        }
-    }
-
-    for (conversation_id, state) in &changes.sync_states {
-        let survives = !deleted.contains(conversation_id);
-        let old = old_states
-            .iter()
-            .find(|(id, _)| *id == conversation_id)
-            .map(|(_, s)| &s.known);
-        // The seqs of the batch's messages in this conversation, ascending.
-        let mut arriving: Vec<u64> = Vec::new();
-        for m in &changes.messages {
-            if m.seq != Seq::ZERO && m.conversation_id == *conversation_id {
-                arriving.push(m.seq.get());
+    // The check.
+    if !changes.sync_states.is_empty() {
+        let messages = scope.get(MESSAGES)?;
+        let cursors = scope.get(CURSORS)?;
+        let deleted = &changes.conversation_deletes;
+        // The stored states of the surviving conversations, read together.
+        let mut surviving: Vec<&ConversationId> = Vec::new();
+        let mut reads = Batch::default();
+        for id in changes.sync_states.keys() {
+            if !deleted.contains(id) {
+                reads.issue(
+                    cursors.get(&JsValue::from_str(id.as_str())),
+                    "reading sync states",
+                )?;
+                surviving.push(id);
             }
         }
-        chorus_core::sort::sort_by(&mut arriving, &|a, b| a.cmp(b));
-        arriving.dedup();
-        for range in state.known.ranges() {
-            // Seqs already known had their messages checked when they became known.
-            let new_parts = match old {
-                Some(old) => old.gaps_between(range.start, range.end),
-                None => vec![*range],
-            };
-            for part in new_parts {
-                for (start, end) in runs_without(&arriving, part) {
-                    let missing = if survives {
-                        first_missing(messages, conversation_id, start, end).await?
-                    } else {
-                        Some(start)
-                    };
-                    if let Some(seq) = missing {
-                        return Ok(Err(ChangesError::KnownWithoutMessage {
-                            conversation_id: conversation_id.clone(),
-                            seq,
-                        }));
+        let mut old_states: Vec<(&ConversationId, SyncState)> = Vec::new();
+        for (id, value) in surviving.into_iter().zip(reads.await?) {
+            if !value.is_undefined() {
+                old_states.push((id, sync_state_from_js(value)?));
+            }
+        }
+        // The seqs that must have a stored message, counted together.
+        let runs = unarrived_runs(changes, &old_states);
+        let mut counts = Batch::default();
+        for &(conversation_id, survives, start, end) in &runs {
+            if survives {
+                counts.issue(
+                    messages.count(&seq_range(conversation_id, start, end)?),
+                    "counting stored messages",
+                )?;
+            }
+        }
+        let mut counts = counts.await?.into_iter();
+        for (conversation_id, survives, start, end) in runs {
+            let size = (end.get() - start.get() + 1) as f64;
+            if survives && counts.next().and_then(|count| count.as_f64()) == Some(size) {
+                continue;
+            }
+            let mut seq = start;
+            if survives {
+                let range = seq_range(conversation_id, start, end)?;
+                let keys = Batch::one(messages.get_all_keys(&range, None), "reading message keys")?
+                    .await?;
+                for key in Array::from(&single(keys)).iter() {
+                    if MessageKey::from_js(&key)?.seq() != seq {
+                        break;
                     }
+                    seq = seq.next();
                 }
             }
+            return Err(StoreError::Rejected(ChangesError::KnownWithoutMessage {
+                conversation_id: conversation_id.clone(),
+                seq,
+            }));
         }
     }
-    Ok(Ok(()))
-}
-
-/// The runs of `part` whose seqs are not in `arriving` (ascending, without repeats), ascending.
-fn runs_without(arriving: &[u64], part: SeqRange) -> Vec<(Seq, Seq)> {
-    let mut runs = Vec::new();
-    // The first seq not yet covered; `None` once the end of the part is covered.
-    let mut next = Some(part.start);
-    let first = arriving.partition_point(|&seq| seq < part.start.get());
-    for &seq in &arriving[first..] {
-        let seq = Seq(seq);
-        if seq > part.end {
-            break;
-        }
-        if let Some(from) = next {
-            if seq > from {
-                runs.push((from, seq.prev()));
-            }
-        }
-        next = (seq < part.end).then(|| seq.next());
-    }
-    if let Some(from) = next {
-        runs.push((from, part.end));
-    }
-    runs
-}
-
-/// The lowest seq in `start..=end` without a stored message, if any.
-async fn first_missing(
-    messages: &Store,
-    conversation_id: &ConversationId,
-    start: Seq,
-    end: Seq,
-) -> Result<Option<Seq>, StoreError> {
-    let range = seq_range(conversation_id, start, end)?;
-    let count = request(messages.count(&range))
-        .await
-        .map_err(backend("counting stored messages"))?;
-    if count.as_f64() == Some((end.get() - start.get() + 1) as f64) {
-        return Ok(None);
-    }
-    let keys = request(messages.get_all_keys(&range, None))
-        .await
-        .map_err(backend("reading message keys"))?;
-    let mut expected = start;
-    for key in Array::from(&keys).iter() {
-        if MessageKey::from_js(&key)?.seq() != expected {
-            return Ok(Some(expected));
-        }
-        expected = expected.next();
-    }
-    Ok(Some(expected))
-}
-
-/// Applies a checked batch.
-#[allow(clippy::vec_init_then_push)] // see the entity upserts
-async fn apply(scope: &Scope, changes: &Changes, lookup: Lookup) -> Result<(), StoreError> {
-    let mut step = Step::new("deleting");
 
     // Clears.
+    let mut step = Step::new("deleting");
     if changes.clear_friends {
         step.issue(scope.get(FRIENDS)?.clear())?;
     }
@@ -397,12 +331,15 @@ async fn apply(scope: &Scope, changes: &Changes, lookup: Lookup) -> Result<(), S
     for key in &changes.member_deletes {
         step.delete(scope.get(MEMBERS)?, &pair_key(&key.group_id, &key.user_id))?;
     }
-    step.run().await?;
+    step.batch.await?;
 
     // Upserts.
     let mut step = Step::new("writing the batch");
     if !changes.messages.is_empty() {
-        write_messages(&mut step, scope.get(MESSAGES)?, &changes.messages, lookup).await?;
+        let store = scope.get(MESSAGES)?;
+        let (reads, client_ids) = lookup_rows(store, &changes.messages, lookup)?;
+        let found = found_rows(reads.await?, &client_ids)?;
+        write_messages(&mut step, store, &changes.messages, found)?;
     }
     // All converted before any is put. Pushed one by one, so that a failed conversion drops
     // one list rather than each converted part on its own.
@@ -444,11 +381,20 @@ async fn apply(scope: &Scope, changes: &Changes, lookup: Lookup) -> Result<(), S
             None => step.delete(versions, &key)?,
         }
     }
-    step.run().await?;
+    step.batch.await?;
 
     // Message rewrites, in order, each seeing the writes before it.
     for rewrite in &changes.message_rewrites {
-        rewrite_messages(scope, rewrite).await?;
+        let (reads, has_source) = rewrite_reads(&scope, rewrite)?;
+        let mut found = reads.await?;
+        let stored = found.pop().unwrap_or_default();
+        let candidates = match (has_source, found.pop()) {
+            (true, Some(candidates)) => Array::from(&candidates).to_vec(),
+            _ => Vec::new(),
+        };
+        rewrite_step(&scope, rewrite, candidates, stored)?
+            .batch
+            .await?;
     }
 
     // Sync states last: they describe the messages written above.
@@ -460,10 +406,143 @@ async fn apply(scope: &Scope, changes: &Changes, lookup: Lookup) -> Result<(), S
             &JsValue::from_str(conversation_id.as_str()),
         )?;
     }
-    step.run().await
+    step.batch.await.map(drop)
 }
 
-/// Issues the writes of the batch's message upserts into `step`.
+/// The runs of seqs that a sync state of `changes` newly marks as known and that no message of
+/// the batch has, in order: `(conversation, whether it survives the batch, start, end)`. A run
+/// of a conversation the batch deletes can have no stored message. `old_states` are the stored
+/// states of the surviving conversations; seqs they know already had their messages checked
+/// when they became known.
+fn unarrived_runs<'a>(
+    changes: &'a Changes,
+    old_states: &[(&ConversationId, SyncState)],
+) -> Vec<(&'a ConversationId, bool, Seq, Seq)> {
+    let mut runs = Vec::new();
+    for (conversation_id, state) in &changes.sync_states {
+        let survives = !changes.conversation_deletes.contains(conversation_id);
+        let old = old_states
+            .iter()
+            .find(|(id, _)| *id == conversation_id)
+            .map(|(_, s)| &s.known);
+        // The seqs of the batch's messages in this conversation, ascending.
+        let mut arriving: Vec<u64> = Vec::new();
+        for m in &changes.messages {
+            if m.seq != Seq::ZERO && m.conversation_id == *conversation_id {
+                arriving.push(m.seq.get());
+            }
+        }
+        chorus_core::sort::sort_by(&mut arriving, &|a, b| a.cmp(b));
+        arriving.dedup();
+        for range in state.known.ranges() {
+            let new_parts = match old {
+                Some(old) => old.gaps_between(range.start, range.end),
+                None => vec![*range],
+            };
+            for part in new_parts {
+                for (start, end) in runs_without(&arriving, part) {
+                    runs.push((conversation_id, survives, start, end));
+                }
+            }
+        }
+    }
+    runs
+}
+
+/// The runs of `part` whose seqs are not in `arriving` (ascending, without repeats), ascending.
+fn runs_without(arriving: &[u64], part: SeqRange) -> Vec<(Seq, Seq)> {
+    let mut runs = Vec::new();
+    // The first seq not yet covered; `None` once the end of the part is covered.
+    let mut next = Some(part.start);
+    let first = arriving.partition_point(|&seq| seq < part.start.get());
+    for &seq in &arriving[first..] {
+        let seq = Seq(seq);
+        if seq > part.end {
+            break;
+        }
+        if let Some(from) = next {
+            if seq > from {
+                runs.push((from, seq.prev()));
+            }
+        }
+        next = (seq < part.end).then(|| seq.next());
+    }
+    if let Some(from) = next {
+        runs.push((from, part.end));
+    }
+    runs
+}
+
+/// Issues the reads that find where the clientMsgIDs of `messages` are stored: with
+/// [`Lookup::UnsentRows`] the keys of the unsent rows of each of their conversations, with
+/// [`Lookup::EveryClientId`] the key holding each of their clientMsgIDs (returned as well, in
+/// the order of the reads).
+fn lookup_rows<'a>(
+    store: &Store,
+    messages: &'a [Message],
+    lookup: Lookup,
+) -> Result<(Batch, Vec<&'a str>), StoreError> {
+    let query = |message: &'a Message| match lookup {
+        Lookup::UnsentRows => message.conversation_id.as_str(),
+        Lookup::EveryClientId => message.client_msg_id.as_str(),
+    };
+    // The first message of each conversation or clientMsgID.
+    let mut firsts: Vec<&Message> = Vec::new();
+    for message in messages {
+        let key = query(message);
+        let wanted = lookup == Lookup::UnsentRows || !key.is_empty();
+        if wanted && !firsts.iter().any(|first| query(first) == key) {
+            firsts.push(message);
+        }
+    }
+    let mut reads = Batch::default();
+    if lookup == Lookup::UnsentRows {
+        for message in firsts {
+            reads.issue(
+                store.get_all_keys(&unsent_range(&message.conversation_id)?, None),
+                "reading unsent messages",
+            )?;
+        }
+        return Ok((reads, Vec::new()));
+    }
+    let index = store
+        .index(BY_CLIENT_ID)
+        .map_err(backend("opening the clientMsgID index"))?;
+    let mut client_ids = Vec::with_capacity(firsts.len());
+    for message in firsts {
+        let id = message.client_msg_id.as_str();
+        reads.issue(
+            index.get_all_keys(&only(&JsValue::from_str(id))?, Some(1)),
+            "looking up clientMsgIDs",
+        )?;
+        client_ids.push(id);
+    }
+    Ok((reads, client_ids))
+}
+
+/// The rows the reads of [`lookup_rows`] found, with their clientMsgIDs: each unsent row when
+/// `client_ids` is empty, else the row holding each of `client_ids`, where one does.
+fn found_rows(
+    found: Vec<JsValue>,
+    client_ids: &[&str],
+) -> Result<Vec<(String, MessageKey)>, StoreError> {
+    let mut rows = Vec::new();
+    for (i, keys) in found.iter().enumerate() {
+        for key in Array::from(keys).iter() {
+            let key = MessageKey::from_js(&key)?;
+            let client_id = match (client_ids.get(i), &key) {
+                (Some(id), _) => (*id).to_owned(),
+                (None, MessageKey::Unsent(_, id)) => id.clone(),
+                (None, MessageKey::Sent(..)) => continue,
+            };
+            rows.push((client_id, key));
+        }
+    }
+    Ok(rows)
+}
+
+/// Issues the writes of the batch's message upserts into `step`; `found` holds the rows the
+/// lookup found, with their clientMsgIDs.
 ///
 /// A message replaces whatever has its key, and the row that held its clientMsgID elsewhere
 /// (typically the unsent row of an echo) is deleted. Where each clientMsgID of the batch lives is
@@ -472,16 +551,12 @@ async fn apply(scope: &Scope, changes: &Changes, lookup: Lookup) -> Result<(), S
 /// The writes keep the batch's order; with [`Lookup::UnsentRows`] they replay the batch step by
 /// step, so a clientMsgID stored in a row that was not read makes the unique index refuse the
 /// put at the very step where the row would have been deleted.
-async fn write_messages(
+fn write_messages(
     step: &mut Step,
     store: &Store,
     messages: &[Message],
-    lookup: Lookup,
+    found: Vec<(String, MessageKey)>,
 ) -> Result<(), StoreError> {
-    let found = match lookup {
-        Lookup::UnsentRows => unsent_rows(store, messages).await?,
-        Lookup::EveryClientId => client_id_rows(store, messages).await?,
-    };
     // clientMsgID → the key holding it, and back.
     let mut location: VecMap<String, MessageKey> = VecMap::new();
     let mut holder: VecMap<MessageKey, String> = VecMap::new();
@@ -518,87 +593,9 @@ async fn write_messages(
     step.put_all(store, &run_of_puts)
 }
 
-/// Issues one read per query in `queries` and waits for each: `getAllKeys(query, limit)` of
-/// `source`, the keys of each.
-async fn keys_of(
-    source: &Store,
-    queries: &[JsValue],
-    limit: Option<u32>,
-    what: &'static str,
-) -> Result<Vec<Vec<JsValue>>, StoreError> {
-    let mut pending = Vec::with_capacity(queries.len());
-    for query in queries {
-        pending.push(Pending::new(source.get_all_keys(query, limit)).map_err(backend(what))?);
-    }
-    let mut keys = Vec::with_capacity(pending.len());
-    for request in pending {
-        let found = request.wait().await.map_err(backend(what))?;
-        keys.push(Array::from(&found).to_vec());
-    }
-    Ok(keys)
-}
-
-/// The unsent rows of the conversations of `messages`, with their clientMsgIDs.
-async fn unsent_rows(
-    store: &Store,
-    messages: &[Message],
-) -> Result<Vec<(String, MessageKey)>, StoreError> {
-    let mut conversations: Vec<&ConversationId> = Vec::new();
-    for message in messages {
-        if !conversations.contains(&&message.conversation_id) {
-            conversations.push(&message.conversation_id);
-        }
-    }
-    let mut ranges = Vec::with_capacity(conversations.len());
-    for conversation_id in conversations {
-        ranges.push(unsent_range(conversation_id)?);
-    }
-    let mut rows = Vec::new();
-    for keys in keys_of(store, &ranges, None, "reading unsent messages").await? {
-        for key in keys {
-            if let MessageKey::Unsent(conversation_id, client_id) = MessageKey::from_js(&key)? {
-                rows.push((
-                    client_id.clone(),
-                    MessageKey::Unsent(conversation_id, client_id),
-                ));
-            }
-        }
-    }
-    Ok(rows)
-}
-
-/// The row holding each clientMsgID of `messages`, where one does.
-async fn client_id_rows(
-    store: &Store,
-    messages: &[Message],
-) -> Result<Vec<(String, MessageKey)>, StoreError> {
-    let index = store
-        .index(BY_CLIENT_ID)
-        .map_err(backend("opening the clientMsgID index"))?;
-    let mut client_ids: Vec<&str> = Vec::new();
-    for message in messages {
-        let id = message.client_msg_id.as_str();
-        if !id.is_empty() && !client_ids.contains(&id) {
-            client_ids.push(id);
-        }
-    }
-    let mut ranges = Vec::with_capacity(client_ids.len());
-    for id in &client_ids {
-        ranges.push(only(&JsValue::from_str(id))?);
-    }
-    let found = keys_of(&index, &ranges, Some(1), "looking up clientMsgIDs").await?;
-    let mut rows = Vec::new();
-    for (client_id, keys) in client_ids.into_iter().zip(found) {
-        if let Some(key) = keys.first() {
-            rows.push((client_id.to_owned(), MessageKey::from_js(key)?));
-        }
-    }
-    Ok(rows)
-}
-
-/// Applies one rewrite to the stored messages it matches and to the conversation's latest
-/// message.
-async fn rewrite_messages(scope: &Scope, rewrite: &MessageRewrite) -> Result<(), StoreError> {
+/// Issues the reads one rewrite needs: the stored messages it may match, when it names any
+/// (`true` then), and last the conversation, whose latest message it may match as well.
+fn rewrite_reads(scope: &Scope, rewrite: &MessageRewrite) -> Result<(Batch, bool), StoreError> {
     let store = scope.get(MESSAGES)?;
     let conversation_id = rewrite.conversation_id();
     // Where the candidates are read from, and which of its keys; none for a revocation that
@@ -624,16 +621,28 @@ async fn rewrite_messages(scope: &Scope, rewrite: &MessageRewrite) -> Result<(),
         // Any other rewrite: every message of the conversation, filtered by `matches`.
         _ => Some((store.clone(), prefix_range(conversation_id.as_str())?)),
     };
-    let candidates = match source {
-        Some((source, query)) => {
-            let found = request(source.get_all(&query, None))
-                .await
-                .map_err(backend("reading messages to rewrite"))?;
-            Array::from(&found).to_vec()
-        }
-        None => Vec::new(),
-    };
+    let mut reads = Batch::default();
+    if let Some((source, query)) = &source {
+        reads.issue(source.get_all(query, None), "reading messages to rewrite")?;
+    }
+    reads.issue(
+        scope
+            .get(CONVERSATIONS)?
+            .get(&JsValue::from_str(conversation_id.as_str())),
+        "reading a conversation to rewrite",
+    )?;
+    Ok((reads, source.is_some()))
+}
 
+/// The writes of one rewrite: the `candidates` it matches, rewritten, and the conversation
+/// `stored` (`undefined` when there is none) when its latest message matches.
+fn rewrite_step(
+    scope: &Scope,
+    rewrite: &MessageRewrite,
+    candidates: Vec<JsValue>,
+    stored: JsValue,
+) -> Result<Step, StoreError> {
+    let store = scope.get(MESSAGES)?;
     let mut rewritten_messages = Vec::new();
     for value in candidates {
         let mut message = message_from_js(value)?;
@@ -642,11 +651,6 @@ async fn rewrite_messages(scope: &Scope, rewrite: &MessageRewrite) -> Result<(),
             rewritten_messages.push((message_to_js(&message)?, key));
         }
     }
-
-    let conversations = scope.get(CONVERSATIONS)?;
-    let stored = request(conversations.get(&JsValue::from_str(conversation_id.as_str())))
-        .await
-        .map_err(backend("reading a conversation to rewrite"))?;
     let mut step = Step::new("rewriting messages");
     for (value, key) in &rewritten_messages {
         step.put(store, value, key)?;
@@ -656,12 +660,12 @@ async fn rewrite_messages(scope: &Scope, rewrite: &MessageRewrite) -> Result<(),
         if let Some(latest) = conversation.latest_message.as_mut() {
             if rewrite.matches(latest) && rewrite.apply(latest) {
                 step.put(
-                    conversations,
+                    scope.get(CONVERSATIONS)?,
                     &entity_to_js(&conversation, "a conversation")?,
                     &JsValue::UNDEFINED,
                 )?;
             }
         }
     }
-    step.run().await
+    Ok(step)
 }
