@@ -534,11 +534,12 @@ fn server_change(
                 apply_member_friend: p.apply_member_friend,
                 history_for_new_members: p.enable_history_for_new_members,
             };
-            if update
-                == (GroupUpdate {
-                    group_id: update.group_id.clone(),
-                    ..GroupUpdate::default()
-                })
+            if update.name.is_none()
+                && update.announcement.is_none()
+                && update.introduction.is_none()
+                && update.look_member_info.is_none()
+                && update.apply_member_friend.is_none()
+                && update.history_for_new_members.is_none()
             {
                 return Err(SdkError::InvalidArgument("nothing to change".into()));
             }
