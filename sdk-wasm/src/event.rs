@@ -182,11 +182,16 @@ impl SdkEvent {
             }
             ClientEvent::OnSyncServerFinish => SdkEvent::SyncServerFinish,
             ClientEvent::OnSyncServerFailed => SdkEvent::SyncServerFailed,
-            ClientEvent::OnRecvNewMessages { messages, .. } => {
-                let messages: Vec<Message> = messages
-                    .into_iter()
-                    .filter(|m| m.status != chorus_core::model::MessageStatus::Deleted)
-                    .collect();
+            ClientEvent::OnRecvNewMessages { mut messages, .. } => {
+                // Deleted messages are left out; the others keep their order.
+                let mut kept = 0;
+                for at in 0..messages.len() {
+                    if messages[at].status != chorus_core::model::MessageStatus::Deleted {
+                        messages.swap(kept, at);
+                        kept += 1;
+                    }
+                }
+                messages.truncate(kept);
                 if messages.is_empty() {
                     return Vec::new();
                 }

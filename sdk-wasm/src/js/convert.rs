@@ -119,10 +119,12 @@ pub struct Names {
 impl Names {
     /// Remembers users' display names; a later entry for the same user wins.
     pub fn users<'a>(&mut self, users: impl IntoIterator<Item = (&'a str, &'a str, &'a str)>) {
+        self.learn_users(&mut users.into_iter());
+    }
+
+    fn learn_users(&mut self, users: &mut dyn Iterator<Item = (&str, &str, &str)>) {
         self.users.extend(
-            users
-                .into_iter()
-                .map(|(id, name, face)| (id.to_owned(), (name.to_owned(), face.to_owned()))),
+            users.map(|(id, name, face)| (id.to_owned(), (name.to_owned(), face.to_owned()))),
         );
     }
 
@@ -159,19 +161,19 @@ impl Names {
     }
 
     /// Remembers friends under their display names (a remark wins over the nickname).
-    pub fn friends<'a>(&mut self, friends: impl IntoIterator<Item = &'a Friend>) {
-        self.users(
-            friends
-                .into_iter()
+    pub fn friends(&mut self, friends: &[Friend]) {
+        self.learn_users(
+            &mut friends
+                .iter()
                 .map(|f| (f.user_id(), f.display_name(), f.user.face_url.as_str())),
         );
     }
 
     /// Remembers groups.
-    pub fn groups<'a>(&mut self, groups: impl IntoIterator<Item = &'a Group>) {
+    pub fn groups(&mut self, groups: &[Group]) {
         self.groups.extend(
             groups
-                .into_iter()
+                .iter()
                 .map(|g| (g.group_id.clone(), (g.name.clone(), g.face_url.clone()))),
         );
     }

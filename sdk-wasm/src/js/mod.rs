@@ -103,8 +103,8 @@ fn event_payload(event: &SdkEvent, names: &Names) -> (JsValue, i32, JsValue) {
 /// Keeps conversation display names current from events.
 fn learn_names(event: &SdkEvent, names: &mut Names) {
     match event {
-        SdkEvent::FriendAdded(f) | SdkEvent::FriendInfoChanged(f) => names.friends([f]),
-        SdkEvent::JoinedGroupAdded(g) | SdkEvent::GroupInfoChanged(g) => names.groups([g]),
+        SdkEvent::FriendAdded(f) | SdkEvent::FriendInfoChanged(f) => names.friends(std::slice::from_ref(f)),
+        SdkEvent::JoinedGroupAdded(g) | SdkEvent::GroupInfoChanged(g) => names.groups(std::slice::from_ref(g)),
         SdkEvent::RecvNewMessages(messages) => {
             names.users(
                 messages
@@ -437,14 +437,18 @@ async fn run(
             let p: convert::MemberListIn = from_js(&method, params)?;
             require("groupID", &p.group_id)?;
             let keep = member_filter(p.filter)?;
-            let members = sdk.members(&p.group_id).await?;
-            let page: Vec<_> = members
-                .into_iter()
-                .filter(|m| keep(m.role_level))
-                .skip(p.offset as usize)
-                .take(p.count as usize)
-                .collect();
-            to_js(&Items(&page, &GROUP_MEMBER_ITEM))
+            let mut members = sdk.members(&p.group_id).await?;
+            // The members that pass the filter move to the front, in order.
+            let mut kept = 0;
+            for at in 0..members.len() {
+                if keep(members[at].role_level) {
+                    members.swap(kept, at);
+                    kept += 1;
+                }
+            }
+            let start = (p.offset as usize).min(kept);
+            let end = start + (p.count as usize).min(kept - start);
+            to_js(&Items(&members[start..end], &GROUP_MEMBER_ITEM))
         }
         // `getSpecifiedGroupMembersInfo({groupID, userIDList})` → `GroupMemberItem[]`.
         Method::GetSpecifiedGroupMembersInfo => {
