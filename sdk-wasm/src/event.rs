@@ -259,10 +259,16 @@ impl SdkEvent {
 /// other as `{name: data}`.
 impl ToJson for SdkEvent {
     fn to_out(&self) -> Out<'_> {
-        if SdkEvent::unit(self.tag()).is_some() {
-            Out::Str(self.tag())
-        } else {
-            Out::Msg(self)
+        match self {
+            SdkEvent::Connecting
+            | SdkEvent::ConnectSuccess
+            | SdkEvent::KickedOffline
+            | SdkEvent::UserTokenExpired
+            | SdkEvent::LoggedOut
+            | SdkEvent::SyncServerStart
+            | SdkEvent::SyncServerFinish
+            | SdkEvent::SyncServerFailed => Out::Str(self.tag()),
+            _ => Out::Msg(self),
         }
     }
 }
