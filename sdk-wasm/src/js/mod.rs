@@ -103,22 +103,13 @@ fn event_payload(event: &SdkEvent, names: &Names) -> (JsValue, i32, JsValue) {
 /// Keeps conversation display names current from events.
 fn learn_names(event: &SdkEvent, names: &mut Names) {
     match event {
-        SdkEvent::FriendAdded(f) | SdkEvent::FriendInfoChanged(f) => names.friends(std::slice::from_ref(f)),
-        SdkEvent::JoinedGroupAdded(g) | SdkEvent::GroupInfoChanged(g) => names.groups(std::slice::from_ref(g)),
-        SdkEvent::RecvNewMessages(messages) => {
-            names.users(
-                messages
-                    .iter()
-                    .filter(|m| m.group_id.is_empty() && !m.sender_nickname.is_empty())
-                    .map(|m| {
-                        (
-                            m.send_id.as_str(),
-                            m.sender_nickname.as_str(),
-                            m.sender_face_url.as_str(),
-                        )
-                    }),
-            );
+        SdkEvent::FriendAdded(f) | SdkEvent::FriendInfoChanged(f) => {
+            names.friends(std::slice::from_ref(f))
         }
+        SdkEvent::JoinedGroupAdded(g) | SdkEvent::GroupInfoChanged(g) => {
+            names.groups(std::slice::from_ref(g))
+        }
+        SdkEvent::RecvNewMessages(messages) => names.senders(messages),
         _ => {}
     }
 }
@@ -336,11 +327,7 @@ async fn run(
             if !missing.is_empty() {
                 // Names are a nicety: the list is still right without them.
                 if let Ok(users) = sdk.users_info(&missing).await {
-                    names.borrow_mut().users(
-                        users
-                            .iter()
-                            .map(|u| (u.user_id.as_str(), u.display_name(), u.face_url.as_str())),
-                    );
+                    names.borrow_mut().profiles(&users);
                 }
             }
             to_js(&conversation_items(&list, &names.borrow()))
