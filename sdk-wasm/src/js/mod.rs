@@ -120,13 +120,17 @@ async fn learn_stored_names(sdk: &Sdk, names: &RefCell<Names>) -> Result<(), Sdk
     let groups = sdk.joined_groups().await;
     let friends = sdk.friends().await;
     let mut names = names.borrow_mut();
-    if let Ok(groups) = &groups {
-        names.groups(groups);
+    let mut first = Ok(());
+    match groups {
+        Ok(groups) => names.groups(&groups),
+        Err(err) => first = Err(err),
     }
-    if let Ok(friends) = &friends {
-        names.friends(friends);
+    match friends {
+        Ok(friends) => names.friends(&friends),
+        Err(err) if first.is_ok() => first = Err(err),
+        Err(_) => {}
     }
-    groups.and(friends).map(drop)
+    first
 }
 
 /// Runs `work` inside a promise; its error becomes the `{errCode, errMsg}` rejection.
