@@ -182,11 +182,16 @@ impl SdkEvent {
             }
             ClientEvent::OnSyncServerFinish => SdkEvent::SyncServerFinish,
             ClientEvent::OnSyncServerFailed => SdkEvent::SyncServerFailed,
-            ClientEvent::OnRecvNewMessages { messages, .. } => {
-                let messages: Vec<Message> = messages
-                    .into_iter()
-                    .filter(|m| m.status != chorus_core::model::MessageStatus::Deleted)
-                    .collect();
+            ClientEvent::OnRecvNewMessages { mut messages, .. } => {
+                // Deleted messages are left out; the others keep their order.
+                let mut kept = 0;
+                for at in 0..messages.len() {
+                    if messages[at].status != chorus_core::model::MessageStatus::Deleted {
+                        messages.swap(kept, at);
+                        kept += 1;
+                    }
+                }
+                messages.truncate(kept);
                 if messages.is_empty() {
                     return Vec::new();
                 }
@@ -254,10 +259,16 @@ impl SdkEvent {
 /// other as `{name: data}`.
 impl ToJson for SdkEvent {
     fn to_out(&self) -> Out<'_> {
-        if SdkEvent::unit(self.tag()).is_some() {
-            Out::Str(self.tag())
-        } else {
-            Out::Msg(self)
+        match self {
+            SdkEvent::Connecting
+            | SdkEvent::ConnectSuccess
+            | SdkEvent::KickedOffline
+            | SdkEvent::UserTokenExpired
+            | SdkEvent::LoggedOut
+            | SdkEvent::SyncServerStart
+            | SdkEvent::SyncServerFinish
+            | SdkEvent::SyncServerFailed => Out::Str(self.tag()),
+            _ => Out::Msg(self),
         }
     }
 }
@@ -269,27 +280,25 @@ impl WriteFields for SdkEvent {
     }
 
     fn write_fields(&self, sink: &mut dyn FieldSink) {
-        let tag = self.tag();
-        match self {
-            SdkEvent::RecvNewMessages(messages) => sink.field(tag, messages.to_out()),
-            SdkEvent::NewRecvMessageRevoked(info) => sink.field(tag, info.to_out()),
-            SdkEvent::ConversationChanged(list) | SdkEvent::NewConversation(list) => {
-                sink.field(tag, list.to_out())
-            }
-            SdkEvent::TotalUnreadMessageCountChanged(count) => sink.field(tag, Out::U64(*count)),
-            SdkEvent::SelfInfoUpdated(user) => sink.field(tag, user.to_out()),
+        let data: &dyn ToJson = match self {
+            SdkEvent::RecvNewMessages(messages) => messages,
+            SdkEvent::NewRecvMessageRevoked(info) => info,
+            SdkEvent::ConversationChanged(list) | SdkEvent::NewConversation(list) => list,
+            SdkEvent::TotalUnreadMessageCountChanged(count) => count,
+            SdkEvent::SelfInfoUpdated(user) => user,
             SdkEvent::FriendAdded(friend)
             | SdkEvent::FriendDeleted(friend)
-            | SdkEvent::FriendInfoChanged(friend) => sink.field(tag, friend.to_out()),
+            | SdkEvent::FriendInfoChanged(friend) => friend,
             SdkEvent::JoinedGroupAdded(group)
             | SdkEvent::JoinedGroupDeleted(group)
             | SdkEvent::GroupInfoChanged(group)
-            | SdkEvent::GroupDismissed(group) => sink.field(tag, group.to_out()),
+            | SdkEvent::GroupDismissed(group) => group,
             SdkEvent::GroupMemberAdded(member)
             | SdkEvent::GroupMemberDeleted(member)
-            | SdkEvent::GroupMemberInfoChanged(member) => sink.field(tag, member.to_out()),
-            _ => sink.field(tag, Out::Msg(&VariantFields(self))),
-        }
+            | SdkEvent::GroupMemberInfoChanged(member) => member,
+            _ => return sink.field(self.tag(), Out::Msg(&VariantFields(self))),
+        };
+        sink.field(self.tag(), data.to_out());
     }
 }
 
@@ -357,11 +366,6 @@ impl FromJson for SdkEvent {
                 ))),
             };
         }
-        let fields = |data: Json| {
-            Fields::open(data)?.ok_or_else(|| {
-                JsonError::from_display(format!("invalid type: null, expected variant {tag}"))
-            })
-        };
         // Variants carrying the same type: the data is read once, then wrapped.
         if let Some(wrap) = wrapper(&tag, &CONVERSATIONS) {
             return Ok(wrap(FromJson::from_json(data)?));
@@ -376,50 +380,44 @@ impl FromJson for SdkEvent {
             return Ok(wrap(FromJson::from_json(data)?));
         }
         Ok(match tag.as_str() {
-            "ConnectFailed" => {
-                let mut f = fields(data)?;
-                SdkEvent::ConnectFailed {
-                    code: f.take("code")?,
-                    message: f.take("message")?,
-                }
-            }
-            "UserTokenInvalid" => SdkEvent::UserTokenInvalid {
-                code: fields(data)?.take("code")?,
-            },
-            "SyncServerProgress" => {
-                let mut f = fields(data)?;
-                SdkEvent::SyncServerProgress {
-                    done: f.take("done")?,
-                    total: f.take("total")?,
-                }
-            }
-            "MessageSent" => {
-                let mut f = fields(data)?;
-                SdkEvent::MessageSent {
-                    client_msg_id: f.take("client_msg_id")?,
-                    seq: f.take("seq")?,
-                }
-            }
-            "MessageFailed" => {
-                let mut f = fields(data)?;
-                SdkEvent::MessageFailed {
-                    client_msg_id: f.take("client_msg_id")?,
-                    code: f.take("code")?,
-                }
-            }
-            "HistoryLoaded" => {
-                let mut f = fields(data)?;
-                SdkEvent::HistoryLoaded {
-                    conversation_id: f.take("conversation_id")?,
-                    reached_start: f.take("reached_start")?,
-                }
-            }
             "RecvNewMessages" => SdkEvent::RecvNewMessages(FromJson::from_json(data)?),
             "NewRecvMessageRevoked" => SdkEvent::NewRecvMessageRevoked(FromJson::from_json(data)?),
             "TotalUnreadMessageCountChanged" => {
                 SdkEvent::TotalUnreadMessageCountChanged(FromJson::from_json(data)?)
             }
             "SelfInfoUpdated" => SdkEvent::SelfInfoUpdated(FromJson::from_json(data)?),
+            "ConnectFailed" | "UserTokenInvalid" | "SyncServerProgress" | "MessageSent"
+            | "MessageFailed" | "HistoryLoaded" => {
+                // A struct variant: its data is an object (or a list) of its fields.
+                let mut f = Fields::open(data)?.ok_or_else(|| {
+                    JsonError::from_display(format!("invalid type: null, expected variant {tag}"))
+                })?;
+                match tag.as_str() {
+                    "ConnectFailed" => SdkEvent::ConnectFailed {
+                        code: f.take("code")?,
+                        message: f.take("message")?,
+                    },
+                    "UserTokenInvalid" => SdkEvent::UserTokenInvalid {
+                        code: f.take("code")?,
+                    },
+                    "SyncServerProgress" => SdkEvent::SyncServerProgress {
+                        done: f.take("done")?,
+                        total: f.take("total")?,
+                    },
+                    "MessageSent" => SdkEvent::MessageSent {
+                        client_msg_id: f.take("client_msg_id")?,
+                        seq: f.take("seq")?,
+                    },
+                    "MessageFailed" => SdkEvent::MessageFailed {
+                        client_msg_id: f.take("client_msg_id")?,
+                        code: f.take("code")?,
+                    },
+                    _ => SdkEvent::HistoryLoaded {
+                        conversation_id: f.take("conversation_id")?,
+                        reached_start: f.take("reached_start")?,
+                    },
+                }
+            }
             _ => return Err(JsonError::from_display(format!("unknown variant `{tag}`"))),
         })
     }

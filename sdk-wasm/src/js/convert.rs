@@ -118,12 +118,42 @@ pub struct Names {
 
 impl Names {
     /// Remembers users' display names; a later entry for the same user wins.
-    pub fn users<'a>(&mut self, users: impl IntoIterator<Item = (&'a str, &'a str, &'a str)>) {
+    pub fn users(&mut self, users: &[(&str, &str, &str)]) {
+        self.learn_users(users.len(), &|at| Some(users[at]));
+    }
+
+    /// Remembers the users `user(0)`, …, `user(count - 1)` gives as `(id, name, face URL)`
+    /// (`None` skips one).
+    fn learn_users<'a>(
+        &mut self,
+        count: usize,
+        user: &dyn Fn(usize) -> Option<(&'a str, &'a str, &'a str)>,
+    ) {
         self.users.extend(
-            users
-                .into_iter()
+            (0..count)
+                .filter_map(user)
                 .map(|(id, name, face)| (id.to_owned(), (name.to_owned(), face.to_owned()))),
         );
+    }
+
+    /// Remembers the senders of messages in single chats that carry a nickname.
+    pub fn senders(&mut self, messages: &[Message]) {
+        self.learn_users(messages.len(), &|at| {
+            let m = &messages[at];
+            (m.group_id.is_empty() && !m.sender_nickname.is_empty()).then_some((
+                m.send_id.as_str(),
+                m.sender_nickname.as_str(),
+                m.sender_face_url.as_str(),
+            ))
+        });
+    }
+
+    /// Remembers users' profiles under their display names.
+    pub fn profiles(&mut self, users: &[User]) {
+        self.learn_users(users.len(), &|at| {
+            let u = &users[at];
+            Some((u.user_id.as_str(), u.display_name(), u.face_url.as_str()))
+        });
     }
 
     /// Sets the logged-in user (to tell the peer of a single chat).
@@ -159,19 +189,18 @@ impl Names {
     }
 
     /// Remembers friends under their display names (a remark wins over the nickname).
-    pub fn friends<'a>(&mut self, friends: impl IntoIterator<Item = &'a Friend>) {
-        self.users(
-            friends
-                .into_iter()
-                .map(|f| (f.user_id(), f.display_name(), f.user.face_url.as_str())),
-        );
+    pub fn friends(&mut self, friends: &[Friend]) {
+        self.learn_users(friends.len(), &|at| {
+            let f = &friends[at];
+            Some((f.user_id(), f.display_name(), f.user.face_url.as_str()))
+        });
     }
 
     /// Remembers groups.
-    pub fn groups<'a>(&mut self, groups: impl IntoIterator<Item = &'a Group>) {
+    pub fn groups(&mut self, groups: &[Group]) {
         self.groups.extend(
             groups
-                .into_iter()
+                .iter()
                 .map(|g| (g.group_id.clone(), (g.name.clone(), g.face_url.clone()))),
         );
     }
@@ -1567,7 +1596,7 @@ mod tests {
         }));
         let mut names = Names::default();
         names.set_self("a");
-        names.users([("b", "Bee", "")]);
+        names.users(&[("b", "Bee", "")]);
         let mut conversation = Conversation::new(ConversationId::single("a", "b"));
         conversation.latest_message = messages.first().cloned();
         conversation.is_pinned = true;
@@ -1634,7 +1663,7 @@ mod tests {
         let conversation = Conversation::new(id);
         let mut names = Names::default();
         names.set_self("me_1");
-        names.users([("you_2", "You", "https://example.invalid/y.png")]);
+        names.users(&[("you_2", "You", "https://example.invalid/y.png")]);
         let item = to_js(&conversation_item(&conversation, &names)).unwrap();
         assert_eq!(field(&item, "userID").as_string().as_deref(), Some("you_2"));
         assert_eq!(field(&item, "showName").as_string().as_deref(), Some("You"));

@@ -103,22 +103,13 @@ fn event_payload(event: &SdkEvent, names: &Names) -> (JsValue, i32, JsValue) {
 /// Keeps conversation display names current from events.
 fn learn_names(event: &SdkEvent, names: &mut Names) {
     match event {
-        SdkEvent::FriendAdded(f) | SdkEvent::FriendInfoChanged(f) => names.friends([f]),
-        SdkEvent::JoinedGroupAdded(g) | SdkEvent::GroupInfoChanged(g) => names.groups([g]),
-        SdkEvent::RecvNewMessages(messages) => {
-            names.users(
-                messages
-                    .iter()
-                    .filter(|m| m.group_id.is_empty() && !m.sender_nickname.is_empty())
-                    .map(|m| {
-                        (
-                            m.send_id.as_str(),
-                            m.sender_nickname.as_str(),
-                            m.sender_face_url.as_str(),
-                        )
-                    }),
-            );
+        SdkEvent::FriendAdded(f) | SdkEvent::FriendInfoChanged(f) => {
+            names.friends(std::slice::from_ref(f))
         }
+        SdkEvent::JoinedGroupAdded(g) | SdkEvent::GroupInfoChanged(g) => {
+            names.groups(std::slice::from_ref(g))
+        }
+        SdkEvent::RecvNewMessages(messages) => names.senders(messages),
         _ => {}
     }
 }
@@ -129,13 +120,17 @@ async fn learn_stored_names(sdk: &Sdk, names: &RefCell<Names>) -> Result<(), Sdk
     let groups = sdk.joined_groups().await;
     let friends = sdk.friends().await;
     let mut names = names.borrow_mut();
-    if let Ok(groups) = &groups {
-        names.groups(groups);
+    let mut first = Ok(());
+    match groups {
+        Ok(groups) => names.groups(&groups),
+        Err(err) => first = Err(err),
     }
-    if let Ok(friends) = &friends {
-        names.friends(friends);
+    match friends {
+        Ok(friends) => names.friends(&friends),
+        Err(err) if first.is_ok() => first = Err(err),
+        Err(_) => {}
     }
-    groups.and(friends).map(drop)
+    first
 }
 
 /// Runs `work` inside a promise; its error becomes the `{errCode, errMsg}` rejection.
@@ -336,11 +331,7 @@ async fn run(
             if !missing.is_empty() {
                 // Names are a nicety: the list is still right without them.
                 if let Ok(users) = sdk.users_info(&missing).await {
-                    names.borrow_mut().users(
-                        users
-                            .iter()
-                            .map(|u| (u.user_id.as_str(), u.display_name(), u.face_url.as_str())),
-                    );
+                    names.borrow_mut().profiles(&users);
                 }
             }
             to_js(&conversation_items(&list, &names.borrow()))
@@ -437,14 +428,18 @@ async fn run(
             let p: convert::MemberListIn = from_js(&method, params)?;
             require("groupID", &p.group_id)?;
             let keep = member_filter(p.filter)?;
-            let members = sdk.members(&p.group_id).await?;
-            let page: Vec<_> = members
-                .into_iter()
-                .filter(|m| keep(m.role_level))
-                .skip(p.offset as usize)
-                .take(p.count as usize)
-                .collect();
-            to_js(&Items(&page, &GROUP_MEMBER_ITEM))
+            let mut members = sdk.members(&p.group_id).await?;
+            // The members that pass the filter move to the front, in order.
+            let mut kept = 0;
+            for at in 0..members.len() {
+                if keep(members[at].role_level) {
+                    members.swap(kept, at);
+                    kept += 1;
+                }
+            }
+            let start = (p.offset as usize).min(kept);
+            let end = start + (p.count as usize).min(kept - start);
+            to_js(&Items(&members[start..end], &GROUP_MEMBER_ITEM))
         }
         // `getSpecifiedGroupMembersInfo({groupID, userIDList})` → `GroupMemberItem[]`.
         Method::GetSpecifiedGroupMembersInfo => {
@@ -534,11 +529,12 @@ fn server_change(
                 apply_member_friend: p.apply_member_friend,
                 history_for_new_members: p.enable_history_for_new_members,
             };
-            if update
-                == (GroupUpdate {
-                    group_id: update.group_id.clone(),
-                    ..GroupUpdate::default()
-                })
+            if update.name.is_none()
+                && update.announcement.is_none()
+                && update.introduction.is_none()
+                && update.look_member_info.is_none()
+                && update.apply_member_friend.is_none()
+                && update.history_for_new_members.is_none()
             {
                 return Err(SdkError::InvalidArgument("nothing to change".into()));
             }
