@@ -592,9 +592,11 @@ impl Client {
                 EntityInput::Notification(msg) => self.entities.apply_notification(now_ms, msg),
                 EntityInput::Rest(tag, body) => self.entities.handle_rest(*tag, body),
                 EntityInput::ReadStates(states) => Ok(self.entities.apply_read_states(states)),
-                EntityInput::MarkRead(id) => {
-                    Ok(self.entities.mark_conversation_read(id).unwrap_or_default())
-                }
+                EntityInput::MarkRead(id) => match self.entities.mark_conversation_read(id) {
+                    Some(batch) => Ok(batch),
+                    // Unknown or already read: nothing to do.
+                    None => continue,
+                },
             };
             match result {
                 Ok(batch) if batch.is_empty() => {}
