@@ -300,7 +300,7 @@ impl MemberKey {
 
 /// One batch to persist atomically. Build it with [`Changes::default`] and the push methods or
 /// by filling the fields.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Changes {
     /// Messages to insert or replace (by (conversation, seq) and by clientMsgID). A message with
@@ -344,10 +344,39 @@ pub struct Changes {
     pub message_rewrites: Vec<MessageRewrite>,
 }
 
+/// The empty batch, as one constant that every new batch is copied from.
+const EMPTY: Changes = Changes {
+    messages: Vec::new(),
+    conversations: Vec::new(),
+    conversation_deletes: Vec::new(),
+    sync_states: VecMap::new(),
+    gaps_opened: Vec::new(),
+    gaps_closed: Vec::new(),
+    users: Vec::new(),
+    clear_friends: false,
+    friends: Vec::new(),
+    friend_deletes: Vec::new(),
+    clear_groups: false,
+    groups: Vec::new(),
+    group_deletes: Vec::new(),
+    clear_members_of: Vec::new(),
+    members: Vec::new(),
+    member_deletes: Vec::new(),
+    outbox: Vec::new(),
+    versions: Vec::new(),
+    message_rewrites: Vec::new(),
+};
+
+impl Default for Changes {
+    fn default() -> Changes {
+        EMPTY
+    }
+}
+
 impl Changes {
     /// An empty batch.
     pub fn new() -> Changes {
-        Changes::default()
+        EMPTY
     }
 
     /// Whether the batch changes nothing.

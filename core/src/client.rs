@@ -592,9 +592,11 @@ impl Client {
                 EntityInput::Notification(msg) => self.entities.apply_notification(now_ms, msg),
                 EntityInput::Rest(tag, body) => self.entities.handle_rest(*tag, body),
                 EntityInput::ReadStates(states) => Ok(self.entities.apply_read_states(states)),
-                EntityInput::MarkRead(id) => {
-                    Ok(self.entities.mark_conversation_read(id).unwrap_or_default())
-                }
+                EntityInput::MarkRead(id) => match self.entities.mark_conversation_read(id) {
+                    Some(batch) => Ok(batch),
+                    // Unknown or already read: nothing to do.
+                    None => continue,
+                },
             };
             match result {
                 Ok(batch) if batch.is_empty() => {}
@@ -799,23 +801,26 @@ impl Client {
     }
 
     fn on_conn_event(&mut self, event: ConnEvent) {
-        match event {
-            ConnEvent::Connecting => self.events.push_back(ClientEvent::OnConnecting),
+        let event = match event {
+            ConnEvent::Connecting => ClientEvent::OnConnecting,
             ConnEvent::Connected => {
                 self.events.push_back(ClientEvent::OnConnectSuccess);
                 self.sync.on_connected();
                 self.outbox.on_connected();
                 self.entities.sync_all();
+                return;
             }
             ConnEvent::Disconnected { retry_at, reason } => {
                 self.sync.on_disconnected();
                 self.outbox.on_disconnected();
                 self.routes.retain(|_, r| !matches!(r, Route::Sync(_)));
-                self.events
-                    .push_back(ClientEvent::OnConnectFailed { reason, retry_at });
+                ClientEvent::OnConnectFailed { reason, retry_at }
             }
             ConnEvent::Response { id, resp } => match self.routes.remove(&id) {
-                Some(Route::Sync(tag)) => self.sync.handle_response_data(tag, &resp.data),
+                Some(Route::Sync(tag)) => {
+                    self.sync.handle_response_data(tag, &resp.data);
+                    return;
+                }
                 Some(Route::Outbox(client_msg_id)) => {
                     let resp = match resp.payload() {
                         Ok(ResponsePayload::SendMsg(ack)) => ack,
@@ -844,39 +849,45 @@ impl Client {
                         client_msg_id,
                         resp,
                     });
+                    return;
                 }
-                Some(Route::App) => self.events.push_back(ClientEvent::RequestDone { id, resp }),
-                None => {}
+                Some(Route::App) => ClientEvent::RequestDone { id, resp },
+                None => return,
             },
             ConnEvent::RequestFailed { id, error } => match self.routes.remove(&id) {
                 // A connection loss fails every request just before it reports the loss; the
                 // sync engine forgets them all then, so retrying each one here would be waste.
                 Some(Route::Sync(_))
-                    if error == RequestError::Closed && !self.conn.is_connected() => {}
-                Some(Route::Sync(tag)) => self.sync.handle_request_failed(tag),
+                    if error == RequestError::Closed && !self.conn.is_connected() =>
+                {
+                    return
+                }
+                Some(Route::Sync(tag)) => {
+                    self.sync.handle_request_failed(tag);
+                    return;
+                }
                 Some(Route::Outbox(client_msg_id)) => {
                     self.outbox_inputs.push_back(OutboxInput::Failed {
                         client_msg_id,
                         request: id,
                         failure: SendFailure::from(&error),
-                    })
+                    });
+                    return;
                 }
-                Some(Route::App) => self
-                    .events
-                    .push_back(ClientEvent::RequestFailed { id, error }),
-                None => {}
+                Some(Route::App) => ClientEvent::RequestFailed { id, error },
+                None => return,
             },
-            ConnEvent::Push(resp) => self.on_push(resp),
-            ConnEvent::Kicked => self.events.push_back(ClientEvent::OnKickedOffline),
-            ConnEvent::TokenExpired => self.events.push_back(ClientEvent::OnUserTokenExpired),
-            ConnEvent::TokenInvalid { code } => self
-                .events
-                .push_back(ClientEvent::OnUserTokenInvalid { code }),
-            ConnEvent::SessionEnded => self.events.push_back(ClientEvent::OnLoggedOut),
-            ConnEvent::FrameDropped { detail } => {
-                self.events.push_back(ClientEvent::Dropped { detail })
+            ConnEvent::Push(resp) => {
+                self.on_push(resp);
+                return;
             }
-        }
+            ConnEvent::Kicked => ClientEvent::OnKickedOffline,
+            ConnEvent::TokenExpired => ClientEvent::OnUserTokenExpired,
+            ConnEvent::TokenInvalid { code } => ClientEvent::OnUserTokenInvalid { code },
+            ConnEvent::SessionEnded => ClientEvent::OnLoggedOut,
+            ConnEvent::FrameDropped { detail } => ClientEvent::Dropped { detail },
+        };
+        self.events.push_back(event);
     }
 
     fn on_outbox_event(&mut self, event: OutboxEvent) {
@@ -923,58 +934,50 @@ impl Client {
     }
 
     fn on_sync_event(&mut self, event: SyncEvent) {
-        match event {
-            SyncEvent::SyncStarted { total } => self
-                .events
-                .push_back(ClientEvent::OnSyncServerStart { total }),
-            SyncEvent::SyncProgress { done, total } => self
-                .events
-                .push_back(ClientEvent::OnSyncServerProgress { done, total }),
-            SyncEvent::SyncFinished { complete: true } => {
-                self.events.push_back(ClientEvent::OnSyncServerFinish)
+        let event = match event {
+            SyncEvent::SyncStarted { total } => ClientEvent::OnSyncServerStart { total },
+            SyncEvent::SyncProgress { done, total } => {
+                ClientEvent::OnSyncServerProgress { done, total }
             }
-            SyncEvent::SyncFinished { complete: false } => {
-                self.events.push_back(ClientEvent::OnSyncServerFailed)
-            }
+            SyncEvent::SyncFinished { complete: true } => ClientEvent::OnSyncServerFinish,
+            SyncEvent::SyncFinished { complete: false } => ClientEvent::OnSyncServerFailed,
             SyncEvent::NewMessages {
                 conversation_id,
                 messages,
                 source,
             } => {
                 // Tips paged in as history are old news: their effects are already in the view.
-                if source != MessageSource::History {
-                    for message in messages.iter().filter(|m| is_notification(m.content_type)) {
-                        match message.to_wire() {
-                            Ok(msg) => self
-                                .entity_inputs
-                                .push_back(EntityInput::Notification(Box::new(msg))),
-                            Err(e) => self.events.push_back(ClientEvent::Dropped {
-                                detail: format!("notification {}: {e}", message.client_msg_id),
-                            }),
-                        }
+                if source == MessageSource::History {
+                    return;
+                }
+                for message in messages.iter().filter(|m| is_notification(m.content_type)) {
+                    match message.to_wire() {
+                        Ok(msg) => self
+                            .entity_inputs
+                            .push_back(EntityInput::Notification(Box::new(msg))),
+                        Err(e) => self.events.push_back(ClientEvent::Dropped {
+                            detail: format!("notification {}: {e}", message.client_msg_id),
+                        }),
                     }
                 }
-                match (source, conversation_id.kind()) {
-                    (MessageSource::History, _) => {}
-                    (_, ConversationKind::Notification) => {
-                        self.events.push_back(ClientEvent::OnRecvNotifications {
-                            conversation_id,
-                            messages,
-                        })
-                    }
-                    _ => self.events.push_back(ClientEvent::OnRecvNewMessages {
+                if conversation_id.kind() == ConversationKind::Notification {
+                    ClientEvent::OnRecvNotifications {
                         conversation_id,
                         messages,
-                    }),
+                    }
+                } else {
+                    ClientEvent::OnRecvNewMessages {
+                        conversation_id,
+                        messages,
+                    }
                 }
             }
             SyncEvent::TransientNotification { msg, .. } => {
                 if is_notification(msg.content_type) {
                     self.entity_inputs.push_back(EntityInput::Notification(msg));
-                } else {
-                    self.events
-                        .push_back(ClientEvent::OnRecvOnlineOnlyMessage(msg));
+                    return;
                 }
+                ClientEvent::OnRecvOnlineOnlyMessage(msg)
             }
             SyncEvent::HistoryLoaded {
                 id,
@@ -982,32 +985,35 @@ impl Client {
                 page,
                 complete,
                 reached_start,
-            } => self.events.push_back(ClientEvent::OnHistoryLoaded {
+            } => ClientEvent::OnHistoryLoaded {
                 id,
                 conversation_id,
                 page,
                 complete,
                 reached_start,
-            }),
+            },
             SyncEvent::GapOpened {
                 conversation_id,
                 range,
-            } => self.events.push_back(ClientEvent::GapOpened {
+            } => ClientEvent::GapOpened {
                 conversation_id,
                 range,
-            }),
+            },
             SyncEvent::GapClosed {
                 conversation_id,
                 range,
-            } => self.events.push_back(ClientEvent::GapClosed {
+            } => ClientEvent::GapClosed {
                 conversation_id,
                 range,
-            }),
-            SyncEvent::ReadStates { states } => self
-                .entity_inputs
-                .push_back(EntityInput::ReadStates(states)),
-            SyncEvent::Dropped { detail } => self.events.push_back(ClientEvent::Dropped { detail }),
-        }
+            },
+            SyncEvent::ReadStates { states } => {
+                self.entity_inputs
+                    .push_back(EntityInput::ReadStates(states));
+                return;
+            }
+            SyncEvent::Dropped { detail } => ClientEvent::Dropped { detail },
+        };
+        self.events.push_back(event);
     }
 }
 

@@ -119,10 +119,16 @@ impl ConversationId {
     /// Validates an id: a known prefix followed by a non-empty rest.
     pub fn parse(id: impl Into<String>) -> Result<ConversationId, ModelError> {
         let id = id.into();
-        match Self::split(&id) {
-            Some((_, rest)) if !rest.is_empty() => Ok(ConversationId(id)),
-            _ => Err(ModelError::ConversationId(id)),
+        if Self::is_valid(&id) {
+            Ok(ConversationId(id))
+        } else {
+            Err(ModelError::ConversationId(id))
         }
+    }
+
+    /// Whether `id` is a known prefix followed by a non-empty rest.
+    fn is_valid(id: &str) -> bool {
+        Self::split(id).is_some_and(|(_, rest)| !rest.is_empty())
     }
 
     fn split(id: &str) -> Option<(ConversationKind, &str)> {
@@ -784,10 +790,19 @@ impl TryFrom<PbConversation> for Conversation {
     type Error = ModelError;
 
     fn try_from(pb: PbConversation) -> Result<Conversation, ModelError> {
-        let id = ConversationId::parse(pb.conversation_id)?;
-        let mut conversation = Conversation::new(id);
-        if pb.conversation_type != 0 {
-            conversation.conversation_type = SessionType::try_from(pb.conversation_type)?;
+        // Every check comes before the first field is moved out, so a failure drops `pb` whole.
+        if !ConversationId::is_valid(&pb.conversation_id) {
+            return Err(ModelError::ConversationId(pb.conversation_id));
+        }
+        let conversation_type = match pb.conversation_type {
+            0 => None,
+            raw => Some(SessionType::try_from(raw)?),
+        };
+        let min_seq = Seq::try_from(pb.min_seq)?;
+        let max_seq = Seq::try_from(pb.max_seq)?;
+        let mut conversation = Conversation::new(ConversationId(pb.conversation_id));
+        if let Some(conversation_type) = conversation_type {
+            conversation.conversation_type = conversation_type;
         }
         conversation.user_id = pb.user_id;
         if !pb.group_id.is_empty() {
@@ -800,17 +815,19 @@ impl TryFrom<PbConversation> for Conversation {
         conversation.group_at_type = pb.group_at_type;
         conversation.attached_info = pb.attached_info;
         conversation.ex = pb.ex;
-        conversation.min_seq = Seq::try_from(pb.min_seq)?;
-        conversation.max_seq = Seq::try_from(pb.max_seq)?;
+        conversation.min_seq = min_seq;
+        conversation.max_seq = max_seq;
         Ok(conversation)
     }
 }
 
-fn required(value: String, field: &'static str) -> Result<String, ModelError> {
+/// Fails with [`ModelError::MissingField`] when `value` is empty. Checked before any field of
+/// the wire value is moved out, so a failure drops the wire value whole.
+fn required(value: &str, field: &'static str) -> Result<(), ModelError> {
     if value.is_empty() {
         Err(ModelError::MissingField(field))
     } else {
-        Ok(value)
+        Ok(())
     }
 }
 
@@ -844,19 +861,27 @@ impl User {
     }
 }
 
-impl TryFrom<UserInfo> for User {
-    type Error = ModelError;
-
-    fn try_from(pb: UserInfo) -> Result<User, ModelError> {
-        Ok(User {
-            user_id: required(pb.user_id, "userID")?,
+impl User {
+    /// The profile of `pb`, whose user id was checked.
+    fn from_info(pb: UserInfo) -> User {
+        User {
+            user_id: pb.user_id,
             nickname: pb.nickname,
             face_url: pb.face_url,
             ex: pb.ex,
             create_time: pb.create_time,
             app_manager_level: pb.app_manger_level,
             global_recv_msg_opt: pb.global_recv_msg_opt,
-        })
+        }
+    }
+}
+
+impl TryFrom<UserInfo> for User {
+    type Error = ModelError;
+
+    fn try_from(pb: UserInfo) -> Result<User, ModelError> {
+        required(&pb.user_id, "userID")?;
+        Ok(User::from_info(pb))
     }
 }
 
@@ -864,8 +889,9 @@ impl TryFrom<PublicUserInfo> for User {
     type Error = ModelError;
 
     fn try_from(pb: PublicUserInfo) -> Result<User, ModelError> {
+        required(&pb.user_id, "userID")?;
         Ok(User {
-            user_id: required(pb.user_id, "userID")?,
+            user_id: pb.user_id,
             nickname: pb.nickname,
             face_url: pb.face_url,
             ex: pb.ex,
@@ -915,12 +941,14 @@ impl TryFrom<FriendInfo> for Friend {
     type Error = ModelError;
 
     fn try_from(pb: FriendInfo) -> Result<Friend, ModelError> {
-        let user = pb
-            .friend_user
-            .ok_or(ModelError::MissingField("friendUser"))?;
+        let Some(user) = &pb.friend_user else {
+            return Err(ModelError::MissingField("friendUser"));
+        };
+        required(&user.user_id, "userID")?;
+        let user = pb.friend_user.map(User::from_info).unwrap_or_default();
         Ok(Friend {
             owner_user_id: pb.owner_user_id,
-            user: User::try_from(user)?,
+            user,
             remark: pb.remark,
             create_time: pb.create_time,
             add_source: pb.add_source,
@@ -993,8 +1021,11 @@ impl TryFrom<GroupInfo> for Group {
     type Error = ModelError;
 
     fn try_from(pb: GroupInfo) -> Result<Group, ModelError> {
+        required(&pb.group_id, "groupID")?;
+        let look_member_info = AllowType::try_from(pb.look_member_info)?;
+        let apply_member_friend = AllowType::try_from(pb.apply_member_friend)?;
         Ok(Group {
-            group_id: required(pb.group_id, "groupID")?,
+            group_id: pb.group_id,
             name: pb.group_name,
             announcement: Announcement {
                 text: pb.notification,
@@ -1011,8 +1042,8 @@ impl TryFrom<GroupInfo> for Group {
             status: pb.status,
             group_type: pb.group_type,
             need_verification: pb.need_verification,
-            look_member_info: AllowType::try_from(pb.look_member_info)?,
-            apply_member_friend: AllowType::try_from(pb.apply_member_friend)?,
+            look_member_info,
+            apply_member_friend,
             history_for_new_members: None,
         })
     }
@@ -1063,9 +1094,11 @@ impl TryFrom<GroupMemberFullInfo> for Member {
     type Error = ModelError;
 
     fn try_from(pb: GroupMemberFullInfo) -> Result<Member, ModelError> {
+        required(&pb.group_id, "groupID")?;
+        required(&pb.user_id, "userID")?;
         Ok(Member {
-            group_id: required(pb.group_id, "groupID")?,
-            user_id: required(pb.user_id, "userID")?,
+            group_id: pb.group_id,
+            user_id: pb.user_id,
             role_level: pb.role_level,
             join_time: pb.join_time,
             nickname: pb.nickname,

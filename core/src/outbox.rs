@@ -473,9 +473,7 @@ impl Outbox {
             created_at,
             last_error: None,
         };
-        Changes::new()
-            .message(message)
-            .outbox_change(OutboxChange::Put(entry))
+        batch(Some(message), OutboxChange::Put(entry))
     }
 
     /// Restores the outbox after a restart from the stored entries (oldest first, as
@@ -501,7 +499,9 @@ impl Outbox {
                 _ => None,
             };
             let (Some(state), Some(message)) = (state, message) else {
-                cleanup = cleanup.outbox_change(OutboxChange::Remove { client_msg_id: id });
+                cleanup
+                    .outbox
+                    .push(OutboxChange::Remove { client_msg_id: id });
                 continue;
             };
             let payload = match encode_payload(&message) {
@@ -510,9 +510,10 @@ impl Outbox {
                     // Stored content that no longer encodes: fail it rather than block the queue.
                     let mut failed = message;
                     failed.status = MessageStatus::Failed { code: CODE_ARGS };
-                    cleanup = cleanup
-                        .message(failed)
-                        .outbox_change(OutboxChange::Remove { client_msg_id: id });
+                    cleanup.messages.push(failed);
+                    cleanup
+                        .outbox
+                        .push(OutboxChange::Remove { client_msg_id: id });
                     continue;
                 }
             };
@@ -615,7 +616,9 @@ impl Outbox {
         if resp.send_time != 0 {
             message.send_time = resp.send_time;
         }
-        Some(Changes::new().message(message))
+        let mut changes = Changes::new();
+        changes.messages.push(message);
+        Some(changes)
     }
 
     /// A send request failed. Returns the batch to persist, if any: an updated attempt count, or
@@ -645,9 +648,7 @@ impl Outbox {
                 if pending.entry.attempts < max_attempts {
                     // The server deduplicates by clientMsgID, so a resend is always safe.
                     pending.state = State::Queued;
-                    return Some(
-                        Changes::new().outbox_change(OutboxChange::Put(pending.entry.clone())),
-                    );
+                    return Some(batch(None, OutboxChange::Put(pending.entry.clone())));
                 }
                 CODE_TIMEOUT
             }
@@ -660,13 +661,12 @@ impl Outbox {
         pending.state = State::Failing;
         let mut message = pending.message.clone();
         message.status = MessageStatus::Failed { code };
-        Some(
-            Changes::new()
-                .message(message)
-                .outbox_change(OutboxChange::Remove {
-                    client_msg_id: client_msg_id.to_owned(),
-                }),
-        )
+        Some(batch(
+            Some(message),
+            OutboxChange::Remove {
+                client_msg_id: client_msg_id.to_owned(),
+            },
+        ))
     }
 
     /// A message arrived (pushed or pulled). When it is the echo of a waiting message, returns the
@@ -675,13 +675,12 @@ impl Outbox {
         if message.seq == Seq::ZERO || !self.pending.contains_key(&message.client_msg_id) {
             return None;
         }
-        Some(
-            Changes::new()
-                .message(message.clone())
-                .outbox_change(OutboxChange::Remove {
-                    client_msg_id: message.client_msg_id.clone(),
-                }),
-        )
+        Some(batch(
+            Some(message.clone()),
+            OutboxChange::Remove {
+                client_msg_id: message.client_msg_id.clone(),
+            },
+        ))
     }
 
     /// Adds to a batch of received messages (e.g. a sync batch, before it is saved) the removal
@@ -800,6 +799,14 @@ impl Outbox {
     pub fn poll_event(&mut self) -> Option<OutboxEvent> {
         self.events.pop_front()
     }
+}
+
+/// A batch of one outbox change, with the message it concerns when that is stored too.
+fn batch(message: Option<Message>, change: OutboxChange) -> Changes {
+    let mut changes = Changes::new();
+    changes.messages.extend(message);
+    changes.outbox.push(change);
+    changes
 }
 
 fn removes(changes: &Changes, client_msg_id: &str) -> bool {

@@ -1212,7 +1212,7 @@ impl Sync {
                     if source == MessageSource::Push {
                         p.events.push(SyncEvent::TransientNotification {
                             conversation_id: id.clone(),
-                            msg: Box::new(std::mem::take(m)),
+                            msg: Box::new(std::mem::replace(m, EMPTY_MSG)),
                         });
                     } else {
                         p.events.push(SyncEvent::Dropped {
@@ -1232,7 +1232,7 @@ impl Sync {
                     continue;
                 }
                 let wire_seq = m.seq;
-                let taken = std::mem::take(m);
+                let taken = std::mem::replace(m, EMPTY_MSG);
                 m.seq = wire_seq;
                 match Message::from_wire(id.clone(), taken) {
                     Ok(message) => {
@@ -1471,6 +1471,32 @@ fn gap_events(id: &ConversationId, old: Option<&SyncState>, new: &SyncState, p: 
         });
     }
 }
+
+/// An empty wire message, left in place of each message taken out of an answer.
+const EMPTY_MSG: MsgData = MsgData {
+    send_id: String::new(),
+    recv_id: String::new(),
+    group_id: String::new(),
+    client_msg_id: String::new(),
+    server_msg_id: String::new(),
+    sender_platform_id: 0,
+    sender_nickname: String::new(),
+    sender_face_url: String::new(),
+    session_type: 0,
+    msg_from: 0,
+    content_type: 0,
+    content: Vec::new(),
+    seq: 0,
+    send_time: 0,
+    create_time: 0,
+    status: 0,
+    is_read: false,
+    options: chorus_proto::pb::Map::new(),
+    offline_push_info: None,
+    at_user_id_list: Vec::new(),
+    attached_info: String::new(),
+    ex: String::new(),
+};
 
 fn gap_set(state: &SyncState) -> SeqRanges {
     match state.known.max() {
