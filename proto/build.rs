@@ -4,7 +4,9 @@
 //! descriptors we write, per package:
 //!
 //! * `<package>.rs`: the Rust types, with the names, field types and derives `prost-build` gives
-//!   the same schema, and per message an impl of `crate::pb::wire::Fields` (decoding) and of
+//!   the same schema (`Default` returns a constant of zero values, copied whole rather than built
+//!   field by field where a message is created), and per message an impl of
+//!   `crate::pb::wire::Fields` (decoding) and of
 //!   `EncodeFields` that list the fields by number and call the shared, non-generic codec in
 //!   `src/pb/wire.rs`;
 //! * `<package>.json.rs`: the serde impls of every message, so the generated types read and write
@@ -225,8 +227,9 @@ fn message_type(code: &mut String, message: &MessageDescriptor) -> Result<(), Bo
     if derives_eq(message) {
         derives.push_str("Eq, Hash, ");
     }
-    derives.push_str("Default, Debug");
+    derives.push_str("Debug");
     let mut members = String::new();
+    let mut zeros = String::new();
     let mut merges = String::new();
     let mut finishes = String::new();
     let mut encodes: Vec<(u32, String)> = Vec::new();
@@ -261,12 +264,14 @@ fn message_type(code: &mut String, message: &MessageDescriptor) -> Result<(), Bo
                 "            {number} => r.map(wire_type, &mut self.{rust}),"
             )?;
             writeln!(finishes, "        self.{rust}.sort();")?;
+            writeln!(zeros, "        {rust}: crate::pb::Map::new(),")?;
             encodes.push((
                 number,
                 format!("        W::map(out, {number}, &self.{rust});\n"),
             ));
         } else if field.is_list() {
             ty = format!("::std::vec::Vec<{}>", value_type(&kind)?);
+            writeln!(zeros, "        {rust}: ::std::vec::Vec::new(),")?;
             let (merge, encode) = match &kind {
                 Kind::String => ("push_string", "W::strings(out, {n}, &self.{f});"),
                 Kind::Int32 | Kind::Enum(_) if field.is_packed() => {
@@ -316,6 +321,15 @@ fn message_type(code: &mut String, message: &MessageDescriptor) -> Result<(), Bo
                 }
                 other => return Err(format!("{what}: type {other:?} is not supported").into()),
             };
+            let zero = match &kind {
+                Kind::Double | Kind::Float => "0.0",
+                Kind::Bool => "false",
+                Kind::String => "::std::string::String::new()",
+                Kind::Bytes => "::std::vec::Vec::new()",
+                Kind::Message(_) => "::core::option::Option::None",
+                _ => "0",
+            };
+            writeln!(zeros, "        {rust}: {zero},")?;
             ty = if let Kind::Message(m) = &kind {
                 format!("::core::option::Option<{}>", type_path(m)?)
             } else {
@@ -360,6 +374,18 @@ fn message_type(code: &mut String, message: &MessageDescriptor) -> Result<(), Bo
 {doc}#[derive({derives})]
 pub struct {name} {{
 {members}}}
+
+impl {name} {{
+    /// Every field at its zero value: one constant copied, not the fields built one by one.
+    const ZERO: {name} = {name} {{
+{zeros}    }};
+}}
+
+impl ::core::default::Default for {name} {{
+    fn default() -> Self {{
+        Self::ZERO
+    }}
+}}
 
 impl crate::pb::wire::Fields for {name} {{
     #[allow(clippy::match_single_binding)]
