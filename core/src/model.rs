@@ -481,6 +481,35 @@ impl Clone for Message {
 }
 
 impl Message {
+    /// A message whose every field is empty (a group conversation with no id, seq 0, status
+    /// sending): the start of a reader that then sets every field.
+    pub fn blank() -> Message {
+        Message {
+            conversation_id: ConversationId(String::new()),
+            seq: Seq(0),
+            client_msg_id: String::new(),
+            server_msg_id: String::new(),
+            send_id: String::new(),
+            recv_id: String::new(),
+            group_id: String::new(),
+            sender_platform_id: 0,
+            sender_nickname: String::new(),
+            sender_face_url: String::new(),
+            session_type: SessionType::Single,
+            msg_from: 0,
+            content_type: 0,
+            content: Content::Raw(Vec::new()),
+            send_time: 0,
+            create_time: 0,
+            status: MessageStatus::Sending,
+            is_read: false,
+            options: chorus_proto::pb::Map::new(),
+            at_user_ids: Vec::new(),
+            attached_info: String::new(),
+            ex: String::new(),
+        }
+    }
+
     /// A wire message in a known conversation (the key of a pull or push map).
     pub fn from_wire(conversation_id: ConversationId, msg: MsgData) -> Result<Message, ModelError> {
         let seq = Seq::try_from(msg.seq)?;

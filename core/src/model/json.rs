@@ -353,30 +353,7 @@ impl WriteFields for Message {
 impl FromJson for Message {
     fn from_json(value: Json) -> Result<Self, JsonError> {
         // Every field is overwritten below (or the read fails).
-        let mut m = Message {
-            conversation_id: ConversationId(String::new()),
-            seq: Seq(0),
-            client_msg_id: String::new(),
-            server_msg_id: String::new(),
-            send_id: String::new(),
-            recv_id: String::new(),
-            group_id: String::new(),
-            sender_platform_id: 0,
-            sender_nickname: String::new(),
-            sender_face_url: String::new(),
-            session_type: SessionType::Single,
-            msg_from: 0,
-            content_type: 0,
-            content: Content::Raw(Vec::new()),
-            send_time: 0,
-            create_time: 0,
-            status: MessageStatus::Sending,
-            is_read: false,
-            options: chorus_proto::pb::Map::new(),
-            at_user_ids: Vec::new(),
-            attached_info: String::new(),
-            ex: String::new(),
-        };
+        let mut m = Message::blank();
         msgjson::read_struct(
             value,
             MESSAGE_KEYS,

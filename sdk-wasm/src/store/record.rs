@@ -11,7 +11,7 @@
 //! only messages with one enter the unique clientMsgID index.
 
 use chorus_core::changes::{OutboxEntry, SyncState, VersionKind, VersionMarker};
-use chorus_core::model::{Content, ConversationId, Message, MessageStatus, Seq};
+use chorus_core::model::{Content, ConversationId, Message, Seq};
 use chorus_core::ranges::{SeqRange, SeqRanges};
 use chorus_core::store::StoreError;
 use chorus_proto::constants::SessionType;
@@ -472,30 +472,7 @@ pub fn message_to_js(message: &Message) -> Result<JsValue, StoreError> {
 /// A stored message (see [`message_to_js`]).
 pub fn message_from_js(value: JsValue) -> Result<Message, StoreError> {
     // Every field is overwritten by `read_message` (or the read fails).
-    let mut message = Message {
-        conversation_id: ConversationId::group(""),
-        seq: Seq::ZERO,
-        client_msg_id: String::new(),
-        server_msg_id: String::new(),
-        send_id: String::new(),
-        recv_id: String::new(),
-        group_id: String::new(),
-        sender_platform_id: 0,
-        sender_nickname: String::new(),
-        sender_face_url: String::new(),
-        session_type: SessionType::Single,
-        msg_from: 0,
-        content_type: 0,
-        content: Content::Raw(Vec::new()),
-        send_time: 0,
-        create_time: 0,
-        status: MessageStatus::Sending,
-        is_read: false,
-        options: chorus_proto::pb::Map::new(),
-        at_user_ids: Vec::new(),
-        attached_info: String::new(),
-        ex: String::new(),
-    };
+    let mut message = Message::blank();
     read_message(&value, &mut message)?;
     Ok(message)
 }
