@@ -3,8 +3,9 @@
 //!
 //! Steps: the server (`cargo build --release -p chorus-server`); the web demo (release wasm32
 //! build of `chorus-web-demo` alone, as `pkg` builds the SDK alone → `wasm-bindgen --target web`
-//! → glue minified by terser and npm `wasm-opt` with `pkg::WASM_OPT_FLAGS` when available → `index.html`) into
-//! `target/demo-dist/`; the data directory `target/demo-data/` (`--fresh` wipes it); then the server in single-port mode with
+//! → glue minified by terser, and npm `wasm-opt` with `pkg::WASM_OPT_FLAGS` followed by
+//! `pkg::reorder_functions` when available → `index.html`) into `target/demo-dist/`; the data
+//! directory `target/demo-data/` (`--fresh` wipes it); then the server in single-port mode with
 //! `--seed-demo`. On Unix the server replaces this process, so Ctrl-C (and any other signal)
 //! reaches it directly and it shuts down gracefully. Writes nothing outside `target/`.
 
@@ -174,13 +175,16 @@ pub fn build_web_demo(repo: &Repo, dist: &Path) -> Result<()> {
     }
     pkg::minify_js(repo, &dist.join(format!("{OUT_NAME}.js")))?;
     match pkg::wasm_opt(repo)? {
-        Some(wasm_opt) => run::run(
-            repo.command(wasm_opt)
-                .args(pkg::WASM_OPT_FLAGS)
-                .arg(&wasm)
-                .arg("-o")
-                .arg(&wasm),
-        )?,
+        Some(wasm_opt) => {
+            run::run(
+                repo.command(&wasm_opt)
+                    .args(pkg::WASM_OPT_FLAGS)
+                    .arg(&wasm)
+                    .arg("-o")
+                    .arg(&wasm),
+            )?;
+            pkg::reorder_functions(repo, &wasm_opt, &wasm)?;
+        }
         None => eprintln!(
             "warning: wasm-opt skipped (needs Node.js and `npm ci` for the npm binaryen package); \
              the demo works but is larger"
