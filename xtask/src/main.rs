@@ -7,6 +7,7 @@
 mod bench;
 mod demo;
 mod fuzz;
+mod imports;
 mod order;
 mod pkg;
 mod repo;

@@ -15,17 +15,17 @@
 use anyhow::{bail, ensure, Context, Result};
 
 /// The wasm binary header: magic number and version 1.
-const HEADER: [u8; 8] = *b"\0asm\x01\0\0\0";
+pub(crate) const HEADER: [u8; 8] = *b"\0asm\x01\0\0\0";
 /// Section ids used here.
-const CUSTOM: u8 = 0;
-const IMPORT: u8 = 2;
+pub(crate) const CUSTOM: u8 = 0;
+pub(crate) const IMPORT: u8 = 2;
 const CODE: u8 = 10;
 /// Import kinds.
-const FUNC_IMPORT: u8 = 0;
-const TABLE_IMPORT: u8 = 1;
-const MEMORY_IMPORT: u8 = 2;
-const GLOBAL_IMPORT: u8 = 3;
-const TAG_IMPORT: u8 = 4;
+pub(crate) const FUNC_IMPORT: u8 = 0;
+pub(crate) const TABLE_IMPORT: u8 = 1;
+pub(crate) const MEMORY_IMPORT: u8 = 2;
+pub(crate) const GLOBAL_IMPORT: u8 = 3;
+pub(crate) const TAG_IMPORT: u8 = 4;
 
 /// The module with its `name` section replaced by one whose function names sort in the chosen
 /// order: imports are `i` + index, defined functions `f` + rank, both zero-padded.
@@ -203,27 +203,27 @@ fn count_function_imports(reader: &mut Reader<'_>) -> Result<usize> {
 }
 
 /// A cursor over wasm bytes.
-struct Reader<'a> {
+pub(crate) struct Reader<'a> {
     bytes: &'a [u8],
-    pos: usize,
+    pub(crate) pos: usize,
 }
 
 impl<'a> Reader<'a> {
-    fn new(bytes: &'a [u8], pos: usize) -> Reader<'a> {
+    pub(crate) fn new(bytes: &'a [u8], pos: usize) -> Reader<'a> {
         Reader { bytes, pos }
     }
 
-    fn done(&self) -> bool {
+    pub(crate) fn done(&self) -> bool {
         self.pos >= self.bytes.len()
     }
 
-    fn byte(&mut self) -> Result<u8> {
+    pub(crate) fn byte(&mut self) -> Result<u8> {
         let byte = *self.bytes.get(self.pos).context("the module ends early")?;
         self.pos += 1;
         Ok(byte)
     }
 
-    fn take(&mut self, len: usize) -> Result<&'a [u8]> {
+    pub(crate) fn take(&mut self, len: usize) -> Result<&'a [u8]> {
         let end = self.pos.checked_add(len).context("length overflow")?;
         let slice = self
             .bytes
@@ -234,7 +234,7 @@ impl<'a> Reader<'a> {
     }
 
     /// An unsigned LEB128 value of at most 64 bits.
-    fn u64(&mut self) -> Result<u64> {
+    pub(crate) fn u64(&mut self) -> Result<u64> {
         let mut value = 0u64;
         for shift in (0..64).step_by(7) {
             let byte = self.byte()?;
@@ -246,18 +246,18 @@ impl<'a> Reader<'a> {
         bail!("LEB128 value too long")
     }
 
-    fn u32(&mut self) -> Result<u32> {
+    pub(crate) fn u32(&mut self) -> Result<u32> {
         u32::try_from(self.u64()?).context("LEB128 value above u32")
     }
 
     /// A length-prefixed byte string.
-    fn bytes(&mut self) -> Result<&'a [u8]> {
+    pub(crate) fn bytes(&mut self) -> Result<&'a [u8]> {
         let len = self.u32()? as usize;
         self.take(len)
     }
 
     /// Table or memory limits.
-    fn limits(&mut self) -> Result<()> {
+    pub(crate) fn limits(&mut self) -> Result<()> {
         let flags = self.byte()?;
         self.u64()?;
         if flags & 1 != 0 {
@@ -267,7 +267,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A value type: one byte, or a reference type prefix followed by its heap type.
-    fn value_type(&mut self) -> Result<()> {
+    pub(crate) fn value_type(&mut self) -> Result<()> {
         if matches!(self.byte()?, 0x63 | 0x64) {
             self.u64()?;
         }
@@ -275,11 +275,11 @@ impl<'a> Reader<'a> {
     }
 }
 
-fn u32_of(value: usize) -> Result<u32> {
+pub(crate) fn u32_of(value: usize) -> Result<u32> {
     u32::try_from(value).context("count above u32")
 }
 
-fn write_u32(out: &mut Vec<u8>, mut value: u32) {
+pub(crate) fn write_u32(out: &mut Vec<u8>, mut value: u32) {
     loop {
         let byte = (value & 0x7f) as u8;
         value >>= 7;
@@ -291,7 +291,7 @@ fn write_u32(out: &mut Vec<u8>, mut value: u32) {
     }
 }
 
-fn write_bytes(out: &mut Vec<u8>, bytes: &[u8]) -> Result<()> {
+pub(crate) fn write_bytes(out: &mut Vec<u8>, bytes: &[u8]) -> Result<()> {
     write_u32(out, u32_of(bytes.len())?);
     out.extend_from_slice(bytes);
     Ok(())
