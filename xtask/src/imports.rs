@@ -14,8 +14,8 @@
 use anyhow::{bail, Context, Result};
 
 use crate::order::{
-    u32_of, write_bytes, write_u32, Reader, CUSTOM, FUNC_IMPORT, GLOBAL_IMPORT, HEADER, IMPORT,
-    MEMORY_IMPORT, TABLE_IMPORT, TAG_IMPORT,
+    write_bytes, write_u32, Reader, FUNC_IMPORT, GLOBAL_IMPORT, HEADER, IMPORT, MEMORY_IMPORT,
+    TABLE_IMPORT, TAG_IMPORT,
 };
 
 /// The module name the glue's imports take instead of `./<stem>_bg.js`.
@@ -158,7 +158,7 @@ fn custom_sections(wasm: &[u8]) -> Vec<Vec<u8>> {
         let id = reader.byte().unwrap();
         let len = reader.u32().unwrap() as usize;
         reader.take(len).unwrap();
-        if id == CUSTOM {
+        if id == crate::order::CUSTOM {
             found.push(wasm[start..reader.pos].to_vec());
         }
     }
@@ -168,6 +168,7 @@ fn custom_sections(wasm: &[u8]) -> Vec<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::order::{u32_of, CUSTOM};
 
     const MODULE: &str = "./demo_bg.js";
 
