@@ -112,8 +112,15 @@ pub const WASM_OPT_FLAGS: &[&str] = &[
 
 /// The second wasm-opt run, over the module [`order::name_for_order`] named: functions move into
 /// the named order, then `-Oz` once more (reading binaryen's own output back costs a few hundred
-/// bytes of local declarations, which this pass wins back).
-pub const REORDER_FLAGS: &[&str] = &["--low-memory-unused", "--reorder-functions-by-name", "-Oz"];
+/// bytes of local declarations, which this pass wins back), and the `producers` and
+/// `target_features` sections go (tool metadata that browsers ignore).
+pub const REORDER_FLAGS: &[&str] = &[
+    "--low-memory-unused",
+    "--reorder-functions-by-name",
+    "-Oz",
+    "--strip-producers",
+    "--strip-target-features",
+];
 
 /// Puts the functions of the optimised module `wasm` in an order that compresses better (see
 /// [`order`]), in place.
