@@ -25,18 +25,24 @@ use wasm_bindgen_futures::JsFuture;
 
 #[wasm_bindgen(module = "/src/browser.js")]
 extern "C" {
-    /// An open socket of `browser.js`.
+    /// Values queued by `browser.js` (a socket's frames, a channel's messages).
+    #[derive(Debug, Clone)]
+    pub(crate) type Queue;
+    /// The next value, or null once the source closed.
+    #[wasm_bindgen(method)]
+    pub(crate) fn next(this: &Queue) -> Promise;
+
+    /// An open socket of `browser.js`; its queue holds strings and `Uint8Array`s.
+    #[wasm_bindgen(extends = Queue)]
     #[derive(Debug)]
     type Socket;
     #[wasm_bindgen(js_name = openSocket)]
     fn open_socket(url: &str) -> Promise;
-    /// The next frame: a string, a `Uint8Array`, or null once the socket closed.
-    #[wasm_bindgen(method)]
-    fn next(this: &Socket) -> Promise;
+    /// Sends; the error text, or undefined.
     #[wasm_bindgen(method, js_name = send)]
-    fn send_text(this: &Socket, text: &str) -> Option<String>;
+    fn send_text(this: &Socket, text: &str) -> JsValue;
     #[wasm_bindgen(method, js_name = send)]
-    fn send_bytes(this: &Socket, bytes: &[u8]) -> Option<String>;
+    fn send_bytes(this: &Socket, bytes: &[u8]) -> JsValue;
     #[wasm_bindgen(method)]
     fn close(this: &Socket, code: Option<u16>);
     #[wasm_bindgen(js_name = dropSockets)]
@@ -93,9 +99,10 @@ impl Connection for BrowserConnection {
             Frame::Text(text) => self.socket.send_text(&text),
             Frame::Binary(bytes) => self.socket.send_bytes(&bytes),
         };
-        match failed {
-            Some(e) => Err(IoError(format!("send: {e}"))),
-            None => Ok(()),
+        if failed.is_undefined() {
+            Ok(())
+        } else {
+            Err(IoError(format!("send: {}", reason(failed))))
         }
     }
 

@@ -17,6 +17,8 @@ use js_sys::Promise;
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen_futures::JsFuture;
 
+use crate::net::Queue;
+
 #[wasm_bindgen(module = "/src/browser.js")]
 extern "C" {
     /// A Web Lock request of `browser.js`.
@@ -28,13 +30,11 @@ extern "C" {
     #[wasm_bindgen(method)]
     fn release(this: &Lock);
 
-    /// A BroadcastChannel of `browser.js`.
+    /// A BroadcastChannel of `browser.js`; its queue holds the texts other tabs posted.
+    #[wasm_bindgen(extends = Queue)]
     #[derive(Debug, Clone)]
     type Channel;
     fn channel(name: &str) -> Channel;
-    /// The next text another tab posted, or null once closed.
-    #[wasm_bindgen(method)]
-    fn next(this: &Channel) -> Promise;
     #[wasm_bindgen(method)]
     fn post(this: &Channel, text: &str);
     #[wasm_bindgen(method)]
