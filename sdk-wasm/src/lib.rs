@@ -6,6 +6,7 @@
 //! * [`store`] — [`IdbStore`], core's `Store` on IndexedDB.
 //! * [`net`] — core's driver traits on browser APIs (WebSocket, `fetch`, worker timers).
 //! * [`tabs`] — Web Locks and BroadcastChannel.
+//! * `browser.js` — the browser objects behind `net` and `tabs`, in hand-written JavaScript.
 //! * [`js`] — the `#[wasm_bindgen]` API and its conversions.
 //! * [`codec`] — gateway frames as the browser sends and receives them (JSON envelope, gzip).
 //! * [`error`] — [`SdkError`], the single way errors reach JavaScript.

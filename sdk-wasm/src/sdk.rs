@@ -32,7 +32,6 @@ use chorus_proto::msgjson::{Fields, FromJson, Json, JsonError};
 use chorus_proto::pb::sdkws::{GroupInfo, GroupMemberFullInfo, UserInfo};
 use futures::channel::{mpsc, oneshot};
 use futures::future::{select, Either, LocalBoxFuture};
-use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 
 use crate::error::SdkError;
@@ -42,7 +41,7 @@ use crate::json::{
 };
 use crate::net::{now_millis, sleep_ms, BrowserClock, BrowserTransport, FetchHttp};
 use crate::store::IdbStore;
-use crate::tabs::{Leadership, TabChannel};
+use crate::tabs::{Leadership, TabChannel, TabInbox};
 
 /// The official SDK's login status values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -372,10 +371,10 @@ impl Sdk {
         session.channel.post(&encode(&TabMessage::Hello {
             from: self.inner.tab_id.clone(),
         }));
-        let mut leadership = Leadership::request(&self.group_name(&session.params.user_id));
+        let leadership = Leadership::request(&self.group_name(&session.params.user_id));
         let sdk = self.clone();
         let leading = Rc::clone(&session);
-        let granted = leadership.take_granted();
+        let granted = leadership.granted();
         *session.leadership.borrow_mut() = Some(leadership);
         wasm_bindgen_futures::spawn_local(async move {
             if granted.await.is_ok() && !leading.ended.get() {
@@ -502,11 +501,7 @@ impl Sdk {
     }
 
     /// Handles what the other tabs post.
-    async fn listen_to_tabs(
-        &self,
-        session: Rc<Session>,
-        mut inbox: mpsc::UnboundedReceiver<String>,
-    ) {
+    async fn listen_to_tabs(&self, session: Rc<Session>, mut inbox: TabInbox) {
         while let Some(text) = inbox.next().await {
             if session.ended.get() {
                 return;

@@ -9,15 +9,37 @@
 //!
 //! Where Web Locks are missing (very old browsers, insecure origins) every tab leads by itself,
 //! as the official SDK does.
+//!
+//! The lock request and the channel are handled by `browser.js` (see [`crate::net`]); messages
+//! from other tabs are queued there and pulled one at a time by [`TabInbox::next`].
 
-use std::cell::RefCell;
-use std::rc::Rc;
+use js_sys::Promise;
+use wasm_bindgen::prelude::wasm_bindgen;
+use wasm_bindgen_futures::JsFuture;
 
-use futures::channel::{mpsc, oneshot};
-use js_sys::{Function, Object, Promise, Reflect};
-use wasm_bindgen::closure::Closure;
-use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{BroadcastChannel, MessageEvent};
+use crate::net::Queue;
+
+#[wasm_bindgen(module = "/src/browser.js")]
+extern "C" {
+    /// A Web Lock request of `browser.js`.
+    #[derive(Debug)]
+    type Lock;
+    fn lock(name: &str) -> Lock;
+    #[wasm_bindgen(method, getter)]
+    fn granted(this: &Lock) -> Promise;
+    #[wasm_bindgen(method)]
+    fn release(this: &Lock);
+
+    /// A BroadcastChannel of `browser.js`; its queue holds the texts other tabs posted.
+    #[wasm_bindgen(extends = Queue)]
+    #[derive(Debug, Clone)]
+    type Channel;
+    fn channel(name: &str) -> Channel;
+    #[wasm_bindgen(method)]
+    fn post(this: &Channel, text: &str);
+    #[wasm_bindgen(method)]
+    fn close(this: &Channel);
+}
 
 /// Where the lock and channel names start.
 const PREFIX: &str = "chorus:";
@@ -25,154 +47,74 @@ const PREFIX: &str = "chorus:";
 /// A held or awaited Web Lock.
 #[derive(Debug)]
 pub struct Leadership {
-    /// Resolves the promise the lock callback returned, which releases the lock.
-    release: Rc<RefCell<Option<Function>>>,
-    granted: Option<oneshot::Receiver<()>>,
-    _callback: Option<Closure<dyn FnMut(JsValue) -> Promise>>,
+    lock: Lock,
 }
 
 impl Leadership {
     /// Queues for the lock of `user_id`. [`Leadership::granted`] resolves once this tab holds it.
     pub fn request(user_id: &str) -> Leadership {
-        let release: Rc<RefCell<Option<Function>>> = Rc::default();
-        let (tx, granted) = oneshot::channel();
-        let Some((locks, request)) = lock_manager().and_then(|locks| {
-            let request = Reflect::get(&locks, &JsValue::from_str("request"))
-                .ok()?
-                .dyn_into::<Function>()
-                .ok()?;
-            Some((locks, request))
-        }) else {
-            let _ = tx.send(());
-            return Leadership {
-                release,
-                granted: Some(granted),
-                _callback: None,
-            };
-        };
-        let tx = RefCell::new(Some(tx));
-        let held = Rc::clone(&release);
-        let callback = Closure::<dyn FnMut(JsValue) -> Promise>::new(move |_lock: JsValue| {
-            let promise = Promise::new(&mut |resolve, _reject| {
-                *held.borrow_mut() = Some(resolve);
-            });
-            let unwanted = match tx.borrow_mut().take() {
-                Some(tx) => tx.send(()).is_err(),
-                None => true,
-            };
-            // Nobody waits any more (the session ended while queued): release at once.
-            if unwanted {
-                if let Some(resolve) = held.borrow_mut().take() {
-                    let _ = resolve.call0(&JsValue::UNDEFINED);
-                }
-            }
-            promise
-        });
-        let name = JsValue::from_str(&format!("{PREFIX}{user_id}"));
-        // The returned promise settles when the lock is released; nothing waits on it.
-        let _ = request.call2(&locks, &name, callback.as_ref());
         Leadership {
-            release,
-            granted: Some(granted),
-            _callback: Some(callback),
+            lock: lock(&format!("{PREFIX}{user_id}")),
         }
     }
 
-    /// Resolves when this tab holds the lock (an error if the request was dropped). Only the
-    /// first call waits for the grant; later ones resolve at once.
-    pub fn take_granted(&mut self) -> oneshot::Receiver<()> {
-        match self.granted.take() {
-            Some(granted) => granted,
-            None => {
-                let (tx, rx) = oneshot::channel();
-                let _ = tx.send(());
-                rx
-            }
-        }
+    /// Resolves (to `Ok`) when this tab holds the lock, or was granted it after
+    /// [`Leadership::release`].
+    pub fn granted(&self) -> JsFuture {
+        JsFuture::from(self.lock.granted())
     }
 
     /// Releases the lock (or leaves the queue: the grant then releases it at once).
     pub fn release(&self) {
-        if let Some(resolve) = self.release.borrow_mut().take() {
-            let _ = resolve.call0(&JsValue::UNDEFINED);
-        }
+        self.lock.release();
     }
 }
 
 impl Drop for Leadership {
     fn drop(&mut self) {
         self.release();
-        if let Some(callback) = self._callback.take() {
-            // The lock manager may still call it (a queued request); keep it alive, and let the
-            // grant return an already resolved promise.
-            callback.forget();
-        }
     }
-}
-
-/// `navigator.locks`, when this browser has it.
-fn lock_manager() -> Option<Object> {
-    let navigator = Reflect::get(&js_sys::global(), &JsValue::from_str("navigator")).ok()?;
-    let locks = Reflect::get(&navigator, &JsValue::from_str("locks")).ok()?;
-    if locks.is_undefined() || locks.is_null() {
-        return None;
-    }
-    locks.dyn_into::<Object>().ok()
-}
-
-/// Whether this browser can elect a leader tab.
-pub fn has_web_locks() -> bool {
-    lock_manager().is_some()
 }
 
 /// A `BroadcastChannel` of one user's tabs, carrying JSON text.
 #[derive(Debug)]
 pub struct TabChannel {
-    channel: Option<BroadcastChannel>,
-    _on_message: Option<Closure<dyn FnMut(MessageEvent)>>,
+    channel: Channel,
+}
+
+/// The messages other tabs post to a [`TabChannel`].
+#[derive(Debug)]
+pub struct TabInbox {
+    channel: Channel,
 }
 
 impl TabChannel {
-    /// Joins the channel of `user_id`; messages from other tabs go to the returned receiver.
-    pub fn open(user_id: &str) -> (TabChannel, mpsc::UnboundedReceiver<String>) {
-        let (tx, rx) = mpsc::unbounded();
-        let Ok(channel) = BroadcastChannel::new(&format!("{PREFIX}{user_id}")) else {
-            return (
-                TabChannel {
-                    channel: None,
-                    _on_message: None,
-                },
-                rx,
-            );
-        };
-        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-            if let Some(text) = event.data().as_string() {
-                let _ = tx.unbounded_send(text);
-            }
-        });
-        channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    /// Joins the channel of `user_id`; messages from other tabs come from the returned inbox.
+    pub fn open(user_id: &str) -> (TabChannel, TabInbox) {
+        let channel = channel(&format!("{PREFIX}{user_id}"));
         (
             TabChannel {
-                channel: Some(channel),
-                _on_message: Some(on_message),
+                channel: channel.clone(),
             },
-            rx,
+            TabInbox { channel },
         )
     }
 
     /// Posts to every other tab of the user (not to this one).
     pub fn post(&self, text: &str) {
-        if let Some(channel) = &self.channel {
-            let _ = channel.post_message(&JsValue::from_str(text));
-        }
+        self.channel.post(text);
     }
 }
 
 impl Drop for TabChannel {
     fn drop(&mut self) {
-        if let Some(channel) = &self.channel {
-            channel.set_onmessage(None);
-            channel.close();
-        }
+        self.channel.close();
+    }
+}
+
+impl TabInbox {
+    /// The next message, or `None` once the channel is closed (or could not be joined).
+    pub async fn next(&mut self) -> Option<String> {
+        JsFuture::from(self.channel.next()).await.ok()?.as_string()
     }
 }
