@@ -3,10 +3,12 @@
 //! The transaction spans every object store the batch touches. It first reads what the check
 //! needs (the stored sync states and which seqs have messages) and refuses the batch before
 //! writing anything; then it applies the parts in the order of [`chorus_core::changes`]: clears,
-//! deletes, upserts, message rewrites, sync states. Writes are issued together and awaited per
-//! step (one [`Ops`] batch through `idb.js`); IndexedDB runs the requests of one transaction in
-//! the order they were issued, so a later read sees every earlier write. If any request fails the browser aborts the whole transaction,
-//! so a crash or an error never leaves a cursor ahead of its messages.
+//! deletes, upserts, message rewrites, sync states. Each step's requests go to `idb.js` as one
+//! [`Ops`] batch, issued together and awaited together; IndexedDB runs the requests of one
+//! transaction in the order they were issued, so a later read sees every earlier write. If any
+//! request fails the browser aborts the whole transaction, and a batch that fails in Rust
+//! midway (a value that cannot be stored) aborts it too, so a crash or an error never leaves a
+//! cursor ahead of its messages.
 //!
 //! Messages are unique by clientMsgID. A batch first reads only the unsent rows of its
 //! conversations (where echoes find the row they replace); should a clientMsgID of the batch sit
