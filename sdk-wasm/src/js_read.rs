@@ -1,5 +1,4 @@
-//! Typed reads of plain JavaScript values: the parameters of JavaScript method calls and the
-//! records of IndexedDB.
+//! Typed reads of plain JavaScript values: the parameters of JavaScript method calls.
 //!
 //! Each reader takes a value (or an object and a key) and returns the Rust value or a
 //! [`ReadError`] naming the field. The rules are those of a serde derive over JavaScript values:
@@ -92,14 +91,6 @@ pub fn int32(value: &JsValue, name: &'static str) -> Result<i32, ReadError> {
 /// A `u32`.
 pub fn uint32(value: &JsValue, name: &'static str) -> Result<u32, ReadError> {
     integer(value, name, 0.0, u32::MAX.into()).map(|n| n as u32)
-}
-
-/// An `i64`: a safe integer or a `BigInt` within the `i64` range.
-pub fn int64(value: &JsValue, name: &'static str) -> Result<i64, ReadError> {
-    if value.is_bigint() {
-        return i64::try_from(value.clone()).map_err(|_| ReadError::Invalid(name, "an i64"));
-    }
-    integer(value, name, -MAX_SAFE, MAX_SAFE).map(|n| n as i64)
 }
 
 /// A `u64`: a non-negative safe integer or a `BigInt` within the `u64` range.

@@ -39,7 +39,8 @@ export function requirePackage() {
     fs.existsSync(dist),
     `${dist} is missing: build the package first with \`cargo xtask pkg\` (from the repository root)`,
   );
-  const files = fs.readdirSync(dist);
+  // Recursive: the glue's snippets (e.g. the IndexedDB module) live in dist/snippets/.
+  const files = fs.readdirSync(dist, { recursive: true });
   const wasm = files.filter((f) => f.endsWith('.wasm')).map((f) => path.join(dist, f));
   const glue = files.filter((f) => f.endsWith('.js')).map((f) => path.join(dist, f));
   assert.ok(wasm.length > 0, `no .wasm file in ${dist}: run \`cargo xtask pkg\``);

@@ -175,6 +175,7 @@ pub fn build_web_demo(repo: &Repo, dist: &Path) -> Result<()> {
         bail!("wasm-bindgen did not write {}", wasm.display());
     }
     pkg::minify_js(repo, &dist.join(format!("{OUT_NAME}.js")))?;
+    pkg::minify_snippets(repo, dist)?;
     match pkg::wasm_opt(repo)? {
         Some(wasm_opt) => {
             run::run(

@@ -1,8 +1,9 @@
 //! `cargo xtask pkg`: the browser SDK as ES module + wasm in `pkg/dist/`, and the package's entry
 //! `pkg/index.js` (both git-ignored), which `pkg/package.json` publishes.
 //!
-//! Pipeline: cargo release build for wasm32 → `wasm-bindgen --target web` → the glue minified
-//! by terser ([`minify_js`]; without Node.js only comments and indentation go) → the entry's
+//! Pipeline: cargo release build for wasm32 → `wasm-bindgen --target web` → the glue and the
+//! crate's JS snippets (`dist/snippets/`, e.g. the IndexedDB module) minified by terser
+//! ([`minify_js`]; without Node.js only comments and indentation go) → the entry's
 //! source `pkg/src/index.js` minified the same way into `pkg/index.js` → `wasm-opt` with
 //! [`WASM_OPT_FLAGS`] (npm binaryen, when Node is available) → functions reordered for gzip
 //! ([`reorder_functions`]) → import names shortened in the module and its glue
@@ -49,6 +50,7 @@ pub fn main(repo: &Repo, args: &[String]) -> Result<()> {
     }
     let glue = dist.join(format!("{}.js", SDK.replace('-', "_")));
     minify_js(repo, &glue)?;
+    minify_snippets(repo, &dist)?;
     let entry = repo.path("pkg/index.js");
     fs::copy(repo.path("pkg/src/index.js"), &entry).context("copying pkg/src/index.js")?;
     minify_js(repo, &entry)?;
@@ -83,13 +85,9 @@ pub fn main(repo: &Repo, args: &[String]) -> Result<()> {
         println!("  {stage:<20} {raw:>10} {:>10}", show(*gz));
     }
     println!("\n{}:", dist.display());
-    let mut files: Vec<PathBuf> = fs::read_dir(&dist)?
-        .map(|e| e.map(|e| e.path()))
-        .collect::<Result<_, _>>()?;
-    files.sort();
-    for file in files {
+    for file in files_under(&dist)? {
         let (raw, gz) = size(&file)?;
-        let name = file.file_name().unwrap_or_default().to_string_lossy();
+        let name = file.strip_prefix(&dist).unwrap_or(&file).to_string_lossy();
         println!("  {name:<28} {raw:>10} {:>10}", show(gz));
     }
     let (raw, gz) = size(&entry)?;
@@ -164,6 +162,39 @@ pub fn wasm_opt(repo: &Repo) -> Result<Option<PathBuf>> {
     tools::npm_ci(&repo.root)?;
     let path = repo.path("node_modules/.bin/wasm-opt");
     Ok(path.is_file().then_some(path))
+}
+
+/// The files under `dir` and its subdirectories, sorted.
+pub fn files_under(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    let mut dirs = vec![dir.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        for entry in fs::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))? {
+            let path = entry?.path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// Minifies the JS snippets that wasm-bindgen copied from the crates into `dist/snippets/`
+/// (modules imported with `#[wasm_bindgen(module = ...)]`), if any.
+pub fn minify_snippets(repo: &Repo, dist: &Path) -> Result<()> {
+    let snippets = dist.join("snippets");
+    if !snippets.is_dir() {
+        return Ok(());
+    }
+    for file in files_under(&snippets)? {
+        if file.extension().is_some_and(|ext| ext == "js") {
+            minify_js(repo, &file)?;
+        }
+    }
+    Ok(())
 }
 
 /// Minifies the ES module at `path` in place with terser (npm, `--module --compress --mangle`:

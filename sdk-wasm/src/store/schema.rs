@@ -34,6 +34,10 @@ pub const VERSIONS: &str = "versions";
 pub const BY_CLIENT_ID: &str = "clientMsgID";
 /// Index of [`MESSAGES`] on `[conversation_id, send_id]`, for rewriting one sender's messages.
 pub const BY_SENDER: &str = "sender";
+/// [`BY_CLIENT_ID`] as a request names it: `store/index`.
+pub(crate) const MESSAGES_BY_CLIENT_ID: &str = "messages/clientMsgID";
+/// [`BY_SENDER`] as a request names it: `store/index`.
+pub(crate) const MESSAGES_BY_SENDER: &str = "messages/sender";
 
 /// How a store is keyed.
 #[derive(Debug, Clone, Copy)]
