@@ -2,8 +2,8 @@
 // Web Locks and BroadcastChannel. Rust calls these few functions and awaits their promises;
 // events are queued here and pulled one at a time with `next()`.
 
-// The text of a thrown value, as `js_read::describe` writes it: an error's message, a string as
-// it is, anything else as its JSON text or else its type.
+// The text of a thrown value: an error's message, a string as it is, anything else as its JSON
+// text or else its type.
 const text = (e) => {
   if (e instanceof Error) return e.message;
   if (typeof e == "string") return e;

@@ -25,19 +25,6 @@ pub enum ReadError {
 /// The largest integer a JavaScript number holds exactly (`Number.MAX_SAFE_INTEGER`).
 const MAX_SAFE: f64 = 9_007_199_254_740_991.0;
 
-/// A JavaScript value for an error message: a string as it is, anything else as its JSON text, or
-/// its type when it has none.
-pub fn describe(value: &JsValue) -> String {
-    if let Some(text) = value.as_string() {
-        return text;
-    }
-    js_sys::JSON::stringify(value)
-        .ok()
-        .and_then(|text| text.as_string())
-        .or_else(|| value.js_typeof().as_string())
-        .unwrap_or_default()
-}
-
 /// Checks that `value` is an object (not `null`); `name` is what an error calls it.
 pub fn object(value: &JsValue, name: &'static str) -> Result<(), ReadError> {
     if value.is_object() {
