@@ -635,10 +635,10 @@ impl Client {
                     request,
                     failure,
                 } => {
-                    if self.outbox_attempts.get(&client_msg_id) != Some(&request) {
+                    if self.outbox_attempts.get::<str>(&client_msg_id) != Some(&request) {
                         continue;
                     }
-                    self.outbox_attempts.remove(&client_msg_id);
+                    self.outbox_attempts.remove::<str>(&client_msg_id);
                     let batch = self.outbox.handle_failed(&client_msg_id, &failure);
                     // A retry may be due at once (after a timeout).
                     self.pump();
@@ -902,14 +902,14 @@ impl Client {
                 send_time,
             },
             OutboxEvent::MessageSent { client_msg_id, seq } => {
-                self.outbox_attempts.remove(client_msg_id.as_str());
+                self.outbox_attempts.remove::<str>(client_msg_id.as_str());
                 ClientEvent::OnSendMessageSuccess { client_msg_id, seq }
             }
             OutboxEvent::MessageFailed {
                 client_msg_id,
                 code,
             } => {
-                self.outbox_attempts.remove(client_msg_id.as_str());
+                self.outbox_attempts.remove::<str>(client_msg_id.as_str());
                 ClientEvent::OnSendMessageFailed {
                     client_msg_id,
                     code,

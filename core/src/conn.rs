@@ -474,7 +474,7 @@ impl Conn {
             .map(|(k, _)| k.clone())
             .collect();
         for key in expired {
-            if let Some(p) = self.pending.remove(&key) {
+            if let Some(p) = self.pending.remove::<str>(&key) {
                 match p.internal {
                     None => self.events.push_back(ConnEvent::RequestFailed {
                         id: p.id,
@@ -604,7 +604,7 @@ impl Conn {
         let matched = if resp.msg_incr.is_empty() {
             None
         } else {
-            self.pending.remove(&resp.msg_incr)
+            self.pending.remove::<str>(&resp.msg_incr)
         };
         match matched {
             Some(p) => match p.internal {

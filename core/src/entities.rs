@@ -445,7 +445,7 @@ impl Entities {
 
     /// One friend.
     pub fn friend(&self, user_id: &str) -> Option<&Friend> {
-        self.friends.get(user_id)
+        self.friends.get::<str>(user_id)
     }
 
     /// Every friend, by user id.
@@ -455,7 +455,7 @@ impl Entities {
 
     /// One joined group.
     pub fn group(&self, group_id: &str) -> Option<&Group> {
-        self.groups.get(group_id)
+        self.groups.get::<str>(group_id)
     }
 
     /// Every joined group, by group id.
@@ -465,7 +465,9 @@ impl Entities {
 
     /// One member.
     pub fn member(&self, group_id: &str, user_id: &str) -> Option<&Member> {
-        self.members.get(group_id).and_then(|m| m.get(user_id))
+        self.members
+            .get::<str>(group_id)
+            .and_then(|m| m.get::<str>(user_id))
     }
 
     /// The members of a group, by user id.
@@ -573,21 +575,21 @@ impl Entities {
             self.members.clear();
         }
         for group_id in &changes.clear_members_of {
-            self.members.remove(group_id);
+            self.members.remove::<str>(group_id);
         }
         for id in &changes.conversation_deletes {
             self.conversations.remove(id);
         }
         for user_id in &changes.friend_deletes {
-            self.friends.remove(user_id);
+            self.friends.remove::<str>(user_id);
         }
         for group_id in &changes.group_deletes {
-            self.groups.remove(group_id);
-            self.members.remove(group_id);
+            self.groups.remove::<str>(group_id);
+            self.members.remove::<str>(group_id);
         }
         for key in &changes.member_deletes {
-            if let Some(members) = self.members.get_mut(&key.group_id) {
-                members.remove(&key.user_id);
+            if let Some(members) = self.members.get_mut::<str>(&key.group_id) {
+                members.remove::<str>(&key.user_id);
             }
         }
         self.conversations.extend(
@@ -902,7 +904,7 @@ impl Entities {
                 }
                 let marker = delta.marker();
                 for user_id in &delta.delete {
-                    if let Some(old) = self.friends.get(user_id) {
+                    if let Some(old) = self.friends.get::<str>(user_id) {
                         batch.changes.friend_deletes.push(user_id.clone());
                         batch.events.push(EntityEvent::OnFriendDeleted(old.clone()));
                     }
@@ -923,7 +925,7 @@ impl Entities {
                 let mut joined: VecMap<String, ()> = VecMap::new();
                 joined.extend(self.groups.keys().map(|gid| (gid.clone(), ())));
                 for gid in &delta.delete {
-                    joined.remove(gid);
+                    joined.remove::<str>(gid);
                     self.leave_group(&mut batch, gid, false);
                 }
                 for info in delta.rows {
@@ -983,7 +985,7 @@ impl Entities {
                 continue;
             };
             if let Some(info) = delta.group.clone() {
-                if self.groups.contains_key(gid) && !info.group_id.is_empty() {
+                if self.groups.contains_key::<str>(gid) && !info.group_id.is_empty() {
                     let group = self.merged_group(info)?;
                     self.upsert_group(&mut batch, group);
                 }
@@ -1135,12 +1137,12 @@ impl Entities {
                 let mut fresh: VecMap<String, ()> = VecMap::new();
                 fresh.extend(rows.iter().map(|f| (f.user.user_id.clone(), ())));
                 for (user_id, old) in &self.friends {
-                    if !fresh.contains_key(user_id) {
+                    if !fresh.contains_key::<str>(user_id) {
                         batch.events.push(EntityEvent::OnFriendDeleted(old.clone()));
                     }
                 }
                 for friend in rows {
-                    let old = self.friends.get(&friend.user.user_id);
+                    let old = self.friends.get::<str>(&friend.user.user_id);
                     match old {
                         None => batch
                             .events
@@ -1162,7 +1164,7 @@ impl Entities {
                 let gone: Vec<String> = self
                     .groups
                     .keys()
-                    .filter(|gid| !fresh.contains_key(*gid))
+                    .filter(|gid| !fresh.contains_key::<str>(*gid))
                     .cloned()
                     .collect();
                 for gid in gone {
@@ -1183,7 +1185,7 @@ impl Entities {
                 let mut fresh: VecMap<String, ()> = VecMap::new();
                 fresh.extend(rows.iter().map(|m| (m.user_id.clone(), ())));
                 for old in self.members(gid) {
-                    if !fresh.contains_key(&old.user_id) {
+                    if !fresh.contains_key::<str>(&old.user_id) {
                         batch
                             .events
                             .push(EntityEvent::OnGroupMemberDeleted(old.clone()));
@@ -1231,7 +1233,7 @@ impl Entities {
     // ----- entity helpers -------------------------------------------------------------------
 
     fn upsert_friend(&self, batch: &mut EntityBatch, friend: Friend) {
-        match self.friends.get(&friend.user.user_id) {
+        match self.friends.get::<str>(&friend.user.user_id) {
             None => batch
                 .events
                 .push(EntityEvent::OnFriendAdded(friend.clone())),
@@ -1247,7 +1249,7 @@ impl Entities {
 
     fn merged_group(&self, info: GroupInfo) -> Result<Group, EntitiesError> {
         let mut group = Group::try_from(info)?;
-        if let Some(old) = self.groups.get(&group.group_id) {
+        if let Some(old) = self.groups.get::<str>(&group.group_id) {
             if group.history_for_new_members.is_none() {
                 group.history_for_new_members = old.history_for_new_members;
             }
@@ -1256,7 +1258,7 @@ impl Entities {
     }
 
     fn upsert_group(&self, batch: &mut EntityBatch, group: Group) {
-        match self.groups.get(&group.group_id) {
+        match self.groups.get::<str>(&group.group_id) {
             None => batch
                 .events
                 .push(EntityEvent::OnJoinedGroupAdded(group.clone())),
@@ -1272,7 +1274,7 @@ impl Entities {
 
     /// Removes a joined group with its members and member version marker.
     fn leave_group(&self, batch: &mut EntityBatch, group_id: &str, dismissed: bool) {
-        let Some(group) = self.groups.get(group_id) else {
+        let Some(group) = self.groups.get::<str>(group_id) else {
             return;
         };
         batch.changes.group_deletes.push(group_id.to_owned());
@@ -1723,7 +1725,7 @@ impl Entities {
                 }
                 let pair = tips.from_to_user_id.unwrap_or_default();
                 if pair.from_user_id == self.user_id {
-                    if let Some(old) = self.friends.get(&pair.to_user_id) {
+                    if let Some(old) = self.friends.get::<str>(&pair.to_user_id) {
                         batch.changes.friend_deletes.push(pair.to_user_id.clone());
                         batch.events.push(EntityEvent::OnFriendDeleted(old.clone()));
                     }
@@ -1897,7 +1899,7 @@ impl Entities {
     }
 
     fn upsert_group_if_joined(&self, batch: &mut EntityBatch, group: Group) {
-        if self.groups.contains_key(&group.group_id) {
+        if self.groups.contains_key::<str>(&group.group_id) {
             self.upsert_group(batch, group);
         }
     }
@@ -2108,7 +2110,11 @@ impl Entities {
                     .filter(|u| u.user_id == revoker)
                     .map(|u| u.nickname.clone())
             })
-            .or_else(|| self.friends.get(&revoker).map(|f| f.user.nickname.clone()))
+            .or_else(|| {
+                self.friends
+                    .get::<str>(&revoker)
+                    .map(|f| f.user.nickname.clone())
+            })
             .filter(|n| !n.is_empty())
             .or_else(|| (msg.send_id == revoker).then(|| msg.sender_nickname.clone()))
             .unwrap_or_default();
@@ -2241,7 +2247,7 @@ fn field<T: FromJson>(fields: &mut Fields, name: &str) -> Result<T, EntitiesErro
 
 /// Takes the member `name` out of `fields`; absent is `null`.
 fn take(fields: &mut Fields, name: &str) -> Json {
-    fields.remove(name).unwrap_or(Json::Null)
+    fields.remove::<str>(name).unwrap_or(Json::Null)
 }
 
 /// The list member `name` of `fields`; absent or `null` is empty, `null` elements are zero

@@ -376,7 +376,7 @@ impl Outbox {
 
     /// Whether this message is waiting.
     pub fn contains(&self, client_msg_id: &str) -> bool {
-        self.pending.contains_key(client_msg_id)
+        self.pending.contains_key::<str>(client_msg_id)
     }
 
     /// The waiting messages, in sending order.
@@ -454,7 +454,7 @@ impl Outbox {
         if message.seq != Seq::ZERO {
             return Err(OutboxError::AlreadySent(message.client_msg_id.clone()));
         }
-        if self.pending.contains_key(&message.client_msg_id) {
+        if self.pending.contains_key::<str>(&message.client_msg_id) {
             return Err(OutboxError::AlreadyQueued(message.client_msg_id.clone()));
         }
         let mut message = message.clone();
@@ -530,7 +530,7 @@ impl Outbox {
 
     fn insert(&mut self, pending: Pending) {
         let id = pending.entry.client_msg_id.clone();
-        if self.pending.contains_key(&id) {
+        if self.pending.contains_key::<str>(&id) {
             return;
         }
         self.order.push(id.clone());
@@ -538,7 +538,7 @@ impl Outbox {
     }
 
     fn forget(&mut self, client_msg_id: &str) -> Option<Pending> {
-        let pending = self.pending.remove(client_msg_id)?;
+        let pending = self.pending.remove::<str>(client_msg_id)?;
         self.order.retain(|id| id != client_msg_id);
         Some(pending)
     }
@@ -587,7 +587,7 @@ impl Outbox {
                     .is_some_and(|p| p.state == State::Queued)
             })?
             .clone();
-        let pending = self.pending.get_mut(&id)?;
+        let pending = self.pending.get_mut::<str>(&id)?;
         pending.state = State::InFlight;
         Some(OutboxRequest {
             client_msg_id: ClientMsgId::new(id),
@@ -601,7 +601,7 @@ impl Outbox {
     /// stores the server's id and time (still seq 0: the seq comes with the echo); `None` when
     /// there is nothing to store, e.g. the echo came first.
     pub fn handle_ack(&mut self, client_msg_id: &str, resp: &SendMsgResp) -> Option<Changes> {
-        let pending = self.pending.get_mut(client_msg_id)?;
+        let pending = self.pending.get_mut::<str>(client_msg_id)?;
         match pending.state {
             State::Queued | State::InFlight => {}
             // Already accepted (an answer to an earlier attempt) or failing for good.
@@ -625,7 +625,7 @@ impl Outbox {
     /// the message stored as failed.
     pub fn handle_failed(&mut self, client_msg_id: &str, failure: &SendFailure) -> Option<Changes> {
         let max_attempts = self.config.max_attempts;
-        let pending = self.pending.get_mut(client_msg_id)?;
+        let pending = self.pending.get_mut::<str>(client_msg_id)?;
         if pending.state != State::InFlight {
             // A stale report: the request was already re-queued, accepted or given up.
             return None;
@@ -672,7 +672,7 @@ impl Outbox {
     /// A message arrived (pushed or pulled). When it is the echo of a waiting message, returns the
     /// batch that stores it with its seq (replacing the seq-0 row) and removes the outbox entry.
     pub fn observe_echo(&self, message: &Message) -> Option<Changes> {
-        if message.seq == Seq::ZERO || !self.pending.contains_key(&message.client_msg_id) {
+        if message.seq == Seq::ZERO || !self.pending.contains_key::<str>(&message.client_msg_id) {
             return None;
         }
         Some(batch(
@@ -689,7 +689,7 @@ impl Outbox {
         let echoed: Vec<String> = changes
             .messages
             .iter()
-            .filter(|m| m.seq != Seq::ZERO && self.pending.contains_key(&m.client_msg_id))
+            .filter(|m| m.seq != Seq::ZERO && self.pending.contains_key::<str>(&m.client_msg_id))
             .map(|m| m.client_msg_id.clone())
             .filter(|id| !removes(changes, id))
             .collect();
@@ -709,7 +709,7 @@ impl Outbox {
             if id.is_empty() {
                 continue;
             }
-            let Some(pending) = self.pending.get_mut(id) else {
+            let Some(pending) = self.pending.get_mut::<str>(id) else {
                 continue;
             };
             if message.seq != Seq::ZERO {
@@ -754,7 +754,7 @@ impl Outbox {
             match change {
                 OutboxChange::Put(entry) => {
                     let id = &entry.client_msg_id;
-                    if let Some(pending) = self.pending.get_mut(id) {
+                    if let Some(pending) = self.pending.get_mut::<str>(id) {
                         pending.entry.attempts = pending.entry.attempts.max(entry.attempts);
                         continue;
                     }

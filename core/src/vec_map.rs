@@ -6,6 +6,10 @@
 //! searches; iteration is in key order, as with `BTreeMap`. It is public because
 //! [`Changes::sync_states`](crate::Changes::sync_states) and
 //! [`Store::load_cursors`](crate::Store::load_cursors) carry one.
+//!
+//! Every lookup method is compiled once per map and borrowed key type, so the engine looks up
+//! its `String`-keyed maps by `str` only (`map.get::<str>(id)`, whether `id` is a `&String` or a
+//! `&str`).
 
 use std::borrow::Borrow;
 use std::fmt;

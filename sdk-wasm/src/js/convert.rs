@@ -163,7 +163,7 @@ impl Names {
 
     /// Whether a user's name is known.
     pub fn knows_user(&self, user_id: &str) -> bool {
-        self.users.contains_key(user_id)
+        self.users.contains_key::<str>(user_id)
     }
 
     /// The other user of a single chat ('' for other conversations).
@@ -207,9 +207,9 @@ impl Names {
 
     fn of(&self, conversation: &Conversation, peer: &str) -> (&str, &str) {
         let found = if conversation.group_id.is_empty() {
-            self.users.get(peer)
+            self.users.get::<str>(peer)
         } else {
-            self.groups.get(&conversation.group_id)
+            self.groups.get::<str>(&conversation.group_id)
         };
         found.map_or(("", ""), |(name, face)| (name.as_str(), face.as_str()))
     }
