@@ -13,10 +13,7 @@
 
 use anyhow::{bail, Context, Result};
 
-use crate::order::{
-    write_bytes, write_u32, Reader, FUNC_IMPORT, GLOBAL_IMPORT, HEADER, IMPORT, MEMORY_IMPORT,
-    TABLE_IMPORT, TAG_IMPORT,
-};
+use crate::order::{import_kind, write_bytes, write_u32, Reader, HEADER, IMPORT};
 
 /// The module name the glue's imports take instead of `./<stem>_bg.js`.
 const SHORT_MODULE: &str = "a";
@@ -31,12 +28,9 @@ pub fn shorten(wasm: &[u8], glue: &str, module: &str) -> Result<(Vec<u8>, String
     let mut renamed: Vec<(String, String)> = Vec::new();
     let mut reader = Reader::new(wasm, HEADER.len());
     while !reader.done() {
-        let start = reader.pos;
-        let id = reader.byte()?;
-        let len = reader.u32()? as usize;
-        let payload = reader.take(len)?;
+        let (id, payload, range) = reader.section()?;
         if id != IMPORT {
-            out.extend_from_slice(&wasm[start..reader.pos]);
+            out.extend_from_slice(&wasm[range]);
             continue;
         }
         let mut section = Vec::new();
@@ -47,7 +41,7 @@ pub fn shorten(wasm: &[u8], glue: &str, module: &str) -> Result<(Vec<u8>, String
             let from = entries.bytes()?;
             let field = entries.bytes()?;
             let desc_start = entries.pos;
-            skip_import_desc(&mut entries)?;
+            import_kind(&mut entries)?;
             let desc = &payload[desc_start..entries.pos];
             if from == module.as_bytes() {
                 let field = std::str::from_utf8(field).context("an import name is not UTF-8")?;
@@ -80,30 +74,6 @@ pub fn shorten(wasm: &[u8], glue: &str, module: &str) -> Result<(Vec<u8>, String
         glue = replace_once(&glue, long, short)?;
     }
     Ok((out, glue))
-}
-
-/// Skips an import's kind and type.
-fn skip_import_desc(reader: &mut Reader<'_>) -> Result<()> {
-    match reader.byte()? {
-        FUNC_IMPORT => {
-            reader.u32()?;
-        }
-        TABLE_IMPORT => {
-            reader.value_type()?;
-            reader.limits()?;
-        }
-        MEMORY_IMPORT => reader.limits()?,
-        GLOBAL_IMPORT => {
-            reader.value_type()?;
-            reader.byte()?;
-        }
-        TAG_IMPORT => {
-            reader.byte()?;
-            reader.u32()?;
-        }
-        kind => bail!("unknown import kind {kind}"),
-    }
-    Ok(())
 }
 
 /// The `index`th short name: `a`…`z`, `A`…`Z`, then `aa`, `ab`, ….
@@ -154,12 +124,9 @@ fn custom_sections(wasm: &[u8]) -> Vec<Vec<u8>> {
     let mut found = Vec::new();
     let mut reader = Reader::new(wasm, HEADER.len());
     while !reader.done() {
-        let start = reader.pos;
-        let id = reader.byte().unwrap();
-        let len = reader.u32().unwrap() as usize;
-        reader.take(len).unwrap();
+        let (id, _, range) = reader.section().unwrap();
         if id == crate::order::CUSTOM {
-            found.push(wasm[start..reader.pos].to_vec());
+            found.push(wasm[range].to_vec());
         }
     }
     found
@@ -168,7 +135,7 @@ fn custom_sections(wasm: &[u8]) -> Vec<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::order::{u32_of, CUSTOM};
+    use crate::order::{u32_of, CUSTOM, FUNC_IMPORT, MEMORY_IMPORT};
 
     const MODULE: &str = "./demo_bg.js";
 
@@ -200,9 +167,7 @@ mod tests {
     fn imports(wasm: &[u8]) -> Vec<(String, String)> {
         let mut reader = Reader::new(wasm, HEADER.len());
         while !reader.done() {
-            let id = reader.byte().unwrap();
-            let len = reader.u32().unwrap() as usize;
-            let payload = reader.take(len).unwrap();
+            let (id, payload, _) = reader.section().unwrap();
             if id == IMPORT {
                 let mut entries = Reader::new(payload, 0);
                 let count = entries.u32().unwrap();
@@ -210,7 +175,7 @@ mod tests {
                     .map(|_| {
                         let from = String::from_utf8(entries.bytes().unwrap().to_vec()).unwrap();
                         let name = String::from_utf8(entries.bytes().unwrap().to_vec()).unwrap();
-                        skip_import_desc(&mut entries).unwrap();
+                        import_kind(&mut entries).unwrap();
                         (from, name)
                     })
                     .collect();

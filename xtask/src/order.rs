@@ -22,10 +22,10 @@ pub(crate) const IMPORT: u8 = 2;
 const CODE: u8 = 10;
 /// Import kinds.
 pub(crate) const FUNC_IMPORT: u8 = 0;
-pub(crate) const TABLE_IMPORT: u8 = 1;
+const TABLE_IMPORT: u8 = 1;
 pub(crate) const MEMORY_IMPORT: u8 = 2;
-pub(crate) const GLOBAL_IMPORT: u8 = 3;
-pub(crate) const TAG_IMPORT: u8 = 4;
+const GLOBAL_IMPORT: u8 = 3;
+const TAG_IMPORT: u8 = 4;
 
 /// The module with its `name` section replaced by one whose function names sort in the chosen
 /// order: imports are `i` + index, defined functions `f` + rank, both zero-padded.
@@ -142,10 +142,7 @@ impl<'a> Module<'a> {
         let mut bodies = Vec::new();
         let mut reader = Reader::new(module, HEADER.len());
         while !reader.done() {
-            let start = reader.pos;
-            let id = reader.byte()?;
-            let len = reader.u32()? as usize;
-            let payload = reader.take(len)?;
+            let (id, payload, range) = reader.section()?;
             let mut is_name = false;
             let mut inner = Reader::new(payload, 0);
             match id {
@@ -159,10 +156,7 @@ impl<'a> Module<'a> {
                 }
                 _ => {}
             }
-            sections.push(Section {
-                range: start..reader.pos,
-                is_name,
-            });
+            sections.push(Section { range, is_name });
         }
         Ok(Module {
             sections,
@@ -178,28 +172,36 @@ fn count_function_imports(reader: &mut Reader<'_>) -> Result<usize> {
     for _ in 0..reader.u32()? {
         reader.bytes()?; // module
         reader.bytes()?; // field
-        match reader.byte()? {
-            FUNC_IMPORT => {
-                reader.u32()?;
-                functions += 1;
-            }
-            TABLE_IMPORT => {
-                reader.value_type()?;
-                reader.limits()?;
-            }
-            MEMORY_IMPORT => reader.limits()?,
-            GLOBAL_IMPORT => {
-                reader.value_type()?;
-                reader.byte()?; // mutability
-            }
-            TAG_IMPORT => {
-                reader.byte()?;
-                reader.u32()?;
-            }
-            kind => bail!("unknown import kind {kind}"),
+        if import_kind(reader)? == FUNC_IMPORT {
+            functions += 1;
         }
     }
     Ok(functions)
+}
+
+/// Reads an import's kind and skips its type; returns the kind.
+pub(crate) fn import_kind(reader: &mut Reader<'_>) -> Result<u8> {
+    let kind = reader.byte()?;
+    match kind {
+        FUNC_IMPORT => {
+            reader.u32()?;
+        }
+        TABLE_IMPORT => {
+            reader.value_type()?;
+            reader.limits()?;
+        }
+        MEMORY_IMPORT => reader.limits()?,
+        GLOBAL_IMPORT => {
+            reader.value_type()?;
+            reader.byte()?; // mutability
+        }
+        TAG_IMPORT => {
+            reader.byte()?;
+            reader.u32()?;
+        }
+        kind => bail!("unknown import kind {kind}"),
+    }
+    Ok(kind)
 }
 
 /// A cursor over wasm bytes.
@@ -231,6 +233,15 @@ impl<'a> Reader<'a> {
             .context("the module ends early")?;
         self.pos = end;
         Ok(slice)
+    }
+
+    /// The next section: its id, its payload, and its whole extent (id and size included).
+    pub(crate) fn section(&mut self) -> Result<(u8, &'a [u8], std::ops::Range<usize>)> {
+        let start = self.pos;
+        let id = self.byte()?;
+        let len = self.u32()? as usize;
+        let payload = self.take(len)?;
+        Ok((id, payload, start..self.pos))
     }
 
     /// An unsigned LEB128 value of at most 64 bits.
