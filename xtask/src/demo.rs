@@ -4,9 +4,9 @@
 //! Steps: the server (`cargo build --release -p chorus-server`); the web demo (release wasm32
 //! build of `chorus-web-demo` alone, as `pkg` builds the SDK alone → `wasm-bindgen --target web`
 //! → glue minified by terser, and npm `wasm-opt` with `pkg::WASM_OPT_FLAGS` followed by
-//! `pkg::reorder_functions` when available → import names shortened by `pkg::shorten_imports`
-//! → `index.html`) into `target/demo-dist/`; the data directory `target/demo-data/` (`--fresh`
-//! wipes it); then the server in single-port mode with
+//! `pkg::reorder_functions` when available → import and export names shortened by
+//! `pkg::shorten_names` → `index.html`) into `target/demo-dist/`; the data directory
+//! `target/demo-data/` (`--fresh` wipes it); then the server in single-port mode with
 //! `--seed-demo`. On Unix the server replaces this process, so Ctrl-C (and any other signal)
 //! reaches it directly and it shuts down gracefully. Writes nothing outside `target/`.
 
@@ -192,7 +192,7 @@ pub fn build_web_demo(repo: &Repo, dist: &Path) -> Result<()> {
              the demo works but is larger"
         ),
     }
-    pkg::shorten_imports(&wasm, &dist.join(format!("{OUT_NAME}.js")))?;
+    pkg::shorten_names(&wasm, &dist.join(format!("{OUT_NAME}.js")))?;
     let static_dir = repo.path("web-demo/static");
     let copied = copy_static(&static_dir, dist)?;
     let index = dist.join("index.html");

@@ -19,6 +19,7 @@ pub(crate) const HEADER: [u8; 8] = *b"\0asm\x01\0\0\0";
 /// Section ids used here.
 pub(crate) const CUSTOM: u8 = 0;
 pub(crate) const IMPORT: u8 = 2;
+pub(crate) const EXPORT: u8 = 7;
 const CODE: u8 = 10;
 /// Import kinds.
 pub(crate) const FUNC_IMPORT: u8 = 0;

@@ -6,9 +6,9 @@
 //! ([`minify_js`]; without Node.js only comments and indentation go) → the entry's
 //! source `pkg/src/index.js` minified the same way into `pkg/index.js` → `wasm-opt` with
 //! [`WASM_OPT_FLAGS`] (npm binaryen, when Node is available) → functions reordered for gzip
-//! ([`reorder_functions`]) → import names shortened in the module and its glue
-//! ([`shorten_imports`]) → size report. Writes nothing but
-//! `pkg/dist/`, `pkg/index.js` and `target/`.
+//! ([`reorder_functions`]) → import and export names shortened in the module and its glue
+//! ([`shorten_names`]) → size report. Writes nothing but `pkg/dist/`, `pkg/index.js` and
+//! `target/`.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -76,8 +76,8 @@ pub fn main(repo: &Repo, args: &[String]) -> Result<()> {
         ),
     }
 
-    shorten_imports(&wasm, &glue)?;
-    sizes.push(("short import names".to_owned(), size(&wasm)?));
+    shorten_names(&wasm, &glue)?;
+    sizes.push(("short names".to_owned(), size(&wasm)?));
 
     println!("\n{} sizes (bytes):", wasm.display());
     println!("  {:<20} {:>10} {:>10}", "stage", "raw", "gzip -9");
@@ -138,17 +138,22 @@ pub fn reorder_functions(repo: &Repo, wasm_opt: &Path, wasm: &Path) -> Result<()
     fs::remove_file(&staged).with_context(|| format!("removing {}", staged.display()))
 }
 
-/// Renames the imports of the wasm-bindgen output `wasm` from its glue `glue` to short names in
-/// both files, in place (see [`imports`]).
-pub fn shorten_imports(wasm: &Path, glue: &Path) -> Result<()> {
+/// Renames the imports and exports between the wasm-bindgen output `wasm` and its glue `glue` to
+/// short names in both files, in place (see [`imports`]).
+pub fn shorten_names(wasm: &Path, glue: &Path) -> Result<()> {
     let stem = wasm
         .file_stem()
         .and_then(|s| s.to_str())
         .with_context(|| format!("{} has no file name", wasm.display()))?;
     let module = fs::read(wasm).with_context(|| format!("reading {}", wasm.display()))?;
     let code = fs::read_to_string(glue).with_context(|| format!("reading {}", glue.display()))?;
-    let (module, code) = imports::shorten(&module, &code, &format!("./{stem}.js"))
-        .with_context(|| format!("shortening the import names of {}", wasm.display()))?;
+    let (module, code) =
+        imports::shorten(&module, &code, &format!("./{stem}.js")).with_context(|| {
+            format!(
+                "shortening the import and export names of {}",
+                wasm.display()
+            )
+        })?;
     fs::write(wasm, module).with_context(|| format!("writing {}", wasm.display()))?;
     fs::write(glue, code).with_context(|| format!("writing {}", glue.display()))
 }
