@@ -239,44 +239,38 @@ mod tests {
         out
     }
 
-    /// Every import as (module, name).
-    fn imports(wasm: &[u8]) -> Vec<(String, String)> {
+    /// The entries of the section `id`, each read by `entry`.
+    fn entries<T>(wasm: &[u8], id: u8, entry: impl Fn(&mut Reader<'_>) -> T) -> Vec<T> {
         let mut reader = Reader::new(wasm, HEADER.len());
         while !reader.done() {
-            let (id, payload, _) = reader.section().unwrap();
-            if id == IMPORT {
+            let (found, payload, _) = reader.section().unwrap();
+            if found == id {
                 let mut entries = Reader::new(payload, 0);
                 let count = entries.u32().unwrap();
-                return (0..count)
-                    .map(|_| {
-                        let from = String::from_utf8(entries.bytes().unwrap().to_vec()).unwrap();
-                        let name = String::from_utf8(entries.bytes().unwrap().to_vec()).unwrap();
-                        import_kind(&mut entries).unwrap();
-                        (from, name)
-                    })
-                    .collect();
+                return (0..count).map(|_| entry(&mut entries)).collect();
             }
         }
         Vec::new()
     }
 
+    fn text(reader: &mut Reader<'_>) -> String {
+        String::from_utf8(reader.bytes().unwrap().to_vec()).unwrap()
+    }
+
+    /// Every import as (module, name).
+    fn imports(wasm: &[u8]) -> Vec<(String, String)> {
+        entries(wasm, IMPORT, |r| {
+            let (from, name) = (text(r), text(r));
+            import_kind(r).unwrap();
+            (from, name)
+        })
+    }
+
     /// Every export as (name, kind, index).
     fn exports(wasm: &[u8]) -> Vec<(String, u8, u32)> {
-        let mut reader = Reader::new(wasm, HEADER.len());
-        while !reader.done() {
-            let (id, payload, _) = reader.section().unwrap();
-            if id == EXPORT {
-                let mut entries = Reader::new(payload, 0);
-                let count = entries.u32().unwrap();
-                return (0..count)
-                    .map(|_| {
-                        let name = String::from_utf8(entries.bytes().unwrap().to_vec()).unwrap();
-                        (name, entries.byte().unwrap(), entries.u32().unwrap())
-                    })
-                    .collect();
-            }
-        }
-        Vec::new()
+        entries(wasm, EXPORT, |r| {
+            (text(r), r.byte().unwrap(), r.u32().unwrap())
+        })
     }
 
     #[test]
