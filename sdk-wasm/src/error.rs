@@ -118,6 +118,12 @@ impl From<StoreError> for SdkError {
     }
 }
 
+/// The text a hand-written JS module of this crate (`browser.js`, `store/idb.js`) threw or
+/// rejected with: those modules report every failure as a string.
+pub(crate) fn thrown_text(value: wasm_bindgen::JsValue) -> String {
+    value.as_string().unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -23,6 +23,8 @@ use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
+use crate::error::thrown_text;
+
 #[wasm_bindgen(module = "/src/browser.js")]
 extern "C" {
     /// Values queued by `browser.js` (a socket's frames, a channel's messages).
@@ -62,11 +64,6 @@ pub fn drop_open_sockets() -> usize {
     drop_sockets()
 }
 
-/// The text a promise of `browser.js` rejected with.
-fn reason(value: JsValue) -> String {
-    value.as_string().unwrap_or_default()
-}
-
 /// Opens browser WebSockets.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct BrowserTransport;
@@ -85,7 +82,7 @@ impl Transport for BrowserTransport {
     async fn open(&self, url: String) -> Result<BrowserConnection, IoError> {
         let socket = JsFuture::from(open_socket(&url))
             .await
-            .map_err(|e| IoError(reason(e)))?;
+            .map_err(|e| IoError(thrown_text(e)))?;
         Ok(BrowserConnection {
             socket: socket.unchecked_into(),
             next: None,
@@ -102,7 +99,7 @@ impl Connection for BrowserConnection {
         if failed.is_undefined() {
             Ok(())
         } else {
-            Err(IoError(format!("send: {}", reason(failed))))
+            Err(IoError(format!("send: {}", thrown_text(failed))))
         }
     }
 
@@ -172,7 +169,7 @@ impl Http for FetchHttp {
         }
         match JsFuture::from(post(&url, &lines, &body)).await {
             Ok(text) => Ok(text.as_string().unwrap_or_default()),
-            Err(e) => Err(IoError(format!("{path}: {}", reason(e)))),
+            Err(e) => Err(IoError(format!("{path}: {}", thrown_text(e)))),
         }
     }
 }

@@ -16,6 +16,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
 use super::schema::{Key, MIGRATIONS, SCHEMA_VERSION};
+use crate::error::thrown_text;
 
 #[wasm_bindgen(module = "/src/store/idb.js")]
 extern "C" {
@@ -38,11 +39,6 @@ extern "C" {
     fn js_end(tx: &Transaction, abort: bool) -> Promise;
     #[wasm_bindgen(js_name = run)]
     fn js_run(tx: &Transaction, ops: &str) -> Promise;
-}
-
-/// The text of a failure the module reported.
-fn failure(err: JsValue) -> String {
-    err.as_string().unwrap_or_default()
 }
 
 /// An IndexedDB failure while doing `what`.
@@ -95,7 +91,7 @@ fn schema(version: u32) -> String {
 pub async fn open(name: &str) -> Result<Database, String> {
     let db = JsFuture::from(js_open(name, SCHEMA_VERSION, &schema(SCHEMA_VERSION)))
         .await
-        .map_err(failure)?;
+        .map_err(thrown_text)?;
     Ok(db.unchecked_into())
 }
 
@@ -104,7 +100,7 @@ pub async fn delete(name: &str) -> Result<(), String> {
     JsFuture::from(js_remove(name))
         .await
         .map(drop)
-        .map_err(failure)
+        .map_err(thrown_text)
 }
 
 impl Database {
@@ -129,7 +125,7 @@ impl Database {
 
     /// A transaction over the object stores `names`, read-write when `write`.
     pub fn transaction(&self, names: &[&str], write: bool) -> Result<Transaction, String> {
-        js_begin(self, &names.join(","), write).map_err(failure)
+        js_begin(self, &names.join(","), write).map_err(thrown_text)
     }
 }
 
@@ -266,7 +262,7 @@ impl Future for Batch {
             }
         };
         Pin::new(settled).poll(cx).map(|settled| {
-            let text = settled.map_err(|err| backend(this.what)(failure(err)))?;
+            let text = settled.map_err(|err| backend(this.what)(thrown_text(err)))?;
             match Json::parse(&text.as_string().unwrap_or_default()) {
                 Ok(Json::List(results)) => Ok(results),
                 _ => Err(StoreError::Backend(format!(
