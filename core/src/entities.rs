@@ -72,10 +72,41 @@ const MAX_PAGES: u32 = 10_000;
 /// its chat-tip clone, or a redelivery).
 const SEEN_CAPACITY: usize = 512;
 
-/// A notification or REST response that could not be used.
+/// A notification or REST response that could not be used: one pointer, so results carrying it
+/// stay small.
+#[derive(Debug, Error)]
+#[error(transparent)]
+pub struct EntitiesError(Box<EntitiesErrorKind>);
+
+impl EntitiesError {
+    /// What kind of failure this is.
+    pub fn kind(&self) -> &EntitiesErrorKind {
+        &self.0
+    }
+}
+
+impl From<EntitiesErrorKind> for EntitiesError {
+    fn from(kind: EntitiesErrorKind) -> Self {
+        EntitiesError(Box::new(kind))
+    }
+}
+
+impl From<ContentError> for EntitiesError {
+    fn from(err: ContentError) -> Self {
+        EntitiesErrorKind::Content(err).into()
+    }
+}
+
+impl From<ModelError> for EntitiesError {
+    fn from(err: ModelError) -> Self {
+        EntitiesErrorKind::Model(err).into()
+    }
+}
+
+/// What kind of failure an [`EntitiesError`] is.
 #[derive(Debug, Error)]
 #[non_exhaustive]
-pub enum EntitiesError {
+pub enum EntitiesErrorKind {
     /// A response for a request this state machine did not issue (or already answered).
     #[error("no REST request with tag RestTag({}) is in flight", .0.0)]
     UnknownTag(RestTag),
@@ -92,10 +123,10 @@ pub enum EntitiesError {
     Json(JsonError),
     /// The notification content could not be decoded.
     #[error(transparent)]
-    Content(#[from] ContentError),
+    Content(ContentError),
     /// A wire value could not become a domain value.
     #[error(transparent)]
-    Model(#[from] ModelError),
+    Model(ModelError),
 }
 
 /// Identifies one REST request; the driver passes it back with the response.
@@ -836,7 +867,7 @@ impl Entities {
         let call = self
             .in_flight
             .remove(&tag)
-            .ok_or(EntitiesError::UnknownTag(tag))?;
+            .ok_or_else(|| EntitiesError::from(EntitiesErrorKind::UnknownTag(tag)))?;
         let result = self.dispatch(&call, envelope);
         if result.is_err() {
             self.release(&call);
@@ -2228,7 +2259,7 @@ fn members_of(value: Json) -> Result<Fields, EntitiesError> {
             }
             Ok(fields)
         }
-        other => Err(EntitiesError::Json(JsonError::from_display(format!(
+        other => Err(json_error(JsonError::from_display(format!(
             "invalid type: {}, expected an object",
             other.kind()
         )))),
@@ -2237,7 +2268,7 @@ fn members_of(value: Json) -> Result<Fields, EntitiesError> {
 
 /// Reads `text` as a JSON object; `null` is the object with no members.
 fn object(text: &str) -> Result<Fields, EntitiesError> {
-    members_of(Json::parse(text).map_err(EntitiesError::Json)?)
+    members_of(Json::parse(text).map_err(json_error)?)
 }
 
 /// Takes the member `name` out of `fields`; absent or `null` is the type's zero value.
@@ -2258,7 +2289,12 @@ fn list<T: FromJson>(fields: &mut Fields, name: &str) -> Result<Vec<T>, Entities
 
 /// `err`, saying which member it is about.
 fn in_member(err: JsonError, name: &str) -> EntitiesError {
-    EntitiesError::Json(JsonError::from_display(format!("{err} (member `{name}`)")))
+    json_error(JsonError::from_display(format!("{err} (member `{name}`)")))
+}
+
+/// A response that is not the expected JSON.
+fn json_error(err: JsonError) -> EntitiesError {
+    EntitiesErrorKind::Json(err).into()
 }
 
 /// The envelope's `data` object; an error code other than 0 is a server error.
@@ -2266,10 +2302,11 @@ fn parse_envelope(envelope: &str) -> Result<Fields, EntitiesError> {
     let mut envelope = object(envelope)?;
     let code: i32 = field(&mut envelope, "errCode")?;
     if code != 0 {
-        return Err(EntitiesError::Server {
+        return Err(EntitiesErrorKind::Server {
             code,
             message: field(&mut envelope, "errMsg")?,
-        });
+        }
+        .into());
     }
     // `data` is omitted for empty answers; read it as an object with every field absent.
     members_of(take(&mut envelope, "data"))
@@ -2429,13 +2466,14 @@ mod tests {
         );
         assert!(delta.group.is_none() && delta.delete.is_empty());
         assert!(matches!(
-            parse_envelope(r#"{"errCode":5,"errMsg":"no"}"#),
-            Err(EntitiesError::Server { code: 5, ref message }) if message == "no"
+            parse_envelope(r#"{"errCode":5,"errMsg":"no"}"#).map_err(|e| e.0),
+            Err(box_kind) if matches!(&*box_kind, EntitiesErrorKind::Server { code: 5, message } if message == "no")
         ));
         assert!(matches!(
             parse_envelope(r#"{"data":{"total":"x"}}"#)
-                .and_then(|mut d| field::<i64>(&mut d, "total")),
-            Err(EntitiesError::Json(_))
+                .and_then(|mut d| field::<i64>(&mut d, "total"))
+                .map_err(|e| e.0),
+            Err(kind) if matches!(*kind, EntitiesErrorKind::Json(_))
         ));
     }
 
@@ -2516,8 +2554,10 @@ mod tests {
         // A refusal is an error; the local mark stays.
         let envelope = json!({"errCode": 1004, "errMsg": "no", "errDlt": ""});
         assert!(matches!(
-            entities.handle_rest(request.tag, &envelope.to_string()),
-            Err(EntitiesError::Server { code: 1004, .. })
+            entities
+                .handle_rest(request.tag, &envelope.to_string())
+                .map_err(|e| e.0),
+            Err(kind) if matches!(*kind, EntitiesErrorKind::Server { code: 1004, .. })
         ));
         assert_eq!(
             entities.conversation(&id).map(|c| c.has_read_seq),
@@ -2666,7 +2706,10 @@ mod tests {
             "{\"data\":",
         ] {
             assert!(
-                matches!(parse_envelope(text), Err(EntitiesError::Json(_))),
+                matches!(
+                    parse_envelope(text).map_err(|e| e.0),
+                    Err(kind) if matches!(*kind, EntitiesErrorKind::Json(_))
+                ),
                 "{text}"
             );
         }

@@ -42,5 +42,5 @@ pub use changes::{Changes, ChangesError, SyncState};
 pub use memory_store::MemoryStore;
 pub use model::{ConversationId, Message, ModelError, Seq};
 pub use ranges::{SeqRange, SeqRanges};
-pub use store::{Direction, Store, StoreError};
+pub use store::{Direction, Store, StoreError, StoreErrorKind};
 pub use vec_map::VecMap;

@@ -243,7 +243,7 @@ impl MemoryStore {
         // A panic while applying would leave a half-applied batch: report it, do not hide it.
         self.inner
             .lock()
-            .map_err(|_| StoreError::Backend("memory store poisoned by a panic".into()))
+            .map_err(|_| StoreError::backend("memory store poisoned by a panic".into()))
     }
 
     fn read<T>(&self, f: impl FnOnce(&Inner) -> T) -> Result<T, StoreError> {

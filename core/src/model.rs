@@ -28,10 +28,41 @@ use thiserror::Error;
 mod json;
 pub(crate) use json::members as json_members;
 
-/// A wire value that cannot become a domain value.
+/// A wire value that cannot become a domain value: one pointer, so results carrying it stay
+/// small.
+#[derive(Debug, Error)]
+#[error(transparent)]
+pub struct ModelError(Box<ModelErrorKind>);
+
+impl ModelError {
+    /// What kind of failure this is.
+    pub fn kind(&self) -> &ModelErrorKind {
+        &self.0
+    }
+}
+
+impl From<ModelErrorKind> for ModelError {
+    fn from(kind: ModelErrorKind) -> Self {
+        ModelError(Box::new(kind))
+    }
+}
+
+impl From<UnknownValue> for ModelError {
+    fn from(err: UnknownValue) -> Self {
+        ModelErrorKind::Unknown(err).into()
+    }
+}
+
+impl From<ContentError> for ModelError {
+    fn from(err: ContentError) -> Self {
+        ModelErrorKind::Content(err).into()
+    }
+}
+
+/// What kind of failure a [`ModelError`] is.
 #[derive(Debug, Error)]
 #[non_exhaustive]
-pub enum ModelError {
+pub enum ModelErrorKind {
     /// The string is not a conversation id of a known form (`si_`, `sg_`, `g_`, `sn_`, `n_`).
     #[error("invalid conversation id {}", Quoted(.0))]
     ConversationId(String),
@@ -43,10 +74,10 @@ pub enum ModelError {
     NegativeSeq(i64),
     /// An enum integer that is not a known value.
     #[error(transparent)]
-    Unknown(#[from] UnknownValue),
+    Unknown(UnknownValue),
     /// Message content that cannot be encoded.
     #[error(transparent)]
-    Content(#[from] ContentError),
+    Content(ContentError),
 }
 
 /// Serde for wire enums as their integer values.
@@ -122,7 +153,7 @@ impl ConversationId {
         if Self::is_valid(&id) {
             Ok(ConversationId(id))
         } else {
-            Err(ModelError::ConversationId(id))
+            Err(ModelErrorKind::ConversationId(id).into())
         }
     }
 
@@ -193,7 +224,7 @@ impl ConversationId {
         let session = SessionType::try_from(msg.session_type)?;
         let non_empty = |value: &str, field: &'static str| {
             if value.is_empty() {
-                Err(ModelError::MissingField(field))
+                Err(ModelError::from(ModelErrorKind::MissingField(field)))
             } else {
                 Ok(())
             }
@@ -307,7 +338,7 @@ impl TryFrom<i64> for Seq {
     fn try_from(value: i64) -> Result<Seq, ModelError> {
         u64::try_from(value)
             .map(Seq)
-            .map_err(|_| ModelError::NegativeSeq(value))
+            .map_err(|_| ModelErrorKind::NegativeSeq(value).into())
     }
 }
 
@@ -821,7 +852,7 @@ impl TryFrom<PbConversation> for Conversation {
     fn try_from(pb: PbConversation) -> Result<Conversation, ModelError> {
         // Every check comes before the first field is moved out, so a failure drops `pb` whole.
         if !ConversationId::is_valid(&pb.conversation_id) {
-            return Err(ModelError::ConversationId(pb.conversation_id));
+            return Err(ModelErrorKind::ConversationId(pb.conversation_id).into());
         }
         let conversation_type = match pb.conversation_type {
             0 => None,
@@ -850,11 +881,11 @@ impl TryFrom<PbConversation> for Conversation {
     }
 }
 
-/// Fails with [`ModelError::MissingField`] when `value` is empty. Checked before any field of
+/// Fails with [`ModelErrorKind::MissingField`] when `value` is empty. Checked before any field of
 /// the wire value is moved out, so a failure drops the wire value whole.
 fn required(value: &str, field: &'static str) -> Result<(), ModelError> {
     if value.is_empty() {
-        Err(ModelError::MissingField(field))
+        Err(ModelErrorKind::MissingField(field).into())
     } else {
         Ok(())
     }
@@ -971,7 +1002,7 @@ impl TryFrom<FriendInfo> for Friend {
 
     fn try_from(pb: FriendInfo) -> Result<Friend, ModelError> {
         let Some(user) = &pb.friend_user else {
-            return Err(ModelError::MissingField("friendUser"));
+            return Err(ModelErrorKind::MissingField("friendUser").into());
         };
         required(&user.user_id, "userID")?;
         let user = pb.friend_user.map(User::from_info).unwrap_or_default();
@@ -1175,8 +1206,10 @@ mod tests {
         );
         for bad in ["", "sg_", "x_1", "g1"] {
             assert!(matches!(
-                ConversationId::parse(bad),
-                Err(ModelError::ConversationId(_))
+                ConversationId::parse(bad)
+                    .as_ref()
+                    .map_err(ModelError::kind),
+                Err(ModelErrorKind::ConversationId(_))
             ));
         }
     }
@@ -1212,16 +1245,20 @@ mod tests {
             ..MsgData::default()
         };
         assert!(matches!(
-            ConversationId::for_msg_data(&bad),
-            Err(ModelError::MissingField("groupID"))
+            ConversationId::for_msg_data(&bad)
+                .as_ref()
+                .map_err(ModelError::kind),
+            Err(ModelErrorKind::MissingField("groupID"))
         ));
         let unknown = MsgData {
             session_type: 9,
             ..MsgData::default()
         };
         assert!(matches!(
-            ConversationId::for_msg_data(&unknown),
-            Err(ModelError::Unknown(_))
+            ConversationId::for_msg_data(&unknown)
+                .as_ref()
+                .map_err(ModelError::kind),
+            Err(ModelErrorKind::Unknown(_))
         ));
     }
 
@@ -1262,8 +1299,10 @@ mod tests {
             ..MsgData::default()
         };
         assert!(matches!(
-            Message::from_wire(conv.clone(), negative),
-            Err(ModelError::NegativeSeq(-1))
+            Message::from_wire(conv.clone(), negative)
+                .as_ref()
+                .map_err(ModelError::kind),
+            Err(ModelErrorKind::NegativeSeq(-1))
         ));
         let status = MsgData {
             seq: 1,
@@ -1272,8 +1311,10 @@ mod tests {
             ..MsgData::default()
         };
         assert!(matches!(
-            Message::from_wire(conv, status),
-            Err(ModelError::Unknown(_))
+            Message::from_wire(conv, status)
+                .as_ref()
+                .map_err(ModelError::kind),
+            Err(ModelErrorKind::Unknown(_))
         ));
     }
 
@@ -1368,8 +1409,10 @@ mod tests {
         };
         assert_eq!(removed.display_name(), "Bob");
         assert!(matches!(
-            Friend::try_from(FriendInfo::default()),
-            Err(ModelError::MissingField("friendUser"))
+            Friend::try_from(FriendInfo::default())
+                .as_ref()
+                .map_err(ModelError::kind),
+            Err(ModelErrorKind::MissingField("friendUser"))
         ));
     }
 

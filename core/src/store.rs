@@ -8,7 +8,7 @@
 //! Contract every implementation keeps (checked by [`store_conformance_tests!`]):
 //! * `save_changes` first runs [`Changes::validate`], then checks that every seq a sync state
 //!   newly marks as known has a message once the batch is applied; a rejected batch changes
-//!   nothing and returns [`StoreError::Rejected`];
+//!   nothing and returns [`StoreErrorKind::Rejected`];
 //! * saving the same batch twice leaves the same state as saving it once;
 //! * parts are applied in the order documented on [`crate::changes`].
 //!
@@ -26,19 +26,53 @@ use crate::model::{Conversation, ConversationId, Friend, Group, Member, Message,
 use crate::platform::{MaybeSend, MaybeSync};
 use crate::vec_map::VecMap;
 
-/// A store operation that failed.
+/// A store operation that failed: one pointer, so results carrying it stay small.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error(transparent)]
+pub struct StoreError(Box<StoreErrorKind>);
+
+/// What kind of failure a [`StoreError`] is.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
-pub enum StoreError {
+pub enum StoreErrorKind {
     /// The batch was refused and nothing of it was applied.
     #[error("batch rejected: {0}")]
-    Rejected(#[from] ChangesError),
+    Rejected(ChangesError),
     /// The storage backend failed (e.g. an IndexedDB transaction aborted).
     #[error("storage backend failed: {0}")]
     Backend(String),
     /// Stored data could not be read back.
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+}
+
+impl StoreError {
+    /// What kind of failure this is.
+    pub fn kind(&self) -> &StoreErrorKind {
+        &self.0
+    }
+
+    /// [`StoreErrorKind::Backend`].
+    pub fn backend(detail: String) -> StoreError {
+        StoreErrorKind::Backend(detail).into()
+    }
+
+    /// [`StoreErrorKind::Corrupt`].
+    pub fn corrupt(detail: String) -> StoreError {
+        StoreErrorKind::Corrupt(detail).into()
+    }
+}
+
+impl From<StoreErrorKind> for StoreError {
+    fn from(kind: StoreErrorKind) -> Self {
+        StoreError(Box::new(kind))
+    }
+}
+
+impl From<ChangesError> for StoreError {
+    fn from(err: ChangesError) -> Self {
+        StoreErrorKind::Rejected(err).into()
+    }
 }
 
 /// Which end of a seq range a message query starts from.

@@ -4,7 +4,9 @@
 //! Every batch goes through `MemoryStore::save_changes` before `Entities::commit`.
 
 use chorus_core::changes::{Changes, VersionKind, VersionMarker, VersionUpdate};
-use chorus_core::entities::{Entities, EntitiesError, EntityBatch, EntityEvent, RestRequest};
+use chorus_core::entities::{
+    Entities, EntitiesError, EntitiesErrorKind, EntityBatch, EntityEvent, RestRequest,
+};
 use chorus_core::model::{msg, Conversation, ConversationId, Friend, Group, Member, MessageStatus};
 use chorus_core::{MemoryStore, Seq, Store};
 use chorus_proto::content::encode_notification;
@@ -1007,18 +1009,27 @@ fn server_errors_and_unknown_tags_are_typed_and_release_the_list() {
             r#"{"errCode":1002,"errMsg":"NoPermissionError","errDlt":""}"#,
         )
         .expect_err("server error");
-    assert!(matches!(err, EntitiesError::Server { code: 1002, .. }));
     assert!(matches!(
-        h.entities.handle_rest(request.tag, "{}"),
-        Err(EntitiesError::UnknownTag(_))
+        err.kind(),
+        EntitiesErrorKind::Server { code: 1002, .. }
+    ));
+    assert!(matches!(
+        h.entities
+            .handle_rest(request.tag, "{}")
+            .as_ref()
+            .map_err(EntitiesError::kind),
+        Err(EntitiesErrorKind::UnknownTag(_))
     ));
     // The list is idle again: asking again issues a new request.
     h.entities.sync_members(G);
     let again = h.poll();
     assert_ne!(again.tag, request.tag);
     assert!(matches!(
-        h.entities.handle_rest(again.tag, "not json"),
-        Err(EntitiesError::Json(_))
+        h.entities
+            .handle_rest(again.tag, "not json")
+            .as_ref()
+            .map_err(EntitiesError::kind),
+        Err(EntitiesErrorKind::Json(_))
     ));
 }
 
@@ -1028,8 +1039,11 @@ fn malformed_notification_content_is_a_typed_error() {
     let mut message = h.notif(1519, &GroupInfoSetAnnouncementTips::default());
     message.content = b"{\"detail\":\"{not json\"}".to_vec();
     assert!(matches!(
-        h.entities.apply_notification(T0, &message),
-        Err(EntitiesError::Content(_))
+        h.entities
+            .apply_notification(T0, &message)
+            .as_ref()
+            .map_err(EntitiesError::kind),
+        Err(EntitiesErrorKind::Content(_))
     ));
     let text = MsgData {
         content_type: 101,

@@ -151,9 +151,13 @@ impl<'de> Deserialize<'de> for Json {
     }
 }
 
-/// Why a [`Json`] tree does not fit the expected type.
+/// Why a [`Json`] tree does not fit the expected type (its text behind one pointer, so results
+/// carrying it stay small).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct JsonError(String);
+// `Box<str>` would be two words; the error is a thin pointer so that every `Result` carrying it
+// is as small as its `Ok` value allows.
+#[allow(clippy::box_collection)]
+pub struct JsonError(Box<String>);
 
 impl fmt::Display for JsonError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -166,23 +170,27 @@ impl std::error::Error for JsonError {}
 impl JsonError {
     /// An error with the text of `message`.
     pub fn from_display(message: impl fmt::Display) -> JsonError {
-        JsonError(message.to_string())
+        JsonError(Box::new(message.to_string()))
+    }
+
+    fn text(message: String) -> JsonError {
+        JsonError(Box::new(message))
     }
 
     fn invalid_type(found: &Json, expected: &str) -> JsonError {
-        JsonError(format!(
+        JsonError::text(format!(
             "invalid type: {}, expected {expected}",
             found.kind()
         ))
     }
 
     fn in_field(self, key: &str) -> JsonError {
-        JsonError(format!("{} (field `{key}`)", self.0))
+        JsonError::text(format!("{} (field `{key}`)", self.0))
     }
 
     /// As the error type of a serde (de)serializer.
     pub(crate) fn into_serde<E: de::Error>(self) -> E {
-        E::custom(self.0)
+        E::custom(*self.0)
     }
 }
 
@@ -220,8 +228,8 @@ fn integer(value: Json, min: i64, max: u64) -> Result<u64, JsonError> {
         Json::Null => Ok(0),
         Json::I64(n) if n >= min && (n < 0 || n as u64 <= max) => Ok(n as u64),
         Json::U64(n) if n <= max => Ok(n),
-        Json::I64(n) => Err(JsonError(format!("integer {n} out of range"))),
-        Json::U64(n) => Err(JsonError(format!("integer {n} out of range"))),
+        Json::I64(n) => Err(JsonError::text(format!("integer {n} out of range"))),
+        Json::U64(n) => Err(JsonError::text(format!("integer {n} out of range"))),
         other => Err(JsonError::invalid_type(&other, "an integer")),
     }
 }
@@ -336,7 +344,7 @@ impl<T: FromJson> FromJson for crate::pb::Map<String, T> {
 pub fn bytes_from_json(value: Json) -> Result<Vec<u8>, JsonError> {
     match value {
         Json::Null => Ok(Vec::new()),
-        Json::Str(text) => crate::json::decode_base64(&text).map_err(|e| JsonError(e.to_string())),
+        Json::Str(text) => crate::json::decode_base64(&text).map_err(JsonError::from_display),
         other => Err(JsonError::invalid_type(&other, "a base64 string")),
     }
 }
@@ -361,7 +369,7 @@ impl Fields {
         for (index, (name, _)) in self.0.iter().enumerate() {
             if name == key {
                 if found.is_some() {
-                    return Err(JsonError(format!("duplicate field `{key}`")));
+                    return Err(JsonError::text(format!("duplicate field `{key}`")));
                 }
                 found = Some(index);
             }
@@ -469,11 +477,11 @@ pub fn variant(value: Json, what: &str) -> Result<(String, Json), JsonError> {
         Json::Str(tag) => Ok((tag, Json::Null)),
         Json::Obj(mut members) => match members.pop() {
             Some(member) if members.is_empty() => Ok(member),
-            _ => Err(JsonError(format!(
+            _ => Err(JsonError::text(format!(
                 "expected enum {what}: an object with one member"
             ))),
         },
-        other => Err(JsonError(format!(
+        other => Err(JsonError::text(format!(
             "invalid type: {}, expected enum {what}",
             other.kind()
         ))),

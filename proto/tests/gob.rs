@@ -745,7 +745,7 @@ fn envelope_level_errors_are_typed() {
         err,
         DecodeError::OutOfRange {
             field: "ReqIdentifier",
-            value: i128::from(i32::MAX) + 1
+            value: i64::from(i32::MAX) + 1
         }
     );
     // A string field that is not UTF-8.

@@ -10,10 +10,10 @@ use chorus_core::store::StoreError;
 use chorus_proto::error::EncodeError;
 use chorus_proto::DecodeError;
 
-/// Why an SDK operation failed.
+/// What kind of failure an [`SdkError`] is, with its detail.
 #[derive(Debug)]
 #[non_exhaustive]
-pub enum SdkError {
+pub enum ErrorKind {
     /// IndexedDB refused an operation (quota, blocked upgrade, aborted transaction…).
     Store(String),
     /// A value could not be converted between Rust and JavaScript.
@@ -41,20 +41,30 @@ pub enum SdkError {
     },
 }
 
+/// Why an SDK operation failed: one pointer, so results carrying it stay small.
+#[derive(Debug)]
+pub struct SdkError(Box<ErrorKind>);
+
+impl From<ErrorKind> for SdkError {
+    fn from(kind: ErrorKind) -> Self {
+        SdkError(Box::new(kind))
+    }
+}
+
 /// The message is a fixed text per kind, followed by the detail the error carries.
 impl fmt::Display for SdkError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (text, detail): (&str, &dyn fmt::Display) = match self {
-            SdkError::Store(detail) => ("IndexedDB: ", detail),
-            SdkError::Convert(detail) => ("value conversion: ", detail),
-            SdkError::Decode(err) => ("decode: ", err),
-            SdkError::Encode(err) => ("encode: ", err),
-            SdkError::InvalidArgument(detail) => ("invalid argument: ", detail),
-            SdkError::NotLoggedIn => ("not logged in", &""),
-            SdkError::AlreadyLoggedIn => ("already logged in (log out first)", &""),
-            SdkError::NoLeader => ("no tab holds the connection; try again", &""),
-            SdkError::Network(detail) => ("network: ", detail),
-            SdkError::Server { code, message } => {
+        let (text, detail): (&str, &dyn fmt::Display) = match self.kind() {
+            ErrorKind::Store(detail) => ("IndexedDB: ", detail),
+            ErrorKind::Convert(detail) => ("value conversion: ", detail),
+            ErrorKind::Decode(err) => ("decode: ", err),
+            ErrorKind::Encode(err) => ("encode: ", err),
+            ErrorKind::InvalidArgument(detail) => ("invalid argument: ", detail),
+            ErrorKind::NotLoggedIn => ("not logged in", &""),
+            ErrorKind::AlreadyLoggedIn => ("already logged in (log out first)", &""),
+            ErrorKind::NoLeader => ("no tab holds the connection; try again", &""),
+            ErrorKind::Network(detail) => ("network: ", detail),
+            ErrorKind::Server { code, message } => {
                 return write!(f, "server error {code}: {message}");
             }
         };
@@ -64,9 +74,9 @@ impl fmt::Display for SdkError {
 
 impl std::error::Error for SdkError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            SdkError::Decode(err) => Some(err),
-            SdkError::Encode(err) => Some(err),
+        match self.kind() {
+            ErrorKind::Decode(err) => Some(err),
+            ErrorKind::Encode(err) => Some(err),
             _ => None,
         }
     }
@@ -74,47 +84,93 @@ impl std::error::Error for SdkError {
 
 impl From<DecodeError> for SdkError {
     fn from(err: DecodeError) -> Self {
-        SdkError::Decode(err)
+        ErrorKind::Decode(err).into()
     }
 }
 
 impl From<EncodeError> for SdkError {
     fn from(err: EncodeError) -> Self {
-        SdkError::Encode(err)
+        ErrorKind::Encode(err).into()
+    }
+}
+
+impl From<StoreError> for SdkError {
+    fn from(err: StoreError) -> Self {
+        SdkError::store(err.to_string())
     }
 }
 
 impl SdkError {
+    /// What kind of failure this is.
+    pub fn kind(&self) -> &ErrorKind {
+        &self.0
+    }
+
+    /// [`ErrorKind::Store`].
+    pub fn store(detail: String) -> SdkError {
+        ErrorKind::Store(detail).into()
+    }
+
+    /// [`ErrorKind::Convert`].
+    pub fn convert(detail: String) -> SdkError {
+        ErrorKind::Convert(detail).into()
+    }
+
+    /// [`ErrorKind::InvalidArgument`].
+    pub fn invalid_argument(detail: String) -> SdkError {
+        ErrorKind::InvalidArgument(detail).into()
+    }
+
+    /// [`ErrorKind::Network`].
+    pub fn network(detail: String) -> SdkError {
+        ErrorKind::Network(detail).into()
+    }
+
+    /// [`ErrorKind::Server`].
+    pub fn server(code: i32, message: String) -> SdkError {
+        ErrorKind::Server { code, message }.into()
+    }
+
+    /// [`ErrorKind::NotLoggedIn`].
+    pub fn not_logged_in() -> SdkError {
+        ErrorKind::NotLoggedIn.into()
+    }
+
+    /// [`ErrorKind::AlreadyLoggedIn`].
+    pub fn already_logged_in() -> SdkError {
+        ErrorKind::AlreadyLoggedIn.into()
+    }
+
+    /// [`ErrorKind::NoLeader`].
+    pub fn no_leader() -> SdkError {
+        ErrorKind::NoLeader.into()
+    }
+
     /// The error code JavaScript sees as `errCode`.
     pub fn code(&self) -> i32 {
-        match self {
-            SdkError::Server { code, .. } => *code,
-            SdkError::Network(_) => 10000,
-            SdkError::InvalidArgument(_) | SdkError::Convert(_) => 10001,
-            SdkError::NoLeader => 10002,
-            SdkError::NotLoggedIn => 10005,
-            SdkError::AlreadyLoggedIn => 10102,
-            SdkError::Store(_) | SdkError::Decode(_) | SdkError::Encode(_) => 10006,
+        match self.kind() {
+            ErrorKind::Server { code, .. } => *code,
+            ErrorKind::Network(_) => 10000,
+            ErrorKind::InvalidArgument(_) | ErrorKind::Convert(_) => 10001,
+            ErrorKind::NoLeader => 10002,
+            ErrorKind::NotLoggedIn => 10005,
+            ErrorKind::AlreadyLoggedIn => 10102,
+            ErrorKind::Store(_) | ErrorKind::Decode(_) | ErrorKind::Encode(_) => 10006,
         }
     }
 
     /// The error an `errCode` from another tab stands for.
     pub fn from_code(code: i32, message: String) -> SdkError {
         match code {
-            10000 => SdkError::Network(message),
-            10001 => SdkError::InvalidArgument(message),
-            10002 => SdkError::NoLeader,
-            10005 => SdkError::NotLoggedIn,
-            10102 => SdkError::AlreadyLoggedIn,
-            10006 => SdkError::Store(message),
-            code => SdkError::Server { code, message },
+            10000 => ErrorKind::Network(message),
+            10001 => ErrorKind::InvalidArgument(message),
+            10002 => ErrorKind::NoLeader,
+            10005 => ErrorKind::NotLoggedIn,
+            10102 => ErrorKind::AlreadyLoggedIn,
+            10006 => ErrorKind::Store(message),
+            code => ErrorKind::Server { code, message },
         }
-    }
-}
-
-impl From<StoreError> for SdkError {
-    fn from(err: StoreError) -> Self {
-        SdkError::Store(err.to_string())
+        .into()
     }
 }
 
@@ -132,24 +188,24 @@ mod tests {
     #[wasm_bindgen_test]
     fn messages_name_the_kind_and_carry_the_detail() {
         let cases = [
-            (SdkError::Store("quota".into()), "IndexedDB: quota"),
-            (SdkError::Convert("x".into()), "value conversion: x"),
+            (SdkError::store("quota".into()), "IndexedDB: quota"),
+            (SdkError::convert("x".into()), "value conversion: x"),
             (
-                SdkError::InvalidArgument("groupID is empty".into()),
+                SdkError::invalid_argument("groupID is empty".into()),
                 "invalid argument: groupID is empty",
             ),
-            (SdkError::NotLoggedIn, "not logged in"),
+            (SdkError::not_logged_in(), "not logged in"),
             (
-                SdkError::AlreadyLoggedIn,
+                SdkError::already_logged_in(),
                 "already logged in (log out first)",
             ),
-            (SdkError::NoLeader, "no tab holds the connection; try again"),
-            (SdkError::Network("offline".into()), "network: offline"),
             (
-                SdkError::Server {
-                    code: 1004,
-                    message: "not found".into(),
-                },
+                SdkError::no_leader(),
+                "no tab holds the connection; try again",
+            ),
+            (SdkError::network("offline".into()), "network: offline"),
+            (
+                SdkError::server(1004, "not found".into()),
                 "server error 1004: not found",
             ),
         ];

@@ -11,15 +11,31 @@
 use js_sys::{Array, Reflect};
 use wasm_bindgen::JsValue;
 
-/// Why a JavaScript value could not be read.
+/// Why a JavaScript value could not be read: one pointer, so results carrying it stay small.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ReadError {
+#[error(transparent)]
+pub struct ReadError(Box<ReadErrorKind>);
+
+impl From<ReadErrorKind> for ReadError {
+    fn from(kind: ReadErrorKind) -> Self {
+        ReadError(Box::new(kind))
+    }
+}
+
+/// What kind of failure a [`ReadError`] is.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReadErrorKind {
     /// A required field is absent.
     #[error("missing field `{0}`")]
     Missing(&'static str),
     /// A field, or the value itself, has the wrong type or is out of range.
     #[error("`{0}` is not {1}")]
     Invalid(&'static str, &'static str),
+}
+
+/// [`ReadErrorKind::Invalid`]: `name` is not `what`.
+fn invalid(name: &'static str, what: &'static str) -> ReadError {
+    ReadErrorKind::Invalid(name, what).into()
 }
 
 /// The largest integer a JavaScript number holds exactly (`Number.MAX_SAFE_INTEGER`).
@@ -30,7 +46,7 @@ pub fn object(value: &JsValue, name: &'static str) -> Result<(), ReadError> {
     if value.is_object() {
         Ok(())
     } else {
-        Err(ReadError::Invalid(name, "an object"))
+        Err(invalid(name, "an object"))
     }
 }
 
@@ -47,19 +63,19 @@ pub fn field(obj: &JsValue, key: &str) -> Option<JsValue> {
 
 /// Field `key` of `obj`, which must be present.
 pub fn required(obj: &JsValue, key: &'static str) -> Result<JsValue, ReadError> {
-    field(obj, key).ok_or(ReadError::Missing(key))
+    field(obj, key).ok_or_else(|| ReadErrorKind::Missing(key).into())
 }
 
 /// A string.
 pub fn string(value: &JsValue, name: &'static str) -> Result<String, ReadError> {
     value
         .as_string()
-        .ok_or(ReadError::Invalid(name, "a string"))
+        .ok_or_else(|| invalid(name, "a string"))
 }
 
 /// A boolean.
 pub fn boolean(value: &JsValue, name: &'static str) -> Result<bool, ReadError> {
-    value.as_bool().ok_or(ReadError::Invalid(name, "a boolean"))
+    value.as_bool().ok_or_else(|| invalid(name, "a boolean"))
 }
 
 /// A number that is an integer within `min..=max` (both safe integers).
@@ -67,7 +83,7 @@ pub fn integer(value: &JsValue, name: &'static str, min: f64, max: f64) -> Resul
     value
         .as_f64()
         .filter(|n| n.fract() == 0.0 && (min..=max).contains(n))
-        .ok_or(ReadError::Invalid(name, "an integer in range"))
+        .ok_or_else(|| invalid(name, "an integer in range"))
 }
 
 /// An `i32`.
@@ -83,7 +99,7 @@ pub fn uint32(value: &JsValue, name: &'static str) -> Result<u32, ReadError> {
 /// A `u64`: a non-negative safe integer or a `BigInt` within the `u64` range.
 pub fn uint64(value: &JsValue, name: &'static str) -> Result<u64, ReadError> {
     if value.is_bigint() {
-        return u64::try_from(value.clone()).map_err(|_| ReadError::Invalid(name, "a u64"));
+        return u64::try_from(value.clone()).map_err(|_| invalid(name, "a u64"));
     }
     integer(value, name, 0.0, MAX_SAFE).map(|n| n as u64)
 }
@@ -103,7 +119,7 @@ pub fn list(value: &JsValue, name: &'static str) -> Result<Vec<JsValue>, ReadErr
                 .is_ok_and(|iterate| iterate.is_function()));
     match iterable.then(|| array_from(value)) {
         Some(Ok(items)) => Ok(items.to_vec()),
-        _ => Err(ReadError::Invalid(name, "a list")),
+        _ => Err(invalid(name, "a list")),
     }
 }
 

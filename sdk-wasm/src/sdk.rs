@@ -287,7 +287,7 @@ impl Sdk {
             .session
             .borrow()
             .clone()
-            .ok_or(SdkError::NotLoggedIn)
+            .ok_or(SdkError::not_logged_in())
     }
 
     /// The database name of a user's data (in the default scope: `chorus-<userID>`).
@@ -309,29 +309,29 @@ impl Sdk {
     /// events.
     pub async fn login(&self, params: LoginParams) -> Result<(), SdkError> {
         if params.user_id.is_empty() {
-            return Err(SdkError::InvalidArgument("userID is empty".to_owned()));
+            return Err(SdkError::invalid_argument("userID is empty".to_owned()));
         }
         if params.token.is_empty() {
-            return Err(SdkError::InvalidArgument("token is empty".to_owned()));
+            return Err(SdkError::invalid_argument("token is empty".to_owned()));
         }
         if !(params.ws_addr.starts_with("ws://") || params.ws_addr.starts_with("wss://")) {
-            return Err(SdkError::InvalidArgument(format!(
+            return Err(SdkError::invalid_argument(format!(
                 "wsAddr must start with ws:// or wss://, got `{}`",
                 params.ws_addr
             )));
         }
         if !(params.api_addr.starts_with("http://") || params.api_addr.starts_with("https://")) {
-            return Err(SdkError::InvalidArgument(format!(
+            return Err(SdkError::invalid_argument(format!(
                 "apiAddr must start with http:// or https://, got `{}`",
                 params.api_addr
             )));
         }
         if self.inner.status.get() != LoginStatus::Logout {
-            return Err(SdkError::AlreadyLoggedIn);
+            return Err(SdkError::already_logged_in());
         }
         self.inner.status.set(LoginStatus::Logging);
         if PlatformId::try_from(params.platform_id).is_err() {
-            return Err(SdkError::InvalidArgument(format!(
+            return Err(SdkError::invalid_argument(format!(
                 "platformID {} is not a known platform (5 = web)",
                 params.platform_id
             )));
@@ -592,7 +592,7 @@ impl Sdk {
                 count,
             } => {
                 let conversation_id = ConversationId::parse(conversation_id)
-                    .map_err(|e| fail(SdkError::InvalidArgument(e.to_string())))?;
+                    .map_err(|e| fail(SdkError::invalid_argument(e.to_string())))?;
                 session
                     .command(Command::LoadHistory {
                         conversation_id,
@@ -604,7 +604,7 @@ impl Sdk {
             }
             TabCommand::MarkRead { conversation_id } => {
                 let conversation_id = ConversationId::parse(conversation_id)
-                    .map_err(|e| fail(SdkError::InvalidArgument(e.to_string())))?;
+                    .map_err(|e| fail(SdkError::invalid_argument(e.to_string())))?;
                 session
                     .command(Command::MarkConversationRead { conversation_id })
                     .map_err(fail)?;
@@ -633,7 +633,7 @@ impl Sdk {
         match outcome {
             Either::Left((Ok(Ok(text)), _)) => Ok(text),
             Either::Left((Ok(Err((code, message))), _)) => Err(SdkError::from_code(code, message)),
-            Either::Left((Err(_), _)) | Either::Right(_) => Err(SdkError::NoLeader),
+            Either::Left((Err(_), _)) | Either::Right(_) => Err(SdkError::no_leader()),
         }
     }
 
@@ -709,7 +709,7 @@ impl Sdk {
             Some(id) => match session.store.message_by_client_id(id).await? {
                 Some(m) if m.seq > Seq::ZERO => m.seq,
                 _ => {
-                    return Err(SdkError::InvalidArgument(format!(
+                    return Err(SdkError::invalid_argument(format!(
                         "no stored message has clientMsgID {id}"
                     )))
                 }
@@ -847,10 +847,9 @@ impl Sdk {
         let mut users = self
             .users_info(std::slice::from_ref(&session.params.user_id))
             .await?;
-        users.pop().ok_or_else(|| SdkError::Server {
-            code: 1004,
-            message: "the user does not exist".to_owned(),
-        })
+        users
+            .pop()
+            .ok_or_else(|| SdkError::server(1004, "the user does not exist".to_owned()))
     }
 
     /// Profiles from the server (members' profiles may be hidden by a group's setting).
@@ -862,7 +861,7 @@ impl Sdk {
         let infos: Vec<UserInfo> = answer_field(PATH, data, "usersInfo")?;
         let mut users = Vec::with_capacity(infos.len());
         for info in infos {
-            users.push(User::try_from(info).map_err(|e| SdkError::Convert(e.to_string()))?);
+            users.push(User::try_from(info).map_err(|e| SdkError::convert(e.to_string()))?);
         }
         Ok(users)
     }
@@ -891,7 +890,7 @@ impl Sdk {
                 .await?;
             let infos: Vec<GroupInfo> = answer_field(PATH, data, "groupInfos")?;
             for info in infos {
-                found.push(Group::try_from(info).map_err(|e| SdkError::Convert(e.to_string()))?);
+                found.push(Group::try_from(info).map_err(|e| SdkError::convert(e.to_string()))?);
             }
         }
         Ok(found)
@@ -921,7 +920,7 @@ impl Sdk {
         let infos: Vec<GroupMemberFullInfo> = answer_field(PATH, data, "members")?;
         let mut members = Vec::with_capacity(infos.len());
         for info in infos {
-            members.push(Member::try_from(info).map_err(|e| SdkError::Convert(e.to_string()))?);
+            members.push(Member::try_from(info).map_err(|e| SdkError::convert(e.to_string()))?);
         }
         Ok(members)
     }
@@ -939,7 +938,7 @@ impl Sdk {
     pub async fn send_text(&self, recipient: Recipient, text: &str) -> Result<Message, SdkError> {
         let session = self.session()?;
         if text.is_empty() {
-            return Err(SdkError::InvalidArgument("the text is empty".to_owned()));
+            return Err(SdkError::invalid_argument("the text is empty".to_owned()));
         }
         // Watch before sending: the success event may come right after the id.
         let (done, outcome) = oneshot::channel::<Result<String, SdkError>>();
@@ -979,7 +978,7 @@ impl Sdk {
             Recipient::Group(g) => (true, g.clone()),
             Recipient::User(u) => (false, u.clone()),
             _ => {
-                return Err(SdkError::InvalidArgument(
+                return Err(SdkError::invalid_argument(
                     "messages go to a user or a group".to_owned(),
                 ))
             }
@@ -1000,12 +999,12 @@ impl Sdk {
         for e in replay {
             session.watchers.borrow_mut().retain_mut(|w| !w(&e));
         }
-        let id = outcome.await.map_err(|_| SdkError::NotLoggedIn)??;
+        let id = outcome.await.map_err(|_| SdkError::not_logged_in())??;
         session
             .store
             .message_by_client_id(&id)
             .await?
-            .ok_or_else(|| SdkError::Store(format!("message {id} is not stored")))
+            .ok_or_else(|| SdkError::store(format!("message {id} is not stored")))
     }
 
     async fn leader_send(
@@ -1022,8 +1021,8 @@ impl Sdk {
         })?;
         match id.await {
             Ok(Ok(id)) => Ok(id.as_str().to_owned()),
-            Ok(Err(e)) => Err(SdkError::InvalidArgument(e.to_string())),
-            Err(_) => Err(SdkError::NotLoggedIn),
+            Ok(Err(e)) => Err(SdkError::invalid_argument(e.to_string())),
+            Err(_) => Err(SdkError::not_logged_in()),
         }
     }
 
@@ -1040,12 +1039,12 @@ impl Sdk {
             .await?
             .filter(|m| m.seq > Seq::ZERO)
             .ok_or_else(|| {
-                SdkError::InvalidArgument(format!(
+                SdkError::invalid_argument(format!(
                     "no sent message has clientMsgID {client_msg_id}"
                 ))
             })?;
         if message.conversation_id != *conversation_id {
-            return Err(SdkError::InvalidArgument(format!(
+            return Err(SdkError::invalid_argument(format!(
                 "message {client_msg_id} is not in conversation {conversation_id}"
             )));
         }
@@ -1093,7 +1092,7 @@ impl Sdk {
         let mut info = vec![("userID", text(&session.params.user_id))];
         if let Some(nickname) = nickname {
             if nickname.trim().is_empty() {
-                return Err(SdkError::InvalidArgument(
+                return Err(SdkError::invalid_argument(
                     "the nickname is empty".to_owned(),
                 ));
             }
@@ -1144,7 +1143,7 @@ impl Sdk {
             ));
         }
         let info: GroupInfo = answer_field(PATH, data, "groupInfo")?;
-        Group::try_from(info).map_err(|e| SdkError::Convert(e.to_string()))
+        Group::try_from(info).map_err(|e| SdkError::convert(e.to_string()))
     }
 
     /// Invites users into a group (they join with the invitation as their join source).
@@ -1177,7 +1176,7 @@ impl Sdk {
     ) -> Result<ServerChange, SdkError> {
         // The argument is checked before the session, as the other parameters are.
         if !(2..=4).contains(&join_source) {
-            return Err(SdkError::InvalidArgument(
+            return Err(SdkError::invalid_argument(
                 "joinSource must be 2 (invitation), 3 (search) or 4 (QR code)".to_owned(),
             ));
         }
@@ -1306,10 +1305,10 @@ impl Sdk {
             .http
             .post(path.to_owned(), headers, body.to_text())
             .await
-            .map_err(|e| SdkError::Network(e.0))?;
+            .map_err(|e| SdkError::network(e.0))?;
         let (code, message, data) = read_envelope(&text).map_err(|e| convert_error(path, &e))?;
         if code != 0 {
-            return Err(SdkError::Server { code, message });
+            return Err(SdkError::server(code, message));
         }
         Ok(data)
     }
@@ -1389,7 +1388,7 @@ pub fn group_info_change(update: GroupUpdate) -> Result<ServerChange, SdkError> 
     ] {
         if let Some(value) = value {
             if !(0..=1).contains(&value) {
-                return Err(SdkError::InvalidArgument(format!("{key} must be 0 or 1")));
+                return Err(SdkError::invalid_argument(format!("{key} must be 0 or 1")));
             }
             body.push((key, int(value.into())));
         }
@@ -1428,7 +1427,7 @@ fn read_envelope(text: &str) -> Result<(i32, String, Json), JsonError> {
 
 /// A response of `path` that does not have the expected shape.
 fn convert_error(path: &str, error: &JsonError) -> SdkError {
-    SdkError::Convert(format!("{path}: {error}"))
+    SdkError::convert(format!("{path}: {error}"))
 }
 
 impl Session {
@@ -1445,10 +1444,10 @@ impl Session {
 
     fn command(&self, command: Command) -> Result<(), SdkError> {
         let commands = self.commands.borrow();
-        let sender = commands.as_ref().ok_or(SdkError::NoLeader)?;
+        let sender = commands.as_ref().ok_or(SdkError::no_leader())?;
         sender
             .unbounded_send(command)
-            .map_err(|_| SdkError::NoLeader)
+            .map_err(|_| SdkError::no_leader())
     }
 }
 
@@ -1598,6 +1597,7 @@ mod tests {
     use wasm_bindgen_test::*;
 
     use super::*;
+    use crate::error::ErrorKind;
 
     /// Every tab message as JSON text, in serde's externally tagged form.
     fn samples() -> Vec<(TabMessage, &'static str)> {
@@ -1800,8 +1800,8 @@ mod tests {
             ..GroupUpdate::default()
         };
         assert!(matches!(
-            group_info_change(bad),
-            Err(SdkError::InvalidArgument(_))
+            group_info_change(bad).as_ref().map_err(SdkError::kind),
+            Err(ErrorKind::InvalidArgument(_))
         ));
     }
 
@@ -1836,8 +1836,10 @@ mod tests {
         let members: Vec<GroupMemberFullInfo> = answer_field("/p", data, "members").unwrap();
         assert!(members.is_empty());
         assert!(matches!(
-            answer_field::<Vec<UserInfo>>("/p", Json::Null, "usersInfo"),
-            Err(SdkError::Convert(text)) if text.starts_with("/p: ")
+            answer_field::<Vec<UserInfo>>("/p", Json::Null, "usersInfo")
+                .as_ref()
+                .map_err(SdkError::kind),
+            Err(ErrorKind::Convert(text)) if text.starts_with("/p: ")
         ));
         let (_, _, data) = read_envelope(r#"{"errCode":0,"data":{"usersInfo":{}}}"#).unwrap();
         assert!(answer_field::<Vec<UserInfo>>("/p", data, "usersInfo").is_err());

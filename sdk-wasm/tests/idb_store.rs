@@ -14,7 +14,7 @@ use chorus_core::model::{
     Content, Conversation, ConversationId, Friend, Group, Member, Message, MessageStatus, Seq, User,
 };
 use chorus_core::ranges::SeqRanges;
-use chorus_core::store::{Direction, Store, StoreError};
+use chorus_core::store::{Direction, Store, StoreError, StoreErrorKind};
 use chorus_core::{MemoryStore, VecMap};
 use chorus_proto::msgjson::{Fields, FromJson, Json, JsonError};
 use chorus_sdk_wasm::store::schema::{Key, MIGRATIONS};
@@ -447,8 +447,8 @@ async fn rejected_batches_leave_the_database_unchanged() {
     let err = store.save_changes(&bad).await.unwrap_err();
     assert!(
         matches!(
-            err,
-            StoreError::Rejected(ChangesError::KnownWithoutMessage { seq: Seq(9), .. })
+            err.kind(),
+            StoreErrorKind::Rejected(ChangesError::KnownWithoutMessage { seq: Seq(9), .. })
         ),
         "{err:?}"
     );
@@ -463,8 +463,8 @@ async fn rejected_batches_leave_the_database_unchanged() {
     let err = store.save_changes(&invalid).await.unwrap_err();
     assert!(
         matches!(
-            err,
-            StoreError::Rejected(ChangesError::UnsentWithoutClientId { .. })
+            err.kind(),
+            StoreErrorKind::Rejected(ChangesError::UnsentWithoutClientId { .. })
         ),
         "{err:?}"
     );
@@ -498,8 +498,8 @@ async fn a_batch_failing_midway_is_rolled_back() {
         .messages
         .push(text(&conv("sg_g2"), 1 << 60, "c-huge"));
     let err = store.save_changes(&failing).await.unwrap_err();
-    match &err {
-        StoreError::Backend(text) => {
+    match err.kind() {
+        StoreErrorKind::Backend(text) => {
             assert!(text.contains("JavaScript number"), "{text}");
             assert!(text.contains("nothing of the batch was saved"), "{text}");
         }
@@ -951,8 +951,8 @@ async fn malformed_small_records_are_corrupt() {
             assert!(tx.done().await.unwrap().is_committed());
         }
     };
-    let corrupt = |err: StoreError, what: &str| match err {
-        StoreError::Corrupt(text) => assert!(text.contains(what), "{text}"),
+    let corrupt = |err: StoreError, what: &str| match err.kind() {
+        StoreErrorKind::Corrupt(text) => assert!(text.contains(what), "{text}"),
         other => panic!("not corrupt: {other:?}"),
     };
 
@@ -1046,7 +1046,7 @@ async fn malformed_message_records_name_the_field() {
             .unwrap_err();
         assert_eq!(
             err,
-            StoreError::Corrupt(format!("stored message has no valid {named}")),
+            StoreError::corrupt(format!("stored message has no valid {named}")),
             "{field}"
         );
     }
@@ -1220,7 +1220,7 @@ async fn an_open_connection_does_not_block_deletion() {
     // Another tab deletes (or upgrades) the database: this connection closes itself.
     IdbStore::delete(&name).await.unwrap();
     let err = tab.load_cursors().await.unwrap_err();
-    assert!(matches!(err, StoreError::Backend(_)), "{err:?}");
+    assert!(matches!(err.kind(), StoreErrorKind::Backend(_)), "{err:?}");
     let reopened = IdbStore::open(&name).await.unwrap();
     assert!(reopened.load_cursors().await.unwrap().is_empty());
     reopened.close();
@@ -1451,7 +1451,7 @@ async fn integers_beyond_2_pow_53_are_refused_with_their_value() {
     });
     let err = store.save_changes(&changes).await.unwrap_err();
     assert!(
-        matches!(&err, StoreError::Backend(text) if text.contains("18446744073709551615")),
+        matches!(err.kind(), StoreErrorKind::Backend(text) if text.contains("18446744073709551615")),
         "{err:?}"
     );
     assert_eq!(

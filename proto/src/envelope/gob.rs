@@ -190,10 +190,9 @@ fn decode<'a>(
 fn int32(slot: Option<Scalar<'_>>, field: &'static str) -> Result<i32, DecodeError> {
     match slot {
         None => Ok(0),
-        Some(Scalar::Int(v)) => i32::try_from(v).map_err(|_| DecodeError::OutOfRange {
-            field,
-            value: i128::from(v),
-        }),
+        Some(Scalar::Int(v)) => {
+            i32::try_from(v).map_err(|_| DecodeError::OutOfRange { field, value: v })
+        }
         Some(_) => Err(DecodeError::TypeMismatch {
             field: field.to_owned(),
             expected: "int",

@@ -4,7 +4,7 @@
 //! official field names as JSON text through `chorus_proto::msgjson` and parsed by the browser
 //! ([`to_js`]), so maps become plain objects and absent options are left out. Incoming parameters are
 //! read field by field from their JavaScript values ([`FromJs`]): a missing required field or a
-//! value of the wrong type becomes [`SdkError::InvalidArgument`] (`errCode` 10001) before
+//! value of the wrong type becomes [`ErrorKind::InvalidArgument`] (`errCode` 10001) before
 //! anything is changed.
 
 use chorus_core::entities::RevokedInfo;
@@ -30,7 +30,7 @@ const REVOKED: i32 = ContentType::MsgRevokeNotification.as_i32();
 /// the engine, `msgjson`) parsed by the browser.
 pub fn to_js(value: &dyn ToJson) -> Result<JsValue, SdkError> {
     js_sys::JSON::parse(&msgjson::to_text(value))
-        .map_err(|_| SdkError::Convert("JSON.parse refused".into()))
+        .map_err(|_| SdkError::convert("JSON.parse refused".into()))
 }
 
 /// Implements [`ToJson`] for an outgoing struct: an object with the members `key: field`, in
@@ -61,7 +61,7 @@ pub fn from_js<T: FromJs>(what: &str, value: JsValue) -> Result<T, SdkError> {
 }
 
 fn invalid_argument(what: &str, err: ReadError) -> SdkError {
-    SdkError::InvalidArgument(format!("{what}: {err}"))
+    SdkError::invalid_argument(format!("{what}: {err}"))
 }
 
 /// A parameter read from its JavaScript value (see [`crate::js_read`] for the rules).
@@ -85,7 +85,7 @@ impl FromJs for Vec<String> {
 /// Fails with an invalid argument when a required string is empty.
 pub fn require(field: &str, value: &str) -> Result<(), SdkError> {
     if value.trim().is_empty() {
-        return Err(SdkError::InvalidArgument(format!("{field} is empty")));
+        return Err(SdkError::invalid_argument(format!("{field} is empty")));
     }
     Ok(())
 }
@@ -93,10 +93,10 @@ pub fn require(field: &str, value: &str) -> Result<(), SdkError> {
 /// Fails with an invalid argument when a required list is empty or holds an empty id.
 pub fn require_ids(field: &str, ids: &[String]) -> Result<(), SdkError> {
     if ids.is_empty() {
-        return Err(SdkError::InvalidArgument(format!("{field} is empty")));
+        return Err(SdkError::invalid_argument(format!("{field} is empty")));
     }
     if ids.iter().any(|id| id.trim().is_empty()) {
-        return Err(SdkError::InvalidArgument(format!(
+        return Err(SdkError::invalid_argument(format!(
             "{field} holds an empty id"
         )));
     }
@@ -1118,7 +1118,7 @@ pub fn member_filter(filter: u32) -> Result<fn(i32) -> bool, SdkError> {
         4 => |r| r == ADMIN || r == ORDINARY,
         5 => |r| r == OWNER || r == ADMIN,
         other => {
-            return Err(SdkError::InvalidArgument(format!(
+            return Err(SdkError::invalid_argument(format!(
                 "filter must be 0–5, got {other}"
             )))
         }

@@ -146,7 +146,7 @@ fn done() -> Result<JsValue, SdkError> {
 }
 
 fn conversation_id(value: String) -> Result<ConversationId, SdkError> {
-    ConversationId::parse(value).map_err(|e| SdkError::InvalidArgument(e.to_string()))
+    ConversationId::parse(value).map_err(|e| SdkError::invalid_argument(e.to_string()))
 }
 
 #[wasm_bindgen]
@@ -340,7 +340,9 @@ async fn run(
         Method::GetAdvancedHistoryMessageList => {
             let p: convert::HistoryIn = from_js(&method, params)?;
             if p.count == 0 {
-                return Err(SdkError::InvalidArgument("count must be at least 1".into()));
+                return Err(SdkError::invalid_argument(
+                    "count must be at least 1".into(),
+                ));
             }
             let id = conversation_id(p.conversation_id)?;
             let page = sdk
@@ -358,7 +360,7 @@ async fn run(
         Method::CreateTextMessage => {
             let text: String = from_js(&method, params)?;
             if text.is_empty() {
-                return Err(SdkError::InvalidArgument("the text is empty".into()));
+                return Err(SdkError::invalid_argument("the text is empty".into()));
             }
             let me = sdk.self_info().await.ok();
             to_js(&text_draft(&text, me.as_ref(), now_millis() as i64))
@@ -369,20 +371,20 @@ async fn run(
         Method::SendMessage => {
             let p: convert::SendIn = from_js(&method, params)?;
             if p.message.content_type != 101 {
-                return Err(SdkError::InvalidArgument(format!(
+                return Err(SdkError::invalid_argument(format!(
                     "only text messages (contentType 101) can be sent, got {}",
                     p.message.content_type
                 )));
             }
             let text =
                 p.message.text_elem.map(|t| t.content).ok_or_else(|| {
-                    SdkError::InvalidArgument("message.textElem is missing".into())
+                    SdkError::invalid_argument("message.textElem is missing".into())
                 })?;
             let recipient = match (p.group_id.is_empty(), p.recv_id.is_empty()) {
                 (false, true) => Recipient::Group(p.group_id),
                 (true, false) => Recipient::User(p.recv_id),
                 _ => {
-                    return Err(SdkError::InvalidArgument(
+                    return Err(SdkError::invalid_argument(
                         "give exactly one of recvID and groupID".into(),
                     ))
                 }
@@ -455,13 +457,13 @@ async fn run(
             let p: convert::CreateGroupIn = from_js(&method, params)?;
             require("groupInfo.groupName", &p.group_info.group_name)?;
             if let Some(kind) = p.group_info.group_type.filter(|t| *t != 2) {
-                return Err(SdkError::InvalidArgument(format!(
+                return Err(SdkError::invalid_argument(format!(
                     "groupType must be 2 (work group), got {kind}"
                 )));
             }
             if let Some(owner) = p.owner_user_id.filter(|o| !o.is_empty()) {
                 if sdk.user_id().as_deref() != Some(owner.as_str()) {
-                    return Err(SdkError::InvalidArgument(
+                    return Err(SdkError::invalid_argument(
                         "ownerUserID must be the logged-in user".into(),
                     ));
                 }
@@ -509,7 +511,7 @@ fn server_change(
         Method::SetSelfInfo => {
             let p: convert::SelfInfoIn = from_js(method, params)?;
             if p.nickname.is_none() && p.face_url.is_none() {
-                return Err(SdkError::InvalidArgument(
+                return Err(SdkError::invalid_argument(
                     "give nickname and/or faceURL".into(),
                 ));
             }
@@ -536,7 +538,7 @@ fn server_change(
                 && update.apply_member_friend.is_none()
                 && update.history_for_new_members.is_none()
             {
-                return Err(SdkError::InvalidArgument("nothing to change".into()));
+                return Err(SdkError::invalid_argument("nothing to change".into()));
             }
             group_info_change(update)
         }
@@ -574,11 +576,11 @@ fn server_change(
             let role = match p.role_level {
                 Some(role @ (20 | 60)) => role,
                 Some(other) => {
-                    return Err(SdkError::InvalidArgument(format!(
+                    return Err(SdkError::invalid_argument(format!(
                         "roleLevel must be 20 (member) or 60 (admin), got {other}"
                     )))
                 }
-                None => return Err(SdkError::InvalidArgument("roleLevel is missing".into())),
+                None => return Err(SdkError::invalid_argument("roleLevel is missing".into())),
             };
             Ok(member_role_change(&p.group_id, &p.user_id, role))
         }
@@ -599,7 +601,7 @@ fn server_change(
 }
 
 fn no_method(method: &str) -> SdkError {
-    SdkError::InvalidArgument(format!("no method {method}"))
+    SdkError::invalid_argument(format!("no method {method}"))
 }
 
 #[cfg(test)]

@@ -43,7 +43,7 @@ extern "C" {
 
 /// An IndexedDB failure while doing `what`.
 pub fn backend(what: &'static str) -> impl Fn(String) -> StoreError {
-    move |err| StoreError::Backend(format!("IndexedDB failed while {what}: {err}"))
+    move |err| StoreError::backend(format!("IndexedDB failed while {what}: {err}"))
 }
 
 /// A key path: a path, an array of paths, or `null` for out-of-line keys.
@@ -231,7 +231,7 @@ pub fn range(lower: Json, upper: Json, upper_open: bool) -> Json {
 }
 
 /// Requests issued together; awaiting the batch gives their results in the order they were
-/// issued, or the first failure as a [`StoreError::Backend`] naming what the batch was doing.
+/// issued, or the first failure as a [`StoreErrorKind::Backend`] naming what the batch was doing.
 #[derive(Debug)]
 pub struct Batch {
     settled: Result<JsFuture, Option<StoreError>>,
@@ -258,14 +258,14 @@ impl Future for Batch {
             Err(err) => {
                 return Poll::Ready(Err(err
                     .take()
-                    .unwrap_or_else(|| StoreError::Backend("a read was polled again".into()))))
+                    .unwrap_or_else(|| StoreError::backend("a read was polled again".into()))))
             }
         };
         Pin::new(settled).poll(cx).map(|settled| {
             let text = settled.map_err(|err| backend(this.what)(thrown_text(err)))?;
             match Json::parse(&text.as_string().unwrap_or_default()) {
                 Ok(Json::List(results)) => Ok(results),
-                _ => Err(StoreError::Backend(format!(
+                _ => Err(StoreError::backend(format!(
                     "IndexedDB failed while {}: its results are not a JSON list",
                     this.what
                 ))),

@@ -5,7 +5,7 @@
 //! object stores are listed in [`schema`], which versions them with numbered migrations. Every
 //! tab opens its own connection; a connection closes itself when another tab upgrades the
 //! database, so the upgrade is never blocked (the closed connection then reports
-//! [`StoreError::Backend`] and the tab reopens). This module stores and loads values only: it
+//! [`StoreErrorKind::Backend`] and the tab reopens). This module stores and loads values only: it
 //! knows nothing about the network or the sync protocol.
 //!
 //! * [`schema`] — object stores, keys, indexes and migrations;
@@ -77,7 +77,7 @@ impl IdbStore {
     /// Opens the database called `db_name`, creating it or upgrading it to [`SCHEMA_VERSION`] as
     /// needed (the upgrade keeps every stored value).
     pub async fn open(db_name: &str) -> Result<IdbStore, SdkError> {
-        let db = idb::open(db_name).await.map_err(SdkError::Store)?;
+        let db = idb::open(db_name).await.map_err(SdkError::store)?;
         Ok(IdbStore {
             db,
             name: db_name.into(),
@@ -87,7 +87,7 @@ impl IdbStore {
     /// Deletes the database called `db_name` with everything in it. Open connections of other
     /// tabs close themselves; the deletion completes once they have.
     pub async fn delete(db_name: &str) -> Result<(), SdkError> {
-        idb::delete(db_name).await.map_err(SdkError::Store)
+        idb::delete(db_name).await.map_err(SdkError::store)
     }
 
     /// The database name.
@@ -111,12 +111,12 @@ impl IdbStore {
         let tx = self
             .db
             .transaction(&[META], true)
-            .map_err(SdkError::Store)?;
+            .map_err(SdkError::store)?;
         tx.run(ops, "writing a setting")
             .await
-            .map_err(|e| SdkError::Store(e.to_string()))?;
+            .map_err(|e| SdkError::store(e.to_string()))?;
         if !tx.end(false).await {
-            return Err(SdkError::Store(format!("{doing} {META}/{key} was aborted")));
+            return Err(SdkError::store(format!("{doing} {META}/{key} was aborted")));
         }
         Ok(())
     }
@@ -135,13 +135,13 @@ impl IdbStore {
         let found = self
             .get(META, &text_key(key))
             .await
-            .map_err(|e| SdkError::Store(e.to_string()))?;
+            .map_err(|e| SdkError::store(e.to_string()))?;
         let Some(value) = record::found(first(found)) else {
             return Ok(None);
         };
         T::from_json(value)
             .map(Some)
-            .map_err(|e| SdkError::Convert(format!("{META}/{key}: {e}")))
+            .map_err(|e| SdkError::convert(format!("{META}/{key}: {e}")))
     }
 
     /// Removes the value stored under `key` in [`META`], if any.
@@ -378,7 +378,7 @@ fn cursors_of(found: Vec<Json>) -> Result<VecMap<ConversationId, SyncState>, Sto
     let keys = found.next().unwrap_or_default();
     let records = found.next().unwrap_or_default();
     if keys.len() != records.len() {
-        return Err(StoreError::Backend(
+        return Err(StoreError::backend(
             "sync state keys and values differ in number".into(),
         ));
     }
@@ -387,7 +387,7 @@ fn cursors_of(found: Vec<Json>) -> Result<VecMap<ConversationId, SyncState>, Sto
         let id = crate::json::as_text(&key)
             .and_then(|id| ConversationId::parse(id).ok())
             .ok_or_else(|| {
-                StoreError::Corrupt(format!(
+                StoreError::corrupt(format!(
                     "sync state key {} is not a conversation id",
                     key.to_text()
                 ))

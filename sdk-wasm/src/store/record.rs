@@ -15,7 +15,6 @@ use chorus_core::model::{ConversationId, Message, Seq};
 use chorus_core::ranges::{SeqRange, SeqRanges};
 use chorus_core::store::StoreError;
 use chorus_proto::constants::SessionType;
-use chorus_proto::error::Wide;
 use chorus_proto::msgjson::{self, FromJson, Json, ToJson};
 
 use super::idb::range;
@@ -24,25 +23,27 @@ use crate::json::{as_bool, as_i64, as_text, as_u64, member};
 /// The largest integer a JavaScript number holds exactly.
 const SAFE: i128 = (1 << 53) - 1;
 
-/// Checks that an integer of `what` fits a JavaScript number, which holds integers exactly up
-/// to 2^53.
+/// Checks that an integer of `what` (an `i64` or a `u64`) fits a JavaScript number, which holds
+/// integers exactly up to 2^53.
 fn number(value: i128, what: &str) -> Result<(), StoreError> {
     if (-SAFE..=SAFE).contains(&value) {
-        Ok(())
-    } else {
-        Err(StoreError::Backend(format!(
-            "cannot convert {what} for IndexedDB: {} can't be represented as a JavaScript \
-             number",
-            Wide(value)
-        )))
+        return Ok(());
     }
+    // Beyond 2^53 either way, the value is a `u64` above `i64::MAX` or it fits an `i64`.
+    let text = match u64::try_from(value) {
+        Ok(positive) => positive.to_string(),
+        Err(_) => (value as i64).to_string(),
+    };
+    Err(StoreError::backend(format!(
+        "cannot convert {what} for IndexedDB: {text} can't be represented as a JavaScript number"
+    )))
 }
 
 /// Reads a stored entity (conversation, user, friend, group, member, setting) from its JSON
 /// tree.
 pub fn entity<T: FromJson>(tree: Json, what: &str) -> Result<T, StoreError> {
     T::from_json(tree)
-        .map_err(|err| StoreError::Corrupt(format!("stored {what} cannot be read: {err}")))
+        .map_err(|err| StoreError::corrupt(format!("stored {what} cannot be read: {err}")))
 }
 
 /// Reads stored entities from their JSON trees, in order.
@@ -75,7 +76,7 @@ fn req<'a, T>(
     read: impl FnOnce(&'a Json) -> Option<T>,
 ) -> Result<T, StoreError> {
     member(value, key).and_then(read).ok_or_else(|| {
-        StoreError::Corrupt(format!("stored {what} cannot be read: no valid `{key}`"))
+        StoreError::corrupt(format!("stored {what} cannot be read: no valid `{key}`"))
     })
 }
 
@@ -235,7 +236,7 @@ impl MessageKey {
     /// Reads a key of the messages store.
     pub fn from_json(key: &Json) -> Result<MessageKey, StoreError> {
         let corrupt = || {
-            StoreError::Corrupt(format!(
+            StoreError::corrupt(format!(
                 "message key {} is not a message key",
                 key.to_text()
             ))
@@ -309,7 +310,7 @@ pub fn version_key(kind: VersionKind, key: &str) -> Result<Json, StoreError> {
         VersionKind::GroupMembers => "GroupMembers",
         VersionKind::Conversations => "Conversations",
         _ => {
-            return Err(StoreError::Backend(
+            return Err(StoreError::backend(
                 "cannot convert an unknown version kind for IndexedDB".into(),
             ))
         }
@@ -375,7 +376,7 @@ const MESSAGE_FIELDS: [(&str, Field); 17] = [
 /// type, `at_user_ids` a list of strings, and `client_msg_id` a string when present; a content
 /// of a kind this module does not know is stored as `{"Other": content}`.
 pub fn message(mut value: Json) -> Result<Message, StoreError> {
-    let invalid = |field: &str| StoreError::Corrupt(format!("stored message has no valid {field}"));
+    let invalid = |field: &str| StoreError::corrupt(format!("stored message has no valid {field}"));
     let valid = |field: Option<&Json>, kind: Field| -> Option<()> {
         let field = field?;
         let ok = match kind {

@@ -19,7 +19,7 @@
 use chorus_core::changes::{Changes, ChangesError, MessageRewrite, OutboxChange, SyncState};
 use chorus_core::model::{Conversation, ConversationId, Message, Seq};
 use chorus_core::ranges::SeqRange;
-use chorus_core::store::StoreError;
+use chorus_core::store::{StoreError, StoreErrorKind};
 use chorus_core::vec_map::VecMap;
 use chorus_proto::msgjson::{self, Json, ToJson};
 
@@ -126,8 +126,9 @@ pub async fn save_changes(db: &Database, changes: &Changes) -> Result<(), StoreE
     let mut lookup = Lookup::UnsentRows;
     loop {
         match attempt(db, changes, lookup).await {
-            Err(StoreError::Backend(_))
-                if lookup == Lookup::UnsentRows
+            Err(err)
+                if matches!(err.kind(), StoreErrorKind::Backend(_))
+                    && lookup == Lookup::UnsentRows
                     && changes.messages.iter().any(|m| !m.client_msg_id.is_empty()) =>
             {
                 lookup = Lookup::EveryClientId;
@@ -151,13 +152,13 @@ async fn attempt(db: &Database, changes: &Changes, lookup: Lookup) -> Result<(),
     // Nothing of a rejected batch was written; after a failed request the browser has aborted
     // already. Either way the abort's own outcome adds nothing to the error.
     let committed = tx.end(failed.is_some()).await;
-    match failed {
-        Some(StoreError::Backend(text)) => Err(StoreError::Backend(format!(
+    match failed.as_ref().map(StoreError::kind) {
+        Some(StoreErrorKind::Backend(text)) => Err(StoreError::backend(format!(
             "{text}; the write transaction was aborted and nothing of the batch was saved"
         ))),
-        Some(other) => Err(other),
+        Some(_) => Err(failed.unwrap()),
         None if committed => Ok(()),
-        None => Err(StoreError::Backend(
+        None => Err(StoreError::backend(
             "IndexedDB aborted the write transaction; nothing of the batch was saved".into(),
         )),
     }
@@ -166,7 +167,7 @@ async fn attempt(db: &Database, changes: &Changes, lookup: Lookup) -> Result<(),
 /// Checks `changes` against the stored data and applies them in the transaction `tx`.
 ///
 /// The store-dependent check comes first: every seq a sync state newly marks as known has a
-/// message once the batch is applied (a batch failing it is [`StoreError::Rejected`]). Then
+/// message once the batch is applied (a batch failing it is [`StoreErrorKind::Rejected`]). Then
 /// the parts are applied in order, each step's requests issued together and awaited together.
 async fn write(tx: &Transaction, changes: &Changes, lookup: Lookup) -> Result<(), StoreError> {
     // The check.
@@ -215,7 +216,7 @@ async fn write(tx: &Transaction, changes: &Changes, lookup: Lookup) -> Result<()
                     seq = seq.next();
                 }
             }
-            return Err(StoreError::Rejected(ChangesError::KnownWithoutMessage {
+            return Err(StoreError::from(ChangesError::KnownWithoutMessage {
                 conversation_id: conversation_id.clone(),
                 seq,
             }));
@@ -272,7 +273,7 @@ async fn write(tx: &Transaction, changes: &Changes, lookup: Lookup) -> Result<()
             OutboxChange::Put(entry) => ops.put(OUTBOX, &Json::Null, &outbox_record(entry)?, "o"),
             OutboxChange::Remove { client_msg_id } => ops.delete(OUTBOX, &text_key(client_msg_id)),
             _ => {
-                return Err(StoreError::Backend(
+                return Err(StoreError::backend(
                     "cannot store an unknown kind of outbox change".into(),
                 ))
             }
