@@ -92,7 +92,14 @@ impl SeqRanges {
                 new.end = new.end.max(b.end);
             }
         }
-        self.ranges.splice(first..last, [new]);
+        // The ranges `first..last` become `new`: the first of them is overwritten and the rest
+        // removed, or `new` goes in between when it touches none.
+        if first < last {
+            self.ranges[first] = new;
+            self.ranges.drain(first + 1..last);
+        } else {
+            self.ranges.insert(first, new);
+        }
     }
 
     /// Adds every seq of `other`.

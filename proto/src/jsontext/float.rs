@@ -187,7 +187,10 @@ impl Big {
                 self.0.push(carry);
             }
         }
-        self.0.splice(0..0, std::iter::repeat_n(0, limbs));
+        // `limbs` zero limbs below the others.
+        let len = self.0.len();
+        self.0.resize(len + limbs, 0);
+        self.0.rotate_right(limbs);
     }
 
     /// `self >>= 1`.
