@@ -19,11 +19,12 @@ use std::future::Future;
 
 use chorus_proto::constants::ReqIdentifier;
 use chorus_proto::envelope::Resp;
-use futures::channel::{mpsc, oneshot};
+use futures::channel::mpsc;
 use futures::future::{self, Fuse};
 use futures::stream::FuturesUnordered;
 use futures::{pin_mut, select, FutureExt, StreamExt};
 
+use crate::chan::OneshotSender;
 use crate::client::{Client, ClientConfig, ClientEvent, HttpRequest};
 use crate::conn::{IdGenerator, Instant, JitterSource, RequestError, RequestId, Transmit};
 use crate::entities::{Entities, RestTag};
@@ -126,7 +127,7 @@ pub enum Command {
         /// Protobuf bytes of the request message.
         data: Vec<u8>,
         /// Receives the response or the failure.
-        reply: oneshot::Sender<Result<Resp, RequestError>>,
+        reply: OneshotSender<Result<Resp, RequestError>>,
     },
     /// Send a text message through the outbox (see [`Client::send_text`]); its clientMsgID, or
     /// why it cannot be sent, goes to `reply`.
@@ -136,7 +137,7 @@ pub enum Command {
         /// The text.
         text: String,
         /// Receives the clientMsgID.
-        reply: oneshot::Sender<Result<ClientMsgId, OutboxError>>,
+        reply: OneshotSender<Result<ClientMsgId, OutboxError>>,
     },
     /// Stop the driver (the socket is closed without a logout).
     Stop,
@@ -233,7 +234,7 @@ where
     let opening = Fuse::terminated();
     pin_mut!(opening);
     let mut rest = FuturesUnordered::new();
-    let mut replies: VecMap<RequestId, oneshot::Sender<Result<Resp, RequestError>>> = VecMap::new();
+    let mut replies: VecMap<RequestId, OneshotSender<Result<Resp, RequestError>>> = VecMap::new();
     loop {
         // Drain every output; a commit or a socket failure can produce more.
         loop {
@@ -289,12 +290,12 @@ where
                 match event {
                     ClientEvent::RequestDone { id, resp } if replies.contains_key(&id) => {
                         if let Some(reply) = replies.remove(&id) {
-                            let _ = reply.send(Ok(resp));
+                            reply.send(Ok(resp));
                         }
                     }
                     ClientEvent::RequestFailed { id, error } if replies.contains_key(&id) => {
                         if let Some(reply) = replies.remove(&id) {
-                            let _ = reply.send(Err(error));
+                            reply.send(Err(error));
                         }
                     }
                     event => on_event(event),
@@ -393,7 +394,7 @@ where
                     text,
                     reply,
                 } => {
-                    let _ = reply.send(client.send_text(now, recipient, text));
+                    reply.send(client.send_text(now, recipient, text));
                 }
                 Command::Stop => {}
             },

@@ -7,6 +7,7 @@
 //!   groups, members), converted from the wire types with `TryFrom`.
 //! * [`ranges`] — [`SeqRanges`]: the seqs known per conversation, with explicit gaps;
 //!   [`assert_ranges!`] for tests.
+//! * [`chan`] — one-value and queue channels between the driver and its commanders.
 //! * [`changes`] — [`Changes`]: one batch to persist atomically, cursors included.
 //! * [`store`] — the async [`Store`] trait, its error type and the conformance suite
 //!   ([`store_conformance_tests!`]).
@@ -22,6 +23,7 @@
 
 pub use chorus_proto as proto;
 
+pub mod chan;
 pub mod changes;
 pub mod client;
 pub mod conn;

@@ -19,6 +19,7 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
+use chorus_core::chan::{oneshot, OneshotSender};
 use chorus_core::client::ClientConfig;
 use chorus_core::conn::SeededEntropy;
 use chorus_core::driver::{self, Command, Http};
@@ -30,7 +31,7 @@ use chorus_core::store::{Direction, Store};
 use chorus_proto::constants::PlatformId;
 use chorus_proto::msgjson::{Fields, FromJson, Json, JsonError};
 use chorus_proto::pb::sdkws::{GroupInfo, GroupMemberFullInfo, UserInfo};
-use futures::channel::{mpsc, oneshot};
+use futures::channel::mpsc;
 use futures::future::{select, Either, LocalBoxFuture};
 use serde::{Deserialize, Serialize};
 
@@ -164,7 +165,7 @@ struct Session {
     leadership: RefCell<Option<Leadership>>,
     watchers: RefCell<Vec<Watcher>>,
     /// Follower requests awaiting the leader's reply.
-    replies: RefCell<Vec<(u64, oneshot::Sender<TabResult>)>>,
+    replies: RefCell<Vec<(u64, OneshotSender<TabResult>)>>,
     next_request: Cell<u64>,
     ended: Cell<bool>,
     operation: Cell<u64>,
@@ -399,12 +400,12 @@ impl Sdk {
         let commands = session.commands.borrow_mut().take();
         if let Some(commands) = commands {
             if logout {
-                let (done, logged_out) = oneshot::channel::<()>();
+                let (done, logged_out) = oneshot::<()>();
                 let mut done = Some(done);
                 session.watch(Box::new(move |e| {
                     if matches!(e, SdkEvent::LoggedOut) {
                         if let Some(done) = done.take() {
-                            let _ = done.send(());
+                            done.send(());
                         }
                         return true;
                     }
@@ -528,7 +529,7 @@ impl Sdk {
                 TabMessage::Reply { id, to, result } => {
                     if to == self.inner.tab_id {
                         if let Some(reply) = session.take_reply(id) {
-                            let _ = reply.send(result);
+                            reply.send(result);
                         }
                     }
                 }
@@ -621,7 +622,7 @@ impl Sdk {
     ) -> Result<String, SdkError> {
         let id = session.next_request.get();
         session.next_request.set(id + 1);
-        let (tx, rx) = oneshot::channel();
+        let (tx, rx) = oneshot();
         session.replies.borrow_mut().push((id, tx));
         session.channel.post(&encode(&TabMessage::Command {
             id,
@@ -631,9 +632,11 @@ impl Sdk {
         let outcome = select(rx, Box::pin(sleep_ms(LEADER_REPLY_MS))).await;
         session.take_reply(id);
         match outcome {
-            Either::Left((Ok(Ok(text)), _)) => Ok(text),
-            Either::Left((Ok(Err((code, message))), _)) => Err(SdkError::from_code(code, message)),
-            Either::Left((Err(_), _)) | Either::Right(_) => Err(SdkError::NoLeader),
+            Either::Left((Some(Ok(text)), _)) => Ok(text),
+            Either::Left((Some(Err((code, message))), _)) => {
+                Err(SdkError::from_code(code, message))
+            }
+            Either::Left((None, _)) | Either::Right(_) => Err(SdkError::NoLeader),
         }
     }
 
@@ -735,7 +738,7 @@ impl Sdk {
             .await?;
         if !page.1 {
             // Some seqs are missing: have the leader pull them, then read again.
-            let (done, loaded) = oneshot::channel::<bool>();
+            let (done, loaded) = oneshot::<bool>();
             let mut done = Some(done);
             let wanted = conversation_id.clone();
             session.watch(Box::new(move |e| match e {
@@ -744,7 +747,7 @@ impl Sdk {
                     reached_start,
                 } if *conversation_id == wanted => {
                     if let Some(done) = done.take() {
-                        let _ = done.send(*reached_start);
+                        done.send(*reached_start);
                     }
                     true
                 }
@@ -757,7 +760,7 @@ impl Sdk {
             };
             self.run_or_forward(&session, command).await?;
             let reached_start = match select(loaded, Box::pin(sleep_ms(HISTORY_WAIT_MS))).await {
-                Either::Left((Ok(reached), _)) => reached,
+                Either::Left((Some(reached), _)) => reached,
                 _ => false,
             };
             page = self
@@ -942,7 +945,7 @@ impl Sdk {
             return Err(SdkError::InvalidArgument("the text is empty".to_owned()));
         }
         // Watch before sending: the success event may come right after the id.
-        let (done, outcome) = oneshot::channel::<Result<String, SdkError>>();
+        let (done, outcome) = oneshot::<Result<String, SdkError>>();
         let expected: Rc<RefCell<Option<String>>> = Rc::default();
         let early: Rc<RefCell<Vec<SdkEvent>>> = Rc::default();
         {
@@ -970,7 +973,7 @@ impl Sdk {
                     _ => Ok(want),
                 };
                 if let Some(done) = done.take() {
-                    let _ = done.send(result);
+                    done.send(result);
                 }
                 true
             }));
@@ -1000,7 +1003,7 @@ impl Sdk {
         for e in replay {
             session.watchers.borrow_mut().retain_mut(|w| !w(&e));
         }
-        let id = outcome.await.map_err(|_| SdkError::NotLoggedIn)??;
+        let id = outcome.await.ok_or(SdkError::NotLoggedIn)??;
         session
             .store
             .message_by_client_id(&id)
@@ -1014,16 +1017,16 @@ impl Sdk {
         recipient: Recipient,
         text: String,
     ) -> Result<String, SdkError> {
-        let (reply, id) = oneshot::channel();
+        let (reply, id) = oneshot();
         session.command(Command::SendText {
             recipient,
             text,
             reply,
         })?;
         match id.await {
-            Ok(Ok(id)) => Ok(id.as_str().to_owned()),
-            Ok(Err(e)) => Err(SdkError::InvalidArgument(e.to_string())),
-            Err(_) => Err(SdkError::NotLoggedIn),
+            Some(Ok(id)) => Ok(id.as_str().to_owned()),
+            Some(Err(e)) => Err(SdkError::InvalidArgument(e.to_string())),
+            None => Err(SdkError::NotLoggedIn),
         }
     }
 
@@ -1433,7 +1436,7 @@ fn convert_error(path: &str, error: &JsonError) -> SdkError {
 
 impl Session {
     /// Removes and returns the sender awaiting the reply to request `id`.
-    fn take_reply(&self, id: u64) -> Option<oneshot::Sender<TabResult>> {
+    fn take_reply(&self, id: u64) -> Option<OneshotSender<TabResult>> {
         let mut replies = self.replies.borrow_mut();
         let at = replies.iter().position(|(waiting, _)| *waiting == id)?;
         Some(replies.swap_remove(at).1)

@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use chorus_core::chan::oneshot;
 use chorus_core::client::{ClientConfig, ClientEvent};
 use chorus_core::conn::{Instant, RequestError, SeededEntropy};
 use chorus_core::driver::Transport;
@@ -22,7 +23,7 @@ use chorus_core::outbox::{ClientMsgId, Recipient};
 use chorus_core::MemoryStore;
 use chorus_proto::constants::ReqIdentifier;
 use chorus_proto::envelope::Resp;
-use futures::channel::{mpsc, oneshot};
+use futures::channel::mpsc;
 use futures::{SinkExt, StreamExt};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -337,7 +338,7 @@ impl NativeClient {
         req_identifier: ReqIdentifier,
         data: Vec<u8>,
     ) -> Result<Resp, RequestError> {
-        let (reply, answer) = oneshot::channel();
+        let (reply, answer) = oneshot();
         self.command(Command::Request {
             req_identifier,
             data,
@@ -349,15 +350,15 @@ impl NativeClient {
     /// Sends a text message through the client's outbox; returns its clientMsgID (the outcome
     /// follows as `OnSendMessage*` events).
     pub async fn send_text(&self, recipient: Recipient, text: &str) -> Result<ClientMsgId, String> {
-        let (reply, answer) = oneshot::channel();
+        let (reply, answer) = oneshot();
         self.command(Command::SendText {
             recipient,
             text: text.to_owned(),
             reply,
         });
         match answer.await {
-            Ok(result) => result.map_err(|e| e.to_string()),
-            Err(_) => Err(format!("{}: the driver stopped", self.user_id)),
+            Some(result) => result.map_err(|e| e.to_string()),
+            None => Err(format!("{}: the driver stopped", self.user_id)),
         }
     }
 
