@@ -1,9 +1,11 @@
 //! Channels between the driver and the code that commands it: [`oneshot`] carries one value
-//! (a reply) to one receiver.
+//! (a reply) and [`unbounded`] a queue of values (commands), each to one receiver.
 //!
 //! A receiver that finds nothing stores its task's waker; a send wakes it, and so does the
-//! sender going away, after which the receiver sees the channel closed (`None`). Receiving is
-//! cancel-safe: a value leaves the channel only in the poll that returns it.
+//! last sender going away, after which the receiver sees the channel closed (`None`). Values
+//! arrive in the order they were sent. Receiving is cancel-safe: a value leaves the channel only
+//! in the poll that returns it. Once the receiver is dropped, the values still queued are
+//! dropped and sends fail.
 //!
 //! The ends share their state through [`Shared`]: thread-safe natively (the native tests run
 //! the driver on multi-threaded tokio), one `Rc` on wasm32. Everything but the value itself —
@@ -23,6 +25,8 @@ struct Ends {
     waker: Option<Waker>,
     /// Live senders; when none is left, the channel is closed.
     senders: usize,
+    /// The receiver was dropped.
+    deaf: bool,
 }
 
 /// A channel's state: [`Ends`] and the values not received yet.
@@ -37,6 +41,7 @@ impl<Q> State<Q> {
             ends: Ends {
                 waker: None,
                 senders: 1,
+                deaf: false,
             },
             values,
         })
@@ -111,6 +116,89 @@ impl<T> Future for OneshotReceiver<T> {
             return Poll::Ready(Some(value));
         }
         state.ends.poll_closed(cx).map(|()| None)
+    }
+}
+
+/// A channel for a queue of values, as long as the receiver takes them.
+pub fn unbounded<T>() -> (Sender<T>, Receiver<T>) {
+    let state = State::new(Vec::new());
+    (Sender(state.clone()), Receiver(state))
+}
+
+/// Sends to an [`unbounded`] channel; clones send to the same receiver.
+pub struct Sender<T>(Shared<State<Vec<T>>>);
+
+/// Receives what the [`Sender`]s of an [`unbounded`] channel send.
+pub struct Receiver<T>(Shared<State<Vec<T>>>);
+
+impl<T> Sender<T> {
+    /// Queues `value` and wakes the receiver; gives the value back when the receiver is gone.
+    pub fn send(&self, value: T) -> Result<(), T> {
+        let mut state = self.0.lock();
+        if state.ends.deaf {
+            return Err(value);
+        }
+        state.values.push(value);
+        let waker = state.ends.waker.take();
+        drop(state);
+        wake(waker);
+        Ok(())
+    }
+}
+
+impl<T> Clone for Sender<T> {
+    fn clone(&self) -> Sender<T> {
+        self.0.lock().ends.senders += 1;
+        Sender(self.0.clone())
+    }
+}
+
+impl<T> Drop for Sender<T> {
+    fn drop(&mut self) {
+        let waker = self.0.lock().ends.sender_left();
+        wake(waker);
+    }
+}
+
+impl<T> Receiver<T> {
+    /// The next value; `None` once it is drained and every sender is gone. Cancel-safe.
+    pub fn recv(&mut self) -> impl Future<Output = Option<T>> + '_ {
+        std::future::poll_fn(|cx| self.poll_recv(cx))
+    }
+
+    /// Polls for the next value (see [`Receiver::recv`]).
+    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        let mut state = self.0.lock();
+        if !state.values.is_empty() {
+            // Queues stay short (commands wait for one turn of the driver), so taking the
+            // front of a vector costs less than a ring buffer's code.
+            return Poll::Ready(Some(state.values.remove(0)));
+        }
+        state.ends.poll_closed(cx).map(|()| None)
+    }
+}
+
+impl<T> Drop for Receiver<T> {
+    fn drop(&mut self) {
+        let queued = {
+            let mut state = self.0.lock();
+            state.ends.deaf = true;
+            std::mem::take(&mut state.values)
+        };
+        // Dropped with the state released: a value may hold the sender of another channel.
+        drop(queued);
+    }
+}
+
+impl<T> fmt::Debug for Sender<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Sender")
+    }
+}
+
+impl<T> fmt::Debug for Receiver<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Receiver")
     }
 }
 
@@ -204,6 +292,92 @@ mod tests {
         assert_eq!(poll(&mut rx, &second), Poll::Pending);
         tx.send(1);
         assert_eq!((first.count(), second.count()), (0, 1));
+    }
+
+    fn recv<T>(rx: &mut Receiver<T>, counter: &Arc<Counter>) -> Poll<Option<T>> {
+        let waker = Waker::from(Arc::clone(counter));
+        rx.poll_recv(&mut Context::from_waker(&waker))
+    }
+
+    #[test]
+    fn unbounded_values_arrive_in_order_and_each_send_wakes() {
+        let (tx, mut rx) = unbounded();
+        let counter = Arc::default();
+        assert_eq!(recv(&mut rx, &counter), Poll::Pending);
+        tx.send(1).unwrap();
+        assert_eq!(counter.count(), 1);
+        tx.send(2).unwrap();
+        tx.send(3).unwrap();
+        assert_eq!(recv(&mut rx, &counter), Poll::Ready(Some(1)));
+        assert_eq!(recv(&mut rx, &counter), Poll::Ready(Some(2)));
+        assert_eq!(recv(&mut rx, &counter), Poll::Ready(Some(3)));
+        assert_eq!(recv(&mut rx, &counter), Poll::Pending);
+        tx.send(4).unwrap();
+        assert_eq!(counter.count(), 2);
+        assert_eq!(recv(&mut rx, &counter), Poll::Ready(Some(4)));
+    }
+
+    #[test]
+    fn unbounded_closes_when_the_last_sender_goes_after_the_queue_drains() {
+        let (tx, mut rx) = unbounded();
+        let other = tx.clone();
+        let counter = Arc::default();
+        tx.send("a").unwrap();
+        drop(tx);
+        assert_eq!(recv(&mut rx, &counter), Poll::Ready(Some("a")));
+        assert_eq!(recv(&mut rx, &counter), Poll::Pending);
+        other.send("b").unwrap();
+        assert_eq!(counter.count(), 1);
+        assert_eq!(recv(&mut rx, &counter), Poll::Ready(Some("b")));
+        assert_eq!(recv(&mut rx, &counter), Poll::Pending);
+        drop(other);
+        assert_eq!(counter.count(), 2, "woken by the last sender leaving");
+        assert_eq!(recv(&mut rx, &counter), Poll::Ready(None));
+        assert_eq!(recv(&mut rx, &counter), Poll::Ready(None));
+    }
+
+    #[test]
+    fn unbounded_dropped_receiver_fails_sends_and_drops_the_queue() {
+        let (tx, rx) = unbounded();
+        let (reply, answer) = oneshot::<u8>();
+        tx.send(reply).unwrap();
+        drop(rx);
+        // The queued reply sender is dropped with the receiver: its receiver sees that.
+        assert_eq!(futures::executor::block_on(answer), None);
+        let (reply, _answer) = oneshot::<u8>();
+        assert!(tx.send(reply).is_err());
+    }
+
+    #[test]
+    fn unbounded_recv_is_cancel_safe() {
+        let (tx, mut rx) = unbounded();
+        let counter = Arc::default();
+        {
+            let mut next = Box::pin(rx.recv());
+            assert_eq!(poll(&mut next, &counter), Poll::Pending);
+        }
+        tx.send(5).unwrap();
+        assert_eq!(counter.count(), 1);
+        assert_eq!(futures::executor::block_on(rx.recv()), Some(5));
+    }
+
+    #[test]
+    fn unbounded_across_threads() {
+        let (tx, mut rx) = unbounded();
+        let thread = std::thread::spawn(move || {
+            for i in 0..1000 {
+                tx.send(i).unwrap();
+            }
+        });
+        let received: Vec<i32> = futures::executor::block_on(async {
+            let mut all = Vec::new();
+            while let Some(i) = rx.recv().await {
+                all.push(i);
+            }
+            all
+        });
+        assert_eq!(received, (0..1000).collect::<Vec<_>>());
+        thread.join().unwrap();
     }
 
     #[test]

@@ -19,12 +19,11 @@ use std::future::Future;
 
 use chorus_proto::constants::ReqIdentifier;
 use chorus_proto::envelope::Resp;
-use futures::channel::mpsc;
 use futures::future::{self, Fuse};
 use futures::stream::FuturesUnordered;
 use futures::{pin_mut, select, FutureExt, StreamExt};
 
-use crate::chan::OneshotSender;
+use crate::chan::{OneshotSender, Receiver};
 use crate::client::{Client, ClientConfig, ClientEvent, HttpRequest};
 use crate::conn::{IdGenerator, Instant, JitterSource, RequestError, RequestId, Transmit};
 use crate::entities::{Entities, RestTag};
@@ -220,7 +219,7 @@ pub async fn run<S, T, H, C, F>(
     transport: &T,
     http: &H,
     clock: &C,
-    mut commands: mpsc::UnboundedReceiver<Command>,
+    mut commands: Receiver<Command>,
     mut on_event: F,
 ) -> Result<(), DriverError>
 where
@@ -340,7 +339,7 @@ where
                     None => Input::Timeout,
                 },
                 () = sleep => Input::Timeout,
-                command = commands.next() => Input::Command(command),
+                command = commands.recv().fuse() => Input::Command(command),
             }
         };
 
@@ -428,54 +427,59 @@ mod tests {
     use futures::future::join;
 
     use super::*;
+    use crate::chan::{unbounded, Sender};
     use crate::conn::{FixedJitter, SequentialIds};
     use crate::memory_store::MemoryStore;
     use crate::store::Direction;
 
     /// The server's ends of one connection.
     struct ServerSide {
-        to_client: mpsc::UnboundedSender<Frame>,
-        from_client: mpsc::UnboundedReceiver<Frame>,
+        to_client: Sender<Frame>,
+        from_client: Receiver<Frame>,
     }
 
     struct ChannelTransport {
-        accepted: mpsc::UnboundedSender<ServerSide>,
+        accepted: Sender<ServerSide>,
     }
 
     struct ChannelConnection {
-        rx: mpsc::UnboundedReceiver<Frame>,
-        tx: mpsc::UnboundedSender<Frame>,
+        rx: Receiver<Frame>,
+        /// `None` once closed.
+        tx: Option<Sender<Frame>>,
     }
 
     impl Transport for ChannelTransport {
         type Connection = ChannelConnection;
 
         async fn open(&self, _url: String) -> Result<ChannelConnection, IoError> {
-            let (to_client, rx) = mpsc::unbounded();
-            let (tx, from_client) = mpsc::unbounded();
+            let (to_client, rx) = unbounded();
+            let (tx, from_client) = unbounded();
             self.accepted
-                .unbounded_send(ServerSide {
+                .send(ServerSide {
                     to_client,
                     from_client,
                 })
-                .map_err(|e| IoError(e.to_string()))?;
-            Ok(ChannelConnection { rx, tx })
+                .map_err(|_| IoError("no server".to_owned()))?;
+            Ok(ChannelConnection { rx, tx: Some(tx) })
         }
     }
 
     impl Connection for ChannelConnection {
         async fn send(&mut self, frame: Frame) -> Result<(), IoError> {
-            self.tx
-                .unbounded_send(frame)
-                .map_err(|e| IoError(e.to_string()))
+            match &self.tx {
+                Some(tx) => tx
+                    .send(frame)
+                    .map_err(|_| IoError("server gone".to_owned())),
+                None => Err(IoError("closed".to_owned())),
+            }
         }
 
         async fn recv(&mut self) -> Option<Frame> {
-            self.rx.next().await
+            self.rx.recv().await
         }
 
         async fn close(&mut self) {
-            self.tx.close_channel();
+            self.tx = None;
         }
     }
 
@@ -509,7 +513,7 @@ mod tests {
     /// The next binary request from the client, decoded (text frames such as pings skipped).
     async fn next_req(server: &mut ServerSide, codec: &FrameCodec) -> chorus_proto::envelope::Req {
         loop {
-            match server.from_client.next().await.expect("client frame") {
+            match server.from_client.recv().await.expect("client frame") {
                 Frame::Binary(bytes) => return codec.decode_req(&bytes).expect("request"),
                 Frame::Text(_) => {}
             }
@@ -518,10 +522,7 @@ mod tests {
 
     fn answer(server: &ServerSide, codec: &FrameCodec, req_msg_incr: &str, p: ResponsePayload) {
         let frame = codec.encode_resp(&p.to_resp(req_msg_incr, "op")).unwrap();
-        server
-            .to_client
-            .unbounded_send(Frame::Binary(frame))
-            .unwrap();
+        server.to_client.send(Frame::Binary(frame)).unwrap();
     }
 
     /// The scenario below waits on a clock that never advances, so a driver that stopped
@@ -546,10 +547,10 @@ mod tests {
 
     fn connects_syncs_persists_then_reports_and_stops() {
         let store = MemoryStore::new();
-        let (accepted, mut connections) = mpsc::unbounded();
+        let (accepted, mut connections) = unbounded();
         let transport = ChannelTransport { accepted };
-        let (commands, command_rx) = mpsc::unbounded();
-        let (events_tx, mut events) = mpsc::unbounded();
+        let (commands, command_rx) = unbounded();
+        let (events_tx, mut events) = unbounded();
         let config = ClientConfig::new("ws://gw/", "u1", "tok");
         let mut client = block_on(load_client(
             &store,
@@ -559,7 +560,7 @@ mod tests {
             Box::new(crate::outbox::SequentialMsgIds::default()),
         ))
         .expect("load");
-        commands.unbounded_send(Command::Connect).unwrap();
+        commands.send(Command::Connect).unwrap();
 
         let driver = run(
             &mut client,
@@ -569,15 +570,15 @@ mod tests {
             &StillClock,
             command_rx,
             move |e| {
-                let _ = events_tx.unbounded_send(e);
+                let _ = events_tx.send(e);
             },
         );
         let script = async {
             let codec = FrameCodec::new(EnvelopeCodec::Json, Compression::None);
-            let mut server = connections.next().await.expect("a connection");
+            let mut server = connections.recv().await.expect("a connection");
             server
                 .to_client
-                .unbounded_send(Frame::Text(HandshakeResult::ok().encode()))
+                .send(Frame::Text(HandshakeResult::ok().encode()))
                 .unwrap();
             let req = next_req(&mut server, &codec).await;
             assert_eq!(req.req_identifier, 1001);
@@ -618,7 +619,7 @@ mod tests {
             );
             let mut seen = Vec::new();
             loop {
-                let event = events.next().await.expect("driver running");
+                let event = events.recv().await.expect("driver running");
                 let done = matches!(event, ClientEvent::OnRecvNewMessages { .. });
                 if done {
                     // Events follow persistence: the message is in the store already.
@@ -642,7 +643,7 @@ mod tests {
                     .any(|e| matches!(e, ClientEvent::EntitySyncFailed { .. })),
                 "REST failures are reported: {seen:#?}"
             );
-            commands.unbounded_send(Command::Stop).unwrap();
+            commands.send(Command::Stop).unwrap();
         };
         let (result, ()) = block_on(join(driver, script));
         assert_eq!(result, Ok(()));

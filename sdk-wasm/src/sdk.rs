@@ -19,7 +19,7 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use chorus_core::chan::{oneshot, OneshotSender};
+use chorus_core::chan::{oneshot, unbounded, OneshotSender, Sender};
 use chorus_core::client::ClientConfig;
 use chorus_core::conn::SeededEntropy;
 use chorus_core::driver::{self, Command, Http};
@@ -31,7 +31,6 @@ use chorus_core::store::{Direction, Store};
 use chorus_proto::constants::PlatformId;
 use chorus_proto::msgjson::{Fields, FromJson, Json, JsonError};
 use chorus_proto::pb::sdkws::{GroupInfo, GroupMemberFullInfo, UserInfo};
-use futures::channel::mpsc;
 use futures::future::{select, Either, LocalBoxFuture};
 use serde::{Deserialize, Serialize};
 
@@ -161,7 +160,7 @@ struct Session {
     http: FetchHttp,
     channel: TabChannel,
     /// The driver's command queue, while this tab leads.
-    commands: RefCell<Option<mpsc::UnboundedSender<Command>>>,
+    commands: RefCell<Option<Sender<Command>>>,
     leadership: RefCell<Option<Leadership>>,
     watchers: RefCell<Vec<Watcher>>,
     /// Follower requests awaiting the leader's reply.
@@ -411,11 +410,11 @@ impl Sdk {
                     }
                     false
                 }));
-                if commands.unbounded_send(Command::Logout).is_ok() {
+                if commands.send(Command::Logout).is_ok() {
                     let _ = select(logged_out, Box::pin(sleep_ms(3_000))).await;
                 }
             }
-            let _ = commands.unbounded_send(Command::Stop);
+            let _ = commands.send(Command::Stop);
         }
         if let Some(leadership) = session.leadership.borrow_mut().take() {
             leadership.release();
@@ -459,8 +458,8 @@ impl Sdk {
                 return;
             }
         };
-        let (commands, command_rx) = mpsc::unbounded();
-        let _ = commands.unbounded_send(Command::Connect);
+        let (commands, command_rx) = unbounded();
+        let _ = commands.send(Command::Connect);
         *session.commands.borrow_mut() = Some(commands);
         let sdk = self.clone();
         let events_session = Rc::clone(&session);
@@ -1449,9 +1448,7 @@ impl Session {
     fn command(&self, command: Command) -> Result<(), SdkError> {
         let commands = self.commands.borrow();
         let sender = commands.as_ref().ok_or(SdkError::NoLeader)?;
-        sender
-            .unbounded_send(command)
-            .map_err(|_| SdkError::NoLeader)
+        sender.send(command).map_err(|_| SdkError::NoLeader)
     }
 }
 
