@@ -361,6 +361,8 @@ mod tests {
         assert_eq!(futures::executor::block_on(rx.recv()), Some(5));
     }
 
+    // Threads: natively, where the ends may be on different threads.
+    #[cfg(not(target_arch = "wasm32"))]
     #[test]
     fn unbounded_across_threads() {
         let (tx, mut rx) = unbounded();
@@ -380,6 +382,8 @@ mod tests {
         thread.join().unwrap();
     }
 
+    // Threads: natively, where the ends may be on different threads.
+    #[cfg(not(target_arch = "wasm32"))]
     #[test]
     fn oneshot_across_threads() {
         let (tx, rx) = oneshot();

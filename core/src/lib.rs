@@ -18,7 +18,8 @@
 //! * [`sync`] — [`sync::Sync`]: message sync — seq cursors, connect pulls, gap repair, history.
 //! * [`client`] — [`client::Client`]: connection, sync and entities composed into one machine.
 //! * [`driver`] — the runtime-agnostic async loop running a client over the I/O traits.
-//! * [`platform`] — the only target-specific module: `MaybeSend`/`MaybeSync`.
+//! * [`platform`] — the only target-specific module: `MaybeSend`/`MaybeSync` and the shared
+//!   state of the channels.
 //! * [`vec_map`] — [`VecMap`]: the ordered map of the engine's small or batch-filled maps.
 
 pub use chorus_proto as proto;

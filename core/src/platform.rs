@@ -11,7 +11,7 @@
 //! the same on both.
 //!
 //! This module performs no I/O and holds no state; it is the only module of core that mentions
-//! `target_arch`.
+//! `target_arch` (besides the tests of [`crate::chan`] that need threads).
 
 #[cfg(not(target_arch = "wasm32"))]
 mod imp {
