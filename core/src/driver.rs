@@ -7,21 +7,22 @@
 //! repeat. Each batch is saved with one `Store::save_changes` before [`Client::commit`], so
 //! nothing reaches memory or the app before it is durable.
 //!
-//! The loop is built from `futures` combinators only; it spawns nothing and names no runtime, so
-//! the same code runs on tokio natively and on the browser's event loop. Futures of the traits
-//! carry the [`MaybeSend`] bound: `Send` natively, nothing on wasm32.
+//! The loop is plain `std` futures: one poll function looks at every input, starting each turn
+//! with the next one so that none is starved; REST calls in flight are polled together with it.
+//! Commands and replies travel through [`crate::chan`]. It spawns nothing and names no runtime,
+//! so the same code runs on tokio natively and on the browser's event loop. Futures of the
+//! traits carry the [`MaybeSend`] bound: `Send` natively, nothing on wasm32.
 //!
 //! Never here: a particular runtime, socket library, HTTP client or clock source.
 
 use crate::vec_map::VecMap;
 use std::fmt;
-use std::future::Future;
+use std::future::{poll_fn, Future};
+use std::pin::{pin, Pin};
+use std::task::{Context, Poll};
 
 use chorus_proto::constants::ReqIdentifier;
 use chorus_proto::envelope::Resp;
-use futures::future::{self, Fuse};
-use futures::stream::FuturesUnordered;
-use futures::{pin_mut, select, FutureExt, StreamExt};
 
 use crate::chan::{OneshotSender, Receiver};
 use crate::client::{Client, ClientConfig, ClientEvent, HttpRequest};
@@ -230,9 +231,12 @@ where
     F: FnMut(ClientEvent),
 {
     let mut socket: Option<T::Connection> = None;
-    let opening = Fuse::terminated();
-    pin_mut!(opening);
-    let mut rest = FuturesUnordered::new();
+    // The connection being opened, if any.
+    let mut opening = pin!(None);
+    // REST calls in flight.
+    let mut rest = Vec::new();
+    // Which input is looked at first.
+    let mut turn = 0;
     let mut replies: VecMap<RequestId, OneshotSender<Result<Resp, RequestError>>> = VecMap::new();
     loop {
         // Drain every output; a commit or a socket failure can produce more.
@@ -264,7 +268,7 @@ where
                     Transmit::Text(text) => (Some(Frame::Text(text)), None),
                     Transmit::Connect { url } => (None, Some(url)),
                     Transmit::Close => {
-                        opening.set(Fuse::terminated());
+                        opening.set(None);
                         (None, None)
                     }
                 };
@@ -277,12 +281,12 @@ where
                     old.close().await;
                 }
                 if let Some(url) = url {
-                    opening.set(transport.open(url).fuse());
+                    opening.set(Some(transport.open(url)));
                 }
             }
             while let Some(request) = client.poll_rest() {
                 progressed = true;
-                rest.push(call(http, request));
+                rest.push(Box::pin(call(http, request)));
             }
             while let Some(event) = client.poll_event() {
                 progressed = true;
@@ -306,41 +310,31 @@ where
         }
 
         let input = {
-            let recv = async {
-                match socket.as_mut() {
-                    Some(s) => s.recv().await,
-                    None => future::pending().await,
-                }
-            }
-            .fuse();
+            // `recv` is cancel-safe, so a frame is not lost when another input comes first.
+            let mut recv = pin!(socket.as_mut().map(|s| s.recv()));
             // Read before the block: holding `&Client` across an await would require `Client: Sync`.
             let deadline = client.poll_timeout();
-            let sleep = async {
-                match deadline {
-                    Some(deadline) => clock.sleep_until(deadline).await,
-                    None => future::pending().await,
+            let mut sleep = pin!(deadline.map(|deadline| clock.sleep_until(deadline)));
+            turn = (turn + 1) % INPUTS;
+            poll_fn(|cx| {
+                for k in 0..INPUTS {
+                    let input = match (turn + k) % INPUTS {
+                        0 => poll_some(recv.as_mut(), cx).map(Input::Frame),
+                        1 => poll_some(opening.as_mut(), cx).map(|opened| {
+                            opening.set(None);
+                            Input::Opened(opened)
+                        }),
+                        2 => poll_any(&mut rest, cx).map(|(tag, result)| Input::Rest(tag, result)),
+                        3 => poll_some(sleep.as_mut(), cx).map(|()| Input::Timeout),
+                        _ => commands.poll_recv(cx).map(Input::Command),
+                    };
+                    if input.is_ready() {
+                        return input;
+                    }
                 }
-            }
-            .fuse();
-            let rest_next = async {
-                if rest.is_empty() {
-                    future::pending().await
-                } else {
-                    rest.next().await
-                }
-            }
-            .fuse();
-            pin_mut!(recv, sleep, rest_next);
-            select! {
-                frame = recv => Input::Frame(frame),
-                opened = opening => Input::Opened(opened),
-                done = rest_next => match done {
-                    Some((tag, result)) => Input::Rest(tag, result),
-                    None => Input::Timeout,
-                },
-                () = sleep => Input::Timeout,
-                command = commands.recv().fuse() => Input::Command(command),
-            }
+                Poll::Pending
+            })
+            .await
         };
 
         let now = clock.now();
@@ -399,6 +393,29 @@ where
             },
         }
     }
+}
+
+/// How many kinds of input the loop waits for (the variants of [`Input`]).
+const INPUTS: usize = 5;
+
+/// Polls the future in `slot`, if there is one (an empty slot never finishes).
+fn poll_some<F: Future>(slot: Pin<&mut Option<F>>, cx: &mut Context<'_>) -> Poll<F::Output> {
+    match slot.as_pin_mut() {
+        Some(future) => future.poll(cx),
+        None => Poll::Pending,
+    }
+}
+
+/// Polls every future of `running` (each is woken through the loop's own waker) and takes out
+/// the first that finished.
+fn poll_any<F: Future>(running: &mut Vec<Pin<Box<F>>>, cx: &mut Context<'_>) -> Poll<F::Output> {
+    for i in 0..running.len() {
+        if let Poll::Ready(output) = running[i].as_mut().poll(cx) {
+            running.swap_remove(i);
+            return Poll::Ready(output);
+        }
+    }
+    Poll::Pending
 }
 
 /// Sends a frame; a failed send counts as the socket closing.
@@ -506,7 +523,7 @@ mod tests {
         }
 
         async fn sleep_until(&self, _deadline: Instant) {
-            future::pending::<()>().await;
+            std::future::pending::<()>().await;
         }
     }
 
