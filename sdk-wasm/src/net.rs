@@ -14,7 +14,10 @@
 //! Content-Security-Policy forbids `blob:` workers.
 
 use std::cell::Cell;
+use std::future::{poll_fn, Future};
+use std::pin::pin;
 use std::rc::Rc;
+use std::task::Poll;
 
 use chorus_core::conn::Instant;
 use chorus_core::driver::{Clock, Connection, Frame, Http, IoError, Transport};
@@ -201,6 +204,17 @@ impl BrowserClock {
 /// Resolves after `ms` milliseconds with `setTimeout`.
 pub async fn sleep_ms(ms: u32) {
     let _ = JsFuture::from(sleep(ms, false)).await;
+}
+
+/// The output of `future`, or `None` when `ms` milliseconds pass first (`setTimeout`).
+pub async fn within<F: Future>(ms: u32, future: F) -> Option<F::Output> {
+    let mut future = pin!(future);
+    let mut timer = pin!(sleep_ms(ms));
+    poll_fn(|cx| match future.as_mut().poll(cx) {
+        Poll::Ready(output) => Poll::Ready(Some(output)),
+        Poll::Pending => timer.as_mut().poll(cx).map(|()| None),
+    })
+    .await
 }
 
 impl Clock for BrowserClock {

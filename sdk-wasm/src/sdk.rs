@@ -17,6 +17,8 @@
 //! as notifications through the leader's connection, are stored, and are raised as events.
 
 use std::cell::{Cell, RefCell};
+use std::future::Future;
+use std::pin::Pin;
 use std::rc::Rc;
 
 use chorus_core::chan::{oneshot, unbounded, OneshotSender, Sender};
@@ -31,7 +33,6 @@ use chorus_core::store::{Direction, Store};
 use chorus_proto::constants::PlatformId;
 use chorus_proto::msgjson::{Fields, FromJson, Json, JsonError};
 use chorus_proto::pb::sdkws::{GroupInfo, GroupMemberFullInfo, UserInfo};
-use futures::future::{select, Either, LocalBoxFuture};
 use serde::{Deserialize, Serialize};
 
 use crate::error::SdkError;
@@ -39,7 +40,7 @@ use crate::event::SdkEvent;
 use crate::json::{
     as_bool, as_i64, as_text, as_u64, int, member, object, quoted, single, text, texts,
 };
-use crate::net::{now_millis, sleep_ms, BrowserClock, BrowserTransport, FetchHttp};
+use crate::net::{now_millis, within, BrowserClock, BrowserTransport, FetchHttp};
 use crate::store::IdbStore;
 use crate::tabs::{Leadership, TabChannel, TabInbox};
 
@@ -107,6 +108,8 @@ pub struct ListenerId(u32);
 type Listener = Rc<dyn Fn(&SdkEvent)>;
 /// A leader's answer to a forwarded command: text, or an error code and message.
 type TabResult = Result<String, (i32, String)>;
+/// A boxed future of this thread (one state machine shared by the call sites).
+type LocalBoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
 /// A one-shot event watcher: returns true once satisfied (and is then removed).
 type Watcher = Box<dyn FnMut(&SdkEvent) -> bool>;
 
@@ -411,7 +414,7 @@ impl Sdk {
                     false
                 }));
                 if commands.send(Command::Logout).is_ok() {
-                    let _ = select(logged_out, Box::pin(sleep_ms(3_000))).await;
+                    within(3_000, logged_out).await;
                 }
             }
             let _ = commands.send(Command::Stop);
@@ -628,14 +631,12 @@ impl Sdk {
             from: self.inner.tab_id.clone(),
             command,
         }));
-        let outcome = select(rx, Box::pin(sleep_ms(LEADER_REPLY_MS))).await;
+        let outcome = within(LEADER_REPLY_MS, rx).await;
         session.take_reply(id);
         match outcome {
-            Either::Left((Some(Ok(text)), _)) => Ok(text),
-            Either::Left((Some(Err((code, message))), _)) => {
-                Err(SdkError::from_code(code, message))
-            }
-            Either::Left((None, _)) | Either::Right(_) => Err(SdkError::NoLeader),
+            Some(Some(Ok(text))) => Ok(text),
+            Some(Some(Err((code, message)))) => Err(SdkError::from_code(code, message)),
+            Some(None) | None => Err(SdkError::NoLeader),
         }
     }
 
@@ -758,10 +759,7 @@ impl Sdk {
                 count: count as u64,
             };
             self.run_or_forward(&session, command).await?;
-            let reached_start = match select(loaded, Box::pin(sleep_ms(HISTORY_WAIT_MS))).await {
-                Either::Left((Some(reached), _)) => reached,
-                _ => false,
-            };
+            let reached_start = within(HISTORY_WAIT_MS, loaded).await == Some(Some(true));
             page = self
                 .stored_page(&session, conversation_id, before, count)
                 .await?;
