@@ -5,11 +5,12 @@
 //! last sender going away, after which the receiver sees the channel closed (`None`). Values
 //! arrive in the order they were sent. Receiving is cancel-safe: a value leaves the channel only
 //! in the poll that returns it. Once the receiver is dropped, the values still queued are
-//! dropped and sends fail.
+//! dropped and later sends fail (an unbounded send gives its value back; a oneshot value is
+//! dropped).
 //!
-//! The ends share their state through [`Shared`]: thread-safe natively (the native tests run
-//! the driver on multi-threaded tokio), one `Rc` on wasm32. Everything but the value itself —
-//! the waker and who is still there — is kept in [`Ends`], whose code is the same for every
+//! The ends share their state through `platform::Shared`: thread-safe natively (the native
+//! tests run the driver on multi-threaded tokio), one `Rc` on wasm32. Everything but the values
+//! — the waker and who is still there — is kept in `Ends`, whose code is the same for every
 //! payload type.
 
 use std::fmt;
