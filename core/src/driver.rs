@@ -7,23 +7,24 @@
 //! repeat. Each batch is saved with one `Store::save_changes` before [`Client::commit`], so
 //! nothing reaches memory or the app before it is durable.
 //!
-//! The loop is built from `futures` combinators only; it spawns nothing and names no runtime, so
-//! the same code runs on tokio natively and on the browser's event loop. Futures of the traits
-//! carry the [`MaybeSend`] bound: `Send` natively, nothing on wasm32.
+//! The loop is plain `std` futures: one poll function looks at every input, starting each turn
+//! with the next one so that none is starved; REST calls in flight are polled together with it.
+//! Commands and replies travel through [`crate::chan`]. It spawns nothing and names no runtime,
+//! so the same code runs on tokio natively and on the browser's event loop. Futures of the
+//! traits carry the [`MaybeSend`] bound: `Send` natively, nothing on wasm32.
 //!
 //! Never here: a particular runtime, socket library, HTTP client or clock source.
 
 use crate::vec_map::VecMap;
 use std::fmt;
-use std::future::Future;
+use std::future::{poll_fn, Future};
+use std::pin::{pin, Pin};
+use std::task::{Context, Poll};
 
 use chorus_proto::constants::ReqIdentifier;
 use chorus_proto::envelope::Resp;
-use futures::channel::{mpsc, oneshot};
-use futures::future::{self, Fuse};
-use futures::stream::FuturesUnordered;
-use futures::{pin_mut, select, FutureExt, StreamExt};
 
+use crate::chan::{OneshotSender, Receiver};
 use crate::client::{Client, ClientConfig, ClientEvent, HttpRequest};
 use crate::conn::{IdGenerator, Instant, JitterSource, RequestError, RequestId, Transmit};
 use crate::entities::{Entities, RestTag};
@@ -126,7 +127,7 @@ pub enum Command {
         /// Protobuf bytes of the request message.
         data: Vec<u8>,
         /// Receives the response or the failure.
-        reply: oneshot::Sender<Result<Resp, RequestError>>,
+        reply: OneshotSender<Result<Resp, RequestError>>,
     },
     /// Send a text message through the outbox (see [`Client::send_text`]); its clientMsgID, or
     /// why it cannot be sent, goes to `reply`.
@@ -136,7 +137,7 @@ pub enum Command {
         /// The text.
         text: String,
         /// Receives the clientMsgID.
-        reply: oneshot::Sender<Result<ClientMsgId, OutboxError>>,
+        reply: OneshotSender<Result<ClientMsgId, OutboxError>>,
     },
     /// Stop the driver (the socket is closed without a logout).
     Stop,
@@ -219,7 +220,7 @@ pub async fn run<S, T, H, C, F>(
     transport: &T,
     http: &H,
     clock: &C,
-    mut commands: mpsc::UnboundedReceiver<Command>,
+    mut commands: Receiver<Command>,
     mut on_event: F,
 ) -> Result<(), DriverError>
 where
@@ -230,10 +231,13 @@ where
     F: FnMut(ClientEvent),
 {
     let mut socket: Option<T::Connection> = None;
-    let opening = Fuse::terminated();
-    pin_mut!(opening);
-    let mut rest = FuturesUnordered::new();
-    let mut replies: VecMap<RequestId, oneshot::Sender<Result<Resp, RequestError>>> = VecMap::new();
+    // The connection being opened, if any.
+    let mut opening = pin!(None);
+    // REST calls in flight.
+    let mut rest = Vec::new();
+    // Which input is looked at first.
+    let mut turn = 0;
+    let mut replies: VecMap<RequestId, OneshotSender<Result<Resp, RequestError>>> = VecMap::new();
     loop {
         // Drain every output; a commit or a socket failure can produce more.
         loop {
@@ -264,7 +268,7 @@ where
                     Transmit::Text(text) => (Some(Frame::Text(text)), None),
                     Transmit::Connect { url } => (None, Some(url)),
                     Transmit::Close => {
-                        opening.set(Fuse::terminated());
+                        opening.set(None);
                         (None, None)
                     }
                 };
@@ -277,24 +281,24 @@ where
                     old.close().await;
                 }
                 if let Some(url) = url {
-                    opening.set(transport.open(url).fuse());
+                    opening.set(Some(transport.open(url)));
                 }
             }
             while let Some(request) = client.poll_rest() {
                 progressed = true;
-                rest.push(call(http, request));
+                rest.push(Box::pin(call(http, request)));
             }
             while let Some(event) = client.poll_event() {
                 progressed = true;
                 match event {
                     ClientEvent::RequestDone { id, resp } if replies.contains_key(&id) => {
                         if let Some(reply) = replies.remove(&id) {
-                            let _ = reply.send(Ok(resp));
+                            reply.send(Ok(resp));
                         }
                     }
                     ClientEvent::RequestFailed { id, error } if replies.contains_key(&id) => {
                         if let Some(reply) = replies.remove(&id) {
-                            let _ = reply.send(Err(error));
+                            reply.send(Err(error));
                         }
                     }
                     event => on_event(event),
@@ -306,41 +310,31 @@ where
         }
 
         let input = {
-            let recv = async {
-                match socket.as_mut() {
-                    Some(s) => s.recv().await,
-                    None => future::pending().await,
-                }
-            }
-            .fuse();
+            // `recv` is cancel-safe, so a frame is not lost when another input comes first.
+            let mut recv = pin!(socket.as_mut().map(|s| s.recv()));
             // Read before the block: holding `&Client` across an await would require `Client: Sync`.
             let deadline = client.poll_timeout();
-            let sleep = async {
-                match deadline {
-                    Some(deadline) => clock.sleep_until(deadline).await,
-                    None => future::pending().await,
+            let mut sleep = pin!(deadline.map(|deadline| clock.sleep_until(deadline)));
+            turn = (turn + 1) % INPUTS;
+            poll_fn(|cx| {
+                for k in 0..INPUTS {
+                    let input = match (turn + k) % INPUTS {
+                        0 => poll_some(recv.as_mut(), cx).map(Input::Frame),
+                        1 => poll_some(opening.as_mut(), cx).map(|opened| {
+                            opening.set(None);
+                            Input::Opened(opened)
+                        }),
+                        2 => poll_any(&mut rest, cx).map(|(tag, result)| Input::Rest(tag, result)),
+                        3 => poll_some(sleep.as_mut(), cx).map(|()| Input::Timeout),
+                        _ => commands.poll_recv(cx).map(Input::Command),
+                    };
+                    if input.is_ready() {
+                        return input;
+                    }
                 }
-            }
-            .fuse();
-            let rest_next = async {
-                if rest.is_empty() {
-                    future::pending().await
-                } else {
-                    rest.next().await
-                }
-            }
-            .fuse();
-            pin_mut!(recv, sleep, rest_next);
-            select! {
-                frame = recv => Input::Frame(frame),
-                opened = opening => Input::Opened(opened),
-                done = rest_next => match done {
-                    Some((tag, result)) => Input::Rest(tag, result),
-                    None => Input::Timeout,
-                },
-                () = sleep => Input::Timeout,
-                command = commands.next() => Input::Command(command),
-            }
+                Poll::Pending
+            })
+            .await
         };
 
         let now = clock.now();
@@ -393,12 +387,35 @@ where
                     text,
                     reply,
                 } => {
-                    let _ = reply.send(client.send_text(now, recipient, text));
+                    reply.send(client.send_text(now, recipient, text));
                 }
                 Command::Stop => {}
             },
         }
     }
+}
+
+/// How many kinds of input the loop waits for (the variants of [`Input`]).
+const INPUTS: usize = 5;
+
+/// Polls the future in `slot`, if there is one (an empty slot never finishes).
+fn poll_some<F: Future>(slot: Pin<&mut Option<F>>, cx: &mut Context<'_>) -> Poll<F::Output> {
+    match slot.as_pin_mut() {
+        Some(future) => future.poll(cx),
+        None => Poll::Pending,
+    }
+}
+
+/// Polls every future of `running` (each is woken through the loop's own waker) and takes out
+/// the first that finished.
+fn poll_any<F: Future>(running: &mut Vec<Pin<Box<F>>>, cx: &mut Context<'_>) -> Poll<F::Output> {
+    for i in 0..running.len() {
+        if let Poll::Ready(output) = running[i].as_mut().poll(cx) {
+            running.swap_remove(i);
+            return Poll::Ready(output);
+        }
+    }
+    Poll::Pending
 }
 
 /// Sends a frame; a failed send counts as the socket closing.
@@ -427,54 +444,59 @@ mod tests {
     use futures::future::join;
 
     use super::*;
+    use crate::chan::{unbounded, Sender};
     use crate::conn::{FixedJitter, SequentialIds};
     use crate::memory_store::MemoryStore;
     use crate::store::Direction;
 
     /// The server's ends of one connection.
     struct ServerSide {
-        to_client: mpsc::UnboundedSender<Frame>,
-        from_client: mpsc::UnboundedReceiver<Frame>,
+        to_client: Sender<Frame>,
+        from_client: Receiver<Frame>,
     }
 
     struct ChannelTransport {
-        accepted: mpsc::UnboundedSender<ServerSide>,
+        accepted: Sender<ServerSide>,
     }
 
     struct ChannelConnection {
-        rx: mpsc::UnboundedReceiver<Frame>,
-        tx: mpsc::UnboundedSender<Frame>,
+        rx: Receiver<Frame>,
+        /// `None` once closed.
+        tx: Option<Sender<Frame>>,
     }
 
     impl Transport for ChannelTransport {
         type Connection = ChannelConnection;
 
         async fn open(&self, _url: String) -> Result<ChannelConnection, IoError> {
-            let (to_client, rx) = mpsc::unbounded();
-            let (tx, from_client) = mpsc::unbounded();
+            let (to_client, rx) = unbounded();
+            let (tx, from_client) = unbounded();
             self.accepted
-                .unbounded_send(ServerSide {
+                .send(ServerSide {
                     to_client,
                     from_client,
                 })
-                .map_err(|e| IoError(e.to_string()))?;
-            Ok(ChannelConnection { rx, tx })
+                .map_err(|_| IoError("no server".to_owned()))?;
+            Ok(ChannelConnection { rx, tx: Some(tx) })
         }
     }
 
     impl Connection for ChannelConnection {
         async fn send(&mut self, frame: Frame) -> Result<(), IoError> {
-            self.tx
-                .unbounded_send(frame)
-                .map_err(|e| IoError(e.to_string()))
+            match &self.tx {
+                Some(tx) => tx
+                    .send(frame)
+                    .map_err(|_| IoError("server gone".to_owned())),
+                None => Err(IoError("closed".to_owned())),
+            }
         }
 
         async fn recv(&mut self) -> Option<Frame> {
-            self.rx.next().await
+            self.rx.recv().await
         }
 
         async fn close(&mut self) {
-            self.tx.close_channel();
+            self.tx = None;
         }
     }
 
@@ -501,14 +523,14 @@ mod tests {
         }
 
         async fn sleep_until(&self, _deadline: Instant) {
-            future::pending::<()>().await;
+            std::future::pending::<()>().await;
         }
     }
 
     /// The next binary request from the client, decoded (text frames such as pings skipped).
     async fn next_req(server: &mut ServerSide, codec: &FrameCodec) -> chorus_proto::envelope::Req {
         loop {
-            match server.from_client.next().await.expect("client frame") {
+            match server.from_client.recv().await.expect("client frame") {
                 Frame::Binary(bytes) => return codec.decode_req(&bytes).expect("request"),
                 Frame::Text(_) => {}
             }
@@ -517,10 +539,7 @@ mod tests {
 
     fn answer(server: &ServerSide, codec: &FrameCodec, req_msg_incr: &str, p: ResponsePayload) {
         let frame = codec.encode_resp(&p.to_resp(req_msg_incr, "op")).unwrap();
-        server
-            .to_client
-            .unbounded_send(Frame::Binary(frame))
-            .unwrap();
+        server.to_client.send(Frame::Binary(frame)).unwrap();
     }
 
     /// The scenario below waits on a clock that never advances, so a driver that stopped
@@ -545,10 +564,10 @@ mod tests {
 
     fn connects_syncs_persists_then_reports_and_stops() {
         let store = MemoryStore::new();
-        let (accepted, mut connections) = mpsc::unbounded();
+        let (accepted, mut connections) = unbounded();
         let transport = ChannelTransport { accepted };
-        let (commands, command_rx) = mpsc::unbounded();
-        let (events_tx, mut events) = mpsc::unbounded();
+        let (commands, command_rx) = unbounded();
+        let (events_tx, mut events) = unbounded();
         let config = ClientConfig::new("ws://gw/", "u1", "tok");
         let mut client = block_on(load_client(
             &store,
@@ -558,7 +577,7 @@ mod tests {
             Box::new(crate::outbox::SequentialMsgIds::default()),
         ))
         .expect("load");
-        commands.unbounded_send(Command::Connect).unwrap();
+        commands.send(Command::Connect).unwrap();
 
         let driver = run(
             &mut client,
@@ -568,15 +587,15 @@ mod tests {
             &StillClock,
             command_rx,
             move |e| {
-                let _ = events_tx.unbounded_send(e);
+                let _ = events_tx.send(e);
             },
         );
         let script = async {
             let codec = FrameCodec::new(EnvelopeCodec::Json, Compression::None);
-            let mut server = connections.next().await.expect("a connection");
+            let mut server = connections.recv().await.expect("a connection");
             server
                 .to_client
-                .unbounded_send(Frame::Text(HandshakeResult::ok().encode()))
+                .send(Frame::Text(HandshakeResult::ok().encode()))
                 .unwrap();
             let req = next_req(&mut server, &codec).await;
             assert_eq!(req.req_identifier, 1001);
@@ -617,7 +636,7 @@ mod tests {
             );
             let mut seen = Vec::new();
             loop {
-                let event = events.next().await.expect("driver running");
+                let event = events.recv().await.expect("driver running");
                 let done = matches!(event, ClientEvent::OnRecvNewMessages { .. });
                 if done {
                     // Events follow persistence: the message is in the store already.
@@ -641,7 +660,7 @@ mod tests {
                     .any(|e| matches!(e, ClientEvent::EntitySyncFailed { .. })),
                 "REST failures are reported: {seen:#?}"
             );
-            commands.unbounded_send(Command::Stop).unwrap();
+            commands.send(Command::Stop).unwrap();
         };
         let (result, ()) = block_on(join(driver, script));
         assert_eq!(result, Ok(()));

@@ -7,6 +7,7 @@
 //!   groups, members), converted from the wire types with `TryFrom`.
 //! * [`ranges`] — [`SeqRanges`]: the seqs known per conversation, with explicit gaps;
 //!   [`assert_ranges!`] for tests.
+//! * [`chan`] — one-value and queue channels between the driver and its commanders.
 //! * [`changes`] — [`Changes`]: one batch to persist atomically, cursors included.
 //! * [`store`] — the async [`Store`] trait, its error type and the conformance suite
 //!   ([`store_conformance_tests!`]).
@@ -17,11 +18,13 @@
 //! * [`sync`] — [`sync::Sync`]: message sync — seq cursors, connect pulls, gap repair, history.
 //! * [`client`] — [`client::Client`]: connection, sync and entities composed into one machine.
 //! * [`driver`] — the runtime-agnostic async loop running a client over the I/O traits.
-//! * [`platform`] — the only target-specific module: `MaybeSend`/`MaybeSync`.
+//! * [`platform`] — the only target-specific module: `MaybeSend`/`MaybeSync` and the shared
+//!   state of the channels.
 //! * [`vec_map`] — [`VecMap`]: the ordered map of the engine's small or batch-filled maps.
 
 pub use chorus_proto as proto;
 
+pub mod chan;
 pub mod changes;
 pub mod client;
 pub mod conn;

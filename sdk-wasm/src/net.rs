@@ -1,5 +1,6 @@
 //! The browser's I/O behind core's driver traits: [`BrowserTransport`] (the `WebSocket` API),
-//! [`FetchHttp`] (`fetch`) and [`BrowserClock`] (`Date.now` and timers).
+//! [`FetchHttp`] (`fetch`) and [`BrowserClock`] (`Date.now` and timers); and [`within`], which
+//! waits for a future at most so many milliseconds.
 //!
 //! The browser objects themselves are handled by `browser.js`, a small hand-written module:
 //! it opens the socket and queues its frames, which [`Connection::recv`] pulls one promise at a
@@ -14,7 +15,10 @@
 //! Content-Security-Policy forbids `blob:` workers.
 
 use std::cell::Cell;
+use std::future::{poll_fn, Future};
+use std::pin::pin;
 use std::rc::Rc;
+use std::task::Poll;
 
 use chorus_core::conn::Instant;
 use chorus_core::driver::{Clock, Connection, Frame, Http, IoError, Transport};
@@ -203,6 +207,17 @@ pub async fn sleep_ms(ms: u32) {
     let _ = JsFuture::from(sleep(ms, false)).await;
 }
 
+/// The output of `future`, or `None` when `ms` milliseconds pass first (`setTimeout`).
+pub async fn within<F: Future>(ms: u32, future: F) -> Option<F::Output> {
+    let mut future = pin!(future);
+    let mut timer = pin!(sleep_ms(ms));
+    poll_fn(|cx| match future.as_mut().poll(cx) {
+        Poll::Ready(output) => Poll::Ready(Some(output)),
+        Poll::Pending => timer.as_mut().poll(cx).map(|()| None),
+    })
+    .await
+}
+
 impl Clock for BrowserClock {
     fn now(&self) -> Instant {
         Instant::from_millis(now_millis())
@@ -213,5 +228,55 @@ impl Clock for BrowserClock {
         let ms = u32::try_from(wait).unwrap_or(u32::MAX).saturating_add(1);
         self.started.set(true);
         let _ = JsFuture::from(sleep(ms, true)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chorus_core::chan::{oneshot, unbounded};
+    use wasm_bindgen_test::*;
+
+    use super::*;
+
+    /// core's channels on the page's executor: sends from another task wake the receiver, and
+    /// the last sender leaving closes the channel.
+    #[wasm_bindgen_test]
+    async fn channels_wake_their_receiver_across_tasks() {
+        let (tx, mut rx) = unbounded();
+        let (reply, answer) = oneshot();
+        wasm_bindgen_futures::spawn_local(async move {
+            sleep_ms(5).await;
+            tx.send(1).unwrap();
+            sleep_ms(5).await;
+            tx.send(2).unwrap();
+            sleep_ms(5).await;
+            reply.send("done");
+        });
+        assert_eq!(rx.recv().await, Some(1));
+        assert_eq!(rx.recv().await, Some(2));
+        assert_eq!(rx.recv().await, None);
+        assert_eq!(answer.await, Some("done"));
+    }
+
+    #[wasm_bindgen_test]
+    async fn within_gives_the_output_when_it_comes_first() {
+        let (tx, rx) = oneshot();
+        tx.send(7);
+        assert_eq!(within(10_000, rx).await, Some(Some(7)));
+    }
+
+    #[wasm_bindgen_test]
+    async fn within_gives_none_once_the_time_is_up() {
+        let (_tx, rx) = oneshot::<u8>();
+        let start = now_millis();
+        assert_eq!(within(30, rx).await, None);
+        assert!(now_millis() >= start + 25, "waited the time out");
+    }
+
+    #[wasm_bindgen_test]
+    async fn within_sees_a_dropped_sender() {
+        let (tx, rx) = oneshot::<u8>();
+        drop(tx);
+        assert_eq!(within(10_000, rx).await, Some(None));
     }
 }

@@ -17,8 +17,11 @@
 //! as notifications through the leader's connection, are stored, and are raised as events.
 
 use std::cell::{Cell, RefCell};
+use std::future::Future;
+use std::pin::Pin;
 use std::rc::Rc;
 
+use chorus_core::chan::{oneshot, unbounded, OneshotSender, Sender};
 use chorus_core::client::ClientConfig;
 use chorus_core::conn::SeededEntropy;
 use chorus_core::driver::{self, Command, Http};
@@ -30,8 +33,6 @@ use chorus_core::store::{Direction, Store};
 use chorus_proto::constants::PlatformId;
 use chorus_proto::msgjson::{Fields, FromJson, Json, JsonError};
 use chorus_proto::pb::sdkws::{GroupInfo, GroupMemberFullInfo, UserInfo};
-use futures::channel::{mpsc, oneshot};
-use futures::future::{select, Either, LocalBoxFuture};
 use serde::{Deserialize, Serialize};
 
 use crate::error::SdkError;
@@ -39,7 +40,7 @@ use crate::event::SdkEvent;
 use crate::json::{
     as_bool, as_i64, as_text, as_u64, int, member, object, quoted, single, text, texts,
 };
-use crate::net::{now_millis, sleep_ms, BrowserClock, BrowserTransport, FetchHttp};
+use crate::net::{now_millis, within, BrowserClock, BrowserTransport, FetchHttp};
 use crate::store::IdbStore;
 use crate::tabs::{Leadership, TabChannel, TabInbox};
 
@@ -107,6 +108,8 @@ pub struct ListenerId(u32);
 type Listener = Rc<dyn Fn(&SdkEvent)>;
 /// A leader's answer to a forwarded command: text, or an error code and message.
 type TabResult = Result<String, (i32, String)>;
+/// A boxed future of this thread (one state machine shared by the call sites).
+type LocalBoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
 /// A one-shot event watcher: returns true once satisfied (and is then removed).
 type Watcher = Box<dyn FnMut(&SdkEvent) -> bool>;
 
@@ -160,11 +163,11 @@ struct Session {
     http: FetchHttp,
     channel: TabChannel,
     /// The driver's command queue, while this tab leads.
-    commands: RefCell<Option<mpsc::UnboundedSender<Command>>>,
+    commands: RefCell<Option<Sender<Command>>>,
     leadership: RefCell<Option<Leadership>>,
     watchers: RefCell<Vec<Watcher>>,
     /// Follower requests awaiting the leader's reply.
-    replies: RefCell<Vec<(u64, oneshot::Sender<TabResult>)>>,
+    replies: RefCell<Vec<(u64, OneshotSender<TabResult>)>>,
     next_request: Cell<u64>,
     ended: Cell<bool>,
     operation: Cell<u64>,
@@ -287,7 +290,7 @@ impl Sdk {
             .session
             .borrow()
             .clone()
-            .ok_or(SdkError::not_logged_in())
+            .ok_or_else(SdkError::not_logged_in)
     }
 
     /// The database name of a user's data (in the default scope: `chorus-<userID>`).
@@ -399,22 +402,22 @@ impl Sdk {
         let commands = session.commands.borrow_mut().take();
         if let Some(commands) = commands {
             if logout {
-                let (done, logged_out) = oneshot::channel::<()>();
+                let (done, logged_out) = oneshot::<()>();
                 let mut done = Some(done);
                 session.watch(Box::new(move |e| {
                     if matches!(e, SdkEvent::LoggedOut) {
                         if let Some(done) = done.take() {
-                            let _ = done.send(());
+                            done.send(());
                         }
                         return true;
                     }
                     false
                 }));
-                if commands.unbounded_send(Command::Logout).is_ok() {
-                    let _ = select(logged_out, Box::pin(sleep_ms(3_000))).await;
+                if commands.send(Command::Logout).is_ok() {
+                    within(3_000, logged_out).await;
                 }
             }
-            let _ = commands.unbounded_send(Command::Stop);
+            let _ = commands.send(Command::Stop);
         }
         if let Some(leadership) = session.leadership.borrow_mut().take() {
             leadership.release();
@@ -458,8 +461,8 @@ impl Sdk {
                 return;
             }
         };
-        let (commands, command_rx) = mpsc::unbounded();
-        let _ = commands.unbounded_send(Command::Connect);
+        let (commands, command_rx) = unbounded();
+        let _ = commands.send(Command::Connect);
         *session.commands.borrow_mut() = Some(commands);
         let sdk = self.clone();
         let events_session = Rc::clone(&session);
@@ -528,7 +531,7 @@ impl Sdk {
                 TabMessage::Reply { id, to, result } => {
                     if to == self.inner.tab_id {
                         if let Some(reply) = session.take_reply(id) {
-                            let _ = reply.send(result);
+                            reply.send(result);
                         }
                     }
                 }
@@ -621,19 +624,19 @@ impl Sdk {
     ) -> Result<String, SdkError> {
         let id = session.next_request.get();
         session.next_request.set(id + 1);
-        let (tx, rx) = oneshot::channel();
+        let (tx, rx) = oneshot();
         session.replies.borrow_mut().push((id, tx));
         session.channel.post(&encode(&TabMessage::Command {
             id,
             from: self.inner.tab_id.clone(),
             command,
         }));
-        let outcome = select(rx, Box::pin(sleep_ms(LEADER_REPLY_MS))).await;
+        let outcome = within(LEADER_REPLY_MS, rx).await;
         session.take_reply(id);
         match outcome {
-            Either::Left((Ok(Ok(text)), _)) => Ok(text),
-            Either::Left((Ok(Err((code, message))), _)) => Err(SdkError::from_code(code, message)),
-            Either::Left((Err(_), _)) | Either::Right(_) => Err(SdkError::no_leader()),
+            Some(Some(Ok(text))) => Ok(text),
+            Some(Some(Err((code, message)))) => Err(SdkError::from_code(code, message)),
+            Some(None) | None => Err(SdkError::no_leader()),
         }
     }
 
@@ -735,7 +738,7 @@ impl Sdk {
             .await?;
         if !page.1 {
             // Some seqs are missing: have the leader pull them, then read again.
-            let (done, loaded) = oneshot::channel::<bool>();
+            let (done, loaded) = oneshot::<bool>();
             let mut done = Some(done);
             let wanted = conversation_id.clone();
             session.watch(Box::new(move |e| match e {
@@ -744,7 +747,7 @@ impl Sdk {
                     reached_start,
                 } if *conversation_id == wanted => {
                     if let Some(done) = done.take() {
-                        let _ = done.send(*reached_start);
+                        done.send(*reached_start);
                     }
                     true
                 }
@@ -756,10 +759,7 @@ impl Sdk {
                 count: count as u64,
             };
             self.run_or_forward(&session, command).await?;
-            let reached_start = match select(loaded, Box::pin(sleep_ms(HISTORY_WAIT_MS))).await {
-                Either::Left((Ok(reached), _)) => reached,
-                _ => false,
-            };
+            let reached_start = within(HISTORY_WAIT_MS, loaded).await == Some(Some(true));
             page = self
                 .stored_page(&session, conversation_id, before, count)
                 .await?;
@@ -941,7 +941,7 @@ impl Sdk {
             return Err(SdkError::invalid_argument("the text is empty".to_owned()));
         }
         // Watch before sending: the success event may come right after the id.
-        let (done, outcome) = oneshot::channel::<Result<String, SdkError>>();
+        let (done, outcome) = oneshot::<Result<String, SdkError>>();
         let expected: Rc<RefCell<Option<String>>> = Rc::default();
         let early: Rc<RefCell<Vec<SdkEvent>>> = Rc::default();
         {
@@ -969,7 +969,7 @@ impl Sdk {
                     _ => Ok(want),
                 };
                 if let Some(done) = done.take() {
-                    let _ = done.send(result);
+                    done.send(result);
                 }
                 true
             }));
@@ -999,7 +999,7 @@ impl Sdk {
         for e in replay {
             session.watchers.borrow_mut().retain_mut(|w| !w(&e));
         }
-        let id = outcome.await.map_err(|_| SdkError::not_logged_in())??;
+        let id = outcome.await.ok_or_else(SdkError::not_logged_in)??;
         session
             .store
             .message_by_client_id(&id)
@@ -1013,16 +1013,16 @@ impl Sdk {
         recipient: Recipient,
         text: String,
     ) -> Result<String, SdkError> {
-        let (reply, id) = oneshot::channel();
+        let (reply, id) = oneshot();
         session.command(Command::SendText {
             recipient,
             text,
             reply,
         })?;
         match id.await {
-            Ok(Ok(id)) => Ok(id.as_str().to_owned()),
-            Ok(Err(e)) => Err(SdkError::invalid_argument(e.to_string())),
-            Err(_) => Err(SdkError::not_logged_in()),
+            Some(Ok(id)) => Ok(id.as_str().to_owned()),
+            Some(Err(e)) => Err(SdkError::invalid_argument(e.to_string())),
+            None => Err(SdkError::not_logged_in()),
         }
     }
 
@@ -1432,7 +1432,7 @@ fn convert_error(path: &str, error: &JsonError) -> SdkError {
 
 impl Session {
     /// Removes and returns the sender awaiting the reply to request `id`.
-    fn take_reply(&self, id: u64) -> Option<oneshot::Sender<TabResult>> {
+    fn take_reply(&self, id: u64) -> Option<OneshotSender<TabResult>> {
         let mut replies = self.replies.borrow_mut();
         let at = replies.iter().position(|(waiting, _)| *waiting == id)?;
         Some(replies.swap_remove(at).1)
@@ -1444,10 +1444,8 @@ impl Session {
 
     fn command(&self, command: Command) -> Result<(), SdkError> {
         let commands = self.commands.borrow();
-        let sender = commands.as_ref().ok_or(SdkError::no_leader())?;
-        sender
-            .unbounded_send(command)
-            .map_err(|_| SdkError::no_leader())
+        let sender = commands.as_ref().ok_or_else(SdkError::no_leader)?;
+        sender.send(command).map_err(|_| SdkError::no_leader())
     }
 }
 

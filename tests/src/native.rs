@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use chorus_core::chan::{oneshot, unbounded, Sender};
 use chorus_core::client::{ClientConfig, ClientEvent};
 use chorus_core::conn::{Instant, RequestError, SeededEntropy};
 use chorus_core::driver::Transport;
@@ -22,7 +23,6 @@ use chorus_core::outbox::{ClientMsgId, Recipient};
 use chorus_core::MemoryStore;
 use chorus_proto::constants::ReqIdentifier;
 use chorus_proto::envelope::Resp;
-use futures::channel::{mpsc, oneshot};
 use futures::{SinkExt, StreamExt};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -261,7 +261,7 @@ pub struct NativeClient {
     pub store: Arc<MemoryStore>,
     /// Events, in the order the driver raised them.
     pub events: tokio::sync::mpsc::UnboundedReceiver<ClientEvent>,
-    commands: mpsc::UnboundedSender<Command>,
+    commands: Sender<Command>,
     transport: GatedTransport,
     task: tokio::task::JoinHandle<Result<(), DriverError>>,
 }
@@ -287,7 +287,7 @@ impl NativeClient {
         let transport = GatedTransport::default();
         let task_transport = transport.clone();
         let store = Arc::new(MemoryStore::new());
-        let (commands, command_rx) = mpsc::unbounded();
+        let (commands, command_rx) = unbounded();
         let (event_tx, events) = tokio::sync::mpsc::unbounded_channel();
         let seed = TokioClock.now().as_millis() ^ (user_id.len() as u64);
         let task_store = Arc::clone(&store);
@@ -328,7 +328,7 @@ impl NativeClient {
 
     /// Sends a command to the driver (ignored once it stopped).
     pub fn command(&self, command: Command) {
-        let _ = self.commands.unbounded_send(command);
+        let _ = self.commands.send(command);
     }
 
     /// Sends a raw gateway request through the client and waits for its outcome.
@@ -337,7 +337,7 @@ impl NativeClient {
         req_identifier: ReqIdentifier,
         data: Vec<u8>,
     ) -> Result<Resp, RequestError> {
-        let (reply, answer) = oneshot::channel();
+        let (reply, answer) = oneshot();
         self.command(Command::Request {
             req_identifier,
             data,
@@ -349,15 +349,15 @@ impl NativeClient {
     /// Sends a text message through the client's outbox; returns its clientMsgID (the outcome
     /// follows as `OnSendMessage*` events).
     pub async fn send_text(&self, recipient: Recipient, text: &str) -> Result<ClientMsgId, String> {
-        let (reply, answer) = oneshot::channel();
+        let (reply, answer) = oneshot();
         self.command(Command::SendText {
             recipient,
             text: text.to_owned(),
             reply,
         });
         match answer.await {
-            Ok(result) => result.map_err(|e| e.to_string()),
-            Err(_) => Err(format!("{}: the driver stopped", self.user_id)),
+            Some(result) => result.map_err(|e| e.to_string()),
+            None => Err(format!("{}: the driver stopped", self.user_id)),
         }
     }
 

@@ -74,7 +74,7 @@ async fn online_with(server: &Server, user_id: &str, token: &str) -> NativeClien
 struct Session {
     store: Arc<MemoryStore>,
     events: tokio::sync::mpsc::UnboundedReceiver<ClientEvent>,
-    commands: futures::channel::mpsc::UnboundedSender<Command>,
+    commands: chorus_core::chan::Sender<Command>,
     task: tokio::task::JoinHandle<Result<(), DriverError>>,
 }
 
@@ -85,7 +85,7 @@ impl Session {
             ClientConfig::new(format!("ws://{}/msg_gateway", server.addr), user_id, token);
         config.conn.platform = platform;
         let store = Arc::new(MemoryStore::new());
-        let (commands, command_rx) = futures::channel::mpsc::unbounded();
+        let (commands, command_rx) = chorus_core::chan::unbounded();
         let (event_tx, events) = tokio::sync::mpsc::unbounded_channel();
         let seed = TokioClock.now().as_millis().rotate_left(7);
         let task_store = Arc::clone(&store);
@@ -113,7 +113,7 @@ impl Session {
             )
             .await
         });
-        let _ = commands.unbounded_send(Command::Connect);
+        let _ = commands.send(Command::Connect);
         let mut session = Session {
             store,
             events,
@@ -150,7 +150,7 @@ impl Session {
     }
 
     async fn stop(self) {
-        let _ = self.commands.unbounded_send(Command::Stop);
+        let _ = self.commands.send(Command::Stop);
         self.task
             .await
             .expect("driver task")
