@@ -68,9 +68,7 @@ pub fn required(obj: &JsValue, key: &'static str) -> Result<JsValue, ReadError> 
 
 /// A string.
 pub fn string(value: &JsValue, name: &'static str) -> Result<String, ReadError> {
-    value
-        .as_string()
-        .ok_or_else(|| invalid(name, "a string"))
+    value.as_string().ok_or_else(|| invalid(name, "a string"))
 }
 
 /// A boolean.
