@@ -10,7 +10,8 @@
 //!
 //! The writer produces compact text byte for byte as `serde_json::to_string` does: strings escape
 //! `"`, `\` and the control characters (as `\b \f \n \r \t` or `\u00xx`) and nothing else, floats
-//! use the shortest form that reads back to the same value (non-finite floats are `null`), and
+//! use the shortest digits that read back to the same value, the nearest such to it (computed
+//! exactly in `float`, in serde_json's layout; non-finite floats are `null`), and
 //! byte strings are padded base64. A second mode also escapes `<`, `>`, `&`, U+2028 and U+2029
 //! as Go's `encoding/json` does.
 //!
@@ -502,12 +503,8 @@ impl Writer {
             Out::U32(n) => self.integer(false, u64::from(n)),
             Out::U64(n) => self.integer(false, n),
             Out::Bool(v) => self.out.push_str(if v { "true" } else { "false" }),
-            Out::F32(v) if v.is_finite() => {
-                self.out.push_str(zmij::Buffer::new().format_finite(v));
-            }
-            Out::F64(v) if v.is_finite() => {
-                self.out.push_str(zmij::Buffer::new().format_finite(v));
-            }
+            Out::F32(v) if v.is_finite() => self.float(f64::from(v), true),
+            Out::F64(v) if v.is_finite() => self.float(v, false),
             Out::F32(_) | Out::F64(_) | Out::Opt(None) => self.out.push_str("null"),
             Out::Bytes(bytes) => {
                 self.out.push('"');
@@ -565,6 +562,45 @@ impl Writer {
         }
         for &d in digits.get(at..).unwrap_or_default() {
             self.out.push(char::from(d));
+        }
+    }
+
+    /// A finite float, `f32` when `single`, in its shortest form that reads back as `v`: plain
+    /// digits with a fraction (`0.0001`, `1500.0`) when the first digit stands for 10^-5 up to
+    /// 10^15 (10^-6 up to 10^12 for `f32`), otherwise an exponent (`1.5e-7`, `1e+16`).
+    fn float(&mut self, v: f64, single: bool) {
+        if v.is_sign_negative() {
+            self.out.push('-');
+        }
+        if v == 0.0 {
+            self.out.push_str("0.0");
+            return;
+        }
+        let (digits, exp) = float::shortest(v.abs(), single);
+        let (least, most) = if single { (-6, 12) } else { (-5, 15) };
+        let plain = least <= exp && exp <= most;
+        // The digits follow `zeros` zeros; the point goes before position `point`, and zeros
+        // are written after the digits up to position `end`.
+        let (zeros, point, end) = if plain {
+            let zeros = (-exp).max(0) as usize;
+            let point = exp.max(0) as usize + 1;
+            (zeros, point, (zeros + digits.len()).max(point + 1))
+        } else {
+            (0, 1, digits.len())
+        };
+        for i in 0..end {
+            if i == point {
+                self.out.push('.');
+            }
+            let digit = i.checked_sub(zeros).and_then(|at| digits.get(at));
+            self.out.push(char::from(digit.copied().unwrap_or(b'0')));
+        }
+        if !plain {
+            self.out.push('e');
+            if exp >= 0 {
+                self.out.push('+');
+            }
+            self.integer(exp < 0, u64::from(exp.unsigned_abs()));
         }
     }
 

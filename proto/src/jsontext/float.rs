@@ -1,9 +1,14 @@
-//! Decimal number text to the nearest `f64` (ties to even), with small code and no tables.
+//! Decimal number text to the nearest `f64` (ties to even), and floats to their shortest
+//! decimal digits, with small code and no tables.
 //!
-//! Floats are rare in this protocol, so speed does not matter here but size does: the value is
-//! computed exactly with a small big-integer division (about 67 quotient bits), then rounded
-//! once. Up to [`MAX_DIGITS`] significant digits are used exactly; any further non-zero digit
-//! only marks the value as lying above the kept digits, which is enough to round correctly.
+//! Floats are rare in this protocol, so speed does not matter here but size does: both
+//! directions compute exactly with one small big-integer type. Reading divides (about 67
+//! quotient bits), then rounds once. Up to [`MAX_DIGITS`] significant digits are used exactly;
+//! any further non-zero digit only marks the value as lying above the kept digits, which is
+//! enough to round correctly. Writing generates digits one at a time until they name the value
+//! uniquely (see [`shortest`]).
+
+use std::cmp::Ordering;
 
 /// Significant digits used exactly (more than the 767 an `f64` rounding can depend on).
 const MAX_DIGITS: usize = 800;
@@ -96,7 +101,7 @@ pub(super) fn parse_f64(text: &str) -> Option<f64> {
     b.shl(67);
     let mut quotient: u128 = 0;
     for bit in (0..=67).rev() {
-        if a.at_least(&b) {
+        if a.cmp(&b).is_ge() {
             a.sub(&b);
             quotient |= 1 << bit;
         }
@@ -144,10 +149,98 @@ fn round(quotient: u128, sticky: bool, exp2: i64) -> Option<f64> {
     ))
 }
 
+/// The shortest decimal digits (ASCII) that read back as `v`, a positive finite value of type
+/// `f32` when `single` and `f64` otherwise, and the power of ten of the first digit. Of several
+/// shortest candidates the one nearest to `v` is taken, ties going to an even last digit: the
+/// digits serde_json writes.
+///
+/// Digits are generated from the exact value one at a time; after each, the two candidates that
+/// end there (the digits so far, and one unit more) are checked against the rounding interval
+/// of `v`, the values that read back as `v`: half a unit in the last place either side, only a
+/// quarter below when `v` is the lowest value of its binade, and its ends included when `v`'s
+/// significand is even (a tie reads back as the even one).
+pub(super) fn shortest(v: f64, single: bool) -> (Vec<u8>, i32) {
+    let (precision, min_exp) = if single { (24, -149) } else { (53, -1074) };
+    let bits = v.to_bits();
+    let field = (bits >> 52) as i32;
+    let fraction = bits & ((1 << 52) - 1);
+    let (mut m, mut e) = match field {
+        0 => (fraction, -1074),
+        _ => (fraction | 1 << 52, field - 1075),
+    };
+    // v = m × 2^e with the type's precision (the dropped bits of an `f32` value are zero).
+    let drop = (64 - m.leading_zeros() as i32 - precision).max(min_exp - e);
+    m >>= drop;
+    e += drop;
+    let even = m & 1 == 0;
+    let closer = usize::from(m == 1 << (precision - 1) && e > min_exp);
+    // The interval is v − lo ..= v + hi, hi half a unit (2^(e − 1)) and lo half or a quarter
+    // of one. Scaled by 10^-k: r / s = v, rh / s = v + hi and low / s = lo, all four integers
+    // (times 2^(1 + closer − min(e, 0)) to begin with, k = 0).
+    let whole = e.max(0) as usize;
+    let mut r = Big::shifted(2 * m, whole + closer);
+    let mut rh = Big::shifted(2 * m + 1, whole + closer);
+    let mut low = Big::shifted(1, whole);
+    let mut s = Big::shifted(1, e.min(0).unsigned_abs() as usize + 1 + closer);
+    // Start from a k ≤ 0 that is at most the wanted one, then raise it to the wanted one: the
+    // least k with 10^k above the interval, so that the first digit stands for 10^(k − 1).
+    // (v ≥ 2^(bits of m + e − 1), and 78913 / 2^18 is just below log10(2).)
+    let mut k = (((64 - m.leading_zeros() as i32 + e - 1) * 78913) >> 18).min(0);
+    for _ in k..0 {
+        Big::times10(&mut r, &mut rh, &mut low);
+    }
+    while s.within(&rh, even) {
+        s.mul_add(10, 0);
+        k += 1;
+    }
+    let mut digits = Vec::new();
+    loop {
+        Big::times10(&mut r, &mut rh, &mut low);
+        let mut digit = b'0';
+        while r.cmp(&s).is_ge() {
+            r.sub(&s);
+            rh.sub(&s);
+            digit += 1;
+        }
+        // The digits so far, or one unit more, read back as `v`.
+        let down = r.within(&low, even);
+        let up = s.within(&rh, even);
+        if down || up {
+            // When both do, the nearer one (2r against s), on a tie the even one.
+            r.shl(1);
+            let nearer_up = match r.cmp(&s) {
+                Ordering::Less => false,
+                Ordering::Equal => digit & 1 == 1,
+                Ordering::Greater => true,
+            };
+            if up && (!down || nearer_up) {
+                digit += 1;
+            }
+            digits.push(digit);
+            return (digits, k - 1);
+        }
+        digits.push(digit);
+    }
+}
+
 /// An unsigned big integer, 32-bit limbs, least significant first.
 struct Big(Vec<u32>);
 
 impl Big {
+    /// `n << shift`.
+    fn shifted(n: u64, shift: usize) -> Big {
+        let mut big = Big(vec![n as u32, (n >> 32) as u32]);
+        big.shl(shift);
+        big
+    }
+
+    /// Multiplies each by ten.
+    fn times10(a: &mut Big, b: &mut Big, c: &mut Big) {
+        a.mul_add(10, 0);
+        b.mul_add(10, 0);
+        c.mul_add(10, 0);
+    }
+
     /// `self = self × m + add`.
     fn mul_add(&mut self, m: u32, add: u32) {
         let mut carry = u64::from(add);
@@ -203,8 +296,8 @@ impl Big {
         }
     }
 
-    /// `self >= other`.
-    fn at_least(&self, other: &Big) -> bool {
+    /// How `self` compares with `other`.
+    fn cmp(&self, other: &Big) -> Ordering {
         let len = self.0.len().max(other.0.len());
         for i in (0..len).rev() {
             let (x, y) = (
@@ -212,10 +305,19 @@ impl Big {
                 other.0.get(i).copied().unwrap_or(0),
             );
             if x != y {
-                return x > y;
+                return x.cmp(&y);
             }
         }
-        true
+        Ordering::Equal
+    }
+
+    /// `self < bound`, or `self <= bound` when `inclusive`.
+    fn within(&self, bound: &Big, inclusive: bool) -> bool {
+        match self.cmp(bound) {
+            Ordering::Less => true,
+            Ordering::Equal => inclusive,
+            Ordering::Greater => false,
+        }
     }
 
     /// `self -= other`, where `self >= other`.

@@ -402,6 +402,62 @@ fn floats_are_written_as_serde_json_writes_them() {
     for f in [1.0f32, 0.1, 16_777_216.0, f32::MAX, 1e-45, f32::NAN] {
         assert_eq!(to_text(&f), serde_json::to_string(&f).unwrap());
     }
+    // The layout at the ends of the plain range, and shortest digits that tie: the even one.
+    for (f, text) in [
+        (1.5e-5, "0.000015"),
+        (1.5e-6, "1.5e-6"),
+        (1.5e15, "1500000000000000.0"),
+        (1e-7, "1e-7"),
+        (123_456_789_012_345_680_000.0, "1.2345678901234568e+20"),
+        (f64::MAX, "1.7976931348623157e+308"),
+        (-0.0, "-0.0"),
+        (5e-324, "5e-324"),
+        (2f64.powi(50) + 0.25, "1125899906842624.2"),
+        (2f64.powi(50) + 0.75, "1125899906842624.8"),
+    ] {
+        assert_eq!(to_text(&f), text);
+    }
+    for (f, text) in [
+        (1.5e-6f32, "0.0000015"),
+        (1.5e12, "1500000000000.0"),
+        (1.5e13, "1.5e+13"),
+    ] {
+        assert_eq!(to_text(&f), text);
+    }
+}
+
+/// Our text for `f` and serde_json's, for `f64` and as `f32`.
+fn assert_float_text(f: f64) -> Result<(), TestCaseError> {
+    prop_assert_eq!(to_text(&f), serde_json::to_string(&f).unwrap());
+    let single = f as f32;
+    prop_assert_eq!(to_text(&single), serde_json::to_string(&single).unwrap());
+    Ok(())
+}
+
+#[test]
+fn powers_of_two_are_written_as_serde_json_writes_them() {
+    // The lowest value of each binade has a closer neighbour below; check it and its neighbours,
+    // and the subnormal powers of two.
+    for field in 1..2047u64 {
+        let bits = field << 52;
+        for bits in [bits - 1, bits, bits + 1] {
+            assert_float_text(f64::from_bits(bits)).unwrap();
+        }
+    }
+    for shift in 0..52 {
+        assert_float_text(f64::from_bits(1 << shift)).unwrap();
+    }
+    for field in 1..255u32 {
+        let bits = field << 23;
+        for bits in [bits - 1, bits, bits + 1] {
+            let f = f32::from_bits(bits);
+            assert_eq!(to_text(&f), serde_json::to_string(&f).unwrap());
+        }
+    }
+    for shift in 0..23 {
+        let f = f32::from_bits(1 << shift);
+        assert_eq!(to_text(&f), serde_json::to_string(&f).unwrap());
+    }
 }
 
 #[test]
@@ -529,6 +585,26 @@ proptest! {
         // Long expansions close to the value, and the exact expansion of subnormals.
         assert_float(&format!("{f:.40e}"))?;
         assert_float(&format!("{f:.17e}"))?;
+    }
+
+    #[test]
+    fn floats_are_written_as_serde_json_writes_them_for_any_bits(bits in any::<u64>()) {
+        assert_float_text(f64::from_bits(bits))?;
+        let single = f32::from_bits(bits as u32);
+        prop_assert_eq!(to_text(&single), serde_json::to_string(&single).unwrap());
+    }
+
+    /// Values next to short decimals, where the ends of the rounding interval and ties matter.
+    #[test]
+    fn floats_near_short_decimals_are_written_as_serde_json_writes_them(
+        text in "[1-9][0-9]{0,17}(5|50|49|51)?e-?[0-9]{1,3}",
+        step in -1i64..=1,
+    ) {
+        let f = text.parse::<f64>().unwrap();
+        assert_float_text(f64::from_bits(f.to_bits().wrapping_add_signed(step)))?;
+        let single = text.parse::<f32>().unwrap();
+        let single = f32::from_bits(single.to_bits().wrapping_add_signed(step as i32));
+        prop_assert_eq!(to_text(&single), serde_json::to_string(&single).unwrap());
     }
 
     #[test]
