@@ -87,6 +87,9 @@ let loading = null;
 /** The wasm module next to the glue, unless `getSDK({wasmURL})` names another. */
 const DEFAULT_WASM = new URL('./dist/chorus_sdk_wasm_bg.wasm', import.meta.url);
 
+/** A module of one function returning a SIMD constant: valid only where WebAssembly has SIMD. */
+const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 22, 1, 20, 0, 253, 12, ...new Array(16).fill(0), 11]);
+
 /** Fetches and compiles the wasm, compiling while it downloads when served as application/wasm. */
 async function compile(url) {
   const response = await fetch(url);
@@ -94,8 +97,16 @@ async function compile(url) {
     throw new Error(`failed to fetch Wasm: ${response.status} ${response.statusText} fetching '${response.url}'`);
   }
   const type = (response.headers.get('content-type') ?? '').split(';')[0].trim().toLowerCase();
-  if (type === 'application/wasm') return WebAssembly.compileStreaming(response);
-  return WebAssembly.compile(await response.arrayBuffer());
+  try {
+    if (type === 'application/wasm') return await WebAssembly.compileStreaming(response);
+    return await WebAssembly.compile(await response.arrayBuffer());
+  } catch (err) {
+    // The engine uses WebAssembly SIMD; say so rather than report an invalid opcode.
+    if (err instanceof WebAssembly.CompileError && !WebAssembly.validate(SIMD_PROBE)) {
+      throw new Error('this browser lacks WebAssembly SIMD, which the SDK needs (Chrome 91, Firefox 89, Safari 16.4 or newer)');
+    }
+    throw err;
+  }
 }
 
 /** Imports the glue and compiles the wasm side by side, then instantiates, once per page. */

@@ -78,10 +78,20 @@ const PAGE = `<!doctype html>
   window.pageReady = true;
 </script>`;
 
-/** The page at `/` and the package's files under `/pkg/`, on an ephemeral port of its own. */
+// A page that imports the package and loads nothing until the test calls `getSDK`.
+const BARE_PAGE = `<!doctype html>
+<meta charset="utf-8">
+<script type="module">
+  import { getSDK } from '/pkg/index.js';
+  window.getSDK = getSDK;
+  window.pageReady = true;
+</script>`;
+
+/** The pages at `/` and `/bare` and the package's files under `/pkg/`, on an ephemeral port of its own. */
 async function servePage() {
   run.pageServer = await serveFiles((pathname) => {
     if (pathname === '/') return { body: PAGE, type: MIME['.html'] };
+    if (pathname === '/bare') return { body: BARE_PAGE, type: MIME['.html'] };
     return pathname.startsWith('/pkg/') ? fileUnder(PKG_DIR, pathname.slice('/pkg/'.length)) : null;
   });
   run.pageOrigin = run.pageServer.origin;
@@ -259,6 +269,34 @@ test('the package serves the wasm as application/wasm and exposes every method a
   assert.equal(bad.err?.errCode, 10001, JSON.stringify(bad));
   await user.context.close();
   delete user.page;
+});
+
+test('a browser whose WebAssembly lacks SIMD is told so when the wasm does not compile', async () => {
+  const context = await run.browser.newContext();
+  try {
+    // The reason `sdk.ready` rejects with, in a fresh page, when the "wasm" is a JS file and
+    // so fails to compile; `simd` false makes the page's WebAssembly refuse SIMD modules.
+    const failure = async (simd) => {
+      const page = await context.newPage();
+      await page.goto(`${run.pageOrigin}/bare`);
+      await page.waitForFunction(() => window.pageReady === true, null, { timeout: START_TIMEOUT });
+      return page.evaluate(async (simd) => {
+        if (!simd) WebAssembly.validate = () => false;
+        const sdk = window.getSDK({ wasmURL: '/pkg/index.js' });
+        return sdk.ready.then(
+          () => 'ready',
+          (err) => `${err?.name}: ${err?.message}`,
+        );
+      }, simd);
+    };
+    const without = await failure(false);
+    assert.match(without, /^Error: this browser lacks WebAssembly SIMD, which the SDK needs/, without);
+    // Where SIMD is there, a module that does not compile keeps the browser's own error.
+    const other = await failure(true);
+    assert.match(other, /^CompileError: /, other);
+  } finally {
+    await context.close();
+  }
 });
 
 test('getSDK loads the wasm; calls before login reject with 10005; bad login input with 10001', async () => {
