@@ -78,18 +78,7 @@ const SEEN_CAPACITY: usize = 512;
 #[error(transparent)]
 pub struct EntitiesError(Box<EntitiesErrorKind>);
 
-impl EntitiesError {
-    /// What kind of failure this is.
-    pub fn kind(&self) -> &EntitiesErrorKind {
-        &self.0
-    }
-}
-
-impl From<EntitiesErrorKind> for EntitiesError {
-    fn from(kind: EntitiesErrorKind) -> Self {
-        EntitiesError(Box::new(kind))
-    }
-}
+chorus_proto::boxed_error_kind!(EntitiesError, EntitiesErrorKind);
 
 impl From<ContentError> for EntitiesError {
     fn from(err: ContentError) -> Self {

@@ -34,18 +34,7 @@ pub(crate) use json::members as json_members;
 #[error(transparent)]
 pub struct ModelError(Box<ModelErrorKind>);
 
-impl ModelError {
-    /// What kind of failure this is.
-    pub fn kind(&self) -> &ModelErrorKind {
-        &self.0
-    }
-}
-
-impl From<ModelErrorKind> for ModelError {
-    fn from(kind: ModelErrorKind) -> Self {
-        ModelError(Box::new(kind))
-    }
-}
+chorus_proto::boxed_error_kind!(ModelError, ModelErrorKind);
 
 impl From<UnknownValue> for ModelError {
     fn from(err: UnknownValue) -> Self {

@@ -31,6 +31,8 @@ use crate::vec_map::VecMap;
 #[error(transparent)]
 pub struct StoreError(Box<StoreErrorKind>);
 
+chorus_proto::boxed_error_kind!(StoreError, StoreErrorKind);
+
 /// What kind of failure a [`StoreError`] is.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
@@ -47,11 +49,6 @@ pub enum StoreErrorKind {
 }
 
 impl StoreError {
-    /// What kind of failure this is.
-    pub fn kind(&self) -> &StoreErrorKind {
-        &self.0
-    }
-
     /// [`StoreErrorKind::Backend`].
     pub fn backend(detail: String) -> StoreError {
         StoreErrorKind::Backend(detail).into()
@@ -60,12 +57,6 @@ impl StoreError {
     /// [`StoreErrorKind::Corrupt`].
     pub fn corrupt(detail: String) -> StoreError {
         StoreErrorKind::Corrupt(detail).into()
-    }
-}
-
-impl From<StoreErrorKind> for StoreError {
-    fn from(kind: StoreErrorKind) -> Self {
-        StoreError(Box::new(kind))
     }
 }
 

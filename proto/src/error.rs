@@ -7,6 +7,27 @@
 
 use std::fmt;
 
+/// For an error `struct $name(Box<$kind>)`: `kind()`, and `From<$kind>`. Errors that travel
+/// through many `Result`s are one pointer to their kind, so that a `Result` is no larger than its
+/// `Ok` value needs and `?` moves one word.
+#[macro_export]
+macro_rules! boxed_error_kind {
+    ($name:ident, $kind:ident) => {
+        impl $name {
+            /// What kind of failure this is.
+            pub fn kind(&self) -> &$kind {
+                &self.0
+            }
+        }
+
+        impl From<$kind> for $name {
+            fn from(kind: $kind) -> Self {
+                $name(Box::new(kind))
+            }
+        }
+    };
+}
+
 /// Why some bytes could not be turned into a value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]

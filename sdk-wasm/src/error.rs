@@ -45,11 +45,7 @@ pub enum ErrorKind {
 #[derive(Debug)]
 pub struct SdkError(Box<ErrorKind>);
 
-impl From<ErrorKind> for SdkError {
-    fn from(kind: ErrorKind) -> Self {
-        SdkError(Box::new(kind))
-    }
-}
+chorus_proto::boxed_error_kind!(SdkError, ErrorKind);
 
 /// The message is a fixed text per kind, followed by the detail the error carries.
 impl fmt::Display for SdkError {
@@ -101,11 +97,6 @@ impl From<StoreError> for SdkError {
 }
 
 impl SdkError {
-    /// What kind of failure this is.
-    pub fn kind(&self) -> &ErrorKind {
-        &self.0
-    }
-
     /// [`ErrorKind::Store`].
     pub fn store(detail: String) -> SdkError {
         ErrorKind::Store(detail).into()

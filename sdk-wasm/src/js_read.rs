@@ -16,11 +16,7 @@ use wasm_bindgen::JsValue;
 #[error(transparent)]
 pub struct ReadError(Box<ReadErrorKind>);
 
-impl From<ReadErrorKind> for ReadError {
-    fn from(kind: ReadErrorKind) -> Self {
-        ReadError(Box::new(kind))
-    }
-}
+chorus_proto::boxed_error_kind!(ReadError, ReadErrorKind);
 
 /// What kind of failure a [`ReadError`] is.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
