@@ -10,6 +10,7 @@
 //! * [`js`] — the `#[wasm_bindgen]` API and its conversions.
 //! * [`codec`] — gateway frames as the browser sends and receives them (JSON envelope, gzip).
 //! * [`error`] — [`SdkError`], the single way errors reach JavaScript.
+//! * `heap` — the global allocator.
 //! * `js_read` — typed reads of JavaScript values (method parameters, IndexedDB records).
 //!
 //! The `#[wasm_bindgen]` functions stay thin: they convert arguments, call Rust code that is also
@@ -18,6 +19,8 @@
 pub mod codec;
 pub mod error;
 pub mod event;
+#[cfg(target_arch = "wasm32")]
+mod heap;
 #[cfg(feature = "js")]
 pub mod js;
 mod json;
@@ -39,11 +42,8 @@ pub fn version() -> String {
     env!("CARGO_PKG_VERSION").to_owned()
 }
 
-/// The module's heap allocator: talc, which takes less code than the standard library's dlmalloc.
-/// It grows linear memory as needed and reuses freed blocks.
+/// The module's heap allocator (`heap`): power-of-two size classes with a free list each,
+/// carved from the end of linear memory, which grows as needed.
 #[cfg(target_arch = "wasm32")]
 #[global_allocator]
-// SAFETY: `new_global` requires a single-threaded wasm runtime. The module is built without wasm
-// threads or shared memory, so the browser runs it on one thread.
-#[allow(unsafe_code)]
-static ALLOCATOR: talc::TalckWasm = unsafe { talc::TalckWasm::new_global() };
+static ALLOCATOR: heap::WasmHeap = heap::Heap::new(heap::WasmMemory);
