@@ -2455,14 +2455,17 @@ mod tests {
         );
         assert!(delta.group.is_none() && delta.delete.is_empty());
         assert!(matches!(
-            parse_envelope(r#"{"errCode":5,"errMsg":"no"}"#).map_err(|e| e.0),
-            Err(box_kind) if matches!(&*box_kind, EntitiesErrorKind::Server { code: 5, message } if message == "no")
+            parse_envelope(r#"{"errCode":5,"errMsg":"no"}"#)
+                .as_ref()
+                .map_err(EntitiesError::kind),
+            Err(EntitiesErrorKind::Server { code: 5, message }) if message == "no"
         ));
         assert!(matches!(
             parse_envelope(r#"{"data":{"total":"x"}}"#)
                 .and_then(|mut d| field::<i64>(&mut d, "total"))
-                .map_err(|e| e.0),
-            Err(kind) if matches!(*kind, EntitiesErrorKind::Json(_))
+                .as_ref()
+                .map_err(EntitiesError::kind),
+            Err(EntitiesErrorKind::Json(_))
         ));
     }
 
@@ -2545,8 +2548,9 @@ mod tests {
         assert!(matches!(
             entities
                 .handle_rest(request.tag, &envelope.to_string())
-                .map_err(|e| e.0),
-            Err(kind) if matches!(*kind, EntitiesErrorKind::Server { code: 1004, .. })
+                .as_ref()
+                .map_err(EntitiesError::kind),
+            Err(EntitiesErrorKind::Server { code: 1004, .. })
         ));
         assert_eq!(
             entities.conversation(&id).map(|c| c.has_read_seq),
@@ -2696,8 +2700,8 @@ mod tests {
         ] {
             assert!(
                 matches!(
-                    parse_envelope(text).map_err(|e| e.0),
-                    Err(kind) if matches!(*kind, EntitiesErrorKind::Json(_))
+                    parse_envelope(text).as_ref().map_err(EntitiesError::kind),
+                    Err(EntitiesErrorKind::Json(_))
                 ),
                 "{text}"
             );
