@@ -1,13 +1,15 @@
 // @chorus/sdk: the official OpenIM web SDK's API over the Chorus WebAssembly engine.
 //
-// This is the source of the package entry: `cargo xtask pkg` writes it, minified, to pkg/index.js,
-// so the paths below are relative to pkg/.
+// This is the source of the package entry: `cargo xtask pkg` bundles it with the engine's
+// JavaScript glue (and the glue's own modules) into one minified module, pkg/index.js, so the
+// paths below are relative to pkg/.
 //
-// `getSDK()` returns at once; the wasm module is fetched and instantiated once per page, and
-// every method waits for it. The engine's JavaScript glue is imported by the first `getSDK()`
-// while the wasm downloads and compiles, so neither waits for the other. Methods resolve with
+// `getSDK()` returns at once; the wasm module is fetched, compiled and instantiated once per
+// page, and every method waits for it. Methods resolve with
 // `WsResponse` objects `{event, errCode: 0, errMsg: '', data, operationID}` and reject with
 // `{event, errCode, errMsg, data: null, operationID}`; they never throw synchronously.
+
+import initEngine, { ChorusSdk } from './dist/chorus_sdk_wasm.js';
 
 /** Event names, as the official SDK's `CbEvents`. */
 export const CbEvents = Object.freeze({
@@ -109,15 +111,12 @@ async function compile(url) {
   }
 }
 
-/** Imports the glue and compiles the wasm side by side, then instantiates, once per page. */
+/** Compiles the wasm, then instantiates it, once per page. */
 function load(wasmURL) {
   if (!loading) {
-    const module = compile(wasmURL ?? DEFAULT_WASM);
-    // Settled below; until then a failed download must not be reported as unhandled.
-    module.catch(() => {});
-    loading = import('./dist/chorus_sdk_wasm.js').then(async (glue) => {
-      await glue.default({ module_or_path: await module });
-      return glue.ChorusSdk;
+    loading = compile(wasmURL ?? DEFAULT_WASM).then(async (module) => {
+      await initEngine({ module_or_path: module });
+      return ChorusSdk;
     });
   }
   return loading;

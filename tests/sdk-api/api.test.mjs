@@ -168,7 +168,7 @@ const eventNames = (user) => user.page.evaluate(() => window.events.map((e) => e
 
 before(async () => {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
-  for (const file of ['index.js', 'dist/chorus_sdk_wasm.js', 'dist/chorus_sdk_wasm_bg.wasm']) {
+  for (const file of ['index.js', 'dist/chorus_sdk_wasm_bg.wasm']) {
     assert.ok(fs.existsSync(path.join(PKG_DIR, file)), `pkg/${file} is missing: run \`cargo xtask pkg\` first`);
   }
   run.server = await startServer({ name: 'sdk-api', secret: SECRET, timeout: START_TIMEOUT });

@@ -16,7 +16,7 @@
 // open, per run of the settled series (the page's own load before that is not the SDK's);
 // launch_runs: the same in a just-launched browser; max_long_task_ms: the longest task seen in any
 // run of either series (0 if none); the sizes are gzip -9 sizes of pkg/dist/*.wasm and of the JS
-// glue (pkg/index.js + pkg/dist/**/*.js, snippets included, compressed with node's zlib at level
+// (pkg/index.js + any pkg/dist/**/*.js of an unbundled build, compressed with node's zlib at level
 // 9); phases_median_ms splits the settled series' runs into their steps (medians per step).
 //
 // Run: node tests/sdk-e2e/bench.mjs, with

@@ -1,8 +1,8 @@
 //! `cargo xtask bench`: measures the budgets of the browser SDK and the web demo and writes them
 //! to `BENCHMARKS.md`, with the command and the machine.
 //!
-//! * the SDK package (`cargo xtask pkg`): wasm + JS (the entry, the glue and its `snippets/`),
-//!   gzip -9 (budget 150 KB);
+//! * the SDK package (`cargo xtask pkg`): wasm + JS (the entry, which bundles the glue and its
+//!   snippets), gzip -9 (budget 150 KB);
 //! * SDK cold start in headless Chromium, 5 fresh profiles on loopback: module fetch +
 //!   instantiate + opening IndexedDB until `getSDK().ready` (budget: median ≤ 100 ms, the page
 //!   opened once the browser has finished its own start-up; the median with the page opened the

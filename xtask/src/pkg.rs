@@ -1,14 +1,19 @@
-//! `cargo xtask pkg`: the browser SDK as ES module + wasm in `pkg/dist/`, and the package's entry
-//! `pkg/index.js` (both git-ignored), which `pkg/package.json` publishes.
+//! `cargo xtask pkg`: the browser SDK in `pkg/`: the package's entry `pkg/index.js`, one ES
+//! module holding the API wrapper, the wasm-bindgen glue and the crate's JS snippets, and the
+//! engine `pkg/dist/chorus_sdk_wasm_bg.wasm` (both git-ignored), which `pkg/package.json` publishes.
 //!
-//! Pipeline: cargo release build for wasm32 → `wasm-bindgen --target web` → the glue and the
-//! crate's JS snippets (`dist/snippets/`, e.g. the IndexedDB module) minified by terser
-//! ([`minify_js`]; without Node.js only comments and indentation go) → the entry's
-//! source `pkg/src/index.js` minified the same way into `pkg/index.js` → `wasm-opt` with
-//! [`WASM_OPT_FLAGS`] (npm binaryen, when Node is available) → functions reordered for gzip
-//! ([`reorder_functions`]) → import and export names shortened in the module and its glue
-//! ([`shorten_names`]) → size report. Writes nothing but `pkg/dist/`, `pkg/index.js` and
-//! `target/`.
+//! Pipeline: cargo release build for wasm32 → `wasm-bindgen --target web
+//! --omit-default-module-path --no-typescript` (the entry always hands the glue the compiled
+//! module, and `pkg/index.d.ts` types the package) → the glue and the crate's JS snippets
+//! minified by terser ([`minify_js`]) → `wasm-opt` with [`WASM_OPT_FLAGS`] (npm binaryen, when
+//! Node is available) → functions reordered for gzip ([`reorder_functions`]) → import and export
+//! names shortened in the module and its glue ([`shorten_names`]) → the entry's source
+//! `pkg/src/index.js`, the glue and the snippets (e.g. the IndexedDB module) bundled into
+//! `pkg/index.js` by esbuild and minified again ([`bundle_entry`]) → size report. One file
+//! instead of four: the browser fetches one module, and gzip sees the code of all of them at
+//! once. Without Node.js the glue and snippets stay in `pkg/dist/`, where the entry imports
+//! them, and lose only comments and indentation.
+//! Writes nothing but `pkg/dist/`, `pkg/index.js` and `target/`.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -40,7 +45,13 @@ pub fn main(repo: &Repo, args: &[String]) -> Result<()> {
     }
     run::run(
         repo.command(repo.tools_bin().join("wasm-bindgen"))
-            .args(["--target", "web", "--out-dir"])
+            .args([
+                "--target",
+                "web",
+                "--omit-default-module-path",
+                "--no-typescript",
+                "--out-dir",
+            ])
             .arg(&dist)
             .arg(&built),
     )?;
@@ -51,9 +62,6 @@ pub fn main(repo: &Repo, args: &[String]) -> Result<()> {
     let glue = dist.join(format!("{}.js", SDK.replace('-', "_")));
     minify_js(repo, &glue)?;
     minify_snippets(repo, &dist)?;
-    let entry = repo.path("pkg/index.js");
-    fs::copy(repo.path("pkg/src/index.js"), &entry).context("copying pkg/src/index.js")?;
-    minify_js(repo, &entry)?;
 
     let mut sizes = vec![("cargo output".to_owned(), size(&built)?)];
     sizes.push(("after wasm-bindgen".to_owned(), size(&wasm)?));
@@ -78,6 +86,8 @@ pub fn main(repo: &Repo, args: &[String]) -> Result<()> {
 
     shorten_names(&wasm, &glue)?;
     sizes.push(("short names".to_owned(), size(&wasm)?));
+    let entry = repo.path("pkg/index.js");
+    bundle_entry(repo, &dist, &glue, &entry)?;
 
     println!("\n{} sizes (bytes):", wasm.display());
     println!("  {:<20} {:>10} {:>10}", "stage", "raw", "gzip -9");
@@ -92,6 +102,53 @@ pub fn main(repo: &Repo, args: &[String]) -> Result<()> {
     }
     let (raw, gz) = size(&entry)?;
     println!("{}: {raw} bytes, gzip -9 {}", entry.display(), show(gz));
+    Ok(())
+}
+
+/// Writes the package entry `entry` from `pkg/src/index.js`. With esbuild (npm) the entry, the
+/// (minified) glue `glue` it imports and the glue's snippets become one minified ES module, and
+/// the glue and snippets leave `dist`; without it the entry is minified alone and imports them.
+fn bundle_entry(repo: &Repo, dist: &Path, glue: &Path, entry: &Path) -> Result<()> {
+    fs::copy(repo.path("pkg/src/index.js"), entry).context("copying pkg/src/index.js")?;
+    let esbuild = repo.path("node_modules/.bin/esbuild");
+    let bundler =
+        tools::ensure_node().is_ok() && tools::npm_ci(&repo.root).is_ok() && esbuild.is_file();
+    if !bundler {
+        eprintln!(
+            "warning: esbuild unavailable (needs Node.js and `npm ci`); the glue and its snippets \
+             stay separate files in {}",
+            dist.display()
+        );
+        return minify_js(repo, entry);
+    }
+    // The copy sits where the source's relative paths (`./dist/…`) resolve, so the bundle
+    // overwrites it.
+    run::run(
+        repo.command(esbuild)
+            .arg(entry)
+            .args([
+                "--bundle",
+                "--format=esm",
+                "--log-level=warning",
+                "--allow-overwrite",
+            ])
+            .arg(format!("--outfile={}", entry.display())),
+    )?;
+    minify_js(repo, entry)?;
+    let bundled =
+        fs::read_to_string(entry).with_context(|| format!("reading {}", entry.display()))?;
+    if bundled.contains("./dist/chorus_sdk_wasm.js") || bundled.contains("snippets/") {
+        bail!(
+            "{} still imports the glue: the bundle is incomplete",
+            entry.display()
+        );
+    }
+    fs::remove_file(glue).with_context(|| format!("removing {}", glue.display()))?;
+    let snippets = dist.join("snippets");
+    if snippets.is_dir() {
+        fs::remove_dir_all(&snippets)
+            .with_context(|| format!("removing {}", snippets.display()))?;
+    }
     Ok(())
 }
 
