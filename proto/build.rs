@@ -597,6 +597,14 @@ const _: () = {{
 
 /// Whether a field is a singular `bytes` field; refuses the shapes the JSON mapping does not cover.
 fn field_is_bytes(field: &FieldDescriptor) -> Result<bool, Box<dyn Error>> {
+    if matches!(field.kind(), Kind::Double | Kind::Float) {
+        // `msgjson` keeps non-integer numbers as their text and converts none to floating point.
+        return Err(format!(
+            "{}: floating-point fields are not supported",
+            field.full_name()
+        )
+        .into());
+    }
     if field.is_map() {
         if let Kind::Message(entry) = field.kind() {
             if !matches!(entry.map_entry_key_field().kind(), Kind::String) {

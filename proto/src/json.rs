@@ -253,8 +253,6 @@ scalar_wrapper_json! {
     Int32Value => I32, FromJson::from_json;
     UInt32Value => U32, FromJson::from_json;
     BoolValue => Bool, FromJson::from_json;
-    DoubleValue => F64, FromJson::from_json;
-    FloatValue => F32, FromJson::from_json;
     Int64Value => I64, number_or_decimal;
     UInt64Value => U64, number_or_decimal;
 }
@@ -286,8 +284,31 @@ impl FromJson for BytesValue {
 }
 
 wrapper_serde! {
-    StringValue, Int32Value, UInt32Value, BoolValue, DoubleValue, FloatValue, Int64Value,
-    UInt64Value, BytesValue,
+    StringValue, Int32Value, UInt32Value, BoolValue, Int64Value, UInt64Value, BytesValue,
+}
+
+/// Serde impls of the floating-point wrappers: the bare number, through serde's own `f64` and
+/// `f32` impls (any JSON number is read, `null` is refused). They have no [`ToJson`] or
+/// [`FromJson`] impls: the `msgjson` layer keeps non-integer numbers as text and converts none.
+macro_rules! float_wrapper_serde {
+    ($($wrapper:ident => $float:ty, $write:ident);* $(;)?) => {$(
+        impl Serialize for $wrapper {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.$write(self.value)
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $wrapper {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                <$float>::deserialize(deserializer).map(|value| $wrapper { value })
+            }
+        }
+    )*};
+}
+
+float_wrapper_serde! {
+    DoubleValue => f64, serialize_f64;
+    FloatValue => f32, serialize_f32;
 }
 
 /// Serialises `value` to JSON bytes exactly as Go's `json.Marshal` writes strings: `<`, `>`, `&`,
@@ -342,6 +363,30 @@ mod tests {
     use base64::Engine as _;
 
     use super::{decode_base64, decode_base64_strict, encode_base64, encode_base64_into};
+
+    #[test]
+    fn float_wrappers_are_bare_numbers() {
+        use crate::pb::protobuf::{DoubleValue, FloatValue};
+        let double = DoubleValue { value: 1.5 };
+        assert_eq!(serde_json::to_string(&double).unwrap(), "1.5");
+        assert_eq!(serde_json::from_str::<DoubleValue>("1.5").unwrap(), double);
+        assert_eq!(
+            serde_json::from_str::<DoubleValue>("-2").unwrap().value,
+            -2.0
+        );
+        assert_eq!(
+            serde_json::from_str::<FloatValue>("0.1").unwrap().value,
+            0.1f32
+        );
+        assert_eq!(
+            serde_json::to_string(&FloatValue { value: 0.1 }).unwrap(),
+            "0.1"
+        );
+        for bad in ["null", "\"1\"", "true", "{}"] {
+            assert!(serde_json::from_str::<DoubleValue>(bad).is_err(), "{bad}");
+            assert!(serde_json::from_str::<FloatValue>(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn base64_is_the_standard_padded_text() {

@@ -4,22 +4,23 @@
 //! with optional whitespace (space, tab, line feed, carriage return) around it, strings with every
 //! escape (`\uXXXX` surrogate pairs must be complete), and at most [`MAX_DEPTH`] nested arrays and
 //! objects. Integers are kept exact: non-negative ones that fit as [`Json::U64`], negative ones
-//! from `-1` down to `i64::MIN` as [`Json::I64`]; any other number (a fraction, an exponent, `-0`,
-//! or an integer outside those ranges) is read as the nearest [`Json::F64`], and one too large
-//! for `f64` is refused. Errors name the line and column of the offending character.
+//! from `-1` down to `i64::MIN` as [`Json::I64`]. Any other number (a fraction, an exponent, `-0`,
+//! or an integer outside those ranges) is checked against the JSON number grammar and kept as its
+//! text in [`Json::Number`], never converted to floating point. The protocol carries no
+//! floating-point values that are read as numbers; such numbers only pass through inside JSON that
+//! is kept as it came. So, unlike serde_json, a number beyond the range of `f64` (`1e400`) is
+//! accepted, as the text it is. Errors name the line and column of the offending character.
 //!
 //! The writer produces compact text byte for byte as `serde_json::to_string` does: strings escape
-//! `"`, `\` and the control characters (as `\b \f \n \r \t` or `\u00xx`) and nothing else, floats
-//! use the shortest digits that read back to the same value, the nearest such to it (computed
-//! exactly in `float`, in serde_json's layout; non-finite floats are `null`), and
-//! byte strings are padded base64. A second mode also escapes `<`, `>`, `&`, U+2028 and U+2029
-//! as Go's `encoding/json` does.
+//! `"`, `\` and the control characters (as `\b \f \n \r \t` or `\u00xx`) and nothing else, and
+//! byte strings are padded base64. A [`Json::Number`] is written as the text it holds, so a
+//! number read here is written back byte for byte; serde_json would write its nearest `f64` in
+//! shortest form instead, which is the same text whenever serde_json wrote the number itself.
+//! A second mode also escapes `<`, `>`, `&`, U+2028 and U+2029 as Go's `encoding/json` does.
 //!
 //! Nothing here performs I/O or panics on input.
 
 use crate::msgjson::{FieldSink, Json, JsonError, Out};
-
-mod float;
 
 /// How many arrays and objects may enclose one another (the limit serde_json applies).
 pub(crate) const MAX_DEPTH: usize = 127;
@@ -358,7 +359,7 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// A number as an exact integer when it is one that fits, else as the nearest `f64`.
+    /// A number as an exact integer when it is one that fits, else as its text.
     fn number(&mut self) -> Result<Json, JsonError> {
         let start = self.pos;
         let integer = self.scan_number()?;
@@ -373,17 +374,14 @@ impl<'a> Reader<'a> {
             });
             match (negative, magnitude) {
                 (false, Some(n)) => return Ok(Json::U64(n)),
-                // `-0` is a float, as serde_json reads it.
+                // `-0` is not an integer, as serde_json reads it (as a float).
                 (true, Some(n @ 1..=0x8000_0000_0000_0000)) => {
                     return Ok(Json::I64(0i64.wrapping_sub_unsigned(n)))
                 }
                 _ => {}
             }
         }
-        match float::parse_f64(text) {
-            Some(value) => Ok(Json::F64(value)),
-            None => Err(self.error_at(start, "number out of range")),
-        }
+        Ok(Json::Number(text.to_owned()))
     }
 
     /// The rest of a string after its opening quote, with escapes decoded. Unless `strict`, a
@@ -503,9 +501,8 @@ impl Writer {
             Out::U32(n) => self.integer(false, u64::from(n)),
             Out::U64(n) => self.integer(false, n),
             Out::Bool(v) => self.out.push_str(if v { "true" } else { "false" }),
-            Out::F32(v) if v.is_finite() => self.float(f64::from(v), true),
-            Out::F64(v) if v.is_finite() => self.float(v, false),
-            Out::F32(_) | Out::F64(_) | Out::Opt(None) => self.out.push_str("null"),
+            Out::Number(text) => self.out.push_str(text),
+            Out::Opt(None) => self.out.push_str("null"),
             Out::Bytes(bytes) => {
                 self.out.push('"');
                 crate::json::encode_base64_into(bytes, &mut self.out);
@@ -562,45 +559,6 @@ impl Writer {
         }
         for &d in digits.get(at..).unwrap_or_default() {
             self.out.push(char::from(d));
-        }
-    }
-
-    /// A finite float, `f32` when `single`, in its shortest form that reads back as `v`: plain
-    /// digits with a fraction (`0.0001`, `1500.0`) when the first digit stands for 10^-5 up to
-    /// 10^15 (10^-6 up to 10^12 for `f32`), otherwise an exponent (`1.5e-7`, `1e+16`).
-    fn float(&mut self, v: f64, single: bool) {
-        if v.is_sign_negative() {
-            self.out.push('-');
-        }
-        if v == 0.0 {
-            self.out.push_str("0.0");
-            return;
-        }
-        let (digits, exp) = float::shortest(v.abs(), single);
-        let (least, most) = if single { (-6, 12) } else { (-5, 15) };
-        let plain = least <= exp && exp <= most;
-        // The digits follow `zeros` zeros; the point goes before position `point`, and zeros
-        // are written after the digits up to position `end`.
-        let (zeros, point, end) = if plain {
-            let zeros = (-exp).max(0) as usize;
-            let point = exp.max(0) as usize + 1;
-            (zeros, point, (zeros + digits.len()).max(point + 1))
-        } else {
-            (0, 1, digits.len())
-        };
-        for i in 0..end {
-            if i == point {
-                self.out.push('.');
-            }
-            let digit = i.checked_sub(zeros).and_then(|at| digits.get(at));
-            self.out.push(char::from(digit.copied().unwrap_or(b'0')));
-        }
-        if !plain {
-            self.out.push('e');
-            if exp >= 0 {
-                self.out.push('+');
-            }
-            self.integer(exp < 0, u64::from(exp.unsigned_abs()));
         }
     }
 

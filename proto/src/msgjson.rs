@@ -13,17 +13,24 @@
 //! read JSON text, [`to_text`] writes it, [`Fields`] takes an object's members by key, and
 //! [`ToJson`] + [`WriteFields`] describe a value to write.
 //!
+//! [`Json::parse`] and [`to_text`] convert no number to or from floating point: an integer that
+//! fits is a [`Json::U64`] or [`Json::I64`], and any other number stays the text it was written
+//! as ([`Json::Number`]); in this protocol such numbers occur only inside JSON that is passed
+//! through. Only the serde impls, which native code uses, convert: a float from a deserializer
+//! becomes its shortest round-trip text, and number text is serialized as its nearest `f64`.
+//!
 //! This module only converts values; it performs no I/O.
 
 use std::fmt;
 
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde::ser::{Serialize, SerializeMap, SerializeSeq, SerializeStruct, Serializer};
+use serde::ser::{self, Serialize, SerializeMap, SerializeSeq, SerializeStruct, Serializer};
 
 /// A JSON value as read, before it is matched against a message's fields.
 ///
 /// Objects keep their members in input order, duplicates included, so a repeated key can be
-/// reported; numbers keep the form the reader reported them in (`i64`, `u64` or `f64`).
+/// reported. An integer that fits is kept as [`Json::U64`] or [`Json::I64`]; any other number
+/// is kept as its JSON text in [`Json::Number`].
 #[derive(Debug, Clone, PartialEq)]
 pub enum Json {
     /// `null`.
@@ -34,8 +41,10 @@ pub enum Json {
     I64(i64),
     /// A non-negative integer.
     U64(u64),
-    /// A number with a fraction or an exponent.
-    F64(f64),
+    /// A number that is not an integer in `i64` or `u64` range (it has a fraction or an
+    /// exponent, is `-0`, or is an integer outside both ranges), kept as its JSON number text:
+    /// `1.5`, `-0`, `1E+2`, `18446744073709551616`. Written back unchanged.
+    Number(String),
     /// A string.
     Str(String),
     /// An array.
@@ -62,7 +71,7 @@ impl Json {
             Json::Null => "null",
             Json::Bool(_) => "boolean",
             Json::I64(_) | Json::U64(_) => "integer",
-            Json::F64(_) => "floating point",
+            Json::Number(_) => "floating point",
             Json::Str(_) => "string",
             Json::List(_) => "sequence",
             Json::Obj(_) => "map",
@@ -97,7 +106,14 @@ impl<'de> Visitor<'de> for JsonVisitor {
     }
 
     fn visit_f64<E>(self, v: f64) -> Result<Json, E> {
-        Ok(Json::F64(v))
+        // Rust's shortest round-trip form (`0.1`, `1.0`, `-0.0`, `1e16`, `5e-324`) is JSON
+        // number text that reads back as `v`; non-finite values become `null`, as serde_json
+        // writes them.
+        Ok(if v.is_finite() {
+            Json::Number(format!("{v:?}"))
+        } else {
+            Json::Null
+        })
     }
 
     fn visit_str<E>(self, v: &str) -> Result<Json, E> {
@@ -246,31 +262,6 @@ macro_rules! integer_from_json {
 }
 
 integer_from_json!(i32, i64, u32, u64);
-
-impl FromJson for f64 {
-    fn from_json(value: Json) -> Result<Self, JsonError> {
-        match value {
-            Json::Null => Ok(0.0),
-            Json::I64(n) => Ok(n as f64),
-            Json::U64(n) => Ok(n as f64),
-            Json::F64(n) => Ok(n),
-            other => Err(JsonError::invalid_type(&other, "a number")),
-        }
-    }
-}
-
-impl FromJson for f32 {
-    fn from_json(value: Json) -> Result<Self, JsonError> {
-        // Each number form converted straight to `f32`, as serde's `f32` visitor does.
-        match value {
-            Json::Null => Ok(0.0),
-            Json::I64(n) => Ok(n as f32),
-            Json::U64(n) => Ok(n as f32),
-            Json::F64(n) => Ok(n as f32),
-            other => Err(JsonError::invalid_type(&other, "a number")),
-        }
-    }
-}
 
 impl<T: FromJson> FromJson for Option<T> {
     fn from_json(value: Json) -> Result<Self, JsonError> {
@@ -511,7 +502,7 @@ impl ToJson for Json {
             Json::Bool(v) => Out::Bool(*v),
             Json::I64(v) => Out::I64(*v),
             Json::U64(v) => Out::U64(*v),
-            Json::F64(v) => Out::F64(*v),
+            Json::Number(text) => Out::Number(text),
             Json::Str(v) => Out::Str(v),
             Json::List(items) => Out::List(items),
             Json::Obj(members) => Out::Map(members),
@@ -548,10 +539,9 @@ pub enum Out<'a> {
     U64(u64),
     /// A boolean.
     Bool(bool),
-    /// A 32-bit float.
-    F32(f32),
-    /// A 64-bit float.
-    F64(f64),
+    /// A JSON number written as its text, unchanged (see [`Json::Number`]); the text must be a
+    /// JSON number.
+    Number(&'a str),
     /// Written as one padded base64 string.
     Bytes(&'a [u8]),
     /// A message: a struct with its fields.
@@ -629,7 +619,7 @@ macro_rules! scalar_to_json {
     )*};
 }
 
-scalar_to_json!(i32 => I32, i64 => I64, u32 => U32, u64 => U64, bool => Bool, f32 => F32, f64 => F64);
+scalar_to_json!(i32 => I32, i64 => I64, u32 => U32, u64 => U64, bool => Bool);
 
 impl ToJson for String {
     fn to_out(&self) -> Out<'_> {
@@ -688,8 +678,13 @@ impl Serialize for Out<'_> {
             Out::U32(v) => s.serialize_u32(v),
             Out::U64(v) => s.serialize_u64(v),
             Out::Bool(v) => s.serialize_bool(v),
-            Out::F32(v) => s.serialize_f32(v),
-            Out::F64(v) => s.serialize_f64(v),
+            // Its nearest `f64` (infinite beyond the range, which serde_json writes as `null`).
+            Out::Number(text) => match text.parse::<f64>() {
+                Ok(v) => s.serialize_f64(v),
+                Err(_) => Err(ser::Error::custom(format_args!(
+                    "invalid JSON number {text:?}"
+                ))),
+            },
             Out::Bytes(v) => s.serialize_str(&crate::json::encode_base64(v)),
             Out::Msg(message) => serialize_message(message, s),
             Out::Opt(None) => s.serialize_none(),
@@ -806,6 +801,69 @@ mod tests {
         }
     }
 
+    /// A float from serde reaches the tree as number text, not an integer, that reads back as
+    /// the same value (a non-finite one as `null`, as serde_json writes it); written through
+    /// serde, it is that value again.
+    fn float_from_serde(f: f64) -> Result<Json, TestCaseError> {
+        let json = Json::deserialize(de::value::F64Deserializer::<de::value::Error>::new(f));
+        let json = json.map_err(|err| TestCaseError::fail(err.to_string()))?;
+        if !f.is_finite() {
+            prop_assert_eq!(&json, &Json::Null);
+            return Ok(json);
+        }
+        let Json::Number(text) = &json else {
+            return Err(TestCaseError::fail(format!("{f:?}: {json:?}")));
+        };
+        prop_assert_eq!(Json::parse(text), Ok(json.clone()));
+        prop_assert_eq!(text.parse::<f64>().map(f64::to_bits), Ok(f.to_bits()));
+        prop_assert_eq!(
+            serde_json::to_string(&json.to_out()).unwrap(),
+            serde_json::to_string(&f).unwrap()
+        );
+        Ok(json)
+    }
+
+    proptest! {
+        #[test]
+        fn floats_from_serde_are_kept_as_number_text(bits in any::<u64>()) {
+            float_from_serde(f64::from_bits(bits))?;
+        }
+    }
+
+    #[test]
+    fn floats_from_serde_at_the_edges() {
+        for (f, text) in [
+            (1.0, "1.0"),
+            (123.0, "123.0"),
+            (0.1, "0.1"),
+            (-0.0, "-0.0"),
+            (0.0, "0.0"),
+            (1e15, "1000000000000000.0"),
+            (1e16, "1e16"),
+            (1e-7, "1e-7"),
+            (-1.5e300, "-1.5e300"),
+            (f64::MAX, "1.7976931348623157e308"),
+            (5e-324, "5e-324"),
+        ] {
+            assert_eq!(float_from_serde(f).unwrap(), Json::Number(text.into()));
+        }
+        for f in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            assert_eq!(float_from_serde(f).unwrap(), Json::Null);
+        }
+        // serde_json's reading of a number that is no integer in range.
+        assert_eq!(
+            serde_json::from_str::<Json>("[1E+2,-0,18446744073709551616]").unwrap(),
+            Json::List(vec![
+                Json::Number("100.0".into()),
+                Json::Number("-0.0".into()),
+                Json::Number("1.8446744073709552e19".into()),
+            ])
+        );
+        // An `f32` arrives through `visit_f64`, as its exact `f64` value.
+        let single = Json::deserialize(de::value::F32Deserializer::<de::value::Error>::new(0.1));
+        assert_eq!(single.unwrap(), Json::Number("0.10000000149011612".into()));
+    }
+
     #[test]
     fn integer_errors_name_the_value() {
         let err = from_text::<u32>("-1").unwrap_err();
@@ -814,11 +872,13 @@ mod tests {
         assert_eq!(err.to_string(), "integer 2147483648 out of range");
         let err = from_text::<i64>("9223372036854775808").unwrap_err();
         assert_eq!(err.to_string(), "integer 9223372036854775808 out of range");
-        let err = from_text::<u64>("1.5").unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "invalid type: floating point, expected an integer"
-        );
+        for text in ["1.5", "-0", "1e2", "18446744073709551616"] {
+            let err = from_text::<u64>(text).unwrap_err();
+            assert_eq!(
+                err.to_string(),
+                "invalid type: floating point, expected an integer"
+            );
+        }
         assert_eq!(from_text::<i32>("null"), Ok(0));
     }
 }
