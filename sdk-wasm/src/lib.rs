@@ -16,6 +16,7 @@
 //! The `#[wasm_bindgen]` functions stay thin: they convert arguments, call Rust code that is also
 //! usable from Rust, and convert the result. Nothing here blocks, and nothing runs at load time.
 
+mod cell;
 pub mod codec;
 pub mod error;
 pub mod event;

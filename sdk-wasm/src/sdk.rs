@@ -16,6 +16,7 @@
 //! remarks, profile, recall, …) are REST calls made by the calling tab; their effects come back
 //! as notifications through the leader's connection, are stored, and are raised as events.
 
+use crate::cell::CellAccess;
 use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::pin::Pin;
@@ -265,7 +266,7 @@ impl Sdk {
     /// Whether this tab holds the connection.
     pub fn is_leader(&self) -> bool {
         self.session()
-            .map(|s| s.commands.borrow().is_some())
+            .map(|s| s.commands.read().is_some())
             .unwrap_or(false)
     }
 
@@ -273,22 +274,19 @@ impl Sdk {
     pub fn on(&self, listener: impl Fn(&SdkEvent) + 'static) -> ListenerId {
         let id = ListenerId(self.inner.next_listener.get());
         self.inner.next_listener.set(id.0 + 1);
-        self.inner
-            .listeners
-            .borrow_mut()
-            .push((id, Rc::new(listener)));
+        self.inner.listeners.write().push((id, Rc::new(listener)));
         id
     }
 
     /// Removes a listener.
     pub fn off(&self, id: ListenerId) {
-        self.inner.listeners.borrow_mut().retain(|(l, _)| *l != id);
+        self.inner.listeners.write().retain(|(l, _)| *l != id);
     }
 
     fn session(&self) -> Result<Rc<Session>, SdkError> {
         self.inner
             .session
-            .borrow()
+            .read()
             .clone()
             .ok_or_else(SdkError::not_logged_in)
     }
@@ -362,7 +360,7 @@ impl Sdk {
             connected: Cell::new(false),
             synced: Cell::new(false),
         });
-        *self.inner.session.borrow_mut() = Some(Rc::clone(&session));
+        *self.inner.session.write() = Some(Rc::clone(&session));
         self.inner.status.set(LoginStatus::Logged);
 
         let sdk = self.clone();
@@ -378,7 +376,7 @@ impl Sdk {
         let sdk = self.clone();
         let leading = Rc::clone(&session);
         let granted = leadership.granted();
-        *session.leadership.borrow_mut() = Some(leadership);
+        *session.leadership.write() = Some(leadership);
         wasm_bindgen_futures::spawn_local(async move {
             if granted.await.is_ok() && !leading.ended.get() {
                 sdk.lead(leading).await;
@@ -399,7 +397,7 @@ impl Sdk {
         if session.ended.replace(true) {
             return;
         }
-        let commands = session.commands.borrow_mut().take();
+        let commands = session.commands.write().take();
         if let Some(commands) = commands {
             if logout {
                 let (done, logged_out) = oneshot::<()>();
@@ -419,12 +417,12 @@ impl Sdk {
             }
             let _ = commands.send(Command::Stop);
         }
-        if let Some(leadership) = session.leadership.borrow_mut().take() {
+        if let Some(leadership) = session.leadership.write().take() {
             leadership.release();
         }
-        let current = self.inner.session.borrow().clone();
+        let current = self.inner.session.read().clone();
         if current.is_some_and(|c| Rc::ptr_eq(&c, session)) {
-            *self.inner.session.borrow_mut() = None;
+            *self.inner.session.write() = None;
             self.inner.status.set(LoginStatus::Logout);
         }
     }
@@ -463,7 +461,7 @@ impl Sdk {
         };
         let (commands, command_rx) = unbounded();
         let _ = commands.send(Command::Connect);
-        *session.commands.borrow_mut() = Some(commands);
+        *session.commands.write() = Some(commands);
         let sdk = self.clone();
         let events_session = Rc::clone(&session);
         let clock = BrowserClock::new();
@@ -500,7 +498,7 @@ impl Sdk {
                 true,
             );
         }
-        session.commands.borrow_mut().take();
+        session.commands.write().take();
     }
 
     /// Handles what the other tabs post.
@@ -514,12 +512,12 @@ impl Sdk {
             };
             match message {
                 TabMessage::Event(event) => {
-                    if session.commands.borrow().is_none() {
+                    if session.commands.read().is_none() {
                         self.emit(&session, event, false);
                     }
                 }
                 TabMessage::Command { id, from, command } => {
-                    if session.commands.borrow().is_some() {
+                    if session.commands.read().is_some() {
                         let result = self.run_tab_command(&session, command).await;
                         session.channel.post(&encode(&TabMessage::Reply {
                             id,
@@ -541,7 +539,7 @@ impl Sdk {
                     return;
                 }
                 TabMessage::Hello { from } => {
-                    if session.commands.borrow().is_some() {
+                    if session.commands.read().is_some() {
                         session.channel.post(&encode(&TabMessage::State {
                             to: from,
                             connected: session.connected.get(),
@@ -554,7 +552,7 @@ impl Sdk {
                     connected,
                     synced,
                 } => {
-                    if to == self.inner.tab_id && session.commands.borrow().is_none() {
+                    if to == self.inner.tab_id && session.commands.read().is_none() {
                         if connected && !session.connected.get() {
                             self.emit(&session, SdkEvent::ConnectSuccess, false);
                         }
@@ -625,7 +623,7 @@ impl Sdk {
         let id = session.next_request.get();
         session.next_request.set(id + 1);
         let (tx, rx) = oneshot();
-        session.replies.borrow_mut().push((id, tx));
+        session.replies.write().push((id, tx));
         session.channel.post(&encode(&TabMessage::Command {
             id,
             from: self.inner.tab_id.clone(),
@@ -652,10 +650,7 @@ impl Sdk {
         if from_leader {
             session.channel.post(&encode_event(&event));
         }
-        session
-            .watchers
-            .borrow_mut()
-            .retain_mut(|watch| !watch(&event));
+        session.watchers.write().retain_mut(|watch| !watch(&event));
         self.emit_local(&event);
     }
 
@@ -663,7 +658,7 @@ impl Sdk {
         let listeners: Vec<Listener> = self
             .inner
             .listeners
-            .borrow()
+            .read()
             .iter()
             .map(|(_, l)| Rc::clone(l))
             .collect();
@@ -828,7 +823,7 @@ impl Sdk {
         command: TabCommand,
     ) -> LocalBoxFuture<'a, Result<String, SdkError>> {
         Box::pin(async move {
-            if session.commands.borrow().is_some() {
+            if session.commands.read().is_some() {
                 self.run_tab_command(session, command)
                     .await
                     .map_err(|(code, message)| SdkError::from_code(code, message))
@@ -954,8 +949,8 @@ impl Sdk {
                     | SdkEvent::MessageFailed { client_msg_id, .. } => client_msg_id,
                     _ => return false,
                 };
-                let Some(want) = expected.borrow().clone() else {
-                    early.borrow_mut().push(e.clone());
+                let Some(want) = expected.read().clone() else {
+                    early.write().push(e.clone());
                     return false;
                 };
                 if *id != want {
@@ -993,11 +988,11 @@ impl Sdk {
                 },
             )
             .await?;
-        *expected.borrow_mut() = Some(client_msg_id.clone());
+        *expected.write() = Some(client_msg_id.clone());
         // An outcome that arrived before the id was known.
-        let replay: Vec<SdkEvent> = early.borrow_mut().drain(..).collect();
+        let replay: Vec<SdkEvent> = early.write().drain(..).collect();
         for e in replay {
-            session.watchers.borrow_mut().retain_mut(|w| !w(&e));
+            session.watchers.write().retain_mut(|w| !w(&e));
         }
         let id = outcome.await.ok_or_else(SdkError::not_logged_in)??;
         session
@@ -1433,17 +1428,17 @@ fn convert_error(path: &str, error: &JsonError) -> SdkError {
 impl Session {
     /// Removes and returns the sender awaiting the reply to request `id`.
     fn take_reply(&self, id: u64) -> Option<OneshotSender<TabResult>> {
-        let mut replies = self.replies.borrow_mut();
+        let mut replies = self.replies.write();
         let at = replies.iter().position(|(waiting, _)| *waiting == id)?;
         Some(replies.swap_remove(at).1)
     }
 
     fn watch(&self, watcher: Watcher) {
-        self.watchers.borrow_mut().push(watcher);
+        self.watchers.write().push(watcher);
     }
 
     fn command(&self, command: Command) -> Result<(), SdkError> {
-        let commands = self.commands.borrow();
+        let commands = self.commands.read();
         let sender = commands.as_ref().ok_or_else(SdkError::no_leader)?;
         sender.send(command).map_err(|_| SdkError::no_leader())
     }

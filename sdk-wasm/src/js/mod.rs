@@ -9,6 +9,7 @@
 
 pub mod convert;
 
+use crate::cell::CellAccess;
 use std::cell::RefCell;
 use std::future::Future;
 use std::rc::Rc;
@@ -119,7 +120,7 @@ fn learn_names(event: &SdkEvent, names: &mut Names) {
 async fn learn_stored_names(sdk: &Sdk, names: &RefCell<Names>) -> Result<(), SdkError> {
     let groups = sdk.joined_groups().await;
     let friends = sdk.friends().await;
-    let mut names = names.borrow_mut();
+    let mut names = names.write();
     let mut first = Ok(());
     match groups {
         Ok(groups) => names.groups(&groups),
@@ -161,14 +162,14 @@ impl ChorusSdk {
             let listener = Rc::clone(&listener);
             let names = Rc::clone(&names);
             sdk.on(move |event| {
-                learn_names(event, &mut names.borrow_mut());
+                learn_names(event, &mut names.write());
                 let Some(name) = event.official_name() else {
                     return;
                 };
-                let Some(callback) = listener.borrow().clone() else {
+                let Some(callback) = listener.read().clone() else {
                     return;
                 };
-                let (data, code, message) = event_payload(event, &names.borrow());
+                let (data, code, message) = event_payload(event, &names.read());
                 let args = js_sys::Array::of4(&name.into(), &data, &code.into(), &message);
                 // A throwing handler must not stop the SDK; the wrapper reports its errors.
                 let _ = callback.apply(&JsValue::NULL, &args);
@@ -184,7 +185,7 @@ impl ChorusSdk {
     /// Sets the function called as `fn(eventName, data, errCode, errMsg)` for every event.
     #[wasm_bindgen(js_name = setListener)]
     pub fn set_listener(&self, callback: Option<Function>) {
-        *self.listener.borrow_mut() = callback;
+        *self.listener.write() = callback;
     }
 
     /// Whether this tab holds the connection for the logged-in user.
@@ -300,9 +301,7 @@ async fn run(
         Method::Login => {
             let p: LoginParams = from_js(&method, params)?;
             sdk.login(p).await?;
-            names
-                .borrow_mut()
-                .set_self(&sdk.user_id().unwrap_or_default());
+            names.write().set_self(&sdk.user_id().unwrap_or_default());
             // Names for the conversations of events raised before the app lists them; the
             // stored groups and friends are enough, and failing to read them changes nothing.
             let _ = learn_stored_names(&sdk, &names).await;
@@ -311,7 +310,7 @@ async fn run(
         // `logout()` → `''`.
         Method::Logout => {
             sdk.logout().await?;
-            *names.borrow_mut() = Names::default();
+            *names.write() = Names::default();
             done()
         }
         // `getLoginStatus()` → 1 logged out, 2 logging in, 3 logged in.
@@ -321,7 +320,7 @@ async fn run(
             let list = sdk.conversations().await?;
             learn_stored_names(&sdk, &names).await?;
             let missing: Vec<String> = {
-                let mut names = names.borrow_mut();
+                let mut names = names.write();
                 names.set_self(&sdk.user_id().unwrap_or_default());
                 list.iter()
                     .map(|c| names.peer(c))
@@ -331,10 +330,10 @@ async fn run(
             if !missing.is_empty() {
                 // Names are a nicety: the list is still right without them.
                 if let Ok(users) = sdk.users_info(&missing).await {
-                    names.borrow_mut().profiles(&users);
+                    names.write().profiles(&users);
                 }
             }
-            to_js(&conversation_items(&list, &names.borrow()))
+            to_js(&conversation_items(&list, &names.read()))
         }
         // `getAdvancedHistoryMessageList({conversationID, count, startClientMsgID})`.
         Method::GetAdvancedHistoryMessageList => {
