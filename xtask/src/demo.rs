@@ -176,15 +176,9 @@ pub fn build_web_demo(repo: &Repo, dist: &Path) -> Result<()> {
     }
     pkg::minify_js(repo, &dist.join(format!("{OUT_NAME}.js")))?;
     pkg::minify_snippets(repo, dist)?;
-    match pkg::wasm_opt(repo)? {
+    match pkg::npm_tool(repo, "wasm-opt")? {
         Some(wasm_opt) => {
-            run::run(
-                repo.command(&wasm_opt)
-                    .args(pkg::WASM_OPT_FLAGS)
-                    .arg(&wasm)
-                    .arg("-o")
-                    .arg(&wasm),
-            )?;
+            pkg::run_wasm_opt(repo, &wasm_opt, pkg::WASM_OPT_FLAGS, &wasm, &wasm)?;
             pkg::reorder_functions(repo, &wasm_opt, &wasm)?;
         }
         None => eprintln!(

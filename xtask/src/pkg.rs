@@ -65,15 +65,9 @@ pub fn main(repo: &Repo, args: &[String]) -> Result<()> {
 
     let mut sizes = vec![("cargo output".to_owned(), size(&built)?)];
     sizes.push(("after wasm-bindgen".to_owned(), size(&wasm)?));
-    match wasm_opt(repo)? {
+    match npm_tool(repo, "wasm-opt")? {
         Some(wasm_opt) => {
-            run::run(
-                repo.command(&wasm_opt)
-                    .args(WASM_OPT_FLAGS)
-                    .arg(&wasm)
-                    .arg("-o")
-                    .arg(&wasm),
-            )?;
+            run_wasm_opt(repo, &wasm_opt, WASM_OPT_FLAGS, &wasm, &wasm)?;
             sizes.push(("after wasm-opt".to_owned(), size(&wasm)?));
             reorder_functions(repo, &wasm_opt, &wasm)?;
             sizes.push(("after reordering".to_owned(), size(&wasm)?));
@@ -110,17 +104,14 @@ pub fn main(repo: &Repo, args: &[String]) -> Result<()> {
 /// the glue and snippets leave `dist`; without it the entry is minified alone and imports them.
 fn bundle_entry(repo: &Repo, dist: &Path, glue: &Path, entry: &Path) -> Result<()> {
     fs::copy(repo.path("pkg/src/index.js"), entry).context("copying pkg/src/index.js")?;
-    let esbuild = repo.path("node_modules/.bin/esbuild");
-    let bundler =
-        tools::ensure_node().is_ok() && tools::npm_ci(&repo.root).is_ok() && esbuild.is_file();
-    if !bundler {
+    let Some(esbuild) = npm_tool(repo, "esbuild")? else {
         eprintln!(
             "warning: esbuild unavailable (needs Node.js and `npm ci`); the glue and its snippets \
              stay separate files in {}",
             dist.display()
         );
         return minify_js(repo, entry);
-    }
+    };
     // The copy sits where the source's relative paths (`./dist/…`) resolve, so the bundle
     // overwrites it.
     run::run(
@@ -152,12 +143,10 @@ fn bundle_entry(repo: &Repo, dist: &Path, glue: &Path, entry: &Path) -> Result<(
     Ok(())
 }
 
-/// The wasm-opt passes of the SDK and the demo. `-Oz`, run twice around `--flatten --rereloop`
-/// (control flow rebuilt from flat code, which the second `-Oz` shrinks further), under
-/// `--low-memory-unused`: the first kilobyte of linear memory holds nothing (Rust puts the
-/// stack's far end there), so constant offsets fold into loads and stores. Together 5–7 KB gzip
-/// smaller than `-Oz` alone, for tens of seconds more build time. Memory packing is skipped: it
-/// cuts the data into a segment per run of non-zero bytes (empty `Vec`s in constants leave one
+/// The settings of every wasm-opt run ([`run_wasm_opt`]). `--low-memory-unused`: the first
+/// kilobyte of linear memory holds nothing (Rust puts the stack's far end there), so constant
+/// offsets fold into loads and stores. The rest tune the passes for the gzip'd size rather than
+/// the raw one. Memory packing is skipped: it cuts the data into a segment per run of non-zero bytes (empty `Vec`s in constants leave one
 /// such byte every few words), and the headers of a hundred and more segments compress worse
 /// than the zeros they leave out (about 0.6 KB gzip). A function with one caller is inlined only
 /// when it is tiny (`--one-caller-inline-max-function-size`; LLVM has inlined what pays already):
@@ -166,34 +155,48 @@ fn bundle_entry(repo: &Repo, dist: &Path, glue: &Path, entry: &Path) -> Result<(
 /// same reason `local-cse` and `simplify-locals` are skipped (about 1.5 KB gzip): they keep
 /// values in new locals instead of reading them again, which makes fewer bytes but fewer repeated
 /// byte sequences, so a larger module after gzip.
-pub const WASM_OPT_FLAGS: &[&str] = &[
+const WASM_OPT_SETTINGS: &[&str] = &[
     "--low-memory-unused",
     "--skip-pass=memory-packing",
     "--one-caller-inline-max-function-size=8",
     "--skip-pass=local-cse",
     "--skip-pass=simplify-locals",
-    "-Oz",
-    "--flatten",
-    "--rereloop",
-    "-Oz",
 ];
+
+/// The wasm-opt passes of the SDK and the demo: `-Oz`, run twice around `--flatten --rereloop`
+/// (control flow rebuilt from flat code, which the second `-Oz` shrinks further). Together 5–7 KB
+/// gzip smaller than `-Oz` alone, for tens of seconds more build time.
+pub const WASM_OPT_FLAGS: &[&str] = &["-Oz", "--flatten", "--rereloop", "-Oz"];
 
 /// The second wasm-opt run, over the module [`order::name_for_order`] named: functions move into
 /// the named order, then `-Oz` once more (reading binaryen's own output back costs a few hundred
-/// bytes of local declarations, which this pass wins back) with the same passes left out as in
-/// [`WASM_OPT_FLAGS`], and the `producers` and `target_features` sections go (tool metadata that
-/// browsers ignore).
+/// bytes of local declarations, which this pass wins back), and the `producers` and
+/// `target_features` sections go (tool metadata that browsers ignore).
 pub const REORDER_FLAGS: &[&str] = &[
-    "--low-memory-unused",
-    "--skip-pass=memory-packing",
-    "--one-caller-inline-max-function-size=8",
-    "--skip-pass=local-cse",
-    "--skip-pass=simplify-locals",
     "--reorder-functions-by-name",
     "-Oz",
     "--strip-producers",
     "--strip-target-features",
 ];
+
+/// Runs `wasm_opt` with [`WASM_OPT_SETTINGS`] and `passes` over `input`, writing `output` (which
+/// may be `input`).
+pub fn run_wasm_opt(
+    repo: &Repo,
+    wasm_opt: &Path,
+    passes: &[&str],
+    input: &Path,
+    output: &Path,
+) -> Result<()> {
+    run::run(
+        repo.command(wasm_opt)
+            .args(WASM_OPT_SETTINGS)
+            .args(passes)
+            .arg(input)
+            .arg("-o")
+            .arg(output),
+    )
+}
 
 /// Puts the functions of the optimised module `wasm` in an order that compresses better (see
 /// [`order`]), in place.
@@ -203,13 +206,7 @@ pub fn reorder_functions(repo: &Repo, wasm_opt: &Path, wasm: &Path) -> Result<()
         .with_context(|| format!("choosing a function order for {}", wasm.display()))?;
     let staged = wasm.with_extension("named.wasm");
     fs::write(&staged, named).with_context(|| format!("writing {}", staged.display()))?;
-    run::run(
-        repo.command(wasm_opt)
-            .args(REORDER_FLAGS)
-            .arg(&staged)
-            .arg("-o")
-            .arg(wasm),
-    )?;
+    run_wasm_opt(repo, wasm_opt, REORDER_FLAGS, &staged, wasm)?;
     fs::remove_file(&staged).with_context(|| format!("removing {}", staged.display()))
 }
 
@@ -233,14 +230,14 @@ pub fn shorten_names(wasm: &Path, glue: &Path) -> Result<()> {
     fs::write(glue, code).with_context(|| format!("writing {}", glue.display()))
 }
 
-/// `node_modules/.bin/wasm-opt` from the npm binaryen package, after `npm ci` if needed;
-/// `None` when Node.js is not installed.
-pub fn wasm_opt(repo: &Repo) -> Result<Option<PathBuf>> {
+/// `node_modules/.bin/<name>` (e.g. `wasm-opt` from the npm binaryen package), after `npm ci` if
+/// needed; `None` when Node.js is not installed or the package does not provide it.
+pub fn npm_tool(repo: &Repo, name: &str) -> Result<Option<PathBuf>> {
     if tools::ensure_node().is_err() {
         return Ok(None);
     }
     tools::npm_ci(&repo.root)?;
-    let path = repo.path("node_modules/.bin/wasm-opt");
+    let path = repo.path("node_modules/.bin").join(name);
     Ok(path.is_file().then_some(path))
 }
 
@@ -281,17 +278,13 @@ pub fn minify_snippets(repo: &Repo, dist: &Path) -> Result<()> {
 /// exported names stay, everything else may be renamed). Without Node.js the file keeps its code
 /// and loses only comments and indentation ([`compact_glue`]).
 pub fn minify_js(repo: &Repo, path: &Path) -> Result<()> {
-    if tools::ensure_node().is_ok() {
-        tools::npm_ci(&repo.root)?;
-        let terser = repo.path("node_modules/.bin/terser");
-        if terser.is_file() {
-            return run::run(
-                repo.command(terser)
-                    .arg(path)
-                    .args(["--module", "--compress", "--mangle", "--output"])
-                    .arg(path),
-            );
-        }
+    if let Some(terser) = npm_tool(repo, "terser")? {
+        return run::run(
+            repo.command(terser)
+                .arg(path)
+                .args(["--module", "--compress", "--mangle", "--output"])
+                .arg(path),
+        );
     }
     eprintln!(
         "warning: terser unavailable (needs Node.js and `npm ci`); {} only loses comments",
