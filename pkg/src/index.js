@@ -10,6 +10,17 @@
 // `{event, errCode, errMsg, data: null, operationID}`; they never throw synchronously.
 
 import initEngine, { ChorusSdk } from './dist/chorus_sdk_wasm.js';
+import {
+  Names,
+  friendItem,
+  groupItem,
+  memberItem,
+  messageItem,
+  publicUserItem,
+  revokedItem,
+  selfUserInfo,
+  textDraft,
+} from './dist/official.js';
 
 /** Event names, as the official SDK's `CbEvents`. */
 export const CbEvents = Object.freeze({
@@ -164,9 +175,101 @@ export function getSDK(options = {}) {
     }
   };
 
+  // Display names for conversations, learnt from lists and events.
+  let names = new Names();
+
+  /** Runs an engine method: its result is the model value's JSON text, or nothing. */
+  const call = async (method, params) => {
+    const text = await engine.call(method, params);
+    return text === undefined ? '' : JSON.parse(text);
+  };
+
+  /** Learns the names of the stored groups and friends; both are read, the first failure is thrown. */
+  const learnStoredNames = async () => {
+    const [groups, friends] = await Promise.allSettled([call('getJoinedGroupList'), call('getFriendList')]);
+    if (groups.status === 'fulfilled') names.groupsOf(groups.value);
+    if (friends.status === 'fulfilled') names.friends(friends.value);
+    for (const read of [groups, friends]) if (read.status === 'rejected') throw read.reason;
+  };
+
+  /** The official `data` of each method, from the engine's result (`data` as is when absent). */
+  const RESULTS = {
+    async login(_, params) {
+      names.self = params.userID;
+      // Names for the conversations of events raised before the app lists them; the stored
+      // groups and friends are enough, and failing to read them changes nothing.
+      await learnStoredNames().catch(() => {});
+      return '';
+    },
+    logout() {
+      names = new Names();
+      return '';
+    },
+    async getAllConversationList(list) {
+      await learnStoredNames();
+      const missing = [...new Set(list.map((c) => names.peer(c)))].filter((peer) => peer && !names.users.has(peer));
+      if (missing.length) {
+        // Names are a nicety: the list is still right without them.
+        await call('getUsersInfo', missing).then((users) => names.profiles(users), () => {});
+      }
+      return list.map((c) => names.conversationItem(c));
+    },
+    getAdvancedHistoryMessageList: (page) => ({
+      messageList: page.messages.map(messageItem),
+      isEnd: page.is_end,
+      lastMinSeq: page.last_min_seq,
+      errCode: 0,
+      errMsg: '',
+    }),
+    createTextMessage: (me, text) => textDraft(text, me, Date.now()),
+    sendMessage: messageItem,
+    getSelfUserInfo: selfUserInfo,
+    getUsersInfo: (users) => users.map(publicUserItem),
+    getJoinedGroupList: (groups) => groups.map(groupItem),
+    getSpecifiedGroupsInfo: (groups) => groups.map(groupItem),
+    getGroupMemberList: (members) => members.map(memberItem),
+    getSpecifiedGroupMembersInfo: (members) => members.map(memberItem),
+    createGroup: groupItem,
+    getFriendList: (friends) => friends.map(friendItem),
+  };
+
+  /** Each event's `data` from the engine's event value; events missing here carry ''. */
+  const EVENTS = {
+    SyncServerProgress: ({ done, total }) => (total === 0 ? 100 : Math.min(100, Math.floor((done * 100) / total))),
+    RecvNewMessages: (messages) => messages.map(messageItem),
+    NewRecvMessageRevoked: revokedItem,
+    ConversationChanged: (list) => list.map((c) => names.conversationItem(c)),
+    NewConversation: (list) => list.map((c) => names.conversationItem(c)),
+    TotalUnreadMessageCountChanged: (count) => count,
+    SelfInfoUpdated: selfUserInfo,
+    FriendAdded: friendItem,
+    FriendDeleted: friendItem,
+    FriendInfoChanged: friendItem,
+    JoinedGroupAdded: groupItem,
+    JoinedGroupDeleted: groupItem,
+    GroupInfoChanged: groupItem,
+    GroupDismissed: groupItem,
+    GroupMemberAdded: memberItem,
+    GroupMemberDeleted: memberItem,
+    GroupMemberInfoChanged: memberItem,
+  };
+
+  /** An engine event (`"Connecting"` or `{"ConnectFailed": {…}}`) to the app's handlers. */
+  const onEngineEvent = (text) => {
+    const event = JSON.parse(text);
+    const name = typeof event === 'string' ? event : Object.keys(event)[0];
+    const value = event[name];
+    if (name === 'FriendAdded' || name === 'FriendInfoChanged') names.friends([value]);
+    if (name === 'JoinedGroupAdded' || name === 'GroupInfoChanged') names.groupsOf([value]);
+    if (name === 'RecvNewMessages') names.senders(value);
+    const code = name === 'ConnectFailed' || name === 'UserTokenInvalid' ? value.code : 0;
+    const message = name === 'ConnectFailed' ? value.message : name === 'UserTokenInvalid' ? 'token refused' : '';
+    dispatch(`On${name}`, EVENTS[name] ? EVENTS[name](value) : '', code, message);
+  };
+
   const ready = load(options.wasmURL).then((ChorusSdk) => {
     engine = new ChorusSdk();
-    engine.setListener(dispatch);
+    engine.setListener(onEngineEvent);
   });
   // Methods report a failed load themselves; `ready` still rejects for those who await it.
   ready.catch(() => {});
@@ -200,7 +303,9 @@ export function getSDK(options = {}) {
       const operation = typeof given === 'string' && given !== '' ? given : operationID();
       try {
         await ready;
-        const data = await engine.call(name, takesParameter ? args[0] : undefined);
+        const params = takesParameter ? args[0] : undefined;
+        const result = await call(name, params);
+        const data = RESULTS[name] ? await RESULTS[name](result, params) : result;
         return { event: name, errCode: 0, errMsg: '', data, operationID: operation };
       } catch (err) {
         throw failure(name, operation, err);

@@ -99,17 +99,22 @@ pub fn main(repo: &Repo, args: &[String]) -> Result<()> {
     Ok(())
 }
 
-/// Writes the package entry `entry` from `pkg/src/index.js`. With esbuild (npm) the entry, the
-/// (minified) glue `glue` it imports and the glue's snippets become one minified ES module, and
-/// the glue and snippets leave `dist`; without it the entry is minified alone and imports them.
+/// Writes the package entry `entry` from `pkg/src/index.js`, which imports the glue `glue` and
+/// `pkg/src/official.js` (copied to `dist/official.js`, where the entry's relative path finds
+/// it). With esbuild (npm) the entry, the (minified) glue, the glue's snippets and
+/// `official.js` become one minified ES module, and they leave `dist`; without it the entry is
+/// minified alone and imports them.
 fn bundle_entry(repo: &Repo, dist: &Path, glue: &Path, entry: &Path) -> Result<()> {
     fs::copy(repo.path("pkg/src/index.js"), entry).context("copying pkg/src/index.js")?;
+    let official = dist.join("official.js");
+    fs::copy(repo.path("pkg/src/official.js"), &official).context("copying pkg/src/official.js")?;
     let Some(esbuild) = npm_tool(repo, "esbuild")? else {
         eprintln!(
             "warning: esbuild unavailable (needs Node.js and `npm ci`); the glue and its snippets \
              stay separate files in {}",
             dist.display()
         );
+        minify_js(repo, &official)?;
         return minify_js(repo, entry);
     };
     // The copy sits where the source's relative paths (`./dist/…`) resolve, so the bundle
@@ -128,13 +133,22 @@ fn bundle_entry(repo: &Repo, dist: &Path, glue: &Path, entry: &Path) -> Result<(
     minify_js(repo, entry)?;
     let bundled =
         fs::read_to_string(entry).with_context(|| format!("reading {}", entry.display()))?;
-    if bundled.contains("./dist/chorus_sdk_wasm.js") || bundled.contains("snippets/") {
+    if [
+        "./dist/chorus_sdk_wasm.js",
+        "./dist/official.js",
+        "snippets/",
+    ]
+    .iter()
+    .any(|path| bundled.contains(path))
+    {
         bail!(
             "{} still imports the glue: the bundle is incomplete",
             entry.display()
         );
     }
-    fs::remove_file(glue).with_context(|| format!("removing {}", glue.display()))?;
+    for file in [glue, official.as_path()] {
+        fs::remove_file(file).with_context(|| format!("removing {}", file.display()))?;
+    }
     let snippets = dist.join("snippets");
     if snippets.is_dir() {
         fs::remove_dir_all(&snippets)

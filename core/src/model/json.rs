@@ -796,6 +796,166 @@ mod tests {
     use super::*;
     use crate::entities::RevokedInfo;
 
+    /// One value of each model type the npm package shapes into official objects, under the
+    /// names `tests/fixtures/model-json.json` gives their JSON.
+    fn package_samples() -> Vec<(&'static str, Box<dyn ToJson>)> {
+        use crate::model::{msg, Content, Conversation, ConversationId, Friend, Group, Member};
+        use crate::model::{MessageStatus, Seq, User};
+        use chorus_proto::pb::sdkws::GroupInfo;
+        let mut text = msg()
+            .conv("si_me_1_you_2")
+            .seq(7)
+            .text("hi \"there\" \u{1F600}\n</b>")
+            .build();
+        text.send_id = "you_2".into();
+        text.recv_id = "me_1".into();
+        text.sender_nickname = "You".into();
+        text.sender_face_url = "https://example.invalid/y.png".into();
+        text.send_time = 1_700_000_000_123;
+        text.create_time = 1_700_000_000_100;
+        let mut notification = msg().conv("sg_g1").seq(8).build();
+        notification.content_type = 1501;
+        notification.content = Content::Raw(br#"{"detail":"{\"group\":{}}"}"#.to_vec());
+        let mut raw = msg().conv("si_a_b").seq(9).build();
+        raw.content_type = 102;
+        raw.content = Content::Raw(vec![b'x', 0xff, b'y']);
+        raw.create_time = -3;
+        let mut revoked = msg()
+            .conv("sg_g1")
+            .seq(3)
+            .text("secret")
+            .status(MessageStatus::Revoked {
+                by: "owner".into(),
+                role: 100,
+                nickname: "Olga \\ O".into(),
+                time: 1_700_000_000_000,
+            })
+            .build();
+        revoked.send_id = "u2".into();
+        revoked.sender_nickname = "Bo".into();
+        revoked.send_time = 1_699_999_999_000;
+        let failed = msg()
+            .conv("sg_g1")
+            .text("x")
+            .status(MessageStatus::Failed { code: 1302 })
+            .build();
+        let mut single = Conversation::new(ConversationId::single("me_1", "you_2"));
+        single.latest_message = Some(text.clone());
+        single.max_seq = Seq(9);
+        single.has_read_seq = Seq(4);
+        single.is_pinned = true;
+        let mut group_chat = Conversation::new(ConversationId::group("g1"));
+        group_chat.has_read_seq = Seq(5);
+        let user = User {
+            user_id: "u1".into(),
+            nickname: "Ann".into(),
+            face_url: "https://example.invalid/a.png".into(),
+            ex: "{}".into(),
+            create_time: 1_700_000_000_000,
+            app_manager_level: -1,
+            global_recv_msg_opt: 2,
+        };
+        let friend = Friend {
+            owner_user_id: "u0".into(),
+            user: user.clone(),
+            remark: "Annie".into(),
+            create_time: 1_600_000_000_000,
+            add_source: 3,
+            operator_user_id: "u0".into(),
+            ex: "fx".into(),
+            is_pinned: true,
+        };
+        let mut group = Group::try_from(GroupInfo {
+            group_id: "g1".into(),
+            group_name: "Team \"A\"".into(),
+            notification: "Read the rules".into(),
+            notification_user_id: "owner".into(),
+            notification_update_time: 1_700_000_000_500,
+            introduction: "intro".into(),
+            face_url: "https://example.invalid/g.png".into(),
+            owner_user_id: "owner".into(),
+            creator_user_id: "owner".into(),
+            create_time: 1_600_000_000_000,
+            member_count: 3,
+            group_type: 2,
+            need_verification: 1,
+            look_member_info: 1,
+            apply_member_friend: 1,
+            ex: "gx".into(),
+            ..Default::default()
+        })
+        .expect("a valid group");
+        group.history_for_new_members = Some(false);
+        let open_group = Group::try_from(GroupInfo {
+            group_id: "g2".into(),
+            ..Default::default()
+        })
+        .expect("a valid group");
+        let member = Member {
+            group_id: "g1".into(),
+            user_id: "u2".into(),
+            role_level: 60,
+            join_time: 1_650_000_000_000,
+            nickname: "Bo".into(),
+            face_url: "https://example.invalid/b.png".into(),
+            app_manager_level: 0,
+            join_source: 2,
+            operator_user_id: "owner".into(),
+            inviter_user_id: "owner".into(),
+            ex: "mx".into(),
+            mute_end_time: 1_800_000_000_000,
+        };
+        let revocation = RevokedInfo {
+            conversation_id: ConversationId::single("a", "b"),
+            seq: Seq(9),
+            client_msg_id: "c9".into(),
+            revoker_user_id: "a".into(),
+            revoker_role: 0,
+            revoker_nickname: "Al".into(),
+            revoke_time: 1_700_000_000_900,
+            is_admin_revoke: true,
+        };
+        vec![
+            ("text", Box::new(text)),
+            ("notification", Box::new(notification)),
+            ("raw", Box::new(raw)),
+            ("revoked", Box::new(revoked)),
+            ("failed", Box::new(failed)),
+            ("single", Box::new(single)),
+            ("group_chat", Box::new(group_chat)),
+            ("user", Box::new(user)),
+            ("friend", Box::new(friend)),
+            ("group", Box::new(group)),
+            ("open_group", Box::new(open_group)),
+            ("member", Box::new(member)),
+            ("revocation", Box::new(revocation)),
+        ]
+    }
+
+    /// The npm package's tests shape these samples (tests/sdk-api/official.test.mjs): the
+    /// fixture must stay the JSON the engine writes.
+    #[test]
+    fn the_package_fixture_is_the_model_json() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../tests/fixtures/model-json.json"
+        );
+        let text = std::fs::read_to_string(path).expect("reading tests/fixtures/model-json.json");
+        let fixture: serde_json::Value = serde_json::from_str(&text).expect("fixture JSON");
+        let samples = package_samples();
+        for (name, value) in &samples {
+            let written: serde_json::Value =
+                serde_json::from_str(&to_text(value.as_ref())).expect("model JSON");
+            assert_eq!(fixture["samples"][name], written, "{name}");
+        }
+        let names = fixture["samples"].as_object().expect("samples").len();
+        assert_eq!(
+            names,
+            samples.len(),
+            "the fixture has samples the test does not make"
+        );
+    }
+
     /// Our text is the derive's text, and the derive's text reads back as the value.
     fn same_as_serde<T>(value: &T)
     where

@@ -1,11 +1,12 @@
 //! The JavaScript API: [`ChorusSdk`], whose promise-returning [`ChorusSdk::call`] runs any
 //! official SDK method by name.
 //!
-//! Methods take the official parameter shapes and resolve with the official `data` value; the
-//! package's `index.js` exposes one function per method and wraps results into `WsResponse`
-//! objects. Failures reject with a plain
-//! `{errCode, errMsg}` object built by [`js_error`]. Nothing throws synchronously: parameters
-//! are read inside the returned promise.
+//! Methods take the official parameter shapes ([`convert`]) and resolve with the JSON text of
+//! the model value they give (`Message`, `Vec<Group>`, …); events reach the listener as the JSON
+//! text of [`crate::event::SdkEvent`]. The package's `index.js` exposes one function per method,
+//! shapes results and events into the official objects (`official.js`) and wraps them into
+//! `WsResponse` objects. Failures reject with a plain `{errCode, errMsg}` object built by
+//! [`js_error`]. Nothing throws synchronously: parameters are read inside the returned promise.
 
 pub mod convert;
 
@@ -16,21 +17,16 @@ use std::rc::Rc;
 
 use chorus_core::model::ConversationId;
 use chorus_core::outbox::Recipient;
+use chorus_proto::msgjson::{self, FieldSink, Out, ToJson, WriteFields};
 use js_sys::{Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 
 use crate::error::SdkError;
-use crate::event::SdkEvent;
-use crate::net::now_millis;
 use crate::sdk::{
-    group_info_change, invite_change, kick_change, member_role_change, GroupUpdate, LoginParams,
-    Sdk, ServerChange,
+    group_info_change, invite_change, kick_change, member_role_change, GroupUpdate, HistoryPage,
+    LoginParams, Sdk, ServerChange,
 };
-use convert::{
-    conversation_items, from_js, member_filter, message_item, message_items, require, require_ids,
-    revoked_item, text_draft, to_js, HistoryResult, Item, Items, Names, FRIEND_USER_ITEM,
-    GROUP_ITEM, GROUP_MEMBER_ITEM, PUBLIC_USER_ITEM, SELF_USER_INFO,
-};
+use convert::{from_js, member_filter, require, require_ids};
 
 /// The error object JavaScript sees: `{errCode, errMsg}`.
 pub fn js_error(err: &SdkError) -> JsValue {
@@ -46,92 +42,12 @@ pub fn js_error(err: &SdkError) -> JsValue {
 pub struct ChorusSdk {
     sdk: Sdk,
     listener: Rc<RefCell<Option<Function>>>,
-    names: Rc<RefCell<Names>>,
 }
 
 impl Default for ChorusSdk {
     fn default() -> ChorusSdk {
         ChorusSdk::new()
     }
-}
-
-/// An event's `data` (`''` for events that carry nothing).
-fn event_data(event: &SdkEvent, names: &Names) -> Result<JsValue, SdkError> {
-    match event {
-        SdkEvent::SyncServerProgress { done, total } => {
-            let percent = if *total == 0 {
-                100
-            } else {
-                (done.saturating_mul(100) / total).min(100)
-            };
-            Ok(JsValue::from_f64(percent as f64))
-        }
-        SdkEvent::RecvNewMessages(messages) => to_js(&message_items(messages)),
-        SdkEvent::NewRecvMessageRevoked(info) => to_js(&revoked_item(info)),
-        SdkEvent::ConversationChanged(list) | SdkEvent::NewConversation(list) => {
-            to_js(&conversation_items(list, names))
-        }
-        SdkEvent::TotalUnreadMessageCountChanged(n) => Ok(JsValue::from_f64(*n as f64)),
-        SdkEvent::SelfInfoUpdated(user) => to_js(&Item(user, &SELF_USER_INFO)),
-        SdkEvent::FriendAdded(f) | SdkEvent::FriendDeleted(f) | SdkEvent::FriendInfoChanged(f) => {
-            to_js(&Item(f, &FRIEND_USER_ITEM))
-        }
-        SdkEvent::JoinedGroupAdded(g)
-        | SdkEvent::JoinedGroupDeleted(g)
-        | SdkEvent::GroupInfoChanged(g)
-        | SdkEvent::GroupDismissed(g) => to_js(&Item(g, &GROUP_ITEM)),
-        SdkEvent::GroupMemberAdded(m)
-        | SdkEvent::GroupMemberDeleted(m)
-        | SdkEvent::GroupMemberInfoChanged(m) => to_js(&Item(m, &GROUP_MEMBER_ITEM)),
-        _ => Ok(JsValue::from_str("")),
-    }
-}
-
-/// An event's `data`, `errCode` and `errMsg`; a `data` that cannot be made is reported as the
-/// error instead.
-fn event_payload(event: &SdkEvent, names: &Names) -> (JsValue, i32, JsValue) {
-    let (code, message) = match event {
-        SdkEvent::ConnectFailed { code, message } => (*code, message.as_str()),
-        SdkEvent::UserTokenInvalid { code } => (*code, "token refused"),
-        _ => (0, ""),
-    };
-    match event_data(event, names) {
-        Ok(data) => (data, code, JsValue::from_str(message)),
-        Err(e) => (JsValue::from_str(""), e.code(), e.to_string().into()),
-    }
-}
-
-/// Keeps conversation display names current from events.
-fn learn_names(event: &SdkEvent, names: &mut Names) {
-    match event {
-        SdkEvent::FriendAdded(f) | SdkEvent::FriendInfoChanged(f) => {
-            names.friends(std::slice::from_ref(f))
-        }
-        SdkEvent::JoinedGroupAdded(g) | SdkEvent::GroupInfoChanged(g) => {
-            names.groups(std::slice::from_ref(g))
-        }
-        SdkEvent::RecvNewMessages(messages) => names.senders(messages),
-        _ => {}
-    }
-}
-
-/// Remembers the names of the stored groups and friends; both are read, and the first failed
-/// read is the error.
-async fn learn_stored_names(sdk: &Sdk, names: &RefCell<Names>) -> Result<(), SdkError> {
-    let groups = sdk.joined_groups().await;
-    let friends = sdk.friends().await;
-    let mut names = names.write();
-    let mut first = Ok(());
-    match groups {
-        Ok(groups) => names.groups(&groups),
-        Err(err) => first = Err(err),
-    }
-    match friends {
-        Ok(friends) => names.friends(&friends),
-        Err(err) if first.is_ok() => first = Err(err),
-        Err(_) => {}
-    }
-    first
 }
 
 /// Runs `work` inside a promise; its error becomes the `{errCode, errMsg}` rejection.
@@ -143,7 +59,31 @@ where
 }
 
 fn done() -> Result<JsValue, SdkError> {
-    Ok(JsValue::from_str(""))
+    Ok(JsValue::UNDEFINED)
+}
+
+/// A result: the model value's JSON text.
+fn json(value: &dyn ToJson) -> Result<JsValue, SdkError> {
+    Ok(JsValue::from(msgjson::to_text(value)))
+}
+
+/// A page of history: `{"messages":[…],"is_end":…,"last_min_seq":…}`.
+impl WriteFields for HistoryPage {
+    fn field_count(&self) -> usize {
+        3
+    }
+
+    fn write_fields(&self, sink: &mut dyn FieldSink) {
+        sink.field("messages", self.messages.to_out());
+        sink.field("is_end", Out::Bool(self.is_end));
+        sink.field("last_min_seq", Out::U64(self.last_min_seq));
+    }
+}
+
+impl ToJson for HistoryPage {
+    fn to_out(&self) -> Out<'_> {
+        Out::Msg(self)
+    }
 }
 
 fn conversation_id(value: String) -> Result<ConversationId, SdkError> {
@@ -157,32 +97,25 @@ impl ChorusSdk {
     pub fn new() -> ChorusSdk {
         let sdk = Sdk::new();
         let listener: Rc<RefCell<Option<Function>>> = Rc::default();
-        let names: Rc<RefCell<Names>> = Rc::default();
         {
             let listener = Rc::clone(&listener);
-            let names = Rc::clone(&names);
             sdk.on(move |event| {
-                learn_names(event, &mut names.write());
-                let Some(name) = event.official_name() else {
+                if event.official_name().is_none() {
                     return;
-                };
+                }
                 let Some(callback) = listener.read().clone() else {
                     return;
                 };
-                let (data, code, message) = event_payload(event, &names.read());
-                let args = js_sys::Array::of4(&name.into(), &data, &code.into(), &message);
+                let text = JsValue::from(msgjson::to_text(event));
                 // A throwing handler must not stop the SDK; the wrapper reports its errors.
-                let _ = callback.apply(&JsValue::NULL, &args);
+                let _ = callback.call1(&JsValue::NULL, &text);
             });
         }
-        ChorusSdk {
-            sdk,
-            listener,
-            names,
-        }
+        ChorusSdk { sdk, listener }
     }
 
-    /// Sets the function called as `fn(eventName, data, errCode, errMsg)` for every event.
+    /// Sets the function called with the JSON text of every event that has an official name
+    /// (see [`crate::event::SdkEvent`] for the form).
     #[wasm_bindgen(js_name = setListener)]
     pub fn set_listener(&self, callback: Option<Function>) {
         *self.listener.write() = callback;
@@ -195,13 +128,13 @@ impl ChorusSdk {
     }
 
     /// Runs the official method `method` with its parameter (`undefined` for methods that take
-    /// none); the promise resolves with the method's `data`.
+    /// none); the promise resolves with the JSON text of the model value the method gives, or
+    /// `undefined` for methods that give nothing.
     pub fn call(&self, method: String, params: JsValue) -> Promise {
         // Read now, as the call happens, not when the promise first runs.
         let status = self.sdk.login_status() as i32;
         let sdk = self.sdk.clone();
-        let names = Rc::clone(&self.names);
-        promise(run(sdk, names, method, params, status))
+        promise(run(sdk, method, params, status))
     }
 }
 
@@ -286,55 +219,24 @@ impl Method {
 }
 
 /// One official method: `status` is the login status when it was called.
-async fn run(
-    sdk: Sdk,
-    names: Rc<RefCell<Names>>,
-    method: String,
-    params: JsValue,
-    status: i32,
-) -> Result<JsValue, SdkError> {
+async fn run(sdk: Sdk, method: String, params: JsValue, status: i32) -> Result<JsValue, SdkError> {
     let Some(which) = Method::named(&method) else {
         return Err(no_method(&method));
     };
     match which {
-        // `login({userID, token, platformID, apiAddr, wsAddr})` → `''`.
+        // `login({userID, token, platformID, apiAddr, wsAddr})`.
         Method::Login => {
             let p: LoginParams = from_js(&method, params)?;
             sdk.login(p).await?;
-            names.write().set_self(&sdk.user_id().unwrap_or_default());
-            // Names for the conversations of events raised before the app lists them; the
-            // stored groups and friends are enough, and failing to read them changes nothing.
-            let _ = learn_stored_names(&sdk, &names).await;
             done()
         }
-        // `logout()` → `''`.
         Method::Logout => {
             sdk.logout().await?;
-            *names.write() = Names::default();
             done()
         }
-        // `getLoginStatus()` → 1 logged out, 2 logging in, 3 logged in.
-        Method::GetLoginStatus => Ok(JsValue::from(status)),
-        // `getAllConversationList()` → `ConversationItem[]`.
-        Method::GetAllConversationList => {
-            let list = sdk.conversations().await?;
-            learn_stored_names(&sdk, &names).await?;
-            let missing: Vec<String> = {
-                let mut names = names.write();
-                names.set_self(&sdk.user_id().unwrap_or_default());
-                list.iter()
-                    .map(|c| names.peer(c))
-                    .filter(|peer| !peer.is_empty() && !names.knows_user(peer))
-                    .collect()
-            };
-            if !missing.is_empty() {
-                // Names are a nicety: the list is still right without them.
-                if let Ok(users) = sdk.users_info(&missing).await {
-                    names.write().profiles(&users);
-                }
-            }
-            to_js(&conversation_items(&list, &names.read()))
-        }
+        // 1 logged out, 2 logging in, 3 logged in.
+        Method::GetLoginStatus => json(&status),
+        Method::GetAllConversationList => json(&sdk.conversations().await?),
         // `getAdvancedHistoryMessageList({conversationID, count, startClientMsgID})`.
         Method::GetAdvancedHistoryMessageList => {
             let p: convert::HistoryIn = from_js(&method, params)?;
@@ -344,29 +246,22 @@ async fn run(
                 ));
             }
             let id = conversation_id(p.conversation_id)?;
-            let page = sdk
-                .history(&id, Some(&p.start_client_msg_id), p.count as usize)
-                .await?;
-            to_js(&HistoryResult {
-                message_list: message_items(&page.messages),
-                is_end: page.is_end,
-                last_min_seq: page.last_min_seq,
-                err_code: 0,
-                err_msg: String::new(),
-            })
+            json(
+                &sdk.history(&id, Some(&p.start_client_msg_id), p.count as usize)
+                    .await?,
+            )
         }
-        // `createTextMessage(text)` → a draft `MessageItem` (its clientMsgID is assigned on send).
+        // `createTextMessage(text)`: the logged-in user's stored profile (`null` when there is
+        // none) for the draft the package makes.
         Method::CreateTextMessage => {
             let text: String = from_js(&method, params)?;
             if text.is_empty() {
                 return Err(SdkError::invalid_argument("the text is empty".into()));
             }
-            let me = sdk.self_info().await.ok();
-            to_js(&text_draft(&text, me.as_ref(), now_millis() as i64))
+            json(&sdk.self_info().await.ok())
         }
-        // `getSelfUserInfo()` → `SelfUserInfo`.
-        Method::GetSelfUserInfo => to_js(&Item(&sdk.self_info().await?, &SELF_USER_INFO)),
-        // `sendMessage({recvID, groupID, message})` → the sent `MessageItem`.
+        Method::GetSelfUserInfo => json(&sdk.self_info().await?),
+        // `sendMessage({recvID, groupID, message})`: the sent message.
         Method::SendMessage => {
             let p: convert::SendIn = from_js(&method, params)?;
             if p.message.content_type != 101 {
@@ -388,10 +283,9 @@ async fn run(
                     ))
                 }
             };
-            let sent = sdk.send_text(recipient, &text).await?;
-            to_js(&message_item(&sent))
+            json(&sdk.send_text(recipient, &text).await?)
         }
-        // `revokeMessage({conversationID, clientMsgID})` → `''`.
+        // `revokeMessage({conversationID, clientMsgID})`.
         Method::RevokeMessage => {
             let p: convert::RevokeIn = from_js(&method, params)?;
             require("clientMsgID", &p.client_msg_id)?;
@@ -399,32 +293,26 @@ async fn run(
                 .await?;
             done()
         }
-        // `markConversationMessageAsRead(conversationID)` → `''`.
+        // `markConversationMessageAsRead(conversationID)`.
         Method::MarkConversationMessageAsRead => {
             let id: String = from_js(&method, params)?;
             sdk.mark_read(&conversation_id(id)?).await?;
             done()
         }
-        // `getUsersInfo(userIDs)` → `PublicUserItem[]`.
+        // `getUsersInfo(userIDs)`.
         Method::GetUsersInfo => {
             let ids: Vec<String> = from_js(&method, params)?;
             require_ids("userIDs", &ids)?;
-            let users = sdk.users_info(&ids).await?;
-            to_js(&Items(&users, &PUBLIC_USER_ITEM))
+            json(&sdk.users_info(&ids).await?)
         }
-        // `getJoinedGroupList()` → `GroupItem[]`.
-        Method::GetJoinedGroupList => {
-            let groups = sdk.joined_groups().await?;
-            to_js(&Items(&groups, &GROUP_ITEM))
-        }
-        // `getSpecifiedGroupsInfo(groupIDs)` → `GroupItem[]`.
+        Method::GetJoinedGroupList => json(&sdk.joined_groups().await?),
+        // `getSpecifiedGroupsInfo(groupIDs)`.
         Method::GetSpecifiedGroupsInfo => {
             let ids: Vec<String> = from_js(&method, params)?;
             require_ids("groupIDs", &ids)?;
-            let groups = sdk.groups_info(&ids).await?;
-            to_js(&Items(&groups, &GROUP_ITEM))
+            json(&sdk.groups_info(&ids).await?)
         }
-        // `getGroupMemberList({groupID, filter, offset, count})` → `GroupMemberItem[]`.
+        // `getGroupMemberList({groupID, filter, offset, count})`.
         Method::GetGroupMemberList => {
             let p: convert::MemberListIn = from_js(&method, params)?;
             require("groupID", &p.group_id)?;
@@ -440,18 +328,18 @@ async fn run(
             }
             let start = (p.offset as usize).min(kept);
             let end = start + (p.count as usize).min(kept - start);
-            to_js(&Items(&members[start..end], &GROUP_MEMBER_ITEM))
+            members.truncate(end);
+            members.drain(..start);
+            json(&members)
         }
-        // `getSpecifiedGroupMembersInfo({groupID, userIDList})` → `GroupMemberItem[]`.
+        // `getSpecifiedGroupMembersInfo({groupID, userIDList})`.
         Method::GetSpecifiedGroupMembersInfo => {
             let p: convert::MembersInfoIn = from_js(&method, params)?;
             require("groupID", &p.group_id)?;
             require_ids("userIDList", &p.user_id_list)?;
-            let members = sdk.members_info(&p.group_id, &p.user_id_list).await?;
-            to_js(&Items(&members, &GROUP_MEMBER_ITEM))
+            json(&sdk.members_info(&p.group_id, &p.user_id_list).await?)
         }
-        // `createGroup({memberUserIDs, adminUserIDs, ownerUserID?, groupInfo: {groupName}})` →
-        // `GroupItem`.
+        // `createGroup({memberUserIDs, adminUserIDs, ownerUserID?, groupInfo: {groupName}})`.
         Method::CreateGroup => {
             let p: convert::CreateGroupIn = from_js(&method, params)?;
             require("groupInfo.groupName", &p.group_info.group_name)?;
@@ -467,21 +355,17 @@ async fn run(
                     ));
                 }
             }
-            let group = sdk
-                .create_group(
+            json(
+                &sdk.create_group(
                     &p.group_info.group_name,
                     &p.member_user_ids,
                     &p.admin_user_ids,
                 )
-                .await?;
-            to_js(&Item(&group, &GROUP_ITEM))
+                .await?,
+            )
         }
-        // `getFriendList()` → `FriendUserItem[]`.
-        Method::GetFriendList => {
-            let friends = sdk.friends().await?;
-            to_js(&Items(&friends, &FRIEND_USER_ITEM))
-        }
-        // Methods that make one REST call changing server state, and resolve with `''`.
+        Method::GetFriendList => json(&sdk.friends().await?),
+        // Methods that make one REST call changing server state, and give nothing.
         Method::SetSelfInfo
         | Method::SetGroupInfo
         | Method::InviteUserToGroup

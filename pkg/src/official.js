@@ -1,0 +1,264 @@
+// The official SDK's data shapes, made from the engine's JSON.
+//
+// The engine resolves methods and raises events with the JSON text of its model values
+// (snake_case keys, as sdk-wasm's msgjson writes them: `Message`, `Conversation`, `Group`, …).
+// This module turns them into the objects the official OpenIM web SDK gives (`MessageItem`,
+// `ConversationItem`, `GroupItem`, …), and keeps the display names conversations are shown with.
+// It is bundled into pkg/index.js; the package tests import it directly.
+
+/** Content type of text messages. */
+const TEXT = 101;
+/** Content type the official SDK shows revoked messages with. */
+const REVOKED = 2101;
+
+/** The session type of a conversation id's messages, from its prefix (0 for `n_`). */
+const SESSION_TYPES = { si: 1, g: 2, sg: 3, sn: 4 };
+
+const sessionType = (conversationID) => SESSION_TYPES[conversationID.split('_')[0]] ?? 0;
+
+/** The official `MessageStatus`: 1 sending, 2 sent, 3 failed (filtered too), 4 deleted. */
+const STATUS = { Sending: 1, Failed: 3, Filtered: 3, Deleted: 4 };
+
+/** The variant name of a model enum value: `"Sent"` or `{"Failed": {…}}`. */
+const tag = (value) => (typeof value === 'string' ? value : Object.keys(value)[0]);
+
+/** `RevokedInfo`: the revocation of a message, as `OnNewRecvMessageRevoked` and 2101 details carry it. */
+const revocation = (revokerID, revokerRole, clientMsgID, revokerNickname, revokeTime, source, sessionType, seq, conversationID, isAdminRevoke) => ({
+  revokerID,
+  revokerRole,
+  clientMsgID,
+  revokerNickname,
+  revokeTime,
+  sourceMessageSendTime: source ? source.send_time : 0,
+  sourceMessageSendID: source ? source.send_id : '',
+  sourceMessageSenderNickname: source ? source.sender_nickname : '',
+  sessionType,
+  seq,
+  ex: '',
+  conversationID,
+  isAdminRevoke,
+});
+
+/**
+ * A notification's `detail`: the content is an object with a string member `detail` (other
+ * members ignored) or a list of that one string; anything else is kept whole.
+ */
+export function notificationDetail(content) {
+  let value;
+  try {
+    value = JSON.parse(content);
+  } catch {
+    return content;
+  }
+  if (Array.isArray(value)) value = value.length === 1 ? { detail: value[0] } : null;
+  return typeof value?.detail === 'string' ? value.detail : content;
+}
+
+/** A message as `MessageItem`; a revoked one becomes content type 2101 with the revocation as its detail. */
+export function messageItem(m) {
+  const status = m.status;
+  const item = {
+    clientMsgID: m.client_msg_id,
+    serverMsgID: m.server_msg_id,
+    createTime: m.create_time,
+    sendTime: m.send_time,
+    sessionType: m.session_type,
+    sendID: m.send_id,
+    recvID: m.recv_id,
+    msgFrom: m.msg_from,
+    contentType: m.content_type,
+    senderPlatformID: m.sender_platform_id,
+    senderNickname: m.sender_nickname,
+    senderFaceUrl: m.sender_face_url,
+    groupID: m.group_id,
+    content: '',
+    seq: m.seq,
+    isRead: m.is_read,
+    status: STATUS[tag(status)] ?? 2,
+    ex: m.ex,
+    attachedInfo: m.attached_info,
+  };
+  const revoked = status.Revoked;
+  if (revoked) {
+    const detail = JSON.stringify(revocation(revoked.by, revoked.role, m.client_msg_id, revoked.nickname, revoked.time, m, m.session_type, m.seq, m.conversation_id, false));
+    item.contentType = REVOKED;
+    item.content = detail;
+    item.notificationElem = { detail };
+  } else if ('Text' in m.content) {
+    const content = m.content.Text;
+    item.content = JSON.stringify({ content });
+    item.textElem = { content };
+  } else {
+    // Undecodable bytes become U+FFFD.
+    item.content = new TextDecoder().decode(new Uint8Array(m.content.Raw));
+    if (m.content_type >= 1000 && m.content_type <= 5000) item.notificationElem = { detail: notificationDetail(item.content) };
+  }
+  return item;
+}
+
+/** A text message not sent yet (`createTextMessage`) from the sender's profile (or `null`). */
+export function textDraft(content, me, now) {
+  return {
+    clientMsgID: '',
+    serverMsgID: '',
+    createTime: now,
+    sendTime: 0,
+    sessionType: 0,
+    sendID: me ? me.user_id : '',
+    recvID: '',
+    msgFrom: 100,
+    contentType: TEXT,
+    senderPlatformID: 5,
+    senderNickname: me ? me.nickname : '',
+    senderFaceUrl: me ? me.face_url : '',
+    groupID: '',
+    content: JSON.stringify({ content }),
+    seq: 0,
+    isRead: false,
+    status: 1,
+    ex: '',
+    attachedInfo: '',
+    textElem: { content },
+  };
+}
+
+/** A revocation (the engine's `RevokedInfo`) as the official `RevokedInfo`. */
+export const revokedItem = (r) =>
+  revocation(r.revoker_user_id, r.revoker_role, r.client_msg_id, r.revoker_nickname, r.revoke_time, null, sessionType(r.conversation_id), r.seq, r.conversation_id, r.is_admin_revoke);
+
+/** The logged-in user as `SelfUserInfo`. */
+export const selfUserInfo = (u) => ({
+  userID: u.user_id,
+  nickname: u.nickname,
+  faceURL: u.face_url,
+  ex: u.ex,
+  createTime: u.create_time,
+  globalRecvMsgOpt: u.global_recv_msg_opt,
+  appManagerLevel: u.app_manager_level,
+});
+
+/** A profile as `PublicUserItem`. */
+export const publicUserItem = (u) => ({ userID: u.user_id, nickname: u.nickname, faceURL: u.face_url, ex: u.ex });
+
+/** A friend as `FriendUserItem`. */
+export const friendItem = (f) => ({
+  ownerUserID: f.owner_user_id,
+  userID: f.user.user_id,
+  nickname: f.user.nickname,
+  faceURL: f.user.face_url,
+  remark: f.remark,
+  addSource: f.add_source,
+  createTime: f.create_time,
+  operatorUserID: f.operator_user_id,
+  ex: f.ex,
+  isPinned: f.is_pinned,
+  attachedInfo: '',
+});
+
+/** A group as `GroupItem`. */
+export const groupItem = (g) => ({
+  groupID: g.group_id,
+  groupName: g.name,
+  notification: g.announcement.text,
+  notificationUserID: g.announcement.editor_user_id,
+  notificationUpdateTime: g.announcement.updated_at,
+  introduction: g.introduction,
+  faceURL: g.face_url,
+  ownerUserID: g.owner_user_id,
+  createTime: g.create_time,
+  memberCount: g.member_count,
+  status: g.status,
+  creatorUserID: g.creator_user_id,
+  groupType: g.group_type,
+  needVerification: g.need_verification,
+  ex: g.ex,
+  applyMemberFriend: g.apply_member_friend,
+  lookMemberInfo: g.look_member_info,
+  displayIsRead: false,
+  enableHistoryForNewMembers: g.history_for_new_members ?? true,
+});
+
+/** A member as `GroupMemberItem`. */
+export const memberItem = (m) => ({
+  groupID: m.group_id,
+  userID: m.user_id,
+  nickname: m.nickname,
+  faceURL: m.face_url,
+  roleLevel: m.role_level,
+  muteEndTime: m.mute_end_time,
+  joinTime: m.join_time,
+  joinSource: m.join_source,
+  inviterUserID: m.inviter_user_id,
+  operatorUserID: m.operator_user_id,
+  ex: m.ex,
+});
+
+/**
+ * Display names and avatars of users and groups, for `ConversationItem.showName`/`faceURL`:
+ * friends under their remark (else nickname, else user id), profiles under their nickname (else
+ * user id), senders of single-chat messages under the nickname they carry.
+ */
+export class Names {
+  constructor() {
+    this.self = '';
+    this.users = new Map();
+    this.groups = new Map();
+  }
+
+  friends(list) {
+    for (const f of list) this.users.set(f.user.user_id, [f.remark || f.user.nickname || f.user.user_id, f.user.face_url]);
+  }
+
+  profiles(list) {
+    for (const u of list) this.users.set(u.user_id, [u.nickname || u.user_id, u.face_url]);
+  }
+
+  groupsOf(list) {
+    for (const g of list) this.groups.set(g.group_id, [g.name, g.face_url]);
+  }
+
+  senders(messages) {
+    for (const m of messages) if (!m.group_id && m.sender_nickname) this.users.set(m.send_id, [m.sender_nickname, m.sender_face_url]);
+  }
+
+  /** The other user of a single chat ('' for other conversations, or before login). */
+  peer(c) {
+    if (c.user_id || c.group_id) return c.user_id;
+    const me = this.self;
+    if (c.conversation_type !== 1 || !me) return '';
+    const rest = c.id.slice(c.id.indexOf('_') + 1);
+    if (rest.startsWith(me + '_')) return rest.slice(me.length + 1);
+    return rest.endsWith('_' + me) ? rest.slice(0, -me.length - 1) : '';
+  }
+
+  /** A conversation as `ConversationItem`, with its display name. */
+  conversationItem(c) {
+    const userID = this.peer(c);
+    const [showName, faceURL] = (c.group_id ? this.groups.get(c.group_id) : this.users.get(userID)) ?? ['', ''];
+    const latest = c.latest_message;
+    return {
+      conversationID: c.id,
+      conversationType: c.conversation_type,
+      userID,
+      groupID: c.group_id,
+      showName,
+      faceURL,
+      recvMsgOpt: c.recv_msg_opt,
+      unreadCount: Math.max(0, c.max_seq - c.has_read_seq),
+      groupAtType: c.group_at_type,
+      latestMsg: latest ? JSON.stringify(messageItem(latest)) : '',
+      latestMsgSendTime: latest ? latest.send_time : 0,
+      draftText: '',
+      draftTextTime: 0,
+      burnDuration: c.burn_duration,
+      msgDestructTime: 0,
+      isPinned: c.is_pinned,
+      isNotInGroup: false,
+      isPrivateChat: c.is_private_chat,
+      isMsgDestruct: false,
+      isMarked: false,
+      attachedInfo: c.attached_info,
+      ex: c.ex,
+    };
+  }
+}

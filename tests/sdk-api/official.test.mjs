@@ -1,0 +1,322 @@
+// The package's official shapes (pkg/src/official.js) made from the engine's model JSON.
+//
+// The samples in tests/fixtures/model-json.json are the JSON the engine writes (a core test keeps
+// the file equal to it); each test checks the official object made from them, field by field.
+// Runs in Node alone: `node --test tests/sdk-api/official.test.mjs`.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  Names,
+  friendItem,
+  groupItem,
+  memberItem,
+  messageItem,
+  notificationDetail,
+  publicUserItem,
+  revokedItem,
+  selfUserInfo,
+  textDraft,
+} from '../../pkg/src/official.js';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const FIXTURE = path.join(HERE, '..', 'fixtures', 'model-json.json');
+const { samples } = JSON.parse(fs.readFileSync(FIXTURE, 'utf8'));
+
+/** A fresh copy of a sample, so no test sees another's changes. */
+const sample = (name) => structuredClone(samples[name]);
+
+const MESSAGE_KEYS = [
+  'clientMsgID',
+  'serverMsgID',
+  'createTime',
+  'sendTime',
+  'sessionType',
+  'sendID',
+  'recvID',
+  'msgFrom',
+  'contentType',
+  'senderPlatformID',
+  'senderNickname',
+  'senderFaceUrl',
+  'groupID',
+  'content',
+  'seq',
+  'isRead',
+  'status',
+  'ex',
+  'attachedInfo',
+];
+
+test('a text message has textElem and its content as {"content": …} JSON', () => {
+  const item = messageItem(sample('text'));
+  const text = 'hi "there" \u{1F600}\n</b>';
+  assert.deepEqual(Object.keys(item), [...MESSAGE_KEYS, 'textElem']);
+  assert.deepEqual(item, {
+    clientMsgID: 'si_me_1_you_2-7',
+    serverMsgID: '',
+    createTime: 1700000000100,
+    sendTime: 1700000000123,
+    sessionType: 1,
+    sendID: 'you_2',
+    recvID: 'me_1',
+    msgFrom: 100,
+    contentType: 101,
+    senderPlatformID: 0,
+    senderNickname: 'You',
+    senderFaceUrl: 'https://example.invalid/y.png',
+    groupID: '',
+    content: '{"content":"hi \\"there\\" \u{1F600}\\n</b>"}',
+    seq: 7,
+    isRead: false,
+    status: 2,
+    ex: '',
+    attachedInfo: '',
+    textElem: { content: text },
+  });
+  assert.equal(JSON.parse(item.content).content, text);
+});
+
+test('a revoked message shows as 2101 with the revocation as its detail, without the text', () => {
+  const item = messageItem(sample('revoked'));
+  assert.equal(item.contentType, 2101);
+  assert.equal(item.textElem, undefined);
+  assert.equal(item.status, 2);
+  assert.equal(item.content, item.notificationElem.detail);
+  assert.ok(!item.content.includes('secret'), 'the text is gone');
+  const detail = JSON.parse(item.notificationElem.detail);
+  assert.deepEqual(detail, {
+    revokerID: 'owner',
+    revokerRole: 100,
+    clientMsgID: 'sg_g1-3',
+    revokerNickname: 'Olga \\ O',
+    revokeTime: 1700000000000,
+    sourceMessageSendTime: 1699999999000,
+    sourceMessageSendID: 'u2',
+    sourceMessageSenderNickname: 'Bo',
+    sessionType: 3,
+    seq: 3,
+    ex: '',
+    conversationID: 'sg_g1',
+    isAdminRevoke: false,
+  });
+  // The detail is written in the official key order.
+  assert.deepEqual(Object.keys(detail), Object.keys(revokedItem(sample('revocation'))));
+});
+
+test('raw content is read as UTF-8; notifications get notificationElem.detail', () => {
+  const notification = messageItem(sample('notification'));
+  assert.equal(notification.contentType, 1501);
+  assert.equal(notification.content, '{"detail":"{\\"group\\":{}}"}');
+  assert.deepEqual(notification.notificationElem, { detail: '{"group":{}}' });
+  assert.equal(notification.textElem, undefined);
+
+  const raw = messageItem(sample('raw'));
+  assert.equal(raw.content, 'x\uFFFDy', 'an invalid byte becomes U+FFFD');
+  assert.equal(raw.notificationElem, undefined, 'content type 102 is not a notification');
+  assert.equal(raw.createTime, -3);
+});
+
+test('statuses follow the official values: 1 sending, 2 sent, 3 failed or filtered, 4 deleted', () => {
+  const withStatus = (status) => messageItem({ ...sample('failed'), status }).status;
+  assert.equal(messageItem(sample('failed')).status, 3);
+  assert.equal(withStatus('Sending'), 1);
+  assert.equal(withStatus('Sent'), 2);
+  assert.equal(withStatus('Filtered'), 3);
+  assert.equal(withStatus('Deleted'), 4);
+});
+
+test("a notification's detail is its string member `detail`, or the whole content", () => {
+  const cases = [
+    ['{"detail":"{\\"a\\":1}"}', '{"a":1}'],
+    ['{"other":1,"detail":"x"}', 'x'],
+    [' { "detail" : "spaced \\u00e9" } ', 'spaced \u00e9'],
+    ['{"detail":null}', '{"detail":null}'],
+    ['{"detail":1}', '{"detail":1}'],
+    ['{}', '{}'],
+    ['["listed"]', 'listed'],
+    ['["a","b"]', '["a","b"]'],
+    ['[]', '[]'],
+    ['not json', 'not json'],
+    ['', ''],
+    ['"detail"', '"detail"'],
+    ['null', 'null'],
+  ];
+  for (const [content, detail] of cases) assert.equal(notificationDetail(content), detail, content);
+});
+
+test('createTextMessage drafts carry the sender and no clientMsgID, seq or send time', () => {
+  const draft = textDraft('draft \u0000', sample('user'), 5);
+  assert.deepEqual(Object.keys(draft), [...MESSAGE_KEYS, 'textElem']);
+  assert.equal(draft.clientMsgID, '');
+  assert.equal(draft.createTime, 5);
+  assert.equal(draft.sendTime, 0);
+  assert.equal(draft.seq, 0);
+  assert.equal(draft.status, 1);
+  assert.equal(draft.contentType, 101);
+  assert.equal(draft.sendID, 'u1');
+  assert.equal(draft.senderNickname, 'Ann');
+  assert.equal(draft.senderFaceUrl, 'https://example.invalid/a.png');
+  assert.equal(draft.content, '{"content":"draft \\u0000"}');
+  assert.deepEqual(draft.textElem, { content: 'draft \u0000' });
+  const anonymous = textDraft('x', null, 6);
+  assert.equal(anonymous.sendID, '');
+  assert.equal(anonymous.senderNickname, '');
+});
+
+test('users, friends, groups and members take the official field names', () => {
+  assert.deepEqual(selfUserInfo(sample('user')), {
+    userID: 'u1',
+    nickname: 'Ann',
+    faceURL: 'https://example.invalid/a.png',
+    ex: '{}',
+    createTime: 1700000000000,
+    globalRecvMsgOpt: 2,
+    appManagerLevel: -1,
+  });
+  assert.deepEqual(publicUserItem(sample('user')), {
+    userID: 'u1',
+    nickname: 'Ann',
+    faceURL: 'https://example.invalid/a.png',
+    ex: '{}',
+  });
+  assert.deepEqual(friendItem(sample('friend')), {
+    ownerUserID: 'u0',
+    userID: 'u1',
+    nickname: 'Ann',
+    faceURL: 'https://example.invalid/a.png',
+    remark: 'Annie',
+    addSource: 3,
+    createTime: 1600000000000,
+    operatorUserID: 'u0',
+    ex: 'fx',
+    isPinned: true,
+    attachedInfo: '',
+  });
+  assert.deepEqual(groupItem(sample('group')), {
+    groupID: 'g1',
+    groupName: 'Team "A"',
+    notification: 'Read the rules',
+    notificationUserID: 'owner',
+    notificationUpdateTime: 1700000000500,
+    introduction: 'intro',
+    faceURL: 'https://example.invalid/g.png',
+    ownerUserID: 'owner',
+    createTime: 1600000000000,
+    memberCount: 3,
+    status: 0,
+    creatorUserID: 'owner',
+    groupType: 2,
+    needVerification: 1,
+    ex: 'gx',
+    applyMemberFriend: 1,
+    lookMemberInfo: 1,
+    displayIsRead: false,
+    enableHistoryForNewMembers: false,
+  });
+  const open = groupItem(sample('open_group'));
+  assert.equal(open.enableHistoryForNewMembers, true, 'an unset switch shows history to new members');
+  assert.equal(open.lookMemberInfo, 0);
+  assert.deepEqual(memberItem(sample('member')), {
+    groupID: 'g1',
+    userID: 'u2',
+    nickname: 'Bo',
+    faceURL: 'https://example.invalid/b.png',
+    roleLevel: 60,
+    muteEndTime: 1800000000000,
+    joinTime: 1650000000000,
+    joinSource: 2,
+    inviterUserID: 'owner',
+    operatorUserID: 'owner',
+    ex: 'mx',
+  });
+});
+
+test('a revocation event carries the session type of its conversation', () => {
+  assert.deepEqual(revokedItem(sample('revocation')), {
+    revokerID: 'a',
+    revokerRole: 0,
+    clientMsgID: 'c9',
+    revokerNickname: 'Al',
+    revokeTime: 1700000000900,
+    sourceMessageSendTime: 0,
+    sourceMessageSendID: '',
+    sourceMessageSenderNickname: '',
+    sessionType: 1,
+    seq: 9,
+    ex: '',
+    conversationID: 'si_a_b',
+    isAdminRevoke: true,
+  });
+  const inGroup = (conversationID) => revokedItem({ ...sample('revocation'), conversation_id: conversationID }).sessionType;
+  assert.equal(inGroup('sg_g1'), 3);
+  assert.equal(inGroup('g_g1'), 2);
+  assert.equal(inGroup('sn_a_b'), 4);
+  assert.equal(inGroup('n_sg_g1'), 0);
+});
+
+test('a single chat names its peer, even with underscores in the ids', () => {
+  const names = new Names();
+  const single = sample('single');
+  assert.equal(names.peer(single), '', 'no peer before the logged-in user is known');
+  names.self = 'me_1';
+  assert.equal(names.peer(single), 'you_2');
+  names.self = 'you_2';
+  assert.equal(names.peer(single), 'me_1');
+  names.self = 'me_1';
+  names.profiles([{ ...sample('user'), user_id: 'you_2', nickname: 'You', face_url: 'https://example.invalid/y.png' }]);
+  const item = names.conversationItem(single);
+  assert.deepEqual(item, {
+    conversationID: 'si_me_1_you_2',
+    conversationType: 1,
+    userID: 'you_2',
+    groupID: '',
+    showName: 'You',
+    faceURL: 'https://example.invalid/y.png',
+    recvMsgOpt: 0,
+    unreadCount: 5,
+    groupAtType: 0,
+    latestMsg: JSON.stringify(messageItem(sample('text'))),
+    latestMsgSendTime: 1700000000123,
+    draftText: '',
+    draftTextTime: 0,
+    burnDuration: 0,
+    msgDestructTime: 0,
+    isPinned: true,
+    isNotInGroup: false,
+    isPrivateChat: false,
+    isMsgDestruct: false,
+    isMarked: false,
+    attachedInfo: '',
+    ex: '',
+  });
+});
+
+test('names: a remark wins over the nickname; groups by name; single-chat senders by their nickname', () => {
+  const names = new Names();
+  names.self = 'me_1';
+  const friend = { ...sample('friend'), user: { ...sample('user'), user_id: 'you_2' } };
+  names.friends([friend]);
+  assert.equal(names.conversationItem(sample('single')).showName, 'Annie');
+  names.friends([{ ...friend, remark: '' }]);
+  assert.equal(names.conversationItem(sample('single')).showName, 'Ann', 'a deleted remark falls back to the nickname');
+  names.friends([{ ...friend, remark: '', user: { ...friend.user, nickname: '' } }]);
+  assert.equal(names.conversationItem(sample('single')).showName, 'you_2', 'then to the user id');
+  names.senders([{ ...sample('text'), sender_nickname: 'Sender' }, { ...sample('revoked'), sender_nickname: 'In a group' }]);
+  assert.equal(names.conversationItem(sample('single')).showName, 'Sender');
+  assert.ok(!names.users.has('u2'), 'group senders are not learnt');
+
+  const group = names.conversationItem(sample('group_chat'));
+  assert.equal(group.showName, '', 'unknown groups have no name yet');
+  assert.equal(group.userID, '');
+  assert.equal(group.latestMsg, '');
+  assert.equal(group.latestMsgSendTime, 0);
+  assert.equal(group.unreadCount, 0, 'never negative');
+  names.groupsOf([sample('group')]);
+  const named = names.conversationItem(sample('group_chat'));
+  assert.equal(named.showName, 'Team "A"');
+  assert.equal(named.faceURL, 'https://example.invalid/g.png');
+});
