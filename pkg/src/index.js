@@ -12,6 +12,7 @@
 import initEngine, { ChorusSdk } from './dist/chorus_sdk_wasm.js';
 import {
   Names,
+  SERVER_CHANGES,
   friendItem,
   groupItem,
   memberItem,
@@ -304,7 +305,11 @@ export function getSDK(options = {}) {
       try {
         await ready;
         const params = takesParameter ? args[0] : undefined;
-        const result = await call(name, params);
+        const change = SERVER_CHANGES[name];
+        // A method that only changes server state: checked and written here, sent by the engine.
+        const [method, engineParams] = change ? ['change', change(params, names.self)] : [name, params];
+        if (change) engineParams[1] = JSON.stringify(engineParams[1]);
+        const result = await call(method, engineParams);
         const data = RESULTS[name] ? await RESULTS[name](result, params) : result;
         return { event: name, errCode: 0, errMsg: '', data, operationID: operation };
       } catch (err) {

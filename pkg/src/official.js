@@ -262,3 +262,126 @@ export class Names {
     };
   }
 }
+
+// ----- The methods that only change server state -----
+//
+// Each is one REST call: its parameter is checked and its request body written here (keys in
+// byte order, as the engine writes the bodies of its own calls), and the engine makes the call
+// with the session's token (`change`). Bad parameters fail as the engine's do: errCode 10001
+// (`invalid argument`, sdk-wasm's error.rs), with the method and the field named.
+
+/** Fails with the engine's invalid-argument error. */
+const invalid = (message) => {
+  throw { errCode: 10001, errMsg: `invalid argument: ${message}` };
+};
+
+/** A string that must not be blank. */
+const require = (field, value) => (value.trim() ? value : invalid(`${field} is empty`));
+
+/** A list of ids that must not be empty nor hold a blank id. */
+const requireIds = (field, ids) =>
+  !ids.length ? invalid(`${field} is empty`) : ids.some((id) => !id.trim()) ? invalid(`${field} holds an empty id`) : ids;
+
+/**
+ * The reader of the parameter `params` of `method`: `read(key, kind, mode)` gives a member of kind
+ * 's' (string), 'i' (32-bit integer), 'b' (boolean) or 'l' (list of strings); mode 0 requires
+ * it, 1 makes it optional (absent, `null` and `undefined` are `undefined`), 2 defaults it when absent.
+ */
+function reader(method, params) {
+  const bad = (key, what) => invalid(`${method}: \`${key}\` is not ${what}`);
+  const value = (key, v, kind) => {
+    if (kind === 's') return typeof v === 'string' ? v : bad(key, 'a string');
+    if (kind === 'b') return typeof v === 'boolean' ? v : bad(key, 'a boolean');
+    if (kind === 'i') return Number.isInteger(v) && v >= -2147483648 && v <= 2147483647 ? v : bad(key, 'an integer in range');
+    const list = Array.isArray(v) || (typeof v === 'object' && v !== null && typeof v[Symbol.iterator] === 'function') ? Array.from(v) : bad(key, 'a list');
+    return list.map((item) => value(key, item, 's'));
+  };
+  if (typeof params !== 'object' || params === null) bad('the parameter', 'an object');
+  return (key, kind, mode = 0) => {
+    if (!(key in params)) return mode === 0 ? invalid(`${method}: missing field \`${key}\``) : mode === 2 ? (kind === 'l' ? [] : '') : undefined;
+    const v = params[key];
+    return mode === 1 && v == null ? undefined : value(key, v, kind);
+  };
+}
+
+/** Members whose value is not `undefined`, in the given order. */
+const defined = (members) => Object.fromEntries(Object.entries(members).filter(([, v]) => v !== undefined));
+
+/** Group members given and removed by invitation and kick. */
+const groupUsers = (method, params, listKey) => {
+  const read = reader(method, params);
+  const groupID = read('groupID', 's');
+  const reason = read('reason', 's', 2);
+  const users = read('userIDList', 'l');
+  return { groupID: require('groupID', groupID), [listKey]: requireIds('userIDList', users), reason };
+};
+
+/**
+ * The REST call `[path, body]` of a method that only changes server state, for the logged-in
+ * user `self`; `undefined` for other methods.
+ */
+export const SERVER_CHANGES = {
+  setSelfInfo(params, self) {
+    const read = reader('setSelfInfo', params);
+    const nickname = read('nickname', 's', 1);
+    const faceURL = read('faceURL', 's', 1);
+    if (nickname === undefined && faceURL === undefined) invalid('give nickname and/or faceURL');
+    if (nickname !== undefined) require('the nickname', nickname);
+    return ['/user/update_user_info_ex', { userInfo: defined({ faceURL, nickname, userID: self }) }];
+  },
+  setGroupInfo(params) {
+    const read = reader('setGroupInfo', params);
+    const groupID = read('groupID', 's');
+    const body = defined({
+      groupName: read('groupName', 's', 1),
+      notification: read('notification', 's', 1),
+      introduction: read('introduction', 's', 1),
+      lookMemberInfo: read('lookMemberInfo', 'i', 1),
+      applyMemberFriend: read('applyMemberFriend', 'i', 1),
+      enableHistoryForNewMembers: read('enableHistoryForNewMembers', 'b', 1),
+    });
+    require('groupID', groupID);
+    if (!Object.keys(body).length) invalid('nothing to change');
+    for (const key of ['lookMemberInfo', 'applyMemberFriend']) if (key in body && body[key] !== 0 && body[key] !== 1) invalid(`${key} must be 0 or 1`);
+    const { applyMemberFriend, enableHistoryForNewMembers, groupName, introduction, lookMemberInfo, notification } = body;
+    return ['/group/set_group_info_ex', defined({ applyMemberFriend, enableHistoryForNewMembers, groupID, groupName, introduction, lookMemberInfo, notification })];
+  },
+  inviteUserToGroup: (params) => ['/group/invite_user_to_group', groupUsers('inviteUserToGroup', params, 'invitedUserIDs')],
+  kickGroupMember: (params) => ['/group/kick_group', groupUsers('kickGroupMember', params, 'kickedUserIDs')],
+  joinGroup(params, self) {
+    const read = reader('joinGroup', params);
+    const groupID = read('groupID', 's');
+    const reqMessage = read('reqMsg', 's', 2);
+    const joinSource = read('joinSource', 'i');
+    require('groupID', groupID);
+    if (joinSource < 2 || joinSource > 4) invalid('joinSource must be 2 (invitation), 3 (search) or 4 (QR code)');
+    return ['/group/join_group', { ex: '', groupID, inviterUserID: self, joinSource, reqMessage }];
+  },
+  quitGroup(groupID, self) {
+    if (typeof groupID !== 'string') invalid('quitGroup: `the parameter` is not a string');
+    return ['/group/quit_group', { groupID: require('groupID', groupID), userID: self }];
+  },
+  setGroupMemberInfo(params) {
+    const read = reader('setGroupMemberInfo', params);
+    const groupID = read('groupID', 's');
+    const userID = read('userID', 's');
+    const roleLevel = read('roleLevel', 'i', 1);
+    require('groupID', groupID);
+    require('userID', userID);
+    if (roleLevel === undefined) invalid('roleLevel is missing');
+    if (roleLevel !== 20 && roleLevel !== 60) invalid(`roleLevel must be 20 (member) or 60 (admin), got ${roleLevel}`);
+    return ['/group/set_group_member_info', { members: [{ groupID, roleLevel, userID }] }];
+  },
+  addFriend(params, self) {
+    const read = reader('addFriend', params);
+    const toUserID = read('toUserID', 's');
+    const reqMsg = read('reqMsg', 's', 2);
+    return ['/friend/add_friend', { ex: '', fromUserID: self, reqMsg, toUserID: require('toUserID', toUserID) }];
+  },
+  updateFriends(params, self) {
+    const read = reader('updateFriends', params);
+    const friendUserIDs = read('friendUserIDs', 'l');
+    const remark = read('remark', 's');
+    return ['/friend/update_friends', { friendUserIDs: requireIds('friendUserIDs', friendUserIDs), ownerUserID: self, remark }];
+  },
+};

@@ -67,11 +67,6 @@ pub fn string(value: &JsValue, name: &'static str) -> Result<String, ReadError> 
     value.as_string().ok_or_else(|| invalid(name, "a string"))
 }
 
-/// A boolean.
-pub fn boolean(value: &JsValue, name: &'static str) -> Result<bool, ReadError> {
-    value.as_bool().ok_or_else(|| invalid(name, "a boolean"))
-}
-
 /// A number that is an integer within `min..=max` (both safe integers).
 pub fn integer(value: &JsValue, name: &'static str, min: f64, max: f64) -> Result<f64, ReadError> {
     value

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   Names,
+  SERVER_CHANGES,
   friendItem,
   groupItem,
   memberItem,
@@ -319,4 +320,78 @@ test('names: a remark wins over the nickname; groups by name; single-chat sender
   const named = names.conversationItem(sample('group_chat'));
   assert.equal(named.showName, 'Team "A"');
   assert.equal(named.faceURL, 'https://example.invalid/g.png');
+});
+
+/** The `{errCode, errMsg}` a method's parameter check throws. */
+const rejection = (method, params) => {
+  try {
+    SERVER_CHANGES[method](params, 'me');
+  } catch (err) {
+    return err;
+  }
+  assert.fail(`${method} accepted ${JSON.stringify(params)}`);
+};
+
+const invalid = (errMsg) => ({ errCode: 10001, errMsg: `invalid argument: ${errMsg}` });
+
+/** Whether every object in `value` has its keys in byte order, as the engine writes REST bodies. */
+const sortedKeys = (value) =>
+  typeof value !== 'object' || value === null
+    ? true
+    : Object.keys(value).every((key, at, keys) => at === 0 || (Array.isArray(value) ? true : keys[at - 1] < key)) &&
+      Object.values(value).every(sortedKeys);
+
+test('server changes are written as the REST calls the server takes, keys in byte order', () => {
+  const calls = {
+    setSelfInfo: [{ nickname: 'Ann', faceURL: 'https://example.invalid/a.png' }, ['/user/update_user_info_ex', { userInfo: { faceURL: 'https://example.invalid/a.png', nickname: 'Ann', userID: 'me' } }]],
+    setGroupInfo: [
+      { groupID: 'g1', notification: 'Hi', lookMemberInfo: 1, applyMemberFriend: 0, enableHistoryForNewMembers: false, groupName: undefined, introduction: null },
+      ['/group/set_group_info_ex', { applyMemberFriend: 0, enableHistoryForNewMembers: false, groupID: 'g1', lookMemberInfo: 1, notification: 'Hi' }],
+    ],
+    inviteUserToGroup: [{ groupID: 'g1', userIDList: ['u2', 'u3'], reason: 'welcome' }, ['/group/invite_user_to_group', { groupID: 'g1', invitedUserIDs: ['u2', 'u3'], reason: 'welcome' }]],
+    kickGroupMember: [{ groupID: 'g1', userIDList: new Set(['u2']) }, ['/group/kick_group', { groupID: 'g1', kickedUserIDs: ['u2'], reason: '' }]],
+    joinGroup: [{ groupID: 'g1', reqMsg: 'hi', joinSource: 3 }, ['/group/join_group', { ex: '', groupID: 'g1', inviterUserID: 'me', joinSource: 3, reqMessage: 'hi' }]],
+    quitGroup: ['g1', ['/group/quit_group', { groupID: 'g1', userID: 'me' }]],
+    setGroupMemberInfo: [{ groupID: 'g1', userID: 'u2', roleLevel: 60 }, ['/group/set_group_member_info', { members: [{ groupID: 'g1', roleLevel: 60, userID: 'u2' }] }]],
+    addFriend: [{ toUserID: 'u2' }, ['/friend/add_friend', { ex: '', fromUserID: 'me', reqMsg: '', toUserID: 'u2' }]],
+    updateFriends: [{ friendUserIDs: ['u2'], remark: '' }, ['/friend/update_friends', { friendUserIDs: ['u2'], ownerUserID: 'me', remark: '' }]],
+  };
+  assert.deepEqual(Object.keys(calls).sort(), Object.keys(SERVER_CHANGES).sort());
+  for (const [method, [params, call]] of Object.entries(calls)) {
+    const made = SERVER_CHANGES[method](params, 'me');
+    assert.deepEqual(made, call, method);
+    assert.ok(sortedKeys(made[1]), `${method}: ${JSON.stringify(made[1])}`);
+    assert.deepEqual(Object.keys(made[1]), Object.keys(call[1]), method);
+  }
+  assert.deepEqual(SERVER_CHANGES.setSelfInfo({ nickname: 'Ann', faceURL: null }, 'me')[1], { userInfo: { nickname: 'Ann', userID: 'me' } });
+});
+
+test('server change parameters are checked as the engine checks the others', () => {
+  assert.deepEqual(rejection('quitGroup', ' '), invalid('groupID is empty'));
+  assert.deepEqual(rejection('quitGroup', 7), invalid('quitGroup: `the parameter` is not a string'));
+  assert.deepEqual(rejection('addFriend', {}), invalid('addFriend: missing field `toUserID`'));
+  assert.deepEqual(rejection('addFriend', 'u2'), invalid('addFriend: `the parameter` is not an object'));
+  assert.deepEqual(rejection('addFriend', null), invalid('addFriend: `the parameter` is not an object'));
+  assert.deepEqual(rejection('addFriend', { toUserID: 'u2', reqMsg: undefined }), invalid('addFriend: `reqMsg` is not a string'), 'an explicit undefined is a value');
+  assert.deepEqual(rejection('joinGroup', { groupID: 'g1', joinSource: 9 }), invalid('joinSource must be 2 (invitation), 3 (search) or 4 (QR code)'));
+  assert.deepEqual(rejection('joinGroup', { groupID: 'g1', joinSource: 2.5 }), invalid('joinGroup: `joinSource` is not an integer in range'));
+  assert.deepEqual(rejection('joinGroup', { groupID: 'g1', joinSource: 2 ** 31 }), invalid('joinGroup: `joinSource` is not an integer in range'));
+  assert.deepEqual(rejection('setGroupInfo', { groupID: 'g1', groupName: null }), invalid('nothing to change'));
+  assert.deepEqual(rejection('setGroupInfo', { groupID: ' ', groupName: 'n' }), invalid('groupID is empty'));
+  assert.deepEqual(rejection('setGroupInfo', { groupID: 'g1', lookMemberInfo: 2 }), invalid('lookMemberInfo must be 0 or 1'));
+  assert.deepEqual(rejection('setGroupInfo', { groupID: 'g1', applyMemberFriend: -1 }), invalid('applyMemberFriend must be 0 or 1'));
+  assert.deepEqual(rejection('setGroupInfo', { groupID: 'g1', enableHistoryForNewMembers: 1 }), invalid('setGroupInfo: `enableHistoryForNewMembers` is not a boolean'));
+  assert.deepEqual(rejection('setSelfInfo', { nickname: null, faceURL: undefined }), invalid('give nickname and/or faceURL'));
+  assert.deepEqual(rejection('setSelfInfo', { nickname: '  ' }), invalid('the nickname is empty'));
+  assert.deepEqual(rejection('setGroupMemberInfo', { groupID: 'g1', userID: 'u2', roleLevel: 100 }), invalid('roleLevel must be 20 (member) or 60 (admin), got 100'));
+  assert.deepEqual(rejection('setGroupMemberInfo', { groupID: 'g1', userID: 'u2' }), invalid('roleLevel is missing'));
+  assert.deepEqual(rejection('setGroupMemberInfo', { groupID: 'g1', userID: '', roleLevel: 20 }), invalid('userID is empty'));
+  assert.deepEqual(rejection('updateFriends', { friendUserIDs: [], remark: 'r' }), invalid('friendUserIDs is empty'));
+  assert.deepEqual(rejection('updateFriends', { friendUserIDs: ['u2', ' '], remark: 'r' }), invalid('friendUserIDs holds an empty id'));
+  assert.deepEqual(rejection('updateFriends', { friendUserIDs: ['u2', 3], remark: 'r' }), invalid('updateFriends: `friendUserIDs` is not a string'));
+  assert.deepEqual(rejection('updateFriends', { friendUserIDs: { 0: 'u2' }, remark: 'r' }), invalid('updateFriends: `friendUserIDs` is not a list'));
+  assert.deepEqual(rejection('updateFriends', { friendUserIDs: ['u2'] }), invalid('updateFriends: missing field `remark`'));
+  assert.deepEqual(rejection('kickGroupMember', { groupID: 'g1', userIDList: [] }), invalid('userIDList is empty'));
+  assert.deepEqual(rejection('kickGroupMember', { groupID: ' ', userIDList: [] }), invalid('groupID is empty'), 'the group is checked first');
+  assert.deepEqual(rejection('inviteUserToGroup', { userIDList: ['u2'] }), invalid('inviteUserToGroup: missing field `groupID`'));
 });

@@ -11,7 +11,7 @@ use wasm_bindgen::JsValue;
 
 use crate::error::SdkError;
 use crate::js_read::{
-    boolean, int32, object, opt, or_default, req, string, strings, uint32, uint64, ReadError,
+    int32, object, opt, or_default, req, string, strings, uint32, uint64, ReadError,
 };
 
 /// Reads a parameter; anything malformed is an invalid argument.
@@ -137,34 +137,6 @@ pub struct RevokeIn {
     pub client_msg_id: String,
 }
 
-/// `setSelfInfo`'s parameter.
-#[derive(Debug)]
-pub struct SelfInfoIn {
-    /// New nickname.
-    pub nickname: Option<String>,
-    /// New avatar URL.
-    pub face_url: Option<String>,
-}
-
-/// `setGroupInfo`'s parameter.
-#[derive(Debug)]
-pub struct GroupInfoIn {
-    /// The group.
-    pub group_id: String,
-    /// New name.
-    pub group_name: Option<String>,
-    /// New announcement.
-    pub notification: Option<String>,
-    /// New introduction.
-    pub introduction: Option<String>,
-    /// 0 or 1.
-    pub look_member_info: Option<i32>,
-    /// 0 or 1.
-    pub apply_member_friend: Option<i32>,
-    /// Whether new members see older messages.
-    pub enable_history_for_new_members: Option<bool>,
-}
-
 /// `getGroupMemberList`'s parameter.
 #[derive(Debug)]
 pub struct MemberListIn {
@@ -187,39 +159,6 @@ pub struct MembersInfoIn {
     pub user_id_list: Vec<String>,
 }
 
-/// `inviteUserToGroup`'s and `kickGroupMember`'s parameter.
-#[derive(Debug)]
-pub struct GroupUsersIn {
-    /// The group.
-    pub group_id: String,
-    /// Why.
-    pub reason: String,
-    /// The users.
-    pub user_id_list: Vec<String>,
-}
-
-/// `joinGroup`'s parameter.
-#[derive(Debug)]
-pub struct JoinGroupIn {
-    /// The group.
-    pub group_id: String,
-    /// The request message.
-    pub req_msg: String,
-    /// 2 invitation, 3 search, 4 QR code.
-    pub join_source: i32,
-}
-
-/// `setGroupMemberInfo`'s parameter.
-#[derive(Debug)]
-pub struct MemberInfoIn {
-    /// The group.
-    pub group_id: String,
-    /// The member.
-    pub user_id: String,
-    /// 20 ordinary member, 60 admin.
-    pub role_level: Option<i32>,
-}
-
 /// `createGroup`'s `groupInfo`.
 #[derive(Debug)]
 pub struct NewGroupInfoIn {
@@ -240,24 +179,6 @@ pub struct CreateGroupIn {
     pub owner_user_id: Option<String>,
     /// Name and type.
     pub group_info: NewGroupInfoIn,
-}
-
-/// `addFriend`'s parameter.
-#[derive(Debug)]
-pub struct AddFriendIn {
-    /// The user.
-    pub to_user_id: String,
-    /// The request message.
-    pub req_msg: String,
-}
-
-/// `updateFriends`'s parameter.
-#[derive(Debug)]
-pub struct UpdateFriendsIn {
-    /// The friends.
-    pub friend_user_ids: Vec<String>,
-    /// The remark; '' deletes it.
-    pub remark: String,
 }
 
 /// Implements [`FromJs`] for a parameter object: `$name` must be an object, and each field is
@@ -321,21 +242,6 @@ from_js_object!(RevokeIn, "the revoke parameter", {
     client_msg_id: req("clientMsgID", string),
 });
 
-from_js_object!(SelfInfoIn, "the self info parameter", {
-    nickname: opt("nickname", string),
-    face_url: opt("faceURL", string),
-});
-
-from_js_object!(GroupInfoIn, "the group info parameter", {
-    group_id: req("groupID", string),
-    group_name: opt("groupName", string),
-    notification: opt("notification", string),
-    introduction: opt("introduction", string),
-    look_member_info: opt("lookMemberInfo", int32),
-    apply_member_friend: opt("applyMemberFriend", int32),
-    enable_history_for_new_members: opt("enableHistoryForNewMembers", boolean),
-});
-
 from_js_object!(MemberListIn, "the member list parameter", {
     group_id: req("groupID", string),
     filter: or_default("filter", uint32),
@@ -348,24 +254,6 @@ from_js_object!(MembersInfoIn, "the members info parameter", {
     user_id_list: req("userIDList", strings),
 });
 
-from_js_object!(GroupUsersIn, "the group users parameter", {
-    group_id: req("groupID", string),
-    reason: or_default("reason", string),
-    user_id_list: req("userIDList", strings),
-});
-
-from_js_object!(JoinGroupIn, "the join group parameter", {
-    group_id: req("groupID", string),
-    req_msg: or_default("reqMsg", string),
-    join_source: req("joinSource", int32),
-});
-
-from_js_object!(MemberInfoIn, "the member info parameter", {
-    group_id: req("groupID", string),
-    user_id: req("userID", string),
-    role_level: opt("roleLevel", int32),
-});
-
 from_js_object!(NewGroupInfoIn, "groupInfo", {
     group_name: req("groupName", string),
     group_type: opt("groupType", int32),
@@ -376,16 +264,6 @@ from_js_object!(CreateGroupIn, "the create group parameter", {
     admin_user_ids: or_default("adminUserIDs", strings),
     owner_user_id: opt("ownerUserID", string),
     group_info: req("groupInfo", new_group_info_in),
-});
-
-from_js_object!(AddFriendIn, "the add friend parameter", {
-    to_user_id: req("toUserID", string),
-    req_msg: or_default("reqMsg", string),
-});
-
-from_js_object!(UpdateFriendsIn, "the update friends parameter", {
-    friend_user_ids: req("friendUserIDs", strings),
-    remark: req("remark", string),
 });
 
 #[cfg(test)]
@@ -503,21 +381,15 @@ mod tests {
         );
 
         // Optional fields are unset when absent, `undefined` or `null`.
-        let obj = params(r#"{"nickname":null}"#);
-        Reflect::set(&obj, &"faceURL".into(), &JsValue::UNDEFINED).unwrap();
-        let p: SelfInfoIn = from_js("setSelfInfo", obj).unwrap();
-        assert_eq!((p.nickname, p.face_url), (None, None));
-        let p: GroupInfoIn = from_js(
-            "setGroupInfo",
-            params(r#"{"groupID":"g1","lookMemberInfo":1,"enableHistoryForNewMembers":false}"#),
-        )
-        .unwrap();
-        assert_eq!(p.look_member_info, Some(1));
-        assert_eq!(p.enable_history_for_new_members, Some(false));
-        assert_eq!(p.group_name, None);
-        fails::<GroupInfoIn>(
-            params(r#"{"groupID":"g1","enableHistoryForNewMembers":1}"#),
-            "enableHistoryForNewMembers",
+        let obj = params(r#"{"memberUserIDs":["u2"],"ownerUserID":null}"#);
+        Reflect::set(&obj, &"groupInfo".into(), &params(r#"{"groupName":"n"}"#)).unwrap();
+        let group_info = Reflect::get(&obj, &"groupInfo".into()).unwrap();
+        Reflect::set(&group_info, &"groupType".into(), &JsValue::UNDEFINED).unwrap();
+        let p: CreateGroupIn = from_js("createGroup", obj).unwrap();
+        assert_eq!((p.owner_user_id, p.group_info.group_type), (None, None));
+        fails::<CreateGroupIn>(
+            params(r#"{"ownerUserID":1,"groupInfo":{"groupName":"n"}}"#),
+            "ownerUserID",
         );
     }
 

@@ -3,7 +3,9 @@
 //!
 //! Methods take the official parameter shapes ([`convert`]) and resolve with the JSON text of
 //! the model value they give (`Message`, `Vec<Group>`, …); events reach the listener as the JSON
-//! text of [`crate::event::SdkEvent`]. The package's `index.js` exposes one function per method,
+//! text of [`crate::event::SdkEvent`]. The official methods that only change server state are
+//! checked and written by the package and sent through the `change` method. The
+//! package's `index.js` exposes one function per method,
 //! shapes results and events into the official objects (`official.js`) and wraps them into
 //! `WsResponse` objects. Failures reject with a plain `{errCode, errMsg}` object built by
 //! [`js_error`]. Nothing throws synchronously: parameters are read inside the returned promise.
@@ -17,15 +19,12 @@ use std::rc::Rc;
 
 use chorus_core::model::ConversationId;
 use chorus_core::outbox::Recipient;
-use chorus_proto::msgjson::{self, FieldSink, Out, ToJson, WriteFields};
+use chorus_proto::msgjson::{self, FieldSink, Json, Out, ToJson, WriteFields};
 use js_sys::{Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 
 use crate::error::SdkError;
-use crate::sdk::{
-    group_info_change, invite_change, kick_change, member_role_change, GroupUpdate, HistoryPage,
-    LoginParams, Sdk, ServerChange,
-};
+use crate::sdk::{HistoryPage, LoginParams, Sdk};
 use convert::{from_js, member_filter, require, require_ids};
 
 /// The error object JavaScript sees: `{errCode, errMsg}`.
@@ -158,19 +157,11 @@ enum Method {
     GetSpecifiedGroupMembersInfo,
     CreateGroup,
     GetFriendList,
-    SetSelfInfo,
-    SetGroupInfo,
-    InviteUserToGroup,
-    JoinGroup,
-    KickGroupMember,
-    QuitGroup,
-    SetGroupMemberInfo,
-    AddFriend,
-    UpdateFriends,
+    Change,
 }
 
 /// Every method under its official name.
-const METHODS: [(&str, Method); 26] = [
+const METHODS: [(&str, Method); 18] = [
     ("login", Method::Login),
     ("logout", Method::Logout),
     ("getLoginStatus", Method::GetLoginStatus),
@@ -197,15 +188,7 @@ const METHODS: [(&str, Method); 26] = [
     ),
     ("createGroup", Method::CreateGroup),
     ("getFriendList", Method::GetFriendList),
-    ("setSelfInfo", Method::SetSelfInfo),
-    ("setGroupInfo", Method::SetGroupInfo),
-    ("inviteUserToGroup", Method::InviteUserToGroup),
-    ("joinGroup", Method::JoinGroup),
-    ("kickGroupMember", Method::KickGroupMember),
-    ("quitGroup", Method::QuitGroup),
-    ("setGroupMemberInfo", Method::SetGroupMemberInfo),
-    ("addFriend", Method::AddFriend),
-    ("updateFriends", Method::UpdateFriends),
+    ("change", Method::Change),
 ];
 
 impl Method {
@@ -365,121 +348,17 @@ async fn run(sdk: Sdk, method: String, params: JsValue, status: i32) -> Result<J
             )
         }
         Method::GetFriendList => json(&sdk.friends().await?),
-        // Methods that make one REST call changing server state, and give nothing.
-        Method::SetSelfInfo
-        | Method::SetGroupInfo
-        | Method::InviteUserToGroup
-        | Method::JoinGroup
-        | Method::KickGroupMember
-        | Method::QuitGroup
-        | Method::SetGroupMemberInfo
-        | Method::AddFriend
-        | Method::UpdateFriends => {
-            sdk.apply(server_change(&sdk, which, &method, params)?)
-                .await?;
+        // `change([path, body])`: the REST call of an official method that only changes server
+        // state (`setGroupInfo`, `kickGroupMember`, …), whose parameter the package checked and
+        // whose JSON body it wrote; the call carries the session's token.
+        Method::Change => {
+            let [path, body]: [String; 2] = from_js::<Vec<String>>(&method, params)?
+                .try_into()
+                .map_err(|_| SdkError::invalid_argument("change: give [path, body]".into()))?;
+            let body = Json::parse(&body).map_err(|e| SdkError::invalid_argument(e.to_string()))?;
+            sdk.api(&path, body).await?;
             done()
         }
-    }
-}
-
-/// The REST call of one of the methods that only change server state.
-fn server_change(
-    sdk: &Sdk,
-    which: Method,
-    method: &str,
-    params: JsValue,
-) -> Result<ServerChange, SdkError> {
-    match which {
-        // `setSelfInfo({nickname?, faceURL?})` → `''`.
-        Method::SetSelfInfo => {
-            let p: convert::SelfInfoIn = from_js(method, params)?;
-            if p.nickname.is_none() && p.face_url.is_none() {
-                return Err(SdkError::invalid_argument(
-                    "give nickname and/or faceURL".into(),
-                ));
-            }
-            sdk.self_info_change(p.nickname, p.face_url)
-        }
-        // `setGroupInfo({groupID, groupName?, notification?, introduction?, lookMemberInfo?,
-        // applyMemberFriend?, enableHistoryForNewMembers?})` → `''`.
-        Method::SetGroupInfo => {
-            let p: convert::GroupInfoIn = from_js(method, params)?;
-            require("groupID", &p.group_id)?;
-            let update = GroupUpdate {
-                group_id: p.group_id,
-                name: p.group_name,
-                announcement: p.notification,
-                introduction: p.introduction,
-                look_member_info: p.look_member_info,
-                apply_member_friend: p.apply_member_friend,
-                history_for_new_members: p.enable_history_for_new_members,
-            };
-            if update.name.is_none()
-                && update.announcement.is_none()
-                && update.introduction.is_none()
-                && update.look_member_info.is_none()
-                && update.apply_member_friend.is_none()
-                && update.history_for_new_members.is_none()
-            {
-                return Err(SdkError::invalid_argument("nothing to change".into()));
-            }
-            group_info_change(update)
-        }
-        // `inviteUserToGroup({groupID, reason, userIDList})` → `''`.
-        Method::InviteUserToGroup => {
-            let p: convert::GroupUsersIn = from_js(method, params)?;
-            require("groupID", &p.group_id)?;
-            require_ids("userIDList", &p.user_id_list)?;
-            Ok(invite_change(&p.group_id, &p.user_id_list, &p.reason))
-        }
-        // `joinGroup({groupID, reqMsg, joinSource})` → `''`.
-        Method::JoinGroup => {
-            let p: convert::JoinGroupIn = from_js(method, params)?;
-            require("groupID", &p.group_id)?;
-            sdk.join_group_change(&p.group_id, &p.req_msg, p.join_source)
-        }
-        // `kickGroupMember({groupID, reason, userIDList})` → `''`.
-        Method::KickGroupMember => {
-            let p: convert::GroupUsersIn = from_js(method, params)?;
-            require("groupID", &p.group_id)?;
-            require_ids("userIDList", &p.user_id_list)?;
-            Ok(kick_change(&p.group_id, &p.user_id_list, &p.reason))
-        }
-        // `quitGroup(groupID)` → `''`.
-        Method::QuitGroup => {
-            let group_id: String = from_js(method, params)?;
-            require("groupID", &group_id)?;
-            sdk.quit_group_change(&group_id)
-        }
-        // `setGroupMemberInfo({groupID, userID, roleLevel})` → `''`.
-        Method::SetGroupMemberInfo => {
-            let p: convert::MemberInfoIn = from_js(method, params)?;
-            require("groupID", &p.group_id)?;
-            require("userID", &p.user_id)?;
-            let role = match p.role_level {
-                Some(role @ (20 | 60)) => role,
-                Some(other) => {
-                    return Err(SdkError::invalid_argument(format!(
-                        "roleLevel must be 20 (member) or 60 (admin), got {other}"
-                    )))
-                }
-                None => return Err(SdkError::invalid_argument("roleLevel is missing".into())),
-            };
-            Ok(member_role_change(&p.group_id, &p.user_id, role))
-        }
-        // `addFriend({toUserID, reqMsg})` → `''`.
-        Method::AddFriend => {
-            let p: convert::AddFriendIn = from_js(method, params)?;
-            require("toUserID", &p.to_user_id)?;
-            sdk.add_friend_change(&p.to_user_id, &p.req_msg)
-        }
-        // `updateFriends({friendUserIDs, remark})` → `''` (an empty remark deletes it).
-        Method::UpdateFriends => {
-            let p: convert::UpdateFriendsIn = from_js(method, params)?;
-            require_ids("friendUserIDs", &p.friend_user_ids)?;
-            sdk.friend_remark_change(&p.friend_user_ids, &p.remark)
-        }
-        _ => Err(no_method(method)),
     }
 }
 
@@ -501,49 +380,37 @@ mod tests {
                 "{name} is listed twice"
             );
         }
-        assert_eq!(Method::named("quitgroup"), None);
+        assert_eq!(Method::named("getfriendlist"), None);
         assert_eq!(Method::named(""), None);
-        let err =
-            server_change(&Sdk::new(), Method::Login, "login", JsValue::UNDEFINED).unwrap_err();
-        assert_eq!(
-            (err.code(), err.to_string()),
-            (10001, "invalid argument: no method login".to_owned())
-        );
     }
 
     #[wasm_bindgen_test]
-    fn server_changes_check_parameters_before_the_session() {
-        let sdk = Sdk::new();
-        let err = server_change(&sdk, Method::QuitGroup, "quitGroup", JsValue::from_str(" "))
-            .unwrap_err();
-        assert_eq!(err.to_string(), "invalid argument: groupID is empty");
-        let err = server_change(
-            &sdk,
-            Method::QuitGroup,
-            "quitGroup",
-            JsValue::from_str("g1"),
-        )
-        .unwrap_err();
-        assert_eq!(err.code(), 10005);
-        let join = |source: i32| {
-            let params = js_sys::JSON::parse(&format!(
-                r#"{{"groupID":"g1","reqMsg":"","joinSource":{source}}}"#
-            ))
-            .unwrap();
-            server_change(&sdk, Method::JoinGroup, "joinGroup", params).unwrap_err()
+    async fn changes_need_a_path_a_json_body_and_a_session() {
+        let change = |params: &str| {
+            let params = js_sys::JSON::parse(params).unwrap();
+            run(Sdk::new(), "change".into(), params, 1)
         };
+        let err = change(r#"["/group/quit_group"]"#).await.unwrap_err();
         assert_eq!(
-            join(9).to_string(),
-            "invalid argument: joinSource must be 2 (invitation), 3 (search) or 4 (QR code)"
+            (err.code(), err.to_string()),
+            (
+                10001,
+                "invalid argument: change: give [path, body]".to_owned()
+            )
         );
-        assert_eq!(join(3).code(), 10005);
-        let params = js_sys::JSON::parse(r#"{"groupID":"g1","userIDList":["u2"]}"#).unwrap();
-        let change =
-            server_change(&sdk, Method::KickGroupMember, "kickGroupMember", params).unwrap();
-        assert_eq!(change.path, "/group/kick_group");
+        let err = change(r#"["/group/quit_group", "{"]"#).await.unwrap_err();
+        assert_eq!(err.code(), 10001, "{err}");
+        let err = change(r#"["/group/quit_group", "{\"groupID\":\"g1\"}"]"#)
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), 10005, "{err}");
+        let err = run(Sdk::new(), "quitGroup".into(), "g1".into(), 1)
+            .await
+            .unwrap_err();
         assert_eq!(
-            change.body.to_text(),
-            r#"{"groupID":"g1","kickedUserIDs":["u2"],"reason":""}"#
+            err.to_string(),
+            "invalid argument: no method quitGroup",
+            "the package makes these calls itself"
         );
     }
 }
