@@ -11,8 +11,10 @@
 
 import initEngine, { ChorusSdk } from './dist/chorus_sdk_wasm.js';
 import {
+  ENGINE_PARAMS,
   Names,
   SERVER_CHANGES,
+  draftText,
   friendItem,
   groupItem,
   memberItem,
@@ -222,7 +224,6 @@ export function getSDK(options = {}) {
       errCode: 0,
       errMsg: '',
     }),
-    createTextMessage: (me, text) => textDraft(text, me, Date.now()),
     sendMessage: messageItem,
     getSelfUserInfo: selfUserInfo,
     getUsersInfo: (users) => users.map(publicUserItem),
@@ -305,10 +306,21 @@ export function getSDK(options = {}) {
       try {
         await ready;
         const params = takesParameter ? args[0] : undefined;
-        const change = SERVER_CHANGES[name];
-        // A method that only changes server state: checked and written here, sent by the engine.
-        const [method, engineParams] = change ? ['change', change(params, names.self)] : [name, params];
-        if (change) engineParams[1] = JSON.stringify(engineParams[1]);
+        let method = name;
+        let engineParams = params;
+        if (SERVER_CHANGES[name]) {
+          // A method that only changes server state: checked and written here, sent by the engine.
+          const [path, body] = SERVER_CHANGES[name](params, names.self);
+          method = 'change';
+          engineParams = [path, JSON.stringify(body)];
+        } else if (ENGINE_PARAMS[name]) {
+          engineParams = ENGINE_PARAMS[name](params);
+        } else if (name === 'createTextMessage') {
+          // A draft of the logged-in user's (the stored profile, when there is one).
+          const text = draftText(params);
+          const me = await call('getSelfUserInfo').catch(() => null);
+          return { event: name, errCode: 0, errMsg: '', data: textDraft(text, me, Date.now()), operationID: operation };
+        }
         const result = await call(method, engineParams);
         const data = RESULTS[name] ? await RESULTS[name](result, params) : result;
         return { event: name, errCode: 0, errMsg: '', data, operationID: operation };

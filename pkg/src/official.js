@@ -263,7 +263,7 @@ export class Names {
   }
 }
 
-// ----- The methods that only change server state -----
+// ----- Parameters -----
 //
 // Each is one REST call: its parameter is checked and its request body written here (keys in
 // byte order, as the engine writes the bodies of its own calls), and the engine makes the call
@@ -283,20 +283,26 @@ const requireIds = (field, ids) =>
   !ids.length ? invalid(`${field} is empty`) : ids.some((id) => !id.trim()) ? invalid(`${field} holds an empty id`) : ids;
 
 /**
- * The reader of the parameter `params` of `method`: `read(key, kind, mode)` gives a member of kind
- * 's' (string), 'i' (32-bit integer), 'b' (boolean) or 'l' (list of strings); mode 0 requires
- * it, 1 makes it optional (absent, `null` and `undefined` are `undefined`), 2 defaults it when absent.
+ * The reader of the parameter `params` (called `name` in errors) of `method`: `read(key, kind,
+ * mode)` gives a member of kind 's' (string), 'i' (32-bit integer), 'u' (32-bit unsigned), 'q'
+ * (64-bit unsigned: a safe integer or a BigInt), 'b' (boolean), 'o' (object) or 'l' (list of
+ * strings); mode 0 requires it, 1 makes it optional (absent, `null` and `undefined` are
+ * `undefined`), 2 defaults it when absent.
  */
-function reader(method, params) {
+function reader(method, params, name = 'the parameter') {
   const bad = (key, what) => invalid(`${method}: \`${key}\` is not ${what}`);
+  const integer = (key, v, min, max) => (Number.isInteger(v) && v >= min && v <= max ? v : bad(key, 'an integer in range'));
   const value = (key, v, kind) => {
     if (kind === 's') return typeof v === 'string' ? v : bad(key, 'a string');
     if (kind === 'b') return typeof v === 'boolean' ? v : bad(key, 'a boolean');
-    if (kind === 'i') return Number.isInteger(v) && v >= -2147483648 && v <= 2147483647 ? v : bad(key, 'an integer in range');
+    if (kind === 'o') return typeof v === 'object' && v !== null ? v : bad(key, 'an object');
+    if (kind === 'i') return integer(key, v, -2147483648, 2147483647);
+    if (kind === 'u') return integer(key, v, 0, 4294967295);
+    if (kind === 'q') return typeof v === 'bigint' ? (v >= 0n && v < 2n ** 64n ? v : bad(key, 'a u64')) : integer(key, v, 0, Number.MAX_SAFE_INTEGER);
     const list = Array.isArray(v) || (typeof v === 'object' && v !== null && typeof v[Symbol.iterator] === 'function') ? Array.from(v) : bad(key, 'a list');
     return list.map((item) => value(key, item, 's'));
   };
-  if (typeof params !== 'object' || params === null) bad('the parameter', 'an object');
+  if (typeof params !== 'object' || params === null) bad(name, 'an object');
   return (key, kind, mode = 0) => {
     if (!(key in params)) return mode === 0 ? invalid(`${method}: missing field \`${key}\``) : mode === 2 ? (kind === 'l' ? [] : '') : undefined;
     const v = params[key];
@@ -383,5 +389,40 @@ export const SERVER_CHANGES = {
     const friendUserIDs = read('friendUserIDs', 'l');
     const remark = read('remark', 's');
     return ['/friend/update_friends', { friendUserIDs: requireIds('friendUserIDs', friendUserIDs), ownerUserID: self, remark }];
+  },
+};
+
+/** A string parameter that must not be empty. */
+export const draftText = (text) =>
+  typeof text !== 'string' ? invalid('createTextMessage: `the parameter` is not a string') : text ? text : invalid('the text is empty');
+
+/** The parameters the package checks and hands to the engine as a list of strings. */
+export const ENGINE_PARAMS = {
+  login(params) {
+    const read = reader('login', params);
+    return [read('userID', 's'), read('token', 's'), String(read('platformID', 'i')), read('apiAddr', 's'), read('wsAddr', 's')];
+  },
+  getAdvancedHistoryMessageList(params) {
+    const read = reader('getAdvancedHistoryMessageList', params);
+    const conversationID = read('conversationID', 's');
+    const count = read('count', 'u');
+    const start = read('startClientMsgID', 's', 2);
+    // Accepted as the official SDK takes it; pages continue from startClientMsgID.
+    read('lastMinSeq', 'q', 1);
+    if (!count) invalid('count must be at least 1');
+    return [conversationID, start, String(count)];
+  },
+  sendMessage(params) {
+    const read = reader('sendMessage', params);
+    const recvID = read('recvID', 's', 2);
+    const groupID = read('groupID', 's', 2);
+    const message = reader('sendMessage', read('message', 'o'), 'message');
+    const contentType = message('contentType', 'i');
+    const elem = message('textElem', 'o', 1);
+    const text = elem && reader('sendMessage', elem, 'textElem')('content', 's');
+    if (contentType !== 101) invalid(`only text messages (contentType 101) can be sent, got ${contentType}`);
+    if (text === undefined) invalid('message.textElem is missing');
+    if (!groupID === !recvID) invalid('give exactly one of recvID and groupID');
+    return [groupID, recvID, text];
   },
 };

@@ -4,9 +4,9 @@
 //! [`ReadError`] naming the field. The rules are those of a serde derive over JavaScript values:
 //! a field is absent when it is `undefined` and not a property (`key in object` is false); an
 //! optional field is `None` when absent, `undefined` or `null`; a field with a default takes it
-//! only when absent; integers are numbers that are safe integers within the type's range, and
-//! 64-bit integers may also be `BigInt`s; lists are arrays or other iterable objects; unknown
-//! fields are ignored.
+//! only when absent; integers are numbers that are safe integers within the type's range; lists
+//! are arrays or other iterable objects; unknown fields are ignored. The package's `official.js`
+//! reads the parameters it checks itself by the same rules.
 
 use js_sys::{Array, Reflect};
 use wasm_bindgen::JsValue;
@@ -33,9 +33,6 @@ pub enum ReadErrorKind {
 fn invalid(name: &'static str, what: &'static str) -> ReadError {
     ReadErrorKind::Invalid(name, what).into()
 }
-
-/// The largest integer a JavaScript number holds exactly (`Number.MAX_SAFE_INTEGER`).
-const MAX_SAFE: f64 = 9_007_199_254_740_991.0;
 
 /// Checks that `value` is an object (not `null`); `name` is what an error calls it.
 pub fn object(value: &JsValue, name: &'static str) -> Result<(), ReadError> {
@@ -83,14 +80,6 @@ pub fn int32(value: &JsValue, name: &'static str) -> Result<i32, ReadError> {
 /// A `u32`.
 pub fn uint32(value: &JsValue, name: &'static str) -> Result<u32, ReadError> {
     integer(value, name, 0.0, u32::MAX.into()).map(|n| n as u32)
-}
-
-/// A `u64`: a non-negative safe integer or a `BigInt` within the `u64` range.
-pub fn uint64(value: &JsValue, name: &'static str) -> Result<u64, ReadError> {
-    if value.is_bigint() {
-        return u64::try_from(value.clone()).map_err(|_| invalid(name, "a u64"));
-    }
-    integer(value, name, 0.0, MAX_SAFE).map(|n| n as u64)
 }
 
 #[wasm_bindgen::prelude::wasm_bindgen]

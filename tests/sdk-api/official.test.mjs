@@ -10,8 +10,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
+  ENGINE_PARAMS,
   Names,
   SERVER_CHANGES,
+  draftText,
   friendItem,
   groupItem,
   memberItem,
@@ -394,4 +396,54 @@ test('server change parameters are checked as the engine checks the others', () 
   assert.deepEqual(rejection('kickGroupMember', { groupID: 'g1', userIDList: [] }), invalid('userIDList is empty'));
   assert.deepEqual(rejection('kickGroupMember', { groupID: ' ', userIDList: [] }), invalid('groupID is empty'), 'the group is checked first');
   assert.deepEqual(rejection('inviteUserToGroup', { userIDList: ['u2'] }), invalid('inviteUserToGroup: missing field `groupID`'));
+});
+
+/** The `{errCode, errMsg}` the check of an engine method's parameter throws. */
+const refused = (method, params) => {
+  try {
+    ENGINE_PARAMS[method](params);
+  } catch (err) {
+    return err;
+  }
+  assert.fail(`${method} accepted ${JSON.stringify(params)}`);
+};
+
+test('login, history and send parameters become the strings the engine takes', () => {
+  const login = { userID: 'u1', token: 't', platformID: 5, apiAddr: 'http://a', wsAddr: 'ws://w', extra: [1] };
+  assert.deepEqual(ENGINE_PARAMS.login(login), ['u1', 't', '5', 'http://a', 'ws://w']);
+  assert.deepEqual(refused('login', { ...login, userID: undefined }), invalid('login: `userID` is not a string'));
+  const { userID, ...noUser } = login;
+  assert.equal(userID, 'u1');
+  assert.deepEqual(refused('login', noUser), invalid('login: missing field `userID`'));
+  assert.deepEqual(refused('login', { ...login, platformID: 5.5 }), invalid('login: `platformID` is not an integer in range'));
+  assert.deepEqual(refused('login', { ...login, platformID: 2 ** 31 }), invalid('login: `platformID` is not an integer in range'));
+  assert.deepEqual(refused('login', 'u1'), invalid('login: `the parameter` is not an object'));
+
+  const history = ENGINE_PARAMS.getAdvancedHistoryMessageList;
+  assert.deepEqual(history({ conversationID: 'sg_g1', count: 20 }), ['sg_g1', '', '20']);
+  assert.deepEqual(history({ conversationID: 'sg_g1', count: 5, startClientMsgID: 'c1', lastMinSeq: 2n ** 64n - 1n }), ['sg_g1', 'c1', '5']);
+  assert.deepEqual(history({ conversationID: 'sg_g1', count: 5, lastMinSeq: null }), ['sg_g1', '', '5']);
+  assert.deepEqual(refused('getAdvancedHistoryMessageList', { conversationID: 'sg_g1', count: 5, lastMinSeq: 2 ** 53 }), invalid('getAdvancedHistoryMessageList: `lastMinSeq` is not an integer in range'));
+  assert.deepEqual(refused('getAdvancedHistoryMessageList', { conversationID: 'sg_g1', count: 5, lastMinSeq: 2n ** 64n }), invalid('getAdvancedHistoryMessageList: `lastMinSeq` is not a u64'));
+  assert.deepEqual(refused('getAdvancedHistoryMessageList', { conversationID: 'sg_g1', count: 'many' }), invalid('getAdvancedHistoryMessageList: `count` is not an integer in range'));
+  assert.deepEqual(refused('getAdvancedHistoryMessageList', { conversationID: 'sg_g1', count: -1 }), invalid('getAdvancedHistoryMessageList: `count` is not an integer in range'));
+  assert.deepEqual(refused('getAdvancedHistoryMessageList', { conversationID: 'sg_g1', count: 0 }), invalid('count must be at least 1'));
+
+  const text = { contentType: 101, textElem: { content: 'hi' } };
+  assert.deepEqual(ENGINE_PARAMS.sendMessage({ groupID: 'g1', message: text }), ['g1', '', 'hi']);
+  assert.deepEqual(ENGINE_PARAMS.sendMessage({ recvID: 'u2', groupID: '', message: text }), ['', 'u2', 'hi']);
+  assert.deepEqual(refused('sendMessage', { recvID: 'u2', message: { contentType: 101, textElem: null } }), invalid('message.textElem is missing'));
+  assert.deepEqual(refused('sendMessage', { recvID: 'u2', message: { contentType: 102, textElem: { content: 'x' } } }), invalid('only text messages (contentType 101) can be sent, got 102'));
+  assert.deepEqual(refused('sendMessage', { recvID: 'u2' }), invalid('sendMessage: missing field `message`'));
+  assert.deepEqual(refused('sendMessage', { recvID: 'u2', message: 'hi' }), invalid('sendMessage: `message` is not an object'));
+  assert.deepEqual(refused('sendMessage', { recvID: 'u2', message: { textElem: null } }), invalid('sendMessage: missing field `contentType`'));
+  assert.deepEqual(refused('sendMessage', { recvID: 'u2', message: { contentType: 101, textElem: 'hi' } }), invalid('sendMessage: `textElem` is not an object'));
+  assert.deepEqual(refused('sendMessage', { recvID: 'u2', message: { contentType: 101, textElem: {} } }), invalid('sendMessage: missing field `content`'));
+  assert.deepEqual(refused('sendMessage', { recvID: null, message: text }), invalid('sendMessage: `recvID` is not a string'));
+  assert.deepEqual(refused('sendMessage', { message: text }), invalid('give exactly one of recvID and groupID'));
+  assert.deepEqual(refused('sendMessage', { recvID: 'u2', groupID: 'g1', message: text }), invalid('give exactly one of recvID and groupID'));
+
+  assert.equal(draftText('hello'), 'hello');
+  assert.throws(() => draftText(''), invalid('the text is empty'));
+  assert.throws(() => draftText(7), invalid('createTextMessage: `the parameter` is not a string'));
 });

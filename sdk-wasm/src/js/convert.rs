@@ -10,9 +10,7 @@
 use wasm_bindgen::JsValue;
 
 use crate::error::SdkError;
-use crate::js_read::{
-    int32, object, opt, or_default, req, string, strings, uint32, uint64, ReadError,
-};
+use crate::js_read::{int32, object, opt, or_default, req, string, strings, uint32, ReadError};
 
 /// Reads a parameter; anything malformed is an invalid argument.
 pub fn from_js<T: FromJs>(what: &str, value: JsValue) -> Result<T, SdkError> {
@@ -85,49 +83,6 @@ pub fn member_filter(filter: u32) -> Result<fn(i32) -> bool, SdkError> {
 
 // ----- Parameters -----
 
-/// `TextElem`.
-#[derive(Debug, Clone)]
-pub struct TextElem {
-    /// The text.
-    pub content: String,
-}
-
-/// `login`'s parameter: what [`crate::sdk::Sdk::login`] takes.
-pub type LoginIn = crate::sdk::LoginParams;
-
-/// `getAdvancedHistoryMessageList`'s parameter.
-#[derive(Debug)]
-pub struct HistoryIn {
-    /// The conversation.
-    pub conversation_id: String,
-    /// Page size.
-    pub count: u32,
-    /// Page before this message; '' for the newest page.
-    pub start_client_msg_id: String,
-    /// Accepted for compatibility; paging follows `startClientMsgID`.
-    pub last_min_seq: Option<u64>,
-}
-
-/// The message inside `sendMessage`'s parameter.
-#[derive(Debug)]
-pub struct MessageIn {
-    /// Must be 101 (text).
-    pub content_type: i32,
-    /// The text.
-    pub text_elem: Option<TextElem>,
-}
-
-/// `sendMessage`'s parameter.
-#[derive(Debug)]
-pub struct SendIn {
-    /// The receiving user (single chats).
-    pub recv_id: String,
-    /// The receiving group.
-    pub group_id: String,
-    /// The draft from `createTextMessage`.
-    pub message: MessageIn,
-}
-
 /// `revokeMessage`'s parameter.
 #[derive(Debug)]
 pub struct RevokeIn {
@@ -196,46 +151,9 @@ macro_rules! from_js_object {
     };
 }
 
-fn text_elem(value: &JsValue, name: &'static str) -> Result<TextElem, ReadError> {
-    object(value, name)?;
-    Ok(TextElem {
-        content: req(value, "content", string)?,
-    })
-}
-
-fn message_in(value: &JsValue, _name: &'static str) -> Result<MessageIn, ReadError> {
-    MessageIn::from_js(value)
-}
-
 fn new_group_info_in(value: &JsValue, _name: &'static str) -> Result<NewGroupInfoIn, ReadError> {
     NewGroupInfoIn::from_js(value)
 }
-
-from_js_object!(LoginIn, "the login parameter", {
-    user_id: req("userID", string),
-    token: req("token", string),
-    platform_id: req("platformID", int32),
-    api_addr: req("apiAddr", string),
-    ws_addr: req("wsAddr", string),
-});
-
-from_js_object!(HistoryIn, "the history parameter", {
-    conversation_id: req("conversationID", string),
-    count: req("count", uint32),
-    start_client_msg_id: or_default("startClientMsgID", string),
-    last_min_seq: opt("lastMinSeq", uint64),
-});
-
-from_js_object!(MessageIn, "message", {
-    content_type: req("contentType", int32),
-    text_elem: opt("textElem", text_elem),
-});
-
-from_js_object!(SendIn, "the send parameter", {
-    recv_id: or_default("recvID", string),
-    group_id: or_default("groupID", string),
-    message: req("message", message_in),
-});
 
 from_js_object!(RevokeIn, "the revoke parameter", {
     conversation_id: req("conversationID", string),
@@ -306,64 +224,28 @@ mod tests {
 
     #[wasm_bindgen_test]
     fn parameters_read_fields_by_their_official_names() {
-        let p: LoginIn = from_js(
-            "login",
-            params(
-                r#"{"userID":"u1","token":"t","platformID":5,"apiAddr":"http://a",
-                    "wsAddr":"ws://w","extra":[1]}"#,
-            ),
+        let p: MembersInfoIn = from_js(
+            "getSpecifiedGroupMembersInfo",
+            params(r#"{"groupID":"g1","userIDList":["u2","u3"],"extra":[1]}"#),
         )
         .unwrap();
-        assert_eq!(
-            (p.user_id.as_str(), p.token.as_str(), p.platform_id),
-            ("u1", "t", 5)
+        assert_eq!(p.group_id, "g1");
+        assert_eq!(p.user_id_list, vec!["u2".to_owned(), "u3".to_owned()]);
+        fails::<MembersInfoIn>(params(r#"{"userIDList":[]}"#), "groupID");
+        fails::<MembersInfoIn>(params(r#"{"groupID":"g1"}"#), "userIDList");
+        fails::<MembersInfoIn>(JsValue::from_str("g1"), "the members info parameter");
+        fails::<MembersInfoIn>(JsValue::NULL, "the members info parameter");
+        fails::<MemberListIn>(
+            params(r#"{"groupID":"g1","offset":0.5,"count":5}"#),
+            "offset",
         );
-        assert_eq!(
-            (p.api_addr.as_str(), p.ws_addr.as_str()),
-            ("http://a", "ws://w")
+        fails::<MemberListIn>(
+            params(r#"{"groupID":"g1","offset":0,"count":4294967296}"#),
+            "count",
         );
-        fails::<LoginIn>(
-            params(r#"{"token":"t","platformID":5,"apiAddr":"","wsAddr":""}"#),
-            "userID",
-        );
-        fails::<LoginIn>(
-            params(r#"{"userID":"u1","token":"t","platformID":5.5,"apiAddr":"","wsAddr":""}"#),
-            "platformID",
-        );
-        fails::<LoginIn>(
-            params(
-                r#"{"userID":"u1","token":"t","platformID":2147483648,"apiAddr":"","wsAddr":""}"#,
-            ),
-            "platformID",
-        );
-        fails::<LoginIn>(JsValue::from_str("u1"), "login");
-        fails::<LoginIn>(JsValue::NULL, "login");
-
-        let p: SendIn = from_js(
-            "sendMessage",
-            params(r#"{"groupID":"g1","message":{"contentType":101,"textElem":{"content":"hi"}}}"#),
-        )
-        .unwrap();
-        assert_eq!((p.recv_id.as_str(), p.group_id.as_str()), ("", "g1"));
-        assert_eq!(p.message.content_type, 101);
-        assert_eq!(
-            p.message.text_elem.map(|t| t.content).as_deref(),
-            Some("hi")
-        );
-        let p: SendIn = from_js(
-            "sendMessage",
-            params(r#"{"recvID":"u2","message":{"contentType":101,"textElem":null}}"#),
-        )
-        .unwrap();
-        assert!(p.message.text_elem.is_none());
-        fails::<SendIn>(params(r#"{"recvID":"u2"}"#), "message");
-        fails::<SendIn>(
-            params(r#"{"recvID":"u2","message":{"textElem":null}}"#),
-            "contentType",
-        );
-        fails::<SendIn>(
-            params(r#"{"recvID":null,"message":{"contentType":101}}"#),
-            "recvID",
+        fails::<CreateGroupIn>(
+            params(r#"{"groupInfo":{"groupName":"n","groupType":2147483648}}"#),
+            "groupType",
         );
     }
 
@@ -412,21 +294,6 @@ mod tests {
         assert!(p.admin_user_ids.is_empty());
         assert_eq!(p.group_info.group_type, Some(2));
         fails::<CreateGroupIn>(params(r#"{"groupInfo":{}}"#), "groupName");
-
-        let obj = params(r#"{"conversationID":"sg_g1","count":20}"#);
-        let big = js_sys::BigInt::from(u64::MAX);
-        Reflect::set(&obj, &"lastMinSeq".into(), &big.into()).unwrap();
-        let p: HistoryIn = from_js("getAdvancedHistoryMessageList", obj).unwrap();
-        assert_eq!(p.last_min_seq, Some(u64::MAX));
-        assert_eq!(p.start_client_msg_id, "");
-        fails::<HistoryIn>(
-            params(r#"{"conversationID":"sg_g1","count":20,"lastMinSeq":9007199254740992}"#),
-            "lastMinSeq",
-        );
-        fails::<HistoryIn>(
-            params(r#"{"conversationID":"sg_g1","count":"many"}"#),
-            "count",
-        );
     }
 
     #[wasm_bindgen_test]

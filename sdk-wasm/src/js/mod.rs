@@ -19,7 +19,7 @@ use std::rc::Rc;
 
 use chorus_core::model::ConversationId;
 use chorus_core::outbox::Recipient;
-use chorus_proto::msgjson::{self, FieldSink, Json, Out, ToJson, WriteFields};
+use chorus_proto::msgjson::{self, FieldSink, FromJson, Json, Out, ToJson, WriteFields};
 use js_sys::{Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 
@@ -59,6 +59,20 @@ where
 
 fn done() -> Result<JsValue, SdkError> {
     Ok(JsValue::UNDEFINED)
+}
+
+/// The `N` strings the package passes for a method whose parameter it checked.
+fn args<const N: usize>(method: &str, params: JsValue) -> Result<[String; N], SdkError> {
+    from_js::<Vec<String>>(method, params)?
+        .try_into()
+        .map_err(|_| SdkError::invalid_argument(format!("{method}: give {N} strings")))
+}
+
+/// A number the package passed as its decimal text.
+fn number<T: FromJson>(text: &str) -> Result<T, SdkError> {
+    Json::parse(text)
+        .and_then(T::from_json)
+        .map_err(|e| SdkError::invalid_argument(e.to_string()))
 }
 
 /// A result: the model value's JSON text.
@@ -145,7 +159,6 @@ enum Method {
     GetLoginStatus,
     GetAllConversationList,
     GetAdvancedHistoryMessageList,
-    CreateTextMessage,
     SendMessage,
     RevokeMessage,
     MarkConversationMessageAsRead,
@@ -161,7 +174,7 @@ enum Method {
 }
 
 /// Every method under its official name.
-const METHODS: [(&str, Method); 18] = [
+const METHODS: [(&str, Method); 17] = [
     ("login", Method::Login),
     ("logout", Method::Logout),
     ("getLoginStatus", Method::GetLoginStatus),
@@ -170,7 +183,6 @@ const METHODS: [(&str, Method); 18] = [
         "getAdvancedHistoryMessageList",
         Method::GetAdvancedHistoryMessageList,
     ),
-    ("createTextMessage", Method::CreateTextMessage),
     ("sendMessage", Method::SendMessage),
     ("revokeMessage", Method::RevokeMessage),
     (
@@ -207,10 +219,17 @@ async fn run(sdk: Sdk, method: String, params: JsValue, status: i32) -> Result<J
         return Err(no_method(&method));
     };
     match which {
-        // `login({userID, token, platformID, apiAddr, wsAddr})`.
+        // `login([userID, token, platformID, apiAddr, wsAddr])`.
         Method::Login => {
-            let p: LoginParams = from_js(&method, params)?;
-            sdk.login(p).await?;
+            let [user_id, token, platform_id, api_addr, ws_addr] = args(&method, params)?;
+            sdk.login(LoginParams {
+                user_id,
+                token,
+                platform_id: number(&platform_id)?,
+                api_addr,
+                ws_addr,
+            })
+            .await?;
             done()
         }
         Method::Logout => {
@@ -220,51 +239,23 @@ async fn run(sdk: Sdk, method: String, params: JsValue, status: i32) -> Result<J
         // 1 logged out, 2 logging in, 3 logged in.
         Method::GetLoginStatus => json(&status),
         Method::GetAllConversationList => json(&sdk.conversations().await?),
-        // `getAdvancedHistoryMessageList({conversationID, count, startClientMsgID})`.
+        // `getAdvancedHistoryMessageList([conversationID, startClientMsgID, count])`.
         Method::GetAdvancedHistoryMessageList => {
-            let p: convert::HistoryIn = from_js(&method, params)?;
-            if p.count == 0 {
-                return Err(SdkError::invalid_argument(
-                    "count must be at least 1".into(),
-                ));
-            }
-            let id = conversation_id(p.conversation_id)?;
+            let [id, start, count] = args(&method, params)?;
+            let count: u32 = number(&count)?;
             json(
-                &sdk.history(&id, Some(&p.start_client_msg_id), p.count as usize)
+                &sdk.history(&conversation_id(id)?, Some(&start), count as usize)
                     .await?,
             )
         }
-        // `createTextMessage(text)`: the logged-in user's stored profile (`null` when there is
-        // none) for the draft the package makes.
-        Method::CreateTextMessage => {
-            let text: String = from_js(&method, params)?;
-            if text.is_empty() {
-                return Err(SdkError::invalid_argument("the text is empty".into()));
-            }
-            json(&sdk.self_info().await.ok())
-        }
         Method::GetSelfUserInfo => json(&sdk.self_info().await?),
-        // `sendMessage({recvID, groupID, message})`: the sent message.
+        // `sendMessage([groupID, recvID, text])` (one of the ids empty): the sent message.
         Method::SendMessage => {
-            let p: convert::SendIn = from_js(&method, params)?;
-            if p.message.content_type != 101 {
-                return Err(SdkError::invalid_argument(format!(
-                    "only text messages (contentType 101) can be sent, got {}",
-                    p.message.content_type
-                )));
-            }
-            let text =
-                p.message.text_elem.map(|t| t.content).ok_or_else(|| {
-                    SdkError::invalid_argument("message.textElem is missing".into())
-                })?;
-            let recipient = match (p.group_id.is_empty(), p.recv_id.is_empty()) {
-                (false, true) => Recipient::Group(p.group_id),
-                (true, false) => Recipient::User(p.recv_id),
-                _ => {
-                    return Err(SdkError::invalid_argument(
-                        "give exactly one of recvID and groupID".into(),
-                    ))
-                }
+            let [group_id, recv_id, text] = args(&method, params)?;
+            let recipient = if group_id.is_empty() {
+                Recipient::User(recv_id)
+            } else {
+                Recipient::Group(group_id)
             };
             json(&sdk.send_text(recipient, &text).await?)
         }
@@ -352,9 +343,7 @@ async fn run(sdk: Sdk, method: String, params: JsValue, status: i32) -> Result<J
         // state (`setGroupInfo`, `kickGroupMember`, …), whose parameter the package checked and
         // whose JSON body it wrote; the call carries the session's token.
         Method::Change => {
-            let [path, body]: [String; 2] = from_js::<Vec<String>>(&method, params)?
-                .try_into()
-                .map_err(|_| SdkError::invalid_argument("change: give [path, body]".into()))?;
+            let [path, body] = args(&method, params)?;
             let body = Json::parse(&body).map_err(|e| SdkError::invalid_argument(e.to_string()))?;
             sdk.api(&path, body).await?;
             done()
