@@ -101,7 +101,7 @@ fn unique_order(
         let other = if keep_last {
             order.get(k + 1)
         } else {
-            k.checked_sub(1).map(|before| &order[before])
+            k.checked_sub(1).and_then(|before| order.get(before))
         };
         if other.is_some_and(|&other| cmp(index, other) == Ordering::Equal) {
             dropped.push(index);
@@ -140,7 +140,10 @@ fn permute(mut order: Vec<usize>, swap: &mut dyn FnMut(usize, usize)) {
         // position it leaves receives its final item; a visited position points at itself.
         let mut pos = start;
         loop {
-            let next = std::mem::replace(&mut order[pos], pos);
+            let Some(slot) = order.get_mut(pos) else {
+                break;
+            };
+            let next = std::mem::replace(slot, pos);
             if next == start || next == pos {
                 break;
             }
