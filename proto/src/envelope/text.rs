@@ -200,7 +200,7 @@ fn json_error(detail: &str) -> DecodeError {
 
 fn decode_error(e: JsonError) -> DecodeError {
     DecodeError::Json {
-        detail: e.to_string(),
+        detail: e.into_text(),
     }
 }
 
