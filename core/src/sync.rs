@@ -1107,7 +1107,7 @@ impl Sync {
                     entry.end_seq = entry.end_seq.max(pulled.end_seq);
                 }
                 Err(e) => events.push(SyncEvent::Dropped {
-                    detail: e.to_string(),
+                    detail: format!("{e}"),
                 }),
             }
         }
