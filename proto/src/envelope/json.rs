@@ -64,7 +64,7 @@ fn decode_data(data: Option<String>) -> Result<Vec<u8>, DecodeError> {
         Some(s) => {
             crate::json::decode_base64_strict(s.as_bytes()).map_err(|e| DecodeError::Base64 {
                 field: "data",
-                detail: e.to_string(),
+                detail: format!("{e}"),
             })
         }
     }

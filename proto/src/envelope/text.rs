@@ -187,7 +187,7 @@ impl TryFrom<&str> for RawJson {
     fn try_from(text: &str) -> Result<Self, EncodeError> {
         Self::parse(text).map_err(|e| EncodeError::Invalid {
             field: "body",
-            detail: e.to_string(),
+            detail: format!("{e}"),
         })
     }
 }
