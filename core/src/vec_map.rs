@@ -187,7 +187,10 @@ impl<K, V> VecMap<K, V> {
     {
         let start = self.entries.len();
         for key in keys {
-            if self.entries[..start]
+            if self
+                .entries
+                .get(..start)
+                .unwrap_or_default()
                 .binary_search_by(|(k, _)| k.cmp(&key))
                 .is_err()
             {
