@@ -611,7 +611,7 @@ impl Client {
                     return Some(changes);
                 }
                 Err(e) => self.events.push_back(ClientEvent::EntitySyncFailed {
-                    detail: e.to_string(),
+                    detail: format!("{e}"),
                 }),
             }
         }

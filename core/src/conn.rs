@@ -691,7 +691,7 @@ impl Conn {
             Err(e) if internal.is_none() => self.events.push_back(ConnEvent::RequestFailed {
                 id,
                 error: RequestError::Encode {
-                    detail: e.to_string(),
+                    detail: format!("{e}"),
                 },
             }),
             // The machine's own requests are tiny; should one fail to frame, logout still ends.

@@ -94,11 +94,12 @@ impl SeqRanges {
         }
         // The ranges `first..last` become `new`: the first of them is overwritten and the rest
         // removed, or `new` goes in between when it touches none.
-        if first < last {
-            self.ranges[first] = new;
-            self.ranges.drain(first + 1..last);
-        } else {
-            self.ranges.insert(first, new);
+        match self.ranges.get_mut(first) {
+            Some(slot) if first < last => {
+                *slot = new;
+                self.ranges.drain(first + 1..last);
+            }
+            _ => self.ranges.insert(first, new),
         }
     }
 

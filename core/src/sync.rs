@@ -606,7 +606,7 @@ impl Sync {
             let payload = RequestPayload::PullMsgBySeqList(GetSeqMessageReq {
                 user_id: self.config.user_id.clone(),
                 conversations: vec![ConversationSeqs {
-                    conversation_id: conversation_id.to_string(),
+                    conversation_id: conversation_id.as_str().to_owned(),
                     seqs: missing,
                 }],
                 order: ORDER_DESC,
@@ -789,7 +789,7 @@ impl Sync {
             seq_ranges: ranges
                 .iter()
                 .map(|(id, r)| WireSeqRange {
-                    conversation_id: id.to_string(),
+                    conversation_id: id.as_str().to_owned(),
                     begin: r.start.to_wire(),
                     end: r.end.to_wire(),
                     num: i64::try_from(r.len()).unwrap_or(i64::MAX),
@@ -1107,7 +1107,7 @@ impl Sync {
                     entry.end_seq = entry.end_seq.max(pulled.end_seq);
                 }
                 Err(e) => events.push(SyncEvent::Dropped {
-                    detail: e.to_string(),
+                    detail: format!("{e}"),
                 }),
             }
         }

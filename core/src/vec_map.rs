@@ -108,10 +108,8 @@ impl<K, V> VecMap<K, V> {
         K: Borrow<Q>,
         Q: Ord + ?Sized,
     {
-        match self.search(key) {
-            Ok(i) => Some(&self.entries[i].1),
-            Err(_) => None,
-        }
+        let i = self.search(key).ok()?;
+        self.entries.get(i).map(|(_, v)| v)
     }
 
     /// The value under `key`, mutably.
@@ -120,10 +118,8 @@ impl<K, V> VecMap<K, V> {
         K: Borrow<Q>,
         Q: Ord + ?Sized,
     {
-        match self.search(key) {
-            Ok(i) => Some(&mut self.entries[i].1),
-            Err(_) => None,
-        }
+        let i = self.search(key).ok()?;
+        self.entries.get_mut(i).map(|(_, v)| v)
     }
 
     /// Whether `key` has a value.
@@ -153,7 +149,10 @@ impl<K, V> VecMap<K, V> {
         K: Ord,
     {
         match self.search(&key) {
-            Ok(i) => Some(std::mem::replace(&mut self.entries[i].1, value)),
+            Ok(i) => self
+                .entries
+                .get_mut(i)
+                .map(|(_, old)| std::mem::replace(old, value)),
             Err(i) => {
                 self.entries.insert(i, (key, value));
                 None
@@ -188,7 +187,10 @@ impl<K, V> VecMap<K, V> {
     {
         let start = self.entries.len();
         for key in keys {
-            if self.entries[..start]
+            if self
+                .entries
+                .get(..start)
+                .unwrap_or_default()
                 .binary_search_by(|(k, _)| k.cmp(&key))
                 .is_err()
             {

@@ -167,7 +167,7 @@ pub(crate) fn decode_base64_strict(text: &[u8]) -> Result<Vec<u8>, Base64Error> 
             return fail("misplaced padding", start + 4 - pad);
         }
         let mut bits = 0u32;
-        for (i, &symbol) in group[..4 - pad].iter().enumerate() {
+        for (i, &symbol) in group.iter().take(4 - pad).enumerate() {
             let value = match symbol {
                 b'A'..=b'Z' => symbol - b'A',
                 b'a'..=b'z' => symbol - b'a' + 26,

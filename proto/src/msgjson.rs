@@ -186,7 +186,12 @@ impl std::error::Error for JsonError {}
 impl JsonError {
     /// An error with the text of `message`.
     pub fn from_display(message: impl fmt::Display) -> JsonError {
-        JsonError(Box::new(message.to_string()))
+        JsonError::text(format!("{message}"))
+    }
+
+    /// The error's text.
+    pub fn into_text(self) -> String {
+        *self.0
     }
 
     fn text(message: String) -> JsonError {

@@ -57,19 +57,29 @@ pub fn sort_by<T>(list: &mut Vec<T>, cmp: &dyn Fn(&T, &T) -> Ordering) {
     if list.len() < 2 {
         return;
     }
-    let order = stable_order(list.len(), &|a, b| cmp(&list[a], &list[b]));
+    let order = stable_order(list.len(), &|a, b| compare_at(list, a, b, cmp));
     reorder(list, order);
 }
 
 /// Sorts `list` stably by `cmp` and keeps one item of each run of equal items: the last of the
 /// run when `keep_last`, else the first.
 pub fn sort_dedup<T>(list: &mut Vec<T>, cmp: &dyn Fn(&T, &T) -> Ordering, keep_last: bool) {
-    let Some((order, kept)) = unique_order(list.len(), &|a, b| cmp(&list[a], &list[b]), keep_last)
+    let Some((order, kept)) =
+        unique_order(list.len(), &|a, b| compare_at(list, a, b, cmp), keep_last)
     else {
         return;
     };
     reorder(list, order);
     list.truncate(kept);
+}
+
+/// `cmp` of the items at indices `a` and `b` of `list`. The sorts only ask about indices of the
+/// list; any other pair compares equal rather than panicking.
+fn compare_at<T>(list: &[T], a: usize, b: usize, cmp: &dyn Fn(&T, &T) -> Ordering) -> Ordering {
+    match (list.get(a), list.get(b)) {
+        (Some(a), Some(b)) => cmp(a, b),
+        _ => Ordering::Equal,
+    }
 }
 
 /// The stable order of `0..len` by `cmp` with the kept item of each run of equal items (see
@@ -91,7 +101,7 @@ fn unique_order(
         let other = if keep_last {
             order.get(k + 1)
         } else {
-            k.checked_sub(1).map(|before| &order[before])
+            k.checked_sub(1).and_then(|before| order.get(before))
         };
         if other.is_some_and(|&other| cmp(index, other) == Ordering::Equal) {
             dropped.push(index);
@@ -114,7 +124,12 @@ pub fn reorder<T>(list: &mut Vec<T>, order: Vec<usize>) {
         list.len(),
         "order is not a permutation of the list"
     );
-    permute(order, &mut |a, b| list.swap(a, b));
+    // `permute` only swaps indices of the list; the check lets the swap go without its own.
+    permute(order, &mut |a, b| {
+        if a < list.len() && b < list.len() {
+            list.swap(a, b);
+        }
+    });
 }
 
 /// Carries out the permutation `order` (position `k` gets the item at `order[k]`) as a series of
@@ -125,7 +140,10 @@ fn permute(mut order: Vec<usize>, swap: &mut dyn FnMut(usize, usize)) {
         // position it leaves receives its final item; a visited position points at itself.
         let mut pos = start;
         loop {
-            let next = std::mem::replace(&mut order[pos], pos);
+            let Some(slot) = order.get_mut(pos) else {
+                break;
+            };
+            let next = std::mem::replace(slot, pos);
             if next == start || next == pos {
                 break;
             }

@@ -92,7 +92,7 @@ impl From<EncodeError> for SdkError {
 
 impl From<StoreError> for SdkError {
     fn from(err: StoreError) -> Self {
-        SdkError::store(err.to_string())
+        SdkError::store(format!("{err}"))
     }
 }
 

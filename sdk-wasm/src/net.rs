@@ -61,6 +61,21 @@ extern "C" {
     fn has_timer_worker() -> bool;
 }
 
+#[wasm_bindgen]
+extern "C" {
+    /// `Uint8Array.prototype.set.call(into, from)`: copies `from` into the start of `into`, which
+    /// must be at least as long (else it throws).
+    #[wasm_bindgen(js_namespace = Uint8Array, js_name = "prototype.set.call")]
+    fn copy_bytes(into: &mut [u8], from: &Uint8Array);
+}
+
+/// The bytes of `array`, copied out of JavaScript.
+fn bytes_of(array: &Uint8Array) -> Vec<u8> {
+    let mut bytes = vec![0; array.length() as usize];
+    copy_bytes(&mut bytes, array);
+    bytes
+}
+
 /// Closes every open gateway socket of this page, as a network failure would (close code 4000):
 /// the engine notices, reconnects with back-off and syncs what it missed. Returns how many
 /// sockets were closed.
@@ -120,7 +135,7 @@ impl Connection for BrowserConnection {
         } else if value.is_null() {
             None
         } else {
-            Some(Frame::Binary(value.unchecked_into::<Uint8Array>().to_vec()))
+            Some(Frame::Binary(bytes_of(value.unchecked_ref())))
         }
     }
 

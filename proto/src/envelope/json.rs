@@ -26,7 +26,7 @@ impl Object {
             return Err(not_an_object());
         }
         let tree = jsontext::parse_slice(bytes).map_err(|e| DecodeError::Json {
-            detail: e.to_string(),
+            detail: e.into_text(),
         })?;
         match Fields::open(tree) {
             Ok(Some(fields)) => Ok(Object(fields)),
@@ -45,7 +45,7 @@ impl Object {
             self.0
                 .take_into(key, *slot)
                 .map_err(|e| DecodeError::Json {
-                    detail: e.to_string(),
+                    detail: e.into_text(),
                 })?;
         }
         Ok(())
@@ -64,7 +64,7 @@ fn decode_data(data: Option<String>) -> Result<Vec<u8>, DecodeError> {
         Some(s) => {
             crate::json::decode_base64_strict(s.as_bytes()).map_err(|e| DecodeError::Base64 {
                 field: "data",
-                detail: e.to_string(),
+                detail: format!("{e}"),
             })
         }
     }

@@ -187,7 +187,7 @@ impl TryFrom<&str> for RawJson {
     fn try_from(text: &str) -> Result<Self, EncodeError> {
         Self::parse(text).map_err(|e| EncodeError::Invalid {
             field: "body",
-            detail: e.to_string(),
+            detail: format!("{e}"),
         })
     }
 }
@@ -200,7 +200,7 @@ fn json_error(detail: &str) -> DecodeError {
 
 fn decode_error(e: JsonError) -> DecodeError {
     DecodeError::Json {
-        detail: e.to_string(),
+        detail: e.into_text(),
     }
 }
 

@@ -112,9 +112,7 @@ impl IdbStore {
             .db
             .transaction(&[META], true)
             .map_err(SdkError::store)?;
-        tx.run(ops, "writing a setting")
-            .await
-            .map_err(|e| SdkError::store(e.to_string()))?;
+        tx.run(ops, "writing a setting").await?;
         if !tx.end(false).await {
             return Err(SdkError::store(format!("{doing} {META}/{key} was aborted")));
         }
@@ -132,10 +130,7 @@ impl IdbStore {
     /// The value stored under `key` in [`META`], if any, read from its JSON form (see
     /// [`FromJson`]); values stored with serde-wasm-bindgen read as well.
     pub async fn get_meta<T: FromJson>(&self, key: &str) -> Result<Option<T>, SdkError> {
-        let found = self
-            .get(META, &text_key(key))
-            .await
-            .map_err(|e| SdkError::store(e.to_string()))?;
+        let found = self.get(META, &text_key(key)).await?;
         let Some(value) = record::found(first(found)) else {
             return Ok(None);
         };

@@ -29,13 +29,11 @@ fn number(value: i128, what: &str) -> Result<(), StoreError> {
     if (-SAFE..=SAFE).contains(&value) {
         return Ok(());
     }
-    // Beyond 2^53 either way, the value is a `u64` above `i64::MAX` or it fits an `i64`.
-    let text = match u64::try_from(value) {
-        Ok(positive) => positive.to_string(),
-        Err(_) => (value as i64).to_string(),
-    };
+    // The value comes from an `i64` or a `u64`, so its magnitude fits a `u64`.
+    let sign = if value < 0 { "-" } else { "" };
+    let magnitude = value.unsigned_abs() as u64;
     Err(StoreError::backend(format!(
-        "cannot convert {what} for IndexedDB: {text} can't be represented as a JavaScript number"
+        "cannot convert {what} for IndexedDB: {sign}{magnitude} can't be represented as a JavaScript number"
     )))
 }
 
@@ -420,4 +418,32 @@ pub fn messages(values: Vec<Json>) -> Result<Vec<Message>, StoreError> {
         messages.push(message(value)?);
     }
     Ok(messages)
+}
+
+#[cfg(test)]
+mod tests {
+    use wasm_bindgen_test::*;
+
+    /// Integers beyond 2^53 are refused with their value written in full, sign included.
+    #[wasm_bindgen_test]
+    fn numbers_beyond_2_53_are_refused_with_their_value() {
+        let cases = [
+            (i128::from(i64::MIN), i64::MIN.to_string()),
+            (-(1 << 53), "-9007199254740992".to_owned()),
+            (1 << 53, "9007199254740992".to_owned()),
+            (i128::from(u64::MAX), u64::MAX.to_string()),
+        ];
+        for (value, text) in cases {
+            let err = super::number(value, "a test").unwrap_err();
+            assert!(
+                err.to_string().ends_with(&format!(
+                    "cannot convert a test for IndexedDB: {text} can't be represented as a \
+                     JavaScript number"
+                )),
+                "{err}"
+            );
+        }
+        assert!(super::number(super::SAFE, "a test").is_ok());
+        assert!(super::number(-super::SAFE, "a test").is_ok());
+    }
 }

@@ -359,7 +359,7 @@ fn runs_without(arriving: &[u64], part: SeqRange) -> Vec<(Seq, Seq)> {
     // The first seq not yet covered; `None` once the end of the part is covered.
     let mut next = Some(part.start);
     let first = arriving.partition_point(|&seq| seq < part.start.get());
-    for &seq in &arriving[first..] {
+    for &seq in arriving.get(first..).unwrap_or_default() {
         let seq = Seq(seq);
         if seq > part.end {
             break;
