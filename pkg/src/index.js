@@ -18,6 +18,7 @@ import {
   friendItem,
   groupItem,
   memberItem,
+  memberPage,
   messageItem,
   publicUserItem,
   revokedItem,
@@ -181,9 +182,9 @@ export function getSDK(options = {}) {
   // Display names for conversations, learnt from lists and events.
   let names = new Names();
 
-  /** Runs an engine method: its result is the model value's JSON text, or nothing. */
-  const call = async (method, params) => {
-    const text = await engine.call(method, params);
+  /** Runs an engine method with its argument strings: its result is the model value's JSON text, or nothing. */
+  const call = async (method, args = []) => {
+    const text = await engine.call(method, args);
     return text === undefined ? '' : JSON.parse(text);
   };
 
@@ -229,7 +230,7 @@ export function getSDK(options = {}) {
     getUsersInfo: (users) => users.map(publicUserItem),
     getJoinedGroupList: (groups) => groups.map(groupItem),
     getSpecifiedGroupsInfo: (groups) => groups.map(groupItem),
-    getGroupMemberList: (members) => members.map(memberItem),
+    getGroupMemberList: (members, params) => memberPage(members, params).map(memberItem),
     getSpecifiedGroupMembersInfo: (members) => members.map(memberItem),
     createGroup: groupItem,
     getFriendList: (friends) => friends.map(friendItem),
@@ -306,22 +307,23 @@ export function getSDK(options = {}) {
       try {
         await ready;
         const params = takesParameter ? args[0] : undefined;
+        // The parameter is checked here and reaches the engine as a list of strings.
         let method = name;
-        let engineParams = params;
+        let engineArgs = [];
         if (SERVER_CHANGES[name]) {
-          // A method that only changes server state: checked and written here, sent by the engine.
+          // A method that only changes server state: written here as its REST call, sent by the engine.
           const [path, body] = SERVER_CHANGES[name](params, names.self);
           method = 'change';
-          engineParams = [path, JSON.stringify(body)];
+          engineArgs = [path, JSON.stringify(body)];
         } else if (ENGINE_PARAMS[name]) {
-          engineParams = ENGINE_PARAMS[name](params);
+          engineArgs = ENGINE_PARAMS[name](params, names.self);
         } else if (name === 'createTextMessage') {
           // A draft of the logged-in user's (the stored profile, when there is one).
           const text = draftText(params);
           const me = await call('getSelfUserInfo').catch(() => null);
           return { event: name, errCode: 0, errMsg: '', data: textDraft(text, me, Date.now()), operationID: operation };
         }
-        const result = await call(method, engineParams);
+        const result = await call(method, engineArgs);
         const data = RESULTS[name] ? await RESULTS[name](result, params) : result;
         return { event: name, errCode: 0, errMsg: '', data, operationID: operation };
       } catch (err) {

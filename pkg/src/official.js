@@ -392,11 +392,23 @@ export const SERVER_CHANGES = {
   },
 };
 
-/** A string parameter that must not be empty. */
-export const draftText = (text) =>
-  typeof text !== 'string' ? invalid('createTextMessage: `the parameter` is not a string') : text ? text : invalid('the text is empty');
+/** A parameter that is not an object: `kind` as `reader` reads members. */
+const single = (method, value, kind) => reader(method, { 'the parameter': value })('the parameter', kind);
 
-/** The parameters the package checks and hands to the engine as a list of strings. */
+/** The text of `createTextMessage`, which must not be empty. */
+export const draftText = (text) => single('createTextMessage', text, 's') || invalid('the text is empty');
+
+/** The roles `getGroupMemberList`'s filter keeps (0 all, 1 owner, 2 admins, 3 ordinary members, 4 admins and ordinary members, 5 owner and admins). */
+const MEMBER_FILTERS = [null, [100], [60], [20], [60, 20], [100, 60]];
+
+/** `getGroupMemberList`'s page of `members` (all of the group's, in order) for its checked `params`. */
+export const memberPage = (members, { filter = 0, offset, count }) =>
+  members.filter((m) => !filter || MEMBER_FILTERS[filter].includes(m.role_level)).slice(offset, offset + count);
+
+/**
+ * The parameters the package checks and hands to the engine as a list of strings (ids, texts,
+ * numbers as decimal text), for the logged-in user `self`; methods missing here take none.
+ */
 export const ENGINE_PARAMS = {
   login(params) {
     const read = reader('login', params);
@@ -424,5 +436,43 @@ export const ENGINE_PARAMS = {
     if (text === undefined) invalid('message.textElem is missing');
     if (!groupID === !recvID) invalid('give exactly one of recvID and groupID');
     return [groupID, recvID, text];
+  },
+  revokeMessage(params) {
+    const read = reader('revokeMessage', params);
+    const conversationID = read('conversationID', 's');
+    return [conversationID, require('clientMsgID', read('clientMsgID', 's'))];
+  },
+  markConversationMessageAsRead: (conversationID) => [single('markConversationMessageAsRead', conversationID, 's')],
+  getUsersInfo: (userIDs) => requireIds('userIDs', single('getUsersInfo', userIDs, 'l')),
+  getSpecifiedGroupsInfo: (groupIDs) => requireIds('groupIDs', single('getSpecifiedGroupsInfo', groupIDs, 'l')),
+  getGroupMemberList(params) {
+    const read = reader('getGroupMemberList', params);
+    const groupID = read('groupID', 's');
+    const filter = read('filter', 'u', 2);
+    read('offset', 'u');
+    read('count', 'u');
+    require('groupID', groupID);
+    if (filter > 5) invalid(`filter must be 0–5, got ${filter}`);
+    return [groupID];
+  },
+  getSpecifiedGroupMembersInfo(params) {
+    const read = reader('getSpecifiedGroupMembersInfo', params);
+    const groupID = read('groupID', 's');
+    const userIDs = read('userIDList', 'l');
+    require('groupID', groupID);
+    return [groupID, ...requireIds('userIDList', userIDs)];
+  },
+  createGroup(params, self) {
+    const read = reader('createGroup', params);
+    const members = read('memberUserIDs', 'l', 2);
+    const admins = read('adminUserIDs', 'l', 2);
+    const owner = read('ownerUserID', 's', 1);
+    const info = reader('createGroup', read('groupInfo', 'o'), 'groupInfo');
+    const groupName = info('groupName', 's');
+    const groupType = info('groupType', 'i', 1);
+    require('groupInfo.groupName', groupName);
+    if (groupType !== undefined && groupType !== 2) invalid(`groupType must be 2 (work group), got ${groupType}`);
+    if (owner && owner !== self) invalid('ownerUserID must be the logged-in user');
+    return [groupName, String(members.length), ...members, ...admins];
   },
 };

@@ -7,11 +7,10 @@
 //! * [`net`] — core's driver traits on browser APIs (WebSocket, `fetch`, worker timers).
 //! * [`tabs`] — Web Locks and BroadcastChannel.
 //! * `browser.js` — the browser objects behind `net` and `tabs`, in hand-written JavaScript.
-//! * [`js`] — the `#[wasm_bindgen]` API and its conversions.
+//! * [`js`] — the `#[wasm_bindgen]` API (the npm package's `official.js` makes the official shapes).
 //! * [`codec`] — gateway frames as the browser sends and receives them (JSON envelope, gzip).
 //! * [`error`] — [`SdkError`], the single way errors reach JavaScript.
 //! * `heap` — the global allocator.
-//! * `js_read` — typed reads of JavaScript values (method parameters, IndexedDB records).
 //!
 //! The `#[wasm_bindgen]` functions stay thin: they convert arguments, call Rust code that is also
 //! usable from Rust, and convert the result. Nothing here blocks, and nothing runs at load time.
@@ -25,9 +24,6 @@ mod heap;
 #[cfg(feature = "js")]
 pub mod js;
 mod json;
-// Without the JavaScript API, only the store's readers are used.
-#[cfg_attr(not(feature = "js"), allow(dead_code))]
-mod js_read;
 pub mod net;
 pub mod sdk;
 pub mod store;

@@ -17,6 +17,7 @@ import {
   friendItem,
   groupItem,
   memberItem,
+  memberPage,
   messageItem,
   notificationDetail,
   publicUserItem,
@@ -446,4 +447,58 @@ test('login, history and send parameters become the strings the engine takes', (
   assert.equal(draftText('hello'), 'hello');
   assert.throws(() => draftText(''), invalid('the text is empty'));
   assert.throws(() => draftText(7), invalid('createTextMessage: `the parameter` is not a string'));
+});
+
+test('the other parameters: ids, member lists and new groups', () => {
+  assert.deepEqual(ENGINE_PARAMS.revokeMessage({ conversationID: 'sg_g1', clientMsgID: 'c1' }), ['sg_g1', 'c1']);
+  assert.deepEqual(refused('revokeMessage', { conversationID: 'sg_g1', clientMsgID: ' ' }), invalid('clientMsgID is empty'));
+  assert.deepEqual(refused('revokeMessage', { clientMsgID: 'c1' }), invalid('revokeMessage: missing field `conversationID`'));
+  assert.deepEqual(ENGINE_PARAMS.markConversationMessageAsRead('si_a_b'), ['si_a_b']);
+  assert.deepEqual(refused('markConversationMessageAsRead', ['si_a_b']), invalid('markConversationMessageAsRead: `the parameter` is not a string'));
+
+  assert.deepEqual(ENGINE_PARAMS.getUsersInfo(new Set(['u1', 'u2'])), ['u1', 'u2'], 'any iterable is a list');
+  assert.deepEqual(refused('getUsersInfo', ['u1', 2]), invalid('getUsersInfo: `the parameter` is not a string'));
+  assert.deepEqual(refused('getUsersInfo', { 0: 'u1' }), invalid('getUsersInfo: `the parameter` is not a list'));
+  assert.deepEqual(refused('getUsersInfo', []), invalid('userIDs is empty'));
+  assert.deepEqual(refused('getSpecifiedGroupsInfo', ['g1', '']), invalid('groupIDs holds an empty id'));
+
+  assert.deepEqual(ENGINE_PARAMS.getGroupMemberList({ groupID: 'g1', offset: 0, count: 5 }), ['g1']);
+  assert.deepEqual(refused('getGroupMemberList', { groupID: 'g1', filter: 6, offset: 0, count: 5 }), invalid('filter must be 0–5, got 6'));
+  assert.deepEqual(refused('getGroupMemberList', { groupID: 'g1', filter: undefined, offset: 0, count: 5 }), invalid('getGroupMemberList: `filter` is not an integer in range'), 'an explicit undefined is a value');
+  assert.deepEqual(refused('getGroupMemberList', { groupID: 'g1', offset: -1, count: 5 }), invalid('getGroupMemberList: `offset` is not an integer in range'));
+  assert.deepEqual(refused('getGroupMemberList', { groupID: 'g1', offset: 0, count: 2 ** 32 }), invalid('getGroupMemberList: `count` is not an integer in range'));
+  assert.deepEqual(refused('getGroupMemberList', { groupID: '', offset: 0, count: 5 }), invalid('groupID is empty'));
+
+  const members = [100, 60, 20, 60, 20].map((role, at) => ({ ...sample('member'), user_id: `u${at}`, role_level: role }));
+  const page = (params) => memberPage(members, params).map((m) => m.user_id);
+  assert.deepEqual(page({ offset: 0, count: 10 }), ['u0', 'u1', 'u2', 'u3', 'u4']);
+  assert.deepEqual(page({ filter: 1, offset: 0, count: 10 }), ['u0']);
+  assert.deepEqual(page({ filter: 2, offset: 0, count: 10 }), ['u1', 'u3']);
+  assert.deepEqual(page({ filter: 3, offset: 0, count: 10 }), ['u2', 'u4']);
+  assert.deepEqual(page({ filter: 4, offset: 1, count: 2 }), ['u2', 'u3']);
+  assert.deepEqual(page({ filter: 5, offset: 0, count: 10 }), ['u0', 'u1', 'u3']);
+  assert.deepEqual(page({ filter: 0, offset: 4, count: 10 }), ['u4']);
+  assert.deepEqual(page({ offset: 9, count: 10 }), []);
+
+  assert.deepEqual(ENGINE_PARAMS.getSpecifiedGroupMembersInfo({ groupID: 'g1', userIDList: ['u2', 'u3'] }), ['g1', 'u2', 'u3']);
+  assert.deepEqual(refused('getSpecifiedGroupMembersInfo', { groupID: 'g1', userIDList: [] }), invalid('userIDList is empty'));
+
+  const group = (params) => ENGINE_PARAMS.createGroup(params, 'me');
+  assert.deepEqual(group({ memberUserIDs: ['u2', 'u3'], adminUserIDs: ['u4'], ownerUserID: 'me', groupInfo: { groupName: 'Team', groupType: 2 } }), ['Team', '2', 'u2', 'u3', 'u4']);
+  assert.deepEqual(group({ groupInfo: { groupName: 'Solo', groupType: null }, ownerUserID: null }), ['Solo', '0']);
+  const refusedGroup = (params) => {
+    try {
+      group(params);
+    } catch (err) {
+      return err;
+    }
+    assert.fail('accepted');
+  };
+  assert.deepEqual(refusedGroup({ groupInfo: { groupName: ' ' } }), invalid('groupInfo.groupName is empty'));
+  assert.deepEqual(refusedGroup({ groupInfo: {} }), invalid('createGroup: missing field `groupName`'));
+  assert.deepEqual(refusedGroup({ groupInfo: 'Team' }), invalid('createGroup: `groupInfo` is not an object'));
+  assert.deepEqual(refusedGroup({ groupInfo: { groupName: 'n', groupType: 0 } }), invalid('groupType must be 2 (work group), got 0'));
+  assert.deepEqual(refusedGroup({ ownerUserID: 'u9', groupInfo: { groupName: 'n' } }), invalid('ownerUserID must be the logged-in user'));
+  assert.deepEqual(refusedGroup({ ownerUserID: 1, groupInfo: { groupName: 'n' } }), invalid('createGroup: `ownerUserID` is not a string'));
+  assert.deepEqual(refusedGroup({ memberUserIDs: 'u2', groupInfo: { groupName: 'n' } }), invalid('createGroup: `memberUserIDs` is not a list'));
 });

@@ -1,16 +1,13 @@
 //! The JavaScript API: [`ChorusSdk`], whose promise-returning [`ChorusSdk::call`] runs any
 //! official SDK method by name.
 //!
-//! Methods take the official parameter shapes ([`convert`]) and resolve with the JSON text of
-//! the model value they give (`Message`, `Vec<Group>`, …); events reach the listener as the JSON
-//! text of [`crate::event::SdkEvent`]. The official methods that only change server state are
-//! checked and written by the package and sent through the `change` method. The
-//! package's `index.js` exposes one function per method,
-//! shapes results and events into the official objects (`official.js`) and wraps them into
-//! `WsResponse` objects. Failures reject with a plain `{errCode, errMsg}` object built by
-//! [`js_error`]. Nothing throws synchronously: parameters are read inside the returned promise.
-
-pub mod convert;
+//! The package (`pkg/src/official.js`) checks each method's official parameter and hands the
+//! engine a list of strings (ids, texts, numbers as decimal text); methods resolve with the JSON
+//! text of the model value they give (`Message`, `Vec<Group>`, …), and events reach the listener
+//! as the JSON text of [`crate::event::SdkEvent`]. The package shapes both into the official
+//! objects. The official methods that only change server state are written by the package as a
+//! REST call and sent through the `change` method, with the session's token. Failures reject
+//! with a plain `{errCode, errMsg}` object built by [`js_error`]. Nothing throws synchronously.
 
 use crate::cell::CellAccess;
 use std::cell::RefCell;
@@ -25,7 +22,6 @@ use wasm_bindgen::prelude::*;
 
 use crate::error::SdkError;
 use crate::sdk::{HistoryPage, LoginParams, Sdk};
-use convert::{from_js, member_filter, require, require_ids};
 
 /// The error object JavaScript sees: `{errCode, errMsg}`.
 pub fn js_error(err: &SdkError) -> JsValue {
@@ -61,11 +57,13 @@ fn done() -> Result<JsValue, SdkError> {
     Ok(JsValue::UNDEFINED)
 }
 
-/// The `N` strings the package passes for a method whose parameter it checked.
-fn args<const N: usize>(method: &str, params: JsValue) -> Result<[String; N], SdkError> {
-    from_js::<Vec<String>>(method, params)?
-        .try_into()
-        .map_err(|_| SdkError::invalid_argument(format!("{method}: give {N} strings")))
+/// The `N` argument strings of `method`.
+fn take<const N: usize>(method: &str, args: Vec<String>) -> Result<[String; N], SdkError> {
+    args.try_into().map_err(|_| missing_args(method))
+}
+
+fn missing_args(method: &str) -> SdkError {
+    SdkError::invalid_argument(format!("{method}: wrong argument count"))
 }
 
 /// A number the package passed as its decimal text.
@@ -140,14 +138,14 @@ impl ChorusSdk {
         self.sdk.is_leader()
     }
 
-    /// Runs the official method `method` with its parameter (`undefined` for methods that take
-    /// none); the promise resolves with the JSON text of the model value the method gives, or
-    /// `undefined` for methods that give nothing.
-    pub fn call(&self, method: String, params: JsValue) -> Promise {
+    /// Runs the official method `method` with the argument strings the package made from its
+    /// checked parameter (see [`run`]); the promise resolves with the JSON text of the model
+    /// value the method gives, or `undefined` for methods that give nothing.
+    pub fn call(&self, method: String, args: Vec<String>) -> Promise {
         // Read now, as the call happens, not when the promise first runs.
         let status = self.sdk.login_status() as i32;
         let sdk = self.sdk.clone();
-        promise(run(sdk, method, params, status))
+        promise(run(sdk, method, args, status))
     }
 }
 
@@ -213,15 +211,21 @@ impl Method {
     }
 }
 
-/// One official method: `status` is the login status when it was called.
-async fn run(sdk: Sdk, method: String, params: JsValue, status: i32) -> Result<JsValue, SdkError> {
+/// One official method with the argument strings the package made from its parameter;
+/// `status` is the login status when it was called.
+async fn run(
+    sdk: Sdk,
+    method: String,
+    args: Vec<String>,
+    status: i32,
+) -> Result<JsValue, SdkError> {
     let Some(which) = Method::named(&method) else {
         return Err(no_method(&method));
     };
     match which {
-        // `login([userID, token, platformID, apiAddr, wsAddr])`.
+        // `[userID, token, platformID, apiAddr, wsAddr]`.
         Method::Login => {
-            let [user_id, token, platform_id, api_addr, ws_addr] = args(&method, params)?;
+            let [user_id, token, platform_id, api_addr, ws_addr] = take(&method, args)?;
             sdk.login(LoginParams {
                 user_id,
                 token,
@@ -239,9 +243,9 @@ async fn run(sdk: Sdk, method: String, params: JsValue, status: i32) -> Result<J
         // 1 logged out, 2 logging in, 3 logged in.
         Method::GetLoginStatus => json(&status),
         Method::GetAllConversationList => json(&sdk.conversations().await?),
-        // `getAdvancedHistoryMessageList([conversationID, startClientMsgID, count])`.
+        // `[conversationID, startClientMsgID, count]`.
         Method::GetAdvancedHistoryMessageList => {
-            let [id, start, count] = args(&method, params)?;
+            let [id, start, count] = take(&method, args)?;
             let count: u32 = number(&count)?;
             json(
                 &sdk.history(&conversation_id(id)?, Some(&start), count as usize)
@@ -249,9 +253,9 @@ async fn run(sdk: Sdk, method: String, params: JsValue, status: i32) -> Result<J
             )
         }
         Method::GetSelfUserInfo => json(&sdk.self_info().await?),
-        // `sendMessage([groupID, recvID, text])` (one of the ids empty): the sent message.
+        // `[groupID, recvID, text]` (one of the ids empty): the sent message.
         Method::SendMessage => {
-            let [group_id, recv_id, text] = args(&method, params)?;
+            let [group_id, recv_id, text] = take(&method, args)?;
             let recipient = if group_id.is_empty() {
                 Recipient::User(recv_id)
             } else {
@@ -259,91 +263,51 @@ async fn run(sdk: Sdk, method: String, params: JsValue, status: i32) -> Result<J
             };
             json(&sdk.send_text(recipient, &text).await?)
         }
-        // `revokeMessage({conversationID, clientMsgID})`.
+        // `[conversationID, clientMsgID]`.
         Method::RevokeMessage => {
-            let p: convert::RevokeIn = from_js(&method, params)?;
-            require("clientMsgID", &p.client_msg_id)?;
-            sdk.revoke(&conversation_id(p.conversation_id)?, &p.client_msg_id)
-                .await?;
+            let [id, client_msg_id] = take(&method, args)?;
+            sdk.revoke(&conversation_id(id)?, &client_msg_id).await?;
             done()
         }
-        // `markConversationMessageAsRead(conversationID)`.
+        // `[conversationID]`.
         Method::MarkConversationMessageAsRead => {
-            let id: String = from_js(&method, params)?;
+            let [id] = take(&method, args)?;
             sdk.mark_read(&conversation_id(id)?).await?;
             done()
         }
-        // `getUsersInfo(userIDs)`.
-        Method::GetUsersInfo => {
-            let ids: Vec<String> = from_js(&method, params)?;
-            require_ids("userIDs", &ids)?;
-            json(&sdk.users_info(&ids).await?)
-        }
+        // The user ids.
+        Method::GetUsersInfo => json(&sdk.users_info(&args).await?),
         Method::GetJoinedGroupList => json(&sdk.joined_groups().await?),
-        // `getSpecifiedGroupsInfo(groupIDs)`.
-        Method::GetSpecifiedGroupsInfo => {
-            let ids: Vec<String> = from_js(&method, params)?;
-            require_ids("groupIDs", &ids)?;
-            json(&sdk.groups_info(&ids).await?)
-        }
-        // `getGroupMemberList({groupID, filter, offset, count})`.
+        // The group ids.
+        Method::GetSpecifiedGroupsInfo => json(&sdk.groups_info(&args).await?),
+        // `[groupID]`: every member (the package filters and pages them).
         Method::GetGroupMemberList => {
-            let p: convert::MemberListIn = from_js(&method, params)?;
-            require("groupID", &p.group_id)?;
-            let keep = member_filter(p.filter)?;
-            let mut members = sdk.members(&p.group_id).await?;
-            // The members that pass the filter move to the front, in order.
-            let mut kept = 0;
-            for at in 0..members.len() {
-                if keep(members[at].role_level) {
-                    members.swap(kept, at);
-                    kept += 1;
-                }
-            }
-            let start = (p.offset as usize).min(kept);
-            let end = start + (p.count as usize).min(kept - start);
-            members.truncate(end);
-            members.drain(..start);
-            json(&members)
+            let [group_id] = take(&method, args)?;
+            json(&sdk.members(&group_id).await?)
         }
-        // `getSpecifiedGroupMembersInfo({groupID, userIDList})`.
+        // `[groupID, userID, …]`.
         Method::GetSpecifiedGroupMembersInfo => {
-            let p: convert::MembersInfoIn = from_js(&method, params)?;
-            require("groupID", &p.group_id)?;
-            require_ids("userIDList", &p.user_id_list)?;
-            json(&sdk.members_info(&p.group_id, &p.user_id_list).await?)
+            let Some((group_id, user_ids)) = args.split_first() else {
+                return Err(missing_args(&method));
+            };
+            json(&sdk.members_info(group_id, user_ids).await?)
         }
-        // `createGroup({memberUserIDs, adminUserIDs, ownerUserID?, groupInfo: {groupName}})`.
+        // `[groupName, member count, member ids…, admin ids…]`.
         Method::CreateGroup => {
-            let p: convert::CreateGroupIn = from_js(&method, params)?;
-            require("groupInfo.groupName", &p.group_info.group_name)?;
-            if let Some(kind) = p.group_info.group_type.filter(|t| *t != 2) {
-                return Err(SdkError::invalid_argument(format!(
-                    "groupType must be 2 (work group), got {kind}"
-                )));
-            }
-            if let Some(owner) = p.owner_user_id.filter(|o| !o.is_empty()) {
-                if sdk.user_id().as_deref() != Some(owner.as_str()) {
-                    return Err(SdkError::invalid_argument(
-                        "ownerUserID must be the logged-in user".into(),
-                    ));
-                }
-            }
-            json(
-                &sdk.create_group(
-                    &p.group_info.group_name,
-                    &p.member_user_ids,
-                    &p.admin_user_ids,
-                )
-                .await?,
-            )
+            let (Some(name), Some(count)) = (args.first(), args.get(1)) else {
+                return Err(missing_args(&method));
+            };
+            let count: usize = number::<u32>(count)? as usize;
+            let ids = args.get(2..).unwrap_or_default();
+            let (members, admins) = ids.split_at(count.min(ids.len()));
+            json(&sdk.create_group(name, members, admins).await?)
         }
         Method::GetFriendList => json(&sdk.friends().await?),
-        // `change([path, body])`: the REST call of an official method that only changes server
-        // state (`setGroupInfo`, `kickGroupMember`, …), whose parameter the package checked and
-        // whose JSON body it wrote; the call carries the session's token.
+        // `[path, body]`: the REST call of an official method that only changes server state
+        // (`setGroupInfo`, `kickGroupMember`, …), whose JSON body the package wrote; the call
+        // carries the session's token.
         Method::Change => {
-            let [path, body] = args(&method, params)?;
+            let [path, body] = take(&method, args)?;
             let body = Json::parse(&body).map_err(|e| SdkError::invalid_argument(e.to_string()))?;
             sdk.api(&path, body).await?;
             done()
@@ -373,29 +337,50 @@ mod tests {
         assert_eq!(Method::named(""), None);
     }
 
+    fn strings(args: &[&str]) -> Vec<String> {
+        args.iter().map(|a| (*a).to_owned()).collect()
+    }
+
     #[wasm_bindgen_test]
-    async fn changes_need_a_path_a_json_body_and_a_session() {
-        let change = |params: &str| {
-            let params = js_sys::JSON::parse(params).unwrap();
-            run(Sdk::new(), "change".into(), params, 1)
-        };
-        let err = change(r#"["/group/quit_group"]"#).await.unwrap_err();
+    async fn arguments_are_counted_and_read_before_the_session() {
+        let call = |method: &str, args: &[&str]| run(Sdk::new(), method.into(), strings(args), 1);
+        let err = call("change", &["/group/quit_group"]).await.unwrap_err();
         assert_eq!(
             (err.code(), err.to_string()),
             (
                 10001,
-                "invalid argument: change: give [path, body]".to_owned()
+                "invalid argument: change: wrong argument count".to_owned()
             )
         );
-        let err = change(r#"["/group/quit_group", "{"]"#).await.unwrap_err();
+        let err = call("change", &["/group/quit_group", "{"])
+            .await
+            .unwrap_err();
         assert_eq!(err.code(), 10001, "{err}");
-        let err = change(r#"["/group/quit_group", "{\"groupID\":\"g1\"}"]"#)
+        let err = call("change", &["/group/quit_group", r#"{"groupID":"g1"}"#])
             .await
             .unwrap_err();
         assert_eq!(err.code(), 10005, "{err}");
-        let err = run(Sdk::new(), "quitGroup".into(), "g1".into(), 1)
+        let err = call("getAdvancedHistoryMessageList", &["sg_g1", "", "many"])
             .await
             .unwrap_err();
+        assert_eq!(err.code(), 10001, "{err}");
+        let err = call("getAdvancedHistoryMessageList", &["nope", "", "5"])
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), 10001, "{err}");
+        let err = call("getAdvancedHistoryMessageList", &["sg_g1", "", "5"])
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), 10005, "{err}");
+        let err = call("login", &["u1", "t", "5.5", "http://a", "ws://w"])
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), 10001, "{err}");
+        let err = call("createGroup", &["team"]).await.unwrap_err();
+        assert_eq!(err.code(), 10001, "{err}");
+        let err = call("getSpecifiedGroupMembersInfo", &[]).await.unwrap_err();
+        assert_eq!(err.code(), 10001, "{err}");
+        let err = call("quitGroup", &["g1"]).await.unwrap_err();
         assert_eq!(
             err.to_string(),
             "invalid argument: no method quitGroup",
