@@ -9,7 +9,8 @@
 //! * `browser.js` — the browser objects behind `net` and `tabs`, in hand-written JavaScript.
 //! * [`js`] — the `#[wasm_bindgen]` API (the npm package's `official.js` makes the official shapes).
 //! * [`codec`] — gateway frames as the browser sends and receives them (JSON envelope, gzip).
-//! * [`error`] — [`SdkError`], the single way errors reach JavaScript.
+//! * [`error`] — [`SdkError`], the single way engine errors reach JavaScript (the package checks
+//!   parameters itself, with the same `errCode` 10001).
 //! * `heap` — the global allocator.
 //!
 //! The `#[wasm_bindgen]` functions stay thin: they convert arguments, call Rust code that is also
