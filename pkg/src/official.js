@@ -1,10 +1,13 @@
-// The official SDK's data shapes, made from the engine's JSON.
+// The conversions between the official SDK's JavaScript shapes and the engine.
 //
-// The engine resolves methods and raises events with the JSON text of its model values
-// (snake_case keys, as sdk-wasm's msgjson writes them: `Message`, `Conversation`, `Group`, …).
-// This module turns them into the objects the official OpenIM web SDK gives (`MessageItem`,
-// `ConversationItem`, `GroupItem`, …), and keeps the display names conversations are shown with.
-// It is bundled into pkg/index.js; the package tests import it directly.
+// Parameters: each method's official parameter is checked here and handed to the engine as a
+// list of strings (`ENGINE_PARAMS`), or, for the methods that only change server state, written
+// as their REST call (`SERVER_CHANGES`). Results: the engine resolves methods and raises events
+// with the JSON text of its model values (snake_case keys, as sdk-wasm's msgjson writes them:
+// `Message`, `Conversation`, `Group`, …); this module turns them into the objects the official
+// OpenIM web SDK gives (`MessageItem`, `ConversationItem`, `GroupItem`, …), and keeps the display
+// names conversations are shown with. It is bundled into pkg/index.js; the package tests import
+// it directly.
 
 /** Content type of text messages. */
 const TEXT = 101;
@@ -265,10 +268,13 @@ export class Names {
 
 // ----- Parameters -----
 //
-// Each is one REST call: its parameter is checked and its request body written here (keys in
-// byte order, as the engine writes the bodies of its own calls), and the engine makes the call
-// with the session's token (`change`). Bad parameters fail as the engine's do: errCode 10001
-// (`invalid argument`, sdk-wasm's error.rs), with the method and the field named.
+// The rules are those of a serde derive over JavaScript values, as the engine used to read them:
+// a member is absent when `key in params` is false (an explicit `undefined` is a value); an
+// optional member is unset when absent, `undefined` or `null`; a defaulted one takes its default
+// only when absent; integers are numbers that are integers within the type's range; lists are
+// arrays or other iterables. Bad parameters fail as the engine's errors do: errCode 10001
+// (`invalid argument`, sdk-wasm's error.rs), naming the method and the member, before anything
+// reaches the engine.
 
 /** Fails with the engine's invalid-argument error. */
 const invalid = (message) => {
@@ -304,7 +310,10 @@ function reader(method, params, name = 'the parameter') {
   };
   if (typeof params !== 'object' || params === null) bad(name, 'an object');
   return (key, kind, mode = 0) => {
-    if (!(key in params)) return mode === 0 ? invalid(`${method}: missing field \`${key}\``) : mode === 2 ? (kind === 'l' ? [] : '') : undefined;
+    if (!(key in params)) {
+      if (mode === 0) invalid(`${method}: missing field \`${key}\``);
+      return mode === 1 ? undefined : kind === 'l' ? [] : kind === 's' ? '' : 0;
+    }
     const v = params[key];
     return mode === 1 && v == null ? undefined : value(key, v, kind);
   };
@@ -323,8 +332,9 @@ const groupUsers = (method, params, listKey) => {
 };
 
 /**
- * The REST call `[path, body]` of a method that only changes server state, for the logged-in
- * user `self`; `undefined` for other methods.
+ * The REST call `[path, body]` of each method that only changes server state, for the logged-in
+ * user `self`. Bodies keep their keys in byte order, as the engine writes the bodies of its own
+ * calls; the engine sends them with the session's token (its `change` method).
  */
 export const SERVER_CHANGES = {
   setSelfInfo(params, self) {
