@@ -60,8 +60,12 @@ impl Backoff {
     }
 }
 
-fn millis(d: Duration) -> u64 {
-    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+/// `d` in whole milliseconds, saturating at `u64::MAX` (as `d.as_millis()` would read, without
+/// its 128-bit arithmetic).
+pub(super) fn millis(d: Duration) -> u64 {
+    d.as_secs()
+        .saturating_mul(1000)
+        .saturating_add(u64::from(d.subsec_millis()))
 }
 
 #[cfg(test)]
@@ -96,6 +100,14 @@ mod tests {
                 backoff.delay(failures, permille),
                 reference(&backoff, failures, permille)
             );
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn millis_saturates_like_as_millis(secs in any::<u64>(), nanos in 0u32..1_000_000_000) {
+            let d = Duration::new(secs, nanos);
+            prop_assert_eq!(millis(d), u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
         }
     }
 
