@@ -43,7 +43,8 @@ pub fn stable_order(len: usize, cmp: &dyn Fn(usize, usize) -> Ordering) -> Vec<u
         }
         // An odd run out keeps its place at the end.
         if runs.len() % 2 == 0 {
-            merged.extend_from_slice(&order[runs[runs.len() - 2]..]);
+            let last = runs.iter().rev().nth(1).map_or(len, |&start| start);
+            merged.extend_from_slice(order.get(last..).unwrap_or_default());
             next_runs.push(len);
         }
         order = merged;
