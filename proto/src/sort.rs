@@ -140,10 +140,7 @@ fn permute(mut order: Vec<usize>, swap: &mut dyn FnMut(usize, usize)) {
         // Along a cycle, the item first at `start` travels forward one swap at a time while each
         // position it leaves receives its final item; a visited position points at itself.
         let mut pos = start;
-        loop {
-            let Some(slot) = order.get_mut(pos) else {
-                break;
-            };
+        while let Some(slot) = order.get_mut(pos) {
             let next = std::mem::replace(slot, pos);
             if next == start || next == pos {
                 break;
