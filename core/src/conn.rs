@@ -55,10 +55,7 @@ impl Instant {
 
     /// `self + d`, saturating at the end of time.
     pub fn saturating_add(self, d: Duration) -> Self {
-        Self(
-            self.0
-                .saturating_add(u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
-        )
+        Self(self.0.saturating_add(backoff::millis(d)))
     }
 
     /// `self − earlier`, zero when `earlier` is later.

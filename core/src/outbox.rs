@@ -57,7 +57,8 @@ pub struct ClientMsgId(String);
 impl ClientMsgId {
     /// The id made of 128 bits: 32 lowercase hex characters.
     pub fn from_bits(bits: u128) -> ClientMsgId {
-        ClientMsgId(format!("{bits:032x}"))
+        // The two halves as 16 digits each: the same text as `{bits:032x}`.
+        ClientMsgId(format!("{:016x}{:016x}", (bits >> 64) as u64, bits as u64))
     }
 
     /// Wraps an existing id (e.g. read from a stored message).

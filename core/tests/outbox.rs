@@ -477,6 +477,16 @@ fn client_msg_ids_are_32_hex_chars_and_distinct() {
         ClientMsgId::from_bits(0xab).as_str(),
         "000000000000000000000000000000ab"
     );
+    for bits in [
+        1 << 64,
+        u128::MAX,
+        0x0123_4567_89ab_cdef_fedc_ba98_7654_3210,
+    ] {
+        assert_eq!(
+            ClientMsgId::from_bits(bits).as_str(),
+            format!("{bits:032x}")
+        );
+    }
 }
 
 // ---- persisted before it leaves -------------------------------------------------------------

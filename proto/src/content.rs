@@ -41,7 +41,10 @@ pub enum ContentError {
     #[error("message content is not the expected JSON element")]
     Content(#[source] JsonError),
     /// The notification's `detail` string is not the JSON of the expected tips message.
-    #[error("notification detail is not valid tips JSON (content type {content_type:?})")]
+    #[error(
+        "notification detail is not valid tips JSON (content type {})",
+        OptionText(*.content_type)
+    )]
     Detail {
         /// The content type being decoded, when known.
         content_type: Option<i32>,
@@ -52,6 +55,18 @@ pub enum ContentError {
     /// A value could not be written as JSON.
     #[error("cannot encode message content JSON")]
     Encode(#[source] JsonError),
+}
+
+/// Writes an `Option<i32>` as its `Debug` form does (`Some(1501)`, `None`), through `Display`.
+struct OptionText(Option<i32>);
+
+impl std::fmt::Display for OptionText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(n) => write!(f, "Some({n})"),
+            None => f.write_str("None"),
+        }
+    }
 }
 
 /// Text message content (content type 101): `{"content":"hi"}`.
@@ -431,5 +446,27 @@ fn decode_revoke(detail: String) -> Result<Notification, ContentError> {
         RevokeMsgTips::from_json(value)
             .map(Notification::MsgRevoke)
             .map_err(wrap)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ContentError;
+    use crate::msgjson::JsonError;
+
+    #[test]
+    fn detail_errors_name_the_content_type_as_debug_writes_it() {
+        for content_type in [Some(1501), Some(-3), None] {
+            let err = ContentError::Detail {
+                content_type,
+                source: JsonError::from_display("bad"),
+            };
+            assert_eq!(
+                err.to_string(),
+                format!(
+                    "notification detail is not valid tips JSON (content type {content_type:?})"
+                )
+            );
+        }
     }
 }

@@ -158,7 +158,7 @@ pub(crate) fn decode_base64_strict(text: &[u8]) -> Result<Vec<u8>, Base64Error> 
         return fail("length is not a multiple of 4", text.len());
     }
     let mut out = Vec::with_capacity(text.len() / 4 * 3);
-    for (group_index, group) in text.chunks(4).enumerate() {
+    for (group_index, group) in text.chunks_exact(4).enumerate() {
         let start = group_index * 4;
         let last = start + 4 == text.len();
         // Padding: at most two `=`, only at the end of the last group.

@@ -37,13 +37,14 @@ pub fn stable_order(len: usize, cmp: &dyn Fn(usize, usize) -> Ordering) -> Vec<u
                     a += 1;
                 }
             }
-            merged.extend_from_slice(&order[a..mid]);
-            merged.extend_from_slice(&order[b..end]);
+            merged.extend_from_slice(order.get(a..mid).unwrap_or_default());
+            merged.extend_from_slice(order.get(b..end).unwrap_or_default());
             next_runs.push(end);
         }
         // An odd run out keeps its place at the end.
         if runs.len() % 2 == 0 {
-            merged.extend_from_slice(&order[runs[runs.len() - 2]..]);
+            let last = runs.iter().rev().nth(1).map_or(len, |&start| start);
+            merged.extend_from_slice(order.get(last..).unwrap_or_default());
             next_runs.push(len);
         }
         order = merged;

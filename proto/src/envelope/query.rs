@@ -177,8 +177,33 @@ fn escape(s: &str) -> String {
                 out.push(b as char)
             }
             b' ' => out.push('+'),
-            _ => out.push_str(&format!("%{b:02X}")),
+            _ => {
+                // `%` and two uppercase hex digits, as `{b:02X}` writes them.
+                const HEX: &[u8; 16] = b"0123456789ABCDEF";
+                out.push('%');
+                out.push(char::from(HEX[usize::from(b >> 4)]));
+                out.push(char::from(HEX[usize::from(b & 15)]));
+            }
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn escapes_write_two_uppercase_hex_digits() {
+        let text: String = (0u8..128).map(char::from).chain(['é', '€', '😀']).collect();
+        let mut expected = String::new();
+        for &b in text.as_bytes() {
+            match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                    expected.push(char::from(b))
+                }
+                b' ' => expected.push('+'),
+                _ => expected.push_str(&format!("%{b:02X}")),
+            }
+        }
+        assert_eq!(super::escape(&text), expected);
+    }
 }

@@ -503,7 +503,14 @@ fn prefix_length(out: &mut Vec<u8>, start: usize) {
     let len = out.len() - start;
     put_varint(out, len as u64);
     let width = out.len() - start - len;
-    out[start..].rotate_right(width);
+    // Rotates `out[start..]` right by `width`: the whole reversed, then each part back.
+    if let Some(tail) = out.get_mut(start..) {
+        tail.reverse();
+        if let Some((prefix, body)) = tail.split_at_mut_checked(width) {
+            prefix.reverse();
+            body.reverse();
+        }
+    }
 }
 
 /// Writes a varint field (all integer types, enums and `bool`) unless it is zero.

@@ -125,7 +125,15 @@ impl Database {
 
     /// A transaction over the object stores `names`, read-write when `write`.
     pub fn transaction(&self, names: &[&str], write: bool) -> Result<Transaction, String> {
-        js_begin(self, &names.join(","), write).map_err(thrown_text)
+        // The names separated by commas, as `names.join(",")` writes them.
+        let mut stores = String::new();
+        for (i, name) in names.iter().enumerate() {
+            if i > 0 {
+                stores.push(',');
+            }
+            stores.push_str(name);
+        }
+        js_begin(self, &stores, write).map_err(thrown_text)
     }
 }
 
