@@ -575,7 +575,7 @@ impl Sdk {
     }
 
     async fn run_tab_command_inner(&self, session: &Rc<Session>, command: TabCommand) -> TabResult {
-        let fail = |e: SdkError| (e.code(), e.to_string());
+        let fail = |e: SdkError| (e.code(), format!("{e}"));
         match command {
             TabCommand::SendText { group, to, text } => {
                 let recipient = if group {
@@ -593,7 +593,7 @@ impl Sdk {
                 count,
             } => {
                 let conversation_id = ConversationId::parse(conversation_id)
-                    .map_err(|e| fail(SdkError::invalid_argument(e.to_string())))?;
+                    .map_err(|e| fail(SdkError::invalid_argument(format!("{e}"))))?;
                 session
                     .command(Command::LoadHistory {
                         conversation_id,
@@ -605,7 +605,7 @@ impl Sdk {
             }
             TabCommand::MarkRead { conversation_id } => {
                 let conversation_id = ConversationId::parse(conversation_id)
-                    .map_err(|e| fail(SdkError::invalid_argument(e.to_string())))?;
+                    .map_err(|e| fail(SdkError::invalid_argument(format!("{e}"))))?;
                 session
                     .command(Command::MarkConversationRead { conversation_id })
                     .map_err(fail)?;
@@ -856,7 +856,7 @@ impl Sdk {
         let infos: Vec<UserInfo> = answer_field(PATH, data, "usersInfo")?;
         let mut users = Vec::with_capacity(infos.len());
         for info in infos {
-            users.push(User::try_from(info).map_err(|e| SdkError::convert(e.to_string()))?);
+            users.push(User::try_from(info).map_err(|e| SdkError::convert(format!("{e}")))?);
         }
         Ok(users)
     }
@@ -885,7 +885,7 @@ impl Sdk {
                 .await?;
             let infos: Vec<GroupInfo> = answer_field(PATH, data, "groupInfos")?;
             for info in infos {
-                found.push(Group::try_from(info).map_err(|e| SdkError::convert(e.to_string()))?);
+                found.push(Group::try_from(info).map_err(|e| SdkError::convert(format!("{e}")))?);
             }
         }
         Ok(found)
@@ -915,7 +915,7 @@ impl Sdk {
         let infos: Vec<GroupMemberFullInfo> = answer_field(PATH, data, "members")?;
         let mut members = Vec::with_capacity(infos.len());
         for info in infos {
-            members.push(Member::try_from(info).map_err(|e| SdkError::convert(e.to_string()))?);
+            members.push(Member::try_from(info).map_err(|e| SdkError::convert(format!("{e}")))?);
         }
         Ok(members)
     }
@@ -1016,7 +1016,7 @@ impl Sdk {
         })?;
         match id.await {
             Some(Ok(id)) => Ok(id.as_str().to_owned()),
-            Some(Err(e)) => Err(SdkError::invalid_argument(e.to_string())),
+            Some(Err(e)) => Err(SdkError::invalid_argument(format!("{e}"))),
             None => Err(SdkError::not_logged_in()),
         }
     }
@@ -1138,7 +1138,7 @@ impl Sdk {
             ));
         }
         let info: GroupInfo = answer_field(PATH, data, "groupInfo")?;
-        Group::try_from(info).map_err(|e| SdkError::convert(e.to_string()))
+        Group::try_from(info).map_err(|e| SdkError::convert(format!("{e}")))
     }
 
     /// Invites users into a group (they join with the invitation as their join source).

@@ -27,7 +27,7 @@ use crate::sdk::{HistoryPage, LoginParams, Sdk};
 pub fn js_error(err: &SdkError) -> JsValue {
     let object = Object::new();
     let _ = Reflect::set(&object, &"errCode".into(), &err.code().into());
-    let _ = Reflect::set(&object, &"errMsg".into(), &err.to_string().into());
+    let _ = Reflect::set(&object, &"errMsg".into(), &format!("{err}").into());
     object.into()
 }
 
@@ -70,7 +70,7 @@ fn missing_args(method: &str) -> SdkError {
 fn number<T: FromJson>(text: &str) -> Result<T, SdkError> {
     Json::parse(text)
         .and_then(T::from_json)
-        .map_err(|e| SdkError::invalid_argument(e.to_string()))
+        .map_err(|e| SdkError::invalid_argument(format!("{e}")))
 }
 
 /// A result: the model value's JSON text.
@@ -98,7 +98,7 @@ impl ToJson for HistoryPage {
 }
 
 fn conversation_id(value: String) -> Result<ConversationId, SdkError> {
-    ConversationId::parse(value).map_err(|e| SdkError::invalid_argument(e.to_string()))
+    ConversationId::parse(value).map_err(|e| SdkError::invalid_argument(format!("{e}")))
 }
 
 #[wasm_bindgen]
@@ -308,7 +308,8 @@ async fn run(
         // carries the session's token.
         Method::Change => {
             let [path, body] = take(&method, args)?;
-            let body = Json::parse(&body).map_err(|e| SdkError::invalid_argument(e.to_string()))?;
+            let body =
+                Json::parse(&body).map_err(|e| SdkError::invalid_argument(format!("{e}")))?;
             sdk.api(&path, body).await?;
             done()
         }
