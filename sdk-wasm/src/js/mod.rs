@@ -338,52 +338,46 @@ mod tests {
         assert_eq!(Method::named(""), None);
     }
 
-    fn strings(args: &[&str]) -> Vec<String> {
-        args.iter().map(|a| (*a).to_owned()).collect()
+    /// The error of `method` with `args` on an SDK with no session.
+    async fn failure(method: &str, args: &[&str]) -> SdkError {
+        let args = args.iter().map(|a| (*a).to_owned()).collect();
+        run(Sdk::new(), method.into(), args, 1)
+            .await
+            .expect_err(method)
     }
 
     #[wasm_bindgen_test]
     async fn arguments_are_counted_and_read_before_the_session() {
-        let call = |method: &str, args: &[&str]| run(Sdk::new(), method.into(), strings(args), 1);
-        let err = call("change", &["/group/quit_group"]).await.unwrap_err();
-        assert_eq!(
-            (err.code(), err.to_string()),
+        // 10001: wrong arguments, found before anything else; 10005: no session.
+        let cases: [(&str, &[&str], i32); 9] = [
+            ("change", &["/group/quit_group", "{"], 10001),
             (
+                "change",
+                &["/group/quit_group", r#"{"groupID":"g1"}"#],
+                10005,
+            ),
+            (
+                "getAdvancedHistoryMessageList",
+                &["sg_g1", "", "many"],
                 10001,
-                "invalid argument: change: wrong argument count".to_owned()
-            )
-        );
-        let err = call("change", &["/group/quit_group", "{"])
-            .await
-            .unwrap_err();
-        assert_eq!(err.code(), 10001, "{err}");
-        let err = call("change", &["/group/quit_group", r#"{"groupID":"g1"}"#])
-            .await
-            .unwrap_err();
-        assert_eq!(err.code(), 10005, "{err}");
-        let err = call("getAdvancedHistoryMessageList", &["sg_g1", "", "many"])
-            .await
-            .unwrap_err();
-        assert_eq!(err.code(), 10001, "{err}");
-        let err = call("getAdvancedHistoryMessageList", &["nope", "", "5"])
-            .await
-            .unwrap_err();
-        assert_eq!(err.code(), 10001, "{err}");
-        let err = call("getAdvancedHistoryMessageList", &["sg_g1", "", "5"])
-            .await
-            .unwrap_err();
-        assert_eq!(err.code(), 10005, "{err}");
-        let err = call("login", &["u1", "t", "5.5", "http://a", "ws://w"])
-            .await
-            .unwrap_err();
-        assert_eq!(err.code(), 10001, "{err}");
-        let err = call("createGroup", &["team"]).await.unwrap_err();
-        assert_eq!(err.code(), 10001, "{err}");
-        let err = call("getSpecifiedGroupMembersInfo", &[]).await.unwrap_err();
-        assert_eq!(err.code(), 10001, "{err}");
-        let err = call("quitGroup", &["g1"]).await.unwrap_err();
+            ),
+            ("getAdvancedHistoryMessageList", &["nope", "", "5"], 10001),
+            ("getAdvancedHistoryMessageList", &["sg_g1", "", "5"], 10005),
+            ("login", &["u1", "t", "5.5", "http://a", "ws://w"], 10001),
+            ("createGroup", &["team"], 10001),
+            ("createGroup", &["team", "1", "u2"], 10005),
+            ("getSpecifiedGroupMembersInfo", &[], 10001),
+        ];
+        for (method, args, code) in cases {
+            let err = failure(method, args).await;
+            assert_eq!(err.code(), code, "{method} {args:?}: {err}");
+        }
         assert_eq!(
-            err.to_string(),
+            failure("change", &["/group/quit_group"]).await.to_string(),
+            "invalid argument: change: wrong argument count"
+        );
+        assert_eq!(
+            failure("quitGroup", &["g1"]).await.to_string(),
             "invalid argument: no method quitGroup",
             "the package makes these calls itself"
         );
