@@ -1,8 +1,9 @@
 // @chorus/sdk: the official OpenIM web SDK's API over the Chorus WebAssembly engine.
 //
-// This is the source of the package entry: `cargo xtask pkg` bundles it with the engine's
-// JavaScript glue (and the glue's own modules) into one minified module, pkg/index.js, so the
-// paths below are relative to pkg/.
+// This is the source of the package entry: `cargo xtask pkg` bundles it with official.js (the
+// parameter checks and the official data shapes) and the engine's JavaScript glue (and the
+// glue's own modules) into one minified module, pkg/index.js, so the paths below are relative
+// to pkg/ (`cargo xtask pkg` copies official.js to dist/ for the bundling).
 //
 // `getSDK()` returns at once; the wasm module is fetched, compiled and instantiated once per
 // page, and every method waits for it. Methods resolve with
