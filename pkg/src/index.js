@@ -217,7 +217,7 @@ export function getSDK(options = {}) {
         // Names are a nicety: the list is still right without them.
         await call('getUsersInfo', missing).then((users) => names.profiles(users), () => {});
       }
-      return list.map((c) => names.conversationItem(c));
+      return conversationItems(list);
     },
     getAdvancedHistoryMessageList: (page) => ({
       messageList: page.messages.map(messageItem),
@@ -237,13 +237,40 @@ export function getSDK(options = {}) {
     getFriendList: (friends) => friends.map(friendItem),
   };
 
+  /**
+   * Runs the method `name`: its parameter is checked here and reaches the engine as a list of
+   * strings, and the engine's result becomes the method's official `data`.
+   */
+  const run = async (name, params) => {
+    if (name === 'createTextMessage') {
+      // A draft of the logged-in user's (the stored profile, when there is one).
+      const text = draftText(params);
+      return textDraft(text, await call('getSelfUserInfo').catch(() => null), Date.now());
+    }
+    let method = name;
+    let args = [];
+    if (SERVER_CHANGES[name]) {
+      // A method that only changes server state: written here as its REST call, sent by the engine.
+      const [path, body] = SERVER_CHANGES[name](params, names.self);
+      method = 'change';
+      args = [path, JSON.stringify(body)];
+    } else if (ENGINE_PARAMS[name]) {
+      args = ENGINE_PARAMS[name](params, names.self);
+    }
+    const result = await call(method, args);
+    return RESULTS[name] ? RESULTS[name](result, params) : result;
+  };
+
+  /** Conversations as `ConversationItem`s, with their display names. */
+  const conversationItems = (list) => list.map((c) => names.conversationItem(c));
+
   /** Each event's `data` from the engine's event value; events missing here carry ''. */
   const EVENTS = {
     SyncServerProgress: ({ done, total }) => (total === 0 ? 100 : Math.min(100, Math.floor((done * 100) / total))),
     RecvNewMessages: (messages) => messages.map(messageItem),
     NewRecvMessageRevoked: revokedItem,
-    ConversationChanged: (list) => list.map((c) => names.conversationItem(c)),
-    NewConversation: (list) => list.map((c) => names.conversationItem(c)),
+    ConversationChanged: conversationItems,
+    NewConversation: conversationItems,
     TotalUnreadMessageCountChanged: (count) => count,
     SelfInfoUpdated: selfUserInfo,
     FriendAdded: friendItem,
@@ -308,24 +335,7 @@ export function getSDK(options = {}) {
       try {
         await ready;
         const params = takesParameter ? args[0] : undefined;
-        // The parameter is checked here and reaches the engine as a list of strings.
-        let method = name;
-        let engineArgs = [];
-        if (SERVER_CHANGES[name]) {
-          // A method that only changes server state: written here as its REST call, sent by the engine.
-          const [path, body] = SERVER_CHANGES[name](params, names.self);
-          method = 'change';
-          engineArgs = [path, JSON.stringify(body)];
-        } else if (ENGINE_PARAMS[name]) {
-          engineArgs = ENGINE_PARAMS[name](params, names.self);
-        } else if (name === 'createTextMessage') {
-          // A draft of the logged-in user's (the stored profile, when there is one).
-          const text = draftText(params);
-          const me = await call('getSelfUserInfo').catch(() => null);
-          return { event: name, errCode: 0, errMsg: '', data: textDraft(text, me, Date.now()), operationID: operation };
-        }
-        const result = await call(method, engineArgs);
-        const data = RESULTS[name] ? await RESULTS[name](result, params) : result;
+        const data = await run(name, params);
         return { event: name, errCode: 0, errMsg: '', data, operationID: operation };
       } catch (err) {
         throw failure(name, operation, err);

@@ -288,6 +288,9 @@ const require = (field, value) => (value.trim() ? value : invalid(`${field} is e
 const requireIds = (field, ids) =>
   !ids.length ? invalid(`${field} is empty`) : ids.some((id) => !id.trim()) ? invalid(`${field} holds an empty id`) : ids;
 
+/** Whether `v` is an object: not `null`, and not a function. */
+const isObject = (v) => typeof v === 'object' && v !== null;
+
 /**
  * The reader of the parameter `params` (called `name` in errors) of `method`: `read(key, kind,
  * mode)` gives a member of kind 's' (string), 'i' (32-bit integer), 'u' (32-bit unsigned), 'q'
@@ -301,14 +304,14 @@ function reader(method, params, name = 'the parameter') {
   const value = (key, v, kind) => {
     if (kind === 's') return typeof v === 'string' ? v : bad(key, 'a string');
     if (kind === 'b') return typeof v === 'boolean' ? v : bad(key, 'a boolean');
-    if (kind === 'o') return typeof v === 'object' && v !== null ? v : bad(key, 'an object');
+    if (kind === 'o') return isObject(v) ? v : bad(key, 'an object');
     if (kind === 'i') return integer(key, v, -2147483648, 2147483647);
     if (kind === 'u') return integer(key, v, 0, 4294967295);
     if (kind === 'q') return typeof v === 'bigint' ? (v >= 0n && v < 2n ** 64n ? v : bad(key, 'a u64')) : integer(key, v, 0, Number.MAX_SAFE_INTEGER);
-    const list = Array.isArray(v) || (typeof v === 'object' && v !== null && typeof v[Symbol.iterator] === 'function') ? Array.from(v) : bad(key, 'a list');
+    const list = Array.isArray(v) || (isObject(v) && typeof v[Symbol.iterator] === 'function') ? Array.from(v) : bad(key, 'a list');
     return list.map((item) => value(key, item, 's'));
   };
-  if (typeof params !== 'object' || params === null) bad(name, 'an object');
+  if (!isObject(params)) bad(name, 'an object');
   return (key, kind, mode = 0) => {
     if (!(key in params)) {
       if (mode === 0) invalid(`${method}: missing field \`${key}\``);
@@ -348,19 +351,17 @@ export const SERVER_CHANGES = {
   setGroupInfo(params) {
     const read = reader('setGroupInfo', params);
     const groupID = read('groupID', 's');
-    const body = defined({
-      groupName: read('groupName', 's', 1),
-      notification: read('notification', 's', 1),
-      introduction: read('introduction', 's', 1),
-      lookMemberInfo: read('lookMemberInfo', 'i', 1),
-      applyMemberFriend: read('applyMemberFriend', 'i', 1),
-      enableHistoryForNewMembers: read('enableHistoryForNewMembers', 'b', 1),
-    });
+    const groupName = read('groupName', 's', 1);
+    const notification = read('notification', 's', 1);
+    const introduction = read('introduction', 's', 1);
+    const lookMemberInfo = read('lookMemberInfo', 'i', 1);
+    const applyMemberFriend = read('applyMemberFriend', 'i', 1);
+    const enableHistoryForNewMembers = read('enableHistoryForNewMembers', 'b', 1);
     require('groupID', groupID);
-    if (!Object.keys(body).length) invalid('nothing to change');
+    const body = defined({ applyMemberFriend, enableHistoryForNewMembers, groupID, groupName, introduction, lookMemberInfo, notification });
+    if (Object.keys(body).length === 1) invalid('nothing to change');
     for (const key of ['lookMemberInfo', 'applyMemberFriend']) if (key in body && body[key] !== 0 && body[key] !== 1) invalid(`${key} must be 0 or 1`);
-    const { applyMemberFriend, enableHistoryForNewMembers, groupName, introduction, lookMemberInfo, notification } = body;
-    return ['/group/set_group_info_ex', defined({ applyMemberFriend, enableHistoryForNewMembers, groupID, groupName, introduction, lookMemberInfo, notification })];
+    return ['/group/set_group_info_ex', body];
   },
   inviteUserToGroup: (params) => ['/group/invite_user_to_group', groupUsers('inviteUserToGroup', params, 'invitedUserIDs')],
   kickGroupMember: (params) => ['/group/kick_group', groupUsers('kickGroupMember', params, 'kickedUserIDs')],
