@@ -1078,7 +1078,7 @@ impl Sdk {
     }
 
     /// The REST call of [`Sdk::set_self_info`].
-    pub fn self_info_change(
+    fn self_info_change(
         &self,
         nickname: Option<String>,
         face_url: Option<String>,
@@ -1163,7 +1163,7 @@ impl Sdk {
     }
 
     /// The REST call of [`Sdk::join_group`].
-    pub fn join_group_change(
+    fn join_group_change(
         &self,
         group_id: &str,
         reason: &str,
@@ -1204,7 +1204,7 @@ impl Sdk {
     }
 
     /// The REST call of [`Sdk::quit_group`].
-    pub fn quit_group_change(&self, group_id: &str) -> Result<ServerChange, SdkError> {
+    fn quit_group_change(&self, group_id: &str) -> Result<ServerChange, SdkError> {
         let session = self.session()?;
         Ok(ServerChange::new(
             "/group/quit_group",
@@ -1232,11 +1232,7 @@ impl Sdk {
     }
 
     /// The REST call of [`Sdk::add_friend`].
-    pub fn add_friend_change(
-        &self,
-        user_id: &str,
-        message: &str,
-    ) -> Result<ServerChange, SdkError> {
+    fn add_friend_change(&self, user_id: &str, message: &str) -> Result<ServerChange, SdkError> {
         let session = self.session()?;
         Ok(ServerChange::new(
             "/friend/add_friend",
@@ -1261,7 +1257,7 @@ impl Sdk {
     }
 
     /// The REST call of [`Sdk::set_friend_remark`].
-    pub fn friend_remark_change(
+    fn friend_remark_change(
         &self,
         friend_user_ids: &[String],
         remark: &str,
@@ -1278,7 +1274,7 @@ impl Sdk {
     }
 
     /// Makes a REST call that changes server state and answers nothing the SDK reads.
-    pub async fn apply(&self, change: ServerChange) -> Result<(), SdkError> {
+    async fn apply(&self, change: ServerChange) -> Result<(), SdkError> {
         self.api(change.path, change.body).await?;
         Ok(())
     }
@@ -1311,16 +1307,16 @@ impl Sdk {
 
 /// A REST call that changes server state: its path and JSON body (see [`Sdk::apply`]).
 #[derive(Debug, Clone, PartialEq)]
-pub struct ServerChange {
+struct ServerChange {
     /// The REST path, e.g. `/group/kick_group`.
-    pub path: &'static str,
+    path: &'static str,
     /// The request's JSON object.
-    pub body: Json,
+    body: Json,
 }
 
 impl ServerChange {
     /// A call of `path` with an object of `members` (keys in byte order) as its body.
-    pub fn new(path: &'static str, members: Vec<(&str, Json)>) -> ServerChange {
+    fn new(path: &'static str, members: Vec<(&str, Json)>) -> ServerChange {
         ServerChange {
             path,
             body: object(members),
@@ -1329,7 +1325,7 @@ impl ServerChange {
 }
 
 /// The REST call of [`Sdk::invite`].
-pub fn invite_change(group_id: &str, user_ids: &[String], reason: &str) -> ServerChange {
+fn invite_change(group_id: &str, user_ids: &[String], reason: &str) -> ServerChange {
     ServerChange::new(
         "/group/invite_user_to_group",
         vec![
@@ -1341,7 +1337,7 @@ pub fn invite_change(group_id: &str, user_ids: &[String], reason: &str) -> Serve
 }
 
 /// The REST call of [`Sdk::kick`].
-pub fn kick_change(group_id: &str, user_ids: &[String], reason: &str) -> ServerChange {
+fn kick_change(group_id: &str, user_ids: &[String], reason: &str) -> ServerChange {
     ServerChange::new(
         "/group/kick_group",
         vec![
@@ -1353,7 +1349,7 @@ pub fn kick_change(group_id: &str, user_ids: &[String], reason: &str) -> ServerC
 }
 
 /// The REST call of [`Sdk::set_member_role`].
-pub fn member_role_change(group_id: &str, user_id: &str, role_level: i32) -> ServerChange {
+fn member_role_change(group_id: &str, user_id: &str, role_level: i32) -> ServerChange {
     let member = object(vec![
         ("groupID", text(group_id)),
         ("userID", text(user_id)),
@@ -1366,7 +1362,7 @@ pub fn member_role_change(group_id: &str, user_id: &str, role_level: i32) -> Ser
 }
 
 /// The REST call of [`Sdk::set_group_info`]: the group and the settings `update` changes.
-pub fn group_info_change(update: GroupUpdate) -> Result<ServerChange, SdkError> {
+fn group_info_change(update: GroupUpdate) -> Result<ServerChange, SdkError> {
     let mut body = vec![("groupID", Json::Str(update.group_id))];
     if let Some(name) = update.name {
         body.push(("groupName", Json::Str(name)));

@@ -139,7 +139,7 @@ impl ChorusSdk {
     }
 
     /// Runs the official method `method` with the argument strings the package made from its
-    /// checked parameter (see [`run`]); the promise resolves with the JSON text of the model
+    /// checked parameter (see the module notes); the promise resolves with the JSON text of the model
     /// value the method gives, or `undefined` for methods that give nothing.
     pub fn call(&self, method: String, args: Vec<String>) -> Promise {
         // Read now, as the call happens, not when the promise first runs.
